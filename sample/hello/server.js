@@ -1,0 +1,82 @@
+// berth's sample app: a tiny HTTP server whose behaviour is set through env, used by the
+// quick start, the tests and the benchmarks. No dependencies: it runs on node alone.
+//   VERSION           text served at / (default "v1")
+//   PORT              listen port (default 8000)
+//   STARTUP_DELAY_MS  wait this long before listening (default 0)
+//   HEALTHY           "false" makes /health answer 500 forever
+//   EXIT_AFTER_MS     exit(1) this long after start (a release that crashes)
+//   MIGRATE_FAIL      "true" makes `node server.js migrate` exit 1
+'use strict';
+const http = require('node:http');
+const crypto = require('node:crypto');
+
+const version = process.env.VERSION || 'v1';
+const port = Number(process.env.PORT || 8000);
+const delay = Number(process.env.STARTUP_DELAY_MS || 0);
+const healthy = process.env.HEALTHY !== 'false';
+const started = Date.now();
+
+if (process.argv[2] === 'migrate') {
+  console.log(`migrating ${version}`);
+  process.exit(process.env.MIGRATE_FAIL === 'true' ? 1 : 0);
+}
+
+function wsAccept(req, socket) {
+  const key = req.headers['sec-websocket-key'];
+  const accept = crypto.createHash('sha1').update(key + '258EAFA5-E914-47DA-95CA-C5AB0DC85B11').digest('base64');
+  socket.write('HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n' +
+    `Sec-WebSocket-Accept: ${accept}\r\n\r\n`);
+  // Server-to-client text frames (unmasked, < 126 bytes): a tick every 100 ms.
+  let n = 0;
+  const timer = setInterval(() => {
+    const payload = Buffer.from(`${version} tick ${n++}`);
+    socket.write(Buffer.concat([Buffer.from([0x81, payload.length]), payload]));
+  }, 100);
+  socket.on('close', () => clearInterval(timer));
+  socket.on('error', () => clearInterval(timer));
+}
+
+const server = http.createServer((req, res) => {
+  const url = new URL(req.url, 'http://x');
+  if (url.pathname === '/health') {
+    res.writeHead(healthy ? 200 : 500, { 'content-type': 'text/plain' });
+    return res.end(healthy ? 'ok\n' : 'unhealthy\n');
+  }
+  if (url.pathname === '/slow') {
+    const ms = Number(url.searchParams.get('ms') || 1000);
+    return setTimeout(() => { res.writeHead(200); res.end(`${version} slow ${ms}\n`); }, ms);
+  }
+  if (url.pathname === '/events') {
+    res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
+    let n = 0;
+    const timer = setInterval(() => res.write(`data: ${version} ${n++}\n\n`), 100);
+    return req.on('close', () => clearInterval(timer));
+  }
+  if (url.pathname === '/env') {
+    const keys = (url.searchParams.get('keys') || '').split(',').filter(Boolean);
+    res.writeHead(200, { 'content-type': 'application/json' });
+    return res.end(JSON.stringify(Object.fromEntries(keys.map((k) => [k, process.env[k] ?? null]))));
+  }
+  if (url.pathname !== '/') {
+    res.writeHead(404, { 'content-type': 'text/plain' });
+    return res.end('not found\n');
+  }
+  res.writeHead(200, { 'content-type': 'text/plain' });
+  res.end(`hello from ${process.env.APP_NAME || 'sample'} ${version}\n`);
+});
+server.on('upgrade', (req, socket) => wsAccept(req, socket));
+server.keepAliveTimeout = 65_000;
+
+function shutdown() {
+  console.log(`${version} shutting down`);
+  server.close(() => process.exit(0));
+  server.closeIdleConnections?.();
+  setTimeout(() => process.exit(0), 25_000).unref();
+}
+process.on('SIGTERM', shutdown);
+process.on('SIGINT', shutdown);
+
+if (process.env.EXIT_AFTER_MS) {
+  setTimeout(() => { console.error(`${version} crashing on purpose`); process.exit(1); }, Number(process.env.EXIT_AFTER_MS));
+}
+setTimeout(() => server.listen(port, () => console.log(`${version} listening on ${port} after ${Date.now() - started} ms`)), delay);

@@ -1,0 +1,17 @@
+// Runs the compiled tests with node's built-in runner. Unit tests sit beside the code
+// (dist/src/**/*.test.js); integration tests (dist/test/integration) need Docker Engine.
+// Files run one at a time: integration tests share the machine's ports and engine.
+import { readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
+
+const unitOnly = process.argv.includes('--unit');
+const only = process.argv.slice(2).filter((a) => !a.startsWith('--'));
+const find = (dir) => readdirSync(dir).flatMap((f) => {
+  const p = join(dir, f);
+  return statSync(p).isDirectory() ? find(p) : p.endsWith('.test.js') ? [p] : [];
+});
+let files = [...find('dist/src'), ...(unitOnly ? [] : find('dist/test'))];
+if (only.length) files = files.filter((f) => only.some((o) => f.includes(o)));
+const r = spawnSync(process.execPath, ['--test', '--test-concurrency=1', '--enable-source-maps', ...files], { stdio: 'inherit' });
+process.exit(r.status ?? 1);

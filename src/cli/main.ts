@@ -1,0 +1,187 @@
+// The berth command line. Thin: parse arguments, call the daemon (or, for `up`, the platform
+// code), print the result.
+import { Command, Option } from 'commander';
+import { createInterface } from 'node:readline/promises';
+import { BerthError } from '../lib/errors.js';
+import * as v from '../lib/validate.js';
+import { DaemonClient } from '../daemon/client.js';
+import { pathsFor, rootFromEnv } from '../platform/settings.js';
+import { renderEvent } from './deploy-events.js';
+import { fail, out, table } from './output.js';
+import { upCommand, sampleCommand } from './platform-commands.js';
+
+const program = new Command('berth')
+  .description('A self-hosted app platform: apps behind Caddy, zero-downtime deploys, one-second rollbacks.')
+  .option('--root <dir>', 'data root (default /data/berth, or $BERTH_ROOT)')
+  .option('--json', 'machine-readable output')
+  .showHelpAfterError();
+
+type Globals = { root?: string; json?: boolean };
+const globals = (): Globals => program.opts<Globals>();
+const client = (timeoutMs?: number) => new DaemonClient(pathsFor(rootFromEnv(globals().root)).daemonSocket, timeoutMs);
+const action = <A extends unknown[]>(fn: (...args: A) => Promise<void>) => async (...args: A) => {
+  try { await fn(...args); } catch (e) { fail(e, !!globals().json); }
+};
+const enc = encodeURIComponent;
+
+upCommand(program, globals, action);
+sampleCommand(program, action);
+
+program.command('status').description('platform health, apps and running deploys')
+  .action(action(async () => {
+    const s = await client().call<{ daemon: { pid: number; rss_mb: number; uptime_s: number }; docker: { ok: boolean; engine?: string; error?: string };
+      proxy: { ok: boolean; routes?: number; error?: string }; apps: Record<string, unknown>[]; deploys: Record<string, unknown>[] }>('GET', '/status');
+    out(!!globals().json, s, () => [
+      `daemon  pid ${s.daemon.pid}, ${s.daemon.rss_mb} MB, up ${s.daemon.uptime_s}s`,
+      `docker  ${s.docker.ok ? `ok, ${s.docker.engine}` : `DOWN: ${s.docker.error}`}`,
+      `proxy   ${s.proxy.ok ? `ok, ${s.proxy.routes} routes` : `DOWN: ${s.proxy.error}`}`,
+      '', table(s.apps, ['name', 'status', 'release', 'image', 'domains']),
+      ...(s.deploys.length ? ['', 'running deploys:', table(s.deploys, ['id', 'app', 'kind', 'step', 'started_at', 'actor'])] : []),
+    ].join('\n'));
+  }));
+
+const apps = program.command('apps').description('create, list, show and delete apps');
+apps.command('create <name>').description('create an app with one or more domains')
+  .requiredOption('--domain <domain...>', 'a domain the app answers on (repeatable)')
+  .option('--port <port>', 'port the app listens on', '8000')
+  .option('--health-path <path>', 'HTTP path that answers 2xx when healthy', '/health')
+  .action(action(async (name: string, o: { domain: string[]; port: string; healthPath: string }) => {
+    // Validate here too, so bad input never leaves the machine it was typed on.
+    v.appName(name); o.domain.forEach((d, i) => v.domain(d, `domain[${i}]`)); v.port(o.port); v.healthPath(o.healthPath);
+    const r = await client().call<{ app: string; domains: string[]; created: boolean }>('POST', '/apps', { name, domains: o.domain, port: Number(o.port), health_path: o.healthPath });
+    out(!!globals().json, r, () => `${r.created ? 'created' : 'exists, unchanged:'} ${r.app} (${r.domains.join(', ')})\nnext: berth deploy ${r.app} --image REF`);
+  }));
+apps.command('list').alias('ls').description('list apps')
+  .action(action(async () => {
+    const r = await client().call<Record<string, unknown>[]>('GET', '/apps');
+    out(!!globals().json, r, () => table(r, ['name', 'status', 'release', 'image', 'domains']));
+  }));
+apps.command('show <name>').description('show one app')
+  .action(action(async (name: string) => {
+    const r = await client().call<Record<string, unknown> & { containers: Record<string, unknown>[] }>('GET', `/apps/${enc(v.appName(name))}`);
+    out(!!globals().json, r, () => [
+      ...['name', 'domains', 'release', 'image', 'digest', 'port', 'health_path', 'upstream', 'config_keys', 'created_at']
+        .map((k) => `${k.padEnd(12)} ${Array.isArray(r[k]) ? (r[k] as string[]).join(', ') || '-' : r[k] ?? '-'}`),
+      '', table(r.containers, ['name', 'release', 'running', 'serving']),
+    ].join('\n'));
+  }));
+apps.command('delete <name>').alias('rm').description('delete an app: its route and containers (asks first)')
+  .option('-y, --yes', 'do not ask')
+  .action(action(async (name: string, o: { yes?: boolean }) => {
+    v.appName(name);
+    if (!o.yes) {
+      if (!process.stdin.isTTY) throw new BerthError('invalid', `refusing to delete ${name} without confirmation`, `add --yes: berth apps delete ${name} --yes`);
+      const rl = createInterface({ input: process.stdin, output: process.stderr });
+      const answer = await rl.question(`Delete app ${name}, its route and its containers? Type the app name to confirm: `);
+      rl.close();
+      if (answer.trim() !== name) throw new BerthError('aborted', 'not confirmed; nothing was deleted');
+    }
+    const r = await client().call('DELETE', `/apps/${enc(name)}`);
+    out(!!globals().json, r, () => `deleted ${name}`);
+  }));
+
+const config = program.command('config').description('app config (env vars), encrypted at rest');
+config.command('set <name> <pairs...>').description('set KEY=VALUE pairs and roll out a release that uses them')
+  .option('--no-deploy', 'store only; the next deploy picks it up')
+  .option('--lock-timeout <duration>', 'wait this long for a running deploy', '0s')
+  .action(action(async (name: string, pairs: string[], o: { deploy: boolean; lockTimeout: string }) => {
+    const set = v.envPairs(pairs);
+    const r = await client().stream<{ keys: string[]; deploy: { release: string } | null }>('PATCH', `/apps/${enc(v.appName(name))}/config`,
+      { set, deploy: o.deploy, lock_timeout: o.lockTimeout }, renderEvent);
+    out(!!globals().json, r, () => `set ${r.keys.join(', ')}${r.deploy ? `; ${r.deploy.release} is live` : ' (no release rolled out)'}`);
+  }));
+config.command('unset <name> <keys...>').description('remove keys and roll out a release without them')
+  .option('--no-deploy', 'store only')
+  .action(action(async (name: string, keys: string[], o: { deploy: boolean }) => {
+    keys.forEach((k, i) => v.envKey(k, `key[${i}]`));
+    const r = await client().stream<{ keys: string[]; deploy: { release: string } | null }>('PATCH', `/apps/${enc(v.appName(name))}/config`, { unset: keys, deploy: o.deploy }, renderEvent);
+    out(!!globals().json, r, () => `unset ${r.keys.join(', ')}${r.deploy ? `; ${r.deploy.release} is live` : ''}`);
+  }));
+config.command('list <name>').alias('ls').description('list config keys (values hidden unless --reveal)')
+  .option('--reveal', 'print the values')
+  .action(action(async (name: string, o: { reveal?: boolean }) => {
+    const r = await client().call<Record<string, string>>('GET', `/apps/${enc(v.appName(name))}/config${o.reveal ? '?reveal=1' : ''}`);
+    out(!!globals().json, r, () => Object.entries(r).map(([k, val]) => `${k}=${val}`).join('\n') || '(no config)');
+  }));
+
+program.command('deploy <name>').description('deploy a new release with zero downtime')
+  .option('--image <ref>', 'image to deploy (default: the live image)')
+  .option('--port <port>', 'port the app listens on (default: as before, 8000)')
+  .option('--health-path <path>', 'health check path (default: as before, /health)')
+  .option('--timeout <duration>', 'how long the release may take to become healthy (default 60s)')
+  .option('--lock-timeout <duration>', 'wait this long for another deploy of the app to finish', '0s')
+  .option('--release-command <cmd>', 'run this in a one-off container first, e.g. migrations (split on spaces, no shell)')
+  .option('--dry-run', 'print the plan only')
+  .option('--abort', 'cancel the running deploy of this app')
+  .action(action(async (name: string, o: { image?: string; port?: string; healthPath?: string; timeout?: string; lockTimeout: string; releaseCommand?: string; dryRun?: boolean; abort?: boolean }) => {
+    v.appName(name);
+    if (o.abort) {
+      const r = await client().call<{ deploy: number }>('DELETE', `/apps/${enc(name)}/deploys/current`);
+      return out(!!globals().json, r, () => `abort requested for deploy #${r.deploy}`);
+    }
+    if (o.image) v.imageRef(o.image);
+    if (o.port) v.port(o.port);
+    if (o.healthPath) v.healthPath(o.healthPath);
+    const r = await client().stream<{ deploy: number; release: string; previous: string | null; ms: number; state: string; steps?: string[]; warnings: string[] }>(
+      'POST', `/apps/${enc(name)}/deploys`, {
+        image: o.image, port: o.port, health_path: o.healthPath, timeout: o.timeout, lock_timeout: o.lockTimeout, dry_run: o.dryRun,
+        release_command: o.releaseCommand?.split(/\s+/).filter(Boolean),
+      }, globals().json ? () => undefined : renderEvent);
+    out(!!globals().json, r, () => r.state === 'planned'
+      ? `plan:\n${r.steps!.map((s, i) => `  ${i + 1}. ${s}`).join('\n')}`
+      : `${name} ${r.release} is live (deploy #${r.deploy}, ${(r.ms / 1000).toFixed(1)}s)${r.previous ? `; ${r.previous} stays warm for rollback` : ''}${r.warnings.length ? `\nwarnings:\n  ${r.warnings.join('\n  ')}` : ''}`);
+  }));
+
+program.command('rollback <name>').description('switch traffic back to a previous release')
+  .option('--to <release>', 'release id such as v3 (default: the one before the live release)')
+  .option('--lock-timeout <duration>', 'wait this long for a running deploy', '0s')
+  .action(action(async (name: string, o: { to?: string; lockTimeout: string }) => {
+    v.appName(name);
+    if (o.to) v.releaseId(o.to, 'to');
+    const r = await client().stream<{ release: string; previous: string | null; ms: number }>('POST', `/apps/${enc(name)}/rollback`,
+      { to: o.to, lock_timeout: o.lockTimeout }, globals().json ? () => undefined : renderEvent);
+    out(!!globals().json, r, () => `${name} ${r.release} is live again (${(r.ms / 1000).toFixed(2)}s)`);
+  }));
+
+program.command('releases <name>').description('list the releases of an app')
+  .action(action(async (name: string) => {
+    const r = await client().call<Record<string, unknown>[]>('GET', `/apps/${enc(v.appName(name))}/releases`);
+    out(!!globals().json, r, () => table(r.map((x) => ({ ...x, digest: (x.digest as string | null)?.split('@')[1]?.slice(0, 19) ?? (x.image_id as string | null)?.slice(0, 19) })),
+      ['release', 'state', 'image', 'digest', 'created_at', 'actor']));
+  }));
+
+program.command('logs <name>').description("print the app's logs")
+  .option('-f, --follow', 'keep printing new lines')
+  .option('-n, --tail <lines>', 'lines from the end', '100')
+  .action(action(async (name: string, o: { follow?: boolean; tail: string }) => {
+    await client().text(`/apps/${enc(v.appName(name))}/logs?tail=${Number(o.tail) || 100}${o.follow ? '&follow=1' : ''}`, (s) => process.stdout.write(s));
+  }));
+
+program.command('audit [name]').description('every change: who, what, when, result')
+  .option('--limit <n>', 'rows', '50')
+  .action(action(async (name: string | undefined, o: { limit: string }) => {
+    const q = new URLSearchParams({ limit: String(Number(o.limit) || 50), ...(name ? { app: v.appName(name) } : {}) });
+    const r = await client().call<Record<string, unknown>[]>('GET', `/audit?${q}`);
+    out(!!globals().json, r, () => table(r, ['at', 'actor', 'action', 'app', 'result', 'detail']));
+  }));
+
+const registry = program.command('registry').description('credentials for private registries');
+registry.command('login <registry>').description('store credentials (checked with the registry, encrypted at rest)')
+  .requiredOption('-u, --username <user>', 'user name')
+  .addOption(new Option('--password-stdin', 'read the password from standard input').makeOptionMandatory())
+  .action(action(async (reg: string, o: { username: string }) => {
+    let password = '';
+    for await (const chunk of process.stdin) password += chunk;
+    password = password.replace(/\r?\n$/, '');
+    if (!password) throw new BerthError('invalid', 'no password on standard input', `echo "$TOKEN" | berth registry login ${reg} -u USER --password-stdin`);
+    const r = await client().call('POST', '/registries', { registry: reg, username: o.username, password });
+    out(!!globals().json, r, () => `logged in to ${reg} as ${o.username}`);
+  }));
+
+program.command('daemon').description('run the berth daemon in the foreground (berth up starts it for you)')
+  .action(action(async () => {
+    process.argv.push('--root', rootFromEnv(globals().root));
+    await import('../daemon/main.js');
+  }));
+
+void program.parseAsync(process.argv).catch((e) => fail(e, !!globals().json));

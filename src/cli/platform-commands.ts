@@ -1,0 +1,55 @@
+// Commands that act on the host itself rather than through the daemon.
+import type { Command } from 'commander';
+import { BerthError } from '../lib/errors.js';
+import * as v from '../lib/validate.js';
+import { imageExists } from '../platform/images.js';
+import { buildSampleImage, SAMPLE_IMAGE } from '../platform/sample.js';
+import { pathsFor, rootFromEnv, type Settings } from '../platform/settings.js';
+import { up } from '../platform/up.js';
+import { dockerClient } from '../runtime/docker/driver.js';
+import { out, progress, table } from './output.js';
+
+type Globals = () => { root?: string; json?: boolean };
+type Action = <A extends unknown[]>(fn: (...args: A) => Promise<void>) => (...args: A) => Promise<void>;
+
+function requireRoot(): void {
+  if (process.getuid?.() !== 0) throw new BerthError('invalid', 'berth up must run as root', 'run it with sudo');
+}
+
+export function upCommand(program: Command, globals: Globals, action: Action): void {
+  program.command('up').description('install and start everything berth needs on this host (idempotent)')
+    .option('--http-port <port>', 'public HTTP port (default 80)')
+    .option('--https-port <port>', 'public HTTPS port (default 443)')
+    .option('--bind <ip>', 'address the proxy listens on (default 0.0.0.0)')
+    .option('--acme-email <email>', 'contact address for ACME (Let\'s Encrypt) accounts')
+    .option('--acme-ca <url>', 'ACME directory URL (default: Let\'s Encrypt)')
+    .option('--acme-ca-root <pem>', 'PEM file of a CA to trust for the ACME server')
+    .option('--instance <name>', 'prefix of every Docker object (default berth)')
+    .option('--warm <duration>', 'how long a replaced release stays running for instant rollback (default 10m)')
+    .action(action(async (o: { httpPort?: string; httpsPort?: string; bind?: string; acmeEmail?: string; acmeCa?: string; acmeCaRoot?: string; instance?: string; warm?: string }) => {
+      requireRoot();
+      const settings: Partial<Settings> = {
+        http_port: o.httpPort ? v.port(o.httpPort, 'http-port') : undefined,
+        https_port: o.httpsPort ? v.port(o.httpsPort, 'https-port') : undefined,
+        bind: o.bind, acme_email: o.acmeEmail, acme_ca: o.acmeCa, acme_ca_root: o.acmeCaRoot, instance: o.instance,
+        warm_ms: o.warm ? v.duration(o.warm, 'warm') : undefined,
+      };
+      const root = rootFromEnv(globals().root);
+      const r = await up(pathsFor(root), { settings, progress, docker: dockerClient() });
+      out(!!globals().json, { root, ...r }, () => `${table(r.steps, ['step', 'result'])}\n\nberth is up (root ${root}). Next: berth apps create NAME --domain NAME.localhost`);
+    }));
+}
+
+export function sampleCommand(program: Command, action: Action): void {
+  program.command('sample').description('the bundled sample app (used by the quick start and the tests)')
+    .command('build').description('build the sample app image locally')
+    .option('--tag <tag>', 'image tag', SAMPLE_IMAGE)
+    .option('--force', 'rebuild even if the image exists')
+    .action(action(async (o: { tag: string; force?: boolean }) => {
+      v.imageRef(o.tag, 'tag');
+      const docker = dockerClient();
+      if (!o.force && await imageExists(docker, o.tag)) return out(false, null, () => `${o.tag} exists`);
+      await buildSampleImage(docker, o.tag, progress);
+      out(false, null, () => `built ${o.tag}`);
+    }));
+}

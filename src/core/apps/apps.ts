@@ -1,0 +1,91 @@
+// Apps: create, list, show, delete. Validation first; nothing reaches Docker or Caddy
+// until the input is proven good.
+import { BerthError } from '../../lib/errors.js';
+import * as v from '../../lib/validate.js';
+import type { Ctx } from '../context.js';
+import { relName } from '../deploy/engine.js';
+import { acquire, release } from '../deploy/lock.js';
+import { routeFor } from './routes.js';
+
+const DELETE_LOCK_ID = -1;
+
+export interface CreateAppInput { name: string; domains: string[]; port?: number; healthPath?: string }
+
+export async function createApp(ctx: Ctx, input: CreateAppInput, actor: string) {
+  const name = v.appName(input.name);
+  if (!Array.isArray(input.domains) || input.domains.length === 0) {
+    throw new BerthError('invalid', 'domains: at least one --domain is required', `berth apps create ${name} --domain ${name}.example.com`);
+  }
+  const domains = [...new Set(input.domains.map((d, i) => v.domain(d, `domains[${i}]`)))];
+  const port = input.port === undefined ? 8000 : v.port(input.port);
+  const healthPath = input.healthPath === undefined ? '/health' : v.healthPath(input.healthPath);
+  const existing = ctx.store.getApp(name);
+  if (existing) {
+    const have = ctx.store.domainsOf(name);
+    if (JSON.stringify([...have].sort()) !== JSON.stringify([...domains].sort())) {
+      throw new BerthError('conflict', `app ${name} already exists with domains ${have.join(', ')}`, 'choose another name, or delete it first');
+    }
+    await ctx.proxy.ensureRoute(routeFor(ctx, name)); // idempotent: repairs a missing route
+    return { app: name, domains, created: false };
+  }
+  for (const d of domains) {
+    const owner = ctx.store.domainOwner(d);
+    if (owner) throw new BerthError('conflict', `domain ${d} is already used by app ${owner}`, `remove it from ${owner} first`);
+  }
+  ctx.store.tx(() => {
+    ctx.store.insertApp({ name, port, health_path: healthPath });
+    ctx.store.setDomains(name, domains);
+  });
+  try {
+    await ctx.proxy.ensureRoute(routeFor(ctx, name));
+  } catch (e) {
+    ctx.store.deleteApp(name); // the route was refused: leave no half-created app
+    await ctx.proxy.removeRoute(name).catch(() => undefined);
+    throw e;
+  }
+  ctx.store.audit({ actor, action: 'apps.create', app: name, result: 'succeeded', detail: { domains } });
+  return { app: name, domains, created: true };
+}
+
+export async function listApps(ctx: Ctx) {
+  const units = await ctx.runtime.list();
+  return ctx.store.listApps().map((a) => {
+    const live = a.live_release ? ctx.store.getRelease(a.live_release) : undefined;
+    const serving = units.find((u) => u.app === a.name && u.serving);
+    return {
+      name: a.name, domains: ctx.store.domainsOf(a.name), release: live ? relName(live) : null, image: live?.image ?? null,
+      status: !live ? 'not deployed' : serving?.running ? 'running' : 'down',
+    };
+  });
+}
+
+export async function showApp(ctx: Ctx, name: string) {
+  const a = ctx.store.getApp(v.appName(name));
+  if (!a) throw new BerthError('not_found', `app ${name} not found`, 'list apps with: berth apps list');
+  const live = a.live_release ? ctx.store.getRelease(a.live_release) : undefined;
+  const units = await ctx.runtime.list(a.name);
+  return {
+    name: a.name, created_at: a.created_at, domains: ctx.store.domainsOf(a.name), port: live?.port ?? a.port, health_path: live?.health_path ?? a.health_path,
+    release: live ? relName(live) : null, image: live?.image ?? null, digest: live?.digest ?? null,
+    config_keys: Object.keys(ctx.store.configOf(a.name)),
+    containers: units.map((u) => ({ name: u.name, release: u.release, running: u.running, serving: u.serving })),
+    upstream: ctx.runtime.servingName(a.name, 'web'),
+  };
+}
+
+export async function deleteApp(ctx: Ctx, name: string, actor: string) {
+  const app = v.appName(name);
+  if (!ctx.store.getApp(app)) throw new BerthError('not_found', `app ${app} not found`);
+  await acquire(ctx, app, DELETE_LOCK_ID, actor, 5000);
+  try {
+    // Route first, so nobody is sent to containers about to go.
+    await ctx.proxy.removeRoute(app);
+    for (const u of await ctx.runtime.list(app)) await ctx.runtime.remove(u);
+    ctx.store.deleteApp(app);
+    ctx.proxy.writeConfigFile();
+  } finally {
+    release(ctx, app, DELETE_LOCK_ID);
+  }
+  ctx.store.audit({ actor, action: 'apps.delete', app, result: 'succeeded' });
+  return { app, deleted: true };
+}

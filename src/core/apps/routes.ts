@@ -1,0 +1,18 @@
+// What Caddy should route for each app, derived from state.
+import type { RouteInput } from '../../proxy/caddy/config.js';
+import type { Ctx } from '../context.js';
+
+export function routeFor(ctx: Ctx, app: string): RouteInput {
+  const row = ctx.store.getApp(app);
+  const live = row?.live_release ? ctx.store.getRelease(row.live_release) : undefined;
+  return {
+    app,
+    domains: ctx.store.domainsOf(app),
+    upstream: live ? ctx.runtime.servingName(app, 'web') : null,
+    port: live?.port ?? row?.port ?? 8000,
+  };
+}
+
+export function desiredRoutes(ctx: Ctx): RouteInput[] {
+  return ctx.store.listApps().map((a) => routeFor(ctx, a.name));
+}

@@ -1,0 +1,33 @@
+// Everything the core needs, passed explicitly: state, secrets, the runtime and the proxy.
+import type { Logger } from '../lib/log.js';
+import type { Cipher } from '../lib/secrets.js';
+import type { Settings } from '../platform/settings.js';
+import type { CaddyProxy } from '../proxy/caddy/proxy.js';
+import type { Runtime } from '../runtime/types.js';
+import type { Store } from '../state/store.js';
+
+export interface TestHooks {
+  /** Pause forever before this deploy step (crash tests kill the daemon there). */
+  pauseAt?: string;
+  /** Called when a pause begins, e.g. to write a marker file. */
+  onPause?: (step: string) => void;
+}
+
+export interface Ctx {
+  store: Store;
+  cipher: Cipher;
+  runtime: Runtime;
+  proxy: CaddyProxy;
+  settings: Settings;
+  log: Logger;
+  /** Identifies this daemon process; locks from another boot are stale. */
+  boot: string;
+  hooks: TestHooks;
+}
+
+export async function pauseIfHooked(ctx: Ctx, step: string): Promise<void> {
+  if (ctx.hooks.pauseAt !== step) return;
+  ctx.log.warn({ step }, 'test hook: pausing deploy');
+  ctx.hooks.onPause?.(step);
+  await new Promise(() => { /* never resolves: the test kills the daemon here */ });
+}

@@ -1,0 +1,78 @@
+// Plan, then apply: a pure function turns what runs now and what should run into the list of
+// steps a deploy or rollback takes. The executor runs them and journals each one; --dry-run
+// prints them.
+
+export interface ReleaseView {
+  id: number;
+  seq: number;
+  state: 'pending' | 'live' | 'warm' | 'stopped' | 'failed' | 'pruned';
+  port: number;
+  image_id: string | null;
+}
+
+export type Step =
+  | { kind: 'pull'; image: string }
+  | { kind: 'release_command'; cmd: string[] }
+  | { kind: 'start'; release: number }
+  | { kind: 'health'; release: number; path: string; port: number; timeoutMs: number }
+  | { kind: 'route'; reason: string }
+  | { kind: 'switch'; from: number | null; to: number }
+  | { kind: 'settle'; ms: number }
+  | { kind: 'retire'; releases: number[] }
+  | { kind: 'prune'; releases: number[] };
+
+export interface PlanInput {
+  kind: 'deploy' | 'rollback' | 'config';
+  target: ReleaseView & { image: string; health_path: string };
+  live: ReleaseView | null;
+  /** Every release of the app, newest first. */
+  releases: ReleaseView[];
+  /** The target's web container is already running (a warm release). */
+  targetRunning: boolean;
+  releaseCommand?: string[];
+  deployTimeoutMs: number;
+  refreshMs: number;
+  keepReleases: number;
+}
+
+export function planDeploy(i: PlanInput): Step[] {
+  const steps: Step[] = [];
+  if (!i.targetRunning) {
+    steps.push({ kind: 'pull', image: i.target.image });
+    if (i.releaseCommand?.length) steps.push({ kind: 'release_command', cmd: i.releaseCommand });
+    steps.push({ kind: 'start', release: i.target.id });
+  }
+  steps.push({ kind: 'health', release: i.target.id, path: i.target.health_path, port: i.target.port, timeoutMs: i.deployTimeoutMs });
+  if (!i.live) steps.push({ kind: 'route', reason: 'first release: point the route at the app' });
+  else if (i.live.port !== i.target.port) steps.push({ kind: 'route', reason: `port changes from ${i.live.port} to ${i.target.port}` });
+  steps.push({ kind: 'switch', from: i.live?.id ?? null, to: i.target.id });
+  if (i.live) steps.push({ kind: 'settle', ms: i.refreshMs + 50 });
+  // The release replaced now stays warm; any older warm one is retired.
+  const retire = i.releases.filter((r) => r.state === 'warm' && r.id !== i.target.id && r.id !== i.live?.id).map((r) => r.id);
+  if (retire.length) steps.push({ kind: 'retire', releases: retire });
+  const prune = pruneCandidates(i);
+  if (prune.length) steps.push({ kind: 'prune', releases: prune });
+  return steps;
+}
+
+/** Releases past the newest `keepReleases` whose images can go; never the target or the live one. */
+export function pruneCandidates(i: Pick<PlanInput, 'releases' | 'keepReleases' | 'target' | 'live'>): number[] {
+  const keep = new Set(i.releases.slice(0, i.keepReleases).map((r) => r.id));
+  keep.add(i.target.id);
+  if (i.live) keep.add(i.live.id);
+  return i.releases.filter((r) => !keep.has(r.id) && r.state !== 'pruned').map((r) => r.id);
+}
+
+export function describeStep(s: Step): string {
+  switch (s.kind) {
+    case 'pull': return `pull ${s.image} (if missing)`;
+    case 'release_command': return `run release command: ${s.cmd.join(' ')}`;
+    case 'start': return `start release #${s.release} beside the live one`;
+    case 'health': return `wait until GET ${s.path} on port ${s.port} answers 2xx (timeout ${s.timeoutMs / 1000}s)`;
+    case 'route': return `update the proxy route: ${s.reason}`;
+    case 'switch': return s.from ? `switch traffic from release #${s.from} to #${s.to}` : `send traffic to release #${s.to}`;
+    case 'settle': return `wait ${s.ms} ms until the proxy resolves the new release`;
+    case 'retire': return `retire older warm releases #${s.releases.join(', #')}`;
+    case 'prune': return `prune releases #${s.releases.join(', #')}`;
+  }
+}

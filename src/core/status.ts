@@ -1,0 +1,16 @@
+// A truthful picture of the platform: engine, proxy, apps and what is running now.
+import { asBerthError } from '../lib/errors.js';
+import { listApps } from './apps/apps.js';
+import type { Ctx } from './context.js';
+
+export async function platformStatus(ctx: Ctx) {
+  const docker = await ctx.runtime.ping().then((v) => ({ ok: true, engine: v.engine }), (e) => ({ ok: false, error: asBerthError(e).message }));
+  const proxy = await ctx.proxy.admin.call<unknown[]>('GET', '/config/apps/http/servers/berth/routes')
+    .then((r) => ({ ok: r.status === 200, routes: Array.isArray(r.body) ? r.body.length : 0 }), (e) => ({ ok: false, error: asBerthError(e).message }));
+  const apps = docker.ok ? await listApps(ctx) : [];
+  return {
+    daemon: { pid: process.pid, boot: ctx.boot, uptime_s: Math.round(process.uptime()), rss_mb: Math.round(process.memoryUsage().rss / 1e5) / 10 },
+    docker, proxy, apps,
+    deploys: ctx.store.runningDeploys().map((d) => ({ id: d.id, app: d.app, kind: d.kind, step: d.step, started_at: d.started_at, actor: d.actor })),
+  };
+}

@@ -1,0 +1,81 @@
+// Client of the daemon's API over its unix socket, used by the CLI (and by `berth up` to
+// see whether the daemon answers).
+import { request } from 'node:http';
+import { userInfo, hostname } from 'node:os';
+import { BerthError } from '../lib/errors.js';
+import { API_VERSION } from './api-version.js';
+
+export function actor(): string {
+  const user = process.env.SUDO_USER || process.env.BERTH_ACTOR || userInfo().username;
+  return `${user}@${hostname()}`;
+}
+
+export class DaemonClient {
+  constructor(readonly socketPath: string, readonly timeoutMs = 30_000) {}
+
+  private open(method: string, path: string, body: unknown, timeoutMs: number) {
+    const payload = body === undefined ? undefined : JSON.stringify(body);
+    return new Promise<import('node:http').IncomingMessage>((resolve, reject) => {
+      const req = request({
+        socketPath: this.socketPath, method, path: `/${API_VERSION}${path}`, timeout: timeoutMs,
+        headers: { host: 'berth', 'x-berth-actor': actor(), ...(payload ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) } : {}) },
+      }, resolve);
+      req.on('timeout', () => req.destroy(new BerthError('timeout', `the berth daemon did not answer ${method} ${path} within ${timeoutMs / 1000}s`)));
+      req.on('error', (e: NodeJS.ErrnoException) => reject(e instanceof BerthError ? e : new BerthError('unavailable',
+        `cannot reach the berth daemon at ${this.socketPath} (${e.code ?? e.message})`, 'start the platform with: berth up (as root)')));
+      req.end(payload);
+    });
+  }
+
+  async call<T>(method: string, path: string, body?: unknown): Promise<T> {
+    const res = await this.open(method, path, body, this.timeoutMs);
+    let text = '';
+    for await (const chunk of res) text += chunk;
+    const parsed = res.headers['content-type']?.includes('json') ? JSON.parse(text || 'null') : text;
+    if ((res.statusCode ?? 500) >= 400) throw BerthError.fromJSON((parsed as { error?: object })?.error ?? { message: String(text) });
+    return parsed as T;
+  }
+
+  /** Calls an endpoint that streams NDJSON events; resolves with the final result. */
+  async stream<T>(method: string, path: string, body: unknown, onEvent: (e: { type: string; [k: string]: unknown }) => void): Promise<T> {
+    const res = await this.open(method, path, body, 0);
+    if ((res.statusCode ?? 500) >= 400) {
+      let text = '';
+      for await (const chunk of res) text += chunk;
+      throw BerthError.fromJSON(JSON.parse(text || '{}').error ?? { message: text });
+    }
+    let buf = '';
+    let result: { type: string; result?: T; error?: object } | undefined;
+    for await (const chunk of res) {
+      buf += chunk;
+      let nl: number;
+      while ((nl = buf.indexOf('\n')) >= 0) {
+        const line = buf.slice(0, nl);
+        buf = buf.slice(nl + 1);
+        if (!line.trim()) continue;
+        const ev = JSON.parse(line);
+        if (ev.type === 'result' || ev.type === 'error') result = ev;
+        else onEvent(ev);
+      }
+    }
+    if (!result) throw new BerthError('unavailable', 'the daemon closed the stream before the operation finished', 'see what happened with: berth status; berth audit');
+    if (result.type === 'error') throw BerthError.fromJSON(result.error as object);
+    return result.result as T;
+  }
+
+  /** Streams raw text (logs) to a callback until the server ends it. */
+  async text(path: string, onChunk: (s: string) => void): Promise<void> {
+    const res = await this.open('GET', path, undefined, 0);
+    if ((res.statusCode ?? 500) >= 400) {
+      let text = '';
+      for await (const chunk of res) text += chunk;
+      throw BerthError.fromJSON(JSON.parse(text || '{}').error ?? { message: text });
+    }
+    res.setEncoding('utf8');
+    for await (const chunk of res) onChunk(chunk as string);
+  }
+
+  async alive(): Promise<boolean> {
+    return this.call('GET', '/health').then(() => true, () => false);
+  }
+}

@@ -1,0 +1,83 @@
+// The berth daemon: owns the state, serves the API on a root-only unix socket, resolves
+// interrupted deploys at start, and keeps containers and routes in line with the state.
+import { createAdaptorServer } from '@hono/node-server';
+import { randomBytes } from 'node:crypto';
+import { chmodSync, existsSync, rmSync, writeFileSync } from 'node:fs';
+import type { Server } from 'node:http';
+import { join } from 'node:path';
+import { desiredRoutes } from '../core/apps/routes.js';
+import type { Ctx } from '../core/context.js';
+import { reconcile, recoverDeploys, retireExpired } from '../core/deploy/recover.js';
+import { asBerthError } from '../lib/errors.js';
+import { createLogger } from '../lib/log.js';
+import { Cipher } from '../lib/secrets.js';
+import { caddyBase } from '../platform/up.js';
+import { ensureLayout, loadSettings, pathsFor, rootFromEnv } from '../platform/settings.js';
+import { CaddyAdmin } from '../proxy/caddy/admin.js';
+import { CaddyProxy } from '../proxy/caddy/proxy.js';
+import { dockerClient, DockerRuntime } from '../runtime/docker/driver.js';
+import { namesFor } from '../runtime/docker/specs.js';
+import { openDb } from '../state/db.js';
+import { Store } from '../state/store.js';
+import { buildApi } from './api.js';
+
+const RECONCILE_EVERY_MS = 15_000;
+const RETIRE_EVERY_MS = 5_000;
+
+export async function startDaemon(root: string) {
+  const paths = pathsFor(root);
+  ensureLayout(paths);
+  const settings = loadSettings(paths);
+  const log = createLogger();
+  const store = new Store(openDb(paths.stateDb));
+  const runtime = new DockerRuntime(dockerClient(), namesFor(settings.instance));
+  const ctx: Ctx = {
+    store, cipher: Cipher.fromKeyFile(paths.keyFile), runtime, settings, log,
+    proxy: undefined as unknown as CaddyProxy,
+    boot: `${process.pid}-${randomBytes(4).toString('hex')}`,
+    hooks: {
+      pauseAt: process.env.BERTH_TEST_PAUSE_AT || undefined,
+      onPause: (step) => writeFileSync(join(paths.runDir, 'paused'), step),
+    },
+  };
+  ctx.proxy = new CaddyProxy(new CaddyAdmin(paths.caddyAdminSocket), caddyBase(settings), paths.caddyConfigFile, () => desiredRoutes(ctx));
+
+  const recovered = await recoverDeploys(ctx);
+  if (recovered.finished.length || recovered.rolledBack.length) log.warn(recovered, 'resolved deploys interrupted by the previous daemon');
+
+  let reconciling = false;
+  const tick = async () => {
+    if (reconciling) return;
+    reconciling = true;
+    try { await reconcile(ctx); } catch (e) { log.error({ err: asBerthError(e).message }, 'reconcile failed; will retry'); } finally { reconciling = false; }
+  };
+  await tick();
+  const timers = [
+    setInterval(() => void tick(), RECONCILE_EVERY_MS),
+    setInterval(() => void retireExpired(ctx).catch((e) => log.error({ err: asBerthError(e).message }, 'retire failed')), RETIRE_EVERY_MS),
+  ];
+
+  if (existsSync(paths.daemonSocket)) rmSync(paths.daemonSocket);
+  const api = buildApi(ctx);
+  const server = createAdaptorServer({ fetch: api.fetch }) as Server;
+  await new Promise<void>((resolve) => server.listen(paths.daemonSocket, resolve));
+  chmodSync(paths.daemonSocket, 0o600);
+  writeFileSync(paths.daemonPid, String(process.pid));
+  log.info({ socket: paths.daemonSocket, pid: process.pid, instance: settings.instance }, 'berth daemon ready');
+
+  const stop = () => {
+    timers.forEach(clearInterval);
+    server.close();
+    store.db.close();
+    process.exit(0);
+  };
+  process.on('SIGTERM', stop);
+  process.on('SIGINT', stop);
+  return { ctx, server };
+}
+
+const rootArg = process.argv.indexOf('--root');
+startDaemon(rootFromEnv(rootArg > 0 ? process.argv[rootArg + 1] : undefined)).catch((e) => {
+  process.stderr.write(`berth daemon failed to start: ${asBerthError(e).message}\n`);
+  process.exit(1);
+});

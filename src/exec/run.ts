@@ -1,0 +1,38 @@
+// The one place that starts host programs: always an argv array, never a shell.
+import { execFile, spawn } from 'node:child_process';
+import { existsSync, openSync } from 'node:fs';
+import { join } from 'node:path';
+import { CommandFailed } from '../lib/errors.js';
+
+export interface RunOptions { timeoutMs?: number; env?: NodeJS.ProcessEnv; cwd?: string; input?: string }
+
+export function run(argv: string[], opts: RunOptions = {}): Promise<{ stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = execFile(argv[0]!, argv.slice(1), {
+      timeout: opts.timeoutMs ?? 120_000, env: opts.env ?? process.env, cwd: opts.cwd, maxBuffer: 64 * 1024 * 1024,
+    }, (err, stdout, stderr) => {
+      if (err) {
+        const code = (err as NodeJS.ErrnoException & { code?: unknown }).code;
+        reject(new CommandFailed(argv, typeof code === 'number' ? code : null, `${stderr || err.message}`));
+      } else resolve({ stdout, stderr });
+    });
+    if (opts.input !== undefined) child.stdin?.end(opts.input);
+  });
+}
+
+/** The program's path when it can be found on PATH. */
+export function which(program: string): string | null {
+  for (const dir of (process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin').split(':')) {
+    const p = join(dir, program);
+    if (dir && existsSync(p)) return p;
+  }
+  return null;
+}
+
+/** Starts a long-lived background process that outlives us, output appended to a log file. */
+export function spawnDetached(argv: string[], logFile: string, env: NodeJS.ProcessEnv = process.env): number {
+  const fd = openSync(logFile, 'a', 0o640);
+  const child = spawn(argv[0]!, argv.slice(1), { detached: true, stdio: ['ignore', fd, fd], env });
+  child.unref();
+  return child.pid ?? -1;
+}

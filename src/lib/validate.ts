@@ -1,0 +1,120 @@
+// Validation at the edge: every name, domain, key and image reference a user gives passes
+// through here before anything reaches Docker or Caddy. Each check returns the clean value or
+// throws a ValidationError that says what is wrong and how to fix it.
+import { ValidationError } from './errors.js';
+
+const APP_NAME = /^[a-z]([a-z0-9-]{0,28}[a-z0-9])?$/;
+const LABEL = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
+const ENV_KEY = /^[A-Za-z_][A-Za-z0-9_]{0,127}$/;
+const RELEASE = /^v[1-9][0-9]{0,8}$/;
+
+/** Keys berth injects into every release; user config may not override them. */
+export const RESERVED_ENV_KEYS = new Set(['APP_NAME', 'APP_DOMAIN', 'PORT', 'BERTH_RELEASE']);
+
+function describe(v: string): string {
+  return JSON.stringify(v.length > 40 ? `${v.slice(0, 40)}…` : v);
+}
+
+export function appName(raw: unknown, path = 'name'): string {
+  if (typeof raw !== 'string' || raw.length === 0) throw new ValidationError(path, 'is required');
+  if (!APP_NAME.test(raw)) {
+    throw new ValidationError(path, `${describe(raw)} is not a valid app name`,
+      'use 1-30 lowercase letters, digits and hyphens, starting with a letter and not ending with a hyphen (e.g. my-app)');
+  }
+  return raw;
+}
+
+export function domain(raw: unknown, path = 'domain'): string {
+  if (typeof raw !== 'string' || raw.length === 0) throw new ValidationError(path, 'is required');
+  const d = raw.toLowerCase().replace(/\.$/, '');
+  const hint = 'give a hostname such as app.example.com: letters, digits, hyphens and dots only (use punycode, xn--…, for non-ASCII names)';
+  if (d.length > 253) throw new ValidationError(path, `${describe(raw)} is longer than 253 characters`, hint);
+  const labels = d.split('.');
+  if (labels.length < 2 || !labels.every((l) => LABEL.test(l)) || /^[0-9]+$/.test(labels[labels.length - 1]!)) {
+    throw new ValidationError(path, `${describe(raw)} is not a valid domain name`, hint);
+  }
+  return d;
+}
+
+export function envKey(raw: unknown, path = 'key'): string {
+  if (typeof raw !== 'string' || !ENV_KEY.test(raw)) {
+    throw new ValidationError(path, `${describe(String(raw))} is not a valid environment variable name`,
+      'use letters, digits and underscores, not starting with a digit (e.g. SMTP_HOST)');
+  }
+  if (RESERVED_ENV_KEYS.has(raw)) throw new ValidationError(path, `${raw} is set by berth and cannot be changed`);
+  return raw;
+}
+
+export function envValue(raw: unknown, path = 'value'): string {
+  if (typeof raw !== 'string') throw new ValidationError(path, 'must be a string');
+  if (raw.includes('\0')) throw new ValidationError(path, 'must not contain NUL bytes');
+  if (Buffer.byteLength(raw) > 65536) throw new ValidationError(path, 'is larger than 64 KiB');
+  return raw;
+}
+
+/** Parses KEY=VALUE pairs as given on the command line. */
+export function envPairs(pairs: string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  pairs.forEach((p, i) => {
+    const eq = p.indexOf('=');
+    if (eq <= 0) throw new ValidationError(`config[${i}]`, `${describe(p)} is not KEY=VALUE`);
+    out[envKey(p.slice(0, eq), `config[${i}].key`)] = envValue(p.slice(eq + 1), `config[${i}].value`);
+  });
+  return out;
+}
+
+// Docker image reference grammar (distribution/reference), anchored.
+const REF_DOMAIN_COMPONENT = '(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])';
+const REF_DOMAIN = `(?:${REF_DOMAIN_COMPONENT}(?:\\.${REF_DOMAIN_COMPONENT})*(?::[0-9]+)?)`;
+const REF_PATH_COMPONENT = '[a-z0-9]+(?:(?:[._]|__|[-]+)[a-z0-9]+)*';
+const REF_NAME = `(?:${REF_DOMAIN}/)?${REF_PATH_COMPONENT}(?:/${REF_PATH_COMPONENT})*`;
+const REF_TAG = '[\\w][\\w.-]{0,127}';
+const REF_DIGEST = '[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,}';
+const IMAGE_REF = new RegExp(`^(${REF_NAME})(?::(${REF_TAG}))?(?:@(${REF_DIGEST}))?$`);
+
+export function imageRef(raw: unknown, path = 'image'): string {
+  if (typeof raw !== 'string' || raw.length === 0) throw new ValidationError(path, 'is required');
+  const m = IMAGE_REF.exec(raw);
+  if (!m || m[1]!.length > 255) {
+    throw new ValidationError(path, `${describe(raw)} is not a valid image reference`,
+      'use NAME[:TAG][@DIGEST], e.g. registry.example.com/team/app:1.4.2');
+  }
+  return raw;
+}
+
+/** An image reference without tag or digest gets ":latest", like docker does. */
+export function withDefaultTag(ref: string): string {
+  if (ref.includes('@')) return ref;
+  const lastSlash = ref.lastIndexOf('/');
+  return ref.slice(lastSlash + 1).includes(':') ? ref : `${ref}:latest`;
+}
+
+export function healthPath(raw: unknown, path = 'health_path'): string {
+  if (typeof raw !== 'string' || !/^\/[A-Za-z0-9._~\/%?=&+-]{0,255}$/.test(raw)) {
+    throw new ValidationError(path, `${describe(String(raw))} is not a valid URL path`, 'use a path such as /health or /up');
+  }
+  return raw;
+}
+
+export function port(raw: unknown, path = 'port'): number {
+  const n = typeof raw === 'string' && /^[0-9]+$/.test(raw) ? Number(raw) : raw;
+  if (typeof n !== 'number' || !Number.isInteger(n) || n < 1 || n > 65535) {
+    throw new ValidationError(path, `${describe(String(raw))} is not a port number (1-65535)`);
+  }
+  return n;
+}
+
+export function releaseId(raw: unknown, path = 'release'): string {
+  if (typeof raw !== 'string' || !RELEASE.test(raw)) {
+    throw new ValidationError(path, `${describe(String(raw))} is not a release id`, 'release ids look like v3: see berth releases NAME');
+  }
+  return raw;
+}
+
+/** Durations such as 30s, 5m, 1h or a bare number of seconds, returned in milliseconds. */
+export function duration(raw: unknown, path = 'duration'): number {
+  const m = typeof raw === 'number' ? [String(raw), String(raw), 's'] : /^([0-9]+(?:\.[0-9]+)?)(ms|s|m|h)?$/.exec(String(raw));
+  if (!m) throw new ValidationError(path, `${describe(String(raw))} is not a duration`, 'use e.g. 500ms, 30s, 5m or 1h');
+  const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[(m[2] ?? 's') as 'ms' | 's' | 'm' | 'h'];
+  return Math.round(Number(m[1]) * unit);
+}

@@ -1,0 +1,39 @@
+// Starting the berth daemon: a systemd unit where systemd runs, a background process otherwise.
+import { writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { BerthError } from '../lib/errors.js';
+import { run, spawnDetached } from '../exec/run.js';
+import { DaemonClient } from '../daemon/client.js';
+import { hasSystemd, waitFor } from './engine.js';
+import type { Paths, Settings } from './settings.js';
+
+export const daemonMain = () => resolve(dirname(fileURLToPath(import.meta.url)), '..', 'daemon', 'main.js');
+const unitName = (s: Settings) => (s.instance === 'berth' ? 'berth' : `berth-${s.instance}`);
+
+/** A systemd unit for the daemon (pure). */
+export function systemdUnit(p: Paths, node: string, main: string): string {
+  return [
+    '[Unit]', 'Description=berth daemon', 'After=docker.service', 'Requires=docker.service', '',
+    '[Service]', `ExecStart=${node} ${main} --root ${p.root}`, 'Restart=always', 'RestartSec=2',
+    `Environment=BERTH_ROOT=${p.root}`, 'MemoryMax=256M', '',
+    '[Install]', 'WantedBy=multi-user.target', '',
+  ].join('\n');
+}
+
+export async function ensureDaemon(p: Paths, s: Settings, progress: (l: string) => void, env: NodeJS.ProcessEnv = process.env): Promise<string> {
+  const client = new DaemonClient(p.daemonSocket, 3000);
+  if (await client.alive()) return 'running';
+  progress('starting the berth daemon');
+  if (hasSystemd()) {
+    writeFileSync(join('/etc/systemd/system', `${unitName(s)}.service`), systemdUnit(p, process.execPath, daemonMain()));
+    await run(['systemctl', 'daemon-reload']);
+    await run(['systemctl', 'enable', '--now', unitName(s)]);
+  } else {
+    spawnDetached([process.execPath, daemonMain(), '--root', p.root], p.daemonLog, env);
+  }
+  if (!(await waitFor(() => client.alive(), 30_000))) {
+    throw new BerthError('unavailable', 'the berth daemon did not answer within 30s', `see ${hasSystemd() ? `journalctl -u ${unitName(s)}` : p.daemonLog}`);
+  }
+  return 'started';
+}

@@ -1,0 +1,41 @@
+// Docker Engine on the host: installed from Debian's package when missing, started with
+// systemd where it runs, otherwise directly.
+import type Docker from 'dockerode';
+import { existsSync } from 'node:fs';
+import { BerthError } from '../lib/errors.js';
+import { run, spawnDetached, which } from '../exec/run.js';
+
+export const hasSystemd = () => existsSync('/run/systemd/system');
+
+async function waitFor(check: () => Promise<boolean>, ms: number): Promise<boolean> {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    if (await check()) return true;
+    await new Promise((r) => setTimeout(r, 300));
+  }
+  return false;
+}
+
+export async function aptInstall(packages: string[], progress: (l: string) => void): Promise<void> {
+  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  progress(`installing ${packages.join(', ')} (apt-get)`);
+  await run(['apt-get', 'install', '-y', '--no-install-recommends', ...packages], { env, timeoutMs: 15 * 60_000 }).catch(async () => {
+    await run(['apt-get', 'update'], { env, timeoutMs: 5 * 60_000 });
+    await run(['apt-get', 'install', '-y', '--no-install-recommends', ...packages], { env, timeoutMs: 15 * 60_000 });
+  });
+}
+
+export async function ensureEngine(docker: Docker, progress: (l: string) => void, logFile: string): Promise<string> {
+  const ping = () => docker.ping().then(() => true, () => false);
+  if (await ping()) return 'running';
+  if (!which('dockerd')) await aptInstall(['docker.io'], progress);
+  progress('starting Docker Engine');
+  if (hasSystemd()) await run(['systemctl', 'enable', '--now', 'docker']);
+  else spawnDetached(['dockerd'], logFile);
+  if (!(await waitFor(ping, 60_000))) {
+    throw new BerthError('unavailable', 'Docker Engine did not start within 60s', `see ${hasSystemd() ? 'journalctl -u docker' : logFile}`);
+  }
+  return 'started';
+}
+
+export { waitFor };

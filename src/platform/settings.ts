@@ -1,0 +1,102 @@
+// The platform's own settings, kept in <root>/berth.json. One zod schema gives the types,
+// the defaults and the validation messages.
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { z } from 'zod';
+import { ValidationError } from '../lib/errors.js';
+
+export const DEFAULT_ROOT = '/data/berth';
+
+export const SettingsSchema = z.object({
+  /** Prefix of every Docker object berth owns; lets several platforms (or tests) share one engine. */
+  instance: z.string().regex(/^[a-z][a-z0-9]{0,14}$/, 'lowercase letters and digits, starting with a letter, at most 15').default('berth'),
+  http_port: z.number().int().min(1).max(65535).default(80),
+  https_port: z.number().int().min(1).max(65535).default(443),
+  /** Address the proxy publishes on; 0.0.0.0 serves the world. */
+  bind: z.string().ip().default('0.0.0.0'),
+  acme_email: z.string().email().optional(),
+  /** ACME directory URL; Let's Encrypt when unset. */
+  acme_ca: z.string().url().optional(),
+  /** PEM file (on the host) of a CA to trust for the ACME server, e.g. Pebble's. */
+  acme_ca_root: z.string().optional(),
+  /** How long a replaced release stays running so a rollback needs no start. */
+  warm_ms: z.number().int().min(0).default(10 * 60_000),
+  keep_releases: z.number().int().min(1).max(50).default(5),
+  deploy_timeout_ms: z.number().int().min(1000).default(60_000),
+  drain_timeout_ms: z.number().int().min(0).default(30_000),
+  /** How often Caddy re-resolves an app's upstream name: bounds switch time. */
+  upstream_refresh_ms: z.number().int().min(50).max(5000).default(250),
+  caddy_image: z.string().default('caddy:2.6.2'),
+});
+export type Settings = z.infer<typeof SettingsSchema>;
+
+export interface Paths {
+  root: string;
+  settings: string;
+  stateDir: string;
+  stateDb: string;
+  keyFile: string;
+  runDir: string;
+  daemonSocket: string;
+  daemonPid: string;
+  caddyRunDir: string;
+  caddyAdminSocket: string;
+  caddyConfigDir: string;
+  caddyConfigFile: string;
+  caddyDataDir: string;
+  logsDir: string;
+  daemonLog: string;
+}
+
+export function rootFromEnv(flag?: string): string {
+  return flag ?? process.env.BERTH_ROOT ?? DEFAULT_ROOT;
+}
+
+export function pathsFor(root: string): Paths {
+  const run = join(root, 'run');
+  return {
+    root,
+    settings: join(root, 'berth.json'),
+    stateDir: join(root, 'state'),
+    stateDb: join(root, 'state', 'berth.db'),
+    keyFile: join(root, 'state', 'master.key'),
+    runDir: run,
+    daemonSocket: join(run, 'berth.sock'),
+    daemonPid: join(run, 'daemon.pid'),
+    caddyRunDir: join(run, 'caddy'),
+    caddyAdminSocket: join(run, 'caddy', 'admin.sock'),
+    caddyConfigDir: join(root, 'caddy', 'config'),
+    caddyConfigFile: join(root, 'caddy', 'config', 'caddy.json'),
+    caddyDataDir: join(root, 'caddy', 'data'),
+    logsDir: join(root, 'logs'),
+    daemonLog: join(root, 'logs', 'daemon.log'),
+  };
+}
+
+/** Creates the data layout; private directories are 0700. Idempotent. */
+export function ensureLayout(p: Paths): void {
+  for (const [dir, mode] of [[p.root, 0o755], [p.stateDir, 0o700], [p.runDir, 0o700], [p.caddyRunDir, 0o700],
+    [p.caddyConfigDir, 0o700], [p.caddyDataDir, 0o700], [p.logsDir, 0o750]] as const) {
+    mkdirSync(dir, { recursive: true, mode });
+  }
+}
+
+export function loadSettings(p: Paths): Settings {
+  const raw = existsSync(p.settings) ? JSON.parse(readFileSync(p.settings, 'utf8')) : {};
+  return parseSettings(raw);
+}
+
+export function parseSettings(raw: unknown): Settings {
+  const r = SettingsSchema.safeParse(raw);
+  if (!r.success) {
+    const i = r.error.issues[0]!;
+    throw new ValidationError(`settings.${i.path.join('.')}`, i.message);
+  }
+  return r.data;
+}
+
+export function saveSettings(p: Paths, s: Settings): void {
+  const tmp = `${p.settings}.tmp`;
+  writeFileSync(tmp, JSON.stringify(s, null, 2) + '\n', { mode: 0o600 });
+  renameSync(tmp, p.settings);
+}

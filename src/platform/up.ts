@@ -1,0 +1,95 @@
+// `berth up`: bring the platform to its desired state, idempotently. Each step says what it
+// found and what it did, so a second run reports "ok" everywhere and changes nothing.
+import type Docker from 'dockerode';
+import { existsSync, writeFileSync } from 'node:fs';
+import { BerthError } from '../lib/errors.js';
+import { Cipher } from '../lib/secrets.js';
+import { fullConfig } from '../proxy/caddy/config.js';
+import { DockerRuntime, isNotFound } from '../runtime/docker/driver.js';
+import { namesFor } from '../runtime/docker/specs.js';
+import { DaemonClient } from '../daemon/client.js';
+import { ensureDaemon } from './daemon-process.js';
+import { ensureEngine, waitFor } from './engine.js';
+import { ACME_ROOT_IN_CONTAINER, CADDY_ADMIN_IN_CONTAINER, ensureCaddyImage, proxyContainerName, proxyContainerSpec } from './proxy-container.js';
+import { ensureLayout, loadSettings, type Paths, saveSettings, type Settings, parseSettings } from './settings.js';
+import { CaddyAdmin } from '../proxy/caddy/admin.js';
+
+export type UpStep = { step: string; result: string };
+
+export function caddyBase(s: Settings) {
+  return {
+    adminSocket: CADDY_ADMIN_IN_CONTAINER, httpPort: s.http_port, httpsPort: s.https_port,
+    acmeEmail: s.acme_email, acmeCa: s.acme_ca, acmeCaRoot: s.acme_ca_root ? ACME_ROOT_IN_CONTAINER : undefined,
+    refreshMs: s.upstream_refresh_ms,
+  };
+}
+
+async function ensureProxy(docker: Docker, p: Paths, s: Settings, progress: (l: string) => void): Promise<string> {
+  const names = namesFor(s.instance);
+  const image = await ensureCaddyImage(docker, s, progress);
+  if (!existsSync(p.caddyConfigFile)) {
+    writeFileSync(p.caddyConfigFile, JSON.stringify(fullConfig(caddyBase(s), []), null, 1), { mode: 0o600 });
+  }
+  const spec = proxyContainerSpec(names, s, p, image);
+  const name = proxyContainerName(names);
+  const c = docker.getContainer(name);
+  let result = 'ok';
+  const info = await c.inspect().catch((e) => { if (isNotFound(e)) return null; throw e; });
+  if (info && info.Config.Labels['berth.spec'] !== spec.Labels['berth.spec']) {
+    progress('proxy settings changed: recreating the proxy container');
+    await c.remove({ force: true });
+    result = 'recreated';
+  }
+  if (!info || result === 'recreated') {
+    await docker.createContainer({ name, ...spec });
+    await docker.getContainer(name).start();
+    result = info ? 'recreated' : 'created';
+  } else if (!info.State.Running) {
+    await c.start();
+    result = 'started';
+  }
+  const admin = new CaddyAdmin(p.caddyAdminSocket);
+  if (!(await waitFor(() => admin.call('GET', '/config/').then((r) => r.status === 200, () => false), 20_000))) {
+    const logs = (await c.logs({ stdout: true, stderr: true, tail: 20 })).toString();
+    throw new BerthError('unavailable', `the proxy did not start: ${logs.slice(-800)}`);
+  }
+  return result;
+}
+
+export interface UpOptions { settings?: Partial<Settings>; progress: (l: string) => void; docker: Docker; daemonEnv?: NodeJS.ProcessEnv }
+
+export async function up(p: Paths, o: UpOptions): Promise<{ steps: UpStep[]; settings: Settings }> {
+  const steps: UpStep[] = [];
+  const step = async (name: string, fn: () => Promise<string> | string) => {
+    o.progress(`… ${name}`);
+    const result = await fn();
+    steps.push({ step: name, result });
+    o.progress(`✓ ${name}: ${result}`);
+  };
+  let settings!: Settings;
+  await step('data root', () => {
+    const existed = existsSync(p.settings);
+    ensureLayout(p);
+    const before = existed ? loadSettings(p) : parseSettings({});
+    settings = parseSettings({ ...before, ...Object.fromEntries(Object.entries(o.settings ?? {}).filter(([, v]) => v !== undefined)) });
+    const changed = JSON.stringify(before) !== JSON.stringify(settings);
+    if (!existed || changed) saveSettings(p, settings);
+    Cipher.fromKeyFile(p.keyFile);
+    return !existed ? `created ${p.root}` : changed ? 'settings updated' : 'ok';
+  });
+  await step('docker engine', () => ensureEngine(o.docker, o.progress, `${p.logsDir}/dockerd.log`));
+  await step('network', async () => {
+    const names = namesFor(settings.instance);
+    const had = await o.docker.getNetwork(names.network).inspect().then(() => true, () => false);
+    await new DockerRuntime(o.docker, names).ensureNetwork();
+    return had ? 'ok' : `created ${names.network}`;
+  });
+  await step('proxy', () => ensureProxy(o.docker, p, settings, o.progress));
+  await step('daemon', () => ensureDaemon(p, settings, o.progress, o.daemonEnv));
+  await step('apps', async () => {
+    const r = await new DaemonClient(p.daemonSocket, 300_000).call<{ restarted: string[]; removed: string[]; routes: string[] }>('POST', '/reconcile');
+    const fixes = [...r.restarted.map((x) => `restarted ${x}`), ...r.removed.map((x) => `removed ${x}`), ...r.routes.map((x) => `route ${x}`)];
+    return fixes.length ? fixes.join(', ') : 'ok';
+  });
+  return { steps, settings };
+}

@@ -1,0 +1,89 @@
+// Caddy's configuration as JSON, built by pure functions. Each app has one route tagged
+// "@id": "berth-app-NAME", changed alone through the admin API. The route's upstream is a
+// name resolved through DNS every `refresh`, so a deploy changes what the name resolves to
+// and never Caddy's configuration (a config change would close every proxied WebSocket:
+// caddyserver/caddy#3143, and Debian's Caddy 2.6 has no stream_close_delay).
+
+export const SERVER = 'berth';
+export const ADMIN_ORIGIN = 'berth-admin';
+export const FALLBACK_ID = 'berth-fallback';
+export const routeId = (app: string) => `berth-app-${app}`;
+
+export interface RouteInput {
+  app: string;
+  domains: string[];
+  /** DNS name of the app's serving container; null while the app has no live release. */
+  upstream: string | null;
+  port: number;
+}
+
+export interface BaseInput {
+  adminSocket: string; // path inside the Caddy container
+  httpPort: number;
+  httpsPort: number;
+  acmeEmail?: string;
+  acmeCa?: string;
+  acmeCaRoot?: string; // path inside the Caddy container
+  refreshMs: number;
+}
+
+/** Names that cannot get a public certificate: served by Caddy's internal CA. */
+export function isInternalDomain(d: string): boolean {
+  return /(^|\.)(localhost|test|local|internal|home\.arpa|example|invalid)$/.test(d);
+}
+
+export function appRoute(r: RouteInput, refreshMs: number) {
+  const handle = r.upstream
+    ? [{
+      handler: 'reverse_proxy',
+      dynamic_upstreams: { source: 'a', name: r.upstream, port: String(r.port), refresh: `${refreshMs}ms` },
+      // While a switch renames containers the name may briefly resolve to nothing, and a
+      // retired release refuses connections: retry for a moment instead of answering 502.
+      load_balancing: { try_duration: '5s', try_interval: '50ms' },
+    }]
+    : [{ handler: 'static_response', status_code: 503, headers: { 'Content-Type': ['text/plain'] }, body: `${r.app} has no release deployed yet\n` }];
+  return { '@id': routeId(r.app), match: [{ host: r.domains }], handle, terminal: true };
+}
+
+export function fallbackRoute() {
+  return {
+    '@id': FALLBACK_ID,
+    handle: [{ handler: 'static_response', status_code: 404, headers: { 'Content-Type': ['text/plain'] }, body: 'no app is served at this address\n' }],
+    terminal: true,
+  };
+}
+
+export function tlsPolicies(b: BaseInput, domains: string[]) {
+  const internal = domains.filter(isInternalDomain);
+  const acme: Record<string, unknown> = { module: 'acme' };
+  if (b.acmeEmail) acme.email = b.acmeEmail;
+  if (b.acmeCa) acme.ca = b.acmeCa;
+  if (b.acmeCaRoot) acme.trusted_roots_pem_files = [b.acmeCaRoot];
+  return [
+    ...(internal.length ? [{ subjects: internal, issuers: [{ module: 'internal' }] }] : []),
+    { issuers: [acme] },
+  ];
+}
+
+export function fullConfig(b: BaseInput, routes: RouteInput[]) {
+  const domains = routes.flatMap((r) => r.domains);
+  return {
+    admin: { listen: `unix/${b.adminSocket}`, origins: [ADMIN_ORIGIN] },
+    logging: { logs: { default: { level: 'WARN' } } },
+    apps: {
+      http: {
+        http_port: b.httpPort,
+        https_port: b.httpsPort,
+        servers: {
+          [SERVER]: {
+            // Only the HTTPS port: Caddy then adds its own HTTP server that answers ACME
+            // challenges and redirects everything else to HTTPS.
+            listen: [`:${b.httpsPort}`],
+            routes: [...routes.map((r) => appRoute(r, b.refreshMs)), fallbackRoute()],
+          },
+        },
+      },
+      tls: { automation: { policies: tlsPolicies(b, domains) } },
+    },
+  };
+}

@@ -1,0 +1,84 @@
+// Keeps Caddy's running config equal to what berth wants, one route at a time through the
+// admin API, and mirrors the whole desired config into the file Caddy loads at start, so a
+// restarted proxy comes back with every route.
+import { renameSync, writeFileSync } from 'node:fs';
+import { isDeepStrictEqual } from 'node:util';
+import type { CaddyAdmin } from './admin.js';
+import { appRoute, type BaseInput, fullConfig, type RouteInput, routeId, SERVER, tlsPolicies } from './config.js';
+
+const ROUTES = `/config/apps/http/servers/${SERVER}/routes`;
+const POLICIES = '/config/apps/tls/automation/policies';
+
+export type RouteChange = 'created' | 'updated' | 'unchanged' | 'removed';
+
+export class CaddyProxy {
+  constructor(
+    readonly admin: CaddyAdmin,
+    readonly base: BaseInput,
+    readonly configFile: string,
+    /** Every app's desired route, from berth's state. */
+    readonly desired: () => RouteInput[],
+  ) {}
+
+  /** Writes the desired config for Caddy's next start. */
+  writeConfigFile(): void {
+    const tmp = `${this.configFile}.tmp`;
+    writeFileSync(tmp, JSON.stringify(fullConfig(this.base, this.desired()), null, 1), { mode: 0o600 });
+    renameSync(tmp, this.configFile);
+  }
+
+  async ensureRoute(r: RouteInput): Promise<RouteChange> {
+    const want = appRoute(r, this.base.refreshMs);
+    const have = await this.admin.call(`GET`, `/id/${routeId(r.app)}`);
+    let change: RouteChange = 'unchanged';
+    if (have.status === 404) {
+      await this.admin.ok('PUT', `${ROUTES}/0`, want);
+      change = 'created';
+    } else if (!isDeepStrictEqual(have.body, want)) {
+      await this.admin.ok('PATCH', `/id/${routeId(r.app)}`, want);
+      change = 'updated';
+    }
+    await this.ensurePolicies();
+    this.writeConfigFile();
+    return change;
+  }
+
+  async removeRoute(app: string): Promise<RouteChange> {
+    const r = await this.admin.call('DELETE', `/id/${routeId(app)}`);
+    await this.ensurePolicies();
+    this.writeConfigFile();
+    return r.status === 404 ? 'unchanged' : 'removed';
+  }
+
+  private async ensurePolicies(): Promise<void> {
+    const want = tlsPolicies(this.base, this.desired().flatMap((r) => r.domains));
+    const have = await this.admin.call('GET', POLICIES);
+    if (!isDeepStrictEqual(have.body, want)) await this.admin.ok('PATCH', POLICIES, want);
+  }
+
+  /** Brings a running Caddy in line with the desired state; reports which routes it fixed. */
+  async sync(): Promise<string[]> {
+    const desired = this.desired();
+    const cfg = await this.admin.call<{ admin?: unknown; apps?: { http?: { servers?: Record<string, unknown> } } } | null>('GET', '/config/');
+    if (cfg.status !== 200 || !cfg.body?.apps?.http?.servers?.[SERVER]) {
+      await this.admin.ok('POST', '/load', fullConfig(this.base, desired));
+      this.writeConfigFile();
+      return ['*'];
+    }
+    const fixed: string[] = [];
+    for (const r of desired) {
+      if ((await this.ensureRoute(r)) !== 'unchanged') fixed.push(r.app);
+    }
+    const routes = (await this.admin.ok<{ '@id'?: string }[]>('GET', ROUTES)) ?? [];
+    const wanted = new Set(desired.map((r) => routeId(r.app)));
+    for (const route of routes) {
+      const id = route['@id'];
+      if (id?.startsWith('berth-app-') && !wanted.has(id)) {
+        await this.admin.ok('DELETE', `/id/${id}`);
+        fixed.push(id);
+      }
+    }
+    this.writeConfigFile();
+    return fixed;
+  }
+}

@@ -1,0 +1,60 @@
+// Pure builders of Docker Engine API bodies: every container berth creates is described here,
+// so tests can assert the exact request without a daemon.
+import type { ProcessSpec } from '../types.js';
+
+export const LABEL = {
+  instance: 'berth.instance',
+  app: 'berth.app',
+  release: 'berth.release',
+  process: 'berth.process',
+  role: 'berth.role',
+} as const;
+
+export interface Names { instance: string; network: string }
+
+export const namesFor = (instance: string): Names => ({ instance, network: instance });
+
+export function servingName(n: Names, app: string, process: string): string {
+  return `${n.instance}-${app}-${process}`;
+}
+
+export function parkedName(n: Names, app: string, process: string, release: string): string {
+  return `${n.instance}-${app}-${process}-${release}`;
+}
+
+export function oneOffName(n: Names, app: string, release: string, suffix: string): string {
+  return `${n.instance}-${app}-run-${release}-${suffix}`;
+}
+
+/** Body of POST /containers/create for a release process. */
+export function processContainer(n: Names, spec: ProcessSpec, opts: { oneOff?: boolean; cmd?: string[] } = {}) {
+  const env = { ...spec.env, PORT: String(spec.port) };
+  return {
+    Image: spec.image,
+    Env: Object.entries(env).map(([k, v]) => `${k}=${v}`),
+    ...(opts.cmd ?? spec.cmd ? { Cmd: opts.cmd ?? spec.cmd } : {}),
+    Labels: {
+      [LABEL.instance]: n.instance,
+      [LABEL.app]: spec.app,
+      [LABEL.release]: spec.release,
+      [LABEL.process]: opts.oneOff ? 'run' : spec.process,
+      [LABEL.role]: opts.oneOff ? 'one-off' : 'app',
+    },
+    HostConfig: {
+      NetworkMode: n.network,
+      // A release restarts on failure only once it serves (see activate): before that, a
+      // crash must show as a crash, not as a container that keeps restarting.
+      RestartPolicy: { Name: 'no' },
+      LogConfig: { Type: 'json-file', Config: { 'max-size': '10m', 'max-file': '3' } },
+      Init: true,
+    },
+    NetworkingConfig: { EndpointsConfig: { [n.network]: {} } },
+  };
+}
+
+export const SERVING_RESTART_POLICY = { Name: 'unless-stopped' } as const;
+
+/** Label filter for the containers of this instance (optionally one app). */
+export function ownedFilter(n: Names, app?: string): { label: string[] } {
+  return { label: [`${LABEL.instance}=${n.instance}`, ...(app ? [`${LABEL.app}=${app}`] : [])] };
+}

@@ -1,0 +1,58 @@
+// The daemon's state: one SQLite file (0600), schema migrations by user_version.
+import Database from 'better-sqlite3';
+import { chmodSync } from 'node:fs';
+
+export type DB = Database.Database;
+
+const MIGRATIONS: string[] = [
+  `CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
+   CREATE TABLE apps(
+     name TEXT PRIMARY KEY, created_at TEXT NOT NULL,
+     port INTEGER NOT NULL DEFAULT 8000, health_path TEXT NOT NULL DEFAULT '/health',
+     live_release INTEGER);
+   CREATE TABLE domains(domain TEXT PRIMARY KEY, app TEXT NOT NULL REFERENCES apps(name) ON DELETE CASCADE, position INTEGER NOT NULL);
+   CREATE TABLE config(app TEXT NOT NULL REFERENCES apps(name) ON DELETE CASCADE, key TEXT NOT NULL, value TEXT NOT NULL, PRIMARY KEY(app, key));
+   CREATE TABLE releases(
+     id INTEGER PRIMARY KEY AUTOINCREMENT, app TEXT NOT NULL REFERENCES apps(name) ON DELETE CASCADE,
+     seq INTEGER NOT NULL, image TEXT NOT NULL, image_id TEXT, digest TEXT,
+     port INTEGER NOT NULL, health_path TEXT NOT NULL,
+     processes TEXT NOT NULL DEFAULT '{"web":{}}', env TEXT NOT NULL,
+     state TEXT NOT NULL, created_at TEXT NOT NULL, actor TEXT NOT NULL, note TEXT, warm_until TEXT,
+     UNIQUE(app, seq));
+   CREATE TABLE deploys(
+     id INTEGER PRIMARY KEY AUTOINCREMENT, app TEXT NOT NULL, kind TEXT NOT NULL,
+     release_id INTEGER, previous_release_id INTEGER, state TEXT NOT NULL, step TEXT,
+     actor TEXT NOT NULL, started_at TEXT NOT NULL, finished_at TEXT, error TEXT);
+   CREATE TABLE deploy_steps(
+     id INTEGER PRIMARY KEY AUTOINCREMENT, deploy_id INTEGER NOT NULL REFERENCES deploys(id) ON DELETE CASCADE,
+     step TEXT NOT NULL, state TEXT NOT NULL, at TEXT NOT NULL, detail TEXT);
+   CREATE TABLE locks(app TEXT PRIMARY KEY, deploy_id INTEGER NOT NULL, actor TEXT NOT NULL, acquired_at TEXT NOT NULL, daemon_boot TEXT NOT NULL);
+   CREATE TABLE audit(id INTEGER PRIMARY KEY AUTOINCREMENT, at TEXT NOT NULL, actor TEXT NOT NULL, action TEXT NOT NULL, app TEXT, result TEXT NOT NULL, detail TEXT);
+   CREATE TABLE registry_auth(registry TEXT PRIMARY KEY, auth TEXT NOT NULL);
+   CREATE INDEX releases_app ON releases(app, seq);
+   CREATE INDEX deploys_app ON deploys(app, id);
+   CREATE INDEX audit_app ON audit(app, id);`,
+];
+
+export function openDb(file: string): DB {
+  const db = new Database(file);
+  if (file !== ':memory:') chmodSync(file, 0o600);
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = NORMAL');
+  db.pragma('foreign_keys = ON');
+  db.pragma('busy_timeout = 5000');
+  migrate(db);
+  return db;
+}
+
+function migrate(db: DB): void {
+  const current = db.pragma('user_version', { simple: true }) as number;
+  for (let v = current; v < MIGRATIONS.length; v++) {
+    db.transaction(() => {
+      db.exec(MIGRATIONS[v]!);
+      db.pragma(`user_version = ${v + 1}`);
+    })();
+  }
+}
+
+export const now = (): string => new Date().toISOString();

@@ -1,0 +1,120 @@
+// Integration-test harness: a whole berth platform (real Docker Engine, real Caddy, the real
+// daemon) under a temporary root, with its own instance prefix and ports, driven through the
+// built CLI exactly as a user would.
+import { execFile, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { request } from 'node:https';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import Docker from 'dockerode';
+
+export const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+export const BIN = join(REPO, 'bin', 'berth');
+export const SAMPLE = 'berth/hello:1';
+export const docker = new Docker({ socketPath: '/var/run/docker.sock' });
+
+export interface Run { code: number; stdout: string; stderr: string }
+
+let portBase = 20000 + Math.floor(Math.random() * 20000);
+
+export class Platform {
+  readonly root = mkdtempSync(join(tmpdir(), 'berth-it-'));
+  readonly instance = `t${Math.random().toString(36).slice(2, 9)}`;
+  readonly httpPort = portBase++;
+  readonly httpsPort = portBase++;
+  daemonEnv: NodeJS.ProcessEnv = {};
+
+  env(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
+    return { ...process.env, BERTH_ROOT: this.root, BERTH_ACTOR: 'tester', ...this.daemonEnv, ...extra };
+  }
+
+  berth(args: string[], opts: { input?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Promise<Run> {
+    return new Promise((res) => {
+      const child = execFile(process.execPath, [BIN, ...args], { env: this.env(opts.env), timeout: opts.timeoutMs ?? 180_000, maxBuffer: 32 << 20 },
+        (err, stdout, stderr) => res({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr }));
+      child.stdin?.end(opts.input ?? '');
+    });
+  }
+
+  /** Runs berth and fails the test with its output unless it exits 0. */
+  async ok(args: string[], opts: { input?: string; env?: NodeJS.ProcessEnv } = {}): Promise<Run> {
+    const r = await this.berth(args, opts);
+    if (r.code !== 0) throw new Error(`berth ${args.join(' ')} exited ${r.code}\nstdout: ${r.stdout}\nstderr: ${r.stderr}`);
+    return r;
+  }
+
+  async json<T = any>(args: string[]): Promise<T> {
+    return JSON.parse((await this.ok([...args, '--json'])).stdout) as T;
+  }
+
+  async up(extra: string[] = []): Promise<Run> {
+    return this.ok(['up', '--instance', this.instance, '--http-port', String(this.httpPort), '--https-port', String(this.httpsPort), '--bind', '127.0.0.1', ...extra]);
+  }
+
+  get caRoot(): Buffer {
+    return readFileSync(join(this.root, 'caddy', 'data', 'caddy', 'pki', 'authorities', 'local', 'root.crt'));
+  }
+
+  /** GET through the real proxy over HTTPS, as a browser on this host would. */
+  get(host: string, path = '/', timeoutMs = 10_000): Promise<{ status: number; body: string }> {
+    return new Promise((res, rej) => {
+      const req = request({ host: '127.0.0.1', port: this.httpsPort, path, servername: host, headers: { host }, ca: this.caRoot, timeout: timeoutMs }, (r) => {
+        let body = '';
+        r.setEncoding('utf8');
+        r.on('data', (d: string) => { body += d; });
+        r.on('end', () => res({ status: r.statusCode ?? 0, body }));
+      });
+      req.on('timeout', () => req.destroy(new Error('timeout')));
+      req.on('error', rej);
+      req.end();
+    });
+  }
+
+  daemonPid(): number | null {
+    const f = join(this.root, 'run', 'daemon.pid');
+    return existsSync(f) ? Number(readFileSync(f, 'utf8')) : null;
+  }
+
+  killDaemon(signal: NodeJS.Signals = 'SIGKILL'): void {
+    const pid = this.daemonPid();
+    if (pid) { try { process.kill(pid, signal); } catch { /* already gone */ } }
+  }
+
+  /** Starts the daemon in the background with extra env (test hooks), like berth up would. */
+  startDaemon(env: NodeJS.ProcessEnv): void {
+    const child = spawn(process.execPath, [join(REPO, 'dist', 'src', 'daemon', 'main.js'), '--root', this.root],
+      { env: this.env(env), detached: true, stdio: 'ignore' });
+    child.unref();
+  }
+
+  async containers(): Promise<{ name: string; state: string; release: string; app: string }[]> {
+    const cs = await docker.listContainers({ all: true, filters: { label: [`berth.instance=${this.instance}`] } });
+    return cs.map((c) => ({ name: c.Names[0]!.slice(1), state: c.State, release: c.Labels['berth.release'] ?? '', app: c.Labels['berth.app'] ?? '' }));
+  }
+
+  async destroy(): Promise<void> {
+    this.killDaemon('SIGKILL');
+    const cs = await docker.listContainers({ all: true, filters: { label: [`berth.instance=${this.instance}`] } });
+    await Promise.all(cs.map((c) => docker.getContainer(c.Id).remove({ force: true }).catch(() => undefined)));
+    await docker.getNetwork(this.instance).remove().catch(() => undefined);
+    rmSync(this.root, { recursive: true, force: true });
+  }
+}
+
+/** Builds the sample image once per machine (berth sample build is idempotent). */
+export async function ensureSample(p: Platform): Promise<void> {
+  await p.ok(['sample', 'build', '--tag', SAMPLE]);
+}
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export async function until<T>(fn: () => Promise<T | undefined | false>, ms: number, what: string): Promise<T> {
+  const end = Date.now() + ms;
+  let last: unknown;
+  while (Date.now() < end) {
+    try { const v = await fn(); if (v) return v; } catch (e) { last = e; }
+    await sleep(100);
+  }
+  throw new Error(`timed out after ${ms} ms waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+}
