@@ -7,11 +7,12 @@ import { spawnSync } from 'node:child_process';
 
 const unitOnly = process.argv.includes('--unit');
 const only = process.argv.slice(2).filter((a) => !a.startsWith('--'));
+const passthrough = process.argv.slice(2).filter((a) => a.startsWith('--test-'));
 const find = (dir) => readdirSync(dir).flatMap((f) => {
   const p = join(dir, f);
   return statSync(p).isDirectory() ? find(p) : p.endsWith('.test.js') ? [p] : [];
 });
 let files = [...find('dist/src'), ...(unitOnly ? [] : find('dist/test'))];
 if (only.length) files = files.filter((f) => only.some((o) => f.includes(o)));
-const r = spawnSync(process.execPath, ['--test', '--test-concurrency=1', '--enable-source-maps', ...files], { stdio: 'inherit' });
+const r = spawnSync(process.execPath, ['--test', '--test-concurrency=1', '--enable-source-maps', ...passthrough, ...files], { stdio: 'inherit' });
 process.exit(r.status ?? 1);

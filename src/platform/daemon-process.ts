@@ -15,7 +15,7 @@ const unitName = (s: Settings) => (s.instance === 'berth' ? 'berth' : `berth-${s
 export function systemdUnit(p: Paths, node: string, main: string): string {
   return [
     '[Unit]', 'Description=berth daemon', 'After=docker.service', 'Requires=docker.service', '',
-    '[Service]', `ExecStart=${node} ${main} --root ${p.root}`, 'Restart=always', 'RestartSec=2',
+    '[Service]', `ExecStart=${node} ${main} --root ${p.root}`, 'Restart=always', 'RestartSec=1',
     `Environment=BERTH_ROOT=${p.root}`, 'MemoryMax=256M', '',
     '[Install]', 'WantedBy=multi-user.target', '',
   ].join('\n');

@@ -28,6 +28,10 @@ export class CaddyProxy {
   }
 
   async ensureRoute(r: RouteInput): Promise<RouteChange> {
+    // TLS policies first: the moment a route names a new domain Caddy starts obtaining its
+    // certificate with whatever policy it has, so the issuer (ACME CA, trusted roots) must
+    // already be the one berth's settings ask for, never a stale default (Let's Encrypt).
+    await this.ensurePolicies();
     const want = appRoute(r, this.base.refreshMs);
     const have = await this.admin.call(`GET`, `/id/${routeId(r.app)}`);
     let change: RouteChange = 'unchanged';
@@ -38,7 +42,6 @@ export class CaddyProxy {
       await this.admin.ok('PATCH', `/id/${routeId(r.app)}`, want);
       change = 'updated';
     }
-    await this.ensurePolicies();
     this.writeConfigFile();
     return change;
   }
