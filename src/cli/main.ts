@@ -14,7 +14,9 @@ const program = new Command('berth')
   .description('A self-hosted app platform: apps behind Caddy, zero-downtime deploys, one-second rollbacks.')
   .option('--root <dir>', 'data root (default /data/berth, or $BERTH_ROOT)')
   .option('--json', 'machine-readable output')
-  .showHelpAfterError();
+  .showHelpAfterError()
+  // Usage errors exit 2, like every other invalid input.
+  .exitOverride((err) => process.exit(err.exitCode === 0 ? 0 : 2));
 
 type Globals = { root?: string; json?: boolean };
 const globals = (): Globals => program.opts<Globals>();

@@ -89,7 +89,9 @@ export function buildApi(ctx: Ctx): Hono {
   api.patch('/apps/:name/config', async (c) => {
     const b = parse(z.object({ set: z.record(z.string()).optional(), unset: z.array(z.string()).optional(), deploy: z.boolean().optional(), lock_timeout: dur('lock_timeout') }).strict(), await json(c));
     const name = v.appName(c.req.param('name'));
-    listConfig(ctx, name, false); // 404 before streaming
+    listConfig(ctx, name, false); // 404 and 400 before the stream starts
+    Object.entries(b.set ?? {}).forEach(([k, val]) => { v.envKey(k, `set.${k}`); v.envValue(val, `set.${k}`); });
+    (b.unset ?? []).forEach((k, i) => v.envKey(k, `unset[${i}]`));
     return streamed(c, (emit) => changeConfig(ctx, name, { set: b.set, unset: b.unset, deploy: b.deploy, lockTimeoutMs: b.lock_timeout, actor: actorOf(c) }, emit));
   });
 

@@ -42,6 +42,8 @@ export async function startDaemon(root: string) {
   };
   ctx.proxy = new CaddyProxy(new CaddyAdmin(paths.caddyAdminSocket), caddyBase(settings), paths.caddyConfigFile, () => desiredRoutes(ctx));
 
+  // Caddy loads this file whenever it (re)starts: make it match this daemon's settings now.
+  ctx.proxy.writeConfigFile();
   const recovered = await recoverDeploys(ctx);
   if (recovered.finished.length || recovered.rolledBack.length) log.warn(recovered, 'resolved deploys interrupted by the previous daemon');
 

@@ -1,5 +1,5 @@
 // Starting the berth daemon: a systemd unit where systemd runs, a background process otherwise.
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BerthError } from '../lib/errors.js';
@@ -19,6 +19,20 @@ export function systemdUnit(p: Paths, node: string, main: string): string {
     `Environment=BERTH_ROOT=${p.root}`, 'MemoryMax=256M', '',
     '[Install]', 'WantedBy=multi-user.target', '',
   ].join('\n');
+}
+
+/** Stops a running daemon (SIGTERM, then waits); true if one was running. */
+export async function stopDaemon(p: Paths, s: Settings, progress: (l: string) => void): Promise<boolean> {
+  const client = new DaemonClient(p.daemonSocket, 3000);
+  if (!(await client.alive())) return false;
+  progress('stopping the berth daemon to apply new settings');
+  const pid = Number(readFileSync(p.daemonPid, 'utf8'));
+  if (hasSystemd()) await run(['systemctl', 'stop', unitName(s)]);
+  else if (pid > 1) {
+    try { process.kill(pid, 'SIGTERM'); } catch (e) { if ((e as NodeJS.ErrnoException).code !== 'ESRCH') throw e; }
+  }
+  if (!(await waitFor(async () => !(await client.alive()), 20_000))) throw new BerthError('unavailable', `the berth daemon (pid ${pid}) did not stop`);
+  return true;
 }
 
 export async function ensureDaemon(p: Paths, s: Settings, progress: (l: string) => void, env: NodeJS.ProcessEnv = process.env): Promise<string> {

@@ -8,7 +8,7 @@ import { fullConfig } from '../proxy/caddy/config.js';
 import { DockerRuntime, isNotFound } from '../runtime/docker/driver.js';
 import { namesFor } from '../runtime/docker/specs.js';
 import { DaemonClient } from '../daemon/client.js';
-import { ensureDaemon } from './daemon-process.js';
+import { ensureDaemon, stopDaemon } from './daemon-process.js';
 import { ensureEngine, waitFor } from './engine.js';
 import { ACME_ROOT_IN_CONTAINER, CADDY_ADMIN_IN_CONTAINER, ensureCaddyImage, proxyContainerName, proxyContainerSpec } from './proxy-container.js';
 import { ensureLayout, loadSettings, type Paths, saveSettings, type Settings, parseSettings } from './settings.js';
@@ -67,12 +67,14 @@ export async function up(p: Paths, o: UpOptions): Promise<{ steps: UpStep[]; set
     o.progress(`✓ ${name}: ${result}`);
   };
   let settings!: Settings;
+  let settingsChanged = false;
   await step('data root', () => {
     const existed = existsSync(p.settings);
     ensureLayout(p);
     const before = existed ? loadSettings(p) : parseSettings({});
     settings = parseSettings({ ...before, ...Object.fromEntries(Object.entries(o.settings ?? {}).filter(([, v]) => v !== undefined)) });
     const changed = JSON.stringify(before) !== JSON.stringify(settings);
+    settingsChanged = existed && changed;
     if (!existed || changed) saveSettings(p, settings);
     Cipher.fromKeyFile(p.keyFile);
     return !existed ? `created ${p.root}` : changed ? 'settings updated' : 'ok';
@@ -84,8 +86,14 @@ export async function up(p: Paths, o: UpOptions): Promise<{ steps: UpStep[]; set
     await new DockerRuntime(o.docker, names).ensureNetwork();
     return had ? 'ok' : `created ${names.network}`;
   });
+  // The daemon goes first: it reads the settings at start and writes the proxy's config file,
+  // so a proxy (re)created next starts with the current settings and every route.
+  await step('daemon', async () => {
+    const restarted = settingsChanged && await stopDaemon(p, settings, o.progress);
+    const r = await ensureDaemon(p, settings, o.progress, o.daemonEnv);
+    return restarted ? 'restarted with the new settings' : r;
+  });
   await step('proxy', () => ensureProxy(o.docker, p, settings, o.progress));
-  await step('daemon', () => ensureDaemon(p, settings, o.progress, o.daemonEnv));
   await step('apps', async () => {
     const r = await new DaemonClient(p.daemonSocket, 300_000).call<{ restarted: string[]; removed: string[]; routes: string[] }>('POST', '/reconcile');
     const fixes = [...r.restarted.map((x) => `restarted ${x}`), ...r.removed.map((x) => `removed ${x}`), ...r.routes.map((x) => `route ${x}`)];

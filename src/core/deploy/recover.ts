@@ -52,7 +52,8 @@ async function reconcileApp(ctx: Ctx, app: string, units: Unit[], report: Recove
   }
   if (live) {
     let unit = units.find((u) => u.release === relName(live));
-    if (!unit || !unit.running) {
+    if (!unit || !unit.running || !unit.ip) {
+      // gone, stopped, or cut off the network (e.g. the network was removed by hand)
       unit = await restartRelease(ctx, live, unit);
       report.restarted.push(`${app} ${relName(live)}`);
     }
@@ -60,7 +61,7 @@ async function reconcileApp(ctx: Ctx, app: string, units: Unit[], report: Recove
   }
   for (const r of releases.filter((x) => x.state === 'warm')) {
     const u = units.find((x) => x.release === relName(r));
-    if (!u || !u.running) await retireRelease(ctx, r);
+    if (!u || !u.running || !u.ip) await retireRelease(ctx, r);
   }
 }
 

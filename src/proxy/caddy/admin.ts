@@ -4,11 +4,27 @@ import { BerthError } from '../../lib/errors.js';
 import { ADMIN_ORIGIN } from './config.js';
 
 const ADMIN_TIMEOUT_MS = 15_000;
+const RETRIES = 5;
+const RETRYABLE = new Set(['EPIPE', 'ECONNRESET', 'ECONNREFUSED', 'ENOENT']);
 
 export class CaddyAdmin {
   constructor(readonly socketPath: string) {}
 
+  /** One request; retried when the connection fails before an answer (Caddy swaps its admin
+   *  server while it applies a config, so a request right after a change can meet a closed socket). */
   async call<T = unknown>(method: string, path: string, body?: unknown): Promise<{ status: number; body: T }> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.once<T>(method, path, body);
+      } catch (e) {
+        const code = (e as BerthError).details?.errno;
+        if (attempt >= RETRIES || !RETRYABLE.has(String(code))) throw e;
+        await new Promise((r) => setTimeout(r, 50 * attempt));
+      }
+    }
+  }
+
+  private once<T>(method: string, path: string, body?: unknown): Promise<{ status: number; body: T }> {
     const payload = body === undefined ? undefined : JSON.stringify(body);
     return new Promise((resolve, reject) => {
       const req = request({
@@ -25,8 +41,9 @@ export class CaddyAdmin {
         });
       });
       req.on('timeout', () => req.destroy(new BerthError('timeout', `caddy: ${method} ${path} did not answer within ${ADMIN_TIMEOUT_MS / 1000}s`)));
-      req.on('error', (e) => reject(e instanceof BerthError ? e
-        : new BerthError('unavailable', `caddy admin API unreachable at ${this.socketPath}: ${e.message}`, 'check the proxy with: berth status; repair it with: berth up')));
+      req.on('error', (e: NodeJS.ErrnoException) => reject(e instanceof BerthError ? e
+        : new BerthError('unavailable', `caddy admin API unreachable at ${this.socketPath}: ${e.message}`,
+          'check the proxy with: berth status; repair it with: berth up', { errno: e.code })));
       req.end(payload);
     });
   }

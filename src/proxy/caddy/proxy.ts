@@ -59,29 +59,41 @@ export class CaddyProxy {
     if (!isDeepStrictEqual(have.body, want)) await this.admin.ok('PATCH', POLICIES, want);
   }
 
-  /** Brings a running Caddy in line with the desired state; reports which routes it fixed. */
+  /** Brings a running Caddy in line with the desired state with one read of its config;
+   *  changes only what differs, route by route, and reports what it fixed. */
   async sync(): Promise<string[]> {
     const desired = this.desired();
-    const cfg = await this.admin.call<{ admin?: unknown; apps?: { http?: { servers?: Record<string, unknown> } } } | null>('GET', '/config/');
-    if (cfg.status !== 200 || !cfg.body?.apps?.http?.servers?.[SERVER]) {
+    type Live = { apps?: { http?: { servers?: Record<string, { routes?: { '@id'?: string }[] }> }; tls?: { automation?: { policies?: unknown } } } };
+    const cfg = await this.admin.call<Live | null>('GET', '/config/');
+    const server = cfg.status === 200 ? cfg.body?.apps?.http?.servers?.[SERVER] : undefined;
+    if (!server) {
       await this.admin.ok('POST', '/load', fullConfig(this.base, desired));
       this.writeConfigFile();
       return ['*'];
     }
     const fixed: string[] = [];
-    for (const r of desired) {
-      if ((await this.ensureRoute(r)) !== 'unchanged') fixed.push(r.app);
+    const wantPolicies = tlsPolicies(this.base, desired.flatMap((r) => r.domains));
+    if (!isDeepStrictEqual(cfg.body?.apps?.tls?.automation?.policies, wantPolicies)) {
+      await this.admin.ok('PATCH', POLICIES, wantPolicies);
+      fixed.push('tls policies');
     }
-    const routes = (await this.admin.ok<{ '@id'?: string }[]>('GET', ROUTES)) ?? [];
+    const live = new Map((server.routes ?? []).map((r) => [r['@id'], r] as const));
+    for (const r of desired) {
+      const want = appRoute(r, this.base.refreshMs);
+      const have = live.get(routeId(r.app));
+      if (!have) await this.admin.ok('PUT', `${ROUTES}/0`, want);
+      else if (!isDeepStrictEqual(have, want)) await this.admin.ok('PATCH', `/id/${routeId(r.app)}`, want);
+      else continue;
+      fixed.push(r.app);
+    }
     const wanted = new Set(desired.map((r) => routeId(r.app)));
-    for (const route of routes) {
-      const id = route['@id'];
+    for (const id of live.keys()) {
       if (id?.startsWith('berth-app-') && !wanted.has(id)) {
         await this.admin.ok('DELETE', `/id/${id}`);
         fixed.push(id);
       }
     }
-    this.writeConfigFile();
+    if (fixed.length) this.writeConfigFile();
     return fixed;
   }
 }
