@@ -1,0 +1,61 @@
+// berth up is idempotent and repairs what was removed by hand; the daemon restores apps and
+// routes after the proxy or an app container goes away, without anyone acting.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { docker, ensureSample, Platform, SAMPLE, until } from '../helpers/platform.js';
+
+const p = new Platform();
+const host = 'plat.localhost';
+const serves = async () => (await p.get(host).catch(() => ({ status: 0, body: '' }))).status === 200;
+
+before(async () => {
+  await p.up();
+  await ensureSample(p);
+  await p.ok(['apps', 'create', 'plat', '--domain', host]);
+  await p.ok(['deploy', 'plat', '--image', SAMPLE]);
+});
+after(() => p.destroy());
+
+test('a second berth up changes nothing', async () => {
+  const r = await p.json<{ steps: { step: string; result: string }[] }>(['up', '--instance', p.instance, '--http-port', String(p.httpPort), '--https-port', String(p.httpsPort), '--bind', '127.0.0.1']);
+  for (const s of r.steps) assert.match(s.result, /^(ok|running)$/, `${s.step}: ${s.result}`);
+  assert.ok(await serves());
+});
+
+test('the proxy container and the network removed by hand are repaired by berth up', async () => {
+  await docker.getContainer(`${p.instance}-caddy`).remove({ force: true });
+  for (const c of await p.containers()) {
+    await docker.getNetwork(p.instance).disconnect({ Container: c.name, Force: true }).catch(() => undefined);
+  }
+  await docker.getNetwork(p.instance).remove();
+  assert.equal(await serves(), false);
+  const r = await p.json<{ steps: { step: string; result: string }[] }>(['up', '--instance', p.instance, '--http-port', String(p.httpPort), '--https-port', String(p.httpsPort), '--bind', '127.0.0.1']);
+  const by = Object.fromEntries(r.steps.map((s) => [s.step, s.result]));
+  assert.match(by.network!, /created/);
+  assert.equal(by.proxy, 'created');
+  assert.match(by.apps!, /restarted plat v1/);
+  assert.ok(await serves());
+});
+
+test('the proxy restarted: routes come back from its config file', async () => {
+  await docker.getContainer(`${p.instance}-caddy`).restart({ t: 1 });
+  await until(serves, 20_000, 'the app to serve after a proxy restart');
+});
+
+test('an app container removed by hand is restored by the daemon on its own', async () => {
+  const serving = (await p.containers()).find((c) => c.app === 'plat' && c.name === `${p.instance}-plat-web`)!;
+  await docker.getContainer(serving.name).remove({ force: true });
+  await until(serves, 40_000, 'the daemon to restore the app (it reconciles every 15 s)');
+  const s = await p.json<{ apps: { name: string; status: string; release: string }[] }>(['status']);
+  assert.deepEqual(s.apps.map((a) => [a.name, a.status, a.release]), [['plat', 'running', 'v1']]);
+});
+
+test('the daemon killed outright: the app keeps serving, and berth up brings the daemon back', async () => {
+  p.killDaemon('SIGKILL');
+  assert.ok(await serves());
+  const r = await p.json<{ steps: { step: string; result: string }[] }>(['up', '--instance', p.instance, '--http-port', String(p.httpPort), '--https-port', String(p.httpsPort), '--bind', '127.0.0.1']);
+  assert.equal(r.steps.find((s) => s.step === 'daemon')!.result, 'started');
+  const s = await p.json<{ docker: { ok: boolean }; proxy: { ok: boolean; routes: number }; apps: { name: string; status: string }[] }>(['status']);
+  assert.ok(s.docker.ok && s.proxy.ok);
+  assert.deepEqual(s.apps.map((a) => [a.name, a.status]), [['plat', 'running']]);
+});
