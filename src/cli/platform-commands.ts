@@ -6,7 +6,7 @@ import { imageExists } from '../platform/images.js';
 import { buildSampleImage, SAMPLE_IMAGE } from '../platform/sample.js';
 import { pathsFor, rootFromEnv, type Settings } from '../platform/settings.js';
 import { up } from '../platform/up.js';
-import { dockerClient } from '../runtime/docker/driver.js';
+import { EngineApi } from '../runtime/docker/engine-api.js';
 import { out, progress, table } from './output.js';
 
 type Globals = () => { root?: string; json?: boolean };
@@ -35,7 +35,7 @@ export function upCommand(program: Command, globals: Globals, action: Action): v
         warm_ms: o.warm ? v.duration(o.warm, 'warm') : undefined,
       };
       const root = rootFromEnv(globals().root);
-      const r = await up(pathsFor(root), { settings, progress, docker: dockerClient() });
+      const r = await up(pathsFor(root), { settings, progress, api: new EngineApi() });
       out(!!globals().json, { root, ...r }, () => `${table(r.steps, ['step', 'result'])}\n\nberth is up (root ${root}). Next: berth apps create NAME --domain NAME.localhost`);
     }));
 }
@@ -47,9 +47,9 @@ export function sampleCommand(program: Command, action: Action): void {
     .option('--force', 'rebuild even if the image exists')
     .action(action(async (o: { tag: string; force?: boolean }) => {
       v.imageRef(o.tag, 'tag');
-      const docker = dockerClient();
-      if (!o.force && await imageExists(docker, o.tag)) return out(false, null, () => `${o.tag} exists`);
-      await buildSampleImage(docker, o.tag, progress);
+      const api = new EngineApi();
+      if (!o.force && await imageExists(api, o.tag)) return out(false, null, () => `${o.tag} exists`);
+      await buildSampleImage(api, o.tag, progress);
       out(false, null, () => `built ${o.tag}`);
     }));
 }

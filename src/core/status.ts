@@ -9,8 +9,15 @@ export async function platformStatus(ctx: Ctx) {
     .then((r) => ({ ok: r.status === 200, routes: Array.isArray(r.body) ? r.body.length : 0 }), (e) => ({ ok: false, error: asBerthError(e).message }));
   const apps = docker.ok ? await listApps(ctx) : [];
   return {
-    daemon: { pid: process.pid, boot: ctx.boot, uptime_s: Math.round(process.uptime()), rss_mb: Math.round(process.memoryUsage().rss / 1e5) / 10 },
+    daemon: { pid: process.pid, boot: ctx.boot, uptime_s: Math.round(process.uptime()), ...memory() },
     docker, proxy, apps,
     deploys: ctx.store.runningDeploys().map((d) => ({ id: d.id, app: d.app, kind: d.kind, step: d.step, started_at: d.started_at, actor: d.actor })),
   };
+}
+
+const mb = (n: number) => Math.round(n / 1e5) / 10;
+
+function memory() {
+  const m = process.memoryUsage();
+  return { rss_mb: mb(m.rss), heap_used_mb: mb(m.heapUsed), heap_total_mb: mb(m.heapTotal), external_mb: mb(m.external) };
 }

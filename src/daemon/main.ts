@@ -1,9 +1,8 @@
 // The berth daemon: owns the state, serves the API on a root-only unix socket, resolves
 // interrupted deploys at start, and keeps containers and routes in line with the state.
-import { createAdaptorServer } from '@hono/node-server';
 import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, rmSync, writeFileSync } from 'node:fs';
-import type { Server } from 'node:http';
+import { createServer } from 'node:http';
 import { join } from 'node:path';
 import { desiredRoutes } from '../core/apps/routes.js';
 import type { Ctx } from '../core/context.js';
@@ -15,7 +14,8 @@ import { caddyBase } from '../platform/up.js';
 import { ensureLayout, loadSettings, pathsFor, rootFromEnv } from '../platform/settings.js';
 import { CaddyAdmin } from '../proxy/caddy/admin.js';
 import { CaddyProxy } from '../proxy/caddy/proxy.js';
-import { dockerClient, DockerRuntime } from '../runtime/docker/driver.js';
+import { DockerRuntime } from '../runtime/docker/driver.js';
+import { EngineApi } from '../runtime/docker/engine-api.js';
 import { namesFor } from '../runtime/docker/specs.js';
 import { openDb } from '../state/db.js';
 import { Store } from '../state/store.js';
@@ -30,7 +30,7 @@ export async function startDaemon(root: string) {
   const settings = loadSettings(paths);
   const log = createLogger();
   const store = new Store(openDb(paths.stateDb));
-  const runtime = new DockerRuntime(dockerClient(), namesFor(settings.instance));
+  const runtime = new DockerRuntime(new EngineApi(), namesFor(settings.instance));
   const ctx: Ctx = {
     store, cipher: Cipher.fromKeyFile(paths.keyFile), runtime, settings, log,
     proxy: undefined as unknown as CaddyProxy,
@@ -61,7 +61,7 @@ export async function startDaemon(root: string) {
 
   if (existsSync(paths.daemonSocket)) rmSync(paths.daemonSocket);
   const api = buildApi(ctx);
-  const server = createAdaptorServer({ fetch: api.fetch }) as Server;
+  const server = createServer(api.handle);
   await new Promise<void>((resolve) => server.listen(paths.daemonSocket, resolve));
   chmodSync(paths.daemonSocket, 0o600);
   writeFileSync(paths.daemonPid, String(process.pid));

@@ -36,3 +36,15 @@ export function spawnDetached(argv: string[], logFile: string, env: NodeJS.Proce
   child.unref();
   return child.pid ?? -1;
 }
+
+/** Runs a program and hands over its stdout as a stream; `done` settles when it exits. */
+export function streamFrom(argv: string[], opts: { cwd?: string } = {}): { stdout: NodeJS.ReadableStream; done: Promise<void> } {
+  const child = spawn(argv[0]!, argv.slice(1), { cwd: opts.cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr!.on('data', (d: Buffer) => { stderr += d.toString(); });
+  const done = new Promise<void>((resolve, reject) => {
+    child.on('error', (e) => reject(new CommandFailed(argv, null, e.message)));
+    child.on('close', (code) => (code === 0 ? resolve() : reject(new CommandFailed(argv, code, stderr))));
+  });
+  return { stdout: child.stdout!, done };
+}

@@ -8,6 +8,10 @@ import { DaemonClient } from '../daemon/client.js';
 import { hasSystemd, waitFor } from './engine.js';
 import type { Paths, Settings } from './settings.js';
 
+/** The daemon idles nearly always: V8's interpreter alone (no JIT code space) and a small young
+ *  generation keep it near 55 MB resident instead of 62 (measured: berth status --json). */
+export const DAEMON_NODE_FLAGS = ['--jitless', '--max-semi-space-size=1'];
+
 export const daemonMain = () => resolve(dirname(fileURLToPath(import.meta.url)), '..', 'daemon', 'main.js');
 const unitName = (s: Settings) => (s.instance === 'berth' ? 'berth' : `berth-${s.instance}`);
 
@@ -15,7 +19,7 @@ const unitName = (s: Settings) => (s.instance === 'berth' ? 'berth' : `berth-${s
 export function systemdUnit(p: Paths, node: string, main: string): string {
   return [
     '[Unit]', 'Description=berth daemon', 'After=docker.service', 'Requires=docker.service', '',
-    '[Service]', `ExecStart=${node} ${main} --root ${p.root}`, 'Restart=always', 'RestartSec=1',
+    '[Service]', `ExecStart=${node} ${DAEMON_NODE_FLAGS.join(' ')} ${main} --root ${p.root}`, 'Restart=always', 'RestartSec=1',
     `Environment=BERTH_ROOT=${p.root}`, 'MemoryMax=256M', '',
     '[Install]', 'WantedBy=multi-user.target', '',
   ].join('\n');
@@ -44,7 +48,7 @@ export async function ensureDaemon(p: Paths, s: Settings, progress: (l: string) 
     await run(['systemctl', 'daemon-reload']);
     await run(['systemctl', 'enable', '--now', unitName(s)]);
   } else {
-    spawnDetached([process.execPath, daemonMain(), '--root', p.root], p.daemonLog, env);
+    spawnDetached([process.execPath, ...DAEMON_NODE_FLAGS, daemonMain(), '--root', p.root], p.daemonLog, env);
   }
   if (!(await waitFor(() => client.alive(), 30_000))) {
     throw new BerthError('unavailable', 'the berth daemon did not answer within 30s', `see ${hasSystemd() ? `journalctl -u ${unitName(s)}` : p.daemonLog}`);

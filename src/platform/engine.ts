@@ -1,9 +1,9 @@
 // Docker Engine on the host: installed from Debian's package when missing, started with
 // systemd where it runs, otherwise directly.
-import type Docker from 'dockerode';
 import { existsSync } from 'node:fs';
 import { BerthError } from '../lib/errors.js';
 import { run, spawnDetached, which } from '../exec/run.js';
+import type { EngineApi } from '../runtime/docker/engine-api.js';
 
 export const hasSystemd = () => existsSync('/run/systemd/system');
 
@@ -25,8 +25,8 @@ export async function aptInstall(packages: string[], progress: (l: string) => vo
   });
 }
 
-export async function ensureEngine(docker: Docker, progress: (l: string) => void, logFile: string): Promise<string> {
-  const ping = () => docker.ping().then(() => true, () => false);
+export async function ensureEngine(api: EngineApi, progress: (l: string) => void, logFile: string): Promise<string> {
+  const ping = () => api.buffer('GET', '/_ping', 'ping', { timeoutMs: 3000 }).then(() => true, () => false);
   if (await ping()) return 'running';
   if (!which('dockerd')) await aptInstall(['docker.io'], progress);
   progress('starting Docker Engine');

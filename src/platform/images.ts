@@ -1,12 +1,11 @@
 // Images berth needs but cannot pull on an offline host are built locally: a scratch image
 // holding a program taken from a Debian package (or the host) and the shared libraries it
 // links, found with ldd. Built once, then reused by tag.
-import type Docker from 'dockerode';
 import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, relative } from 'node:path';
-import { BerthError } from '../lib/errors.js';
-import { run } from '../exec/run.js';
+import { dirname, join } from 'node:path';
+import { run, streamFrom } from '../exec/run.js';
+import { type EngineApi, isNotFound } from '../runtime/docker/engine-api.js';
 
 export interface ScratchImage {
   tag: string;
@@ -31,14 +30,14 @@ function listFiles(dir: string): string[] {
   });
 }
 
-export async function imageExists(docker: Docker, tag: string): Promise<boolean> {
-  return docker.getImage(tag).inspect().then(() => true, (e: { statusCode?: number }) => {
-    if (e.statusCode === 404) return false;
+export async function imageExists(api: EngineApi, tag: string): Promise<boolean> {
+  return api.json('GET', `/images/${encodeURIComponent(tag)}/json`, `inspect image ${tag}`).then(() => true, (e) => {
+    if (isNotFound(e)) return false;
     throw e;
   });
 }
 
-export async function buildScratchImage(docker: Docker, spec: ScratchImage, progress: (l: string) => void): Promise<void> {
+export async function buildScratchImage(api: EngineApi, spec: ScratchImage, progress: (l: string) => void): Promise<void> {
   const ctxDir = mkdtempSync(join(tmpdir(), 'berth-build-'));
   try {
     const put = (from: string, to: string, mode?: number) => {
@@ -61,16 +60,13 @@ export async function buildScratchImage(docker: Docker, spec: ScratchImage, prog
     }
     for (const d of spec.dirs ?? []) mkdirSync(join(ctxDir, 'rootfs', d), { recursive: true, mode: 0o1777 });
     writeFileSync(join(ctxDir, 'Dockerfile'), ['FROM scratch', 'COPY rootfs/ /', ...spec.dockerfileTail, ''].join('\n'));
-    const src = listFiles(ctxDir).map((p) => relative(ctxDir, p));
-    progress(`building image ${spec.tag} (${src.length} files)`);
-    const stream = await docker.buildImage({ context: ctxDir, src }, { t: spec.tag, labels: spec.labels ?? {}, rm: true, forcerm: true });
-    await new Promise<void>((resolve, reject) => {
-      docker.modem.followProgress(stream, (err: unknown, out: { error?: string }[]) => {
-        const failed = out?.find((o) => o.error);
-        if (err || failed) reject(new BerthError('command_failed', `building ${spec.tag} failed: ${failed?.error ?? String(err)}`));
-        else resolve();
-      }, (ev: { stream?: string }) => { if (ev.stream?.trim().startsWith('Step')) progress(ev.stream.trim()); });
-    });
+    progress(`building image ${spec.tag} (${listFiles(ctxDir).length} files)`);
+    const tar = streamFrom(['tar', '-C', ctxDir, '-c', '.']);
+    await api.progress('POST', '/build', `build ${spec.tag}`, {
+      query: { t: spec.tag, labels: JSON.stringify(spec.labels ?? {}), rm: true, forcerm: true },
+      raw: tar.stdout, headers: { 'content-type': 'application/x-tar' }, timeoutMs: 10 * 60_000,
+    }, (ev) => { if (typeof ev.stream === 'string' && ev.stream.trim().startsWith('Step')) progress(ev.stream.trim()); });
+    await tar.done;
   } finally {
     rmSync(ctxDir, { recursive: true, force: true });
   }

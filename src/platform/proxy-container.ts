@@ -1,10 +1,11 @@
 // The Caddy container: image (pulled, or built from Debian's package), and its spec.
-import type Docker from 'dockerode';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { run } from '../exec/run.js';
+import type { EngineApi } from '../runtime/docker/engine-api.js';
+import { pullParams } from '../runtime/docker/driver.js';
 import { LABEL, type Names } from '../runtime/docker/specs.js';
 import { buildScratchImage, imageExists } from './images.js';
 import type { Paths, Settings } from './settings.js';
@@ -29,20 +30,16 @@ async function debianCaddy(progress: (l: string) => void): Promise<string> {
 }
 
 /** The proxy image to run: the pinned upstream tag if present or pullable, else a local build. */
-export async function ensureCaddyImage(docker: Docker, settings: Settings, progress: (l: string) => void): Promise<string> {
-  if (await imageExists(docker, settings.caddy_image)) return settings.caddy_image;
-  if (await imageExists(docker, LOCAL_CADDY_IMAGE)) return LOCAL_CADDY_IMAGE;
+export async function ensureCaddyImage(api: EngineApi, settings: Settings, progress: (l: string) => void): Promise<string> {
+  if (await imageExists(api, settings.caddy_image)) return settings.caddy_image;
+  if (await imageExists(api, LOCAL_CADDY_IMAGE)) return LOCAL_CADDY_IMAGE;
   progress(`pulling ${settings.caddy_image}`);
-  const pulled = await new Promise<boolean>((resolve) => {
-    docker.pull(settings.caddy_image, (err: unknown, stream?: NodeJS.ReadableStream) => {
-      if (err || !stream) return resolve(false);
-      docker.modem.followProgress(stream, (e: unknown) => resolve(!e));
-    });
-  });
+  const pulled = await api.progress('POST', '/images/create', `pull ${settings.caddy_image}`,
+    { query: pullParams(settings.caddy_image), timeoutMs: 5 * 60_000 }, () => undefined).then(() => true, () => false);
   if (pulled) return settings.caddy_image;
   progress(`cannot pull ${settings.caddy_image} (offline?): building ${LOCAL_CADDY_IMAGE} from Debian's caddy package`);
   const caddy = await debianCaddy(progress);
-  await buildScratchImage(docker, {
+  await buildScratchImage(api, {
     tag: LOCAL_CADDY_IMAGE,
     programs: [{ from: caddy, to: '/usr/bin/caddy' }],
     files: [{ from: '/etc/ssl/certs/ca-certificates.crt', to: '/etc/ssl/certs/ca-certificates.crt' },

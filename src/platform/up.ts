@@ -1,11 +1,11 @@
 // `berth up`: bring the platform to its desired state, idempotently. Each step says what it
 // found and what it did, so a second run reports "ok" everywhere and changes nothing.
-import type Docker from 'dockerode';
 import { existsSync, writeFileSync } from 'node:fs';
 import { BerthError } from '../lib/errors.js';
 import { Cipher } from '../lib/secrets.js';
 import { fullConfig } from '../proxy/caddy/config.js';
-import { DockerRuntime, isNotFound } from '../runtime/docker/driver.js';
+import { DockerRuntime } from '../runtime/docker/driver.js';
+import { demux, type EngineApi, isNotFound } from '../runtime/docker/engine-api.js';
 import { namesFor } from '../runtime/docker/specs.js';
 import { DaemonClient } from '../daemon/client.js';
 import { ensureDaemon, stopDaemon } from './daemon-process.js';
@@ -24,39 +24,39 @@ export function caddyBase(s: Settings) {
   };
 }
 
-async function ensureProxy(docker: Docker, p: Paths, s: Settings, progress: (l: string) => void): Promise<string> {
+async function ensureProxy(api: EngineApi, p: Paths, s: Settings, progress: (l: string) => void): Promise<string> {
   const names = namesFor(s.instance);
-  const image = await ensureCaddyImage(docker, s, progress);
+  const image = await ensureCaddyImage(api, s, progress);
   if (!existsSync(p.caddyConfigFile)) {
     writeFileSync(p.caddyConfigFile, JSON.stringify(fullConfig(caddyBase(s), []), null, 1), { mode: 0o600 });
   }
   const spec = proxyContainerSpec(names, s, p, image);
   const name = proxyContainerName(names);
-  const c = docker.getContainer(name);
+  type Inspect = { Config: { Labels: Record<string, string> }; State: { Running: boolean } };
+  const info = await api.json<Inspect>('GET', `/containers/${name}/json`, `inspect ${name}`).catch((e) => { if (isNotFound(e)) return null; throw e; });
   let result = 'ok';
-  const info = await c.inspect().catch((e) => { if (isNotFound(e)) return null; throw e; });
-  if (info && info.Config.Labels['berth.spec'] !== spec.Labels['berth.spec']) {
+  const drifted = info !== null && info.Config.Labels['berth.spec'] !== spec.Labels['berth.spec'];
+  if (drifted) {
     progress('proxy settings changed: recreating the proxy container');
-    await c.remove({ force: true });
-    result = 'recreated';
+    await api.buffer('DELETE', `/containers/${name}`, `remove ${name}`, { query: { force: true } });
   }
-  if (!info || result === 'recreated') {
-    await docker.createContainer({ name, ...spec });
-    await docker.getContainer(name).start();
+  if (!info || drifted) {
+    await api.json('POST', '/containers/create', `create ${name}`, { query: { name }, body: spec });
+    await api.buffer('POST', `/containers/${name}/start`, `start ${name}`);
     result = info ? 'recreated' : 'created';
   } else if (!info.State.Running) {
-    await c.start();
+    await api.buffer('POST', `/containers/${name}/start`, `start ${name}`);
     result = 'started';
   }
   const admin = new CaddyAdmin(p.caddyAdminSocket);
   if (!(await waitFor(() => admin.call('GET', '/config/').then((r) => r.status === 200, () => false), 20_000))) {
-    const logs = (await c.logs({ stdout: true, stderr: true, tail: 20 })).toString();
+    const logs = demux(await api.buffer('GET', `/containers/${name}/logs`, `logs ${name}`, { query: { stdout: true, stderr: true, tail: 20 } }));
     throw new BerthError('unavailable', `the proxy did not start: ${logs.slice(-800)}`);
   }
   return result;
 }
 
-export interface UpOptions { settings?: Partial<Settings>; progress: (l: string) => void; docker: Docker; daemonEnv?: NodeJS.ProcessEnv }
+export interface UpOptions { settings?: Partial<Settings>; progress: (l: string) => void; api: EngineApi; daemonEnv?: NodeJS.ProcessEnv }
 
 export async function up(p: Paths, o: UpOptions): Promise<{ steps: UpStep[]; settings: Settings }> {
   const steps: UpStep[] = [];
@@ -79,11 +79,11 @@ export async function up(p: Paths, o: UpOptions): Promise<{ steps: UpStep[]; set
     Cipher.fromKeyFile(p.keyFile);
     return !existed ? `created ${p.root}` : changed ? 'settings updated' : 'ok';
   });
-  await step('docker engine', () => ensureEngine(o.docker, o.progress, `${p.logsDir}/dockerd.log`));
+  await step('docker engine', () => ensureEngine(o.api, o.progress, `${p.logsDir}/dockerd.log`));
   await step('network', async () => {
     const names = namesFor(settings.instance);
-    const had = await o.docker.getNetwork(names.network).inspect().then(() => true, () => false);
-    await new DockerRuntime(o.docker, names).ensureNetwork();
+    const had = await o.api.json('GET', `/networks/${names.network}`, 'inspect network').then(() => true, () => false);
+    await new DockerRuntime(o.api, names).ensureNetwork();
     return had ? 'ok' : `created ${names.network}`;
   });
   // The daemon goes first: it reads the settings at start and writes the proxy's config file,
@@ -93,7 +93,7 @@ export async function up(p: Paths, o: UpOptions): Promise<{ steps: UpStep[]; set
     const r = await ensureDaemon(p, settings, o.progress, o.daemonEnv);
     return restarted ? 'restarted with the new settings' : r;
   });
-  await step('proxy', () => ensureProxy(o.docker, p, settings, o.progress));
+  await step('proxy', () => ensureProxy(o.api, p, settings, o.progress));
   await step('apps', async () => {
     const r = await new DaemonClient(p.daemonSocket, 300_000).call<{ restarted: string[]; removed: string[]; routes: string[] }>('POST', '/reconcile');
     const fixes = [...r.restarted.map((x) => `restarted ${x}`), ...r.removed.map((x) => `removed ${x}`), ...r.routes.map((x) => `route ${x}`)];

@@ -1,80 +1,59 @@
-// Single-host runtime on Docker Engine, driven through its API (dockerode over the unix
-// socket). Every call has a deadline. An app's serving process is the container that holds
-// the serving name; the proxy resolves that name through Docker's DNS, so switching a release
-// is two renames and never touches the proxy's configuration.
-import Docker from 'dockerode';
-import { PassThrough } from 'node:stream';
-import { BerthError, withTimeout } from '../../lib/errors.js';
+// Single-host runtime on Docker Engine, driven through its API over the unix socket. Every
+// call has a deadline. An app's serving process is the container that holds the serving
+// name; the proxy resolves that name through Docker's DNS, so switching a release is two
+// renames and never touches the proxy's configuration.
+import { BerthError } from '../../lib/errors.js';
 import type { ImageInfo, ProcessSpec, ProcessType, Progress, RegistryAuth, Runtime, Unit } from '../types.js';
+import { demux, EngineApi, isNotFound, isNotModified } from './engine-api.js';
 import { LABEL, type Names, oneOffName, ownedFilter, parkedName, processContainer, SERVING_RESTART_POLICY, servingName } from './specs.js';
 
-const API_TIMEOUT_MS = 30_000;
 const PULL_TIMEOUT_MS = 15 * 60_000;
 
-type DockerErr = { statusCode?: number; message?: string; json?: { message?: string } };
-const status = (e: unknown) => (e as DockerErr)?.statusCode;
-export const isNotFound = (e: unknown) => status(e) === 404;
-
-export function dockerClient(socketPath = process.env.DOCKER_SOCKET ?? '/var/run/docker.sock'): Docker {
-  return new Docker({ socketPath, timeout: PULL_TIMEOUT_MS });
-}
-
-/** Splits Docker's multiplexed stdout/stderr frames into text. */
-export function demux(buf: Buffer): string {
-  let out = '';
-  let i = 0;
-  while (i + 8 <= buf.length && buf[i]! <= 2 && buf[i + 1] === 0) {
-    const size = buf.readUInt32BE(i + 4);
-    out += buf.subarray(i + 8, i + 8 + size).toString('utf8');
-    i += 8 + size;
-  }
-  return i === 0 ? buf.toString('utf8') : out;
-}
+export { demux, isNotFound };
 
 interface ListedContainer {
   Id: string; Names: string[]; State: string; Status: string; Labels: Record<string, string>;
   NetworkSettings?: { Networks?: Record<string, { IPAddress?: string }> };
 }
 
+/** Splits an image reference into what POST /images/create wants. */
+export function pullParams(ref: string): { fromImage: string; tag?: string } {
+  if (ref.includes('@')) return { fromImage: ref };
+  const slash = ref.lastIndexOf('/');
+  const colon = ref.lastIndexOf(':');
+  return colon > slash ? { fromImage: ref.slice(0, colon), tag: ref.slice(colon + 1) } : { fromImage: ref, tag: 'latest' };
+}
+
+export const registryAuthHeader = (auth: RegistryAuth) => Buffer.from(JSON.stringify(auth)).toString('base64url');
+
 export class DockerRuntime implements Runtime {
-  constructor(readonly docker: Docker, readonly names: Names) {}
+  constructor(readonly api: EngineApi, readonly names: Names) {}
 
   servingName(app: string, process: ProcessType): string { return servingName(this.names, app, process); }
 
-  private call<T>(what: string, p: Promise<T>, ms = API_TIMEOUT_MS): Promise<T> {
-    return withTimeout(p, ms, `docker: ${what}`).catch((e: unknown) => {
-      if (e instanceof BerthError) throw e;
-      const d = e as DockerErr;
-      throw Object.assign(new BerthError(status(e) === 404 ? 'not_found' : 'unavailable',
-        `docker: ${what}: ${d.json?.message ?? d.message ?? String(e)}`), { statusCode: status(e) });
-    });
-  }
-
   async ping(): Promise<{ engine: string }> {
-    const ver = await this.call('version', this.docker.version());
+    const ver = await this.api.json<{ Version: string; ApiVersion: string }>('GET', '/version', 'version');
     return { engine: `${ver.Version} (API ${ver.ApiVersion})` };
   }
 
   async checkAuth(auth: RegistryAuth): Promise<void> {
-    await this.call(`login ${auth.serveraddress}`, this.docker.checkAuth(auth));
+    await this.api.json('POST', '/auth', `login ${auth.serveraddress}`, { body: auth });
   }
 
   async ensureNetwork(): Promise<void> {
-    const net = this.docker.getNetwork(this.names.network);
     try {
-      await this.call('inspect network', net.inspect());
+      await this.api.json('GET', `/networks/${encodeURIComponent(this.names.network)}`, 'inspect network');
     } catch (e) {
       if (!isNotFound(e)) throw e;
-      await this.call('create network', this.docker.createNetwork({
-        Name: this.names.network, Driver: 'bridge', CheckDuplicate: true,
-        Labels: { [LABEL.instance]: this.names.instance },
-      }));
+      await this.api.json('POST', '/networks/create', 'create network', {
+        body: { Name: this.names.network, Driver: 'bridge', CheckDuplicate: true, Labels: { [LABEL.instance]: this.names.instance } },
+      });
     }
   }
 
   async imageInfo(ref: string): Promise<ImageInfo | null> {
     try {
-      const i = await this.call(`inspect image ${ref}`, this.docker.getImage(ref).inspect());
+      const i = await this.api.json<{ Id: string; RepoDigests?: string[] }>('GET', `/images/${encodeURIComponent(ref)}/json`, `inspect image ${ref}`);
       return { id: i.Id, digest: i.RepoDigests?.[0] ?? null };
     } catch (e) {
       if (isNotFound(e)) return null;
@@ -86,15 +65,9 @@ export class DockerRuntime implements Runtime {
     const have = await this.imageInfo(ref);
     if (have) return have;
     progress(`pulling ${ref}`);
-    await this.call(`pull ${ref}`, new Promise<void>((resolve, reject) => {
-      this.docker.pull(ref, auth ? { authconfig: auth } : {}, (err: unknown, stream?: NodeJS.ReadableStream) => {
-        if (err || !stream) return reject(err);
-        this.docker.modem.followProgress(stream, (e: unknown) => (e ? reject(e) : resolve()),
-          (ev: { status?: string; id?: string; progress?: string }) => {
-            if (ev.status && !ev.progress) progress(`${ev.id ? ev.id + ': ' : ''}${ev.status}`);
-          });
-      });
-    }), PULL_TIMEOUT_MS);
+    await this.api.progress('POST', '/images/create', `pull ${ref}`, {
+      query: pullParams(ref), timeoutMs: PULL_TIMEOUT_MS, headers: auth ? { 'X-Registry-Auth': registryAuthHeader(auth) } : {},
+    }, (ev) => { if (ev.status && !ev.progress) progress(`${ev.id ? `${ev.id}: ` : ''}${ev.status}`); });
     const got = await this.imageInfo(ref);
     if (!got) throw new BerthError('not_found', `image ${ref} is not present after pulling it`);
     return got;
@@ -113,9 +86,12 @@ export class DockerRuntime implements Runtime {
     };
   }
 
+  private listRaw(filters: Record<string, string[]>): Promise<ListedContainer[]> {
+    return this.api.json<ListedContainer[]>('GET', '/containers/json', 'list containers', { query: { all: true, filters: JSON.stringify(filters) } });
+  }
+
   async list(app?: string): Promise<Unit[]> {
-    const cs = await this.call('list containers',
-      this.docker.listContainers({ all: true, filters: ownedFilter(this.names, app) })) as unknown as ListedContainer[];
+    const cs = await this.listRaw(ownedFilter(this.names, app));
     return cs.filter((c) => c.Labels[LABEL.role] === 'app').map((c) => this.toUnit(c));
   }
 
@@ -124,8 +100,7 @@ export class DockerRuntime implements Runtime {
   }
 
   private async byName(name: string): Promise<Unit | null> {
-    const cs = await this.call(`find ${name}`,
-      this.docker.listContainers({ all: true, filters: { name: [`^/${name}$`] } })) as unknown as ListedContainer[];
+    const cs = await this.listRaw({ name: [`^/${name}$`] });
     return cs[0] ? this.toUnit(cs[0]) : null;
   }
 
@@ -134,14 +109,27 @@ export class DockerRuntime implements Runtime {
     if (c) await this.remove(c);
   }
 
+  private async create(name: string, body: object): Promise<string> {
+    const r = await this.api.json<{ Id: string }>('POST', '/containers/create', `create ${name}`, { query: { name }, body });
+    return r.Id;
+  }
+
+  private start_(id: string, name: string): Promise<unknown> {
+    return this.api.buffer('POST', `/containers/${id}/start`, `start ${name}`).catch((e) => { if (!isNotModified(e)) throw e; });
+  }
+
   async start(spec: ProcessSpec): Promise<Unit> {
     const name = parkedName(this.names, spec.app, spec.process, spec.release);
     await this.removeByName(name); // a leftover of an interrupted attempt
-    const c = await this.call(`create ${name}`, this.docker.createContainer({ name, ...processContainer(this.names, spec) }));
-    await this.call(`start ${name}`, c.start());
+    const id = await this.create(name, processContainer(this.names, spec));
+    await this.start_(id, name);
     const u = await this.byName(name);
     if (!u) throw new BerthError('unavailable', `docker: container ${name} vanished after start`);
     return u;
+  }
+
+  private rename(id: string, from: string, to: string): Promise<unknown> {
+    return this.api.buffer('POST', `/containers/${id}/rename`, `rename ${from}`, { query: { name: to } });
   }
 
   async activate(unit: Unit, between?: () => Promise<void>): Promise<void> {
@@ -152,62 +140,68 @@ export class DockerRuntime implements Runtime {
       const parked = parkedName(this.names, current.app, current.process, current.release);
       if (parked !== current.name) {
         await this.removeByName(parked);
-        await this.call(`rename ${serving}`, this.docker.getContainer(current.id).rename({ name: parked }));
+        await this.rename(current.id, serving, parked);
       }
     }
     await between?.();
-    await this.call(`rename ${unit.name}`, this.docker.getContainer(unit.id).rename({ name: serving }));
-    await this.call(`update ${serving}`, this.docker.getContainer(unit.id).update({ RestartPolicy: SERVING_RESTART_POLICY }));
+    await this.rename(unit.id, unit.name, serving);
+    await this.api.buffer('POST', `/containers/${unit.id}/update`, `update ${serving}`, { body: { RestartPolicy: SERVING_RESTART_POLICY } });
     unit.name = serving;
     unit.serving = true;
   }
 
   async runOnce(spec: ProcessSpec, cmd: string[], timeoutMs: number): Promise<{ exitCode: number; output: string }> {
     const name = oneOffName(this.names, spec.app, spec.release, Date.now().toString(36));
-    const c = await this.call(`create ${name}`, this.docker.createContainer({ name, ...processContainer(this.names, spec, { oneOff: true, cmd }) }));
+    const id = await this.create(name, processContainer(this.names, spec, { oneOff: true, cmd }));
     try {
-      await this.call(`start ${name}`, c.start());
-      const res = await this.call(`wait ${name}`, c.wait() as Promise<{ StatusCode: number }>, timeoutMs);
-      const out = await this.call(`logs ${name}`, c.logs({ stdout: true, stderr: true, tail: 50 }) as unknown as Promise<Buffer>);
+      await this.start_(id, name);
+      const res = await this.api.json<{ StatusCode: number }>('POST', `/containers/${id}/wait`, `wait ${name}`, { timeoutMs });
+      const out = await this.api.buffer('GET', `/containers/${id}/logs`, `logs ${name}`, { query: { stdout: true, stderr: true, tail: 50 } });
       return { exitCode: res.StatusCode, output: demux(out) };
     } finally {
-      await this.call(`remove ${name}`, c.remove({ force: true })).catch((e) => { if (!isNotFound(e)) throw e; });
+      await this.api.buffer('DELETE', `/containers/${id}`, `remove ${name}`, { query: { force: true } }).catch((e) => { if (!isNotFound(e)) throw e; });
     }
   }
 
   async stop(unit: Unit, graceMs: number): Promise<void> {
     const t = Math.ceil(graceMs / 1000);
-    await this.call(`stop ${unit.name}`, this.docker.getContainer(unit.id).stop({ t }), graceMs + API_TIMEOUT_MS)
-      .catch((e) => { if (status(e) !== 304 && !isNotFound(e)) throw e; });
+    await this.api.buffer('POST', `/containers/${unit.id}/stop`, `stop ${unit.name}`, { query: { t }, timeoutMs: graceMs + 30_000 })
+      .catch((e) => { if (!isNotModified(e) && !isNotFound(e)) throw e; });
   }
 
   async remove(unit: Unit): Promise<void> {
-    await this.call(`remove ${unit.name}`, this.docker.getContainer(unit.id).remove({ force: true }))
+    await this.api.buffer('DELETE', `/containers/${unit.id}`, `remove ${unit.name}`, { query: { force: true } })
       .catch((e) => { if (!isNotFound(e)) throw e; });
   }
 
   async logs(unit: Unit, tail: number): Promise<string> {
-    const buf = await this.call(`logs ${unit.name}`,
-      this.docker.getContainer(unit.id).logs({ stdout: true, stderr: true, tail }) as unknown as Promise<Buffer>);
-    return demux(buf);
+    return demux(await this.api.buffer('GET', `/containers/${unit.id}/logs`, `logs ${unit.name}`, { query: { stdout: true, stderr: true, tail } }));
   }
 
   async followLogs(unit: Unit, tail: number, onChunk: (chunk: string) => void, signal: AbortSignal): Promise<void> {
-    const stream = await this.call(`logs ${unit.name}`, this.docker.getContainer(unit.id)
-      .logs({ stdout: true, stderr: true, tail, follow: true })) as unknown as NodeJS.ReadableStream & { destroy(): void };
-    const out = new PassThrough();
-    out.on('data', (d: Buffer) => onChunk(d.toString('utf8')));
-    this.docker.modem.demuxStream(stream, out, out);
-    await new Promise<void>((resolve) => {
-      const done = () => { stream.destroy(); resolve(); };
-      signal.addEventListener('abort', done, { once: true });
-      stream.on('end', done);
-      stream.on('error', done);
-    });
+    const res = await this.api.open('GET', `/containers/${unit.id}/logs`, `logs ${unit.name}`,
+      { query: { stdout: true, stderr: true, tail, follow: true }, timeoutMs: 0 });
+    const stop = () => res.destroy();
+    signal.addEventListener('abort', stop, { once: true });
+    let pending = Buffer.alloc(0);
+    try {
+      for await (const chunk of res) {
+        pending = Buffer.concat([pending, chunk as Buffer]);
+        // emit whole frames only; keep a partial one for the next chunk
+        let i = 0;
+        while (i + 8 <= pending.length && i + 8 + pending.readUInt32BE(i + 4) <= pending.length) i += 8 + pending.readUInt32BE(i + 4);
+        if (i > 0) onChunk(demux(pending.subarray(0, i)));
+        pending = pending.subarray(i);
+      }
+    } catch (e) {
+      if (!signal.aborted) throw e;
+    } finally {
+      signal.removeEventListener('abort', stop);
+    }
   }
 
   async removeImage(id: string): Promise<void> {
-    await this.call(`remove image ${id}`, this.docker.getImage(id).remove())
-      .catch((e) => { if (!isNotFound(e) && status(e) !== 409) throw e; });
+    await this.api.buffer('DELETE', `/images/${encodeURIComponent(id)}`, `remove image ${id}`)
+      .catch((e) => { if (!isNotFound(e) && (e as { statusCode?: number }).statusCode !== 409) throw e; });
   }
 }

@@ -1,0 +1,106 @@
+// A minimal router on node:http for the daemon's API. Why not hono/fastify: the web-standard
+// Request/Response layer alone adds ~6 MB of resident memory, and the daemon must stay under
+// 60 MB at rest. Handlers return a value (sent as JSON) or a Reply for streams.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { asBerthError, BerthError, ValidationError } from '../lib/errors.js';
+
+export interface Req {
+  method: string;
+  params: Record<string, string>;
+  query: URLSearchParams;
+  header(name: string): string | undefined;
+  json(): Promise<unknown>;
+}
+
+export type Reply =
+  | { kind: 'json'; status: number; body: unknown }
+  | { kind: 'text'; body: string }
+  | { kind: 'ndjson'; run: (emit: (e: unknown) => void) => Promise<unknown> }
+  | { kind: 'stream'; run: (write: (s: string) => void, signal: AbortSignal) => Promise<void> };
+
+export const json = (status: number, body: unknown): Reply => ({ kind: 'json', status, body });
+type Handler = (r: Req) => unknown | Promise<unknown>;
+
+const MAX_BODY = 1 << 20;
+
+function isReply(v: unknown): v is Reply {
+  return typeof v === 'object' && v !== null && 'kind' in v && ['json', 'text', 'ndjson', 'stream'].includes((v as Reply).kind);
+}
+
+export class Router {
+  private routes: { method: string; re: RegExp; keys: string[]; handler: Handler }[] = [];
+
+  constructor(private readonly onError: (e: BerthError, raw: unknown) => void = () => undefined) {}
+
+  on(method: string, pattern: string, handler: Handler): this {
+    const keys: string[] = [];
+    const re = new RegExp('^' + pattern.replace(/:([a-z_]+)/g, (_, k: string) => { keys.push(k); return '([^/]+)'; }) + '$');
+    this.routes.push({ method, re, keys, handler });
+    return this;
+  }
+
+  readonly handle = (req: IncomingMessage, res: ServerResponse): void => {
+    void this.dispatch(req, res).catch((e) => this.send(res, this.errorReply(e)));
+  };
+
+  private errorReply(err: unknown): Reply {
+    const e = asBerthError(err);
+    if (e.code === 'internal') this.onError(e, err);
+    return json(e.status, { error: e.toJSON() });
+  }
+
+  private async dispatch(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://berth');
+    let methodMatched = false;
+    for (const r of this.routes) {
+      const m = r.re.exec(url.pathname);
+      if (!m) continue;
+      if (r.method !== req.method) { methodMatched = true; continue; }
+      const params = Object.fromEntries(r.keys.map((k, i) => [k, decodeURIComponent(m[i + 1]!)]));
+      const out = await r.handler({
+        method: req.method, params, query: url.searchParams,
+        header: (n) => { const v = req.headers[n.toLowerCase()]; return Array.isArray(v) ? v[0] : v; },
+        json: () => readJson(req),
+      });
+      return this.send(res, isReply(out) ? out : json(200, out));
+    }
+    throw new BerthError('not_found', methodMatched ? `${req.method} is not allowed on ${url.pathname}` : `no such endpoint: ${req.method} ${url.pathname}`);
+  }
+
+  private send(res: ServerResponse, r: Reply): void {
+    if (r.kind === 'json') {
+      const body = JSON.stringify(r.body);
+      res.writeHead(r.status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) }).end(body);
+    } else if (r.kind === 'text') {
+      res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8' }).end(r.body);
+    } else if (r.kind === 'ndjson') {
+      // The operation goes on if the client leaves; its events are then dropped.
+      res.writeHead(200, { 'content-type': 'application/x-ndjson', 'cache-control': 'no-cache' });
+      const emit = (e: unknown) => { if (!res.destroyed) res.write(JSON.stringify(e) + '\n'); };
+      r.run(emit)
+        .then((result) => emit({ type: 'result', result }))
+        .catch((e) => emit({ type: 'error', error: (this.errorReply(e) as { body: { error: unknown } }).body.error }))
+        .finally(() => res.end());
+    } else {
+      res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8' });
+      const ac = new AbortController();
+      res.on('close', () => ac.abort());
+      r.run((s) => { if (!res.destroyed) res.write(s); }, ac.signal)
+        .catch((e) => { if (!res.destroyed) res.write(`\nerror: ${asBerthError(e).message}\n`); })
+        .finally(() => res.end());
+    }
+  }
+}
+
+async function readJson(req: IncomingMessage): Promise<unknown> {
+  let size = 0;
+  const chunks: Buffer[] = [];
+  for await (const c of req) {
+    size += (c as Buffer).length;
+    if (size > MAX_BODY) throw new ValidationError('body', 'is larger than 1 MiB');
+    chunks.push(c as Buffer);
+  }
+  const text = Buffer.concat(chunks).toString('utf8');
+  if (!text) return {};
+  try { return JSON.parse(text); } catch { throw new ValidationError('body', 'is not valid JSON'); }
+}
