@@ -52,6 +52,11 @@ const server = http.createServer((req, res) => {
     const timer = setInterval(() => res.write(`data: ${version} ${n++}\n\n`), 100);
     return req.on('close', () => clearInterval(timer));
   }
+  if (url.pathname === '/log') {
+    console.log(String(url.searchParams.get('msg') ?? '').slice(0, 200));
+    res.writeHead(204);
+    return res.end();
+  }
   if (url.pathname === '/env') {
     const keys = (url.searchParams.get('keys') || '').split(',').filter(Boolean);
     res.writeHead(200, { 'content-type': 'application/json' });

@@ -2,8 +2,7 @@
 import type { Command } from 'commander';
 import { BerthError } from '../lib/errors.js';
 import * as v from '../lib/validate.js';
-import { imageExists } from '../platform/images.js';
-import { buildSampleImage, SAMPLE_IMAGE } from '../platform/sample.js';
+import { buildSampleImage, SAMPLE_IMAGE, sampleIsCurrent } from '../platform/sample.js';
 import { pathsFor, rootFromEnv, type Settings } from '../platform/settings.js';
 import { up } from '../platform/up.js';
 import { EngineApi } from '../runtime/docker/engine-api.js';
@@ -48,7 +47,7 @@ export function sampleCommand(program: Command, action: Action): void {
     .action(action(async (o: { tag: string; force?: boolean }) => {
       v.imageRef(o.tag, 'tag');
       const api = new EngineApi();
-      if (!o.force && await imageExists(api, o.tag)) return out(false, null, () => `${o.tag} exists`);
+      if (!o.force && await sampleIsCurrent(api, o.tag)) return out(false, null, () => `${o.tag} is up to date`);
       await buildSampleImage(api, o.tag, progress);
       out(false, null, () => `built ${o.tag}`);
     }));

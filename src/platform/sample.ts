@@ -1,12 +1,23 @@
 // The bundled sample app as an image built locally (no registry needed): node from the host
 // with its libraries, and sample/hello/server.js.
-import type { EngineApi } from '../runtime/docker/engine-api.js';
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { type EngineApi, isNotFound } from '../runtime/docker/engine-api.js';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildScratchImage } from './images.js';
 
 export const SAMPLE_IMAGE = 'berth/hello:1';
 export const sampleSource = () => resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'sample', 'hello', 'server.js');
+
+/** Changes whenever the sample's source changes, so a stale image is rebuilt. */
+export const sampleHash = () => createHash('sha256').update(readFileSync(sampleSource())).digest('hex').slice(0, 16);
+
+export async function sampleIsCurrent(api: EngineApi, tag: string): Promise<boolean> {
+  const img = await api.json<{ Config?: { Labels?: Record<string, string> } }>('GET', `/images/${encodeURIComponent(tag)}/json`, `inspect ${tag}`)
+    .catch((e) => { if (isNotFound(e)) return null; throw e; });
+  return img?.Config?.Labels?.['berth.sample.hash'] === sampleHash();
+}
 
 export async function buildSampleImage(api: EngineApi, tag: string, progress: (l: string) => void): Promise<void> {
   await buildScratchImage(api, {
@@ -15,6 +26,6 @@ export async function buildSampleImage(api: EngineApi, tag: string, progress: (l
     files: [{ from: sampleSource(), to: '/app/server.js', mode: 0o644 }],
     dirs: ['/tmp'],
     dockerfileTail: ['WORKDIR /app', 'ENV PORT=8000', 'EXPOSE 8000', 'CMD ["/usr/bin/node","/app/server.js"]'],
-    labels: { 'berth.sample': 'hello' },
+    labels: { 'berth.sample': 'hello', 'berth.sample.hash': sampleHash() },
   }, progress);
 }

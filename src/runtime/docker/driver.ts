@@ -24,7 +24,8 @@ export function pullParams(ref: string): { fromImage: string; tag?: string } {
   return colon > slash ? { fromImage: ref.slice(0, colon), tag: ref.slice(colon + 1) } : { fromImage: ref, tag: 'latest' };
 }
 
-export const registryAuthHeader = (auth: RegistryAuth) => Buffer.from(JSON.stringify(auth)).toString('base64url');
+/** X-Registry-Auth: URL-safe base64 *with* padding (Go's base64.URLEncoding; Node's base64url drops it). */
+export const registryAuthHeader = (auth: RegistryAuth) => Buffer.from(JSON.stringify(auth)).toString('base64').replace(/\+/g, '-').replace(/\//g, '_');
 
 export class DockerRuntime implements Runtime {
   constructor(readonly api: EngineApi, readonly names: Names) {}
