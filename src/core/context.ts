@@ -6,11 +6,13 @@ import type { CaddyProxy } from '../proxy/caddy/proxy.js';
 import type { Runtime } from '../runtime/types.js';
 import type { Store } from '../state/store.js';
 
-export interface TestHooks {
+export interface Hooks {
   /** Pause forever before this deploy step (crash tests kill the daemon there). */
   pauseAt?: string;
   /** Called when a pause begins, e.g. to write a marker file. */
   onPause?: (step: string) => void;
+  /** Called when a deploy or rollback lets go of its app's lock (the daemon retires releases then). */
+  afterDeploy?: () => void;
 }
 
 export interface Ctx {
@@ -22,7 +24,7 @@ export interface Ctx {
   log: Logger;
   /** Identifies this daemon process; locks from another boot are stale. */
   boot: string;
-  hooks: TestHooks;
+  hooks: Hooks;
 }
 
 export async function pauseIfHooked(ctx: Ctx, step: string): Promise<void> {

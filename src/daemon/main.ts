@@ -38,6 +38,7 @@ export async function startDaemon(root: string) {
     hooks: {
       pauseAt: process.env.BERTH_TEST_PAUSE_AT || undefined,
       onPause: (step) => writeFileSync(join(paths.runDir, 'paused'), step),
+      afterDeploy: () => setImmediate(() => void retireExpired(ctx).catch((e) => log.error({ err: asBerthError(e).message }, 'retire failed'))),
     },
   };
   ctx.proxy = new CaddyProxy(new CaddyAdmin(paths.caddyAdminSocket), caddyBase(settings), paths.caddyConfigFile, () => desiredRoutes(ctx));

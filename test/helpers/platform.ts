@@ -119,3 +119,16 @@ export async function until<T>(fn: () => Promise<T | undefined | false>, ms: num
   }
   throw new Error(`timed out after ${ms} ms waiting for ${what}${last ? `: ${String(last)}` : ''}`);
 }
+
+/** Waits until the app's containers are exactly its live and warm releases (older warm ones are
+ *  stopped just after a deploy), and returns them. */
+export async function settledReleases(p: Platform, app: string): Promise<string[]> {
+  let last = '';
+  return until(async () => {
+    const releases = await p.json<{ release: string; state: string }[]>(['releases', app]);
+    const wanted = releases.filter((r) => r.state === 'live' || r.state === 'warm').map((r) => r.release).sort();
+    const have = (await p.containers()).filter((c) => c.app === app).map((c) => c.release).sort();
+    last = `wanted ${wanted.join(',')}; containers ${have.join(',')}`;
+    return JSON.stringify(wanted) === JSON.stringify(have) ? have : undefined;
+  }, 15_000, `containers of ${app} to match its live and warm releases`).catch((e) => { throw new Error(`${(e as Error).message} (${last})`); });
+}

@@ -2,7 +2,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Load } from '../helpers/load.js';
-import { ensureSample, Platform, SAMPLE, sleep, until } from '../helpers/platform.js';
+import { ensureSample, Platform, SAMPLE, settledReleases, sleep, until } from '../helpers/platform.js';
 
 const p = new Platform();
 const host = 'web.localhost';
@@ -75,8 +75,7 @@ test('a deploy that times out is removed and the old release keeps serving', asy
   const releases = await p.json<{ release: string; state: string }[]>(['releases', 'web']);
   assert.equal(releases[0]!.state, 'failed');
   assert.equal(releases.find((x) => x.state === 'live')!.release, releases.find((x) => x.state === 'live')!.release);
-  const running = (await p.containers()).filter((c) => c.state === 'running' && c.app === 'web');
-  assert.deepEqual(running.map((c) => c.release).sort(), releases.filter((x) => x.state === 'live' || x.state === 'warm').map((x) => x.release).sort());
+  await settledReleases(p, 'web');
 });
 
 test('one deploy per app: a second fails naming the holder, a third waits; --abort cancels the first', async () => {
@@ -96,10 +95,7 @@ test('one deploy per app: a second fails naming the holder, a third waits; --abo
   assert.match(a.stderr, /aborted/);
   const c = await third;
   assert.equal(c.code, 0, c.stderr);
-  const releases = await p.json<{ release: string; state: string }[]>(['releases', 'web']);
-  const wanted = releases.filter((x) => x.state === 'live' || x.state === 'warm').map((x) => x.release).sort();
-  const running = (await p.containers()).filter((x) => x.app === 'web').map((x) => x.release).sort();
-  assert.deepEqual(running, wanted, 'containers other than the live and warm releases are left');
+  await settledReleases(p, 'web');
   assert.equal((await p.get(host)).status, 200);
 });
 
@@ -130,6 +126,6 @@ test('only the last five releases keep their images or containers', async () => 
   const kept = releases.filter((r) => r.state !== 'pruned');
   assert.ok(kept.length <= 5 + releases.filter((r) => r.state === 'failed').length, JSON.stringify(releases));
   assert.equal(releases.filter((r) => r.state === 'live').length, 1);
-  const running = (await p.containers()).filter((c) => c.app === 'web');
+  const running = await settledReleases(p, 'web');
   assert.ok(running.length <= 2, `containers: ${JSON.stringify(running)}`);
 });

@@ -94,6 +94,7 @@ export async function deploy(ctx: Ctx, req: DeployRequest, emit: Emit): Promise<
     return await execute(ctx, d.id, req.kind, target, live, false, timeoutMs, req.releaseCommand, emit);
   } finally {
     releaseLock(ctx, app.name, d.id);
+    ctx.hooks.afterDeploy?.();
   }
 }
 
@@ -126,6 +127,7 @@ export async function rollback(ctx: Ctx, req: RollbackRequest, emit: Emit): Prom
     return await execute(ctx, d.id, 'rollback', target, live, !!unit?.running, req.timeoutMs ?? ctx.settings.deploy_timeout_ms, undefined, emit);
   } finally {
     releaseLock(ctx, app.name, d.id);
+    ctx.hooks.afterDeploy?.();
   }
 }
 
@@ -250,7 +252,9 @@ async function runStep(ctx: Ctx, step: Step, s: StepCtx): Promise<string | undef
       await new Promise((r) => setTimeout(r, step.ms));
       return undefined;
     case 'retire':
-      for (const id of step.releases) await retireRelease(ctx, ctx.store.getRelease(id)!);
+      // End their warm window now; the janitor stops them right after this deploy lets go of
+      // the lock, so stopping old containers is not on the deploy's path.
+      for (const id of step.releases) ctx.store.setReleaseState(id, 'warm', new Date().toISOString());
       return step.releases.map((id) => relName(ctx.store.getRelease(id)!)).join(', ');
     case 'prune':
       for (const id of step.releases) await pruneRelease(ctx, ctx.store.getRelease(id)!);

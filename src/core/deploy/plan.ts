@@ -72,7 +72,7 @@ export function describeStep(s: Step): string {
     case 'route': return `update the proxy route: ${s.reason}`;
     case 'switch': return s.from ? `switch traffic from release #${s.from} to #${s.to}` : `send traffic to release #${s.to}`;
     case 'settle': return `wait ${s.ms} ms until the proxy resolves the new release`;
-    case 'retire': return `retire older warm releases #${s.releases.join(', #')}`;
+    case 'retire': return `end the warm window of older releases #${s.releases.join(', #')} (stopped right after)`;
     case 'prune': return `prune releases #${s.releases.join(', #')}`;
   }
 }
