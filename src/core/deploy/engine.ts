@@ -75,14 +75,7 @@ export async function deploy(ctx: Ctx, req: DeployRequest, emit: Emit): Promise<
       releaseCommand: req.releaseCommand, deployTimeoutMs: timeoutMs, refreshMs: ctx.settings.upstream_refresh_ms, keepReleases: ctx.settings.keep_releases });
     return { deploy: 0, app: app.name, kind: req.kind, release: 'next', previous: live ? relName(live) : null, state: 'planned', ms: 0, steps: steps.map(describeStep), warnings: [] };
   }
-  const d = ctx.store.insertDeploy({ app: app.name, kind: req.kind, release_id: null, previous_release_id: live?.id ?? null, actor: req.actor });
-  try {
-    await acquire(ctx, app.name, d.id, req.actor, req.lockTimeoutMs ?? 0);
-  } catch (e) {
-    ctx.store.finishDeploy(d.id, 'failed', asBerthError(e).message);
-    throw e;
-  }
-  try {
+  return underLock(ctx, { app: app.name, kind: req.kind, release_id: null, previous_release_id: live?.id ?? null, actor: req.actor }, req.lockTimeoutMs, async (deployId) => {
     if (req.port !== undefined || req.healthPath !== undefined) ctx.store.updateAppDefaults(app.name, port, healthPath);
     const seqNext = (ctx.store.releasesOf(app.name)[0]?.seq ?? 0) + 1;
     const target = ctx.store.insertRelease({
@@ -90,10 +83,24 @@ export async function deploy(ctx: Ctx, req: DeployRequest, emit: Emit): Promise<
       env: ctx.cipher.encryptJSON(releaseEnv(ctx, app.name, `v${seqNext}`)), actor: req.actor,
       note: req.kind === 'config' ? 'config change' : null,
     });
-    ctx.store.setDeployRelease(d.id, target.id);
-    return await execute(ctx, d.id, req.kind, target, live, false, timeoutMs, req.releaseCommand, emit);
+    ctx.store.setDeployRelease(deployId, target.id);
+    return execute(ctx, deployId, req.kind, target, live, false, timeoutMs, req.releaseCommand, emit);
+  });
+}
+
+/** Records the deploy, takes the app's lock (or fails naming its holder), runs fn, lets go. */
+async function underLock<T>(ctx: Ctx, d: Parameters<Ctx['store']['insertDeploy']>[0], lockTimeoutMs: number | undefined, fn: (deployId: number) => Promise<T>): Promise<T> {
+  const row = ctx.store.insertDeploy(d);
+  try {
+    await acquire(ctx, d.app, row.id, d.actor, lockTimeoutMs ?? 0);
+  } catch (e) {
+    ctx.store.finishDeploy(row.id, 'failed', asBerthError(e).message);
+    throw e;
+  }
+  try {
+    return await fn(row.id);
   } finally {
-    releaseLock(ctx, app.name, d.id);
+    releaseLock(ctx, d.app, row.id);
     ctx.hooks.afterDeploy?.();
   }
 }
@@ -115,20 +122,10 @@ export async function rollback(ctx: Ctx, req: RollbackRequest, emit: Emit): Prom
   if (target.state === 'pruned' || target.state === 'failed' || target.state === 'pending') {
     throw new BerthError('conflict', `release ${relName(target)} is ${target.state} and cannot be rolled back to`, `list releases with: berth releases ${app.name}`);
   }
-  const d = ctx.store.insertDeploy({ app: app.name, kind: 'rollback', release_id: target.id, previous_release_id: live?.id ?? null, actor: req.actor });
-  try {
-    await acquire(ctx, app.name, d.id, req.actor, req.lockTimeoutMs ?? 0);
-  } catch (e) {
-    ctx.store.finishDeploy(d.id, 'failed', asBerthError(e).message);
-    throw e;
-  }
-  try {
+  return underLock(ctx, { app: app.name, kind: 'rollback', release_id: target.id, previous_release_id: live?.id ?? null, actor: req.actor }, req.lockTimeoutMs, async (deployId) => {
     const unit = await ctx.runtime.inspect(app.name, 'web', relName(target));
-    return await execute(ctx, d.id, 'rollback', target, live, !!unit?.running, req.timeoutMs ?? ctx.settings.deploy_timeout_ms, undefined, emit);
-  } finally {
-    releaseLock(ctx, app.name, d.id);
-    ctx.hooks.afterDeploy?.();
-  }
+    return execute(ctx, deployId, 'rollback', target, live, !!unit?.running, req.timeoutMs ?? ctx.settings.deploy_timeout_ms, undefined, emit);
+  });
 }
 
 export function abort(ctx: Ctx, appName: string, actor: string): { deploy: number } {
