@@ -1,0 +1,174 @@
+// Zero-downtime deploys under load, against the naive way of replacing a container.
+//
+// One platform, two apps. App a: constant HTTPS load through Caddy while berth rolls out 10
+// releases and 5 rollbacks (pattern: deploy, deploy, rollback). App b (baseline): the same load
+// while its serving container is replaced the naive way 10 times: stop it, remove it, create a
+// new one with the same name, config and network, start it. Caddy's route and retry settings are
+// the same for both; during the baseline the berth daemon is paused (SIGSTOP) so that its
+// reconcile loop cannot step in and repair the gap.
+//
+//   npm run bench -- deploy [--concurrency 8] [--steady 5] [--deploys 10] [--rollbacks 5] [--replacements 10] [--startup-ms 0] [--lock-timeout 30s]
+import { Load, type LoadResult } from '../test/helpers/load.js';
+import { docker, SAMPLE, sleep, until, type Platform } from '../test/helpers/platform.js';
+import { arg, log, main, numArg, round, stats, timed, withPlatform } from './lib/common.js';
+
+const concurrency = numArg('concurrency', 8);
+const steadyS = numArg('steady', 5);
+const deploys = numArg('deploys', 10);
+const rollbacks = numArg('rollbacks', 5);
+const replacements = numArg('replacements', 10);
+const startupMs = numArg('startup-ms', 0); // STARTUP_DELAY_MS of both apps: an app that takes a while to listen
+// Passed to every op as --lock-timeout when set (e.g. 30s): back-to-back ops then wait for the
+// daemon's own work on the app instead of failing with exit 5 (locked).
+const lockTimeout = arg('lock-timeout', '');
+
+const inWindow = (r: LoadResult, from: number, to: number) => r.latencies.filter((l) => l.at >= from && l.at <= to).map((l) => l.ms);
+
+function loadOn(p: Platform, host: string): Load {
+  return new Load({ port: p.httpsPort, host, ca: p.caRoot }, concurrency);
+}
+
+/** The ops of the berth phase: rollbacks spread evenly among the deploys (10 and 5: D D R five times). */
+function plan(): ('deploy' | 'rollback')[] {
+  const ops: ('deploy' | 'rollback')[] = [];
+  const every = rollbacks ? Math.max(1, Math.ceil(deploys / rollbacks)) : Infinity;
+  let r = 0;
+  for (let d = 1; d <= deploys; d++) {
+    ops.push('deploy');
+    if (d % every === 0 && r < rollbacks) { ops.push('rollback'); r++; }
+  }
+  while (r++ < rollbacks) ops.push('rollback');
+  return ops;
+}
+
+async function berthPhase(p: Platform) {
+  const host = 'a.localhost';
+  const load = loadOn(p, host);
+  try {
+    return await berthOps(p, load);
+  } finally {
+    await load.stop(); // idempotent: stops the workers if an op failed
+  }
+}
+
+async function berthOps(p: Platform, load: Load) {
+  const t0 = Date.now();
+  log(`app a: ${concurrency} workers of load; ${steadyS}s steady state`);
+  await sleep(steadyS * 1000);
+  const steadyEnd = Date.now();
+  const ops = plan();
+  const opTimes: { op: string; ms: number; steps: Record<string, number> }[] = [];
+  let n = 1;
+  for (const op of ops) {
+    const args = [...(op === 'deploy' ? ['config', 'set', 'a', `VERSION=d${++n}`] : ['rollback', 'a']), ...(lockTimeout ? ['--lock-timeout', lockTimeout] : [])];
+    const r = await timed(p, args);
+    opTimes.push({ op, ms: r.ms, steps: r.steps });
+    log(`  ${args.join(' ')}: ${Math.round(r.ms)} ms (${Object.entries(r.steps).map(([k, v]) => `${k} ${v}`).join(', ')}); so far ${load.result.total} requests, ${load.result.failed} failed`);
+  }
+  const deployEnd = Date.now();
+  await sleep(500);
+  const res = await load.stop();
+  const steady = stats(inWindow(res, t0 + 500, steadyEnd)); // the first 0.5 s opens connections
+  const during = stats(inWindow(res, steadyEnd, deployEnd));
+  const opMs = (k: string) => opTimes.filter((o) => o.op === k).map((o) => o.ms);
+  return {
+    total: res.total, failed: res.failed,
+    p50_steady_ms: steady.p50_ms, p99_steady_ms: steady.p99_ms,
+    p50_deploy_ms: during.p50_ms, p99_deploy_ms: during.p99_ms, max_deploy_ms: during.max_ms,
+    over_1s: inWindow(res, steadyEnd, deployEnd).filter((ms) => ms > 1000).length,
+    deploys: opMs('deploy').length, rollbacks: opMs('rollback').length,
+    deploy_wall_ms_median: round(stats(opMs('deploy')).p50_ms, 0), rollback_wall_ms_median: round(stats(opMs('rollback')).p50_ms, 0),
+    op_wall_ms_max: round(Math.max(0, ...opTimes.map((o) => o.ms)), 0),
+    retire_ms_max: Math.max(0, ...opTimes.map((o) => o.steps.retire ?? 0)), // stopping the older warm release, inside the command
+    ops_window_s: round((deployEnd - steadyEnd) / 1000, 1),
+    failures: res.failures, versions_seen: res.bodies,
+  };
+}
+
+/** Stops and removes the container, then creates and starts one with the same name, config and network. */
+async function naiveReplace(name: string, version: string): Promise<{ gapMs: number; stopMs: number }> {
+  const old = docker.getContainer(name);
+  const info = await old.inspect();
+  const network = info.HostConfig.NetworkMode!;
+  const t0 = performance.now();
+  await old.stop({ t: 10 }).catch((e: { statusCode?: number }) => { if (e.statusCode !== 304) throw e; });
+  const stopMs = performance.now() - t0;
+  await old.remove({ force: true });
+  const c = await docker.createContainer({
+    name,
+    Image: info.Config.Image,
+    Env: info.Config.Env.map((e) => (e.startsWith('VERSION=') ? `VERSION=${version}` : e)),
+    Cmd: info.Config.Cmd,
+    Labels: info.Config.Labels,
+    HostConfig: {
+      NetworkMode: network, RestartPolicy: info.HostConfig.RestartPolicy, LogConfig: info.HostConfig.LogConfig, Init: info.HostConfig.Init ?? undefined,
+    },
+    NetworkingConfig: { EndpointsConfig: { [network]: {} } },
+  });
+  await c.start();
+  return { gapMs: performance.now() - t0, stopMs };
+}
+
+async function baselinePhase(p: Platform) {
+  const host = 'b.localhost';
+  const name = `${p.instance}-b-web`;
+  const pid = p.daemonPid();
+  if (!pid) throw new Error('no daemon pid');
+  process.kill(pid, 'SIGSTOP');
+  log(`daemon ${pid} paused for the baseline`);
+  const load = loadOn(p, host);
+  try {
+    const t0 = Date.now();
+    await sleep(steadyS * 1000);
+    const steadyEnd = Date.now();
+    const gaps: number[] = [];
+    const stops: number[] = [];
+    const served: number[] = [];
+    for (let i = 1; i <= replacements; i++) {
+      const t = performance.now();
+      const r = await naiveReplace(name, `b${i + 1}`);
+      gaps.push(r.gapMs);
+      stops.push(r.stopMs);
+      // Wait until the load sees the new container serve (bounded), so replacements do not overlap.
+      const seen = await until(async () => (load.result.bodies[`b${i + 1}`] ?? 0) > 0, 15_000, `b${i + 1} to serve`)
+        .then(() => performance.now() - t, () => NaN);
+      served.push(seen);
+      log(`  naive replacement ${i}: stop ${Math.round(r.stopMs)} ms, stop..started ${Math.round(r.gapMs)} ms, new version first answered ${Math.round(seen)} ms after the stop began; so far ${load.result.total} requests, ${load.result.failed} failed`);
+      await sleep(1000);
+    }
+    const end = Date.now();
+    await sleep(500);
+    const res = await load.stop();
+    const steady = stats(inWindow(res, t0 + 500, steadyEnd));
+    const during = stats(inWindow(res, steadyEnd, end));
+    return {
+      total: res.total, failed: res.failed, replacements,
+      p50_steady_ms: steady.p50_ms, p99_steady_ms: steady.p99_ms,
+      p50_replace_ms: during.p50_ms, p99_replace_ms: during.p99_ms, max_replace_ms: during.max_ms,
+      over_1s: inWindow(res, steadyEnd, end).filter((ms) => ms > 1000).length,
+      stop_ms_median: round(stats(stops).p50_ms, 0), stop_to_started_ms_median: round(stats(gaps).p50_ms, 0),
+      new_version_served_ms_median: round(stats(served.filter((x) => !Number.isNaN(x))).p50_ms, 0), new_version_never_seen: served.filter((x) => Number.isNaN(x)).length,
+      failures: res.failures, versions_seen: res.bodies,
+    };
+  } finally {
+    await load.stop();
+    process.kill(pid, 'SIGCONT');
+    log(`daemon ${pid} resumed`);
+  }
+}
+
+main('deploy', () => withPlatform(async (p) => {
+  for (const app of ['a', 'b']) {
+    await p.ok(['apps', 'create', app, '--domain', `${app}.localhost`]);
+    await p.ok(['config', 'set', app, `VERSION=${app === 'a' ? 'd1' : 'b1'}`, ...(startupMs ? [`STARTUP_DELAY_MS=${startupMs}`] : []), '--no-deploy']);
+    await p.ok(['deploy', app, '--image', SAMPLE]);
+    await until(async () => (await p.get(`${app}.localhost`)).status === 200, 10_000, `${app} to serve`);
+  }
+  log('phase 1: berth deploys and rollbacks of app a under load');
+  const berth = await berthPhase(p);
+  log(`berth: ${JSON.stringify(berth)}`);
+  log('phase 2: naive container replacement of app b under load');
+  const baseline = await baselinePhase(p);
+  log(`baseline: ${JSON.stringify(baseline)}`);
+  return { concurrency, startup_delay_ms: startupMs, lock_timeout: lockTimeout || null, berth, baseline };
+}));

@@ -1,0 +1,132 @@
+// Deploy overhead: the wall time of `berth deploy` minus the time the app itself needs from
+// process start to listening (STARTUP_DELAY_MS plus node's own start), taken from Docker:
+// the container's State.StartedAt to the timestamp of its "listening on 8000" log line.
+//
+// Each deploy's stderr is read as it arrives and every progress line is timestamped, which
+// gives a timeline: CLI start and request until the plan arrives, each step, and the time from
+// the last step to the command's exit. The daemon's own `ms` (from its log) is reported too.
+//
+//   npm run bench -- overhead [--runs 5] [--delay 2000]
+import { spawn } from 'node:child_process';
+import { demux } from '../src/runtime/docker/driver.js';
+import { BIN, docker, SAMPLE, type Platform } from '../test/helpers/platform.js';
+import { daemonLog, log, main, median, numArg, parseSteps, round, withPlatform } from './lib/common.js';
+
+const runs = numArg('runs', 5);
+const delay = numArg('delay', 2000);
+
+interface Line { at: number; text: string }
+
+/** Runs berth, timestamping each stderr line (ms since spawn). */
+function traced(p: Platform, args: string[]): Promise<{ code: number; ms: number; lines: Line[]; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const t0 = performance.now();
+    const child = spawn(process.execPath, [BIN, ...args], { env: p.env(), stdio: ['ignore', 'pipe', 'pipe'] });
+    const lines: Line[] = [];
+    let stdout = '';
+    let stderr = '';
+    let partial = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => { stdout += d; });
+    child.stderr.setEncoding('utf8').on('data', (d: string) => {
+      const at = performance.now() - t0;
+      stderr += d;
+      partial += d;
+      const parts = partial.split('\n');
+      partial = parts.pop()!;
+      for (const text of parts) lines.push({ at, text });
+    });
+    child.on('close', (code) => resolve({ code: code ?? 1, ms: performance.now() - t0, lines, stdout, stderr }));
+  });
+}
+
+/** Node's own start in the sample image: performance.now() when user code first runs (median of 3). */
+async function nodeBootMs(p: Platform): Promise<number> {
+  const xs: number[] = [];
+  for (let i = 0; i < 3; i++) {
+    const c = await docker.createContainer({
+      name: `${p.instance}-bench-nodeboot-${i}`, Image: SAMPLE, Cmd: ['/usr/bin/node', '-e', 'console.log(performance.now())'],
+      Labels: { 'berth.instance': p.instance }, HostConfig: { NetworkMode: 'none' },
+    });
+    try {
+      await c.start();
+      await c.wait();
+      xs.push(Number(demux(await c.logs({ stdout: true, stderr: true }) as unknown as Buffer).trim()));
+    } finally {
+      await c.remove({ force: true }).catch(() => undefined);
+    }
+  }
+  return median(xs);
+}
+
+/** The serving container's start-to-listening time, from Docker's own timestamps. */
+async function appReady(p: Platform): Promise<{ ready_ms: number; app_says_ms: number }> {
+  const c = docker.getContainer(`${p.instance}-a-web`);
+  const info = await c.inspect();
+  const started = Date.parse(info.State.StartedAt);
+  const startedFrac = Number(/\.(\d+)Z$/.exec(info.State.StartedAt)?.[1]?.padEnd(9, '0').slice(3, 9) ?? 0) / 1000; // µs beyond the ms
+  const logs = demux(await c.logs({ stdout: true, stderr: true, timestamps: true }) as unknown as Buffer);
+  const line = logs.split('\n').find((l) => / listening on \d+ after \d+ ms/.test(l));
+  if (!line) throw new Error(`no "listening" line in the log of ${p.instance}-a-web:\n${logs}`);
+  const ts = line.split(' ')[0]!;
+  const listened = Date.parse(ts) + Number(/\.(\d+)Z$/.exec(ts)?.[1]?.padEnd(9, '0').slice(3, 9) ?? 0) / 1000;
+  return { ready_ms: listened - (started + startedFrac), app_says_ms: Number(/after (\d+) ms/.exec(line)![1]) };
+}
+
+async function one(p: Platform, args: string[], label: string, boot: number) {
+  const before = daemonLog(p, 'deploy succeeded').length;
+  const r = await traced(p, args);
+  if (r.code !== 0) throw new Error(`berth ${args.join(' ')} exited ${r.code}\n${r.stderr}`);
+  const { steps, details } = parseSteps(r.stderr);
+  const app = await appReady(p);
+  const daemon = daemonLog(p, 'deploy succeeded').slice(before).at(-1);
+  const planAt = r.lines.find((l) => /^deploy #\d+: release/.test(l.text))?.at ?? NaN;
+  const lastStepAt = r.lines.filter((l) => /✓ \w+ \(\d+ ms\)/.test(l.text)).at(-1)?.at ?? NaN;
+  const stepSum = Object.values(steps).reduce((a, b) => a + b, 0);
+  const res = {
+    wall_ms: Math.round(r.ms),
+    daemon_ms: daemon?.ms as number | undefined,
+    app_ready_ms: Math.round(app.app_says_ms + boot), // "listening after N ms" plus node's own start
+    app_says_ms: app.app_says_ms,
+    docker_ready_ms: round(app.ready_ms, 1), // StartedAt to the log line's timestamp: same thing, from Docker's clock (noisier)
+    overhead_ms: Math.round(r.ms - app.app_says_ms - boot),
+    steps, health_detail: details.health,
+    timeline_ms: {
+      until_plan: Math.round(planAt), // CLI start, request, lock, release row
+      steps_total: stepSum,
+      between_steps: Math.round(lastStepAt - planAt - stepSum), // journaling and events between steps
+      after_last_step: Math.round(r.ms - lastStepAt), // result, CLI exit
+    },
+  };
+  log(`  ${label}: wall ${res.wall_ms} ms, daemon ${res.daemon_ms} ms, app start-to-listening ${res.app_ready_ms} ms (app says ${res.app_says_ms}, Docker's timestamps ${res.docker_ready_ms}), overhead ${res.overhead_ms} ms; steps ${JSON.stringify(steps)}; timeline ${JSON.stringify(res.timeline_ms)}`);
+  return res;
+}
+
+const medianOf = <T>(xs: T[], f: (x: T) => number | undefined) => {
+  const v = xs.map(f).filter((x): x is number => typeof x === 'number' && !Number.isNaN(x));
+  return v.length ? median(v) : null;
+};
+
+main('overhead', () => withPlatform(async (p) => {
+  await p.ok(['apps', 'create', 'a', '--domain', 'a.localhost']);
+  await p.ok(['config', 'set', 'a', `STARTUP_DELAY_MS=${delay}`, '--no-deploy']);
+  const boot = await nodeBootMs(p);
+  log(`node's own start in the sample image: ${round(boot, 1)} ms`);
+  const first = await one(p, ['deploy', 'a', '--image', SAMPLE], 'first deploy', boot);
+  const rs: Awaited<ReturnType<typeof one>>[] = [];
+  for (let i = 1; i <= runs; i++) rs.push(await one(p, ['deploy', 'a', '--image', SAMPLE], `deploy ${i}`, boot));
+  const stepNames = [...new Set(rs.flatMap((r) => Object.keys(r.steps)))];
+  return {
+    overhead_s: round(medianOf(rs, (r) => r.overhead_ms)! / 1000, 3),
+    runs,
+    startup_delay_ms: delay,
+    wall_s: round(medianOf(rs, (r) => r.wall_ms)! / 1000, 3),
+    app_ready_s: round(medianOf(rs, (r) => r.app_ready_ms)! / 1000, 3),
+    node_boot_ms: round(boot, 1),
+    daemon_s: round((medianOf(rs, (r) => r.daemon_ms) ?? NaN) / 1000, 3),
+    overhead_daemon_s: round((medianOf(rs, (r) => (r.daemon_ms === undefined ? undefined : r.daemon_ms - r.app_ready_ms)) ?? NaN) / 1000, 3),
+    steps_ms_median: Object.fromEntries(stepNames.map((s) => [s, medianOf(rs, (r) => r.steps[s])])),
+    timeline_ms_median: Object.fromEntries(Object.keys(rs[0]!.timeline_ms).map((k) => [k, medianOf(rs, (r) => (r.timeline_ms as Record<string, number>)[k])])),
+    first_deploy: first,
+    all: rs,
+  };
+}));
