@@ -75,7 +75,9 @@ server.keepAliveTimeout = 65_000;
 function shutdown() {
   console.log(`${version} shutting down`);
   server.close(() => process.exit(0));
-  server.closeIdleConnections?.();
+  server.closeIdleConnections();
+  // A proxy may hold a connection that never sends a request; close() waits for it forever.
+  setTimeout(() => server.closeAllConnections(), 2000).unref();
   setTimeout(() => process.exit(0), 25_000).unref();
 }
 process.on('SIGTERM', shutdown);

@@ -5,7 +5,7 @@ import { createInterface } from 'node:readline/promises';
 import { BerthError } from '../lib/errors.js';
 import * as v from '../lib/validate.js';
 import { DaemonClient } from '../daemon/client.js';
-import { pathsFor, rootFromEnv } from '../platform/settings.js';
+import { pathsFor, rootFromEnv } from '../platform/paths.js';
 import { renderEvent } from './deploy-events.js';
 import { fail, out, table } from './output.js';
 import { upCommand, sampleCommand } from './platform-commands.js';

@@ -1,12 +1,14 @@
 // Commands that act on the host itself rather than through the daemon.
 import type { Command } from 'commander';
+// The platform code is imported only when one of these commands runs: it is the heaviest
+// part of the CLI and every other command talks to the daemon instead.
 import { BerthError } from '../lib/errors.js';
 import * as v from '../lib/validate.js';
-import { buildSampleImage, SAMPLE_IMAGE, sampleIsCurrent } from '../platform/sample.js';
-import { pathsFor, rootFromEnv, type Settings } from '../platform/settings.js';
-import { up } from '../platform/up.js';
-import { EngineApi } from '../runtime/docker/engine-api.js';
+import { pathsFor, rootFromEnv } from '../platform/paths.js';
+import type { Settings } from '../platform/settings.js';
+import { SAMPLE_IMAGE } from '../platform/sample.js';
 import { out, progress, table } from './output.js';
+
 
 type Globals = () => { root?: string; json?: boolean };
 type Action = <A extends unknown[]>(fn: (...args: A) => Promise<void>) => (...args: A) => Promise<void>;
@@ -34,6 +36,7 @@ export function upCommand(program: Command, globals: Globals, action: Action): v
         warm_ms: o.warm ? v.duration(o.warm, 'warm') : undefined,
       };
       const root = rootFromEnv(globals().root);
+      const [{ up }, { EngineApi }] = await Promise.all([import('../platform/up.js'), import('../runtime/docker/engine-api.js')]);
       const r = await up(pathsFor(root), { settings, progress, api: new EngineApi() });
       out(!!globals().json, { root, ...r }, () => `${table(r.steps, ['step', 'result'])}\n\nberth is up (root ${root}). Next: berth apps create NAME --domain NAME.localhost`);
     }));
@@ -46,6 +49,7 @@ export function sampleCommand(program: Command, action: Action): void {
     .option('--force', 'rebuild even if the image exists')
     .action(action(async (o: { tag: string; force?: boolean }) => {
       v.imageRef(o.tag, 'tag');
+      const [{ buildSampleImage, sampleIsCurrent }, { EngineApi }] = await Promise.all([import('../platform/sample.js'), import('../runtime/docker/engine-api.js')]);
       const api = new EngineApi();
       if (!o.force && await sampleIsCurrent(api, o.tag)) return out(false, null, () => `${o.tag} is up to date`);
       await buildSampleImage(api, o.tag, progress);

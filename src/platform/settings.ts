@@ -1,11 +1,12 @@
 // The platform's own settings, kept in <root>/berth.json. One zod schema gives the types,
 // the defaults and the validation messages.
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { z } from 'zod';
 import { ValidationError } from '../lib/errors.js';
+import type { Paths } from './paths.js';
 
-export const DEFAULT_ROOT = '/data/berth';
+export { DEFAULT_ROOT, pathsFor, rootFromEnv, type Paths } from './paths.js';
+
 
 export const SettingsSchema = z.object({
   /** Prefix of every Docker object berth owns; lets several platforms (or tests) share one engine. */
@@ -25,53 +26,10 @@ export const SettingsSchema = z.object({
   deploy_timeout_ms: z.number().int().min(1000).default(60_000),
   drain_timeout_ms: z.number().int().min(0).default(30_000),
   /** How often Caddy re-resolves an app's upstream name: bounds switch time. */
-  upstream_refresh_ms: z.number().int().min(50).max(5000).default(100),
+  upstream_refresh_ms: z.number().int().min(20).max(5000).default(50),
   caddy_image: z.string().default('caddy:2.6.2'),
 });
 export type Settings = z.infer<typeof SettingsSchema>;
-
-export interface Paths {
-  root: string;
-  settings: string;
-  stateDir: string;
-  stateDb: string;
-  keyFile: string;
-  runDir: string;
-  daemonSocket: string;
-  daemonPid: string;
-  caddyRunDir: string;
-  caddyAdminSocket: string;
-  caddyConfigDir: string;
-  caddyConfigFile: string;
-  caddyDataDir: string;
-  logsDir: string;
-  daemonLog: string;
-}
-
-export function rootFromEnv(flag?: string): string {
-  return flag ?? process.env.BERTH_ROOT ?? DEFAULT_ROOT;
-}
-
-export function pathsFor(root: string): Paths {
-  const run = join(root, 'run');
-  return {
-    root,
-    settings: join(root, 'berth.json'),
-    stateDir: join(root, 'state'),
-    stateDb: join(root, 'state', 'berth.db'),
-    keyFile: join(root, 'state', 'master.key'),
-    runDir: run,
-    daemonSocket: join(run, 'berth.sock'),
-    daemonPid: join(run, 'daemon.pid'),
-    caddyRunDir: join(run, 'caddy'),
-    caddyAdminSocket: join(run, 'caddy', 'admin.sock'),
-    caddyConfigDir: join(root, 'caddy', 'config'),
-    caddyConfigFile: join(root, 'caddy', 'config', 'caddy.json'),
-    caddyDataDir: join(root, 'caddy', 'data'),
-    logsDir: join(root, 'logs'),
-    daemonLog: join(root, 'logs', 'daemon.log'),
-  };
-}
 
 /** Creates the data layout; private directories are 0700. Idempotent. */
 export function ensureLayout(p: Paths): void {

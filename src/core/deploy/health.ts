@@ -4,7 +4,7 @@ import { request } from 'node:http';
 import { BerthError } from '../../lib/errors.js';
 import type { Runtime, Unit } from '../../runtime/types.js';
 
-const POLL_MS = 50;
+const POLL_MS = 25;
 const REQUEST_TIMEOUT_MS = 2000;
 const LOG_LINES = 20;
 
@@ -26,7 +26,7 @@ export async function waitHealthy(rt: Runtime, unit: Unit, path: string, port: n
   let ip = unit.ip;
   for (let i = 0; ; i++) {
     if (signal.aborted) throw new BerthError('aborted', 'deploy aborted while waiting for the health check');
-    if (i % 10 === 0 || !ip) {
+    if (i % 20 === 0 || !ip) {
       const now = await rt.inspect(unit.app, unit.process, unit.release);
       if (!now || !now.running) {
         const logs = now ? await rt.logs(now, LOG_LINES) : '';

@@ -75,7 +75,17 @@ async function restartRelease(ctx: Ctx, r: ReleaseRow, old: Unit | undefined): P
   return unit;
 }
 
-/** One pass over every app not being deployed right now, then the proxy. */
+/** True when an app's containers, as last listed, already match its state. */
+function looksSettled(ctx: Ctx, app: string, units: Unit[]): boolean {
+  const row = ctx.store.getApp(app)!;
+  const wanted = new Set(ctx.store.releasesOf(app).filter((r) => r.id === row.live_release || r.state === 'warm').map(relName));
+  const live = row.live_release ? relName(ctx.store.getRelease(row.live_release)!) : null;
+  return units.length === wanted.size && units.every((u) => wanted.has(u.release) && u.running && !!u.ip && (u.release !== live || u.serving));
+}
+
+/** One pass over every app not being deployed right now, then the proxy. A cheap listing
+ *  finds the apps that look off; each is then repaired under its lock from a fresh listing,
+ *  so a deploy that finished meanwhile is never undone from stale data. */
 export async function reconcile(ctx: Ctx): Promise<RecoveryReport> {
   const report: RecoveryReport = { finished: [], rolledBack: [], restarted: [], removed: [], routes: [] };
   const units = await ctx.runtime.list();
@@ -85,7 +95,8 @@ export async function reconcile(ctx: Ctx): Promise<RecoveryReport> {
     report.removed.push(u.name);
   }
   for (const app of apps) {
-    await withLockIfFree(ctx, app, () => reconcileApp(ctx, app, units.filter((u) => u.app === app), report))
+    if (looksSettled(ctx, app, units.filter((u) => u.app === app))) continue;
+    await withLockIfFree(ctx, app, async () => reconcileApp(ctx, app, await ctx.runtime.list(app), report))
       .catch((e) => ctx.log.error({ app, err: asBerthError(e).message }, 'reconcile failed for app'));
   }
   report.routes = await ctx.proxy.sync();
@@ -93,10 +104,21 @@ export async function reconcile(ctx: Ctx): Promise<RecoveryReport> {
   return report;
 }
 
-/** Retires warm releases whose window has passed. */
+/** Stops warm releases whose window has passed. The lock is held only to take the release
+ *  out of the warm set; stopping (with its drain timeout) happens outside it, so a deploy
+ *  right after never waits for an old release to exit. */
 export async function retireExpired(ctx: Ctx): Promise<void> {
   for (const r of ctx.store.warmReleasesDue(new Date().toISOString())) {
-    await withLockIfFree(ctx, r.app, () => retireRelease(ctx, r))
-      .catch((e) => ctx.log.error({ app: r.app, err: asBerthError(e).message }, 'retiring a warm release failed'));
+    const unit = await withLockIfFree(ctx, r.app, async () => {
+      const fresh = ctx.store.getRelease(r.id);
+      if (fresh?.state !== 'warm') return null;
+      ctx.store.setReleaseState(r.id, 'stopped');
+      return ctx.runtime.inspect(r.app, 'web', relName(r));
+    }).catch((e) => { ctx.log.error({ app: r.app, err: asBerthError(e).message }, 'retiring a warm release failed'); return null; });
+    if (unit && !unit.serving) {
+      await ctx.runtime.stop(unit, ctx.settings.drain_timeout_ms)
+        .then(() => ctx.runtime.remove(unit))
+        .catch((e) => ctx.log.error({ app: r.app, err: asBerthError(e).message }, 'stopping a retired release failed'));
+    }
   }
 }

@@ -1,0 +1,49 @@
+// Where berth keeps things under its data root. Kept free of heavy imports: every CLI
+// command needs it.
+import { join } from 'node:path';
+
+export const DEFAULT_ROOT = '/data/berth';
+
+export interface Paths {
+  root: string;
+  settings: string;
+  stateDir: string;
+  stateDb: string;
+  keyFile: string;
+  runDir: string;
+  daemonSocket: string;
+  daemonPid: string;
+  caddyRunDir: string;
+  caddyAdminSocket: string;
+  caddyConfigDir: string;
+  caddyConfigFile: string;
+  caddyDataDir: string;
+  logsDir: string;
+  daemonLog: string;
+}
+
+export function rootFromEnv(flag?: string): string {
+  return flag ?? process.env.BERTH_ROOT ?? DEFAULT_ROOT;
+}
+
+export function pathsFor(root: string): Paths {
+  const run = join(root, 'run');
+  return {
+    root,
+    settings: join(root, 'berth.json'),
+    stateDir: join(root, 'state'),
+    stateDb: join(root, 'state', 'berth.db'),
+    keyFile: join(root, 'state', 'master.key'),
+    runDir: run,
+    daemonSocket: join(run, 'berth.sock'),
+    daemonPid: join(run, 'daemon.pid'),
+    caddyRunDir: join(run, 'caddy'),
+    caddyAdminSocket: join(run, 'caddy', 'admin.sock'),
+    caddyConfigDir: join(root, 'caddy', 'config'),
+    caddyConfigFile: join(root, 'caddy', 'config', 'caddy.json'),
+    caddyDataDir: join(root, 'caddy', 'data'),
+    logsDir: join(root, 'logs'),
+    daemonLog: join(root, 'logs', 'daemon.log'),
+  };
+}
+
