@@ -56,7 +56,10 @@ function libraryDirs(root: string): string[] {
  */
 export async function librariesFrom(program: string, root: string): Promise<{ from: string; to: string }[]> {
   const env = { ...process.env, LD_LIBRARY_PATH: libraryDirs(root).join(':') };
-  const { stdout } = await run(['ldd', program], { env }).catch(() => ({ stdout: '' })); // static binaries make ldd fail
+  const { stdout } = await run(['ldd', program], { env }).catch((e: Error) => {
+    if (/not a dynamic executable/.test(e.message)) return { stdout: '' }; // a static binary
+    throw new BerthError('unavailable', `cannot list the shared libraries of ${program} with ldd: ${e.message}`, 'apt-get install libc-bin');
+  });
   const missing = [...stdout.matchAll(/^\s*(\S+) => not found/gm)].map((m) => m[1]!);
   if (missing.length) {
     throw new BerthError('unavailable', `${program} needs shared libraries found neither in the downloaded packages nor on this host: ${missing.join(', ')}`,

@@ -7,7 +7,7 @@
 //   postgresql-15, postgresql-client-15, libpq5   15.20-0+deb12u1
 //   redis-server, redis-tools                     5:7.0.15-1~deb12u10
 //   tzdata 2026f-0+deb12u1, busybox-static 1:1.35.0-4+deb12u1+b1
-//   libjemalloc2, liblzf1 (Redis; downloaded only when the host lacks them)
+//   libjemalloc2 5.3.0-1, liblzf1 3.6-3 (Redis), and any other library package the host lacks
 //   s3rver 3.7.1 (npm) on the host's node (v20.20.2)
 // apt-get downloads the candidate version, so a rebuild picks up Debian's security updates; the
 // versions an image holds are in its label berth.source.

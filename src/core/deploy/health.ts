@@ -5,7 +5,8 @@ import { BerthError } from '../../lib/errors.js';
 import type { Runtime, Unit } from '../../runtime/types.js';
 
 const POLL_MS = 25;
-const REQUEST_TIMEOUT_MS = 2000;
+const INSPECT_EVERY_MS = 500;
+const REQUEST_TIMEOUT_MS = 1000;
 const LOG_LINES = 20;
 
 export function probe(host: string, port: number, path: string, timeoutMs = REQUEST_TIMEOUT_MS): Promise<number | string> {
@@ -24,9 +25,13 @@ export async function waitHealthy(rt: Runtime, unit: Unit, path: string, port: n
   const start = Date.now();
   let last: number | string = 'no answer yet';
   let ip = unit.ip;
-  for (let i = 0; ; i++) {
+  let inspected = 0;
+  for (;;) {
     if (signal.aborted) throw new BerthError('aborted', 'deploy aborted while waiting for the health check');
-    if (i % 20 === 0 || !ip) {
+    // Look at the container itself now and then: a release that exited fails at once,
+    // whatever its address does (a probe to a vanished address can hang until its timeout).
+    if (Date.now() - inspected >= INSPECT_EVERY_MS || !ip) {
+      inspected = Date.now();
       const now = await rt.inspect(unit.app, unit.process, unit.release);
       if (!now || !now.running) {
         const logs = now ? await rt.logs(now, LOG_LINES) : '';
