@@ -26,7 +26,7 @@ export const SettingsSchema = z.object({
   deploy_timeout_ms: z.number().int().min(1000).default(60_000),
   drain_timeout_ms: z.number().int().min(0).default(30_000),
   /** How often Caddy re-resolves an app's upstream name: bounds switch time. */
-  upstream_refresh_ms: z.number().int().min(20).max(5000).default(50),
+  upstream_refresh_ms: z.number().int().min(20).max(5000).default(25),
   caddy_image: z.string().default('caddy:2.6.2'),
 });
 export type Settings = z.infer<typeof SettingsSchema>;

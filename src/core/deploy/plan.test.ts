@@ -17,7 +17,7 @@ test('a normal deploy leaves the route alone and settles after the switch', () =
   const p = planDeploy({ ...base, target: target(3), live, releases: [rel(3, 'pending'), live, rel(1, 'warm')] });
   assert.deepEqual(p.map((s) => s.kind), ['pull', 'start', 'health', 'switch', 'settle', 'retire']);
   assert.deepEqual(p.find((s) => s.kind === 'retire'), { kind: 'retire', releases: [1] });
-  assert.deepEqual(p.find((s) => s.kind === 'settle'), { kind: 'settle', ms: 150 });
+  assert.deepEqual(p.find((s) => s.kind === 'settle'), { kind: 'settle', ms: 115 });
 });
 
 test('a port change updates the route; a release command runs before start', () => {

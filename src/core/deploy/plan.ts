@@ -46,7 +46,8 @@ export function planDeploy(i: PlanInput): Step[] {
   if (!i.live) steps.push({ kind: 'route', reason: 'first release: point the route at the app' });
   else if (i.live.port !== i.target.port) steps.push({ kind: 'route', reason: `port changes from ${i.live.port} to ${i.target.port}` });
   steps.push({ kind: 'switch', from: i.live?.id ?? null, to: i.target.id });
-  if (i.live) steps.push({ kind: 'settle', ms: i.refreshMs + 50 });
+  // A lookup that began just before the switch is cached for one refresh: wait that out.
+  if (i.live) steps.push({ kind: 'settle', ms: i.refreshMs + 15 });
   // The release replaced now stays warm; any older warm one is retired.
   const retire = i.releases.filter((r) => r.state === 'warm' && r.id !== i.target.id && r.id !== i.live?.id).map((r) => r.id);
   if (retire.length) steps.push({ kind: 'retire', releases: retire });
