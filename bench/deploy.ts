@@ -8,7 +8,8 @@
 // reconcile loop cannot step in and repair the gap.
 //
 //   npm run bench -- deploy [--concurrency 8] [--steady 5] [--deploys 10] [--rollbacks 5] [--replacements 10] [--startup-ms 0] [--lock-timeout 30s]
-import { Load, type LoadResult } from '../test/helpers/load.js';
+import type { LoadResult } from '../test/helpers/load.js';
+import { RemoteLoad } from './lib/remote-load.js';
 import { docker, SAMPLE, sleep, until, type Platform } from '../test/helpers/platform.js';
 import { arg, log, main, numArg, round, stats, timed, withPlatform } from './lib/common.js';
 
@@ -24,8 +25,9 @@ const lockTimeout = arg('lock-timeout', '');
 
 const inWindow = (r: LoadResult, from: number, to: number) => r.latencies.filter((l) => l.at >= from && l.at <= to).map((l) => l.ms);
 
-function loadOn(p: Platform, host: string): Load {
-  return new Load({ port: p.httpsPort, host, ca: p.caRoot }, concurrency);
+// The load runs in its own process: latencies are not inflated by this process spawning CLIs.
+function loadOn(p: Platform, host: string): RemoteLoad {
+  return new RemoteLoad({ port: p.httpsPort, host, ca: p.caRoot }, concurrency);
 }
 
 /** The ops of the berth phase: rollbacks spread evenly among the deploys (10 and 5: D D R five times). */
@@ -51,7 +53,7 @@ async function berthPhase(p: Platform) {
   }
 }
 
-async function berthOps(p: Platform, load: Load) {
+async function berthOps(p: Platform, load: RemoteLoad) {
   const t0 = Date.now();
   log(`app a: ${concurrency} workers of load; ${steadyS}s steady state`);
   await sleep(steadyS * 1000);

@@ -5,7 +5,7 @@
 import { BerthError } from '../../lib/errors.js';
 import type { ImageInfo, ProcessSpec, ProcessType, Progress, RegistryAuth, Runtime, Unit } from '../types.js';
 import { demux, EngineApi, isNotFound, isNotModified } from './engine-api.js';
-import { LABEL, type Names, oneOffName, ownedFilter, parkedName, processContainer, SERVING_RESTART_POLICY, servingName } from './specs.js';
+import { LABEL, type Names, oneOffName, ownedFilter, parkedName, processContainer, SERVING_CPU_SHARES, SERVING_RESTART_POLICY, servingName } from './specs.js';
 
 const PULL_TIMEOUT_MS = 15 * 60_000;
 
@@ -146,7 +146,7 @@ export class DockerRuntime implements Runtime {
     }
     await between?.();
     await this.rename(unit.id, unit.name, serving);
-    await this.api.buffer('POST', `/containers/${unit.id}/update`, `update ${serving}`, { body: { RestartPolicy: SERVING_RESTART_POLICY } });
+    await this.api.buffer('POST', `/containers/${unit.id}/update`, `update ${serving}`, { body: { RestartPolicy: SERVING_RESTART_POLICY, CpuShares: SERVING_CPU_SHARES } });
     unit.name = serving;
     unit.serving = true;
   }

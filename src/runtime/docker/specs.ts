@@ -47,12 +47,17 @@ export function processContainer(n: Names, spec: ProcessSpec, opts: { oneOff?: b
       RestartPolicy: { Name: 'no' },
       LogConfig: { Type: 'json-file', Config: { 'max-size': '10m', 'max-file': '3' } },
       Init: true,
+      // A starting release boots beside the serving one on a small machine: it gets a quarter of
+      // the CPU weight until it serves (activate raises it), so live requests keep their latency.
+      CpuShares: STARTING_CPU_SHARES,
     },
     NetworkingConfig: { EndpointsConfig: { [n.network]: {} } },
   };
 }
 
 export const SERVING_RESTART_POLICY = { Name: 'unless-stopped' } as const;
+export const STARTING_CPU_SHARES = 256;
+export const SERVING_CPU_SHARES = 1024;
 
 /** Label filter for the containers of this instance (optionally one app). */
 export function ownedFilter(n: Names, app?: string): { label: string[] } {
