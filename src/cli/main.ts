@@ -47,10 +47,15 @@ apps.command('create <name>').description('create an app with one or more domain
   .requiredOption('--domain <domain...>', 'a domain the app answers on (repeatable)')
   .option('--port <port>', 'port the app listens on', '8000')
   .option('--health-path <path>', 'HTTP path that answers 2xx when healthy', '/health')
-  .action(action(async (name: string, o: { domain: string[]; port: string; healthPath: string }) => {
+  .option('--no-db', 'no PostgreSQL database for this app')
+  .option('--no-redis', 'no Redis user for this app')
+  .option('--no-bucket', 'no object storage bucket for this app')
+  .action(action(async (name: string, o: { domain: string[]; port: string; healthPath: string; db: boolean; redis: boolean; bucket: boolean }) => {
     // Validate here too, so bad input never leaves the machine it was typed on.
     v.appName(name); o.domain.forEach((d, i) => v.domain(d, `domain[${i}]`)); v.port(o.port); v.healthPath(o.healthPath);
-    const r = await client().call<{ app: string; domains: string[]; created: boolean }>('POST', '/apps', { name, domains: o.domain, port: Number(o.port), health_path: o.healthPath });
+    const services = !o.db || !o.redis || !o.bucket
+      ? [...(o.db ? ['postgres'] : []), ...(o.redis ? ['redis'] : []), ...(o.bucket ? ['s3'] : [])] : undefined;
+    const r = await client(300_000).call<{ app: string; domains: string[]; created: boolean }>('POST', '/apps', { name, domains: o.domain, port: Number(o.port), health_path: o.healthPath, services });
     out(!!globals().json, r, () => `${r.created ? 'created' : 'exists, unchanged:'} ${r.app} (${r.domains.join(', ')})\nnext: berth deploy ${r.app} --image REF`);
   }));
 apps.command('list').alias('ls').description('list apps')
@@ -178,6 +183,53 @@ registry.command('login <registry>').description('store credentials (checked wit
     if (!password) throw new BerthError('invalid', 'no password on standard input', `echo "$TOKEN" | berth registry login ${reg} -u USER --password-stdin`);
     const r = await client().call('POST', '/registries', { registry: reg, username: o.username, password });
     out(!!globals().json, r, () => `logged in to ${reg} as ${o.username}`);
+  }));
+
+program.command('services').description('the shared services: state, version, data size, connections')
+  .action(action(async () => {
+    const r = await client(60_000).call<Record<string, unknown>[]>('GET', '/services');
+    out(!!globals().json, r, () => table(r.map((x) => ({ ...x, data_mb: typeof x.data_bytes === 'number' ? (x.data_bytes / 1e6).toFixed(1) : null })),
+      ['service', 'state', 'version', 'connections', 'data_mb', 'image']));
+  }));
+
+type Conn = { database_url: string | null; redis_url: string | null; postgres: { container: string; user: string; password: string; db: string } | null;
+  redis: { container: string; user: string; password: string } | null };
+const connections = (name: string) => client().call<Conn>('GET', `/apps/${enc(v.appName(name))}/services`);
+
+/** Runs a client inside a service container, interactive; the secret travels in the env, never argv. */
+async function execIn(container: string, secretVar: string, secret: string, argv: string[]): Promise<void> {
+  const { spawn } = await import('node:child_process');
+  const tty = process.stdin.isTTY ? ['-it'] : ['-i'];
+  const child = spawn('docker', ['exec', ...tty, '-e', secretVar, container, ...argv], { stdio: 'inherit', env: { ...process.env, [secretVar]: secret } });
+  const code = await new Promise<number>((res) => child.on('exit', (c) => res(c ?? 1)));
+  process.exitCode = code;
+}
+
+const db = program.command('db').description("an app's PostgreSQL database");
+db.command('url <name>').description('print the connection string (it holds the password)')
+  .action(action(async (name: string) => {
+    const c = await connections(name);
+    if (!c.database_url) throw new BerthError('not_found', `${name} has no database`);
+    out(!!globals().json, { database_url: c.database_url }, () => c.database_url!);
+  }));
+db.command('psql <name>').description("open psql on the app's database, as the app")
+  .action(action(async (name: string) => {
+    const c = await connections(name);
+    if (!c.postgres) throw new BerthError('not_found', `${name} has no database`);
+    await execIn(c.postgres.container, 'PGPASSWORD', c.postgres.password, ['psql', '-h', '127.0.0.1', '-U', c.postgres.user, c.postgres.db]);
+  }));
+const redisCmd = program.command('redis').description("an app's Redis user");
+redisCmd.command('cli <name>').description('open redis-cli as the app (its keys only)')
+  .action(action(async (name: string) => {
+    const c = await connections(name);
+    if (!c.redis) throw new BerthError('not_found', `${name} has no Redis user`);
+    await execIn(c.redis.container, 'REDISCLI_AUTH', c.redis.password, ['redis-cli', '--user', c.redis.user]);
+  }));
+redisCmd.command('url <name>').description('print the Redis URL (it holds the password)')
+  .action(action(async (name: string) => {
+    const c = await connections(name);
+    if (!c.redis_url) throw new BerthError('not_found', `${name} has no Redis user`);
+    out(!!globals().json, { redis_url: c.redis_url }, () => c.redis_url!);
   }));
 
 program.command('daemon').description('run the berth daemon in the foreground (berth up starts it for you)')

@@ -4,6 +4,8 @@ import type { Cipher } from '../lib/secrets.js';
 import type { Settings } from '../platform/settings.js';
 import type { CaddyProxy } from '../proxy/caddy/proxy.js';
 import type { Runtime } from '../runtime/types.js';
+import type { EngineApi } from '../runtime/docker/engine-api.js';
+import type { Paths } from '../platform/paths.js';
 import type { Store } from '../state/store.js';
 
 export interface Hooks {
@@ -21,6 +23,9 @@ export interface Ctx {
   runtime: Runtime;
   proxy: CaddyProxy;
   settings: Settings;
+  /** Docker Engine, for platform containers (the proxy, shared services). */
+  engine: EngineApi;
+  paths: Paths;
   log: Logger;
   /** Identifies this daemon process; locks from another boot are stale. */
   boot: string;

@@ -10,7 +10,10 @@ import { abort, deploy, type DeployEvent, relName, rollback } from '../core/depl
 import { reconcile } from '../core/deploy/recover.js';
 import { platformStatus } from '../core/status.js';
 import { registryLogin } from '../core/registry.js';
+import { ensureServices } from '../core/services/services.js';
+import { appConnections, servicesStatus } from '../core/services/status.js';
 import { API_VERSION } from './api-version.js';
+import { buildId } from '../platform/daemon-process.js';
 import { json, type Req, type Reply, Router } from './http.js';
 
 export { API_VERSION };
@@ -48,13 +51,14 @@ export function buildApi(ctx: Ctx): Router {
   const api = new Router((e, raw) => ctx.log.error({ err: e.message, stack: (raw as Error)?.stack }, 'request failed'));
   const P = `/${API_VERSION}`;
 
-  api.on('GET', `${P}/health`, () => ({ ok: true, boot: ctx.boot, pid: process.pid }));
+  const build = buildId();
+  api.on('GET', `${P}/health`, () => ({ ok: true, boot: ctx.boot, pid: process.pid, build }));
   api.on('GET', `${P}/status`, () => platformStatus(ctx));
 
   api.on('GET', `${P}/apps`, () => listApps(ctx));
   api.on('POST', `${P}/apps`, async (r) => {
-    const b = parse(z.object({ name: z.unknown(), domains: z.array(z.unknown()), port: z.unknown().optional(), health_path: z.unknown().optional() }).strict(), await r.json());
-    const res = await createApp(ctx, { name: b.name as string, domains: b.domains as string[], port: b.port as number | undefined, healthPath: b.health_path as string | undefined }, actorOf(r));
+    const b = parse(z.object({ name: z.unknown(), domains: z.array(z.unknown()), port: z.unknown().optional(), health_path: z.unknown().optional(), services: z.array(z.string()).optional() }).strict(), await r.json());
+    const res = await createApp(ctx, { name: b.name as string, domains: b.domains as string[], port: b.port as number | undefined, healthPath: b.health_path as string | undefined, services: b.services }, actorOf(r));
     return json(res.created ? 201 : 200, res);
   });
   api.on('GET', `${P}/apps/:name`, (r) => showApp(ctx, r.params.name!));
@@ -118,5 +122,9 @@ export function buildApi(ctx: Ctx): Router {
   });
 
   api.on('POST', `${P}/reconcile`, () => reconcile(ctx));
+
+  api.on('POST', `${P}/services/ensure`, () => ndjson((emit) => ensureServices(ctx, (line) => emit({ type: 'progress', line }))));
+  api.on('GET', `${P}/services`, () => servicesStatus(ctx));
+  api.on('GET', `${P}/apps/:name/services`, (r) => appConnections(ctx, mustApp(ctx, r.params.name!)));
   return api;
 }

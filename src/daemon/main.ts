@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { desiredRoutes } from '../core/apps/routes.js';
 import type { Ctx } from '../core/context.js';
 import { reconcile, recoverDeploys, retireExpired } from '../core/deploy/recover.js';
+import { locateServices } from '../core/services/services.js';
 import { asBerthError } from '../lib/errors.js';
 import { createLogger } from '../lib/log.js';
 import { Cipher } from '../lib/secrets.js';
@@ -30,9 +31,10 @@ export async function startDaemon(root: string) {
   const settings = loadSettings(paths);
   const log = createLogger();
   const store = new Store(openDb(paths.stateDb));
-  const runtime = new DockerRuntime(new EngineApi(), namesFor(settings.instance));
+  const engine = new EngineApi();
+  const runtime = new DockerRuntime(engine, namesFor(settings.instance));
   const ctx: Ctx = {
-    store, cipher: Cipher.fromKeyFile(paths.keyFile), runtime, settings, log,
+    store, cipher: Cipher.fromKeyFile(paths.keyFile), runtime, settings, log, engine, paths,
     proxy: undefined as unknown as CaddyProxy,
     boot: `${process.pid}-${randomBytes(4).toString('hex')}`,
     hooks: {
@@ -45,6 +47,7 @@ export async function startDaemon(root: string) {
 
   // Caddy loads this file whenever it (re)starts: make it match this daemon's settings now.
   ctx.proxy.writeConfigFile();
+  await locateServices(ctx).catch((e) => log.warn({ err: asBerthError(e).message }, 'shared services not found yet'));
   const recovered = await recoverDeploys(ctx);
   if (recovered.finished.length || recovered.rolledBack.length) log.warn(recovered, 'resolved deploys interrupted by the previous daemon');
 

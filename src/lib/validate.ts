@@ -9,7 +9,8 @@ const ENV_KEY = /^[A-Za-z_][A-Za-z0-9_]{0,127}$/;
 const RELEASE = /^v[1-9][0-9]{0,8}$/;
 
 /** Keys berth injects into every release; user config may not override them. */
-export const RESERVED_ENV_KEYS = new Set(['APP_NAME', 'APP_DOMAIN', 'PORT', 'BERTH_RELEASE']);
+export const RESERVED_ENV_KEYS = new Set(['APP_NAME', 'APP_DOMAIN', 'PORT', 'BERTH_RELEASE', 'DATABASE_URL', 'REDIS_URL', 'REDIS_KEY_PREFIX',
+  'S3_ENDPOINT', 'S3_BUCKET', 'S3_ACCESS_KEY', 'S3_SECRET_KEY', 'S3_REGION']);
 
 function describe(v: string): string {
   return JSON.stringify(v.length > 40 ? `${v.slice(0, 40)}…` : v);

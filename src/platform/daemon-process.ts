@@ -1,5 +1,5 @@
 // Starting the berth daemon: a systemd unit where systemd runs, a background process otherwise.
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BerthError } from '../lib/errors.js';
@@ -11,6 +11,9 @@ import type { Paths, Settings } from './settings.js';
 /** The daemon idles nearly always: V8's interpreter alone (no JIT code space) and a small young
  *  generation keep it near 55 MB resident instead of 62 (measured: berth status --json). */
 export const DAEMON_NODE_FLAGS = ['--jitless', '--max-semi-space-size=1'];
+
+/** Identifies the installed daemon code: a daemon started from older code is restarted by up. */
+export const buildId = () => String(Math.floor(statSync(daemonMain()).mtimeMs));
 
 export const daemonMain = () => resolve(dirname(fileURLToPath(import.meta.url)), '..', 'daemon', 'main.js');
 const unitName = (s: Settings) => (s.instance === 'berth' ? 'berth' : `berth-${s.instance}`);

@@ -37,7 +37,7 @@ export const S3RVER_VERSION = '3.7.1';
 export const S3RVER_ACCESS_KEY = 'S3RVER';
 
 const PG = '/usr/lib/postgresql/15';
-const SERVICE_UID = 999;
+export const SERVICE_UID = 999;
 const APT_TIMEOUT_MS = 5 * 60_000;
 const srcFile = (name: string) => resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'src', 'platform', name);
 const passwd = (user: string, home: string) =>

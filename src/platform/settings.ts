@@ -28,6 +28,8 @@ export const SettingsSchema = z.object({
   /** How often Caddy re-resolves an app's upstream name: bounds switch time. */
   upstream_refresh_ms: z.number().int().min(20).max(5000).default(25),
   caddy_image: z.string().default('caddy:2.6.2'),
+  /** Shared services berth runs for apps (containers on the private network). */
+  services: z.array(z.enum(['postgres', 'redis', 's3'])).default(['postgres', 'redis', 's3']),
 });
 export type Settings = z.infer<typeof SettingsSchema>;
 

@@ -8,7 +8,7 @@ import { DockerRuntime } from '../runtime/docker/driver.js';
 import { demux, type EngineApi, isNotFound } from '../runtime/docker/engine-api.js';
 import { namesFor } from '../runtime/docker/specs.js';
 import { DaemonClient } from '../daemon/client.js';
-import { ensureDaemon, stopDaemon } from './daemon-process.js';
+import { buildId, ensureDaemon, stopDaemon } from './daemon-process.js';
 import { ensureEngine, waitFor } from './engine.js';
 import { ACME_ROOT_IN_CONTAINER, CADDY_ADMIN_IN_CONTAINER, ensureCaddyImage, proxyContainerName, proxyContainerSpec } from './proxy-container.js';
 import { ensureLayout, loadSettings, type Paths, saveSettings, type Settings, parseSettings } from './settings.js';
@@ -89,11 +89,25 @@ export async function up(p: Paths, o: UpOptions): Promise<{ steps: UpStep[]; set
   // The daemon goes first: it reads the settings at start and writes the proxy's config file,
   // so a proxy (re)created next starts with the current settings and every route.
   await step('daemon', async () => {
-    const restarted = settingsChanged && await stopDaemon(p, settings, o.progress);
+    const running = await new DaemonClient(p.daemonSocket, 3000).call<{ build?: string }>('GET', '/health').catch(() => null);
+    const outdated = running !== null && running.build !== buildId();
+    const restarted = (settingsChanged || outdated) && await stopDaemon(p, settings, o.progress);
+    if (restarted && outdated) {
+      const r = await ensureDaemon(p, settings, o.progress, o.daemonEnv);
+      return `${r}: restarted with the installed code`;
+    }
     const r = await ensureDaemon(p, settings, o.progress, o.daemonEnv);
     return restarted ? 'restarted with the new settings' : r;
   });
   await step('proxy', () => ensureProxy(o.api, p, settings, o.progress));
+  await step('services', async () => {
+    if (!settings.services.length) return 'none enabled';
+    const r = await new DaemonClient(p.daemonSocket, 0).stream<Record<string, string>>('POST', '/services/ensure', {}, (e) => {
+      if (e.type === 'progress') o.progress(`  ${e.line as string}`);
+    });
+    const changed = Object.entries(r).filter(([, v]) => v !== 'ok');
+    return changed.length ? changed.map(([k, v]) => `${k} ${v}`).join(', ') : 'ok';
+  });
   await step('apps', async () => {
     const r = await new DaemonClient(p.daemonSocket, 300_000).call<{ restarted: string[]; removed: string[]; routes: string[] }>('POST', '/reconcile');
     const fixes = [...r.restarted.map((x) => `restarted ${x}`), ...r.removed.map((x) => `removed ${x}`), ...r.routes.map((x) => `route ${x}`)];

@@ -32,6 +32,10 @@ const MIGRATIONS: string[] = [
    CREATE INDEX releases_app ON releases(app, seq);
    CREATE INDEX deploys_app ON deploys(app, id);
    CREATE INDEX audit_app ON audit(app, id);`,
+  // Shared services: their admin credentials, and what each app was given (both encrypted).
+  `CREATE TABLE services(name TEXT PRIMARY KEY, mode TEXT NOT NULL, secret TEXT NOT NULL);
+   CREATE TABLE app_services(app TEXT NOT NULL REFERENCES apps(name) ON DELETE CASCADE, service TEXT NOT NULL, secret TEXT NOT NULL, PRIMARY KEY(app, service));
+   ALTER TABLE apps ADD COLUMN services TEXT NOT NULL DEFAULT '[]';`,
 ];
 
 export function openDb(file: string): DB {

@@ -146,6 +146,26 @@ export class Store {
       : this.db.prepare('SELECT * FROM audit ORDER BY id DESC LIMIT ?').all(limit)) as AuditRow[];
   }
 
+  // shared services (secrets encrypted by the caller)
+  getService(name: string): { name: string; mode: string; secret: string } | undefined {
+    return this.db.prepare('SELECT * FROM services WHERE name = ?').get(name) as never;
+  }
+  setService(name: string, mode: string, secret: string): void {
+    this.db.prepare('INSERT INTO services(name, mode, secret) VALUES (?, ?, ?) ON CONFLICT(name) DO UPDATE SET mode = excluded.mode, secret = excluded.secret').run(name, mode, secret);
+  }
+  appService(app: string, service: string): string | undefined {
+    return (this.db.prepare('SELECT secret FROM app_services WHERE app = ? AND service = ?').get(app, service) as { secret: string } | undefined)?.secret;
+  }
+  setAppService(app: string, service: string, secret: string): void {
+    this.db.prepare('INSERT INTO app_services(app, service, secret) VALUES (?, ?, ?) ON CONFLICT(app, service) DO UPDATE SET secret = excluded.secret').run(app, service, secret);
+  }
+  appServices(app: string): string[] {
+    return JSON.parse((this.db.prepare('SELECT services FROM apps WHERE name = ?').get(app) as { services: string } | undefined)?.services ?? '[]') as string[];
+  }
+  setAppServices(app: string, services: string[]): void {
+    this.db.prepare('UPDATE apps SET services = ? WHERE name = ?').run(JSON.stringify(services), app);
+  }
+
   // registry credentials (encrypted by the caller)
   setRegistryAuth(registry: string, enc: string): void {
     this.db.prepare('INSERT INTO registry_auth(registry, auth) VALUES (?, ?) ON CONFLICT(registry) DO UPDATE SET auth = excluded.auth').run(registry, enc);

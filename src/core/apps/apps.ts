@@ -1,6 +1,8 @@
 // Apps: create, list, show, delete. Validation first; nothing reaches Docker or Caddy
 // until the input is proven good.
-import { BerthError } from '../../lib/errors.js';
+import { BerthError, ValidationError } from '../../lib/errors.js';
+import { type ServiceName, SERVICES } from '../../services/model.js';
+import { enabledServices, provisionApp } from '../services/services.js';
 import * as v from '../../lib/validate.js';
 import type { Ctx } from '../context.js';
 import { relName } from '../deploy/engine.js';
@@ -9,7 +11,7 @@ import { routeFor } from './routes.js';
 
 const DELETE_LOCK_ID = -1;
 
-export interface CreateAppInput { name: string; domains: string[]; port?: number; healthPath?: string }
+export interface CreateAppInput { name: string; domains: string[]; port?: number; healthPath?: string; services?: string[] }
 
 export async function createApp(ctx: Ctx, input: CreateAppInput, actor: string) {
   const name = v.appName(input.name);
@@ -19,14 +21,20 @@ export async function createApp(ctx: Ctx, input: CreateAppInput, actor: string) 
   const domains = [...new Set(input.domains.map((d, i) => v.domain(d, `domains[${i}]`)))];
   const port = input.port === undefined ? 8000 : v.port(input.port);
   const healthPath = input.healthPath === undefined ? '/health' : v.healthPath(input.healthPath);
+  const services = input.services === undefined ? enabledServices(ctx) : input.services.map((s, i) => {
+    if (!(SERVICES as string[]).includes(s)) throw new ValidationError(`services[${i}]`, `${JSON.stringify(s)} is not a service`, `use ${SERVICES.join(', ')}`);
+    return s as ServiceName;
+  });
   const existing = ctx.store.getApp(name);
   if (existing) {
     const have = ctx.store.domainsOf(name);
     if (JSON.stringify([...have].sort()) !== JSON.stringify([...domains].sort())) {
       throw new BerthError('conflict', `app ${name} already exists with domains ${have.join(', ')}`, 'choose another name, or delete it first');
     }
-    await ctx.proxy.ensureRoute(routeFor(ctx, name)); // idempotent: repairs a missing route
-    return { app: name, domains, created: false };
+    // idempotent: repairs missing grants and a missing route, never changes working credentials
+    await provisionApp(ctx, name, services);
+    await ctx.proxy.ensureRoute(routeFor(ctx, name));
+    return { app: name, domains, services, created: false };
   }
   for (const d of domains) {
     const owner = ctx.store.domainOwner(d);
@@ -36,6 +44,7 @@ export async function createApp(ctx: Ctx, input: CreateAppInput, actor: string) 
     ctx.store.insertApp({ name, port, health_path: healthPath });
     ctx.store.setDomains(name, domains);
   });
+  await provisionApp(ctx, name, services); // on failure the app stays: the same command finishes it
   try {
     await ctx.proxy.ensureRoute(routeFor(ctx, name));
   } catch (e) {
@@ -43,8 +52,8 @@ export async function createApp(ctx: Ctx, input: CreateAppInput, actor: string) 
     await ctx.proxy.removeRoute(name).catch(() => undefined);
     throw e;
   }
-  ctx.store.audit({ actor, action: 'apps.create', app: name, result: 'succeeded', detail: { domains } });
-  return { app: name, domains, created: true };
+  ctx.store.audit({ actor, action: 'apps.create', app: name, result: 'succeeded', detail: { domains, services } });
+  return { app: name, domains, services, created: true };
 }
 
 export async function listApps(ctx: Ctx) {
@@ -68,6 +77,7 @@ export async function showApp(ctx: Ctx, name: string) {
     name: a.name, created_at: a.created_at, domains: ctx.store.domainsOf(a.name), port: live?.port ?? a.port, health_path: live?.health_path ?? a.health_path,
     release: live ? relName(live) : null, image: live?.image ?? null, digest: live?.digest ?? null,
     config_keys: Object.keys(ctx.store.configOf(a.name)),
+    services: ctx.store.appServices(a.name),
     containers: units.map((u) => ({ name: u.name, release: u.release, running: u.running, serving: u.serving })),
     upstream: ctx.runtime.servingName(a.name, 'web'),
   };

@@ -1,0 +1,151 @@
+// The shared services: bring their containers up (or use external ones), give each app its own
+// database, Redis user and bucket, and the env vars that point the app at them. Secrets are
+// generated here, stored encrypted *before* they are applied, so a crash halfway is finished by
+// running the same command again with the same secrets.
+import { randomBytes } from 'node:crypto';
+import { BerthError } from '../../lib/errors.js';
+import { namesFor } from '../../runtime/docker/specs.js';
+import { ensureServiceContainer, serviceContainerName } from '../../platform/service-containers.js';
+import { ensurePostgresImage, ensureRedisImage, ensureS3Image, POSTGRES_PORT, REDIS_PORT, S3_PORT, S3RVER_ACCESS_KEY } from '../../platform/service-images.js';
+import { type AppGrants, bucketName, type PgGrant, pgLogin, pgNames, type RedisGrant, redisNames, type S3Grant, type ServiceName, SERVICES } from '../../services/model.js';
+import { runServicesJob } from '../../services/run-worker.js';
+import type { WorkerJob, WorkerResult } from '../../services/worker.js';
+import type { Ctx } from '../context.js';
+
+const S3_REGION = 'us-east-1';
+const READY_TIMEOUT_MS = 90_000;
+
+export const newSecret = () => randomBytes(24).toString('base64url');
+
+interface ServiceRecord { mode: 'container' | 'external'; password: string }
+
+/** The service's record, created with a fresh admin password the first time. */
+function record(ctx: Ctx, s: ServiceName): ServiceRecord {
+  const row = ctx.store.getService(s);
+  if (row) return ctx.cipher.decryptJSON<ServiceRecord>(row.secret);
+  const rec: ServiceRecord = { mode: 'container', password: s === 's3' ? S3RVER_ACCESS_KEY : newSecret() };
+  ctx.store.setService(s, rec.mode, ctx.cipher.encryptJSON(rec));
+  return rec;
+}
+
+export const enabledServices = (ctx: Ctx): ServiceName[] => SERVICES.filter((s) => ctx.settings.services.includes(s));
+
+/** Where berth (on the host) reaches a service's container. */
+const addresses = new Map<ServiceName, string>();
+
+async function ensureOne(ctx: Ctx, s: ServiceName, progress: (l: string) => void): Promise<string> {
+  const rec = record(ctx, s);
+  const image = await { postgres: ensurePostgresImage, redis: ensureRedisImage, s3: ensureS3Image }[s](ctx.engine, progress);
+  const { result, ip } = await ensureServiceContainer(ctx.engine, namesFor(ctx.settings.instance), ctx.paths, s, image, rec.password);
+  addresses.set(s, ip);
+  return result;
+}
+
+export function adminJob(ctx: Ctx, s: ServiceName): WorkerJob {
+  const ip = addresses.get(s);
+  if (!ip) throw new BerthError('unavailable', `${s} is not running`, 'start it with: berth up');
+  const rec = record(ctx, s);
+  if (s === 'postgres') return { postgres: { admin: { host: ip, port: POSTGRES_PORT, user: 'postgres', password: rec.password } } };
+  if (s === 'redis') return { redis: { admin: { host: ip, port: REDIS_PORT, user: 'default', password: rec.password } } };
+  return { s3: { admin: { endpoint: `http://${ip}:${S3_PORT}`, region: S3_REGION, accessKey: S3RVER_ACCESS_KEY, secretKey: rec.password } } };
+}
+
+function failures(r: WorkerResult): string[] {
+  return Object.entries(r).filter(([, v]) => !v.ok).map(([k, v]) => `${k}: ${(v as { error: string }).error}`);
+}
+
+/** Starts every enabled service and waits until each answers its administrator. */
+export async function ensureServices(ctx: Ctx, progress: (l: string) => void): Promise<Record<string, string>> {
+  const out: Record<string, string> = {};
+  for (const s of enabledServices(ctx)) out[s] = await ensureOne(ctx, s, progress);
+  const job = Object.assign({}, ...enabledServices(ctx).map((s) => adminJob(ctx, s))) as WorkerJob;
+  if (job.postgres) job.postgres.status = true;
+  const end = Date.now() + READY_TIMEOUT_MS;
+  for (;;) {
+    const errs = failures(await runServicesJob(job));
+    if (!errs.length) return out;
+    if (Date.now() > end) throw new BerthError('unavailable', `shared services did not become ready: ${errs.join('; ')}`, 'see the containers\' logs: docker logs <instance>-postgres');
+    await new Promise((r) => setTimeout(r, 500));
+  }
+}
+
+/** Refreshes where the running service containers are (after a daemon or engine restart). */
+export async function locateServices(ctx: Ctx): Promise<void> {
+  const n = namesFor(ctx.settings.instance);
+  for (const s of enabledServices(ctx)) {
+    const info = await ctx.engine.json<{ NetworkSettings: { Networks: Record<string, { IPAddress: string }> } }>('GET', `/containers/${serviceContainerName(n, s)}/json`, 'inspect').catch(() => null);
+    const ip = info?.NetworkSettings.Networks[n.network]?.IPAddress;
+    if (ip) addresses.set(s, ip);
+  }
+}
+
+// ---- per app
+
+export function grantsOf(ctx: Ctx, app: string): AppGrants {
+  const out: AppGrants = {};
+  for (const s of ctx.store.appServices(app) as ServiceName[]) {
+    const enc = ctx.store.appService(app, s);
+    if (enc) (out as Record<string, unknown>)[s] = ctx.cipher.decryptJSON(enc);
+  }
+  return out;
+}
+
+function newGrant(app: string, s: ServiceName): PgGrant | RedisGrant | S3Grant {
+  if (s === 'postgres') return { ...pgNames(app), logins: { a: newSecret(), b: null }, active: 'a' };
+  if (s === 'redis') { const pw = newSecret(); return { ...redisNames(app), passwords: [pw], active: pw }; }
+  return { bucket: bucketName(app), accessKey: S3RVER_ACCESS_KEY, secretKey: S3RVER_ACCESS_KEY, region: S3_REGION };
+}
+
+export function storeGrant(ctx: Ctx, app: string, s: ServiceName, g: unknown): void {
+  ctx.store.setAppService(app, s, ctx.cipher.encryptJSON(g));
+}
+
+/** Applies the app's grants in the services (creating any grant it lacks); idempotent. */
+export async function provisionApp(ctx: Ctx, app: string, wanted: ServiceName[], opts: { terminateClosed?: boolean } = {}): Promise<AppGrants> {
+  const enabled = enabledServices(ctx);
+  const missing = wanted.filter((s) => !enabled.includes(s));
+  if (missing.length) throw new BerthError('invalid', `service ${missing.join(', ')} is not enabled on this platform`, 'enable it with: berth up --services postgres,redis,s3');
+  ctx.store.setAppServices(app, wanted);
+  const grants = grantsOf(ctx, app);
+  for (const s of wanted) {
+    if (!grants[s]) {
+      const g = newGrant(app, s);
+      storeGrant(ctx, app, s, g); // stored before it is applied: a re-run applies the same secrets
+      (grants as Record<string, unknown>)[s] = g;
+    }
+  }
+  if (!wanted.length) return grants;
+  if (addresses.size < enabled.length) await locateServices(ctx);
+  const job: WorkerJob = {};
+  if (grants.postgres && wanted.includes('postgres')) job.postgres = { ...adminJob(ctx, 'postgres').postgres!, grant: grants.postgres, terminateClosed: opts.terminateClosed };
+  if (grants.redis && wanted.includes('redis')) job.redis = { ...adminJob(ctx, 'redis').redis!, grant: grants.redis };
+  if (grants.s3 && wanted.includes('s3')) job.s3 = { ...adminJob(ctx, 's3').s3!, grant: grants.s3 };
+  const errs = failures(await runServicesJob(job));
+  if (errs.length) throw new BerthError('unavailable', `provisioning ${app} failed: ${errs.join('; ')}`, `run the same command again to finish it (berth apps create ${app} ...)`);
+  return grants;
+}
+
+/** The env vars that point a release at its services. */
+export function serviceEnv(ctx: Ctx, app: string): Record<string, string> {
+  const g = grantsOf(ctx, app);
+  const n = namesFor(ctx.settings.instance);
+  const env: Record<string, string> = {};
+  if (g.postgres) {
+    const login = pgLogin(g.postgres, g.postgres.active);
+    const pw = g.postgres.logins[g.postgres.active]!;
+    env.DATABASE_URL = `postgres://${login}:${pw}@${serviceContainerName(n, 'postgres')}:${POSTGRES_PORT}/${g.postgres.db}`;
+  }
+  if (g.redis) {
+    env.REDIS_URL = `redis://${g.redis.user}:${g.redis.active}@${serviceContainerName(n, 'redis')}:${REDIS_PORT}`;
+    env.REDIS_KEY_PREFIX = g.redis.prefix;
+  }
+  if (g.s3) {
+    Object.assign(env, {
+      S3_ENDPOINT: `http://${serviceContainerName(n, 's3')}:${S3_PORT}`, S3_BUCKET: g.s3.bucket, S3_ACCESS_KEY: g.s3.accessKey,
+      S3_SECRET_KEY: g.s3.secretKey, S3_REGION: g.s3.region,
+      // s3rver stores the chunked uploads that AWS SDKs send by default as they are
+      AWS_REQUEST_CHECKSUM_CALCULATION: 'when_required', AWS_RESPONSE_CHECKSUM_VALIDATION: 'when_required',
+    });
+  }
+  return env;
+}

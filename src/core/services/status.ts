@@ -1,0 +1,47 @@
+// What `berth services` and `berth db url` show.
+import { serviceContainerName, serviceDataDir } from '../../platform/service-containers.js';
+import { namesFor } from '../../runtime/docker/specs.js';
+import { pgLogin } from '../../services/model.js';
+import { runServicesJob } from '../../services/run-worker.js';
+import type { WorkerJob } from '../../services/worker.js';
+import { run } from '../../exec/run.js';
+import type { Ctx } from '../context.js';
+import { adminJob, enabledServices, grantsOf, locateServices, serviceEnv } from './services.js';
+
+async function du(dir: string): Promise<number | null> {
+  return run(['du', '-sb', dir]).then((r) => Number(r.stdout.split('\t')[0]), () => null);
+}
+
+export async function servicesStatus(ctx: Ctx) {
+  await locateServices(ctx);
+  const n = namesFor(ctx.settings.instance);
+  const out = [];
+  for (const s of enabledServices(ctx)) {
+    const name = serviceContainerName(n, s);
+    const info = await ctx.engine.json<{ State: { Status: string }; Config: { Image: string } }>('GET', `/containers/${name}/json`, 'inspect').catch(() => null);
+    let detail: Record<string, unknown> = {};
+    if (info?.State.Status === 'running' && s !== 's3') {
+      const job: WorkerJob = adminJob(ctx, s);
+      if (job.postgres) job.postgres.status = true;
+      if (job.redis) job.redis.status = true;
+      const r = (await runServicesJob(job))[s];
+      detail = r?.ok ? (r.value as Record<string, unknown>) : { error: r?.error };
+    }
+    out.push({ service: s, container: name, state: info?.State.Status ?? 'missing', image: info?.Config.Image ?? null, data_bytes: await du(serviceDataDir(ctx.paths, s)), ...detail });
+  }
+  return out;
+}
+
+/** An app's connection strings (root only: the API is on a root-only socket). */
+export function appConnections(ctx: Ctx, app: string) {
+  const g = grantsOf(ctx, app);
+  const env = serviceEnv(ctx, app);
+  const n = namesFor(ctx.settings.instance);
+  return {
+    database_url: env.DATABASE_URL ?? null,
+    redis_url: env.REDIS_URL ?? null,
+    postgres: g.postgres ? { container: serviceContainerName(n, 'postgres'), user: pgLogin(g.postgres, g.postgres.active), password: g.postgres.logins[g.postgres.active], db: g.postgres.db } : null,
+    redis: g.redis ? { container: serviceContainerName(n, 'redis'), user: g.redis.user, password: g.redis.active, prefix: g.redis.prefix } : null,
+    s3: g.s3 ? { endpoint: env.S3_ENDPOINT, bucket: g.s3.bucket } : null,
+  };
+}

@@ -1,0 +1,78 @@
+// The shared services as platform containers: PostgreSQL, Redis and S3 storage on the private
+// network, data bind-mounted under <root>/services, memory limits for a 4 GB server, restarted
+// with the engine. Specs are pure; ensureServiceContainer applies one.
+import { chmodSync, chownSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { createHash } from 'node:crypto';
+import { BerthError } from '../lib/errors.js';
+import { type EngineApi, isNotFound } from '../runtime/docker/engine-api.js';
+import { LABEL, type Names } from '../runtime/docker/specs.js';
+import type { ServiceName } from '../services/model.js';
+import type { Paths } from './paths.js';
+import { POSTGRES_VOLUME_PATH, REDIS_ACL_FILE, REDIS_DATA_PATH, redisAclFile, S3_DATA_PATH, SERVICE_UID } from './service-images.js';
+
+const MB = 1024 * 1024;
+export const MEMORY_LIMITS: Record<ServiceName, number> = { postgres: 1024 * MB, redis: 256 * MB, s3: 256 * MB };
+
+export const serviceContainerName = (n: Names, s: ServiceName) => `${n.instance}-${s}`;
+export const serviceDataDir = (p: Paths, s: ServiceName) => join(p.root, 'services', s);
+
+export function serviceContainerSpec(n: Names, p: Paths, s: ServiceName, image: string, adminPassword: string) {
+  const mount = { postgres: POSTGRES_VOLUME_PATH, redis: REDIS_DATA_PATH, s3: S3_DATA_PATH }[s];
+  const body = {
+    Image: image,
+    // PostgreSQL reads its password only to create the cluster; Redis's is in its ACL file.
+    Env: s === 'postgres' ? [`POSTGRES_PASSWORD=${adminPassword}`] : [],
+    Labels: { [LABEL.instance]: n.instance, [LABEL.role]: 'service', 'berth.service': s } as Record<string, string>,
+    HostConfig: {
+      Binds: [`${serviceDataDir(p, s)}:${mount}`],
+      NetworkMode: n.network,
+      RestartPolicy: { Name: 'unless-stopped' },
+      Memory: MEMORY_LIMITS[s],
+      LogConfig: { Type: 'json-file', Config: { 'max-size': '10m', 'max-file': '3' } },
+    },
+  };
+  // the hash leaves the password out: a spec must not change because a secret is re-read
+  const hashed = { ...body, Env: body.Env.map((e) => e.replace(/=.*/, '')) };
+  body.Labels['berth.spec'] = createHash('sha256').update(JSON.stringify(hashed)).digest('hex').slice(0, 16);
+  return body;
+}
+
+/** Prepares the data directory (and Redis's ACL file with the admin password, on first start). */
+function prepareData(p: Paths, s: ServiceName, adminPassword: string): void {
+  const dir = serviceDataDir(p, s);
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  if (s !== 'postgres') chownSync(dir, SERVICE_UID, SERVICE_UID); // redis and s3 run as uid 999
+  chmodSync(dir, 0o700);
+  const acl = join(dir, REDIS_ACL_FILE.slice(REDIS_DATA_PATH.length + 1));
+  if (s === 'redis' && !existsSync(acl)) {
+    writeFileSync(acl, redisAclFile(adminPassword), { mode: 0o600 });
+    chownSync(acl, SERVICE_UID, SERVICE_UID);
+  }
+}
+
+type Inspect = { Id: string; Config: { Labels: Record<string, string> }; State: { Running: boolean }; NetworkSettings: { Networks: Record<string, { IPAddress: string }> } };
+
+/** Creates, recreates (when its spec changed) or starts the service's container; returns its address. */
+export async function ensureServiceContainer(api: EngineApi, n: Names, p: Paths, s: ServiceName, image: string, adminPassword: string): Promise<{ result: string; ip: string }> {
+  prepareData(p, s, adminPassword);
+  const name = serviceContainerName(n, s);
+  const spec = serviceContainerSpec(n, p, s, image, adminPassword);
+  const inspect = () => api.json<Inspect>('GET', `/containers/${name}/json`, `inspect ${name}`).catch((e) => { if (isNotFound(e)) return null; throw e; });
+  const info = await inspect();
+  let result = 'ok';
+  const drifted = info !== null && info.Config.Labels['berth.spec'] !== spec.Labels['berth.spec'];
+  if (drifted) await api.buffer('DELETE', `/containers/${name}`, `remove ${name}`, { query: { force: true } });
+  if (!info || drifted) {
+    await api.json('POST', '/containers/create', `create ${name}`, { query: { name }, body: spec });
+    result = info ? 'recreated' : 'created';
+  }
+  if (!info || drifted || !info.State.Running) {
+    await api.buffer('POST', `/containers/${name}/start`, `start ${name}`);
+    if (result === 'ok') result = 'started';
+  }
+  const now = await inspect();
+  const ip = now?.NetworkSettings.Networks[n.network]?.IPAddress;
+  if (!now?.State.Running || !ip) throw new BerthError('unavailable', `${s} container ${name} is not running`, `see: docker logs ${name}`);
+  return { result, ip };
+}
