@@ -1,0 +1,149 @@
+// Shared services: each app gets its own PostgreSQL database and role, Redis ACL user and
+// bucket; one app's credentials cannot reach another app's data. Provisioning is idempotent
+// and repairs what was lost, with the credentials berth already stored.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import pg from 'pg';
+import { createClient } from '@redis/client';
+import { join } from 'node:path';
+import { DaemonClient } from '../../src/daemon/client.js';
+import { Cipher } from '../../src/lib/secrets.js';
+import { openDb } from '../../src/state/db.js';
+import { Store } from '../../src/state/store.js';
+import { docker, ensureSample, Platform, SAMPLE } from '../helpers/platform.js';
+
+const p = new Platform();
+type Conn = { database_url: string; redis_url: string; postgres: { user: string; password: string; db: string }; redis: { user: string; password: string; prefix: string } };
+
+async function ipOf(service: string): Promise<string> {
+  const info = await docker.getContainer(`${p.instance}-${service}`).inspect();
+  return info.NetworkSettings.Networks[p.instance]!.IPAddress;
+}
+/** The app's DATABASE_URL, pointed at the container's address (the host cannot resolve its name). */
+async function pgAs(c: Conn, db = c.postgres.db): Promise<pg.Client> {
+  const client = new pg.Client({ host: await ipOf('postgres'), port: 5432, user: c.postgres.user, password: c.postgres.password, database: db, connectionTimeoutMillis: 5000 });
+  await client.connect();
+  return client;
+}
+async function redisAs(c: Conn) {
+  const r = createClient({ socket: { host: await ipOf('redis'), port: 6379, reconnectStrategy: false }, username: c.redis.user, password: c.redis.password });
+  r.on('error', () => undefined);
+  await r.connect();
+  return r;
+}
+const conn = (app: string) => new DaemonClient(`${p.root}/run/berth.sock`).call<Conn>('GET', `/apps/${app}/services`);
+
+/** The services' admin passwords, read from berth's state as root can (to break things on purpose). */
+function adminPassword(service: string): string {
+  const store = new Store(openDb(join(p.root, 'state', 'berth.db')));
+  try {
+    return Cipher.fromKeyFile(join(p.root, 'state', 'master.key')).decryptJSON<{ password: string }>(store.getService(service)!.secret).password;
+  } finally {
+    store.db.close();
+  }
+}
+
+before(async () => {
+  await p.up();
+  await ensureSample(p);
+  await p.ok(['apps', 'create', 'alpha', '--domain', 'alpha.localhost']);
+  await p.ok(['apps', 'create', 'beta', '--domain', 'beta.localhost']);
+});
+after(() => p.destroy());
+
+test('berth services shows each service running with its version', async () => {
+  const s = await p.json<{ service: string; state: string; version?: string }[]>(['services']);
+  assert.deepEqual(s.map((x) => [x.service, x.state]), [['postgres', 'running'], ['redis', 'running'], ['s3', 'running']]);
+  assert.match(s[0]!.version!, /^15\./);
+  assert.match(s[1]!.version!, /^7\./);
+});
+
+test('a release receives its connection settings, and they work from inside the app', async () => {
+  await p.ok(['deploy', 'alpha', '--image', SAMPLE]);
+  const env = JSON.parse((await p.get('alpha.localhost', '/env?keys=DATABASE_URL,REDIS_URL,REDIS_KEY_PREFIX,S3_ENDPOINT,S3_BUCKET,S3_ACCESS_KEY,S3_SECRET_KEY,S3_REGION')).body);
+  const a = await conn('alpha');
+  assert.equal(env.DATABASE_URL, a.database_url);
+  assert.match(env.DATABASE_URL, new RegExp(`^postgres://app_alpha_a:[A-Za-z0-9_-]{32}@${p.instance}-postgres:5432/app_alpha$`));
+  assert.match(env.REDIS_URL, new RegExp(`^redis://app-alpha:[A-Za-z0-9_-]{32}@${p.instance}-redis:6379$`));
+  assert.equal(env.REDIS_KEY_PREFIX, 'alpha:');
+  assert.equal(env.S3_BUCKET, 'app-alpha');
+  assert.equal(env.S3_ENDPOINT, `http://${p.instance}-s3:9000`);
+  assert.ok(env.S3_ACCESS_KEY && env.S3_SECRET_KEY && env.S3_REGION);
+});
+
+test('PostgreSQL: an app owns its database and schema (migrations work), and cannot reach another app\'s', async () => {
+  const a = await conn('alpha');
+  const b = await conn('beta');
+  const ca = await pgAs(a);
+  try {
+    await ca.query('CREATE TABLE items (id serial primary key, name text)');
+    await ca.query("INSERT INTO items(name) VALUES ('a1')");
+    const owner = (await ca.query("SELECT tableowner FROM pg_tables WHERE tablename = 'items'")).rows[0].tableowner;
+    assert.equal(owner, 'app_alpha', 'objects belong to the app\'s group role, whatever login created them');
+  } finally {
+    await ca.end();
+  }
+  await assert.rejects(pgAs(a, b.postgres.db), /permission denied for database "app_beta"/);
+  await assert.rejects(pgAs(a, 'postgres'), /permission denied for database "postgres"/);
+  await assert.rejects(pgAs({ ...a, postgres: { ...a.postgres, password: b.postgres.password } }), /password authentication failed/);
+  const cb = await pgAs(b);
+  try {
+    await assert.rejects(cb.query('SELECT * FROM app_alpha.public.items'), /cross-database references are not implemented/);
+  } finally {
+    await cb.end();
+  }
+});
+
+test('Redis: an app reads and writes only keys under its prefix, and no admin commands', async () => {
+  const ra = await redisAs(await conn('alpha'));
+  const rb = await redisAs(await conn('beta'));
+  try {
+    await ra.set('alpha:greeting', 'hi');
+    assert.equal(await ra.get('alpha:greeting'), 'hi');
+    await rb.set('beta:secret', 'b');
+    await assert.rejects(ra.get('beta:secret'), /NOPERM/);
+    await assert.rejects(ra.set('beta:secret', 'overwritten'), /NOPERM/);
+    await assert.rejects(ra.set('unprefixed', 'x'), /NOPERM/);
+    await assert.rejects(ra.sendCommand(['FLUSHALL']), /NOPERM/);
+    await assert.rejects(ra.sendCommand(['CONFIG', 'GET', '*']), /NOPERM/);
+    await assert.rejects(ra.sendCommand(['KEYS', '*']), /NOPERM/);
+    assert.equal(await rb.get('beta:secret'), 'b');
+  } finally {
+    await ra.quit();
+    await rb.quit();
+  }
+});
+
+test('apps create again changes no working credential, and repairs what was lost', async () => {
+  const before = await conn('beta');
+  const again = await p.json<{ created: boolean }>(['apps', 'create', 'beta', '--domain', 'beta.localhost']);
+  assert.equal(again.created, false);
+  assert.deepEqual(await conn('beta'), before);
+  // Lose the login role and the Redis user behind berth's back, as after a crash mid-provisioning.
+  const admin = new pg.Client({ host: await ipOf('postgres'), user: 'postgres', password: adminPassword('postgres'), database: 'postgres' });
+  await admin.connect();
+  await admin.query('DROP ROLE app_beta_a');
+  await admin.end();
+  const radmin = createClient({ socket: { host: await ipOf('redis'), port: 6379, reconnectStrategy: false }, username: 'default', password: adminPassword('redis') });
+  await radmin.connect();
+  await radmin.sendCommand(['ACL', 'DELUSER', 'app-beta']);
+  await radmin.quit();
+  await assert.rejects(pgAs(before), /password authentication failed|does not exist/);
+  await assert.rejects(redisAs(before), /WRONGPASS/);
+  await p.ok(['apps', 'create', 'beta', '--domain', 'beta.localhost']);
+  assert.deepEqual(await conn('beta'), before, 'the repair kept the stored credentials');
+  const cb = await pgAs(before);
+  await cb.end();
+  const rb = await redisAs(before);
+  assert.equal(await rb.get('beta:secret'), 'b');
+  await rb.quit();
+});
+
+test('--no-db, --no-redis and --no-bucket skip a service', async () => {
+  const r = await p.json<{ services: string[] }>(['apps', 'create', 'gamma', '--domain', 'gamma.localhost', '--no-db', '--no-bucket']);
+  assert.deepEqual(r.services, ['redis']);
+  const c = await conn('gamma');
+  assert.equal(c.database_url, null);
+  assert.ok(c.redis_url);
+  assert.equal((await p.berth(['db', 'url', 'gamma'])).code, 3);
+});
