@@ -6,8 +6,7 @@
 //   npm run bench -- idle [--apps 100] [--parallel 4] [--settle 5] [--window 10] [--long-window 30]
 import { readFileSync } from 'node:fs';
 import { SAMPLE, sleep, type Platform } from '../test/helpers/platform.js';
-import { docker } from '../test/helpers/platform.js';
-import { log, main, median, numArg, round, timed, withPlatform } from './lib/common.js';
+import { containerMemMb, log, main, median, numArg, round, rssMb, timed, withPlatform } from './lib/common.js';
 
 const apps = numArg('apps', 100);
 const parallel = Math.max(1, numArg('parallel', 4));
@@ -16,12 +15,6 @@ const windowS = numArg('window', 10);
 const longWindowS = numArg('long-window', 30);
 
 const CLK_TCK = 100; // getconf CLK_TCK on Linux
-
-function rssMb(pid: number): number {
-  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  if (!m) throw new Error(`no VmRSS for ${pid}`);
-  return round(Number(m[1]) / 1024, 1);
-}
 
 function cpuTicks(pid: number): number {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
@@ -38,12 +31,7 @@ async function idleCpuPct(pid: number, seconds: number): Promise<number> {
   return round(((c1 - c0) / CLK_TCK / wall) * 100, 2);
 }
 
-async function caddyMemMb(p: Platform): Promise<number | null> {
-  const cs = await docker.listContainers({ filters: { label: [`berth.instance=${p.instance}`, 'berth.role=proxy'] } });
-  if (!cs[0]) return null;
-  const s = await docker.getContainer(cs[0].Id).stats({ stream: false }) as unknown as { memory_stats: { usage?: number; stats?: { inactive_file?: number } } };
-  return round(((s.memory_stats.usage ?? 0) - (s.memory_stats.stats?.inactive_file ?? 0)) / 1048576, 1);
-}
+const caddyMemMb = async (p: Platform) => (await containerMemMb(p, 'berth.role=proxy'))[0] ?? null;
 
 async function measure(p: Platform, pid: number, label: string) {
   await sleep(settleS * 1000);

@@ -4,7 +4,7 @@ import { copyFileSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { percentile } from '../../test/helpers/load.js';
-import { ensureSample, Platform, type Run } from '../../test/helpers/platform.js';
+import { docker, ensureSample, Platform, type Run } from '../../test/helpers/platform.js';
 
 let benchName = 'bench';
 const started = Date.now();
@@ -113,4 +113,21 @@ export function main(name: string, fn: () => Promise<Record<string, unknown>>): 
     process.stdout.write(JSON.stringify({ bench: name, error: e instanceof Error ? e.message.split('\n')[0] : String(e) }) + '\n');
     process.exit(1);
   });
+}
+
+/** Resident memory of a process, from /proc. */
+export function rssMb(pid: number): number {
+  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  if (!m) throw new Error(`no VmRSS for ${pid}`);
+  return round(Number(m[1]) / 1024, 1);
+}
+
+/** Memory in use (page cache excluded) of the platform's containers with a label, in MB. */
+export async function containerMemMb(p: Platform, label: string): Promise<number[]> {
+  const cs = await docker.listContainers({ filters: { label: [`berth.instance=${p.instance}`, label] } });
+  return Promise.all(cs.map(async (c) => {
+    const s = await docker.getContainer(c.Id).stats({ stream: false }) as unknown as { memory_stats: { usage?: number; stats?: { inactive_file?: number; total_inactive_file?: number } } };
+    const inactive = s.memory_stats.stats?.total_inactive_file ?? s.memory_stats.stats?.inactive_file ?? 0;
+    return round(((s.memory_stats.usage ?? 0) - inactive) / 1048576, 1);
+  }));
 }

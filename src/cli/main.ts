@@ -87,6 +87,18 @@ apps.command('delete <name>').alias('rm').description('delete an app: its route 
     out(!!globals().json, r, () => `deleted ${name}`);
   }));
 
+apps.command('rotate <name>').description('new database/Redis credentials, rolled out with zero downtime, then the old ones revoked')
+  .option('--db', 'rotate the PostgreSQL password')
+  .option('--redis', 'rotate the Redis password')
+  .option('--s3', 'rotate the object storage keys')
+  .option('--lock-timeout <duration>', 'wait this long for a running deploy', '0s')
+  .action(action(async (name: string, o: { db?: boolean; redis?: boolean; s3?: boolean; lockTimeout: string }) => {
+    const services = [...(o.db ? ['postgres'] : []), ...(o.redis ? ['redis'] : []), ...(o.s3 ? ['s3'] : [])];
+    const r = await client().stream<{ rotated: string[]; deploy: { release: string } | null }>('POST', `/apps/${enc(v.appName(name))}/rotate`,
+      { services: services.length ? services : undefined, lock_timeout: o.lockTimeout }, globals().json ? () => undefined : renderEvent);
+    out(!!globals().json, r, () => `rotated ${r.rotated.join(', ')}${r.deploy ? `; ${r.deploy.release} uses the new credentials, the old ones are revoked` : ''}`);
+  }));
+
 const config = program.command('config').description('app config (env vars), encrypted at rest');
 config.command('set <name> <pairs...>').description('set KEY=VALUE pairs and roll out a release that uses them')
   .option('--no-deploy', 'store only; the next deploy picks it up')

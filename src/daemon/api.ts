@@ -11,6 +11,7 @@ import { reconcile } from '../core/deploy/recover.js';
 import { platformStatus } from '../core/status.js';
 import { registryLogin } from '../core/registry.js';
 import { ensureServices } from '../core/services/services.js';
+import { rotate } from '../core/services/rotate.js';
 import { appConnections, servicesStatus } from '../core/services/status.js';
 import { API_VERSION } from './api-version.js';
 import { buildId } from '../platform/daemon-process.js';
@@ -123,6 +124,11 @@ export function buildApi(ctx: Ctx): Router {
 
   api.on('POST', `${P}/reconcile`, () => reconcile(ctx));
 
+  api.on('POST', `${P}/apps/:name/rotate`, async (r) => {
+    const b = parse(z.object({ services: z.array(z.enum(['postgres', 'redis', 's3'])).optional(), lock_timeout: dur('lock_timeout') }).strict(), await r.json());
+    const name = mustApp(ctx, r.params.name!);
+    return ndjson((emit) => rotate(ctx, { app: name, services: b.services, actor: actorOf(r), lockTimeoutMs: b.lock_timeout }, emit));
+  });
   api.on('POST', `${P}/services/ensure`, () => ndjson((emit) => ensureServices(ctx, (line) => emit({ type: 'progress', line }))));
   api.on('GET', `${P}/services`, () => servicesStatus(ctx));
   api.on('GET', `${P}/apps/:name/services`, (r) => appConnections(ctx, mustApp(ctx, r.params.name!)));

@@ -71,7 +71,13 @@ export async function ensureServiceContainer(api: EngineApi, n: Names, p: Paths,
     await api.buffer('POST', `/containers/${name}/start`, `start ${name}`);
     if (result === 'ok') result = 'started';
   }
-  const now = await inspect();
+  let now = await inspect();
+  if (now?.State.Running && !now.NetworkSettings.Networks[n.network]) {
+    // cut off the network (e.g. the network was removed and created again): attach it
+    await api.buffer('POST', `/networks/${n.network}/connect`, `attach ${name}`, { body: { Container: now.Id } });
+    now = await inspect();
+    if (result === 'ok') result = 'reattached';
+  }
   const ip = now?.NetworkSettings.Networks[n.network]?.IPAddress;
   if (!now?.State.Running || !ip) throw new BerthError('unavailable', `${s} container ${name} is not running`, `see: docker logs ${name}`);
   return { result, ip };

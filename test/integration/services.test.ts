@@ -10,7 +10,8 @@ import { DaemonClient } from '../../src/daemon/client.js';
 import { Cipher } from '../../src/lib/secrets.js';
 import { openDb } from '../../src/state/db.js';
 import { Store } from '../../src/state/store.js';
-import { docker, ensureSample, Platform, SAMPLE } from '../helpers/platform.js';
+import { Load } from '../helpers/load.js';
+import { docker, ensureSample, Platform, SAMPLE, sleep } from '../helpers/platform.js';
 
 const p = new Platform();
 type Conn = { database_url: string; redis_url: string; postgres: { user: string; password: string; db: string }; redis: { user: string; password: string; prefix: string } };
@@ -112,6 +113,33 @@ test('Redis: an app reads and writes only keys under its prefix, and no admin co
     await ra.quit();
     await rb.quit();
   }
+});
+
+test('rotation under load: no failed request; the live release uses the new credentials; the old ones are refused', async () => {
+  const before = await conn('alpha');
+  const load = new Load({ port: p.httpsPort, host: 'alpha.localhost', ca: p.caRoot }, 4);
+  await sleep(300);
+  const r = await p.json<{ rotated: string[]; deploy: { release: string } }>(['apps', 'rotate', 'alpha']);
+  await sleep(300);
+  const res = await load.stop();
+  assert.equal(res.failed, 0, JSON.stringify(res.failures));
+  assert.deepEqual(r.rotated, ['postgres', 'redis']);
+  const after = await conn('alpha');
+  assert.notEqual(after.postgres.password, before.postgres.password);
+  assert.notEqual(after.redis.password, before.redis.password);
+  const env = JSON.parse((await p.get('alpha.localhost', '/env?keys=DATABASE_URL,REDIS_URL')).body);
+  assert.deepEqual(env, { DATABASE_URL: after.database_url, REDIS_URL: after.redis_url }, 'the serving release still has the old credentials');
+  const c = await pgAs(after);
+  assert.equal((await c.query('SELECT name FROM items')).rows[0].name, 'a1', 'the data stayed reachable');
+  await c.end();
+  const rd = await redisAs(after);
+  assert.equal(await rd.get('alpha:greeting'), 'hi');
+  await rd.quit();
+  await assert.rejects(pgAs(before), /password authentication failed|not permitted to log in/);
+  await assert.rejects(redisAs(before), /WRONGPASS/);
+  const s3 = await p.berth(['apps', 'rotate', 'alpha', '--s3']);
+  assert.equal(s3.code, 2);
+  assert.match(s3.stderr, /no per-app key to rotate/);
 });
 
 test('apps create again changes no working credential, and repairs what was lost', async () => {

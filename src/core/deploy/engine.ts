@@ -15,6 +15,7 @@ export type DeployEvent =
   | { type: 'plan'; deploy: number; release: string; steps: string[] }
   | { type: 'step'; step: Step['kind']; state: 'started' | 'done'; detail?: string; ms?: number }
   | { type: 'progress'; line: string };
+
 export type Emit = (e: DeployEvent) => void;
 
 export interface DeployResult {

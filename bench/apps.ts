@@ -1,0 +1,30 @@
+// Creating apps with all three shared services on one machine: seconds per `berth apps
+// create` (a database and role, a Redis ACL user and a bucket each), then the resident memory
+// of the daemon and of the service containers at rest.
+//
+//   npm run bench -- apps [--apps 30] [--settle 5]
+import { sleep } from '../test/helpers/platform.js';
+import { containerMemMb, log, main, median, numArg, round, rssMb, timed, withPlatform } from './lib/common.js';
+
+const apps = numArg('apps', 30);
+const settleS = numArg('settle', 5);
+
+main('apps', () => withPlatform(async (p) => {
+  const times: number[] = [];
+  for (let i = 1; i <= apps; i++) {
+    const r = await timed(p, ['apps', 'create', `app${i}`, '--domain', `app${i}.localhost`]);
+    if (r.code !== 0) throw new Error(`apps create app${i} failed: ${r.stderr}`);
+    times.push(r.ms);
+    if (i % 10 === 0) log(`${i} apps created; this one took ${Math.round(r.ms)} ms`);
+  }
+  await sleep(settleS * 1000);
+  const pid = p.daemonPid()!;
+  const services = await containerMemMb(p, 'berth.role=service');
+  const s = await p.json<{ service: string; databases?: unknown[] }[]>(['services']);
+  const dbs = (s.find((x) => x.service === 'postgres')?.databases ?? []).length;
+  if (dbs !== apps) throw new Error(`expected ${apps} app databases, found ${dbs}`);
+  return {
+    apps, create_median_s: round(median(times) / 1000, 3), create_max_s: round(Math.max(...times) / 1000, 3),
+    daemon_rss_mb: rssMb(pid), services_rss_mb: round(services.reduce((a, b) => a + b, 0), 1), services_each_mb: services,
+  };
+}));
