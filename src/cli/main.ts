@@ -25,6 +25,7 @@ const action = <A extends unknown[]>(fn: (...args: A) => Promise<void>) => async
   try { await fn(...args); } catch (e) { fail(e, !!globals().json); }
 };
 const enc = encodeURIComponent;
+const DELETE_TIMEOUT_MS = 30 * 60_000; // a purge dumps the database first
 
 upCommand(program, globals, action);
 sampleCommand(program, action);
@@ -72,19 +73,21 @@ apps.command('show <name>').description('show one app')
       '', table(r.containers, ['name', 'release', 'running', 'serving']),
     ].join('\n'));
   }));
-apps.command('delete <name>').alias('rm').description('delete an app: its route and containers (asks first)')
+apps.command('delete <name>').alias('rm').description('delete an app: its route and containers; its database, Redis keys and bucket are kept unless --purge (asks first)')
   .option('-y, --yes', 'do not ask')
-  .action(action(async (name: string, o: { yes?: boolean }) => {
+  .option('--purge', "also drop its database (after a final dump into <root>/backups/NAME), Redis keys and bucket")
+  .action(action(async (name: string, o: { yes?: boolean; purge?: boolean }) => {
     v.appName(name);
     if (!o.yes) {
-      if (!process.stdin.isTTY) throw new BerthError('invalid', `refusing to delete ${name} without confirmation`, `add --yes: berth apps delete ${name} --yes`);
+      if (!process.stdin.isTTY) throw new BerthError('invalid', `refusing to delete ${name} without confirmation`, `add --yes: berth apps delete ${name}${o.purge ? ' --purge' : ''} --yes`);
       const rl = createInterface({ input: process.stdin, output: process.stderr });
-      const answer = await rl.question(`Delete app ${name}, its route and its containers? Type the app name to confirm: `);
+      const what = o.purge ? 'its route, containers, database (a final dump is kept), Redis keys and bucket' : 'its route and its containers (its data is kept)';
+      const answer = await rl.question(`Delete app ${name}, ${what}? Type the app name to confirm: `);
       rl.close();
       if (answer.trim() !== name) throw new BerthError('aborted', 'not confirmed; nothing was deleted');
     }
-    const r = await client().call('DELETE', `/apps/${enc(name)}`);
-    out(!!globals().json, r, () => `deleted ${name}`);
+    const r = await client(DELETE_TIMEOUT_MS).call<{ final_dump: string | null }>('DELETE', `/apps/${enc(name)}${o.purge ? '?purge=1' : ''}`);
+    out(!!globals().json, r, () => `deleted ${name}${r.final_dump ? `; final dump of its database: ${r.final_dump}` : ''}`);
   }));
 
 apps.command('rotate <name>').description('new database/Redis credentials, rolled out with zero downtime, then the old ones revoked')

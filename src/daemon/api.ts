@@ -63,7 +63,7 @@ export function buildApi(ctx: Ctx): Router {
     return json(res.created ? 201 : 200, res);
   });
   api.on('GET', `${P}/apps/:name`, (r) => showApp(ctx, r.params.name!));
-  api.on('DELETE', `${P}/apps/:name`, (r) => deleteApp(ctx, r.params.name!, actorOf(r)));
+  api.on('DELETE', `${P}/apps/:name`, (r) => deleteApp(ctx, r.params.name!, actorOf(r), { purge: r.query.get('purge') === '1' }));
 
   api.on('GET', `${P}/apps/:name/config`, (r) => listConfig(ctx, r.params.name!, r.query.get('reveal') === '1'));
   api.on('PATCH', `${P}/apps/:name/config`, async (r) => {

@@ -72,3 +72,15 @@ export async function postgresStatus(a: AdminEndpoint): Promise<{ version: strin
     await c.end();
   }
 }
+
+/** Drops the app's database and roles (after berth has taken a final dump). */
+export async function dropPostgres(a: AdminEndpoint, g: PgGrant): Promise<void> {
+  const c = await connect(a, 'postgres');
+  try {
+    await c.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1', [g.db]);
+    await c.query(`DROP DATABASE IF EXISTS ${sqlIdent(g.db)}`);
+    for (const role of [pgLogin(g, 'a'), pgLogin(g, 'b'), g.group]) await c.query(`DROP ROLE IF EXISTS ${sqlIdent(role)}`);
+  } finally {
+    await c.end();
+  }
+}

@@ -34,3 +34,19 @@ export async function redisStatus(a: AdminEndpoint): Promise<{ version: string; 
     await c.quit();
   }
 }
+
+/** Deletes the app's ACL user and every key under its prefix. */
+export async function dropRedis(a: AdminEndpoint, g: RedisGrant): Promise<number> {
+  const c = await connect(a);
+  let deleted = 0;
+  try {
+    await c.sendCommand(['ACL', 'DELUSER', g.user]);
+    await c.sendCommand(['ACL', 'SAVE']);
+    for await (const key of c.scanIterator({ MATCH: `${g.prefix}*`, COUNT: 500 })) {
+      deleted += Number(await c.sendCommand(['UNLINK', key]));
+    }
+  } finally {
+    await c.quit();
+  }
+  return deleted;
+}

@@ -2,15 +2,15 @@
 // client libraries, so the daemon never loads them (together they would more than double its
 // resident memory). It reads one job (JSON, secrets included) on stdin and writes one JSON
 // result on stdout; each service's outcome is reported separately.
-import { applyPostgres, postgresStatus, terminateClosedLogins } from './postgres.js';
-import { applyRedis, redisStatus } from './redis.js';
-import { applyS3, type S3Admin } from './s3.js';
+import { applyPostgres, dropPostgres, postgresStatus, terminateClosedLogins } from './postgres.js';
+import { applyRedis, dropRedis, redisStatus } from './redis.js';
+import { applyS3, dropS3, type S3Admin } from './s3.js';
 import type { AdminEndpoint, PgGrant, RedisGrant, S3Grant } from './model.js';
 
 export interface WorkerJob {
-  postgres?: { admin: AdminEndpoint; grant?: PgGrant; terminateClosed?: boolean; status?: boolean };
-  redis?: { admin: AdminEndpoint; grant?: RedisGrant; status?: boolean };
-  s3?: { admin: S3Admin; grant?: S3Grant };
+  postgres?: { admin: AdminEndpoint; grant?: PgGrant; terminateClosed?: boolean; status?: boolean; drop?: boolean };
+  redis?: { admin: AdminEndpoint; grant?: RedisGrant; status?: boolean; drop?: boolean };
+  s3?: { admin: S3Admin; grant?: S3Grant; drop?: boolean };
 }
 export type WorkerResult = Record<string, { ok: true; value?: unknown } | { ok: false; error: string }>;
 
@@ -29,15 +29,20 @@ async function main(): Promise<void> {
   await Promise.all([
     job.postgres && attempt('postgres', async () => {
       const p = job.postgres!;
+      if (p.grant && p.drop) return dropPostgres(p.admin, p.grant);
       if (p.grant) await applyPostgres(p.admin, p.grant);
       const terminated = p.grant && p.terminateClosed ? await terminateClosedLogins(p.admin, p.grant) : 0;
       return p.status ? await postgresStatus(p.admin) : { terminated };
     }),
     job.redis && attempt('redis', async () => {
+      if (job.redis!.grant && job.redis!.drop) return { deleted_keys: await dropRedis(job.redis!.admin, job.redis!.grant) };
       if (job.redis!.grant) await applyRedis(job.redis!.admin, job.redis!.grant);
       return job.redis!.status ? await redisStatus(job.redis!.admin) : undefined;
     }),
-    job.s3 && attempt('s3', async () => { if (job.s3!.grant) await applyS3(job.s3!.admin, job.s3!.grant); }),
+    job.s3 && attempt('s3', async () => {
+      if (job.s3!.grant && job.s3!.drop) return dropS3(job.s3!.admin, job.s3!.grant);
+      if (job.s3!.grant) await applyS3(job.s3!.admin, job.s3!.grant);
+    }),
   ]);
   process.stdout.write(JSON.stringify(out));
 }

@@ -5,6 +5,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import pg from 'pg';
 import { createClient } from '@redis/client';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DaemonClient } from '../../src/daemon/client.js';
 import { Cipher } from '../../src/lib/secrets.js';
@@ -174,4 +175,47 @@ test('--no-db, --no-redis and --no-bucket skip a service', async () => {
   assert.equal(c.database_url, null);
   assert.ok(c.redis_url);
   assert.equal((await p.berth(['db', 'url', 'gamma'])).code, 3);
+});
+
+async function adminPg(): Promise<pg.Client> {
+  const c = new pg.Client({ host: await ipOf('postgres'), user: 'postgres', password: adminPassword('postgres'), database: 'postgres' });
+  await c.connect();
+  return c;
+}
+
+test('apps delete keeps the data; --purge takes a final dump first, then drops database, roles, keys and bucket', async () => {
+  for (const app of ['delta', 'eps']) {
+    await p.ok(['apps', 'create', app, '--domain', `${app}.localhost`]);
+    const c = await conn(app);
+    const db = await pgAs(c);
+    await db.query('CREATE TABLE notes (body text)');
+    await db.query("INSERT INTO notes VALUES ('keep me')");
+    await db.end();
+    const r = await redisAs(c);
+    await r.set(`${app}:k`, 'v');
+    await r.quit();
+  }
+  await p.ok(['apps', 'delete', 'delta', '--yes']);
+  const admin = await adminPg();
+  try {
+    assert.equal((await admin.query("SELECT 1 FROM pg_database WHERE datname = 'app_delta'")).rowCount, 1, 'a plain delete dropped the database');
+    const refused = await p.berth(['apps', 'delete', 'eps', '--purge']);
+    assert.equal(refused.code, 2);
+    assert.equal((await admin.query("SELECT 1 FROM pg_database WHERE datname = 'app_eps'")).rowCount, 1);
+    const r = await p.json<{ final_dump: string }>(['apps', 'delete', 'eps', '--purge', '--yes']);
+    assert.match(r.final_dump, new RegExp(`^${p.root}/backups/eps/final-.+\\.dump$`));
+    const dump = readFileSync(r.final_dump);
+    assert.equal(dump.subarray(0, 5).toString(), 'PGDMP', 'not a pg_dump custom-format file');
+    assert.ok(dump.includes('notes') && dump.includes('TABLE DATA'), 'the dump lacks the table and its data');
+    assert.equal((await admin.query("SELECT 1 FROM pg_database WHERE datname = 'app_eps'")).rowCount, 0);
+    assert.equal((await admin.query("SELECT 1 FROM pg_roles WHERE rolname LIKE 'app\\_eps%'")).rowCount, 0);
+  } finally {
+    await admin.end();
+  }
+  const radmin = createClient({ socket: { host: await ipOf('redis'), port: 6379, reconnectStrategy: false }, username: 'default', password: adminPassword('redis') });
+  await radmin.connect();
+  assert.equal(await radmin.get('eps:k'), null);
+  assert.equal(await radmin.get('delta:k'), 'v');
+  assert.deepEqual((await radmin.sendCommand(['ACL', 'USERS']) as string[]).filter((u) => u === 'app-eps'), []);
+  await radmin.quit();
 });

@@ -2,7 +2,8 @@
 // until the input is proven good.
 import { BerthError, ValidationError } from '../../lib/errors.js';
 import { type ServiceName, SERVICES } from '../../services/model.js';
-import { enabledServices, provisionApp } from '../services/services.js';
+import { enabledServices, grantsOf, provisionApp } from '../services/services.js';
+import { dropAppData, finalDump } from '../services/purge.js';
 import * as v from '../../lib/validate.js';
 import type { Ctx } from '../context.js';
 import { relName } from '../deploy/engine.js';
@@ -83,19 +84,24 @@ export async function showApp(ctx: Ctx, name: string) {
   };
 }
 
-export async function deleteApp(ctx: Ctx, name: string, actor: string) {
+export async function deleteApp(ctx: Ctx, name: string, actor: string, opts: { purge?: boolean } = {}) {
   const app = v.appName(name);
   if (!ctx.store.getApp(app)) throw new BerthError('not_found', `app ${app} not found`);
   await acquire(ctx, app, DELETE_LOCK_ID, actor, 5000);
+  let finalDumpPath: string | null = null;
   try {
-    // Route first, so nobody is sent to containers about to go.
+    // Proven dump first: if it fails, nothing is deleted.
+    const pgGrant = grantsOf(ctx, app).postgres;
+    if (opts.purge && pgGrant) finalDumpPath = await finalDump(ctx, app, pgGrant);
+    // Route next, so nobody is sent to containers about to go.
     await ctx.proxy.removeRoute(app);
     for (const u of await ctx.runtime.list(app)) await ctx.runtime.remove(u);
+    if (opts.purge) await dropAppData(ctx, app);
     ctx.store.deleteApp(app);
     ctx.proxy.writeConfigFile();
   } finally {
     release(ctx, app, DELETE_LOCK_ID);
   }
-  ctx.store.audit({ actor, action: 'apps.delete', app, result: 'succeeded' });
-  return { app, deleted: true };
+  ctx.store.audit({ actor, action: 'apps.delete', app, result: 'succeeded', detail: { purge: !!opts.purge, final_dump: finalDumpPath } });
+  return { app, deleted: true, purged: !!opts.purge, final_dump: finalDumpPath };
 }
