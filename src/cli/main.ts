@@ -207,6 +207,25 @@ program.command('services').description('the shared services: state, version, da
       ['service', 'state', 'version', 'connections', 'data_mb', 'image']));
   }));
 
+const servicesSet = program.commands.find((c) => c.name() === 'services')!;
+servicesSet.command('set <service>').description('use an external server for a shared service (a database VM, RDS, managed Redis, S3)')
+  .option('--external <url>', 'postgres://ADMIN:PASSWORD@HOST:5432/postgres or redis://ADMIN:PASSWORD@HOST:6379 (use - to read it from stdin)')
+  .option('--endpoint <url>', 'S3 endpoint URL')
+  .option('--region <region>', 'S3 region', 'us-east-1')
+  .option('--access-key <key>', 'S3 access key id')
+  .option('--secret-key-stdin', 'read the S3 secret key from standard input')
+  .action(action(async (service: string, o: { external?: string; endpoint?: string; region: string; accessKey?: string; secretKeyStdin?: boolean }) => {
+    if (!['postgres', 'redis', 's3'].includes(service)) throw new BerthError('invalid', `unknown service ${JSON.stringify(service)}`, 'use postgres, redis or s3');
+    let stdin = '';
+    if (o.external === '-' || o.secretKeyStdin) for await (const chunk of process.stdin) stdin += chunk;
+    const body = service === 's3'
+      ? { endpoint: o.endpoint, region: o.region, access_key: o.accessKey, secret_key: stdin.trim() || undefined }
+      : { url: o.external === '-' ? stdin.trim() : o.external };
+    const r = await client(60_000).call<{ service: string; host: string; isolation: string }>('PUT', `/services/${service}`, body);
+    out(!!globals().json, r, () => `${r.service} now uses the external server at ${r.host}
+isolation: ${r.isolation}`);
+  }));
+
 type Conn = { database_url: string | null; redis_url: string | null; postgres: { container: string; user: string; password: string; db: string } | null;
   redis: { container: string; user: string; password: string } | null };
 const connections = (name: string) => client().call<Conn>('GET', `/apps/${enc(v.appName(name))}/services`);

@@ -12,6 +12,7 @@ import { platformStatus } from '../core/status.js';
 import { registryLogin } from '../core/registry.js';
 import { ensureServices } from '../core/services/services.js';
 import { rotate } from '../core/services/rotate.js';
+import { setExternal } from '../core/services/external.js';
 import { appConnections, servicesStatus } from '../core/services/status.js';
 import { API_VERSION } from './api-version.js';
 import { buildId } from '../platform/daemon-process.js';
@@ -131,6 +132,12 @@ export function buildApi(ctx: Ctx): Router {
   });
   api.on('POST', `${P}/services/ensure`, () => ndjson((emit) => ensureServices(ctx, (line) => emit({ type: 'progress', line }))));
   api.on('GET', `${P}/services`, () => servicesStatus(ctx));
+  api.on('PUT', `${P}/services/:service`, async (r) => {
+    const service = parse(z.enum(['postgres', 'redis', 's3']), r.params.service);
+    const b = parse(z.object({ url: z.string().max(2048).optional(), endpoint: z.string().max(2048).optional(), region: z.string().max(64).optional(),
+      access_key: z.string().max(256).optional(), secret_key: z.string().max(1024).optional() }).strict(), await r.json());
+    return setExternal(ctx, service, b, actorOf(r));
+  });
   api.on('GET', `${P}/apps/:name/services`, (r) => appConnections(ctx, mustApp(ctx, r.params.name!)));
   return api;
 }

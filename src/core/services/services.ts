@@ -17,7 +17,14 @@ const READY_TIMEOUT_MS = 90_000;
 
 export const newSecret = () => randomBytes(24).toString('base64url');
 
-interface ServiceRecord { mode: 'container' | 'external'; password: string }
+/** How berth reaches a service: its own container, or an external server (a database VM,
+ *  RDS, a managed Redis, an S3 provider) given by the operator. */
+export interface ServiceRecord {
+  mode: 'container' | 'external';
+  password: string;
+  host?: string; port?: number; user?: string; // external postgres and redis
+  endpoint?: string; region?: string; accessKey?: string; // external s3 (password: the secret key)
+}
 
 /** The service's record, created with a fresh admin password the first time. */
 function record(ctx: Ctx, s: ServiceName): ServiceRecord {
@@ -33,8 +40,11 @@ export const enabledServices = (ctx: Ctx): ServiceName[] => SERVICES.filter((s) 
 /** Where berth (on the host) reaches a service's container. */
 const addresses = new Map<ServiceName, string>();
 
+export const serviceRecord = record;
+
 async function ensureOne(ctx: Ctx, s: ServiceName, progress: (l: string) => void): Promise<string> {
   const rec = record(ctx, s);
+  if (rec.mode === 'external') return `external (${rec.host ?? rec.endpoint})`;
   const image = await { postgres: ensurePostgresImage, redis: ensureRedisImage, s3: ensureS3Image }[s](ctx.engine, progress);
   const { result, ip } = await ensureServiceContainer(ctx.engine, namesFor(ctx.settings.instance), ctx.paths, s, image, rec.password);
   addresses.set(s, ip);
@@ -42,15 +52,29 @@ async function ensureOne(ctx: Ctx, s: ServiceName, progress: (l: string) => void
 }
 
 export function adminJob(ctx: Ctx, s: ServiceName): WorkerJob {
+  const rec = record(ctx, s);
+  if (rec.mode === 'external') return externalAdminJob(s, rec);
   const ip = addresses.get(s);
   if (!ip) throw new BerthError('unavailable', `${s} is not running`, 'start it with: berth up');
-  const rec = record(ctx, s);
   if (s === 'postgres') return { postgres: { admin: { host: ip, port: POSTGRES_PORT, user: 'postgres', password: rec.password } } };
   if (s === 'redis') return { redis: { admin: { host: ip, port: REDIS_PORT, user: 'default', password: rec.password } } };
   return { s3: { admin: { endpoint: `http://${ip}:${S3_PORT}`, region: S3_REGION, accessKey: S3RVER_ACCESS_KEY, secretKey: rec.password } } };
 }
 
-function failures(r: WorkerResult): string[] {
+export function externalAdminJob(s: ServiceName, rec: ServiceRecord): WorkerJob {
+  if (s === 's3') return { s3: { admin: { endpoint: rec.endpoint!, region: rec.region!, accessKey: rec.accessKey!, secretKey: rec.password } } };
+  const admin = { host: rec.host!, port: rec.port!, user: rec.user!, password: rec.password };
+  return s === 'postgres' ? { postgres: { admin } } : { redis: { admin } };
+}
+
+/** Host and port an app uses to reach a service: the container's name, or the external server. */
+function endpointFor(ctx: Ctx, s: 'postgres' | 'redis'): string {
+  const rec = record(ctx, s);
+  if (rec.mode === 'external') return `${rec.host}:${rec.port}`;
+  return `${serviceContainerName(namesFor(ctx.settings.instance), s)}:${s === 'postgres' ? POSTGRES_PORT : REDIS_PORT}`;
+}
+
+export function failures(r: WorkerResult): string[] {
   return Object.entries(r).filter(([, v]) => !v.ok).map(([k, v]) => `${k}: ${(v as { error: string }).error}`);
 }
 
@@ -73,6 +97,7 @@ export async function ensureServices(ctx: Ctx, progress: (l: string) => void): P
 export async function locateServices(ctx: Ctx): Promise<void> {
   const n = namesFor(ctx.settings.instance);
   for (const s of enabledServices(ctx)) {
+    if (record(ctx, s).mode === 'external') continue;
     const info = await ctx.engine.json<{ NetworkSettings: { Networks: Record<string, { IPAddress: string }> } }>('GET', `/containers/${serviceContainerName(n, s)}/json`, 'inspect').catch(() => null);
     const ip = info?.NetworkSettings.Networks[n.network]?.IPAddress;
     if (ip) addresses.set(s, ip);
@@ -96,6 +121,14 @@ function newGrant(app: string, s: ServiceName): PgGrant | RedisGrant | S3Grant {
   return { bucket: bucketName(app), accessKey: S3RVER_ACCESS_KEY, secretKey: S3RVER_ACCESS_KEY, region: S3_REGION };
 }
 
+/** An external S3 where berth cannot create users: every app uses the operator's key. */
+function s3Grant(ctx: Ctx, app: string): S3Grant {
+  const rec = record(ctx, 's3');
+  return rec.mode === 'external'
+    ? { bucket: bucketName(app), accessKey: rec.accessKey!, secretKey: rec.password, region: rec.region! }
+    : newGrant(app, 's3') as S3Grant;
+}
+
 export function storeGrant(ctx: Ctx, app: string, s: ServiceName, g: unknown): void {
   ctx.store.setAppService(app, s, ctx.cipher.encryptJSON(g));
 }
@@ -109,13 +142,13 @@ export async function provisionApp(ctx: Ctx, app: string, wanted: ServiceName[],
   const grants = grantsOf(ctx, app);
   for (const s of wanted) {
     if (!grants[s]) {
-      const g = newGrant(app, s);
+      const g = s === 's3' ? s3Grant(ctx, app) : newGrant(app, s);
       storeGrant(ctx, app, s, g); // stored before it is applied: a re-run applies the same secrets
       (grants as Record<string, unknown>)[s] = g;
     }
   }
   if (!wanted.length) return grants;
-  if (addresses.size < enabled.length) await locateServices(ctx);
+  await locateServices(ctx);
   const job: WorkerJob = {};
   if (grants.postgres && wanted.includes('postgres')) job.postgres = { ...adminJob(ctx, 'postgres').postgres!, grant: grants.postgres, terminateClosed: opts.terminateClosed };
   if (grants.redis && wanted.includes('redis')) job.redis = { ...adminJob(ctx, 'redis').redis!, grant: grants.redis };
@@ -133,15 +166,16 @@ export function serviceEnv(ctx: Ctx, app: string): Record<string, string> {
   if (g.postgres) {
     const login = pgLogin(g.postgres, g.postgres.active);
     const pw = g.postgres.logins[g.postgres.active]!;
-    env.DATABASE_URL = `postgres://${login}:${pw}@${serviceContainerName(n, 'postgres')}:${POSTGRES_PORT}/${g.postgres.db}`;
+    env.DATABASE_URL = `postgres://${login}:${pw}@${endpointFor(ctx, 'postgres')}/${g.postgres.db}`;
   }
   if (g.redis) {
-    env.REDIS_URL = `redis://${g.redis.user}:${g.redis.active}@${serviceContainerName(n, 'redis')}:${REDIS_PORT}`;
+    env.REDIS_URL = `redis://${g.redis.user}:${g.redis.active}@${endpointFor(ctx, 'redis')}`;
     env.REDIS_KEY_PREFIX = g.redis.prefix;
   }
   if (g.s3) {
+    const ext = record(ctx, 's3');
     Object.assign(env, {
-      S3_ENDPOINT: `http://${serviceContainerName(n, 's3')}:${S3_PORT}`, S3_BUCKET: g.s3.bucket, S3_ACCESS_KEY: g.s3.accessKey,
+      S3_ENDPOINT: ext.mode === 'external' ? ext.endpoint! : `http://${serviceContainerName(n, 's3')}:${S3_PORT}`, S3_BUCKET: g.s3.bucket, S3_ACCESS_KEY: g.s3.accessKey,
       S3_SECRET_KEY: g.s3.secretKey, S3_REGION: g.s3.region,
       // s3rver stores the chunked uploads that AWS SDKs send by default as they are
       AWS_REQUEST_CHECKSUM_CALCULATION: 'when_required', AWS_RESPONSE_CHECKSUM_VALIDATION: 'when_required',

@@ -6,7 +6,7 @@ import { runServicesJob } from '../../services/run-worker.js';
 import type { WorkerJob } from '../../services/worker.js';
 import { run } from '../../exec/run.js';
 import type { Ctx } from '../context.js';
-import { adminJob, enabledServices, grantsOf, locateServices, serviceEnv } from './services.js';
+import { adminJob, enabledServices, grantsOf, locateServices, serviceEnv, serviceRecord } from './services.js';
 
 async function du(dir: string): Promise<number | null> {
   return run(['du', '-sb', dir]).then((r) => Number(r.stdout.split('\t')[0]), () => null);
@@ -17,6 +17,16 @@ export async function servicesStatus(ctx: Ctx) {
   const n = namesFor(ctx.settings.instance);
   const out = [];
   for (const s of enabledServices(ctx)) {
+    const rec = serviceRecord(ctx, s);
+    if (rec.mode === 'external') {
+      const job = adminJob(ctx, s);
+      if (job.postgres) job.postgres.status = true;
+      if (job.redis) job.redis.status = true;
+      const r = (await runServicesJob(job))[s];
+      out.push({ service: s, container: null, state: r?.ok ? 'external' : 'external, unreachable', image: null, host: rec.host ?? rec.endpoint,
+        data_bytes: null, ...(r?.ok ? (r.value as Record<string, unknown> ?? {}) : { error: r?.error }) });
+      continue;
+    }
     const name = serviceContainerName(n, s);
     const info = await ctx.engine.json<{ State: { Status: string }; Config: { Image: string } }>('GET', `/containers/${name}/json`, 'inspect').catch(() => null);
     let detail: Record<string, unknown> = {};

@@ -1,0 +1,70 @@
+// A shared service can be external: here a separate PostgreSQL server (its own container on its
+// own network, reached through a published port, standing in for a database VM or RDS). berth
+// then provisions inside it and runs no PostgreSQL container of its own.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import pg from 'pg';
+import { POSTGRES_IMAGE } from '../../src/platform/service-images.js';
+import { docker, ensureSample, Platform, SAMPLE, until } from '../helpers/platform.js';
+
+const p = new Platform();
+const vmPassword = `vm-${Math.random().toString(36).slice(2)}`;
+const vmPort = 35000 + Math.floor(Math.random() * 5000);
+let gateway = '';
+const vmName = () => `${p.instance}-dbvm`;
+
+before(async () => {
+  await p.up();
+  await ensureSample(p);
+  const net = await docker.getNetwork(p.instance).inspect();
+  gateway = net.IPAM?.Config?.[0]?.Gateway ?? '';
+  assert.ok(gateway, 'the platform network has no gateway');
+  await docker.createNetwork({ Name: vmName(), Labels: { 'berth.instance': p.instance } });
+  const c = await docker.createContainer({
+    name: vmName(), Image: POSTGRES_IMAGE, Env: [`POSTGRES_PASSWORD=${vmPassword}`],
+    Labels: { 'berth.instance': p.instance, 'berth.role': 'test-db-vm' },
+    HostConfig: { NetworkMode: vmName(), PortBindings: { '5432/tcp': [{ HostIp: gateway, HostPort: String(vmPort) }] } },
+  });
+  await c.start();
+  await until(async () => {
+    const client = new pg.Client({ host: gateway, port: vmPort, user: 'postgres', password: vmPassword, database: 'postgres', connectionTimeoutMillis: 2000 });
+    try { await client.connect(); await client.end(); return true; } catch { return false; }
+  }, 60_000, 'the external PostgreSQL to accept logins');
+});
+after(async () => {
+  await docker.getContainer(vmName()).remove({ force: true }).catch(() => undefined);
+  await p.destroy();
+  await docker.getNetwork(vmName()).remove().catch(() => undefined);
+});
+
+test('an unreachable or wrongly authenticated external server is refused, and nothing changes', async () => {
+  const r = await p.berth(['services', 'set', 'postgres', '--external', `postgres://postgres:wrong@${gateway}:${vmPort}/postgres`]);
+  assert.equal(r.code, 10, r.stderr);
+  assert.match(r.stderr, /password authentication failed/);
+  const s = await p.json<{ service: string; state: string }[]>(['services']);
+  assert.equal(s.find((x) => x.service === 'postgres')!.state, 'running');
+});
+
+test('apps get their database on the external server; berth runs no PostgreSQL container', async () => {
+  const r = await p.json<{ mode: string }>(['services', 'set', 'postgres', '--external', `postgres://postgres:${vmPassword}@${gateway}:${vmPort}/postgres`]);
+  assert.equal(r.mode, 'external');
+  const s = await p.json<{ service: string; state: string; version?: string }[]>(['services']);
+  assert.equal(s.find((x) => x.service === 'postgres')!.state, 'external');
+  assert.ok((await p.containers()).every((c) => c.name !== `${p.instance}-postgres`));
+  assert.equal((await docker.listContainers({ all: true, filters: { name: [`^/${p.instance}-postgres$`] } })).length, 0);
+
+  await p.ok(['apps', 'create', 'ext', '--domain', 'ext.localhost']);
+  await p.ok(['deploy', 'ext', '--image', SAMPLE]);
+  const env = JSON.parse((await p.get('ext.localhost', '/env?keys=DATABASE_URL')).body);
+  const url = new URL(env.DATABASE_URL);
+  assert.equal(`${url.hostname}:${url.port}`, `${gateway}:${vmPort}`);
+  const app = new pg.Client({ connectionString: env.DATABASE_URL });
+  await app.connect();
+  assert.equal((await app.query('SELECT current_database() AS db')).rows[0].db, 'app_ext');
+  await app.query('CREATE TABLE t (x int)');
+  await app.end();
+  const admin = new pg.Client({ host: gateway, port: vmPort, user: 'postgres', password: vmPassword, database: 'app_ext' });
+  await admin.connect();
+  assert.equal((await admin.query("SELECT tableowner FROM pg_tables WHERE tablename = 't'")).rows[0].tableowner, 'app_ext');
+  await admin.end();
+});
