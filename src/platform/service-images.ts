@@ -214,7 +214,7 @@ export const REDIS_ACL_FILE = `${REDIS_DATA_PATH}/users.acl`;
  * AOF persistence in REDIS_DATA_PATH and its users in REDIS_ACL_FILE.
  *
  * The password: berth writes REDIS_ACL_FILE into the data volume before the container's first
- * start (redisAclArchive, through PUT /containers/{id}/archive on the created container). Why not
+ * start (written into its data directory by src/platform/service-containers.ts). Why not
  * `--requirepass` from an environment variable: that needs a shell entrypoint, and puts the
  * password in clear in the container's config and the server's argv. The ACL file holds only a
  * SHA-256 of it, and Redis refuses to start when the file is missing, so the server is never up
@@ -262,32 +262,6 @@ export async function ensureRedisImage(api: EngineApi, progress: (l: string) => 
 export function redisAclFile(password: string): string {
   if (!password) throw new BerthError('invalid', 'the Redis password must not be empty');
   return `user default on #${createHash('sha256').update(password, 'utf8').digest('hex')} ~* &* +@all\n`;
-}
-
-/** A tar archive holding users.acl (uid 999, mode 0600), for PUT /containers/{id}/archive?path=/data. */
-export function redisAclArchive(password: string): Buffer {
-  return tarOneFile('users.acl', Buffer.from(redisAclFile(password)), { uid: SERVICE_UID, gid: SERVICE_UID, mode: 0o600 });
-}
-
-/** A ustar archive of one regular file. */
-function tarOneFile(name: string, data: Buffer, o: { uid: number; gid: number; mode: number }): Buffer {
-  const h = Buffer.alloc(512);
-  const field = (offset: number, length: number, value: string) => h.write(value, offset, length, 'ascii');
-  const octal = (offset: number, length: number, n: number) => field(offset, length, `${n.toString(8).padStart(length - 1, '0')}\0`);
-  field(0, 100, name);
-  octal(100, 8, o.mode);
-  octal(108, 8, o.uid);
-  octal(116, 8, o.gid);
-  octal(124, 12, data.length);
-  octal(136, 12, Math.floor(Date.now() / 1000));
-  field(148, 8, '        ');
-  field(156, 1, '0');
-  field(257, 8, 'ustar\x0000');
-  let sum = 0;
-  for (const b of h) sum += b;
-  field(148, 8, `${sum.toString(8).padStart(6, '0')}\0 `);
-  const pad = Buffer.alloc((512 - (data.length % 512)) % 512);
-  return Buffer.concat([h, data, pad, Buffer.alloc(1024)]);
 }
 
 // ---------------------------------------------------------------------------------------------

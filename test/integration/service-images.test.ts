@@ -6,13 +6,16 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import { chownSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import pg from 'pg';
 import { createClient } from '@redis/client';
 import { CreateBucketCommand, GetObjectCommand, ListBucketsCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { demux, EngineApi } from '../../src/runtime/docker/engine-api.js';
 import {
-  ensurePostgresImage, ensureRedisImage, ensureS3Image, POSTGRES_VOLUME_PATH, redisAclArchive, REDIS_DATA_PATH,
+  ensurePostgresImage, ensureRedisImage, ensureS3Image, POSTGRES_VOLUME_PATH, redisAclFile, REDIS_DATA_PATH, SERVICE_UID,
   S3_DATA_PATH, S3RVER_ACCESS_KEY,
 } from '../../src/platform/service-images.js';
 
@@ -94,7 +97,9 @@ after(async () => {
   }
   for (const v of volumes) await api.json('DELETE', `/volumes/${v}`, 'remove volume').catch(() => undefined);
   await api.json('DELETE', `/networks/${network}`, 'remove network').catch(() => undefined);
+  for (const d of cleanupDirs) rmSync(d, { recursive: true, force: true });
 });
+const cleanupDirs: string[] = [];
 
 // ----- PostgreSQL -----
 
@@ -156,13 +161,12 @@ test('postgres: password login over TCP, data across a restart, one-off pg_dump'
 test('redis: refuses commands without the password, keeps data across a restart', { timeout: BUILD_TIMEOUT }, async (t) => {
   const image = await build(t, 'redis', ensureRedisImage);
   const password = randomBytes(18).toString('base64');
-  const id = await create(`${prefix}-redis`, {
-    Image: image, HostConfig: { Binds: [`${await volume(`${prefix}-redisdata`)}:${REDIS_DATA_PATH}`] },
-  });
-  // The users file goes into the volume before the first start.
-  await api.json('PUT', `/containers/${id}/archive`, 'upload users.acl', {
-    query: { path: REDIS_DATA_PATH }, raw: Readable.from([redisAclArchive(password)]), headers: { 'content-type': 'application/x-tar' },
-  });
+  // The users file goes into the data directory before the first start, as berth up does it.
+  const dataDir = mkdtempSync(join(tmpdir(), 'berth-redis-'));
+  cleanupDirs.push(dataDir);
+  writeFileSync(join(dataDir, 'users.acl'), redisAclFile(password), { mode: 0o600 });
+  for (const f of [dataDir, join(dataDir, 'users.acl')]) chownSync(f, SERVICE_UID, SERVICE_UID);
+  const id = await create(`${prefix}-redis`, { Image: image, HostConfig: { Binds: [`${dataDir}:${REDIS_DATA_PATH}`] } });
   await start(id);
   const client = async (pw?: string) => {
     const c = createClient({ url: `redis://${await ipOf(id)}:6379`, password: pw, socket: { connectTimeout: 3000, reconnectStrategy: false } });

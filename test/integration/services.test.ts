@@ -168,6 +168,16 @@ test('apps create again changes no working credential, and repairs what was lost
   await rb.quit();
 });
 
+test('apps created in parallel are all provisioned', async () => {
+  const names = ['par1', 'par2', 'par3', 'par4'];
+  const runs = await Promise.all(names.map((n) => p.berth(['apps', 'create', n, '--domain', `${n}.localhost`])));
+  runs.forEach((r, i) => assert.equal(r.code, 0, `${names[i]}: ${r.stderr}`));
+  for (const n of names) {
+    const c = await pgAs(await conn(n));
+    await c.end();
+  }
+});
+
 test('--no-db, --no-redis and --no-bucket skip a service', async () => {
   const r = await p.json<{ services: string[] }>(['apps', 'create', 'gamma', '--domain', 'gamma.localhost', '--no-db', '--no-bucket']);
   assert.deepEqual(r.services, ['redis']);

@@ -133,8 +133,21 @@ export function storeGrant(ctx: Ctx, app: string, s: ServiceName, g: unknown): v
   ctx.store.setAppService(app, s, ctx.cipher.encryptJSON(g));
 }
 
+// One provisioning at a time: PostgreSQL refuses concurrent GRANT/REVOKE on one object
+// ("tuple concurrently updated"), and apps are created in parallel by scripts.
+let queue: Promise<unknown> = Promise.resolve();
+function oneAtATime<T>(fn: () => Promise<T>): Promise<T> {
+  const run = queue.then(fn, fn);
+  queue = run.catch(() => undefined);
+  return run;
+}
+
 /** Applies the app's grants in the services (creating any grant it lacks); idempotent. */
-export async function provisionApp(ctx: Ctx, app: string, wanted: ServiceName[], opts: { terminateClosed?: boolean } = {}): Promise<AppGrants> {
+export function provisionApp(ctx: Ctx, app: string, wanted: ServiceName[], opts: { terminateClosed?: boolean } = {}): Promise<AppGrants> {
+  return oneAtATime(() => provision(ctx, app, wanted, opts));
+}
+
+async function provision(ctx: Ctx, app: string, wanted: ServiceName[], opts: { terminateClosed?: boolean } = {}): Promise<AppGrants> {
   const enabled = enabledServices(ctx);
   const missing = wanted.filter((s) => !enabled.includes(s));
   if (missing.length) throw new BerthError('invalid', `service ${missing.join(', ')} is not enabled on this platform`, 'enable it with: berth up --services postgres,redis,s3');
