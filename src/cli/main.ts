@@ -204,7 +204,7 @@ program.command('services').description('the shared services: state, version, da
   .action(action(async () => {
     const r = await client(60_000).call<Record<string, unknown>[]>('GET', '/services');
     out(!!globals().json, r, () => table(r.map((x) => ({ ...x, data_mb: typeof x.data_bytes === 'number' ? (x.data_bytes / 1e6).toFixed(1) : null })),
-      ['service', 'state', 'version', 'connections', 'data_mb', 'image']));
+      ['service', 'state', 'health', 'version', 'connections', 'data_mb', 'image']));
   }));
 
 const servicesSet = program.commands.find((c) => c.name() === 'services')!;

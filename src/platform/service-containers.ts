@@ -14,6 +14,15 @@ import { POSTGRES_VOLUME_PATH, REDIS_ACL_FILE, REDIS_DATA_PATH, redisAclFile, S3
 const MB = 1024 * 1024;
 export const MEMORY_LIMITS: Record<ServiceName, number> = { postgres: 1024 * MB, redis: 256 * MB, s3: 256 * MB };
 
+const S = 1_000_000_000; // Docker counts health-check durations in nanoseconds
+/** Liveness as Docker sees it (docker ps shows it; berth services reports it). */
+const HEALTHCHECKS: Record<ServiceName, string[]> = {
+  postgres: ['CMD', 'pg_isready', '-q', '-h', '127.0.0.1'],
+  // any reply (NOAUTH included) means the server answers
+  redis: ['CMD', 'redis-cli', '-p', '6379', 'ping'],
+  s3: ['CMD', '/usr/bin/node', '-e', "require('http').get('http://127.0.0.1:9000/',(r)=>process.exit(r.statusCode<500?0:1)).on('error',()=>process.exit(1))"],
+};
+
 export const serviceContainerName = (n: Names, s: ServiceName) => `${n.instance}-${s}`;
 export const serviceDataDir = (p: Paths, s: ServiceName) => join(p.root, 'services', s);
 
@@ -24,6 +33,7 @@ export function serviceContainerSpec(n: Names, p: Paths, s: ServiceName, image: 
     // PostgreSQL reads its password only to create the cluster; Redis's is in its ACL file.
     Env: s === 'postgres' ? [`POSTGRES_PASSWORD=${adminPassword}`] : [],
     Labels: { [LABEL.instance]: n.instance, [LABEL.role]: 'service', 'berth.service': s } as Record<string, string>,
+    Healthcheck: { Test: HEALTHCHECKS[s], Interval: 10 * S, Timeout: 5 * S, Retries: 3, StartPeriod: 30 * S },
     HostConfig: {
       Binds: [`${serviceDataDir(p, s)}:${mount}`],
       NetworkMode: n.network,

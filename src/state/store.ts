@@ -1,5 +1,6 @@
 // Typed access to the state tables. Plain functions over one DB handle: no business rules here,
 // just rows in and rows out; secrets arrive here already encrypted.
+import type Database from 'better-sqlite3';
 import type { DB } from './db.js';
 import { now } from './db.js';
 
@@ -23,154 +24,162 @@ export interface AuditRow { id: number; at: string; actor: string; action: strin
 export class Store {
   constructor(readonly db: DB) {}
 
+  // Prepared once, reused: the daemon runs the same few statements all day.
+  private readonly statements = new Map<string, Database.Statement>();
+  private q(sql: string): Database.Statement {
+    let st = this.statements.get(sql);
+    if (!st) this.statements.set(sql, (st = this.db.prepare(sql)));
+    return st;
+  }
+
   tx<T>(fn: () => T): T { return this.db.transaction(fn)(); }
 
   // apps
   getApp(name: string): AppRow | undefined {
-    return this.db.prepare('SELECT * FROM apps WHERE name = ?').get(name) as AppRow | undefined;
+    return this.q('SELECT * FROM apps WHERE name = ?').get(name) as AppRow | undefined;
   }
-  listApps(): AppRow[] { return this.db.prepare('SELECT * FROM apps ORDER BY name').all() as AppRow[]; }
+  listApps(): AppRow[] { return this.q('SELECT * FROM apps ORDER BY name').all() as AppRow[]; }
   insertApp(a: { name: string; port: number; health_path: string }): void {
-    this.db.prepare('INSERT INTO apps(name, created_at, port, health_path) VALUES (?, ?, ?, ?)').run(a.name, now(), a.port, a.health_path);
+    this.q('INSERT INTO apps(name, created_at, port, health_path) VALUES (?, ?, ?, ?)').run(a.name, now(), a.port, a.health_path);
   }
   updateAppDefaults(name: string, port: number, healthPath: string): void {
-    this.db.prepare('UPDATE apps SET port = ?, health_path = ? WHERE name = ?').run(port, healthPath, name);
+    this.q('UPDATE apps SET port = ?, health_path = ? WHERE name = ?').run(port, healthPath, name);
   }
   setLive(app: string, releaseId: number | null): void {
-    this.db.prepare('UPDATE apps SET live_release = ? WHERE name = ?').run(releaseId, app);
+    this.q('UPDATE apps SET live_release = ? WHERE name = ?').run(releaseId, app);
   }
-  deleteApp(name: string): void { this.db.prepare('DELETE FROM apps WHERE name = ?').run(name); }
+  deleteApp(name: string): void { this.q('DELETE FROM apps WHERE name = ?').run(name); }
 
   // domains
   domainsOf(app: string): string[] {
-    return (this.db.prepare('SELECT domain FROM domains WHERE app = ? ORDER BY position').all(app) as { domain: string }[]).map((r) => r.domain);
+    return (this.q('SELECT domain FROM domains WHERE app = ? ORDER BY position').all(app) as { domain: string }[]).map((r) => r.domain);
   }
   domainOwner(domain: string): string | undefined {
-    return (this.db.prepare('SELECT app FROM domains WHERE domain = ?').get(domain) as { app: string } | undefined)?.app;
+    return (this.q('SELECT app FROM domains WHERE domain = ?').get(domain) as { app: string } | undefined)?.app;
   }
   setDomains(app: string, domains: string[]): void {
-    this.db.prepare('DELETE FROM domains WHERE app = ?').run(app);
-    const ins = this.db.prepare('INSERT INTO domains(domain, app, position) VALUES (?, ?, ?)');
+    this.q('DELETE FROM domains WHERE app = ?').run(app);
+    const ins = this.q('INSERT INTO domains(domain, app, position) VALUES (?, ?, ?)');
     domains.forEach((d, i) => ins.run(d, app, i));
   }
 
   // config (values encrypted by the caller)
   configOf(app: string): Record<string, string> {
-    const rows = this.db.prepare('SELECT key, value FROM config WHERE app = ? ORDER BY key').all(app) as { key: string; value: string }[];
+    const rows = this.q('SELECT key, value FROM config WHERE app = ? ORDER BY key').all(app) as { key: string; value: string }[];
     return Object.fromEntries(rows.map((r) => [r.key, r.value]));
   }
   setConfig(app: string, key: string, encValue: string): void {
-    this.db.prepare('INSERT INTO config(app, key, value) VALUES (?, ?, ?) ON CONFLICT(app, key) DO UPDATE SET value = excluded.value').run(app, key, encValue);
+    this.q('INSERT INTO config(app, key, value) VALUES (?, ?, ?) ON CONFLICT(app, key) DO UPDATE SET value = excluded.value').run(app, key, encValue);
   }
   unsetConfig(app: string, key: string): boolean {
-    return this.db.prepare('DELETE FROM config WHERE app = ? AND key = ?').run(app, key).changes > 0;
+    return this.q('DELETE FROM config WHERE app = ? AND key = ?').run(app, key).changes > 0;
   }
 
   // releases
   insertRelease(r: Omit<ReleaseRow, 'id' | 'seq' | 'created_at' | 'warm_until' | 'state'>): ReleaseRow {
-    const seq = ((this.db.prepare('SELECT MAX(seq) AS m FROM releases WHERE app = ?').get(r.app) as { m: number | null }).m ?? 0) + 1;
-    const info = this.db.prepare(`INSERT INTO releases(app, seq, image, image_id, digest, port, health_path, processes, env, state, created_at, actor, note)
+    const seq = ((this.q('SELECT MAX(seq) AS m FROM releases WHERE app = ?').get(r.app) as { m: number | null }).m ?? 0) + 1;
+    const info = this.q(`INSERT INTO releases(app, seq, image, image_id, digest, port, health_path, processes, env, state, created_at, actor, note)
       VALUES (@app, @seq, @image, @image_id, @digest, @port, @health_path, @processes, @env, 'pending', @created_at, @actor, @note)`)
       .run({ ...r, seq, created_at: now() });
     return this.getRelease(Number(info.lastInsertRowid))!;
   }
   getRelease(id: number): ReleaseRow | undefined {
-    return this.db.prepare('SELECT * FROM releases WHERE id = ?').get(id) as ReleaseRow | undefined;
+    return this.q('SELECT * FROM releases WHERE id = ?').get(id) as ReleaseRow | undefined;
   }
   releaseBySeq(app: string, seq: number): ReleaseRow | undefined {
-    return this.db.prepare('SELECT * FROM releases WHERE app = ? AND seq = ?').get(app, seq) as ReleaseRow | undefined;
+    return this.q('SELECT * FROM releases WHERE app = ? AND seq = ?').get(app, seq) as ReleaseRow | undefined;
   }
   releasesOf(app: string): ReleaseRow[] {
-    return this.db.prepare('SELECT * FROM releases WHERE app = ? ORDER BY seq DESC').all(app) as ReleaseRow[];
+    return this.q('SELECT * FROM releases WHERE app = ? ORDER BY seq DESC').all(app) as ReleaseRow[];
   }
   setReleaseState(id: number, state: ReleaseState, warmUntil: string | null = null): void {
-    this.db.prepare('UPDATE releases SET state = ?, warm_until = ? WHERE id = ?').run(state, warmUntil, id);
+    this.q('UPDATE releases SET state = ?, warm_until = ? WHERE id = ?').run(state, warmUntil, id);
   }
   setReleaseImage(id: number, imageId: string, digest: string | null): void {
-    this.db.prepare('UPDATE releases SET image_id = ?, digest = ? WHERE id = ?').run(imageId, digest, id);
+    this.q('UPDATE releases SET image_id = ?, digest = ? WHERE id = ?').run(imageId, digest, id);
   }
   warmReleasesDue(at: string): ReleaseRow[] {
-    return this.db.prepare("SELECT * FROM releases WHERE state = 'warm' AND warm_until IS NOT NULL AND warm_until <= ?").all(at) as ReleaseRow[];
+    return this.q("SELECT * FROM releases WHERE state = 'warm' AND warm_until IS NOT NULL AND warm_until <= ?").all(at) as ReleaseRow[];
   }
 
   // deploys and their journal
   insertDeploy(d: { app: string; kind: DeployKind; release_id: number | null; previous_release_id: number | null; actor: string }): DeployRow {
-    const info = this.db.prepare(`INSERT INTO deploys(app, kind, release_id, previous_release_id, state, actor, started_at)
+    const info = this.q(`INSERT INTO deploys(app, kind, release_id, previous_release_id, state, actor, started_at)
       VALUES (@app, @kind, @release_id, @previous_release_id, 'running', @actor, @started_at)`).run({ ...d, started_at: now() });
     return this.getDeploy(Number(info.lastInsertRowid))!;
   }
   getDeploy(id: number): DeployRow | undefined {
-    return this.db.prepare('SELECT * FROM deploys WHERE id = ?').get(id) as DeployRow | undefined;
+    return this.q('SELECT * FROM deploys WHERE id = ?').get(id) as DeployRow | undefined;
   }
   setDeployRelease(id: number, releaseId: number): void {
-    this.db.prepare('UPDATE deploys SET release_id = ? WHERE id = ?').run(releaseId, id);
+    this.q('UPDATE deploys SET release_id = ? WHERE id = ?').run(releaseId, id);
   }
   runningDeploys(): DeployRow[] {
-    return this.db.prepare("SELECT * FROM deploys WHERE state = 'running' ORDER BY id").all() as DeployRow[];
+    return this.q("SELECT * FROM deploys WHERE state = 'running' ORDER BY id").all() as DeployRow[];
   }
   journal(deployId: number, step: string, state: 'started' | 'done' | 'failed' | 'skipped', detail?: unknown): void {
-    this.db.prepare('INSERT INTO deploy_steps(deploy_id, step, state, at, detail) VALUES (?, ?, ?, ?, ?)')
+    this.q('INSERT INTO deploy_steps(deploy_id, step, state, at, detail) VALUES (?, ?, ?, ?, ?)')
       .run(deployId, step, state, now(), detail === undefined ? null : JSON.stringify(detail));
-    if (state === 'started') this.db.prepare('UPDATE deploys SET step = ? WHERE id = ?').run(step, deployId);
+    if (state === 'started') this.q('UPDATE deploys SET step = ? WHERE id = ?').run(step, deployId);
   }
   stepsOf(deployId: number): { step: string; state: string; at: string; detail: string | null }[] {
-    return this.db.prepare('SELECT step, state, at, detail FROM deploy_steps WHERE deploy_id = ? ORDER BY id').all(deployId) as never;
+    return this.q('SELECT step, state, at, detail FROM deploy_steps WHERE deploy_id = ? ORDER BY id').all(deployId) as never;
   }
   stepDone(deployId: number, step: string): boolean {
-    return !!this.db.prepare("SELECT 1 FROM deploy_steps WHERE deploy_id = ? AND step = ? AND state = 'done'").get(deployId, step);
+    return !!this.q("SELECT 1 FROM deploy_steps WHERE deploy_id = ? AND step = ? AND state = 'done'").get(deployId, step);
   }
   finishDeploy(id: number, state: Exclude<DeployState, 'running'>, error?: string): void {
-    this.db.prepare('UPDATE deploys SET state = ?, finished_at = ?, error = ? WHERE id = ?').run(state, now(), error ?? null, id);
+    this.q('UPDATE deploys SET state = ?, finished_at = ?, error = ? WHERE id = ?').run(state, now(), error ?? null, id);
   }
   deploysOf(app: string, limit = 20): DeployRow[] {
-    return this.db.prepare('SELECT * FROM deploys WHERE app = ? ORDER BY id DESC LIMIT ?').all(app, limit) as DeployRow[];
+    return this.q('SELECT * FROM deploys WHERE app = ? ORDER BY id DESC LIMIT ?').all(app, limit) as DeployRow[];
   }
 
   // locks
-  getLock(app: string): LockRow | undefined { return this.db.prepare('SELECT * FROM locks WHERE app = ?').get(app) as LockRow | undefined; }
+  getLock(app: string): LockRow | undefined { return this.q('SELECT * FROM locks WHERE app = ?').get(app) as LockRow | undefined; }
   tryLock(l: Omit<LockRow, 'acquired_at'>): boolean {
-    return this.db.prepare('INSERT OR IGNORE INTO locks(app, deploy_id, actor, acquired_at, daemon_boot) VALUES (?, ?, ?, ?, ?)')
+    return this.q('INSERT OR IGNORE INTO locks(app, deploy_id, actor, acquired_at, daemon_boot) VALUES (?, ?, ?, ?, ?)')
       .run(l.app, l.deploy_id, l.actor, now(), l.daemon_boot).changes === 1;
   }
-  unlock(app: string, deployId: number): void { this.db.prepare('DELETE FROM locks WHERE app = ? AND deploy_id = ?').run(app, deployId); }
-  staleLocks(boot: string): LockRow[] { return this.db.prepare('SELECT * FROM locks WHERE daemon_boot != ?').all(boot) as LockRow[]; }
+  unlock(app: string, deployId: number): void { this.q('DELETE FROM locks WHERE app = ? AND deploy_id = ?').run(app, deployId); }
+  staleLocks(boot: string): LockRow[] { return this.q('SELECT * FROM locks WHERE daemon_boot != ?').all(boot) as LockRow[]; }
 
   // audit
   audit(e: { actor: string; action: string; app?: string | null; result: string; detail?: unknown }): void {
-    this.db.prepare('INSERT INTO audit(at, actor, action, app, result, detail) VALUES (?, ?, ?, ?, ?, ?)')
+    this.q('INSERT INTO audit(at, actor, action, app, result, detail) VALUES (?, ?, ?, ?, ?, ?)')
       .run(now(), e.actor, e.action, e.app ?? null, e.result, e.detail === undefined ? null : JSON.stringify(e.detail));
   }
   auditLog(app?: string, limit = 100): AuditRow[] {
     return (app
-      ? this.db.prepare('SELECT * FROM audit WHERE app = ? ORDER BY id DESC LIMIT ?').all(app, limit)
-      : this.db.prepare('SELECT * FROM audit ORDER BY id DESC LIMIT ?').all(limit)) as AuditRow[];
+      ? this.q('SELECT * FROM audit WHERE app = ? ORDER BY id DESC LIMIT ?').all(app, limit)
+      : this.q('SELECT * FROM audit ORDER BY id DESC LIMIT ?').all(limit)) as AuditRow[];
   }
 
   // shared services (secrets encrypted by the caller)
   getService(name: string): { name: string; mode: string; secret: string } | undefined {
-    return this.db.prepare('SELECT * FROM services WHERE name = ?').get(name) as never;
+    return this.q('SELECT * FROM services WHERE name = ?').get(name) as never;
   }
   setService(name: string, mode: string, secret: string): void {
-    this.db.prepare('INSERT INTO services(name, mode, secret) VALUES (?, ?, ?) ON CONFLICT(name) DO UPDATE SET mode = excluded.mode, secret = excluded.secret').run(name, mode, secret);
+    this.q('INSERT INTO services(name, mode, secret) VALUES (?, ?, ?) ON CONFLICT(name) DO UPDATE SET mode = excluded.mode, secret = excluded.secret').run(name, mode, secret);
   }
   appService(app: string, service: string): string | undefined {
-    return (this.db.prepare('SELECT secret FROM app_services WHERE app = ? AND service = ?').get(app, service) as { secret: string } | undefined)?.secret;
+    return (this.q('SELECT secret FROM app_services WHERE app = ? AND service = ?').get(app, service) as { secret: string } | undefined)?.secret;
   }
   setAppService(app: string, service: string, secret: string): void {
-    this.db.prepare('INSERT INTO app_services(app, service, secret) VALUES (?, ?, ?) ON CONFLICT(app, service) DO UPDATE SET secret = excluded.secret').run(app, service, secret);
+    this.q('INSERT INTO app_services(app, service, secret) VALUES (?, ?, ?) ON CONFLICT(app, service) DO UPDATE SET secret = excluded.secret').run(app, service, secret);
   }
   appServices(app: string): string[] {
-    return JSON.parse((this.db.prepare('SELECT services FROM apps WHERE name = ?').get(app) as { services: string } | undefined)?.services ?? '[]') as string[];
+    return JSON.parse((this.q('SELECT services FROM apps WHERE name = ?').get(app) as { services: string } | undefined)?.services ?? '[]') as string[];
   }
   setAppServices(app: string, services: string[]): void {
-    this.db.prepare('UPDATE apps SET services = ? WHERE name = ?').run(JSON.stringify(services), app);
+    this.q('UPDATE apps SET services = ? WHERE name = ?').run(JSON.stringify(services), app);
   }
 
   // registry credentials (encrypted by the caller)
   setRegistryAuth(registry: string, enc: string): void {
-    this.db.prepare('INSERT INTO registry_auth(registry, auth) VALUES (?, ?) ON CONFLICT(registry) DO UPDATE SET auth = excluded.auth').run(registry, enc);
+    this.q('INSERT INTO registry_auth(registry, auth) VALUES (?, ?) ON CONFLICT(registry) DO UPDATE SET auth = excluded.auth').run(registry, enc);
   }
   registryAuth(registry: string): string | undefined {
-    return (this.db.prepare('SELECT auth FROM registry_auth WHERE registry = ?').get(registry) as { auth: string } | undefined)?.auth;
+    return (this.q('SELECT auth FROM registry_auth WHERE registry = ?').get(registry) as { auth: string } | undefined)?.auth;
   }
 }

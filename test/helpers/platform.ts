@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Docker from 'dockerode';
-import { DAEMON_NODE_FLAGS } from '../../src/platform/daemon-process.js';
+import { DAEMON_ENV, DAEMON_NODE_FLAGS } from '../../src/platform/daemon-process.js';
 
 export const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 export const BIN = join(REPO, 'bin', 'berth');
@@ -85,7 +85,7 @@ export class Platform {
   /** Starts the daemon in the background with extra env (test hooks), like berth up would. */
   startDaemon(env: NodeJS.ProcessEnv): void {
     const child = spawn(process.execPath, [...DAEMON_NODE_FLAGS, join(REPO, 'dist', 'src', 'daemon', 'main.js'), '--root', this.root],
-      { env: this.env(env), detached: true, stdio: 'ignore' });
+      { env: { ...this.env(env), ...DAEMON_ENV }, detached: true, stdio: 'ignore' });
     child.unref();
   }
 

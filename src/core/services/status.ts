@@ -28,7 +28,7 @@ export async function servicesStatus(ctx: Ctx) {
       continue;
     }
     const name = serviceContainerName(n, s);
-    const info = await ctx.engine.json<{ State: { Status: string }; Config: { Image: string } }>('GET', `/containers/${name}/json`, 'inspect').catch(() => null);
+    const info = await ctx.engine.json<{ State: { Status: string; Health?: { Status: string } }; Config: { Image: string } }>('GET', `/containers/${name}/json`, 'inspect').catch(() => null);
     let detail: Record<string, unknown> = {};
     if (info?.State.Status === 'running' && s !== 's3') {
       const job: WorkerJob = adminJob(ctx, s);
@@ -37,7 +37,7 @@ export async function servicesStatus(ctx: Ctx) {
       const r = (await runServicesJob(job))[s];
       detail = r?.ok ? (r.value as Record<string, unknown>) : { error: r?.error };
     }
-    out.push({ service: s, container: name, state: info?.State.Status ?? 'missing', image: info?.Config.Image ?? null, data_bytes: await du(serviceDataDir(ctx.paths, s)), ...detail });
+    out.push({ service: s, container: name, state: info?.State.Status ?? 'missing', health: info?.State.Health?.Status ?? null, image: info?.Config.Image ?? null, data_bytes: await du(serviceDataDir(ctx.paths, s)), ...detail });
   }
   return out;
 }
