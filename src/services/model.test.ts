@@ -1,0 +1,33 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { bucketName, pgLogin, pgNames, redisNames, sqlIdent, sqlLiteral } from './model.js';
+import { aclRules } from './redis.js';
+import { externalRecord } from '../core/services/external.js';
+import { ValidationError } from '../lib/errors.js';
+
+test('per-app names are derived from the app name and cannot collide', () => {
+  assert.deepEqual(pgNames('my-app'), { db: 'app_my_app', group: 'app_my_app' });
+  assert.equal(pgLogin({ ...pgNames('x'), logins: { a: 'p', b: null }, active: 'a' }, 'b'), 'app_x_b');
+  assert.deepEqual(redisNames('shop'), { user: 'app-shop', prefix: 'shop:' });
+  assert.equal(bucketName('a'), 'app-a'); // buckets need 3+ characters
+  assert.equal(sqlIdent('we"ird'), '"we""ird"');
+  assert.equal(sqlLiteral("it's"), "'it''s'");
+});
+
+test('a Redis user gets its passwords, its prefix, and no admin or dangerous commands', () => {
+  assert.deepEqual(aclRules({ user: 'app-shop', prefix: 'shop:', passwords: ['old', 'new'], active: 'new' }),
+    ['reset', 'on', '>old', '>new', '~shop:*', '&shop:*', '+@all', '-@dangerous', '-@admin']);
+});
+
+test('external services are parsed and checked before anything is stored', () => {
+  assert.deepEqual(externalRecord('postgres', { url: 'postgres://admin:p%40ss@db-vm:6543/postgres' }),
+    { mode: 'external', host: 'db-vm', port: 6543, user: 'admin', password: 'p@ss' });
+  assert.deepEqual(externalRecord('redis', { url: 'redis://:secret@redis-host' }),
+    { mode: 'external', host: 'redis-host', port: 6379, user: 'default', password: 'secret' });
+  assert.deepEqual(externalRecord('s3', { endpoint: 'https://s3.example.com', access_key: 'AK', secret_key: 'SK' }),
+    { mode: 'external', endpoint: 'https://s3.example.com', region: 'us-east-1', accessKey: 'AK', password: 'SK' });
+  for (const [s, i] of [['postgres', { url: 'mysql://a:b@h/x' }], ['postgres', { url: 'postgres://h/x' }], ['postgres', { url: 'not a url' }],
+    ['redis', { url: 'postgres://a:b@h' }], ['s3', { endpoint: 'ftp://x', access_key: 'a', secret_key: 'b' }], ['s3', { endpoint: 'https://x' }]] as const) {
+    assert.throws(() => externalRecord(s, i), ValidationError, JSON.stringify(i));
+  }
+});
