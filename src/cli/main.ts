@@ -9,6 +9,7 @@ import { pathsFor, rootFromEnv } from '../platform/paths.js';
 import { renderEvent } from './deploy-events.js';
 import { fail, out, table } from './output.js';
 import { upCommand, sampleCommand } from './platform-commands.js';
+import { servicesCommands } from './services-commands.js';
 
 const program = new Command('berth')
   .description('A self-hosted app platform: apps behind Caddy, zero-downtime deploys, one-second rollbacks.')
@@ -200,71 +201,7 @@ registry.command('login <registry>').description('store credentials (checked wit
     out(!!globals().json, r, () => `logged in to ${reg} as ${o.username}`);
   }));
 
-program.command('services').description('the shared services: state, version, data size, connections')
-  .action(action(async () => {
-    const r = await client(60_000).call<Record<string, unknown>[]>('GET', '/services');
-    out(!!globals().json, r, () => table(r.map((x) => ({ ...x, data_mb: typeof x.data_bytes === 'number' ? (x.data_bytes / 1e6).toFixed(1) : null })),
-      ['service', 'state', 'health', 'version', 'connections', 'data_mb', 'image']));
-  }));
-
-const servicesSet = program.commands.find((c) => c.name() === 'services')!;
-servicesSet.command('set <service>').description('use an external server for a shared service (a database VM, RDS, managed Redis, S3)')
-  .option('--external <url>', 'postgres://ADMIN:PASSWORD@HOST:5432/postgres or redis://ADMIN:PASSWORD@HOST:6379 (use - to read it from stdin)')
-  .option('--endpoint <url>', 'S3 endpoint URL')
-  .option('--region <region>', 'S3 region', 'us-east-1')
-  .option('--access-key <key>', 'S3 access key id')
-  .option('--secret-key-stdin', 'read the S3 secret key from standard input')
-  .action(action(async (service: string, o: { external?: string; endpoint?: string; region: string; accessKey?: string; secretKeyStdin?: boolean }) => {
-    if (!['postgres', 'redis', 's3'].includes(service)) throw new BerthError('invalid', `unknown service ${JSON.stringify(service)}`, 'use postgres, redis or s3');
-    let stdin = '';
-    if (o.external === '-' || o.secretKeyStdin) for await (const chunk of process.stdin) stdin += chunk;
-    const body = service === 's3'
-      ? { endpoint: o.endpoint, region: o.region, access_key: o.accessKey, secret_key: stdin.trim() || undefined }
-      : { url: o.external === '-' ? stdin.trim() : o.external };
-    const r = await client(60_000).call<{ service: string; host: string; isolation: string }>('PUT', `/services/${service}`, body);
-    out(!!globals().json, r, () => `${r.service} now uses the external server at ${r.host}
-isolation: ${r.isolation}`);
-  }));
-
-type Conn = { database_url: string | null; redis_url: string | null; postgres: { container: string; user: string; password: string; db: string } | null;
-  redis: { container: string; user: string; password: string } | null };
-const connections = (name: string) => client().call<Conn>('GET', `/apps/${enc(v.appName(name))}/services`);
-
-/** Runs a client inside a service container, interactive; the secret travels in the env, never argv. */
-async function execIn(container: string, secretVar: string, secret: string, argv: string[]): Promise<void> {
-  const { spawn } = await import('node:child_process');
-  const tty = process.stdin.isTTY ? ['-it'] : ['-i'];
-  const child = spawn('docker', ['exec', ...tty, '-e', secretVar, container, ...argv], { stdio: 'inherit', env: { ...process.env, [secretVar]: secret } });
-  const code = await new Promise<number>((res) => child.on('exit', (c) => res(c ?? 1)));
-  process.exitCode = code;
-}
-
-const db = program.command('db').description("an app's PostgreSQL database");
-db.command('url <name>').description('print the connection string (it holds the password)')
-  .action(action(async (name: string) => {
-    const c = await connections(name);
-    if (!c.database_url) throw new BerthError('not_found', `${name} has no database`);
-    out(!!globals().json, { database_url: c.database_url }, () => c.database_url!);
-  }));
-db.command('psql <name>').description("open psql on the app's database, as the app")
-  .action(action(async (name: string) => {
-    const c = await connections(name);
-    if (!c.postgres) throw new BerthError('not_found', `${name} has no database`);
-    await execIn(c.postgres.container, 'PGPASSWORD', c.postgres.password, ['psql', '-h', '127.0.0.1', '-U', c.postgres.user, c.postgres.db]);
-  }));
-const redisCmd = program.command('redis').description("an app's Redis user");
-redisCmd.command('cli <name>').description('open redis-cli as the app (its keys only)')
-  .action(action(async (name: string) => {
-    const c = await connections(name);
-    if (!c.redis) throw new BerthError('not_found', `${name} has no Redis user`);
-    await execIn(c.redis.container, 'REDISCLI_AUTH', c.redis.password, ['redis-cli', '--user', c.redis.user]);
-  }));
-redisCmd.command('url <name>').description('print the Redis URL (it holds the password)')
-  .action(action(async (name: string) => {
-    const c = await connections(name);
-    if (!c.redis_url) throw new BerthError('not_found', `${name} has no Redis user`);
-    out(!!globals().json, { redis_url: c.redis_url }, () => c.redis_url!);
-  }));
+servicesCommands(program, { client, globals, action });
 
 program.command('daemon').description('run the berth daemon in the foreground (berth up starts it for you)')
   .action(action(async () => {
