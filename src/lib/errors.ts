@@ -40,8 +40,6 @@ export class ValidationError extends BerthError {
   }
 }
 
-export const notFound = (what: string, hint?: string) => new BerthError('not_found', `${what} not found`, hint);
-
 export class LockHeld extends BerthError {
   constructor(app: string, holder: { deployId: number; actor: string; startedAt: string }) {
     super('lock_held', `app ${app} is locked by deploy #${holder.deployId} (${holder.actor}, started ${holder.startedAt})`,
@@ -61,17 +59,4 @@ export function asBerthError(err: unknown): BerthError {
   if (err instanceof BerthError) return err;
   const e = err as { message?: string };
   return new BerthError('internal', e?.message ?? String(err));
-}
-
-/** Races a promise against a deadline so no Docker or Caddy call can hang forever. */
-export async function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new BerthError('timeout', `${what} did not answer within ${ms / 1000}s`)), ms);
-  });
-  try {
-    return await Promise.race([p, deadline]);
-  } finally {
-    clearTimeout(timer);
-  }
 }

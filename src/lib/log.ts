@@ -13,5 +13,3 @@ export function createLogger(opts: { level?: string; destination?: number | stri
     pino.destination(opts.destination ?? 1),
   );
 }
-
-export const silentLogger: Logger = pino({ level: 'silent' });
