@@ -5,14 +5,14 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import pg from 'pg';
 import { createClient } from '@redis/client';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { DaemonClient } from '../../src/daemon/client.js';
 import { Cipher } from '../../src/lib/secrets.js';
 import { openDb } from '../../src/state/db.js';
 import { Store } from '../../src/state/store.js';
 import { Load } from '../helpers/load.js';
-import { docker, ensureSample, Platform, SAMPLE, sleep } from '../helpers/platform.js';
+import { docker, ensureSample, Platform, SAMPLE, sleep, until } from '../helpers/platform.js';
 
 const p = new Platform();
 type Conn = { database_url: string; redis_url: string; postgres: { user: string; password: string; db: string }; redis: { user: string; password: string; prefix: string } };
@@ -228,4 +228,27 @@ test('apps delete keeps the data; --purge takes a final dump first, then drops d
   assert.equal(await radmin.get('delta:k'), 'v');
   assert.deepEqual((await radmin.sendCommand(['ACL', 'USERS']) as string[]).filter((u) => u === 'app-eps'), []);
   await radmin.quit();
+});
+
+test('the daemon killed in the middle of provisioning: the same command finishes it with the stored credentials', async () => {
+  const marker = join(p.root, 'run', 'paused');
+  const alive = () => new DaemonClient(`${p.root}/run/berth.sock`, 2000).alive();
+  p.killDaemon('SIGKILL');
+  await until(async () => !(await alive()), 10_000, 'the daemon to stop');
+  p.startDaemon({ BERTH_TEST_PAUSE_AT: 'provision' });
+  await until(alive, 20_000, 'the hooked daemon');
+  const create = p.berth(['apps', 'create', 'crashy', '--domain', 'crashy.localhost']);
+  await until(async () => existsSync(marker) && readFileSync(marker, 'utf8') === 'provision', 20_000, 'provisioning to pause');
+  const stored = await conn('crashy'); // stored before being applied (the paused daemon still answers)
+  p.killDaemon('SIGKILL');
+  assert.notEqual((await create).code, 0);
+  rmSync(marker, { force: true });
+  await p.up(); // the daemon comes back without the hook
+  await p.ok(['apps', 'create', 'crashy', '--domain', 'crashy.localhost']);
+  const c = await conn('crashy'); // what berth stored ...
+  assert.deepEqual(c, stored, 'the re-run made new credentials instead of applying the stored ones');
+  const db = await pgAs(c); // ... is what the database accepts
+  await db.end();
+  const r = await redisAs(c);
+  await r.quit();
 });

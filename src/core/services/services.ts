@@ -10,7 +10,7 @@ import { ensurePostgresImage, ensureRedisImage, ensureS3Image, POSTGRES_PORT, RE
 import { type AppGrants, bucketName, type PgGrant, pgLogin, pgNames, type RedisGrant, redisNames, type S3Grant, type ServiceName, SERVICES } from '../../services/model.js';
 import { runServicesJob } from '../../services/run-worker.js';
 import type { WorkerJob, WorkerResult } from '../../services/worker.js';
-import type { Ctx } from '../context.js';
+import { type Ctx, pauseIfHooked } from '../context.js';
 
 const S3_REGION = 'us-east-1';
 const READY_TIMEOUT_MS = 90_000;
@@ -161,6 +161,7 @@ async function provision(ctx: Ctx, app: string, wanted: ServiceName[], opts: { t
     }
   }
   if (!wanted.length) return grants;
+  await pauseIfHooked(ctx, 'provision'); // crash tests kill the daemon here: secrets stored, not yet applied
   await locateServices(ctx);
   const job: WorkerJob = {};
   if (grants.postgres && wanted.includes('postgres')) job.postgres = { ...adminJob(ctx, 'postgres').postgres!, grant: grants.postgres, terminateClosed: opts.terminateClosed };
