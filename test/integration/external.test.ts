@@ -4,7 +4,11 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import pg from 'pg';
-import { POSTGRES_IMAGE } from '../../src/platform/service-images.js';
+import { chownSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createClient } from '@redis/client';
+import { POSTGRES_IMAGE, REDIS_IMAGE, redisAclFile, SERVICE_UID } from '../../src/platform/service-images.js';
 import { docker, ensureSample, Platform, SAMPLE, until } from '../helpers/platform.js';
 
 const p = new Platform();
@@ -12,6 +16,10 @@ const vmPassword = `vm-${Math.random().toString(36).slice(2)}`;
 const vmPort = 35000 + Math.floor(Math.random() * 5000);
 let gateway = '';
 const vmName = () => `${p.instance}-dbvm`;
+const redisVm = () => `${p.instance}-redisvm`;
+const redisPassword = `rvm-${Math.random().toString(36).slice(2)}`;
+const redisPort = vmPort + 1;
+const redisDir = mkdtempSync(join(tmpdir(), 'berth-redisvm-'));
 
 before(async () => {
   await p.up();
@@ -26,6 +34,14 @@ before(async () => {
     HostConfig: { NetworkMode: vmName(), PortBindings: { '5432/tcp': [{ HostIp: gateway, HostPort: String(vmPort) }] } },
   });
   await c.start();
+  // A Redis server of its own, too (its admin password in its ACL file, as berth does it).
+  writeFileSync(join(redisDir, 'users.acl'), redisAclFile(redisPassword), { mode: 0o600 });
+  for (const f of [redisDir, join(redisDir, 'users.acl')]) chownSync(f, SERVICE_UID, SERVICE_UID);
+  const r = await docker.createContainer({
+    name: redisVm(), Image: REDIS_IMAGE, Labels: { 'berth.instance': p.instance, 'berth.role': 'test-redis-vm' },
+    HostConfig: { NetworkMode: vmName(), Binds: [`${redisDir}:/data`], PortBindings: { '6379/tcp': [{ HostIp: gateway, HostPort: String(redisPort) }] } },
+  });
+  await r.start();
   await until(async () => {
     const client = new pg.Client({ host: gateway, port: vmPort, user: 'postgres', password: vmPassword, database: 'postgres', connectionTimeoutMillis: 2000 });
     try { await client.connect(); await client.end(); return true; } catch { return false; }
@@ -33,6 +49,8 @@ before(async () => {
 });
 after(async () => {
   await docker.getContainer(vmName()).remove({ force: true }).catch(() => undefined);
+  await docker.getContainer(redisVm()).remove({ force: true }).catch(() => undefined);
+  rmSync(redisDir, { recursive: true, force: true });
   await p.destroy();
   await docker.getNetwork(vmName()).remove().catch(() => undefined);
 });
@@ -45,7 +63,7 @@ test('an unreachable or wrongly authenticated external server is refused, and no
   assert.equal(s.find((x) => x.service === 'postgres')!.state, 'running');
 });
 
-test('apps get their database on the external server; berth runs no PostgreSQL container', async () => {
+test('apps get their database and Redis user on the external servers; berth runs no container for them', async () => {
   const r = await p.json<{ mode: string }>(['services', 'set', 'postgres', '--external', `postgres://postgres:${vmPassword}@${gateway}:${vmPort}/postgres`]);
   assert.equal(r.mode, 'external');
   const s = await p.json<{ service: string; state: string; version?: string }[]>(['services']);
@@ -53,9 +71,20 @@ test('apps get their database on the external server; berth runs no PostgreSQL c
   assert.ok((await p.containers()).every((c) => c.name !== `${p.instance}-postgres`));
   assert.equal((await docker.listContainers({ all: true, filters: { name: [`^/${p.instance}-postgres$`] } })).length, 0);
 
+  const rr = await p.json<{ mode: string }>(['services', 'set', 'redis', '--external', `redis://default:${redisPassword}@${gateway}:${redisPort}`]);
+  assert.equal(rr.mode, 'external');
+  assert.equal((await docker.listContainers({ all: true, filters: { name: [`^/${p.instance}-redis$`] } })).length, 0);
   await p.ok(['apps', 'create', 'ext', '--domain', 'ext.localhost']);
   await p.ok(['deploy', 'ext', '--image', SAMPLE]);
-  const env = JSON.parse((await p.get('ext.localhost', '/env?keys=DATABASE_URL')).body);
+  const env = JSON.parse((await p.get('ext.localhost', '/env?keys=DATABASE_URL,REDIS_URL')).body);
+  const redisUrl = new URL(env.REDIS_URL);
+  assert.equal(`${redisUrl.hostname}:${redisUrl.port}`, `${gateway}:${redisPort}`);
+  const rc = createClient({ url: env.REDIS_URL, socket: { reconnectStrategy: false } });
+  rc.on('error', () => undefined);
+  await rc.connect();
+  await rc.set('ext:k', 'on the external redis');
+  await assert.rejects(rc.set('other:k', 'x'), /NOPERM/);
+  await rc.quit();
   const url = new URL(env.DATABASE_URL);
   assert.equal(`${url.hostname}:${url.port}`, `${gateway}:${vmPort}`);
   const app = new pg.Client({ connectionString: env.DATABASE_URL });
