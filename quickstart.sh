@@ -7,6 +7,7 @@ if ! command -v node >/dev/null || [ "$(node -p 'process.versions.node.split("."
   echo "berth needs Node.js 20 or newer (node --version): install it first" >&2
   exit 1
 fi
+command -v curl >/dev/null || { apt-get update -qq && apt-get install -y -qq curl >/dev/null; }
 [ -d node_modules ] || npm ci --no-audit --no-fund
 npm run build --silent
 ln -sf "$PWD/bin/berth" /usr/local/bin/berth
