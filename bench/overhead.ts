@@ -8,7 +8,7 @@
 //
 //   npm run bench -- overhead [--runs 5] [--delay 2000]
 import { spawn } from 'node:child_process';
-import { demux } from '../src/runtime/docker/driver.js';
+import { demux } from '../src/runtime/docker/engine-api.js';
 import { BIN, docker, SAMPLE, type Platform } from '../test/helpers/platform.js';
 import { daemonLog, log, main, median, numArg, parseSteps, round, withPlatform } from './lib/common.js';
 

@@ -18,7 +18,6 @@ import { API_VERSION } from './api-version.js';
 import { buildId } from '../platform/daemon-process.js';
 import { json, type Req, type Reply, Router } from './http.js';
 
-export { API_VERSION };
 
 function parse<T extends z.ZodTypeAny>(schema: T, body: unknown): z.infer<T> {
   const r = schema.safeParse(body);

@@ -11,7 +11,7 @@ import { locateServices } from '../core/services/services.js';
 import { asBerthError } from '../lib/errors.js';
 import { createLogger } from '../lib/log.js';
 import { Cipher } from '../lib/secrets.js';
-import { caddyBase } from '../platform/up.js';
+import { caddyBase } from '../platform/proxy-container.js';
 import { ensureLayout, loadSettings, pathsFor, rootFromEnv } from '../platform/settings.js';
 import { CaddyAdmin } from '../proxy/caddy/admin.js';
 import { CaddyProxy } from '../proxy/caddy/proxy.js';

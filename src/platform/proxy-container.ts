@@ -74,3 +74,12 @@ export function proxyContainerSpec(n: Names, s: Settings, p: Paths, image: strin
   body.Labels['berth.spec'] = createHash('sha256').update(JSON.stringify(body)).digest('hex').slice(0, 16);
   return body;
 }
+
+/** What the proxy's config builders need from the settings (paths as seen inside the container). */
+export function caddyBase(s: Settings) {
+  return {
+    adminSocket: CADDY_ADMIN_IN_CONTAINER, httpPort: s.http_port, httpsPort: s.https_port,
+    acmeEmail: s.acme_email, acmeCa: s.acme_ca, acmeCaRoot: s.acme_ca_root ? ACME_ROOT_IN_CONTAINER : undefined,
+    refreshMs: s.upstream_refresh_ms,
+  };
+}

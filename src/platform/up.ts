@@ -10,19 +10,11 @@ import { namesFor } from '../runtime/docker/specs.js';
 import { DaemonClient } from '../daemon/client.js';
 import { buildId, ensureDaemon, stopDaemon } from './daemon-process.js';
 import { ensureEngine, waitFor } from './engine.js';
-import { ACME_ROOT_IN_CONTAINER, CADDY_ADMIN_IN_CONTAINER, ensureCaddyImage, proxyContainerName, proxyContainerSpec } from './proxy-container.js';
+import { caddyBase, ensureCaddyImage, proxyContainerName, proxyContainerSpec } from './proxy-container.js';
 import { ensureLayout, loadSettings, type Paths, saveSettings, type Settings, parseSettings } from './settings.js';
 import { CaddyAdmin } from '../proxy/caddy/admin.js';
 
 export type UpStep = { step: string; result: string };
-
-export function caddyBase(s: Settings) {
-  return {
-    adminSocket: CADDY_ADMIN_IN_CONTAINER, httpPort: s.http_port, httpsPort: s.https_port,
-    acmeEmail: s.acme_email, acmeCa: s.acme_ca, acmeCaRoot: s.acme_ca_root ? ACME_ROOT_IN_CONTAINER : undefined,
-    refreshMs: s.upstream_refresh_ms,
-  };
-}
 
 async function ensureProxy(api: EngineApi, p: Paths, s: Settings, progress: (l: string) => void): Promise<string> {
   const names = namesFor(s.instance);

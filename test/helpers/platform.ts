@@ -132,3 +132,13 @@ export async function settledReleases(p: Platform, app: string): Promise<string[
     return JSON.stringify(wanted) === JSON.stringify(have) ? have : undefined;
   }, 15_000, `containers of ${app} to match its live and warm releases`).catch((e) => { throw new Error(`${(e as Error).message} (${last})`); });
 }
+
+/** berth up, the sample image, and these apps (NAME.localhost), deployed unless told not to. */
+export async function platformWithApps(p: Platform, apps: string[], opts: { deploy?: boolean } = {}): Promise<void> {
+  await p.up();
+  await ensureSample(p);
+  for (const app of apps) {
+    await p.ok(['apps', 'create', app, '--domain', `${app}.localhost`]);
+    if (opts.deploy !== false) await p.ok(['deploy', app, '--image', SAMPLE]);
+  }
+}

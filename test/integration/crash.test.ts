@@ -7,16 +7,13 @@ import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { DaemonClient } from '../../src/daemon/client.js';
 import { Load } from '../helpers/load.js';
-import { ensureSample, Platform, SAMPLE, settledReleases, until } from '../helpers/platform.js';
+import { Platform, platformWithApps, settledReleases, until } from '../helpers/platform.js';
 
 const p = new Platform();
 const host = 'crash.localhost';
 
 before(async () => {
-  await p.up();
-  await ensureSample(p);
-  await p.ok(['apps', 'create', 'crash', '--domain', host]);
-  await p.ok(['deploy', 'crash', '--image', SAMPLE]);
+  await platformWithApps(p, ['crash']);
   await p.ok(['config', 'set', 'crash', 'VERSION=base']);
 });
 after(() => p.destroy());

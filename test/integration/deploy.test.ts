@@ -2,15 +2,13 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Load } from '../helpers/load.js';
-import { ensureSample, Platform, SAMPLE, settledReleases, sleep, until } from '../helpers/platform.js';
+import { Platform, platformWithApps, SAMPLE, settledReleases, sleep, until } from '../helpers/platform.js';
 
 const p = new Platform();
 const host = 'web.localhost';
 
 before(async () => {
-  await p.up();
-  await ensureSample(p);
-  await p.ok(['apps', 'create', 'web', '--domain', host]);
+  await platformWithApps(p, ['web'], { deploy: false });
 });
 after(() => p.destroy());
 

@@ -4,7 +4,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { spawn, execFileSync } from 'node:child_process';
-import { docker, ensureSample, Platform, SAMPLE, until } from '../helpers/platform.js';
+import { docker, Platform, platformWithApps, until } from '../helpers/platform.js';
 
 const p = new Platform();
 const engineUp = () => docker.ping().then(() => true, () => false);
@@ -22,12 +22,7 @@ async function restartEngine(): Promise<void> {
 }
 
 before(async () => {
-  await p.up();
-  await ensureSample(p);
-  for (const app of ['one', 'two']) {
-    await p.ok(['apps', 'create', app, '--domain', `${app}.localhost`]);
-    await p.ok(['deploy', app, '--image', SAMPLE]);
-  }
+  await platformWithApps(p, ['one', 'two']);
   await p.ok(['config', 'set', 'two', 'VERSION=v2']);
 });
 after(() => p.destroy());

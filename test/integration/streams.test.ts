@@ -6,17 +6,12 @@ import assert from 'node:assert/strict';
 import { request } from 'node:https';
 import WebSocket from 'ws';
 import { Load } from '../helpers/load.js';
-import { ensureSample, Platform, SAMPLE, sleep } from '../helpers/platform.js';
+import { Platform, platformWithApps, sleep } from '../helpers/platform.js';
 
 const p = new Platform();
 
 before(async () => {
-  await p.up();
-  await ensureSample(p);
-  for (const app of ['a', 'b']) {
-    await p.ok(['apps', 'create', app, '--domain', `${app}.localhost`]);
-    await p.ok(['deploy', app, '--image', SAMPLE]);
-  }
+  await platformWithApps(p, ['a', 'b']);
 });
 after(() => p.destroy());
 

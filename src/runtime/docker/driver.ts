@@ -9,7 +9,7 @@ import { LABEL, type Names, oneOffName, ownedFilter, parkedName, processContaine
 
 const PULL_TIMEOUT_MS = 15 * 60_000;
 
-export { demux, isNotFound };
+export { isNotFound };
 
 interface ListedContainer {
   Id: string; Names: string[]; State: string; Status: string; Labels: Record<string, string>;
