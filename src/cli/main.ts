@@ -91,10 +91,10 @@ apps.command('delete <name>').alias('rm').description('delete an app: its route 
     out(!!globals().json, r, () => `deleted ${name}${r.final_dump ? `; final dump of its database: ${r.final_dump}` : ''}`);
   }));
 
-apps.command('rotate <name>').description('new database/Redis credentials, rolled out with zero downtime, then the old ones revoked')
+apps.command('rotate <name>').description('new database, Redis and object storage (MinIO) credentials, rolled out with zero downtime, then the old ones revoked')
   .option('--db', 'rotate the PostgreSQL password')
   .option('--redis', 'rotate the Redis password')
-  .option('--s3', 'rotate the object storage keys')
+  .option('--s3', 'rotate the object storage key (MinIO: the app has a user of its own)')
   .option('--lock-timeout <duration>', 'wait this long for a running deploy', '0s')
   .action(action(async (name: string, o: { db?: boolean; redis?: boolean; s3?: boolean; lockTimeout: string }) => {
     const services = [...(o.db ? ['postgres'] : []), ...(o.redis ? ['redis'] : []), ...(o.s3 ? ['s3'] : [])];

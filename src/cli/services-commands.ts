@@ -17,12 +17,12 @@ export function servicesCommands(program: Command, { client, globals, action }: 
     .action(action(async () => {
       const r = await client(60_000).call<Record<string, unknown>[]>('GET', '/services');
       out(!!globals().json, r, () => table(r.map((x) => ({ ...x, data_mb: typeof x.data_bytes === 'number' ? (x.data_bytes / 1e6).toFixed(1) : null })),
-        ['service', 'state', 'health', 'version', 'connections', 'data_mb', 'image']));
+        ['service', 'state', 'health', 'version', 'connections', 'data_mb', 'isolation', 'image']));
     }));
 
   services.command('set <service>').description('use an external server for a shared service (a database VM, RDS, managed Redis, S3)')
     .option('--external <url>', 'postgres://ADMIN:PASSWORD@HOST:5432/postgres or redis://ADMIN:PASSWORD@HOST:6379 (use - to read it from stdin)')
-    .option('--endpoint <url>', 'S3 endpoint URL')
+    .option('--endpoint <url>', 'S3 endpoint URL (on MinIO, with an admin key, each app gets a user of its own)')
     .option('--region <region>', 'S3 region', 'us-east-1')
     .option('--access-key <key>', 'S3 access key id')
     .option('--secret-key-stdin', 'read the S3 secret key from standard input')

@@ -7,6 +7,7 @@ import { dirname, join } from 'node:path';
 import { run, streamFrom } from '../exec/run.js';
 import { BerthError } from '../lib/errors.js';
 import { type EngineApi, isNotFound } from '../runtime/docker/engine-api.js';
+import { pullParams } from '../runtime/docker/driver.js';
 
 export interface ScratchImage {
   tag: string;
@@ -97,6 +98,21 @@ export async function imageExists(api: EngineApi, tag: string): Promise<boolean>
     if (isNotFound(e)) return false;
     throw e;
   });
+}
+
+/** A label of a local image; null when the image is absent. */
+export async function imageLabel(api: EngineApi, tag: string, label: string): Promise<string | null> {
+  const img = await api.json<{ Config?: { Labels?: Record<string, string> } }>('GET', `/images/${encodeURIComponent(tag)}/json`, `inspect image ${tag}`)
+    .catch((e) => { if (isNotFound(e)) return null; throw e; });
+  return img ? img.Config?.Labels?.[label] ?? '' : null;
+}
+
+/** True when the image is present, or could be pulled now (false when offline or unknown). */
+export async function havePulled(api: EngineApi, ref: string, progress: (l: string) => void): Promise<boolean> {
+  if (await imageExists(api, ref)) return true;
+  progress(`pulling ${ref}`);
+  return api.progress('POST', '/images/create', `pull ${ref}`, { query: pullParams(ref), timeoutMs: 5 * 60_000 }, () => undefined)
+    .then(() => true, () => false);
 }
 
 export async function buildScratchImage(api: EngineApi, spec: ScratchImage, progress: (l: string) => void): Promise<void> {

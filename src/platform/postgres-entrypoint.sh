@@ -3,7 +3,8 @@
 # only inside that container, under busybox sh; it is never run on the host.
 #
 #   postgres [ARGS...]   On first start, creates the cluster: initdb with superuser `postgres`
-#                        whose password is $POSTGRES_PASSWORD (scram-sha-256), listen_addresses
+#                        whose password is $POSTGRES_PASSWORD, or else the first line of
+#                        $volume/.berth-init-password (removed once used) (scram-sha-256), listen_addresses
 #                        '*', and a pg_hba.conf that takes scram-sha-256 password logins from any
 #                        address (and nothing else). Then runs the server in the foreground, as
 #                        user postgres, as PID 1 (the image's STOPSIGNAL is SIGINT: fast shutdown).
@@ -33,9 +34,16 @@ mkdir -p "$volume" /var/run/postgresql
 chown postgres:postgres "$volume" /var/run/postgresql
 chmod 700 "$volume"
 
+# berth leaves the first password in a root-only file on the volume rather than in the
+# container's env, where `docker inspect` would show it for as long as the container exists.
+init_password="$volume/.berth-init-password"
+if [ -z "${POSTGRES_PASSWORD:-}" ] && [ -s "$init_password" ] && [ ! -s "$PGDATA/PG_VERSION" ]; then
+  POSTGRES_PASSWORD=$(head -n 1 "$init_password")
+fi
+
 if [ ! -s "$PGDATA/PG_VERSION" ]; then
   if [ -z "${POSTGRES_PASSWORD:-}" ]; then
-    echo "berth-postgres: no cluster in $PGDATA and POSTGRES_PASSWORD is not set: it is needed to create one" >&2
+    echo "berth-postgres: no cluster in $PGDATA and no password (POSTGRES_PASSWORD or $init_password): one is needed to create it" >&2
     exit 1
   fi
   rmdir "$PGDATA" 2>/dev/null || true
@@ -62,5 +70,6 @@ if [ ! -s "$PGDATA/PG_VERSION" ]; then
   echo "berth-postgres: created the cluster in $PGDATA"
 fi
 
+rm -f "$init_password"
 unset POSTGRES_PASSWORD
 exec su -s /bin/sh -c 'exec "$0" "$@"' postgres -- "$@"

@@ -5,9 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { run } from '../exec/run.js';
 import type { EngineApi } from '../runtime/docker/engine-api.js';
-import { pullParams } from '../runtime/docker/driver.js';
 import { LABEL, type Names } from '../runtime/docker/specs.js';
-import { buildScratchImage, imageExists } from './images.js';
+import { buildScratchImage, havePulled, imageExists } from './images.js';
 import type { Paths, Settings } from './settings.js';
 
 export const LOCAL_CADDY_IMAGE = 'berth/caddy:2.6.2-debian';
@@ -33,10 +32,7 @@ async function debianCaddy(progress: (l: string) => void): Promise<string> {
 export async function ensureCaddyImage(api: EngineApi, settings: Settings, progress: (l: string) => void): Promise<string> {
   if (await imageExists(api, settings.caddy_image)) return settings.caddy_image;
   if (await imageExists(api, LOCAL_CADDY_IMAGE)) return LOCAL_CADDY_IMAGE;
-  progress(`pulling ${settings.caddy_image}`);
-  const pulled = await api.progress('POST', '/images/create', `pull ${settings.caddy_image}`,
-    { query: pullParams(settings.caddy_image), timeoutMs: 5 * 60_000 }, () => undefined).then(() => true, () => false);
-  if (pulled) return settings.caddy_image;
+  if (await havePulled(api, settings.caddy_image, progress)) return settings.caddy_image;
   progress(`cannot pull ${settings.caddy_image} (offline?): building ${LOCAL_CADDY_IMAGE} from Debian's caddy package`);
   const caddy = await debianCaddy(progress);
   await buildScratchImage(api, {

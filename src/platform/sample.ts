@@ -2,10 +2,10 @@
 // with its libraries, and sample/hello/server.js.
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { type EngineApi, isNotFound } from '../runtime/docker/engine-api.js';
+import type { EngineApi } from '../runtime/docker/engine-api.js';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { buildScratchImage } from './images.js';
+import { buildScratchImage, imageLabel } from './images.js';
 
 export const SAMPLE_IMAGE = 'berth/hello:1';
 export const sampleSource = () => resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'sample', 'hello', 'server.js');
@@ -14,9 +14,7 @@ export const sampleSource = () => resolve(dirname(fileURLToPath(import.meta.url)
 export const sampleHash = () => createHash('sha256').update(readFileSync(sampleSource())).digest('hex').slice(0, 16);
 
 export async function sampleIsCurrent(api: EngineApi, tag: string): Promise<boolean> {
-  const img = await api.json<{ Config?: { Labels?: Record<string, string> } }>('GET', `/images/${encodeURIComponent(tag)}/json`, `inspect ${tag}`)
-    .catch((e) => { if (isNotFound(e)) return null; throw e; });
-  return img?.Config?.Labels?.['berth.sample.hash'] === sampleHash();
+  return await imageLabel(api, tag, 'berth.sample.hash') === sampleHash();
 }
 
 export async function buildSampleImage(api: EngineApi, tag: string, progress: (l: string) => void): Promise<void> {

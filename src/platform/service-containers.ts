@@ -9,11 +9,12 @@ import { type EngineApi, isNotFound } from '../runtime/docker/engine-api.js';
 import { LABEL, type Names } from '../runtime/docker/specs.js';
 import type { ServiceName } from '../services/model.js';
 import type { Paths } from './paths.js';
-import { POSTGRES_VOLUME_PATH, REDIS_ACL_FILE, REDIS_DATA_PATH, redisAclFile, S3_DATA_PATH, SERVICE_UID } from './service-images.js';
+import { POSTGRES_VOLUME_PATH, REDIS_ACL_FILE, REDIS_DATA_PATH, redisAclFile, S3_DATA_PATH, S3_PORT, SERVICE_UID } from './service-images.js';
 
 const MB = 1024 * 1024;
 export const MEMORY_LIMITS: Record<ServiceName, number> = { postgres: 1024 * MB, redis: 256 * MB, s3: 256 * MB };
 
+const POSTGRES_INIT_PASSWORD_FILE = '.berth-init-password';
 const S = 1_000_000_000; // Docker counts health-check durations in nanoseconds
 /** Liveness as Docker sees it (docker ps shows it; berth services reports it). */
 const HEALTHCHECKS: Record<ServiceName, string[]> = {
@@ -26,14 +27,21 @@ const HEALTHCHECKS: Record<ServiceName, string[]> = {
 export const serviceContainerName = (n: Names, s: ServiceName) => `${n.instance}-${s}`;
 export const serviceDataDir = (p: Paths, s: ServiceName) => join(p.root, 'services', s);
 
-export function serviceContainerSpec(n: Names, p: Paths, s: ServiceName, image: string, adminPassword: string) {
+/** How to run MinIO (image minio/minio) instead of the local s3rver build. */
+export interface MinioRun { rootUser: string }
+const MINIO_HEALTHCHECK = ['CMD', 'mc', 'ready', 'local'];
+
+export function serviceContainerSpec(n: Names, p: Paths, s: ServiceName, image: string, adminPassword: string, minio?: MinioRun) {
   const mount = { postgres: POSTGRES_VOLUME_PATH, redis: REDIS_DATA_PATH, s3: S3_DATA_PATH }[s];
+  const env = minio ? [`MINIO_ROOT_USER=${minio.rootUser}`, `MINIO_ROOT_PASSWORD=${adminPassword}`, 'MINIO_BROWSER=off'] : [];
   const body = {
     Image: image,
-    // PostgreSQL reads its password only to create the cluster; Redis's is in its ACL file.
-    Env: s === 'postgres' ? [`POSTGRES_PASSWORD=${adminPassword}`] : [],
+    // PostgreSQL's first password is in a file on its volume (prepareData), Redis's in its ACL
+    // file: neither shows in docker inspect. MinIO reads its root credentials from the env.
+    Env: env,
+    ...(minio ? { Cmd: ['server', S3_DATA_PATH, '--address', `:${S3_PORT}`] } : {}),
     Labels: { [LABEL.instance]: n.instance, [LABEL.role]: 'service', 'berth.service': s } as Record<string, string>,
-    Healthcheck: { Test: HEALTHCHECKS[s], Interval: 10 * S, Timeout: 5 * S, Retries: 3, StartPeriod: 30 * S },
+    Healthcheck: { Test: minio ? MINIO_HEALTHCHECK : HEALTHCHECKS[s], Interval: 10 * S, Timeout: 5 * S, Retries: 3, StartPeriod: 30 * S },
     HostConfig: {
       Binds: [`${serviceDataDir(p, s)}:${mount}`],
       NetworkMode: n.network,
@@ -54,6 +62,10 @@ function prepareData(p: Paths, s: ServiceName, adminPassword: string): void {
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   if (s !== 'postgres') chownSync(dir, SERVICE_UID, SERVICE_UID); // redis and s3 run as uid 999
   chmodSync(dir, 0o700);
+  if (s === 'postgres' && !existsSync(join(dir, 'pgdata', 'PG_VERSION'))) {
+    // read by the entrypoint to create the cluster, then removed
+    writeFileSync(join(dir, POSTGRES_INIT_PASSWORD_FILE), `${adminPassword}\n`, { mode: 0o600 });
+  }
   const acl = join(dir, REDIS_ACL_FILE.slice(REDIS_DATA_PATH.length + 1));
   if (s === 'redis' && !existsSync(acl)) {
     writeFileSync(acl, redisAclFile(adminPassword), { mode: 0o600 });
@@ -64,15 +76,20 @@ function prepareData(p: Paths, s: ServiceName, adminPassword: string): void {
 type Inspect = { Id: string; Config: { Labels: Record<string, string> }; State: { Running: boolean }; NetworkSettings: { Networks: Record<string, { IPAddress: string }> } };
 
 /** Creates, recreates (when its spec changed) or starts the service's container; returns its address. */
-export async function ensureServiceContainer(api: EngineApi, n: Names, p: Paths, s: ServiceName, image: string, adminPassword: string): Promise<{ result: string; ip: string }> {
+export async function ensureServiceContainer(api: EngineApi, n: Names, p: Paths, s: ServiceName, image: string, adminPassword: string,
+  progress: (l: string) => void, minio?: MinioRun): Promise<{ result: string; ip: string }> {
   prepareData(p, s, adminPassword);
   const name = serviceContainerName(n, s);
-  const spec = serviceContainerSpec(n, p, s, image, adminPassword);
+  const spec = serviceContainerSpec(n, p, s, image, adminPassword, minio);
   const inspect = () => api.json<Inspect>('GET', `/containers/${name}/json`, `inspect ${name}`).catch((e) => { if (isNotFound(e)) return null; throw e; });
   const info = await inspect();
   let result = 'ok';
   const drifted = info !== null && info.Config.Labels['berth.spec'] !== spec.Labels['berth.spec'];
-  if (drifted) await api.buffer('DELETE', `/containers/${name}`, `remove ${name}`, { query: { force: true } });
+  if (drifted) {
+    // said out loud: the service is down while its container is replaced (data is kept)
+    progress(`${s}: its container spec changed (image, limits or settings): replacing ${name}; its clients lose their connections for a few seconds, data is kept`);
+    await api.buffer('DELETE', `/containers/${name}`, `remove ${name}`, { query: { force: true } });
+  }
   if (!info || drifted) {
     await api.json('POST', '/containers/create', `create ${name}`, { query: { name }, body: spec });
     result = info ? 'recreated' : 'created';

@@ -12,14 +12,14 @@
 // apt-get downloads the candidate version, so a rebuild picks up Debian's security updates; the
 // versions an image holds are in its label berth.source.
 import { createHash } from 'node:crypto';
-import { existsSync, lstatSync, mkdtempSync, readdirSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { run } from '../exec/run.js';
 import { BerthError } from '../lib/errors.js';
 import type { EngineApi } from '../runtime/docker/engine-api.js';
-import { buildScratchImage, imageExists } from './images.js';
+import { buildScratchImage, imageExists, imageLabel } from './images.js';
 
 export const POSTGRES_IMAGE = 'berth/postgres:15-debian';
 export const REDIS_IMAGE = 'berth/redis:7-debian';
@@ -145,9 +145,13 @@ const sourceLabel = (u: Unpacked, packages: string[]) =>
  * postgres (uid 999); any other Cmd (pg_dump, psql, pg_isready ...) runs as given.
  */
 export async function ensurePostgresImage(api: EngineApi, progress: (l: string) => void): Promise<string> {
-  if (await imageExists(api, POSTGRES_IMAGE)) return POSTGRES_IMAGE;
   const entrypoint = srcFile('postgres-entrypoint.sh');
   if (!existsSync(entrypoint)) throw new BerthError('internal', `missing ${entrypoint}`);
+  // the entrypoint is baked in: an image holding an older one is rebuilt
+  const entrypointHash = createHash('sha256').update(readFileSync(entrypoint)).digest('hex').slice(0, 16);
+  const have = await imageLabel(api, POSTGRES_IMAGE, 'berth.entrypoint');
+  if (have === entrypointHash) return POSTGRES_IMAGE;
+  if (have !== null) progress(`${POSTGRES_IMAGE} holds an older entrypoint: rebuilding it`);
   if (!existsSync('/usr/lib/locale/C.utf8') || !existsSync('/usr/bin/locale')) {
     throw new BerthError('unavailable', 'this host lacks /usr/lib/locale/C.utf8 or /usr/bin/locale (Debian package libc-bin)', 'apt-get install --reinstall libc-bin');
   }
@@ -161,7 +165,7 @@ export async function ensurePostgresImage(api: EngineApi, progress: (l: string) 
     // Modules the server loads (plpgsql, dict_snowball, the contrib extensions ...), without JIT.
     const modules = readdirSync(lib).filter((f) => f.endsWith('.so') && !f.startsWith('llvmjit'));
     // The busybox applets the entrypoint uses (busybox-static also finds them without links).
-    const applets = ['sh', 'su', 'mkdir', 'chown', 'chmod', 'rm', 'rmdir', 'mv', 'mktemp', 'dirname', 'cat', 'ls'];
+    const applets = ['sh', 'su', 'mkdir', 'chown', 'chmod', 'rm', 'rmdir', 'mv', 'mktemp', 'dirname', 'cat', 'ls', 'head'];
     await buildScratchImage(api, {
       tag: POSTGRES_IMAGE,
       libraryRoot: u.root,
@@ -196,7 +200,7 @@ export async function ensurePostgresImage(api: EngineApi, progress: (l: string) 
         'ENTRYPOINT ["/usr/local/bin/berth-postgres-entrypoint"]',
         'CMD ["postgres"]',
       ],
-      labels: { 'berth.source': sourceLabel(u, main), 'berth.service': 'postgres' },
+      labels: { 'berth.source': sourceLabel(u, main), 'berth.service': 'postgres', 'berth.entrypoint': entrypointHash },
     }, progress);
   } finally {
     rmSync(u.dir, { recursive: true, force: true });

@@ -28,6 +28,9 @@ export const SettingsSchema = z.object({
   /** How often Caddy re-resolves an app's upstream name: bounds switch time. */
   upstream_refresh_ms: z.number().int().min(20).max(5000).default(25),
   caddy_image: z.string().default('caddy:2.6.2'),
+  /** Object storage: MinIO (a user and policy per app) when this image can be had the first time
+   *  object storage starts; else s3rver, built locally (one shared key). The choice then sticks. */
+  minio_image: z.string().default('minio/minio:RELEASE.2025-04-22T22-12-26Z'),
   /** Shared services berth runs for apps (containers on the private network). */
   services: z.array(z.enum(['postgres', 'redis', 's3'])).default(['postgres', 'redis', 's3']),
 });

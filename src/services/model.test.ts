@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { bucketName, pgLogin, pgNames, redisNames, sqlIdent, sqlLiteral } from './model.js';
+import { bucketName, bucketPolicy, pgLogin, pgNames, redisNames, s3AccessKey, s3PolicyName, sqlIdent, sqlLiteral } from './model.js';
 import { aclRules } from './redis.js';
 import { externalRecord } from '../core/services/external.js';
 import { ValidationError } from '../lib/errors.js';
@@ -30,4 +30,15 @@ test('external services are parsed and checked before anything is stored', () =>
     ['redis', { url: 'postgres://a:b@h' }], ['s3', { endpoint: 'ftp://x', access_key: 'a', secret_key: 'b' }], ['s3', { endpoint: 'https://x' }]] as const) {
     assert.throws(() => externalRecord(s, i), ValidationError, JSON.stringify(i));
   }
+});
+
+test('a MinIO policy names only the app\'s bucket and its objects; access keys name the app', () => {
+  const doc = bucketPolicy('app-shop');
+  assert.equal(doc.Version, '2012-10-17');
+  assert.deepEqual(doc.Statement.flatMap((s) => s.Resource).sort(), ['arn:aws:s3:::app-shop', 'arn:aws:s3:::app-shop/*']);
+  assert.ok(doc.Statement.every((s) => s.Effect === 'Allow' && s.Action.every((a) => a.startsWith('s3:') && !a.includes('*'))));
+  assert.equal(s3PolicyName('app-shop'), 'berth-app-shop');
+  const key = s3AccessKey('shop', 'a1b2c3');
+  assert.equal(key, 'app-shop-a1b2c3');
+  assert.ok(key.length >= 3 && !/[=,]/.test(key)); // MinIO's rules for access keys
 });

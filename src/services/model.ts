@@ -12,8 +12,11 @@ export interface AdminEndpoint { host: string; port: number; user: string; passw
 export interface PgGrant { db: string; group: string; logins: { a: string | null; b: string | null }; active: 'a' | 'b' }
 /** Redis: one ACL user limited to its key prefix; during a rotation it accepts two passwords. */
 export interface RedisGrant { user: string; prefix: string; passwords: string[]; active: string }
-/** Object storage: a bucket, and the keys the app uses. */
-export interface S3Grant { bucket: string; accessKey: string; secretKey: string; region: string }
+/** Object storage: a bucket, and the keys the app uses (accessKey/secretKey). Where berth can
+ *  create users (MinIO), `keys` lists the app's own users, two during a rotation, and `revoked`
+ *  the ones to remove; without `keys` the app uses a shared key and has no user of its own. */
+export interface S3Key { accessKey: string; secretKey: string }
+export interface S3Grant { bucket: string; accessKey: string; secretKey: string; region: string; keys?: S3Key[]; revoked?: string[] }
 
 export interface AppGrants { postgres?: PgGrant; redis?: RedisGrant; s3?: S3Grant }
 
@@ -23,6 +26,21 @@ export const pgNames = (app: string) => ({ db: `app_${snake(app)}`, group: `app_
 export const pgLogin = (g: PgGrant, slot: 'a' | 'b') => `${g.group}_${slot}`;
 export const redisNames = (app: string) => ({ user: `app-${app}`, prefix: `${app}:` });
 export const bucketName = (app: string) => `app-${app}`;
+/** A MinIO access key for one of the app's users: `app-NAME-TAIL`. */
+export const s3AccessKey = (app: string, tail: string) => `app-${app}-${tail}`;
+/** The MinIO canned policy that gives an app's users its bucket and nothing else. */
+export const s3PolicyName = (bucket: string) => `berth-${bucket}`;
+
+/** S3 policy document: list the bucket, read/write/delete its objects; nothing else. */
+export function bucketPolicy(bucket: string) {
+  return {
+    Version: '2012-10-17',
+    Statement: [
+      { Effect: 'Allow', Action: ['s3:GetBucketLocation', 's3:ListBucket', 's3:ListBucketMultipartUploads'], Resource: [`arn:aws:s3:::${bucket}`] },
+      { Effect: 'Allow', Action: ['s3:GetObject', 's3:PutObject', 's3:DeleteObject', 's3:AbortMultipartUpload', 's3:ListMultipartUploadParts'], Resource: [`arn:aws:s3:::${bucket}/*`] },
+    ],
+  };
+}
 
 /** Quotes an SQL identifier. Names come from validated app names; quoting is still done right. */
 export const sqlIdent = (s: string) => `"${s.replace(/"/g, '""')}"`;

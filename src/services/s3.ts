@@ -1,5 +1,5 @@
 // Object storage provisioning, run by the services worker with the AWS SDK.
-import { CreateBucketCommand, DeleteBucketCommand, DeleteObjectsCommand, HeadBucketCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import { CreateBucketCommand, ListBucketsCommand, DeleteBucketCommand, DeleteObjectsCommand, HeadBucketCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import type { S3Grant } from './model.js';
 
 export interface S3Admin { endpoint: string; region: string; accessKey: string; secretKey: string }
@@ -18,6 +18,16 @@ export async function applyS3(a: S3Admin, g: S3Grant): Promise<void> {
       throw e;
     });
     if (!have) await s3.send(new CreateBucketCommand({ Bucket: g.bucket }));
+  } finally {
+    s3.destroy();
+  }
+}
+
+/** Proves the key works: lists the buckets it can see. */
+export async function checkS3(a: S3Admin): Promise<void> {
+  const s3 = client(a);
+  try {
+    await s3.send(new ListBucketsCommand({}));
   } finally {
     s3.destroy();
   }

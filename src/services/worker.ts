@@ -4,13 +4,15 @@
 // result on stdout; each service's outcome is reported separately.
 import { applyPostgres, dropPostgres, postgresStatus, terminateClosedLogins } from './postgres.js';
 import { applyRedis, dropRedis, redisStatus } from './redis.js';
-import { applyS3, dropS3, type S3Admin } from './s3.js';
+import { applyS3, checkS3, dropS3, type S3Admin } from './s3.js';
+import { applyMinioUsers, canManageUsers, dropMinioUsers } from './minio/provision.js';
 import type { AdminEndpoint, PgGrant, RedisGrant, S3Grant } from './model.js';
 
 export interface WorkerJob {
   postgres?: { admin: AdminEndpoint; grant?: PgGrant; terminateClosed?: boolean; status?: boolean; drop?: boolean };
   redis?: { admin: AdminEndpoint; grant?: RedisGrant; status?: boolean; drop?: boolean };
-  s3?: { admin: S3Admin; grant?: S3Grant; drop?: boolean };
+  /** users: the server is MinIO and the app gets users of its own; detect: find out whether it is */
+  s3?: { admin: S3Admin; grant?: S3Grant; drop?: boolean; users?: boolean; detect?: boolean };
 }
 export type WorkerResult = Record<string, { ok: true; value?: unknown } | { ok: false; error: string }>;
 
@@ -40,8 +42,14 @@ async function main(): Promise<void> {
       return job.redis!.status ? await redisStatus(job.redis!.admin) : undefined;
     }),
     job.s3 && attempt('s3', async () => {
-      if (job.s3!.grant && job.s3!.drop) return dropS3(job.s3!.admin, job.s3!.grant);
-      if (job.s3!.grant) await applyS3(job.s3!.admin, job.s3!.grant);
+      const { admin, grant, users } = job.s3!;
+      if (job.s3!.detect) { await checkS3(admin); return { users: await canManageUsers(admin) }; }
+      if (grant && job.s3!.drop) {
+        if (users) await dropMinioUsers(admin, grant);
+        return dropS3(admin, grant);
+      }
+      if (grant) await applyS3(admin, grant);
+      if (grant && users) await applyMinioUsers(admin, grant);
     }),
   ]);
   process.stdout.write(JSON.stringify(out));

@@ -38,8 +38,11 @@ export async function setExternal(ctx: Ctx, s: ServiceName, input: ExternalInput
   const job = externalAdminJob(s, rec);
   if (job.postgres) job.postgres.status = true;
   if (job.redis) job.redis.status = true;
-  const errs = failures(await runServicesJob(job));
+  if (job.s3) job.s3.detect = true;
+  const result = await runServicesJob(job);
+  const errs = failures(result);
   if (errs.length) throw new BerthError('unavailable', `cannot administer the external ${s}: ${errs.join('; ')}`, 'check the address, the credentials and that berth\'s host can reach it; nothing was changed');
+  if (s === 's3') rec.users = (result.s3 as { value?: { users?: boolean } }).value?.users === true;
   ctx.store.setService(s, 'external', ctx.cipher.encryptJSON(rec));
   // The container, if any, goes; its data directory stays on disk.
   const name = serviceContainerName(namesFor(ctx.settings.instance), s);
@@ -47,6 +50,8 @@ export async function setExternal(ctx: Ctx, s: ServiceName, input: ExternalInput
   ctx.store.audit({ actor, action: 'services.set', result: 'succeeded', detail: { service: s, mode: 'external', host: rec.host ?? rec.endpoint } });
   return {
     service: s, mode: 'external', host: rec.host ?? rec.endpoint,
-    isolation: s === 's3' ? 'each app gets its own bucket, but all apps use the key you gave: berth cannot create users in this S3' : 'per-app database/user, as with the bundled service',
+    isolation: s !== 's3' ? 'per-app database/user, as with the bundled service'
+      : rec.users ? 'each app gets its own bucket and a MinIO user whose policy allows only that bucket'
+        : 'each app gets its own bucket, but all apps use the key you gave: berth cannot create users in this S3 (only MinIO\'s admin API is supported), so any app can reach every bucket that key can',
   };
 }

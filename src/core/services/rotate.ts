@@ -2,10 +2,10 @@
 // release that uses it (the same path as any deploy), then revoke the old one. If the rollout
 // fails, the new credential is withdrawn and the app keeps running with the old one.
 import { BerthError } from '../../lib/errors.js';
-import type { PgGrant, RedisGrant, ServiceName } from '../../services/model.js';
+import type { PgGrant, RedisGrant, S3Grant, ServiceName } from '../../services/model.js';
 import type { Ctx } from '../context.js';
 import { deploy, type DeployResult, type Emit } from '../deploy/engine.js';
-import { grantsOf, newSecret, provisionApp, storeGrant } from './services.js';
+import { grantsOf, newS3Key, newSecret, provisionApp, storeGrant } from './services.js';
 
 export interface RotateRequest { app: string; services?: ServiceName[]; actor: string; lockTimeoutMs?: number }
 
@@ -33,17 +33,31 @@ function steps(ctx: Ctx, app: string, which: ServiceName[]) {
       undo: () => storeGrant(ctx, app, 'redis', rd),
     });
   }
+  if (which.includes('s3') && g.s3?.keys) {
+    const s3: S3Grant = g.s3;
+    const keys = g.s3.keys;
+    const fresh = newS3Key(app);
+    plan.push({
+      service: 's3',
+      add: () => storeGrant(ctx, app, 's3', { ...s3, ...fresh, keys: [...keys, fresh] }),
+      commit: () => storeGrant(ctx, app, 's3', { ...s3, ...fresh, keys: [fresh], revoked: keys.map((k) => k.accessKey) }),
+      undo: () => storeGrant(ctx, app, 's3', { ...s3, revoked: [fresh.accessKey] }),
+    });
+  }
   return plan;
 }
+
+/** Only MinIO users can be rotated: s3rver and an external S3 without MinIO's admin API share one key. */
+const rotatable = (ctx: Ctx, app: string, s: ServiceName) => s !== 's3' || !!grantsOf(ctx, app).s3?.keys;
 
 export async function rotate(ctx: Ctx, req: RotateRequest, emit: Emit): Promise<{ rotated: ServiceName[]; deploy: DeployResult | null }> {
   const app = ctx.store.getApp(req.app);
   if (!app) throw new BerthError('not_found', `app ${req.app} not found`);
   const has = ctx.store.appServices(app.name) as ServiceName[];
-  const which = req.services?.length ? req.services : has.filter((s) => s !== 's3');
-  if (which.includes('s3')) {
-    throw new BerthError('invalid', 'the bundled S3 server (s3rver) has a single fixed key and no users: there is no per-app key to rotate',
-      'rotate --db and/or --redis; use an external S3 with per-app keys to rotate S3 keys');
+  const which = req.services?.length ? req.services : has.filter((s) => rotatable(ctx, app.name, s));
+  if (which.includes('s3') && has.includes('s3') && !rotatable(ctx, app.name, 's3')) {
+    throw new BerthError('invalid', `${app.name} uses a shared S3 key (s3rver's fixed key, or the key given for an external S3 without MinIO's admin API): there is no per-app key to rotate`,
+      'rotate --db and/or --redis; object storage keys are per app (and rotatable) on MinIO');
   }
   const missing = which.filter((s) => !has.includes(s));
   if (missing.length) throw new BerthError('invalid', `${app.name} has no ${missing.join(', ')}`);

@@ -7,12 +7,14 @@ import { BerthError } from '../../lib/errors.js';
 import { namesFor } from '../../runtime/docker/specs.js';
 import { ensureServiceContainer, serviceContainerName } from '../../platform/service-containers.js';
 import { ensurePostgresImage, ensureRedisImage, ensureS3Image, POSTGRES_PORT, REDIS_PORT, S3_PORT, S3RVER_ACCESS_KEY } from '../../platform/service-images.js';
-import { type AppGrants, bucketName, type PgGrant, pgLogin, pgNames, type RedisGrant, redisNames, type S3Grant, type ServiceName, SERVICES } from '../../services/model.js';
+import { type AppGrants, bucketName, type PgGrant, pgLogin, pgNames, type RedisGrant, redisNames, s3AccessKey, type S3Grant, type S3Key, type ServiceName, SERVICES } from '../../services/model.js';
 import { runServicesJob } from '../../services/run-worker.js';
+import { havePulled } from '../../platform/images.js';
 import type { WorkerJob, WorkerResult } from '../../services/worker.js';
 import { type Ctx, pauseIfHooked } from '../context.js';
 
 const S3_REGION = 'us-east-1';
+const MINIO_ROOT_USER = 'berth-admin';
 const READY_TIMEOUT_MS = 90_000;
 
 export const newSecret = () => randomBytes(24).toString('base64url');
@@ -24,6 +26,10 @@ export interface ServiceRecord {
   password: string;
   host?: string; port?: number; user?: string; // external postgres and redis
   endpoint?: string; region?: string; accessKey?: string; // external s3 (password: the secret key)
+  /** s3: berth creates a user per app (MinIO's admin API answers these credentials) */
+  users?: boolean;
+  /** bundled MinIO: the image it was started from (pinned: its data must stay readable) */
+  image?: string;
 }
 
 /** The service's record, created with a fresh admin password the first time. */
@@ -42,11 +48,33 @@ const addresses = new Map<ServiceName, string>();
 
 export const serviceRecord = record;
 
+/** Object storage is chosen the first time it starts: MinIO, with a user per app, if its image
+ *  can be had; else s3rver, built locally, with one shared key. The choice sticks, as the two
+ *  keep their data in different layouts. */
+async function firstS3Record(ctx: Ctx, progress: (l: string) => void): Promise<ServiceRecord> {
+  const row = ctx.store.getService('s3');
+  if (row) return ctx.cipher.decryptJSON<ServiceRecord>(row.secret);
+  const image = ctx.settings.minio_image;
+  const rec: ServiceRecord = await havePulled(ctx.engine, image, progress)
+    ? { mode: 'container', users: true, image, accessKey: MINIO_ROOT_USER, password: newSecret() }
+    : { mode: 'container', password: S3RVER_ACCESS_KEY };
+  if (!rec.users) progress(`cannot pull ${image} (offline?): object storage is s3rver, built locally; it has no users, so apps share one key`);
+  ctx.store.setService('s3', rec.mode, ctx.cipher.encryptJSON(rec));
+  return rec;
+}
+
 async function ensureOne(ctx: Ctx, s: ServiceName, progress: (l: string) => void): Promise<string> {
-  const rec = record(ctx, s);
+  const rec = s === 's3' ? await firstS3Record(ctx, progress) : record(ctx, s);
   if (rec.mode === 'external') return `external (${rec.host ?? rec.endpoint})`;
-  const image = await { postgres: ensurePostgresImage, redis: ensureRedisImage, s3: ensureS3Image }[s](ctx.engine, progress);
-  const { result, ip } = await ensureServiceContainer(ctx.engine, namesFor(ctx.settings.instance), ctx.paths, s, image, rec.password);
+  let image: string;
+  if (rec.image) {
+    if (!await havePulled(ctx.engine, rec.image, progress)) throw new BerthError('unavailable', `cannot pull ${rec.image}, which holds the object storage's data format`, 'make the registry reachable, or load the image with docker load');
+    image = rec.image;
+  } else {
+    image = await { postgres: ensurePostgresImage, redis: ensureRedisImage, s3: ensureS3Image }[s](ctx.engine, progress);
+  }
+  const minio = s === 's3' && rec.users ? { rootUser: rec.accessKey! } : undefined;
+  const { result, ip } = await ensureServiceContainer(ctx.engine, namesFor(ctx.settings.instance), ctx.paths, s, image, rec.password, progress, minio);
   addresses.set(s, ip);
   return result;
 }
@@ -58,11 +86,11 @@ export function adminJob(ctx: Ctx, s: ServiceName): WorkerJob {
   if (!ip) throw new BerthError('unavailable', `${s} is not running`, 'start it with: berth up');
   if (s === 'postgres') return { postgres: { admin: { host: ip, port: POSTGRES_PORT, user: 'postgres', password: rec.password } } };
   if (s === 'redis') return { redis: { admin: { host: ip, port: REDIS_PORT, user: 'default', password: rec.password } } };
-  return { s3: { admin: { endpoint: `http://${ip}:${S3_PORT}`, region: S3_REGION, accessKey: S3RVER_ACCESS_KEY, secretKey: rec.password } } };
+  return { s3: { admin: { endpoint: `http://${ip}:${S3_PORT}`, region: S3_REGION, accessKey: rec.accessKey ?? S3RVER_ACCESS_KEY, secretKey: rec.password }, users: rec.users } };
 }
 
 export function externalAdminJob(s: ServiceName, rec: ServiceRecord): WorkerJob {
-  if (s === 's3') return { s3: { admin: { endpoint: rec.endpoint!, region: rec.region!, accessKey: rec.accessKey!, secretKey: rec.password } } };
+  if (s === 's3') return { s3: { admin: { endpoint: rec.endpoint!, region: rec.region!, accessKey: rec.accessKey!, secretKey: rec.password }, users: rec.users } };
   const admin = { host: rec.host!, port: rec.port!, user: rec.user!, password: rec.password };
   return s === 'postgres' ? { postgres: { admin } } : { redis: { admin } };
 }
@@ -115,18 +143,25 @@ export function grantsOf(ctx: Ctx, app: string): AppGrants {
   return out;
 }
 
-function newGrant(app: string, s: ServiceName): PgGrant | RedisGrant | S3Grant {
+function newGrant(app: string, s: 'postgres' | 'redis'): PgGrant | RedisGrant {
   if (s === 'postgres') return { ...pgNames(app), logins: { a: newSecret(), b: null }, active: 'a' };
-  if (s === 'redis') { const pw = newSecret(); return { ...redisNames(app), passwords: [pw], active: pw }; }
-  return { bucket: bucketName(app), accessKey: S3RVER_ACCESS_KEY, secretKey: S3RVER_ACCESS_KEY, region: S3_REGION };
+  const pw = newSecret();
+  return { ...redisNames(app), passwords: [pw], active: pw };
 }
 
-/** An external S3 where berth cannot create users: every app uses the operator's key. */
+/** A MinIO user of the app's own: the access key names the app (a short random tail tells
+ *  rotations apart), the secret is random. */
+export const newS3Key = (app: string): S3Key => ({ accessKey: s3AccessKey(app, randomBytes(3).toString('hex')), secretKey: newSecret() });
+
+/** The app's bucket, with a user of its own where berth can create users (MinIO); else the
+ *  shared key: s3rver's fixed one, or the key the operator gave for an external S3. */
 function s3Grant(ctx: Ctx, app: string): S3Grant {
   const rec = record(ctx, 's3');
+  const region = rec.region ?? S3_REGION;
+  if (rec.users) { const key = newS3Key(app); return { bucket: bucketName(app), ...key, region, keys: [key] }; }
   return rec.mode === 'external'
-    ? { bucket: bucketName(app), accessKey: rec.accessKey!, secretKey: rec.password, region: rec.region! }
-    : newGrant(app, 's3') as S3Grant;
+    ? { bucket: bucketName(app), accessKey: rec.accessKey!, secretKey: rec.password, region }
+    : { bucket: bucketName(app), accessKey: S3RVER_ACCESS_KEY, secretKey: S3RVER_ACCESS_KEY, region };
 }
 
 export function storeGrant(ctx: Ctx, app: string, s: ServiceName, g: unknown): void {

@@ -18,13 +18,15 @@ export async function servicesStatus(ctx: Ctx) {
   const out = [];
   for (const s of enabledServices(ctx)) {
     const rec = serviceRecord(ctx, s);
+    // object storage: whether apps are kept apart (MinIO users) or share one key
+    const isolation = s !== 's3' ? {} : { isolation: rec.users ? 'user per app' : 'shared key' };
     if (rec.mode === 'external') {
       const job = adminJob(ctx, s);
       if (job.postgres) job.postgres.status = true;
       if (job.redis) job.redis.status = true;
       const r = (await runServicesJob(job))[s];
       out.push({ service: s, container: null, state: r?.ok ? 'external' : 'external, unreachable', image: null, host: rec.host ?? rec.endpoint,
-        data_bytes: null, ...(r?.ok ? (r.value as Record<string, unknown> ?? {}) : { error: r?.error }) });
+        data_bytes: null, ...isolation, ...(r?.ok ? (r.value as Record<string, unknown> ?? {}) : { error: r?.error }) });
       continue;
     }
     const name = serviceContainerName(n, s);
@@ -37,7 +39,7 @@ export async function servicesStatus(ctx: Ctx) {
       const r = (await runServicesJob(job))[s];
       detail = r?.ok ? (r.value as Record<string, unknown>) : { error: r?.error };
     }
-    out.push({ service: s, container: name, state: info?.State.Status ?? 'missing', health: info?.State.Health?.Status ?? null, image: info?.Config.Image ?? null, data_bytes: await du(serviceDataDir(ctx.paths, s)), ...detail });
+    out.push({ service: s, container: name, state: info?.State.Status ?? 'missing', health: info?.State.Health?.Status ?? null, image: info?.Config.Image ?? null, data_bytes: await du(serviceDataDir(ctx.paths, s)), ...isolation, ...detail });
   }
   return out;
 }
