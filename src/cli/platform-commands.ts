@@ -28,7 +28,8 @@ export function upCommand(program: Command, globals: Globals, action: Action): v
     .option('--instance <name>', 'prefix of every Docker object (default berth)')
     .option('--warm <duration>', 'how long a replaced release stays running for instant rollback (default 10m)')
     .option('--services <list>', 'shared services to run: postgres,redis,s3 (default) or none')
-    .action(action(async (o: { httpPort?: string; httpsPort?: string; bind?: string; acmeEmail?: string; acmeCa?: string; acmeCaRoot?: string; instance?: string; warm?: string; services?: string }) => {
+    .option('--minio-image <ref>', 'MinIO image for object storage, tried the first time it starts (e.g. one loaded with docker load)')
+    .action(action(async (o: { httpPort?: string; httpsPort?: string; bind?: string; acmeEmail?: string; acmeCa?: string; acmeCaRoot?: string; instance?: string; warm?: string; services?: string; minioImage?: string }) => {
       requireRoot();
       const settings: Partial<Settings> = {
         http_port: o.httpPort ? v.port(o.httpPort, 'http-port') : undefined,
@@ -36,6 +37,7 @@ export function upCommand(program: Command, globals: Globals, action: Action): v
         bind: o.bind, acme_email: o.acmeEmail, acme_ca: o.acmeCa, acme_ca_root: o.acmeCaRoot, instance: o.instance,
         warm_ms: o.warm ? v.duration(o.warm, 'warm') : undefined,
         services: o.services === undefined ? undefined : o.services === 'none' ? [] : o.services.split(',').map((x) => x.trim()) as Settings['services'],
+        minio_image: o.minioImage === undefined ? undefined : v.imageRef(o.minioImage, 'minio-image'),
       };
       const root = rootFromEnv(globals().root);
       const [{ up }, { EngineApi }] = await Promise.all([import('../platform/up.js'), import('../runtime/docker/engine-api.js')]);

@@ -27,7 +27,7 @@ export class FakeMinio {
   readonly refused: string[] = [];
   private server?: Server;
 
-  constructor(readonly rootUser: string, readonly rootSecret: string, readonly upstream: { host: string; port: number }) {}
+  constructor(public rootUser: string, public rootSecret: string, readonly upstream: { host: string; port: number }) {}
 
   async listen(host: string, port: number): Promise<void> {
     this.server = createServer((req, res) => { this.handle(req, res).catch((e) => this.error(res, 500, 'InternalError', String(e))); });
@@ -83,6 +83,8 @@ export class FakeMinio {
     for await (const c of req) chunks.push(c as Buffer);
     const body = Buffer.concat(chunks);
     const url = new URL(req.url ?? '/', `http://${req.headers.host}`);
+    // MinIO's unauthenticated health endpoints (its image's health check asks them)
+    if (url.pathname === '/minio/health/live' || url.pathname === '/minio/health/ready') return void res.writeHead(200).end();
     let caller: string;
     try {
       caller = await this.verify(req, url, body);

@@ -7,28 +7,24 @@
 //   bucket-only policy per app, rotation, purge.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { GetObjectCommand, ListBucketsCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { S3_IMAGE, S3_PORT, S3RVER_ACCESS_KEY } from '../../src/platform/service-images.js';
+import { GetObjectCommand, ListBucketsCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
+import { S3RVER_ACCESS_KEY } from '../../src/platform/service-images.js';
 import { FakeMinio } from '../helpers/fake-minio.js';
 import { Load } from '../helpers/load.js';
-import { docker, ensureSample, Platform, SAMPLE, sleep, until } from '../helpers/platform.js';
+import { docker, ensureSample, Platform, SAMPLE, sleep } from '../helpers/platform.js';
+import { s3Client, S3Server } from '../helpers/s3-server.js';
 
 const p = new Platform();
-const vmName = () => `${p.instance}-s3vm`;
-const s3Port = 40000 + Math.floor(Math.random() * 5000);
-const minioPort = s3Port + 1;
+const vm = new S3Server(p);
+const minioPort = vm.port + 1;
 const ROOT = 'minio-root';
 const ROOT_SECRET = `root-${Math.random().toString(36).slice(2)}`;
-let gateway = '';
 let fake: FakeMinio;
 
-const s3 = (endpoint: string, accessKeyId: string, secretAccessKey: string) => new S3Client({
-  endpoint, region: 'us-east-1', forcePathStyle: true, credentials: { accessKeyId, secretAccessKey },
-  requestChecksumCalculation: 'WHEN_REQUIRED', responseChecksumValidation: 'WHEN_REQUIRED',
-});
-const plainEndpoint = () => `http://${gateway}:${s3Port}`;
-const minioEndpoint = () => `http://${gateway}:${minioPort}`;
-const bucketsOnServer = async () => ((await s3(plainEndpoint(), S3RVER_ACCESS_KEY, 'x').send(new ListBucketsCommand({}))).Buckets ?? []).map((b) => b.Name);
+const s3 = s3Client;
+const plainEndpoint = () => vm.endpoint;
+const minioEndpoint = () => `http://${vm.gateway}:${minioPort}`;
+const bucketsOnServer = () => vm.buckets();
 
 type S3Env = { S3_ENDPOINT: string; S3_BUCKET: string; S3_ACCESS_KEY: string; S3_SECRET_KEY: string; S3_REGION: string };
 const s3Env = async (app: string) => JSON.parse((await p.get(`${app}.localhost`, '/env?keys=S3_ENDPOINT,S3_BUCKET,S3_ACCESS_KEY,S3_SECRET_KEY,S3_REGION')).body) as S3Env;
@@ -38,24 +34,14 @@ const usersOf = (app: string) => [...fake.users.keys()].filter((k) => k.startsWi
 before(async () => {
   await p.up();
   await ensureSample(p);
-  const net = await docker.getNetwork(p.instance).inspect();
-  gateway = net.IPAM?.Config?.[0]?.Gateway ?? '';
-  assert.ok(gateway, 'the platform network has no gateway');
-  await docker.createNetwork({ Name: vmName(), Labels: { 'berth.instance': p.instance } });
-  const c = await docker.createContainer({
-    name: vmName(), Image: S3_IMAGE, Labels: { 'berth.instance': p.instance, 'berth.role': 'test-s3-vm' },
-    HostConfig: { NetworkMode: vmName(), PortBindings: { [`${S3_PORT}/tcp`]: [{ HostIp: gateway, HostPort: String(s3Port) }] } },
-  });
-  await c.start();
-  await until(() => bucketsOnServer().then(() => true, () => false), 60_000, 'the external S3 server to answer');
-  fake = new FakeMinio(ROOT, ROOT_SECRET, { host: gateway, port: s3Port });
-  await fake.listen(gateway, minioPort);
+  await vm.start();
+  fake = new FakeMinio(ROOT, ROOT_SECRET, { host: vm.gateway, port: vm.port });
+  await fake.listen(vm.gateway, minioPort);
 });
 after(async () => {
   await fake?.close();
-  await docker.getContainer(vmName()).remove({ force: true }).catch(() => undefined);
+  await vm.stop();
   await p.destroy();
-  await docker.getNetwork(vmName()).remove().catch(() => undefined);
 });
 
 test('an S3 without MinIO\'s admin API: a bucket per app on the key given, and the isolation said plainly', async () => {

@@ -36,7 +36,9 @@ export interface ServiceRecord {
 function record(ctx: Ctx, s: ServiceName): ServiceRecord {
   const row = ctx.store.getService(s);
   if (row) return ctx.cipher.decryptJSON<ServiceRecord>(row.secret);
-  const rec: ServiceRecord = { mode: 'container', password: s === 's3' ? S3RVER_ACCESS_KEY : newSecret() };
+  // object storage is chosen (and recorded) when it first starts: firstS3Record
+  if (s === 's3') return { mode: 'container', password: S3RVER_ACCESS_KEY };
+  const rec: ServiceRecord = { mode: 'container', password: newSecret() };
   ctx.store.setService(s, rec.mode, ctx.cipher.encryptJSON(rec));
   return rec;
 }
