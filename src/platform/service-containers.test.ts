@@ -7,7 +7,7 @@ import { namesFor } from '../runtime/docker/specs.js';
 const n = namesFor('berth');
 const p = pathsFor('/srv/berth');
 
-test('no admin password shows in a PostgreSQL or Redis container\'s spec (docker inspect)', () => {
+test('no admin password shows in a service container\'s spec (docker inspect)', () => {
   for (const s of ['postgres', 'redis'] as const) {
     const spec = serviceContainerSpec(n, p, s, `img-${s}`, 'the-admin-secret');
     assert.ok(!JSON.stringify(spec).includes('the-admin-secret'), s);
@@ -17,9 +17,10 @@ test('no admin password shows in a PostgreSQL or Redis container\'s spec (docker
 test('object storage runs MinIO with its root user when MinIO was chosen, else s3rver\'s own command', () => {
   const minio = serviceContainerSpec(n, p, 's3', 'minio/minio:RELEASE.x', 'root-secret', { rootUser: 'berth-admin' });
   assert.deepEqual(minio.Cmd, ['server', '/data', '--address', ':9000']);
-  assert.ok(minio.Env.includes('MINIO_ROOT_USER=berth-admin') && minio.Env.includes('MINIO_ROOT_PASSWORD=root-secret'));
+  assert.deepEqual(minio.Env, ['MINIO_ROOT_USER_FILE=/run/secrets/berth/root_user', 'MINIO_ROOT_PASSWORD_FILE=/run/secrets/berth/root_password', 'MINIO_BROWSER=off']);
+  assert.ok(!JSON.stringify(minio).includes('root-secret'));
   assert.deepEqual(minio.Healthcheck.Test, ['CMD', 'mc', 'ready', 'local']);
-  assert.deepEqual(minio.HostConfig.Binds, ['/srv/berth/services/s3:/data']);
+  assert.deepEqual(minio.HostConfig.Binds, ['/srv/berth/services/s3:/data', '/srv/berth/services/s3-secrets:/run/secrets/berth:ro']);
   const s3rver = serviceContainerSpec(n, p, 's3', 'berth/s3:debian', 'S3RVER');
   assert.equal('Cmd' in s3rver, false);
   assert.deepEqual(s3rver.Env, []);

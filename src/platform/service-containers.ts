@@ -26,6 +26,9 @@ const HEALTHCHECKS: Record<ServiceName, string[]> = {
 
 export const serviceContainerName = (n: Names, s: ServiceName) => `${n.instance}-${s}`;
 export const serviceDataDir = (p: Paths, s: ServiceName) => join(p.root, 'services', s);
+/** MinIO's root user and password, one file each (0600, root's), mounted read-only. */
+export const minioSecretsDir = (p: Paths) => join(p.root, 'services', 's3-secrets');
+const MINIO_SECRETS_PATH = '/run/secrets/berth';
 
 /** How to run MinIO (image minio/minio) instead of the local s3rver build. */
 export interface MinioRun { rootUser: string }
@@ -33,17 +36,18 @@ const MINIO_HEALTHCHECK = ['CMD', 'mc', 'ready', 'local'];
 
 export function serviceContainerSpec(n: Names, p: Paths, s: ServiceName, image: string, adminPassword: string, minio?: MinioRun) {
   const mount = { postgres: POSTGRES_VOLUME_PATH, redis: REDIS_DATA_PATH, s3: S3_DATA_PATH }[s];
-  const env = minio ? [`MINIO_ROOT_USER=${minio.rootUser}`, `MINIO_ROOT_PASSWORD=${adminPassword}`, 'MINIO_BROWSER=off'] : [];
+  // MinIO reads its root credentials from files (MINIO_ROOT_*_FILE), written by prepareData
+  const env = minio ? [`MINIO_ROOT_USER_FILE=${MINIO_SECRETS_PATH}/root_user`, `MINIO_ROOT_PASSWORD_FILE=${MINIO_SECRETS_PATH}/root_password`, 'MINIO_BROWSER=off'] : [];
   const body = {
     Image: image,
-    // PostgreSQL's first password is in a file on its volume (prepareData), Redis's in its ACL
-    // file: neither shows in docker inspect. MinIO reads its root credentials from the env.
+    // PostgreSQL's first password is in a file on its volume, Redis's in its ACL file, MinIO's in
+    // a read-only mount (prepareData): none shows in docker inspect.
     Env: env,
     ...(minio ? { Cmd: ['server', S3_DATA_PATH, '--address', `:${S3_PORT}`] } : {}),
     Labels: { [LABEL.instance]: n.instance, [LABEL.role]: 'service', 'berth.service': s } as Record<string, string>,
     Healthcheck: { Test: minio ? MINIO_HEALTHCHECK : HEALTHCHECKS[s], Interval: 10 * S, Timeout: 5 * S, Retries: 3, StartPeriod: 30 * S },
     HostConfig: {
-      Binds: [`${serviceDataDir(p, s)}:${mount}`],
+      Binds: [`${serviceDataDir(p, s)}:${mount}`, ...(minio ? [`${minioSecretsDir(p)}:${MINIO_SECRETS_PATH}:ro`] : [])],
       NetworkMode: n.network,
       RestartPolicy: { Name: 'unless-stopped' },
       Memory: MEMORY_LIMITS[s],
@@ -56,8 +60,15 @@ export function serviceContainerSpec(n: Names, p: Paths, s: ServiceName, image: 
   return body;
 }
 
-/** Prepares the data directory (and Redis's ACL file with the admin password, on first start). */
-function prepareData(p: Paths, s: ServiceName, adminPassword: string): void {
+/** Prepares the data directory, and the admin password where the service reads it: a file for
+ *  PostgreSQL's first start, Redis's ACL file (on first start), MinIO's secret files. */
+function prepareData(p: Paths, s: ServiceName, adminPassword: string, minio?: MinioRun): void {
+  if (minio) {
+    const dir = minioSecretsDir(p);
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    writeFileSync(join(dir, 'root_user'), minio.rootUser, { mode: 0o600 });
+    writeFileSync(join(dir, 'root_password'), adminPassword, { mode: 0o600 });
+  }
   const dir = serviceDataDir(p, s);
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   if (s !== 'postgres') chownSync(dir, SERVICE_UID, SERVICE_UID); // redis and s3 run as uid 999
@@ -78,7 +89,7 @@ type Inspect = { Id: string; Config: { Labels: Record<string, string> }; State: 
 /** Creates, recreates (when its spec changed) or starts the service's container; returns its address. */
 export async function ensureServiceContainer(api: EngineApi, n: Names, p: Paths, s: ServiceName, image: string, adminPassword: string,
   progress: (l: string) => void, minio?: MinioRun): Promise<{ result: string; ip: string }> {
-  prepareData(p, s, adminPassword);
+  prepareData(p, s, adminPassword, minio);
   const name = serviceContainerName(n, s);
   const spec = serviceContainerSpec(n, p, s, image, adminPassword, minio);
   const inspect = () => api.json<Inspect>('GET', `/containers/${name}/json`, `inspect ${name}`).catch((e) => { if (isNotFound(e)) return null; throw e; });

@@ -7,7 +7,7 @@
 // users through the container's address, and the env apps get.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
@@ -67,8 +67,8 @@ before(async () => {
   await p.up(['--minio-image', standin]);
   await ensureSample(p);
   await vm.start();
-  const env = Object.fromEntries((await containerOf('s3')).Config.Env.map((e) => e.split(/=(.*)/s).slice(0, 2) as [string, string]));
-  fake = new FakeMinio(env.MINIO_ROOT_USER!, env.MINIO_ROOT_PASSWORD!, { host: vm.gateway, port: vm.port });
+  const secret = (f: string) => readFileSync(join(p.root, 'services', 's3-secrets', f), 'utf8');
+  fake = new FakeMinio(secret('root_user'), secret('root_password'), { host: vm.gateway, port: vm.port });
   await fake.listen(vm.gateway, fakePort);
 });
 after(async () => {
@@ -78,13 +78,18 @@ after(async () => {
   await docker.getImage(standin).remove({ force: true }).catch(() => undefined);
 });
 
-test('berth up runs MinIO when its image can be had: root user and password of its own, MinIO\'s command, data under the root', async () => {
+test('berth up runs MinIO when its image can be had: root credentials of its own in 0600 files, MinIO\'s command, data under the root', async () => {
   const c = await containerOf('s3');
   assert.equal(c.Config.Image, standin);
   assert.deepEqual(c.Config.Cmd, ['server', '/data', '--address', ':9000']);
-  assert.ok(c.Config.Env.includes('MINIO_ROOT_USER=berth-admin'));
-  assert.match(c.Config.Env.find((e) => e.startsWith('MINIO_ROOT_PASSWORD='))!, /^MINIO_ROOT_PASSWORD=.{24,}$/);
-  assert.deepEqual(c.HostConfig.Binds, [`${p.root}/services/s3:/data`]);
+  // the root credentials are files (MINIO_ROOT_*_FILE), 0600, mounted read-only: not in the env
+  assert.ok(c.Config.Env.includes('MINIO_ROOT_USER_FILE=/run/secrets/berth/root_user'));
+  assert.ok(c.Config.Env.includes('MINIO_ROOT_PASSWORD_FILE=/run/secrets/berth/root_password'));
+  assert.ok(!c.Config.Env.some((e) => e.includes(fake.rootSecret)));
+  assert.equal(fake.rootUser, 'berth-admin');
+  assert.match(fake.rootSecret, /^.{24,}$/);
+  assert.equal(statSync(join(p.root, 'services', 's3-secrets', 'root_password')).mode & 0o777, 0o600);
+  assert.deepEqual(c.HostConfig.Binds, [`${p.root}/services/s3:/data`, `${p.root}/services/s3-secrets:/run/secrets/berth:ro`]);
   await until(async () => (await containerOf('s3')).State.Health?.Status === 'healthy', 60_000, 'the MinIO health check (mc ready local) to pass');
   const s = await p.json<{ service: string; isolation?: string; image: string }[]>(['services']);
   assert.deepEqual(s.find((x) => x.service === 's3'), { ...s.find((x) => x.service === 's3'), isolation: 'user per app', image: standin });
@@ -109,11 +114,12 @@ test('apps get a MinIO user of their own through the bundled server; its key ope
   await assert.rejects(c.send(new PutObjectCommand({ Bucket: 'app-docs', Key: 'x', Body: 'x' })), /Access Denied|AccessDenied/);
 });
 
-test('the choice sticks: berth up again keeps MinIO and its root password', async () => {
+test('the choice sticks: berth up again keeps MinIO and its root credentials', async () => {
   const before = await containerOf('s3');
   const r = await p.up();
   assert.match(r.stdout, /services\s+ok/);
   const now = await containerOf('s3');
   assert.equal(now.Id, before.Id);
   assert.deepEqual(now.Config.Env, before.Config.Env);
+  assert.equal(readFileSync(join(p.root, 'services', 's3-secrets', 'root_password'), 'utf8'), fake.rootSecret);
 });
