@@ -67,10 +67,11 @@ apps.command('list').alias('ls').description('list apps')
   }));
 apps.command('show <name>').description('show one app')
   .action(action(async (name: string) => {
-    const r = await client().call<Record<string, unknown> & { containers: Record<string, unknown>[] }>('GET', `/apps/${enc(v.appName(name))}`);
+    const r = await client().call<Record<string, unknown> & { containers: Record<string, unknown>[]; resources: Record<string, string | null> }>('GET', `/apps/${enc(v.appName(name))}`);
+    const fields = { ...r, ...r.resources };
     out(!!globals().json, r, () => [
-      ...['name', 'domains', 'release', 'image', 'digest', 'port', 'health_path', 'upstream', 'config_keys', 'created_at']
-        .map((k) => `${k.padEnd(12)} ${Array.isArray(r[k]) ? (r[k] as string[]).join(', ') || '-' : r[k] ?? '-'}`),
+      ...['name', 'domains', 'release', 'image', 'digest', 'port', 'health_path', 'upstream', 'config_keys', 'database', 'redis_user', 'bucket', 'created_at']
+        .map((k) => `${k.padEnd(12)} ${Array.isArray(fields[k]) ? (fields[k] as string[]).join(', ') || '-' : fields[k] ?? '-'}`),
       '', table(r.containers, ['name', 'release', 'running', 'serving']),
     ].join('\n'));
   }));

@@ -69,6 +69,16 @@ export async function listApps(ctx: Ctx) {
   });
 }
 
+/** What the app holds in the shared services, by name (no secrets). */
+function resourcesOf(ctx: Ctx, app: string) {
+  const g = grantsOf(ctx, app);
+  return {
+    database: g.postgres?.db ?? null,
+    redis_user: g.redis ? `${g.redis.user} (keys ${g.redis.prefix}*)` : null,
+    bucket: g.s3 ? `${g.s3.bucket} (${g.s3.keys ? `own MinIO user ${g.s3.accessKey}` : 'shared key'})` : null,
+  };
+}
+
 export async function showApp(ctx: Ctx, name: string) {
   const a = ctx.store.getApp(v.appName(name));
   if (!a) throw new BerthError('not_found', `app ${name} not found`, 'list apps with: berth apps list');
@@ -79,6 +89,7 @@ export async function showApp(ctx: Ctx, name: string) {
     release: live ? relName(live) : null, image: live?.image ?? null, digest: live?.digest ?? null,
     config_keys: Object.keys(ctx.store.configOf(a.name)),
     services: ctx.store.appServices(a.name),
+    resources: resourcesOf(ctx, a.name),
     containers: units.map((u) => ({ name: u.name, release: u.release, running: u.running, serving: u.serving })),
     upstream: ctx.runtime.servingName(a.name, 'web'),
   };
