@@ -1,12 +1,14 @@
-// Runs the services worker as a child process; the job travels on stdin, never in argv.
+// Runs services jobs in the worker process (kept warm for a short while: loading pg, the Redis
+// client and the AWS SDK takes longer than most jobs); jobs travel on stdin, never in argv.
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { run } from '../exec/run.js';
+import { LineWorker } from '../exec/line-worker.js';
 import type { WorkerJob, WorkerResult } from './worker.js';
 
 const WORKER = join(dirname(fileURLToPath(import.meta.url)), 'worker.js');
+const IDLE_MS = 20_000;
+const worker = new LineWorker([process.execPath, WORKER], IDLE_MS);
 
 export async function runServicesJob(job: WorkerJob, timeoutMs = 120_000): Promise<WorkerResult> {
-  const { stdout } = await run([process.execPath, WORKER], { input: JSON.stringify(job), timeoutMs });
-  return JSON.parse(stdout) as WorkerResult;
+  return JSON.parse(await worker.request(JSON.stringify(job), timeoutMs)) as WorkerResult;
 }

@@ -1,7 +1,8 @@
-// The services worker: a short-lived process that talks to PostgreSQL, Redis and S3 with their
-// client libraries, so the daemon never loads them (together they would more than double its
-// resident memory). It reads one job (JSON, secrets included) on stdin and writes one JSON
-// result on stdout; each service's outcome is reported separately.
+// The services worker: a process, kept warm only while jobs come in, that talks to PostgreSQL,
+// Redis and S3 with their client libraries, so the daemon never loads them (together they would
+// more than double its resident memory). Jobs (JSON, secrets included) come one per line on
+// stdin, results go one per line to stdout; each service's outcome is reported separately.
+import { createInterface } from 'node:readline';
 import { applyPostgres, dropPostgres, postgresStatus, terminateClosedLogins } from './postgres.js';
 import { applyRedis, dropRedis, redisStatus } from './redis.js';
 import { applyS3, checkS3, dropS3, type S3Admin } from './s3.js';
@@ -16,10 +17,7 @@ export interface WorkerJob {
 }
 export type WorkerResult = Record<string, { ok: true; value?: unknown } | { ok: false; error: string }>;
 
-async function main(): Promise<void> {
-  let input = '';
-  for await (const chunk of process.stdin) input += chunk;
-  const job = JSON.parse(input) as WorkerJob;
+async function runJob(job: WorkerJob): Promise<WorkerResult> {
   const out: WorkerResult = {};
   const attempt = async (name: string, fn: () => Promise<unknown>) => {
     try {
@@ -52,10 +50,22 @@ async function main(): Promise<void> {
       if (grant && users) await applyMinioUsers(admin, grant);
     }),
   ]);
-  process.stdout.write(JSON.stringify(out));
+  return out;
 }
 
-main().catch((e) => {
-  process.stderr.write(`services worker: ${(e as Error).message}\n`);
-  process.exit(1);
+// One job per line on stdin, one result per line on stdout (the parent sends the next job only
+// after the last result); exits when stdin closes, once the job at hand is done.
+let busy = false;
+let closing = false;
+const lines = createInterface({ input: process.stdin });
+lines.on('line', (line) => {
+  busy = true;
+  runJob(JSON.parse(line) as WorkerJob)
+    .then((out) => process.stdout.write(`${JSON.stringify(out)}\n`))
+    .catch((e) => {
+      process.stderr.write(`services worker: ${(e as Error).message}\n`);
+      process.exit(1);
+    })
+    .finally(() => { busy = false; if (closing) process.exit(0); });
 });
+lines.on('close', () => { closing = true; if (!busy) process.exit(0); });
