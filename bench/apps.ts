@@ -1,13 +1,15 @@
 // Creating apps with all three shared services on one machine: seconds per `berth apps
 // create` (a database and role, a Redis ACL user and a bucket each), then the resident memory
-// of the daemon and of the service containers at rest.
+// of the daemon and of the service containers at rest. The services worker (a child of the
+// daemon kept warm while jobs come in) is measured right after the last create, and must have
+// exited by the time the platform is at rest (it leaves after 20 s without a job).
 //
-//   npm run bench -- apps [--apps 30] [--settle 5]
+//   npm run bench -- apps [--apps 30] [--settle 25]
 import { sleep } from '../test/helpers/platform.js';
-import { containerMemMb, log, main, median, numArg, round, rssMb, timed, withPlatform } from './lib/common.js';
+import { childrenRssMb, containerMemMb, log, main, median, numArg, round, rssMb, timed, withPlatform } from './lib/common.js';
 
 const apps = numArg('apps', 30);
-const settleS = numArg('settle', 5);
+const settleS = numArg('settle', 25);
 
 main('apps', () => withPlatform(async (p) => {
   const times: number[] = [];
@@ -17,8 +19,10 @@ main('apps', () => withPlatform(async (p) => {
     times.push(r.ms);
     if (i % 10 === 0) log(`${i} apps created; this one took ${Math.round(r.ms)} ms`);
   }
-  await sleep(settleS * 1000);
   const pid = p.daemonPid()!;
+  const workerWarm = childrenRssMb(pid);
+  await sleep(settleS * 1000);
+  const workerAtRest = childrenRssMb(pid);
   const services = await containerMemMb(p, 'berth.role=service');
   const s = await p.json<{ service: string; databases?: unknown[] }[]>(['services']);
   const dbs = (s.find((x) => x.service === 'postgres')?.databases ?? []).length;
@@ -26,5 +30,6 @@ main('apps', () => withPlatform(async (p) => {
   return {
     apps, create_median_s: round(median(times) / 1000, 3), create_max_s: round(Math.max(...times) / 1000, 3),
     daemon_rss_mb: rssMb(pid), services_rss_mb: round(services.reduce((a, b) => a + b, 0), 1), services_each_mb: services,
+    worker_rss_mb_while_warm: workerWarm, worker_rss_mb_at_rest: workerAtRest,
   };
 }));

@@ -122,6 +122,12 @@ export function rssMb(pid: number): number {
   return round(Number(m[1]) / 1024, 1);
 }
 
+/** Resident memory of a process's children (e.g. the daemon's services worker), in MB; 0 when none. */
+export function childrenRssMb(pid: number): number {
+  const kids = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+  return round(kids.reduce((sum, k) => { try { return sum + rssMb(k); } catch { return sum; } }, 0), 1);
+}
+
 /** Memory in use (page cache excluded) of the platform's containers with a label, in MB. */
 export async function containerMemMb(p: Platform, label: string): Promise<number[]> {
   const cs = await docker.listContainers({ filters: { label: [`berth.instance=${p.instance}`, label] } });
