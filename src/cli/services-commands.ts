@@ -38,6 +38,16 @@ export function servicesCommands(program: Command, { client, globals, action }: 
   isolation: ${r.isolation}`);
     }));
 
+  services.command('expose <service>').description('serve the bundled object storage (MinIO) at a public domain, for presigned URLs in browsers')
+    .option('--domain <domain>', 'e.g. storage.example.com (HTTPS certificate as for apps)')
+    .option('--off', 'stop serving it publicly')
+    .action(action(async (service: string, o: { domain?: string; off?: boolean }) => {
+      if (service !== 's3') throw new BerthError('invalid', `only s3 can be exposed, not ${JSON.stringify(service)}`, 'berth services expose s3 --domain storage.example.com');
+      if (!o.off === !o.domain) throw new BerthError('invalid', 'give either --domain DOMAIN or --off');
+      const r = await client(60_000).call<{ public_endpoint: string | null; note: string }>('PUT', '/services/s3/public', { domain: o.off ? null : v.domain(o.domain) });
+      out(!!globals().json, r, () => `${r.public_endpoint ? `object storage is served at ${r.public_endpoint}` : 'object storage is no longer served publicly'}\n  ${r.note}`);
+    }));
+
   type Conn = { database_url: string | null; redis_url: string | null; postgres: { container: string; user: string; password: string; db: string } | null;
     redis: { container: string; user: string; password: string } | null };
   const connections = (name: string) => client().call<Conn>('GET', `/apps/${enc(v.appName(name))}/services`);

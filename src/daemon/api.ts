@@ -13,6 +13,7 @@ import { registryLogin } from '../core/registry.js';
 import { ensureServices } from '../core/services/services.js';
 import { rotate } from '../core/services/rotate.js';
 import { setExternal } from '../core/services/external.js';
+import { exposeS3 } from '../core/services/public.js';
 import { appConnections, servicesStatus } from '../core/services/status.js';
 import { API_VERSION } from './api-version.js';
 import { buildId } from '../platform/daemon-process.js';
@@ -136,6 +137,10 @@ export function buildApi(ctx: Ctx): Router {
     const b = parse(z.object({ url: z.string().max(2048).optional(), endpoint: z.string().max(2048).optional(), region: z.string().max(64).optional(),
       access_key: z.string().max(256).optional(), secret_key: z.string().max(1024).optional() }).strict(), await r.json());
     return setExternal(ctx, service, b, actorOf(r));
+  });
+  api.on('PUT', `${P}/services/s3/public`, async (r) => {
+    const b = parse(z.object({ domain: z.string().max(253).nullable() }).strict(), await r.json());
+    return exposeS3(ctx, b.domain, actorOf(r));
   });
   api.on('GET', `${P}/apps/:name/services`, (r) => appConnections(ctx, mustApp(ctx, r.params.name!)));
   return api;

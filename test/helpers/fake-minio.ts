@@ -51,8 +51,30 @@ export class FakeMinio {
     return u?.status === 'enabled' ? u.secretKey : undefined;
   }
 
+  /** A presigned URL (signature in the query, as browsers use them): recompute it likewise. */
+  private async verifyPresigned(req: IncomingMessage, url: URL): Promise<string> {
+    const q = url.searchParams;
+    const [accessKey = '', , region = ''] = (q.get('X-Amz-Credential') ?? '').split('/');
+    const secret = this.secretOf(accessKey);
+    if (!secret) throw new Refusal(403, 'InvalidAccessKeyId', `unknown or disabled access key ${accessKey}`);
+    const d = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/.exec(q.get('X-Amz-Date') ?? '');
+    if (!d) throw new Refusal(403, 'AccessDenied', 'no X-Amz-Date');
+    const signingDate = new Date(Date.UTC(+d[1]!, +d[2]! - 1, +d[3]!, +d[4]!, +d[5]!, +d[6]!));
+    const expiresIn = Number(q.get('X-Amz-Expires'));
+    if (signingDate.getTime() + expiresIn * 1000 < Date.now()) throw new Refusal(403, 'AccessDenied', 'Request has expired');
+    const headers: Record<string, string> = {};
+    for (const h of (q.get('X-Amz-SignedHeaders') ?? 'host').split(';')) headers[h] = String(req.headers[h] ?? '');
+    const query: Record<string, string> = {};
+    for (const [k, v] of q) if (!/^X-Amz-(Algorithm|Credential|Date|Expires|SignedHeaders|Signature)$/.test(k)) query[k] = v;
+    const signer = new SignatureV4({ service: 's3', region, sha256: Sha256, credentials: { accessKeyId: accessKey, secretAccessKey: secret }, uriEscapePath: false });
+    const signed = await signer.presign({ method: req.method!, protocol: 'https:', hostname: url.hostname, path: url.pathname, query, headers }, { signingDate, expiresIn });
+    if (signed.query?.['X-Amz-Signature'] !== q.get('X-Amz-Signature')) throw new Refusal(403, 'SignatureDoesNotMatch', `bad presigned signature from ${accessKey}`);
+    return accessKey;
+  }
+
   /** SigV4 as a server checks it: recompute the signature from what arrived. Returns the caller. */
   private async verify(req: IncomingMessage, url: URL, body: Buffer): Promise<string> {
+    if (!req.headers.authorization && url.searchParams.has('X-Amz-Signature')) return this.verifyPresigned(req, url);
     const m = /^AWS4-HMAC-SHA256 Credential=([^/]+)\/\d{8}\/([^/]*)\/s3\/aws4_request, ?SignedHeaders=([^,]+), ?Signature=([0-9a-f]{64})$/.exec(String(req.headers.authorization ?? ''));
     if (!m) throw new Refusal(403, 'AccessDenied', 'no SigV4 authorization');
     const [, accessKey, region, signedHeaders, signature] = m as unknown as [string, string, string, string, string];
@@ -102,8 +124,11 @@ export class FakeMinio {
       return this.error(res, 403, 'AccessDenied', 'Access Denied.', true);
     }
     // s3rver knows one access key id (and checks no signature): present the request as its
-    const headers = { ...req.headers, authorization: String(req.headers.authorization).replace(/Credential=[^/]+\//, `Credential=${S3RVER_KEY}/`) };
-    const up = request({ host: this.upstream.host, port: this.upstream.port, method: req.method, path: req.url, headers }, (r) => {
+    // path-style, as MinIO without MINIO_DOMAIN (s3rver would take a named host for a bucket)
+    const headers = { ...req.headers, host: `${this.upstream.host}:${this.upstream.port}` };
+    if (headers.authorization) headers.authorization = headers.authorization.replace(/Credential=[^/]+\//, `Credential=${S3RVER_KEY}/`);
+    const path = req.url!.replace(/([?&]X-Amz-Credential=)[^%&]+/, `$1${S3RVER_KEY}`);
+    const up = request({ host: this.upstream.host, port: this.upstream.port, method: req.method, path, headers }, (r) => {
       res.writeHead(r.statusCode ?? 502, r.headers);
       r.pipe(res);
     });

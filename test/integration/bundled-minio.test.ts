@@ -10,7 +10,10 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { request as httpsRequest } from 'node:https';
 import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { SignatureV4 } from '@smithy/signature-v4';
+import { Sha256 } from '../../src/services/minio/admin.js';
 import { ensureS3Image, S3_IMAGE } from '../../src/platform/service-images.js';
 import { EngineApi } from '../../src/runtime/docker/engine-api.js';
 import { FakeMinio } from '../helpers/fake-minio.js';
@@ -122,4 +125,55 @@ test('the choice sticks: berth up again keeps MinIO and its root credentials', a
   assert.equal(now.Id, before.Id);
   assert.deepEqual(now.Config.Env, before.Config.Env);
   assert.equal(readFileSync(join(p.root, 'services', 's3-secrets', 'root_password'), 'utf8'), fake.rootSecret);
+});
+
+/** GET through Caddy as a browser would (127.0.0.1, SNI and Host of the URL). */
+function browserGet(url: string): Promise<{ status: number; body: string }> {
+  const u = new URL(url);
+  return new Promise((res, rej) => {
+    const req = httpsRequest({ host: '127.0.0.1', port: Number(u.port), path: `${u.pathname}${u.search}`, servername: u.hostname, headers: { host: u.host }, ca: p.caRoot }, (r) => {
+      let body = '';
+      r.setEncoding('utf8');
+      r.on('data', (d: string) => { body += d; });
+      r.on('end', () => res({ status: r.statusCode ?? 0, body }));
+    });
+    req.on('error', rej);
+    req.end();
+  });
+}
+
+/** A presigned GET URL, as an app makes one for a browser with its own key. */
+async function presign(endpoint: string, key: { S3_ACCESS_KEY: string; S3_SECRET_KEY: string }, path: string): Promise<string> {
+  const u = new URL(endpoint);
+  const signer = new SignatureV4({ service: 's3', region: 'us-east-1', sha256: Sha256, uriEscapePath: false, credentials: { accessKeyId: key.S3_ACCESS_KEY, secretAccessKey: key.S3_SECRET_KEY } });
+  const r = await signer.presign({ method: 'GET', protocol: 'https:', hostname: u.hostname, port: Number(u.port), path, query: {}, headers: { host: u.host } }, { expiresIn: 300 });
+  return `${endpoint}${path}?${new URLSearchParams(r.query as Record<string, string>)}`;
+}
+
+test('services expose s3: Caddy serves MinIO at a public domain, apps get S3_PUBLIC_ENDPOINT, presigned URLs work from a browser', async () => {
+  const taken = await p.berth(['services', 'expose', 's3', '--domain', 'pics.localhost']);
+  assert.equal(taken.code, 4, taken.stderr);
+  assert.match(taken.stderr, /already used by app pics/);
+  const r = await p.json<{ public_endpoint: string }>(['services', 'expose', 's3', '--domain', 's3.localhost']);
+  const endpoint = `https://s3.localhost:${p.httpsPort}`;
+  assert.equal(r.public_endpoint, endpoint);
+  const clash = await p.berth(['apps', 'create', 'other', '--domain', 's3.localhost']);
+  assert.equal(clash.code, 4, clash.stderr);
+  assert.match(clash.stderr, /public object storage endpoint/);
+
+  await p.ok(['config', 'set', 'pics', 'COLOR=blue']); // a new release: it gets the public endpoint
+  const env = JSON.parse((await p.get('pics.localhost', '/env?keys=S3_PUBLIC_ENDPOINT,S3_ACCESS_KEY,S3_SECRET_KEY')).body);
+  assert.equal(env.S3_PUBLIC_ENDPOINT, endpoint);
+  const ok = await browserGet(await presign(endpoint, env, '/app-pics/cat.jpg'));
+  assert.deepEqual(ok, { status: 200, body: 'meow' }, 'the presigned URL did not work through Caddy (is the Host header kept?)');
+  const denied = await browserGet(await presign(endpoint, env, '/app-docs/secret.txt'));
+  assert.equal(denied.status, 403);
+  const forged = await browserGet((await presign(endpoint, env, '/app-pics/cat.jpg')).replace(/X-Amz-Signature=[0-9a-f]+/, `X-Amz-Signature=${'0'.repeat(64)}`));
+  assert.equal(forged.status, 403);
+
+  await p.ok(['services', 'expose', 's3', '--off']);
+  // no route (404), or by now no certificate for the name either (TLS alert): either way, no object
+  const after = await browserGet(await presign(endpoint, env, '/app-pics/cat.jpg')).then((x) => String(x.status), (e: Error) => e.message);
+  assert.match(after, /^404$|alert/);
+  await p.ok(['apps', 'create', 'other', '--domain', 's3.localhost']); // the domain is free again
 });

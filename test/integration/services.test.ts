@@ -252,3 +252,10 @@ test('the daemon killed in the middle of provisioning: the same command finishes
   const r = await redisAs(c);
   await r.quit();
 });
+
+test('the bundled s3rver is never exposed publicly: it lets in anyone who knows its fixed key', async () => {
+  const r = await p.berth(['services', 'expose', 's3', '--domain', 'storage.localhost']);
+  assert.equal(r.code, 2, r.stderr);
+  assert.match(r.stderr, /s3rver, which lets in anyone/);
+  assert.ok(!readFileSync(join(p.root, 'caddy', 'config', 'caddy.json'), 'utf8').includes('storage.localhost'), 'a route was made');
+});

@@ -3,6 +3,7 @@
 import { BerthError, ValidationError } from '../../lib/errors.js';
 import { type ServiceName, SERVICES } from '../../services/model.js';
 import { enabledServices, grantsOf, provisionApp } from '../services/services.js';
+import { s3PublicDomain } from '../services/public.js';
 import { dropAppData, finalDump } from '../services/purge.js';
 import * as v from '../../lib/validate.js';
 import type { Ctx } from '../context.js';
@@ -40,6 +41,7 @@ export async function createApp(ctx: Ctx, input: CreateAppInput, actor: string) 
   for (const d of domains) {
     const owner = ctx.store.domainOwner(d);
     if (owner) throw new BerthError('conflict', `domain ${d} is already used by app ${owner}`, `remove it from ${owner} first`);
+    if (d === s3PublicDomain(ctx)) throw new BerthError('conflict', `domain ${d} is the public object storage endpoint`, 'choose another domain, or: berth services expose s3 --off');
   }
   ctx.store.tx(() => {
     ctx.store.insertApp({ name, port, health_path: healthPath });

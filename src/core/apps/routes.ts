@@ -1,6 +1,7 @@
 // What Caddy should route for each app, derived from state.
 import type { RouteInput } from '../../proxy/caddy/config.js';
 import type { Ctx } from '../context.js';
+import { s3PublicRoute } from '../services/public.js';
 
 export function routeFor(ctx: Ctx, app: string): RouteInput {
   const row = ctx.store.getApp(app);
@@ -13,6 +14,8 @@ export function routeFor(ctx: Ctx, app: string): RouteInput {
   };
 }
 
+/** Every app's route, and the public object storage endpoint's when there is one. */
 export function desiredRoutes(ctx: Ctx): RouteInput[] {
-  return ctx.store.listApps().map((a) => routeFor(ctx, a.name));
+  const s3 = s3PublicRoute(ctx);
+  return [...ctx.store.listApps().map((a) => routeFor(ctx, a.name)), ...(s3 ? [s3] : [])];
 }

@@ -30,6 +30,8 @@ export interface ServiceRecord {
   users?: boolean;
   /** bundled MinIO: the image it was started from (pinned: its data must stay readable) */
   image?: string;
+  /** bundled MinIO: the domain Caddy serves it at (berth services expose s3) */
+  publicDomain?: string;
 }
 
 /** The service's record, created with a fresh admin password the first time. */
@@ -209,6 +211,14 @@ async function provision(ctx: Ctx, app: string, wanted: ServiceName[], opts: { t
   return grants;
 }
 
+/** Where browsers reach object storage (presigned URLs): an external endpoint, or the domain
+ *  the bundled MinIO is exposed at (with a non-default HTTPS port); null when not reachable. */
+export function s3PublicEndpoint(ctx: Ctx): string | null {
+  const rec = record(ctx, 's3');
+  if (rec.mode === 'external') return rec.endpoint!;
+  return rec.publicDomain ? `https://${rec.publicDomain}${ctx.settings.https_port === 443 ? '' : `:${ctx.settings.https_port}`}` : null;
+}
+
 /** The env vars that point a release at its services. */
 export function serviceEnv(ctx: Ctx, app: string): Record<string, string> {
   const g = grantsOf(ctx, app);
@@ -225,9 +235,11 @@ export function serviceEnv(ctx: Ctx, app: string): Record<string, string> {
   }
   if (g.s3) {
     const ext = record(ctx, 's3');
+    const publicS3 = s3PublicEndpoint(ctx);
     Object.assign(env, {
       S3_ENDPOINT: ext.mode === 'external' ? ext.endpoint! : `http://${serviceContainerName(n, 's3')}:${S3_PORT}`, S3_BUCKET: g.s3.bucket, S3_ACCESS_KEY: g.s3.accessKey,
       S3_SECRET_KEY: g.s3.secretKey, S3_REGION: g.s3.region,
+      ...(publicS3 ? { S3_PUBLIC_ENDPOINT: publicS3 } : {}),
       // s3rver stores the chunked uploads that AWS SDKs send by default as they are
       AWS_REQUEST_CHECKSUM_CALCULATION: 'when_required', AWS_RESPONSE_CHECKSUM_VALIDATION: 'when_required',
     });

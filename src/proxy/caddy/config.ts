@@ -10,6 +10,8 @@ export const FALLBACK_ID = 'berth-fallback';
 export const routeId = (app: string) => `berth-app-${app}`;
 
 export interface RouteInput {
+  /** The route's @id; berth-app-APP when absent (a platform service's route sets its own). */
+  id?: string;
   app: string;
   domains: string[];
   /** DNS name of the app's serving container; null while the app has no live release. */
@@ -42,7 +44,7 @@ export function appRoute(r: RouteInput, refreshMs: number) {
       load_balancing: { try_duration: '5s', try_interval: '50ms' },
     }]
     : [{ handler: 'static_response', status_code: 503, headers: { 'Content-Type': ['text/plain'] }, body: `${r.app} has no release deployed yet\n` }];
-  return { '@id': routeId(r.app), match: [{ host: r.domains }], handle, terminal: true };
+  return { '@id': r.id ?? routeId(r.app), match: [{ host: r.domains }], handle, terminal: true };
 }
 
 export function fallbackRoute() {

@@ -33,21 +33,22 @@ export class CaddyProxy {
     // already be the one berth's settings ask for, never a stale default (Let's Encrypt).
     await this.ensurePolicies();
     const want = appRoute(r, this.base.refreshMs);
-    const have = await this.admin.call(`GET`, `/id/${routeId(r.app)}`);
+    const id = want['@id'];
+    const have = await this.admin.call(`GET`, `/id/${id}`);
     let change: RouteChange = 'unchanged';
     if (have.status === 404) {
       await this.admin.ok('PUT', `${ROUTES}/0`, want);
       change = 'created';
     } else if (!isDeepStrictEqual(have.body, want)) {
-      await this.admin.ok('PATCH', `/id/${routeId(r.app)}`, want);
+      await this.admin.ok('PATCH', `/id/${id}`, want);
       change = 'updated';
     }
     this.writeConfigFile();
     return change;
   }
 
-  async removeRoute(app: string): Promise<RouteChange> {
-    const r = await this.admin.call('DELETE', `/id/${routeId(app)}`);
+  async removeRoute(app: string, id = routeId(app)): Promise<RouteChange> {
+    const r = await this.admin.call('DELETE', `/id/${id}`);
     await this.ensurePolicies();
     this.writeConfigFile();
     return r.status === 404 ? 'unchanged' : 'removed';
@@ -80,15 +81,15 @@ export class CaddyProxy {
     const live = new Map((server.routes ?? []).map((r) => [r['@id'], r] as const));
     for (const r of desired) {
       const want = appRoute(r, this.base.refreshMs);
-      const have = live.get(routeId(r.app));
+      const have = live.get(want['@id']);
       if (!have) await this.admin.ok('PUT', `${ROUTES}/0`, want);
-      else if (!isDeepStrictEqual(have, want)) await this.admin.ok('PATCH', `/id/${routeId(r.app)}`, want);
+      else if (!isDeepStrictEqual(have, want)) await this.admin.ok('PATCH', `/id/${want['@id']}`, want);
       else continue;
       fixed.push(r.app);
     }
-    const wanted = new Set(desired.map((r) => routeId(r.app)));
+    const wanted = new Set(desired.map((r) => appRoute(r, this.base.refreshMs)['@id']));
     for (const id of live.keys()) {
-      if (id?.startsWith('berth-app-') && !wanted.has(id)) {
+      if ((id?.startsWith('berth-app-') || id?.startsWith('berth-service-')) && !wanted.has(id)) {
         await this.admin.ok('DELETE', `/id/${id}`);
         fixed.push(id);
       }
