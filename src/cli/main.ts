@@ -57,8 +57,10 @@ apps.command('create <name>').description('create an app with one or more domain
     v.appName(name); o.domain.forEach((d, i) => v.domain(d, `domain[${i}]`)); v.port(o.port); v.healthPath(o.healthPath);
     const services = !o.db || !o.redis || !o.bucket
       ? [...(o.db ? ['postgres'] : []), ...(o.redis ? ['redis'] : []), ...(o.bucket ? ['s3'] : [])] : undefined;
-    const r = await client(300_000).call<{ app: string; domains: string[]; created: boolean }>('POST', '/apps', { name, domains: o.domain, port: Number(o.port), health_path: o.healthPath, services });
-    out(!!globals().json, r, () => `${r.created ? 'created' : 'exists, unchanged:'} ${r.app} (${r.domains.join(', ')})\nnext: berth deploy ${r.app} --image REF`);
+    const r = await client(300_000).call<{ app: string; domains: string[]; created: boolean; resources: Record<string, string | null> }>('POST', '/apps', { name, domains: o.domain, port: Number(o.port), health_path: o.healthPath, services });
+    const held = Object.entries(r.resources).filter(([, x]) => x).map(([k, x]) => `  ${k.padEnd(11)} ${x}`);
+    out(!!globals().json, r, () => [`${r.created ? 'created' : 'exists (its database, Redis user and bucket checked and repaired where needed):'} ${r.app} (${r.domains.join(', ')})`, ...held,
+      `next: berth deploy ${r.app} --image REF`].join('\n'));
   }));
 apps.command('list').alias('ls').description('list apps')
   .action(action(async () => {

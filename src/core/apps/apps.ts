@@ -36,7 +36,7 @@ export async function createApp(ctx: Ctx, input: CreateAppInput, actor: string) 
     // idempotent: repairs missing grants and a missing route, never changes working credentials
     await provisionApp(ctx, name, services);
     await ctx.proxy.ensureRoute(routeFor(ctx, name));
-    return { app: name, domains, services, created: false };
+    return { app: name, domains, services, resources: resourcesOf(ctx, name), created: false };
   }
   for (const d of domains) {
     const owner = ctx.store.domainOwner(d);
@@ -56,7 +56,7 @@ export async function createApp(ctx: Ctx, input: CreateAppInput, actor: string) 
     throw e;
   }
   ctx.store.audit({ actor, action: 'apps.create', app: name, result: 'succeeded', detail: { domains, services } });
-  return { app: name, domains, services, created: true };
+  return { app: name, domains, services, resources: resourcesOf(ctx, name), created: true };
 }
 
 export async function listApps(ctx: Ctx) {
