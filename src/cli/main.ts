@@ -1,6 +1,7 @@
 // The berth command line. Thin: parse arguments, call the daemon (or, for `up`, the platform
 // code), print the result.
 import { Command, Option } from 'commander';
+import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline/promises';
 import { BerthError } from '../lib/errors.js';
 import * as v from '../lib/validate.js';
@@ -11,8 +12,11 @@ import { fail, out, table } from './output.js';
 import { upCommand, sampleCommand } from './platform-commands.js';
 import { servicesCommands } from './services-commands.js';
 
+const { version } = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
+
 const program = new Command('berth')
   .description('A self-hosted app platform: apps behind Caddy, zero-downtime deploys, one-second rollbacks.')
+  .version(version, '-V, --version', 'print berth\'s version')
   .option('--root <dir>', 'data root (default /data/berth, or $BERTH_ROOT)')
   .option('--json', 'machine-readable output')
   .showHelpAfterError()
