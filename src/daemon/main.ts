@@ -1,7 +1,7 @@
 // The berth daemon: owns the state, serves the API on a root-only unix socket, resolves
 // interrupted deploys at start, and keeps containers and routes in line with the state.
 import { randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { join } from 'node:path';
 import { desiredRoutes } from '../core/apps/routes.js';
@@ -25,9 +25,17 @@ import { buildApi } from './api.js';
 const RECONCILE_EVERY_MS = 15_000;
 const RETIRE_EVERY_MS = 5_000;
 
+/** Whether this process is still the daemon of its data root: the pid file names it. One that a
+ *  newer daemon superseded, or whose data root was removed under it, must stop acting at once:
+ *  two daemons would fight over the same containers and routes. */
+function stillOwner(pidFile: string): boolean {
+  try { return readFileSync(pidFile, 'utf8').trim() === String(process.pid); } catch { return false; }
+}
+
 export async function startDaemon(root: string) {
   const paths = pathsFor(root);
   ensureLayout(paths);
+  writeFileSync(paths.daemonPid, String(process.pid)); // claimed first: an older daemon stops at its next tick
   const settings = loadSettings(paths);
   const log = createLogger();
   const store = new Store(openDb(paths.stateDb));
@@ -51,16 +59,22 @@ export async function startDaemon(root: string) {
   const recovered = await recoverDeploys(ctx);
   if (recovered.finished.length || recovered.rolledBack.length) log.warn(recovered, 'resolved deploys interrupted by the previous daemon');
 
+  const owner = () => {
+    if (stillOwner(paths.daemonPid)) return true;
+    // exit without closing the server: closing would unlink the socket path, now the new daemon's
+    log.warn({ pid: process.pid }, 'another daemon owns this data root now (or it was removed): stopping');
+    process.exit(0);
+  };
   let reconciling = false;
   const tick = async () => {
-    if (reconciling) return;
+    if (reconciling || !owner()) return;
     reconciling = true;
     try { await reconcile(ctx); } catch (e) { log.error({ err: asBerthError(e).message }, 'reconcile failed; will retry'); } finally { reconciling = false; }
   };
   await tick();
   const timers = [
     setInterval(() => void tick(), RECONCILE_EVERY_MS),
-    setInterval(() => void retireExpired(ctx).catch((e) => log.error({ err: asBerthError(e).message }, 'retire failed')), RETIRE_EVERY_MS),
+    setInterval(() => void (owner() && retireExpired(ctx).catch((e) => log.error({ err: asBerthError(e).message }, 'retire failed'))), RETIRE_EVERY_MS),
   ];
 
   if (existsSync(paths.daemonSocket)) rmSync(paths.daemonSocket);
@@ -68,7 +82,6 @@ export async function startDaemon(root: string) {
   const server = createServer(api.handle);
   await new Promise<void>((resolve) => server.listen(paths.daemonSocket, resolve));
   chmodSync(paths.daemonSocket, 0o600);
-  writeFileSync(paths.daemonPid, String(process.pid));
   log.info({ socket: paths.daemonSocket, pid: process.pid, instance: settings.instance }, 'berth daemon ready');
 
   const stop = () => {

@@ -2,7 +2,9 @@
 // routes after the proxy or an app container goes away, without anyone acting.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { docker, ensureSample, Platform, SAMPLE, until } from '../helpers/platform.js';
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { docker, ensureSample, Platform, REPO, SAMPLE, until } from '../helpers/platform.js';
 
 const p = new Platform();
 const host = 'plat.localhost';
@@ -58,4 +60,17 @@ test('the daemon killed outright: the app keeps serving, and berth up brings the
   const s = await p.json<{ docker: { ok: boolean }; proxy: { ok: boolean; routes: number }; apps: { name: string; status: string }[] }>(['status']);
   assert.ok(s.docker.ok && s.proxy.ok);
   assert.deepEqual(s.apps.map((a) => [a.name, a.status]), [['plat', 'running']]);
+});
+
+test('a second daemon for the same data root: the first stops acting within seconds, nothing is disturbed', async () => {
+  const first = p.daemonPid()!;
+  const second = spawn(process.execPath, ['--jitless', join(REPO, 'dist', 'src', 'daemon', 'main.js'), '--root', p.root], { env: p.env(), stdio: 'ignore', detached: true });
+  second.unref();
+  await until(async () => p.daemonPid() === second.pid, 20_000, 'the second daemon to claim the data root');
+  // the first one notices at its next timer (every 5 s) and exits
+  await until(async () => { try { process.kill(first, 0); return false; } catch { return true; } }, 15_000, `the superseded daemon (pid ${first}) to exit`);
+  const s = await p.json<{ daemon: { pid: number }; apps: { name: string; status: string }[] }>(['status']);
+  assert.equal(s.daemon.pid, second.pid, 'the API is not answered by the new daemon');
+  assert.deepEqual(s.apps.map((a) => [a.name, a.status]), [['plat', 'running']]);
+  assert.ok(await serves());
 });
