@@ -8,6 +8,7 @@ import { desiredRoutes } from '../core/apps/routes.js';
 import type { Ctx } from '../core/context.js';
 import { reconcile, recoverDeploys, retireExpired } from '../core/deploy/recover.js';
 import { locateServices } from '../core/services/services.js';
+import { settleRotations } from '../core/services/rotate.js';
 import { asBerthError } from '../lib/errors.js';
 import { createLogger } from '../lib/log.js';
 import { Cipher } from '../lib/secrets.js';
@@ -58,6 +59,9 @@ export async function startDaemon(root: string) {
   await locateServices(ctx).catch((e) => log.warn({ err: asBerthError(e).message }, 'shared services not found yet'));
   const recovered = await recoverDeploys(ctx);
   if (recovered.finished.length || recovered.rolledBack.length) log.warn(recovered, 'resolved deploys interrupted by the previous daemon');
+  // after the deploys: whether a rotation's release went live decides commit or undo
+  await settleRotations(ctx).then((apps) => apps.length && log.warn({ apps }, 'settled credential rotations interrupted by the previous daemon'),
+    (e) => log.error({ err: asBerthError(e).message }, 'settling interrupted rotations failed; berth apps rotate finishes them'));
 
   const owner = () => {
     if (stillOwner(paths.daemonPid)) return true;

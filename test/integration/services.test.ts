@@ -259,3 +259,50 @@ test('the bundled s3rver is never exposed publicly: it lets in anyone who knows 
   assert.match(r.stderr, /s3rver, which lets in anyone/);
   assert.ok(!readFileSync(join(p.root, 'caddy', 'config', 'caddy.json'), 'utf8').includes('storage.localhost'), 'a route was made');
 });
+
+/** Starts a rotation of alpha with the daemon paused at `step`, kills the daemon there, starts it again. */
+async function rotationCutShortAt(step: string): Promise<Conn> {
+  const marker = join(p.root, 'run', 'paused');
+  const alive = () => new DaemonClient(`${p.root}/run/berth.sock`, 2000).alive();
+  p.killDaemon('SIGKILL');
+  await until(async () => !(await alive()), 10_000, 'the daemon to stop');
+  rmSync(marker, { force: true });
+  p.startDaemon({ BERTH_TEST_PAUSE_AT: step });
+  await until(alive, 20_000, 'the hooked daemon');
+  const rotation = p.berth(['apps', 'rotate', 'alpha']);
+  await until(async () => existsSync(marker) && readFileSync(marker, 'utf8') === step, 30_000, `the rotation to pause at ${step}`);
+  const mid = await conn('alpha'); // the new credentials, stored and applied beside the old ones
+  p.killDaemon('SIGKILL');
+  assert.notEqual((await rotation).code, 0, 'the CLI reported success although the daemon died');
+  rmSync(marker, { force: true });
+  p.startDaemon({});
+  await until(alive, 30_000, 'the restarted daemon');
+  return mid;
+}
+
+test('the daemon killed after a rotation\'s release went live: on restart the old credentials are revoked, nobody acting', async () => {
+  const before = await conn('alpha');
+  const mid = await rotationCutShortAt('settle');
+  assert.notEqual(mid.postgres.password, before.postgres.password);
+  const now = await conn('alpha');
+  assert.deepEqual(now, mid, 'the restart did not keep the new credentials');
+  const env = JSON.parse((await p.get('alpha.localhost', '/env?keys=DATABASE_URL,REDIS_URL')).body);
+  assert.deepEqual(env, { DATABASE_URL: now.database_url, REDIS_URL: now.redis_url });
+  await (await pgAs(now)).end();
+  await (await redisAs(now)).quit();
+  await assert.rejects(pgAs(before), /password authentication failed|not permitted to log in/);
+  await assert.rejects(redisAs(before), /WRONGPASS/);
+});
+
+test('the daemon killed before a rotation\'s release: on restart the new credentials are taken back, the app keeps the old ones', async () => {
+  const before = await conn('alpha');
+  const mid = await rotationCutShortAt('rotate.added');
+  assert.notEqual(mid.postgres.password, before.postgres.password);
+  assert.deepEqual(await conn('alpha'), before, 'the restart did not return to the credentials the live release uses');
+  const env = JSON.parse((await p.get('alpha.localhost', '/env?keys=DATABASE_URL,REDIS_URL')).body);
+  assert.deepEqual(env, { DATABASE_URL: before.database_url, REDIS_URL: before.redis_url });
+  await (await pgAs(before)).end();
+  await (await redisAs(before)).quit();
+  await assert.rejects(pgAs(mid), /password authentication failed|not permitted to log in/);
+  await assert.rejects(redisAs(mid), /WRONGPASS/);
+});
