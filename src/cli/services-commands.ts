@@ -38,6 +38,14 @@ export function servicesCommands(program: Command, { client, globals, action }: 
   isolation: ${r.isolation}`);
     }));
 
+  services.command('logs <service>').description('print a shared service\'s container logs (postgres, redis or s3)')
+    .option('-f, --follow', 'keep printing new lines')
+    .option('-n, --tail <lines>', 'lines from the end', '100')
+    .action(action(async (service: string, o: { follow?: boolean; tail: string }) => {
+      if (!['postgres', 'redis', 's3'].includes(service)) throw new BerthError('invalid', `unknown service ${JSON.stringify(service)}`, 'use postgres, redis or s3');
+      await client().text(`/services/${service}/logs?tail=${Number(o.tail) || 100}${o.follow ? '&follow=1' : ''}`, (s) => process.stdout.write(s));
+    }));
+
   services.command('expose <service>').description('serve the bundled object storage (MinIO) at a public domain, for presigned URLs in browsers')
     .option('--domain <domain>', 'e.g. storage.example.com (HTTPS certificate as for apps)')
     .option('--off', 'stop serving it publicly')

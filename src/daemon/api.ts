@@ -10,7 +10,9 @@ import { abort, deploy, type DeployEvent, relName, rollback } from '../core/depl
 import { reconcile } from '../core/deploy/recover.js';
 import { platformStatus } from '../core/status.js';
 import { registryLogin } from '../core/registry.js';
-import { ensureServices } from '../core/services/services.js';
+import { ensureServices, serviceRecord } from '../core/services/services.js';
+import { serviceContainerName } from '../platform/service-containers.js';
+import { namesFor } from '../runtime/docker/specs.js';
 import { rotate } from '../core/services/rotate.js';
 import { setExternal } from '../core/services/external.js';
 import { exposeS3 } from '../core/services/public.js';
@@ -103,14 +105,24 @@ export function buildApi(ctx: Ctx): Router {
   })));
   api.on('GET', `${P}/apps/:name/deploys`, (r) => ctx.store.deploysOf(mustApp(ctx, r.params.name!)).map((d) => ({ ...d, steps: ctx.store.stepsOf(d.id) })));
 
+  /** Logs of one container, as text, or followed as a stream (?follow=1). */
+  const logsReply = async (r: { query: URLSearchParams }, unit: { id: string; name: string }): Promise<Reply> => {
+    const tail = Math.min(Number(r.query.get('tail') ?? 100) || 100, 10_000);
+    if (r.query.get('follow') !== '1') return { kind: 'text', body: await ctx.runtime.logs(unit, tail) };
+    return { kind: 'stream', run: (write, signal) => ctx.runtime.followLogs(unit, tail, write, signal) };
+  };
   api.on('GET', `${P}/apps/:name/logs`, async (r) => {
     const name = mustApp(ctx, r.params.name!);
-    const tail = Math.min(Number(r.query.get('tail') ?? 100) || 100, 10_000);
     const units = await ctx.runtime.list(name);
     const unit = units.find((u) => u.serving) ?? units[0];
     if (!unit) throw new BerthError('not_found', `${name} has no running release`, `deploy it with: berth deploy ${name} --image REF`);
-    if (r.query.get('follow') !== '1') return { kind: 'text', body: await ctx.runtime.logs(unit, tail) } satisfies Reply;
-    return { kind: 'stream', run: (write, signal) => ctx.runtime.followLogs(unit, tail, write, signal) } satisfies Reply;
+    return logsReply(r, unit);
+  });
+  api.on('GET', `${P}/services/:service/logs`, async (r) => {
+    const service = parse(z.enum(['postgres', 'redis', 's3']), r.params.service);
+    if (serviceRecord(ctx, service).mode === 'external') throw new BerthError('invalid', `${service} is external: berth runs no container for it`, 'see its logs where it runs');
+    const name = serviceContainerName(namesFor(ctx.settings.instance), service);
+    return logsReply(r, { id: name, name });
   });
 
   api.on('GET', `${P}/audit`, (r) => {

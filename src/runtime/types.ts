@@ -53,7 +53,8 @@ export interface Runtime {
   list(app?: string): Promise<Unit[]>;
   stop(unit: Unit, graceMs: number): Promise<void>;
   remove(unit: Unit): Promise<void>;
-  logs(unit: Unit, tail: number): Promise<string>;
-  followLogs(unit: Unit, tail: number, onLine: (chunk: string) => void, signal: AbortSignal): Promise<void>;
+  /** Logs of an app's unit, or of any container berth runs (a shared service): by id or name. */
+  logs(unit: Pick<Unit, 'id' | 'name'>, tail: number): Promise<string>;
+  followLogs(unit: Pick<Unit, 'id' | 'name'>, tail: number, onLine: (chunk: string) => void, signal: AbortSignal): Promise<void>;
   removeImage(id: string): Promise<void>;
 }

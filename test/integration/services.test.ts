@@ -306,3 +306,11 @@ test('the daemon killed before a rotation\'s release: on restart the new credent
   await assert.rejects(pgAs(mid), /password authentication failed|not permitted to log in/);
   await assert.rejects(redisAs(mid), /WRONGPASS/);
 });
+
+test('services logs prints a service container\'s log; an unknown service is refused', async () => {
+  const r = await p.ok(['services', 'logs', 'postgres', '-n', '200']);
+  assert.match(r.stdout, /database system is ready to accept connections/);
+  const bad = await p.berth(['services', 'logs', 'mysql']);
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /unknown service "mysql"/);
+});

@@ -175,11 +175,11 @@ export class DockerRuntime implements Runtime {
       .catch((e) => { if (!isNotFound(e)) throw e; });
   }
 
-  async logs(unit: Unit, tail: number): Promise<string> {
+  async logs(unit: Pick<Unit, 'id' | 'name'>, tail: number): Promise<string> {
     return demux(await this.api.buffer('GET', `/containers/${unit.id}/logs`, `logs ${unit.name}`, { query: { stdout: true, stderr: true, tail } }));
   }
 
-  async followLogs(unit: Unit, tail: number, onChunk: (chunk: string) => void, signal: AbortSignal): Promise<void> {
+  async followLogs(unit: Pick<Unit, 'id' | 'name'>, tail: number, onChunk: (chunk: string) => void, signal: AbortSignal): Promise<void> {
     const res = await this.api.open('GET', `/containers/${unit.id}/logs`, `logs ${unit.name}`,
       { query: { stdout: true, stderr: true, tail, follow: true }, timeoutMs: 0 });
     const stop = () => res.destroy();
