@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { request } from 'node:https';
 import WebSocket from 'ws';
 import { Load } from '../helpers/load.js';
-import { Platform, platformWithApps, sleep } from '../helpers/platform.js';
+import { Platform, platformWithApps, SAMPLE, sleep } from '../helpers/platform.js';
 
 const p = new Platform();
 
@@ -67,4 +67,21 @@ test('control: a change of Caddy config (a new app) does close every stream, as 
   await p.ok(['apps', 'create', 'c', '--domain', 'c.localhost']);
   const code = await Promise.race([closed, sleep(5000).then(() => -1)]);
   assert.notEqual(code, -1, 'the stream survived a config change: this Caddy may have stream_close_delay; revisit the design notes');
+});
+
+test('the first deploy of a new app changes no Caddy config: other apps\' streams stay open', async () => {
+  // app c exists (created by the control test); its route already points at its serving name
+  const ws = openWs('b.localhost');
+  let closed: string | null = null;
+  ws.on('close', (code) => { closed = `closed with code ${code}`; });
+  await new Promise<void>((res, rej) => { ws.once('open', () => res()); ws.once('error', rej); });
+  const before = await p.get('c.localhost');
+  assert.equal(before.status, 503, before.body);
+  assert.match(before.body, /no release is answering/);
+  const r = await p.ok(['deploy', 'c', '--image', SAMPLE]);
+  assert.match(r.stdout + r.stderr, /route \(\d+ ms\): unchanged/);
+  assert.equal((await p.get('c.localhost')).status, 200);
+  await sleep(500);
+  assert.equal(closed, null, `the WebSocket to app B was ${closed}`);
+  ws.close();
 });

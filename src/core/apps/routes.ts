@@ -9,7 +9,7 @@ export function routeFor(ctx: Ctx, app: string): RouteInput {
   return {
     app,
     domains: ctx.store.domainsOf(app),
-    upstream: live ? ctx.runtime.servingName(app, 'web') : null,
+    upstream: ctx.runtime.servingName(app, 'web'),
     port: live?.port ?? row?.port ?? 8000,
   };
 }

@@ -43,7 +43,7 @@ export function planDeploy(i: PlanInput): Step[] {
     steps.push({ kind: 'start', release: i.target.id });
   }
   steps.push({ kind: 'health', release: i.target.id, path: i.target.health_path, port: i.target.port, timeoutMs: i.deployTimeoutMs });
-  if (!i.live) steps.push({ kind: 'route', reason: 'first release: point the route at the app' });
+  if (!i.live) steps.push({ kind: 'route', reason: 'first release: check that the route points at the app (and its port)' });
   else if (i.live.port !== i.target.port) steps.push({ kind: 'route', reason: `port changes from ${i.live.port} to ${i.target.port}` });
   steps.push({ kind: 'switch', from: i.live?.id ?? null, to: i.target.id });
   // A lookup that began just before the switch is cached for one refresh: wait that out.

@@ -18,11 +18,12 @@ test('an app route proxies to its serving name, resolved dynamically', () => {
   });
 });
 
-test('an app without a release answers 503 with a reason', () => {
-  const r = appRoute({ app: 'x', domains: ['x.test'], upstream: null, port: 8000 }, 250);
-  assert.equal(r.handle[0]!.handler, 'static_response');
-  assert.equal((r.handle[0] as { status_code: number }).status_code, 503);
-  assert.equal(routeId('x'), r['@id']);
+test('when no release answers, the proxy\'s bare 502 or 503 becomes a 503 that says so', () => {
+  const c = fullConfig(base, [{ app: 'x', domains: ['x.test'], upstream: 'berth-x-web', port: 8000 }]);
+  const e = c.apps.http.servers.berth.errors.routes[0]!;
+  assert.deepEqual(e.match, [{ expression: '{http.error.status_code} == 502 || {http.error.status_code} == 503' }]);
+  assert.equal(e.handle[0]!.status_code, 503);
+  assert.equal(routeId('x'), c.apps.http.servers.berth.routes[0]!['@id']);
 });
 
 test('internal names get the internal CA, others ACME with the configured CA', () => {
@@ -38,7 +39,7 @@ test('internal names get the internal CA, others ACME with the configured CA', (
 });
 
 test('the full config keeps the fallback route last and the admin API on a unix socket', () => {
-  const c = fullConfig(base, [{ app: 'a', domains: ['a.localhost'], upstream: null, port: 8000 }]);
+  const c = fullConfig(base, [{ app: 'a', domains: ['a.localhost'], upstream: 'berth-a-web', port: 8000 }]);
   assert.equal(c.admin.listen, 'unix//run/caddy/admin.sock');
   const routes = c.apps.http.servers.berth.routes;
   assert.deepEqual(routes.map((r) => r['@id']), ['berth-app-a', 'berth-fallback']);

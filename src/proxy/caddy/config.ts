@@ -14,8 +14,9 @@ export interface RouteInput {
   id?: string;
   app: string;
   domains: string[];
-  /** DNS name of the app's serving container; null while the app has no live release. */
-  upstream: string | null;
+  /** DNS name of the app's serving container. It resolves only once a release serves: the
+   *  route is the same before and after the first deploy, so that deploy changes no config. */
+  upstream: string;
   port: number;
 }
 
@@ -35,16 +36,25 @@ export function isInternalDomain(d: string): boolean {
 }
 
 export function appRoute(r: RouteInput, refreshMs: number) {
-  const handle = r.upstream
-    ? [{
-      handler: 'reverse_proxy',
-      dynamic_upstreams: { source: 'a', name: r.upstream, port: String(r.port), refresh: `${refreshMs}ms` },
-      // While a switch renames containers the name may briefly resolve to nothing, and a
-      // retired release refuses connections: retry for a moment instead of answering 502.
-      load_balancing: { try_duration: '5s', try_interval: '50ms' },
-    }]
-    : [{ handler: 'static_response', status_code: 503, headers: { 'Content-Type': ['text/plain'] }, body: `${r.app} has no release deployed yet\n` }];
+  const handle = [{
+    handler: 'reverse_proxy',
+    dynamic_upstreams: { source: 'a', name: r.upstream, port: String(r.port), refresh: `${refreshMs}ms` },
+    // While a switch renames containers the name may briefly resolve to nothing, and a
+    // retired release refuses connections: retry for a moment instead of answering 502.
+    load_balancing: { try_duration: '5s', try_interval: '50ms' },
+  }];
   return { '@id': r.id ?? routeId(r.app), match: [{ host: r.domains }], handle, terminal: true };
+}
+
+/** What a request gets when no release answers (none deployed yet, or it is down): a 503 that
+ *  says so, rather than the proxy's bare 502. */
+export function errorRoutes() {
+  return {
+    routes: [{
+      match: [{ expression: '{http.error.status_code} == 502 || {http.error.status_code} == 503' }],
+      handle: [{ handler: 'static_response', status_code: 503, headers: { 'Content-Type': ['text/plain'] }, body: '{http.request.host}: no release is answering (none deployed yet, or it is down)\n' }],
+    }],
+  };
 }
 
 export function fallbackRoute() {
@@ -82,6 +92,7 @@ export function fullConfig(b: BaseInput, routes: RouteInput[]) {
             // challenges and redirects everything else to HTTPS.
             listen: [`:${b.httpsPort}`],
             routes: [...routes.map((r) => appRoute(r, b.refreshMs)), fallbackRoute()],
+            errors: errorRoutes(),
           },
         },
       },

@@ -4,7 +4,7 @@
 import { renameSync, writeFileSync } from 'node:fs';
 import { isDeepStrictEqual } from 'node:util';
 import type { CaddyAdmin } from './admin.js';
-import { appRoute, type BaseInput, fullConfig, type RouteInput, routeId, SERVER, tlsPolicies } from './config.js';
+import { appRoute, type BaseInput, errorRoutes, fullConfig, type RouteInput, routeId, SERVER, tlsPolicies } from './config.js';
 
 const ROUTES = `/config/apps/http/servers/${SERVER}/routes`;
 const POLICIES = '/config/apps/tls/automation/policies';
@@ -73,6 +73,10 @@ export class CaddyProxy {
       return ['*'];
     }
     const fixed: string[] = [];
+    if (!isDeepStrictEqual((server as { errors?: unknown }).errors, errorRoutes())) {
+      await this.admin.ok('POST', `/config/apps/http/servers/${SERVER}/errors`, errorRoutes());
+      fixed.push('error routes');
+    }
     const wantPolicies = tlsPolicies(this.base, desired.flatMap((r) => r.domains));
     if (!isDeepStrictEqual(cfg.body?.apps?.tls?.automation?.policies, wantPolicies)) {
       await this.admin.ok('PATCH', POLICIES, wantPolicies);
