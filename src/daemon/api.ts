@@ -10,7 +10,8 @@ import { abort, deploy, type DeployEvent, relName, rollback } from '../core/depl
 import { reconcile } from '../core/deploy/recover.js';
 import { platformStatus } from '../core/status.js';
 import { registryLogin } from '../core/registry.js';
-import { ensureServices, serviceRecord } from '../core/services/services.js';
+import { ensureServices } from '../core/services/services.js';
+import { serviceRecord } from '../core/services/records.js';
 import { serviceContainerName } from '../platform/service-containers.js';
 import { namesFor } from '../runtime/docker/specs.js';
 import { rotate } from '../core/services/rotate.js';

@@ -2,14 +2,15 @@
 // until the input is proven good.
 import { BerthError, ValidationError } from '../../lib/errors.js';
 import { type ServiceName, SERVICES } from '../../services/model.js';
-import { enabledServices, grantsOf, provisionApp } from '../services/services.js';
+import { grantsOf, provisionApp } from '../services/services.js';
+import { enabledServices } from '../services/records.js';
 import { s3PublicDomain } from '../services/public.js';
 import { dropAppData, finalDump } from '../services/purge.js';
 import * as v from '../../lib/validate.js';
 import type { Ctx } from '../context.js';
 import { relName } from '../deploy/engine.js';
 import { acquire, release } from '../deploy/lock.js';
-import { routeFor } from './routes.js';
+import { routeFor, whileLeaving } from './routes.js';
 
 const DELETE_LOCK_ID = -1;
 
@@ -107,11 +108,13 @@ export async function deleteApp(ctx: Ctx, name: string, actor: string, opts: { p
     const pgGrant = grantsOf(ctx, app).postgres;
     if (opts.purge && pgGrant) finalDumpPath = await finalDump(ctx, app, pgGrant);
     // Route next, so nobody is sent to containers about to go.
-    await ctx.proxy.removeRoute(app);
-    for (const u of await ctx.runtime.list(app)) await ctx.runtime.remove(u);
-    if (opts.purge) await dropAppData(ctx, app);
-    ctx.store.deleteApp(app);
-    ctx.proxy.writeConfigFile();
+    await whileLeaving(app, async () => {
+      await ctx.proxy.removeRoute(app);
+      for (const u of await ctx.runtime.list(app)) await ctx.runtime.remove(u);
+      if (opts.purge) await dropAppData(ctx, app);
+      ctx.store.deleteApp(app);
+      ctx.proxy.writeConfigFile();
+    });
   } finally {
     release(ctx, app, DELETE_LOCK_ID);
   }

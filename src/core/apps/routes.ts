@@ -14,8 +14,21 @@ export function routeFor(ctx: Ctx, app: string): RouteInput {
   };
 }
 
-/** Every app's route, and the public object storage endpoint's when there is one. */
+/** Apps whose deletion has taken their route away: their row goes last, and until then a
+ *  reconcile must not bring the route back. */
+const leaving = new Set<string>();
+
+export async function whileLeaving<T>(app: string, fn: () => Promise<T>): Promise<T> {
+  leaving.add(app);
+  try {
+    return await fn();
+  } finally {
+    leaving.delete(app);
+  }
+}
+
+/** Every app's route (but a leaving one's), and the public object storage endpoint's when there is one. */
 export function desiredRoutes(ctx: Ctx): RouteInput[] {
   const s3 = s3PublicRoute(ctx);
-  return [...ctx.store.listApps().map((a) => routeFor(ctx, a.name)), ...(s3 ? [s3] : [])];
+  return [...ctx.store.listApps().filter((a) => !leaving.has(a.name)).map((a) => routeFor(ctx, a.name)), ...(s3 ? [s3] : [])];
 }

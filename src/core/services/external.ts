@@ -6,7 +6,8 @@ import { namesFor } from '../../runtime/docker/specs.js';
 import { type ServiceName } from '../../services/model.js';
 import { runServicesJob } from '../../services/run-worker.js';
 import type { Ctx } from '../context.js';
-import { externalAdminJob, failures, type ServiceRecord } from './services.js';
+import { externalAdminJob, failures } from './services.js';
+import type { ServiceRecord } from './records.js';
 
 export interface ExternalInput { url?: string; endpoint?: string; region?: string; access_key?: string; secret_key?: string }
 

@@ -8,7 +8,8 @@ import { S3_PORT } from '../../platform/service-images.js';
 import type { RouteInput } from '../../proxy/caddy/config.js';
 import { namesFor } from '../../runtime/docker/specs.js';
 import type { Ctx } from '../context.js';
-import { s3PublicEndpoint, serviceRecord } from './services.js';
+import { s3PublicEndpoint } from './object-storage.js';
+import { serviceRecord } from './records.js';
 
 export const S3_ROUTE_ID = 'berth-service-s3';
 

@@ -7,7 +7,9 @@ import type { AppGrants, ServiceName } from '../../services/model.js';
 import { begin, commit, envUsesActive, inProgress, type Rotatable, undo } from '../../services/rotation.js';
 import { type Ctx, pauseIfHooked } from '../context.js';
 import { deploy, type DeployResult, type Emit } from '../deploy/engine.js';
-import { grantsOf, newS3Key, newSecret, provisionApp, storeGrant } from './services.js';
+import { grantsOf, provisionApp, storeGrant } from './services.js';
+import { newS3Key } from './object-storage.js';
+import { newSecret } from './records.js';
 
 export interface RotateRequest { app: string; services?: ServiceName[]; actor: string; lockTimeoutMs?: number }
 

@@ -2,73 +2,25 @@
 // database, Redis user and bucket, and the env vars that point the app at them. Secrets are
 // generated here, stored encrypted *before* they are applied, so a crash halfway is finished by
 // running the same command again with the same secrets.
-import { randomBytes } from 'node:crypto';
 import { BerthError } from '../../lib/errors.js';
 import { namesFor } from '../../runtime/docker/specs.js';
 import { ensureServiceContainer, serviceContainerName } from '../../platform/service-containers.js';
 import { ensurePostgresImage, ensureRedisImage, ensureS3Image, POSTGRES_PORT, REDIS_PORT, S3_PORT, S3RVER_ACCESS_KEY } from '../../platform/service-images.js';
-import { type AppGrants, bucketName, type PgGrant, pgLogin, pgNames, type RedisGrant, redisNames, s3AccessKey, type S3Grant, type S3Key, type ServiceName, SERVICES } from '../../services/model.js';
+import { type AppGrants, type PgGrant, pgLogin, pgNames, type RedisGrant, redisNames, type ServiceName } from '../../services/model.js';
 import { runServicesJob } from '../../services/run-worker.js';
-import { havePulled } from '../../platform/images.js';
 import type { WorkerJob, WorkerResult } from '../../services/worker.js';
+import { havePulled } from '../../platform/images.js';
 import { type Ctx, pauseIfHooked } from '../context.js';
+import { firstS3Record, S3_REGION, s3Grant, s3PublicEndpoint } from './object-storage.js';
+import { enabledServices, newSecret, type ServiceRecord, serviceRecord } from './records.js';
 
-const S3_REGION = 'us-east-1';
-const MINIO_ROOT_USER = 'berth-admin';
 const READY_TIMEOUT_MS = 90_000;
-
-export const newSecret = () => randomBytes(24).toString('base64url');
-
-/** How berth reaches a service: its own container, or an external server (a database VM,
- *  RDS, a managed Redis, an S3 provider) given by the operator. */
-export interface ServiceRecord {
-  mode: 'container' | 'external';
-  password: string;
-  host?: string; port?: number; user?: string; // external postgres and redis
-  endpoint?: string; region?: string; accessKey?: string; // external s3 (password: the secret key)
-  /** s3: berth creates a user per app (MinIO's admin API answers these credentials) */
-  users?: boolean;
-  /** bundled MinIO: the image it was started from (pinned: its data must stay readable) */
-  image?: string;
-  /** bundled MinIO: the domain Caddy serves it at (berth services expose s3) */
-  publicDomain?: string;
-}
-
-/** The service's record, created with a fresh admin password the first time. */
-function record(ctx: Ctx, s: ServiceName): ServiceRecord {
-  const row = ctx.store.getService(s);
-  if (row) return ctx.cipher.decryptJSON<ServiceRecord>(row.secret);
-  // object storage is chosen (and recorded) when it first starts: firstS3Record
-  if (s === 's3') return { mode: 'container', password: S3RVER_ACCESS_KEY };
-  const rec: ServiceRecord = { mode: 'container', password: newSecret() };
-  ctx.store.setService(s, rec.mode, ctx.cipher.encryptJSON(rec));
-  return rec;
-}
-
-export const enabledServices = (ctx: Ctx): ServiceName[] => SERVICES.filter((s) => ctx.settings.services.includes(s));
 
 /** Where berth (on the host) reaches a service's container. */
 const addresses = new Map<ServiceName, string>();
 
-export const serviceRecord = record;
-
-/** Object storage is chosen the first time it starts: MinIO, with a user per app, if its image
- *  can be had; else s3rver, built locally, with one shared key. The choice sticks, as the two
- *  keep their data in different layouts. */
-async function firstS3Record(ctx: Ctx, progress: (l: string) => void): Promise<ServiceRecord> {
-  const row = ctx.store.getService('s3');
-  if (row) return ctx.cipher.decryptJSON<ServiceRecord>(row.secret);
-  const image = ctx.settings.minio_image;
-  const rec: ServiceRecord = await havePulled(ctx.engine, image, progress)
-    ? { mode: 'container', users: true, image, accessKey: MINIO_ROOT_USER, password: newSecret() }
-    : { mode: 'container', password: S3RVER_ACCESS_KEY };
-  if (!rec.users) progress(`cannot pull ${image} (offline?): object storage is s3rver, built locally; it has no users, so apps share one key`);
-  ctx.store.setService('s3', rec.mode, ctx.cipher.encryptJSON(rec));
-  return rec;
-}
-
 async function ensureOne(ctx: Ctx, s: ServiceName, progress: (l: string) => void): Promise<string> {
-  const rec = s === 's3' ? await firstS3Record(ctx, progress) : record(ctx, s);
+  const rec = s === 's3' ? await firstS3Record(ctx, progress) : serviceRecord(ctx, s);
   if (rec.mode === 'external') return `external (${rec.host ?? rec.endpoint})`;
   let image: string;
   if (rec.image) {
@@ -84,7 +36,7 @@ async function ensureOne(ctx: Ctx, s: ServiceName, progress: (l: string) => void
 }
 
 export function adminJob(ctx: Ctx, s: ServiceName): WorkerJob {
-  const rec = record(ctx, s);
+  const rec = serviceRecord(ctx, s);
   if (rec.mode === 'external') return externalAdminJob(s, rec);
   const ip = addresses.get(s);
   if (!ip) throw new BerthError('unavailable', `${s} is not running`, 'start it with: berth up');
@@ -101,7 +53,7 @@ export function externalAdminJob(s: ServiceName, rec: ServiceRecord): WorkerJob 
 
 /** Host and port an app uses to reach a service: the container's name, or the external server. */
 function endpointFor(ctx: Ctx, s: 'postgres' | 'redis'): string {
-  const rec = record(ctx, s);
+  const rec = serviceRecord(ctx, s);
   if (rec.mode === 'external') return `${rec.host}:${rec.port}`;
   return `${serviceContainerName(namesFor(ctx.settings.instance), s)}:${s === 'postgres' ? POSTGRES_PORT : REDIS_PORT}`;
 }
@@ -129,7 +81,7 @@ export async function ensureServices(ctx: Ctx, progress: (l: string) => void): P
 export async function locateServices(ctx: Ctx): Promise<void> {
   const n = namesFor(ctx.settings.instance);
   for (const s of enabledServices(ctx)) {
-    if (record(ctx, s).mode === 'external') continue;
+    if (serviceRecord(ctx, s).mode === 'external') continue;
     const info = await ctx.engine.json<{ NetworkSettings: { Networks: Record<string, { IPAddress: string }> } }>('GET', `/containers/${serviceContainerName(n, s)}/json`, 'inspect').catch(() => null);
     const ip = info?.NetworkSettings.Networks[n.network]?.IPAddress;
     if (ip) addresses.set(s, ip);
@@ -151,21 +103,6 @@ function newGrant(app: string, s: 'postgres' | 'redis'): PgGrant | RedisGrant {
   if (s === 'postgres') return { ...pgNames(app), logins: { a: newSecret(), b: null }, active: 'a' };
   const pw = newSecret();
   return { ...redisNames(app), passwords: [pw], active: pw };
-}
-
-/** A MinIO user of the app's own: the access key names the app (a short random tail tells
- *  rotations apart), the secret is random. */
-export const newS3Key = (app: string): S3Key => ({ accessKey: s3AccessKey(app, randomBytes(3).toString('hex')), secretKey: newSecret() });
-
-/** The app's bucket, with a user of its own where berth can create users (MinIO); else the
- *  shared key: s3rver's fixed one, or the key the operator gave for an external S3. */
-function s3Grant(ctx: Ctx, app: string): S3Grant {
-  const rec = record(ctx, 's3');
-  const region = rec.region ?? S3_REGION;
-  if (rec.users) { const key = newS3Key(app); return { bucket: bucketName(app), ...key, region, keys: [key] }; }
-  return rec.mode === 'external'
-    ? { bucket: bucketName(app), accessKey: rec.accessKey!, secretKey: rec.password, region }
-    : { bucket: bucketName(app), accessKey: S3RVER_ACCESS_KEY, secretKey: S3RVER_ACCESS_KEY, region };
 }
 
 export function storeGrant(ctx: Ctx, app: string, s: ServiceName, g: unknown): void {
@@ -211,14 +148,6 @@ async function provision(ctx: Ctx, app: string, wanted: ServiceName[], opts: { t
   return grants;
 }
 
-/** Where browsers reach object storage (presigned URLs): an external endpoint, or the domain
- *  the bundled MinIO is exposed at (with a non-default HTTPS port); null when not reachable. */
-export function s3PublicEndpoint(ctx: Ctx): string | null {
-  const rec = record(ctx, 's3');
-  if (rec.mode === 'external') return rec.endpoint!;
-  return rec.publicDomain ? `https://${rec.publicDomain}${ctx.settings.https_port === 443 ? '' : `:${ctx.settings.https_port}`}` : null;
-}
-
 /** The env vars that point a release at its services. */
 export function serviceEnv(ctx: Ctx, app: string): Record<string, string> {
   const g = grantsOf(ctx, app);
@@ -234,7 +163,7 @@ export function serviceEnv(ctx: Ctx, app: string): Record<string, string> {
     env.REDIS_KEY_PREFIX = g.redis.prefix;
   }
   if (g.s3) {
-    const ext = record(ctx, 's3');
+    const ext = serviceRecord(ctx, 's3');
     const publicS3 = s3PublicEndpoint(ctx);
     Object.assign(env, {
       S3_ENDPOINT: ext.mode === 'external' ? ext.endpoint! : `http://${serviceContainerName(n, 's3')}:${S3_PORT}`, S3_BUCKET: g.s3.bucket, S3_ACCESS_KEY: g.s3.accessKey,

@@ -6,7 +6,8 @@ import { runServicesJob } from '../../services/run-worker.js';
 import type { WorkerJob } from '../../services/worker.js';
 import { run } from '../../exec/run.js';
 import type { Ctx } from '../context.js';
-import { adminJob, enabledServices, grantsOf, locateServices, serviceEnv, serviceRecord } from './services.js';
+import { adminJob, grantsOf, locateServices, serviceEnv } from './services.js';
+import { enabledServices, serviceRecord } from './records.js';
 
 async function du(dir: string): Promise<number | null> {
   return run(['du', '-sb', dir]).then((r) => Number(r.stdout.split('\t')[0]), () => null);

@@ -1,0 +1,36 @@
+// How berth reaches each shared service (its own container, or an external server), with the
+// administrator's secret: one record per service, stored encrypted.
+import { randomBytes } from 'node:crypto';
+import { S3RVER_ACCESS_KEY } from '../../platform/service-images.js';
+import { type ServiceName, SERVICES } from '../../services/model.js';
+import type { Ctx } from '../context.js';
+
+export const newSecret = () => randomBytes(24).toString('base64url');
+
+/** How berth reaches a service: its own container, or an external server (a database VM,
+ *  RDS, a managed Redis, an S3 provider) given by the operator. */
+export interface ServiceRecord {
+  mode: 'container' | 'external';
+  password: string;
+  host?: string; port?: number; user?: string; // external postgres and redis
+  endpoint?: string; region?: string; accessKey?: string; // external s3 (password: the secret key)
+  /** s3: berth creates a user per app (MinIO's admin API answers these credentials) */
+  users?: boolean;
+  /** bundled MinIO: the image it was started from (pinned: its data must stay readable) */
+  image?: string;
+  /** bundled MinIO: the domain Caddy serves it at (berth services expose s3) */
+  publicDomain?: string;
+}
+
+/** The service's record, created with a fresh admin password the first time. */
+export function serviceRecord(ctx: Ctx, s: ServiceName): ServiceRecord {
+  const row = ctx.store.getService(s);
+  if (row) return ctx.cipher.decryptJSON<ServiceRecord>(row.secret);
+  // object storage is chosen (and recorded) when it first starts: firstS3Record
+  if (s === 's3') return { mode: 'container', password: S3RVER_ACCESS_KEY };
+  const rec: ServiceRecord = { mode: 'container', password: newSecret() };
+  ctx.store.setService(s, rec.mode, ctx.cipher.encryptJSON(rec));
+  return rec;
+}
+
+export const enabledServices = (ctx: Ctx): ServiceName[] => SERVICES.filter((s) => ctx.settings.services.includes(s));
