@@ -157,6 +157,8 @@ test('services expose s3: Caddy serves MinIO at a public domain, apps get S3_PUB
   const r = await p.json<{ public_endpoint: string }>(['services', 'expose', 's3', '--domain', 's3.localhost']);
   const endpoint = `https://s3.localhost:${p.httpsPort}`;
   assert.equal(r.public_endpoint, endpoint);
+  const listed = await p.json<{ service: string; public_endpoint?: string }[]>(['services']);
+  assert.equal(listed.find((x) => x.service === 's3')!.public_endpoint, endpoint);
   const clash = await p.berth(['apps', 'create', 'other', '--domain', 's3.localhost']);
   assert.equal(clash.code, 4, clash.stderr);
   assert.match(clash.stderr, /public object storage endpoint/);
