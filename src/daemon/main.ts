@@ -88,9 +88,11 @@ export async function startDaemon(root: string) {
   chmodSync(paths.daemonSocket, 0o600);
   log.info({ socket: paths.daemonSocket, pid: process.pid, instance: settings.instance }, 'berth daemon ready');
 
-  const stop = () => {
+  const stop = (signal: NodeJS.Signals) => {
+    log.info({ signal, pid: process.pid }, 'berth daemon stopping'); // who stopped it is then in the log
     timers.forEach(clearInterval);
-    server.close();
+    // closing unlinks the socket path: only while it is ours (a newer daemon may listen there)
+    if (stillOwner(paths.daemonPid)) server.close();
     store.db.close();
     process.exit(0);
   };

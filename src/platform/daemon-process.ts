@@ -31,6 +31,17 @@ export function systemdUnit(p: Paths, node: string, main: string): string {
   ].join('\n');
 }
 
+/** Whether a process is the berth daemon of this data root: a pid file can outlive its process,
+ *  and the number be reused by an unrelated one, which must never get our signal. */
+export function isDaemonOf(pid: number, root: string): boolean {
+  try {
+    const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+    return argv.some((a) => a.endsWith(join('daemon', 'main.js'))) && argv[argv.indexOf('--root') + 1] === root;
+  } catch {
+    return false;
+  }
+}
+
 /** Stops a running daemon (SIGTERM, then waits); true if one was running. */
 export async function stopDaemon(p: Paths, s: Settings, progress: (l: string) => void): Promise<boolean> {
   const client = new DaemonClient(p.daemonSocket, 3000);
@@ -38,7 +49,7 @@ export async function stopDaemon(p: Paths, s: Settings, progress: (l: string) =>
   progress('stopping the berth daemon to apply new settings');
   const pid = Number(readFileSync(p.daemonPid, 'utf8'));
   if (hasSystemd()) await run(['systemctl', 'stop', unitName(s)]);
-  else if (pid > 1) {
+  else if (pid > 1 && isDaemonOf(pid, p.root)) {
     try { process.kill(pid, 'SIGTERM'); } catch (e) { if ((e as NodeJS.ErrnoException).code !== 'ESRCH') throw e; }
   }
   if (!(await waitFor(async () => !(await client.alive()), 20_000))) throw new BerthError('unavailable', `the berth daemon (pid ${pid}) did not stop`);

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Docker from 'dockerode';
-import { DAEMON_ENV, DAEMON_NODE_FLAGS } from '../../src/platform/daemon-process.js';
+import { DAEMON_ENV, DAEMON_NODE_FLAGS, isDaemonOf } from '../../src/platform/daemon-process.js';
 
 export const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 export const BIN = join(REPO, 'bin', 'berth');
@@ -77,9 +77,10 @@ export class Platform {
     return existsSync(f) ? Number(readFileSync(f, 'utf8')) : null;
   }
 
+  /** Signals this platform's daemon, never a process that merely reuses a stale pid's number. */
   killDaemon(signal: NodeJS.Signals = 'SIGKILL'): void {
     const pid = this.daemonPid();
-    if (pid) { try { process.kill(pid, signal); } catch { /* already gone */ } }
+    if (pid && isDaemonOf(pid, this.root)) { try { process.kill(pid, signal); } catch { /* already gone */ } }
   }
 
   /** Starts the daemon in the background with extra env (test hooks), like berth up would. */

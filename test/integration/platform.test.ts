@@ -74,3 +74,15 @@ test('a second daemon for the same data root: the first stops acting within seco
   assert.deepEqual(s.apps.map((a) => [a.name, a.status]), [['plat', 'running']]);
   assert.ok(await serves());
 });
+
+test('a superseded daemon stopped with SIGTERM leaves the new daemon\'s socket alone', async () => {
+  const old = p.daemonPid()!;
+  const fresh = spawn(process.execPath, ['--jitless', join(REPO, 'dist', 'src', 'daemon', 'main.js'), '--root', p.root], { env: p.env(), stdio: 'ignore', detached: true });
+  fresh.unref();
+  await until(async () => p.daemonPid() === fresh.pid, 20_000, 'the new daemon to claim the data root');
+  await until(async () => (await p.berth(['status', '--json'])).code === 0, 20_000, 'the new daemon to answer');
+  process.kill(old, 'SIGTERM'); // e.g. an operator stopping what they think is the daemon
+  await until(async () => { try { process.kill(old, 0); return false; } catch { return true; } }, 10_000, 'the old daemon to exit');
+  const s = await p.json<{ daemon: { pid: number } }>(['status']);
+  assert.equal(s.daemon.pid, fresh.pid, 'the new daemon lost its socket');
+});
