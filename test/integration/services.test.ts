@@ -260,6 +260,16 @@ test('the bundled s3rver is never exposed publicly: it lets in anyone who knows 
   assert.ok(!readFileSync(join(p.root, 'caddy', 'config', 'caddy.json'), 'utf8').includes('storage.localhost'), 'a route was made');
 });
 
+/** The live release of alpha uses `kept`, which both services accept; `revoked` is refused. */
+async function servesWith(kept: Conn, revoked: Conn): Promise<void> {
+  const env = JSON.parse((await p.get('alpha.localhost', '/env?keys=DATABASE_URL,REDIS_URL')).body);
+  assert.deepEqual(env, { DATABASE_URL: kept.database_url, REDIS_URL: kept.redis_url });
+  await (await pgAs(kept)).end();
+  await (await redisAs(kept)).quit();
+  await assert.rejects(pgAs(revoked), /password authentication failed|not permitted to log in/);
+  await assert.rejects(redisAs(revoked), /WRONGPASS/);
+}
+
 /** Starts a rotation of alpha with the daemon paused at `step`, kills the daemon there, starts it again. */
 async function rotationCutShortAt(step: string): Promise<Conn> {
   const marker = join(p.root, 'run', 'paused');
@@ -286,12 +296,7 @@ test('the daemon killed after a rotation\'s release went live: on restart the ol
   assert.notEqual(mid.postgres.password, before.postgres.password);
   const now = await conn('alpha');
   assert.deepEqual(now, mid, 'the restart did not keep the new credentials');
-  const env = JSON.parse((await p.get('alpha.localhost', '/env?keys=DATABASE_URL,REDIS_URL')).body);
-  assert.deepEqual(env, { DATABASE_URL: now.database_url, REDIS_URL: now.redis_url });
-  await (await pgAs(now)).end();
-  await (await redisAs(now)).quit();
-  await assert.rejects(pgAs(before), /password authentication failed|not permitted to log in/);
-  await assert.rejects(redisAs(before), /WRONGPASS/);
+  await servesWith(now, before);
 });
 
 test('the daemon killed before a rotation\'s release: on restart the new credentials are taken back, the app keeps the old ones', async () => {
@@ -299,12 +304,7 @@ test('the daemon killed before a rotation\'s release: on restart the new credent
   const mid = await rotationCutShortAt('rotate.added');
   assert.notEqual(mid.postgres.password, before.postgres.password);
   assert.deepEqual(await conn('alpha'), before, 'the restart did not return to the credentials the live release uses');
-  const env = JSON.parse((await p.get('alpha.localhost', '/env?keys=DATABASE_URL,REDIS_URL')).body);
-  assert.deepEqual(env, { DATABASE_URL: before.database_url, REDIS_URL: before.redis_url });
-  await (await pgAs(before)).end();
-  await (await redisAs(before)).quit();
-  await assert.rejects(pgAs(mid), /password authentication failed|not permitted to log in/);
-  await assert.rejects(redisAs(mid), /WRONGPASS/);
+  await servesWith(before, mid);
 });
 
 test('services logs prints a service container\'s log; an unknown service is refused', async () => {

@@ -14,8 +14,7 @@ const MINIO_ROOT_USER = 'berth-admin';
  *  can be had; else s3rver, built locally, with one shared key. The choice sticks, as the two
  *  keep their data in different layouts. */
 export async function firstS3Record(ctx: Ctx, progress: (l: string) => void): Promise<ServiceRecord> {
-  const row = ctx.store.getService('s3');
-  if (row) return ctx.cipher.decryptJSON<ServiceRecord>(row.secret);
+  if (ctx.store.getService('s3')) return serviceRecord(ctx, 's3');
   const image = ctx.settings.minio_image;
   const rec: ServiceRecord = await havePulled(ctx.engine, image, progress)
     ? { mode: 'container', users: true, image, accessKey: MINIO_ROOT_USER, password: newSecret() }
@@ -42,8 +41,7 @@ export function s3Grant(ctx: Ctx, app: string): S3Grant {
 
 /** Where browsers reach object storage (presigned URLs): an external endpoint, or the domain
  *  the bundled MinIO is exposed at (with a non-default HTTPS port); null when not reachable. */
-export function s3PublicEndpoint(ctx: Ctx): string | null {
-  const rec = serviceRecord(ctx, 's3');
+export function s3PublicEndpoint(ctx: Ctx, rec = serviceRecord(ctx, 's3')): string | null {
   if (rec.mode === 'external') return rec.endpoint!;
   return rec.publicDomain ? `https://${rec.publicDomain}${ctx.settings.https_port === 443 ? '' : `:${ctx.settings.https_port}`}` : null;
 }

@@ -164,7 +164,7 @@ export function serviceEnv(ctx: Ctx, app: string): Record<string, string> {
   }
   if (g.s3) {
     const ext = serviceRecord(ctx, 's3');
-    const publicS3 = s3PublicEndpoint(ctx);
+    const publicS3 = s3PublicEndpoint(ctx, ext); // the record read once: this runs on every deploy
     Object.assign(env, {
       S3_ENDPOINT: ext.mode === 'external' ? ext.endpoint! : `http://${serviceContainerName(n, 's3')}:${S3_PORT}`, S3_BUCKET: g.s3.bucket, S3_ACCESS_KEY: g.s3.accessKey,
       S3_SECRET_KEY: g.s3.secretKey, S3_REGION: g.s3.region,
