@@ -1,14 +1,18 @@
 #!/usr/bin/env bash
 # Brings berth up on this Debian machine (as root) and serves the bundled sample app at
 # https://hello.localhost. Safe to run again.
+# berth runs on the Node runtime that npm ci pins (Node 24, from the npm registry); the host's
+# node only runs npm, so Debian's own nodejs/npm (18) is enough.
 set -euo pipefail
 cd "$(dirname "$0")"
-if ! command -v node >/dev/null || [ "$(node -p 'process.versions.node.split(".")[0]')" -lt 20 ]; then
-  echo "berth needs Node.js 20 or newer (node --version): install it first" >&2
-  exit 1
+missing=()
+command -v npm >/dev/null || missing+=(nodejs npm)
+command -v curl >/dev/null || missing+=(curl)
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "quickstart: installing ${missing[*]} (apt-get)"
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
-command -v curl >/dev/null || { apt-get update -qq && apt-get install -y -qq curl >/dev/null; }
-[ -d node_modules ] || npm ci --no-audit --no-fund
+[ -x node_modules/.bin/node ] || npm ci --no-audit --no-fund
 npm run build --silent
 ln -sf "$PWD/bin/berth" /usr/local/bin/berth
 berth up

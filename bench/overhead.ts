@@ -21,7 +21,7 @@ interface Line { at: number; text: string }
 function traced(p: Platform, args: string[]): Promise<{ code: number; ms: number; lines: Line[]; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     const t0 = performance.now();
-    const child = spawn(process.execPath, [BIN, ...args], { env: p.env(), stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(BIN, args, { env: p.env(), stdio: ['ignore', 'pipe', 'pipe'] });
     const lines: Line[] = [];
     let stdout = '';
     let stderr = '';

@@ -4,6 +4,7 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { spawn } from 'node:child_process';
+import { pinnedNode } from './pinned-node.mjs';
 import { fileURLToPath } from 'node:url';
 
 const dir = resolve(dirname(fileURLToPath(import.meta.url)), '..', 'dist', 'bench');
@@ -16,7 +17,7 @@ if (!name || name === '--help' || name === '-h' || !available.includes(name)) {
   process.exit(2);
 }
 
-const child = spawn(process.execPath, ['--enable-source-maps', join(dir, `${name}.js`), ...args], { stdio: 'inherit' });
+const child = spawn(pinnedNode, ['--enable-source-maps', join(dir, `${name}.js`), ...args], { stdio: 'inherit' });
 // Let the benchmark clean up its platform on Ctrl-C: forward the signal, then wait for it.
 for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => child.kill(sig));
 child.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));

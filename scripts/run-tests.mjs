@@ -4,6 +4,7 @@
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
+import { pinnedNode } from './pinned-node.mjs';
 
 const unitOnly = process.argv.includes('--unit');
 const only = process.argv.slice(2).filter((a) => !a.startsWith('--'));
@@ -14,5 +15,5 @@ const find = (dir) => readdirSync(dir).flatMap((f) => {
 });
 let files = [...find('dist/src'), ...(unitOnly ? [] : find('dist/test'))];
 if (only.length) files = files.filter((f) => only.some((o) => f.includes(o)));
-const r = spawnSync(process.execPath, ['--test', '--test-concurrency=1', '--enable-source-maps', ...passthrough, ...files], { stdio: 'inherit' });
+const r = spawnSync(pinnedNode, ['--test', '--test-concurrency=1', '--enable-source-maps', ...passthrough, ...files], { stdio: 'inherit' });
 process.exit(r.status ?? 1);

@@ -1,8 +1,10 @@
-// The daemon's state: one SQLite file (0600), schema migrations by user_version.
-import Database from 'better-sqlite3';
+// The daemon's state: one SQLite file (0600), schema migrations by user_version. Node's own
+// SQLite binding (node:sqlite): no native addon to compile, so the pinned Node runtime loads it
+// whatever node ran `npm ci` (see README, "Runtime").
+import { DatabaseSync } from 'node:sqlite';
 import { chmodSync } from 'node:fs';
 
-export type DB = Database.Database;
+export type DB = DatabaseSync;
 
 const MIGRATIONS: string[] = [
   `CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -39,23 +41,34 @@ const MIGRATIONS: string[] = [
 ];
 
 export function openDb(file: string): DB {
-  const db = new Database(file);
+  const db = new DatabaseSync(file);
   if (file !== ':memory:') chmodSync(file, 0o600);
-  db.pragma('journal_mode = WAL');
-  db.pragma('synchronous = NORMAL');
-  db.pragma('foreign_keys = ON');
-  db.pragma('busy_timeout = 5000');
+  db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;');
   migrate(db);
   return db;
 }
 
+/** Runs fn in one transaction (nested calls join the outer one); rolls back if it throws. */
+export function transaction<T>(db: DB, fn: () => T): T {
+  if (db.isTransaction) return fn();
+  db.exec('BEGIN IMMEDIATE');
+  try {
+    const out = fn();
+    db.exec('COMMIT');
+    return out;
+  } catch (e) {
+    db.exec('ROLLBACK');
+    throw e;
+  }
+}
+
 function migrate(db: DB): void {
-  const current = db.pragma('user_version', { simple: true }) as number;
+  const current = Number((db.prepare('PRAGMA user_version').get() as { user_version: number }).user_version);
   for (let v = current; v < MIGRATIONS.length; v++) {
-    db.transaction(() => {
+    transaction(db, () => {
       db.exec(MIGRATIONS[v]!);
-      db.pragma(`user_version = ${v + 1}`);
-    })();
+      db.exec(`PRAGMA user_version = ${v + 1}`);
+    });
   }
 }
 

@@ -1,8 +1,8 @@
 // Typed access to the state tables. Plain functions over one DB handle: no business rules here,
 // just rows in and rows out; secrets arrive here already encrypted.
-import type Database from 'better-sqlite3';
+import type { SQLInputValue, StatementSync } from 'node:sqlite';
 import type { DB } from './db.js';
-import { now } from './db.js';
+import { now, transaction } from './db.js';
 
 export type ReleaseState = 'pending' | 'live' | 'warm' | 'stopped' | 'failed' | 'pruned';
 export type DeployState = 'running' | 'succeeded' | 'failed' | 'aborted';
@@ -25,20 +25,23 @@ export class Store {
   constructor(readonly db: DB) {}
 
   // Prepared once, reused: the daemon runs the same few statements all day.
-  private readonly statements = new Map<string, Database.Statement>();
-  private q(sql: string): Database.Statement {
+  private readonly statements = new Map<string, StatementSync>();
+  private q(sql: string): StatementSync {
     let st = this.statements.get(sql);
     if (!st) this.statements.set(sql, (st = this.db.prepare(sql)));
     return st;
   }
 
-  tx<T>(fn: () => T): T { return this.db.transaction(fn)(); }
+  private one<T>(sql: string, ...params: SQLInputValue[]): T | undefined { return this.q(sql).get(...params) as T | undefined; }
+  private many<T>(sql: string, ...params: SQLInputValue[]): T[] { return this.q(sql).all(...params) as T[]; }
+
+  tx<T>(fn: () => T): T { return transaction(this.db, fn); }
 
   // apps
   getApp(name: string): AppRow | undefined {
-    return this.q('SELECT * FROM apps WHERE name = ?').get(name) as AppRow | undefined;
+    return this.one<AppRow>('SELECT * FROM apps WHERE name = ?', name);
   }
-  listApps(): AppRow[] { return this.q('SELECT * FROM apps ORDER BY name').all() as AppRow[]; }
+  listApps(): AppRow[] { return this.many<AppRow>('SELECT * FROM apps ORDER BY name'); }
   insertApp(a: { name: string; port: number; health_path: string }): void {
     this.q('INSERT INTO apps(name, created_at, port, health_path) VALUES (?, ?, ?, ?)').run(a.name, now(), a.port, a.health_path);
   }
@@ -52,10 +55,10 @@ export class Store {
 
   // domains
   domainsOf(app: string): string[] {
-    return (this.q('SELECT domain FROM domains WHERE app = ? ORDER BY position').all(app) as { domain: string }[]).map((r) => r.domain);
+    return (this.many<{ domain: string }>('SELECT domain FROM domains WHERE app = ? ORDER BY position', app)).map((r) => r.domain);
   }
   domainOwner(domain: string): string | undefined {
-    return (this.q('SELECT app FROM domains WHERE domain = ?').get(domain) as { app: string } | undefined)?.app;
+    return (this.one<{ app: string }>('SELECT app FROM domains WHERE domain = ?', domain))?.app;
   }
   setDomains(app: string, domains: string[]): void {
     this.q('DELETE FROM domains WHERE app = ?').run(app);
@@ -65,7 +68,7 @@ export class Store {
 
   // config (values encrypted by the caller)
   configOf(app: string): Record<string, string> {
-    const rows = this.q('SELECT key, value FROM config WHERE app = ? ORDER BY key').all(app) as { key: string; value: string }[];
+    const rows = this.many<{ key: string; value: string }>('SELECT key, value FROM config WHERE app = ? ORDER BY key', app);
     return Object.fromEntries(rows.map((r) => [r.key, r.value]));
   }
   setConfig(app: string, key: string, encValue: string): void {
@@ -77,20 +80,20 @@ export class Store {
 
   // releases
   insertRelease(r: Omit<ReleaseRow, 'id' | 'seq' | 'created_at' | 'warm_until' | 'state'>): ReleaseRow {
-    const seq = ((this.q('SELECT MAX(seq) AS m FROM releases WHERE app = ?').get(r.app) as { m: number | null }).m ?? 0) + 1;
+    const seq = (this.one<{ m: number | null }>('SELECT MAX(seq) AS m FROM releases WHERE app = ?', r.app)?.m ?? 0) + 1;
     const info = this.q(`INSERT INTO releases(app, seq, image, image_id, digest, port, health_path, processes, env, state, created_at, actor, note)
-      VALUES (@app, @seq, @image, @image_id, @digest, @port, @health_path, @processes, @env, 'pending', @created_at, @actor, @note)`)
-      .run({ ...r, seq, created_at: now() });
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?)`)
+      .run(r.app, seq, r.image, r.image_id, r.digest, r.port, r.health_path, r.processes, r.env, now(), r.actor, r.note);
     return this.getRelease(Number(info.lastInsertRowid))!;
   }
   getRelease(id: number): ReleaseRow | undefined {
-    return this.q('SELECT * FROM releases WHERE id = ?').get(id) as ReleaseRow | undefined;
+    return this.one<ReleaseRow>('SELECT * FROM releases WHERE id = ?', id);
   }
   releaseBySeq(app: string, seq: number): ReleaseRow | undefined {
-    return this.q('SELECT * FROM releases WHERE app = ? AND seq = ?').get(app, seq) as ReleaseRow | undefined;
+    return this.one<ReleaseRow>('SELECT * FROM releases WHERE app = ? AND seq = ?', app, seq);
   }
   releasesOf(app: string): ReleaseRow[] {
-    return this.q('SELECT * FROM releases WHERE app = ? ORDER BY seq DESC').all(app) as ReleaseRow[];
+    return this.many<ReleaseRow>('SELECT * FROM releases WHERE app = ? ORDER BY seq DESC', app);
   }
   setReleaseState(id: number, state: ReleaseState, warmUntil: string | null = null): void {
     this.q('UPDATE releases SET state = ?, warm_until = ? WHERE id = ?').run(state, warmUntil, id);
@@ -99,23 +102,23 @@ export class Store {
     this.q('UPDATE releases SET image_id = ?, digest = ? WHERE id = ?').run(imageId, digest, id);
   }
   warmReleasesDue(at: string): ReleaseRow[] {
-    return this.q("SELECT * FROM releases WHERE state = 'warm' AND warm_until IS NOT NULL AND warm_until <= ?").all(at) as ReleaseRow[];
+    return this.many<ReleaseRow>("SELECT * FROM releases WHERE state = 'warm' AND warm_until IS NOT NULL AND warm_until <= ?", at);
   }
 
   // deploys and their journal
   insertDeploy(d: { app: string; kind: DeployKind; release_id: number | null; previous_release_id: number | null; actor: string }): DeployRow {
     const info = this.q(`INSERT INTO deploys(app, kind, release_id, previous_release_id, state, actor, started_at)
-      VALUES (@app, @kind, @release_id, @previous_release_id, 'running', @actor, @started_at)`).run({ ...d, started_at: now() });
+      VALUES (?, ?, ?, ?, 'running', ?, ?)`).run(d.app, d.kind, d.release_id, d.previous_release_id, d.actor, now());
     return this.getDeploy(Number(info.lastInsertRowid))!;
   }
   getDeploy(id: number): DeployRow | undefined {
-    return this.q('SELECT * FROM deploys WHERE id = ?').get(id) as DeployRow | undefined;
+    return this.one<DeployRow>('SELECT * FROM deploys WHERE id = ?', id);
   }
   setDeployRelease(id: number, releaseId: number): void {
     this.q('UPDATE deploys SET release_id = ? WHERE id = ?').run(releaseId, id);
   }
   runningDeploys(): DeployRow[] {
-    return this.q("SELECT * FROM deploys WHERE state = 'running' ORDER BY id").all() as DeployRow[];
+    return this.many<DeployRow>("SELECT * FROM deploys WHERE state = 'running' ORDER BY id");
   }
   journal(deployId: number, step: string, state: 'started' | 'done' | 'failed' | 'skipped', detail?: unknown): void {
     this.q('INSERT INTO deploy_steps(deploy_id, step, state, at, detail) VALUES (?, ?, ?, ?, ?)')
@@ -132,17 +135,17 @@ export class Store {
     this.q('UPDATE deploys SET state = ?, finished_at = ?, error = ? WHERE id = ?').run(state, now(), error ?? null, id);
   }
   deploysOf(app: string, limit = 20): DeployRow[] {
-    return this.q('SELECT * FROM deploys WHERE app = ? ORDER BY id DESC LIMIT ?').all(app, limit) as DeployRow[];
+    return this.many<DeployRow>('SELECT * FROM deploys WHERE app = ? ORDER BY id DESC LIMIT ?', app, limit);
   }
 
   // locks
-  getLock(app: string): LockRow | undefined { return this.q('SELECT * FROM locks WHERE app = ?').get(app) as LockRow | undefined; }
+  getLock(app: string): LockRow | undefined { return this.one<LockRow>('SELECT * FROM locks WHERE app = ?', app); }
   tryLock(l: Omit<LockRow, 'acquired_at'>): boolean {
     return this.q('INSERT OR IGNORE INTO locks(app, deploy_id, actor, acquired_at, daemon_boot) VALUES (?, ?, ?, ?, ?)')
       .run(l.app, l.deploy_id, l.actor, now(), l.daemon_boot).changes === 1;
   }
   unlock(app: string, deployId: number): void { this.q('DELETE FROM locks WHERE app = ? AND deploy_id = ?').run(app, deployId); }
-  staleLocks(boot: string): LockRow[] { return this.q('SELECT * FROM locks WHERE daemon_boot != ?').all(boot) as LockRow[]; }
+  staleLocks(boot: string): LockRow[] { return this.many<LockRow>('SELECT * FROM locks WHERE daemon_boot != ?', boot); }
 
   // audit
   audit(e: { actor: string; action: string; app?: string | null; result: string; detail?: unknown }): void {
@@ -150,9 +153,9 @@ export class Store {
       .run(now(), e.actor, e.action, e.app ?? null, e.result, e.detail === undefined ? null : JSON.stringify(e.detail));
   }
   auditLog(app?: string, limit = 100): AuditRow[] {
-    return (app
-      ? this.q('SELECT * FROM audit WHERE app = ? ORDER BY id DESC LIMIT ?').all(app, limit)
-      : this.q('SELECT * FROM audit ORDER BY id DESC LIMIT ?').all(limit)) as AuditRow[];
+    return app
+      ? this.many<AuditRow>('SELECT * FROM audit WHERE app = ? ORDER BY id DESC LIMIT ?', app, limit)
+      : this.many<AuditRow>('SELECT * FROM audit ORDER BY id DESC LIMIT ?', limit);
   }
 
   // shared services (secrets encrypted by the caller)
@@ -163,13 +166,13 @@ export class Store {
     this.q('INSERT INTO services(name, mode, secret) VALUES (?, ?, ?) ON CONFLICT(name) DO UPDATE SET mode = excluded.mode, secret = excluded.secret').run(name, mode, secret);
   }
   appService(app: string, service: string): string | undefined {
-    return (this.q('SELECT secret FROM app_services WHERE app = ? AND service = ?').get(app, service) as { secret: string } | undefined)?.secret;
+    return (this.one<{ secret: string }>('SELECT secret FROM app_services WHERE app = ? AND service = ?', app, service))?.secret;
   }
   setAppService(app: string, service: string, secret: string): void {
     this.q('INSERT INTO app_services(app, service, secret) VALUES (?, ?, ?) ON CONFLICT(app, service) DO UPDATE SET secret = excluded.secret').run(app, service, secret);
   }
   appServices(app: string): string[] {
-    return JSON.parse((this.q('SELECT services FROM apps WHERE name = ?').get(app) as { services: string } | undefined)?.services ?? '[]') as string[];
+    return JSON.parse((this.one<{ services: string }>('SELECT services FROM apps WHERE name = ?', app))?.services ?? '[]') as string[];
   }
   setAppServices(app: string, services: string[]): void {
     this.q('UPDATE apps SET services = ? WHERE name = ?').run(JSON.stringify(services), app);
@@ -180,6 +183,6 @@ export class Store {
     this.q('INSERT INTO registry_auth(registry, auth) VALUES (?, ?) ON CONFLICT(registry) DO UPDATE SET auth = excluded.auth').run(registry, enc);
   }
   registryAuth(registry: string): string | undefined {
-    return (this.q('SELECT auth FROM registry_auth WHERE registry = ?').get(registry) as { auth: string } | undefined)?.auth;
+    return (this.one<{ auth: string }>('SELECT auth FROM registry_auth WHERE registry = ?', registry))?.auth;
   }
 }

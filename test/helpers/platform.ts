@@ -32,7 +32,7 @@ export class Platform {
 
   berth(args: string[], opts: { input?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Promise<Run> {
     return new Promise((res) => {
-      const child = execFile(process.execPath, [BIN, ...args], { env: this.env(opts.env), timeout: opts.timeoutMs ?? 180_000, maxBuffer: 32 << 20 },
+      const child = execFile(BIN, args, { env: this.env(opts.env), timeout: opts.timeoutMs ?? 180_000, maxBuffer: 32 << 20 },
         (err, stdout, stderr) => res({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr }));
       child.stdin?.end(opts.input ?? '');
     });

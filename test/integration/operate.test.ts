@@ -37,7 +37,7 @@ test('a release command runs before start; when it fails, nothing changes', asyn
 test('berth logs prints the live release\'s output; -f follows new lines', async () => {
   const r = await p.ok(['logs', 'ops', '--tail', '20']);
   assert.match(r.stdout, /v1 listening on 8000/);
-  const child = spawn(process.execPath, [BIN, 'logs', 'ops', '-f', '--tail', '0'], { env: p.env() });
+  const child = spawn(BIN, ['logs', 'ops', '-f', '--tail', '0'], { env: p.env() });
   let out = '';
   child.stdout.on('data', (d: Buffer) => { out += d.toString(); });
   try {
