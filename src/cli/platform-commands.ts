@@ -27,15 +27,17 @@ export function upCommand(program: Command, globals: Globals, action: Action): v
     .option('--acme-ca-root <pem>', 'PEM file of a CA to trust for the ACME server')
     .option('--instance <name>', 'prefix of every Docker object (default berth)')
     .option('--warm <duration>', 'how long a replaced release stays running for instant rollback (default 10m)')
+    .option('--stream-close-delay <duration>', 'how long a WebSocket/SSE stream outlives a proxy config change (default 8h)')
     .option('--services <list>', 'shared services to run: postgres,redis,s3 (default) or none')
     .option('--minio-image <ref>', 'MinIO image for object storage, tried the first time it starts (e.g. one loaded with docker load)')
-    .action(action(async (o: { httpPort?: string; httpsPort?: string; bind?: string; acmeEmail?: string; acmeCa?: string; acmeCaRoot?: string; instance?: string; warm?: string; services?: string; minioImage?: string }) => {
+    .action(action(async (o: { httpPort?: string; httpsPort?: string; bind?: string; acmeEmail?: string; acmeCa?: string; acmeCaRoot?: string; instance?: string; warm?: string; streamCloseDelay?: string; services?: string; minioImage?: string }) => {
       requireRoot();
       const settings: Partial<Settings> = {
         http_port: o.httpPort ? v.port(o.httpPort, 'http-port') : undefined,
         https_port: o.httpsPort ? v.port(o.httpsPort, 'https-port') : undefined,
         bind: o.bind, acme_email: o.acmeEmail, acme_ca: o.acmeCa, acme_ca_root: o.acmeCaRoot, instance: o.instance,
         warm_ms: o.warm ? v.duration(o.warm, 'warm') : undefined,
+        stream_close_delay_ms: o.streamCloseDelay ? v.duration(o.streamCloseDelay, 'stream-close-delay') : undefined,
         services: o.services === undefined ? undefined : o.services === 'none' ? [] : o.services.split(',').map((x) => x.trim()) as Settings['services'],
         minio_image: o.minioImage === undefined ? undefined : v.imageRef(o.minioImage, 'minio-image'),
       };

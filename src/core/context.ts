@@ -2,7 +2,7 @@
 import type { Logger } from '../lib/log.js';
 import type { Cipher } from '../lib/secrets.js';
 import type { Settings } from '../platform/settings.js';
-import type { CaddyProxy } from '../proxy/caddy/proxy.js';
+import type { Proxy } from '../proxy/types.js';
 import type { Runtime } from '../runtime/types.js';
 import type { EngineApi } from '../runtime/docker/engine-api.js';
 import type { Paths } from '../platform/paths.js';
@@ -21,7 +21,7 @@ export interface Ctx {
   store: Store;
   cipher: Cipher;
   runtime: Runtime;
-  proxy: CaddyProxy;
+  proxy: Proxy;
   settings: Settings;
   /** Docker Engine, for platform containers (the proxy, shared services). */
   engine: EngineApi;

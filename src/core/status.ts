@@ -5,8 +5,7 @@ import type { Ctx } from './context.js';
 
 export async function platformStatus(ctx: Ctx) {
   const docker = await ctx.runtime.ping().then((v) => ({ ok: true, engine: v.engine }), (e) => ({ ok: false, error: asBerthError(e).message }));
-  const proxy = await ctx.proxy.admin.call<unknown[]>('GET', '/config/apps/http/servers/berth/routes')
-    .then((r) => ({ ok: r.status === 200, routes: Array.isArray(r.body) ? r.body.length : 0 }), (e) => ({ ok: false, error: asBerthError(e).message }));
+  const proxy = await ctx.proxy.status();
   const apps = docker.ok ? await listApps(ctx) : [];
   return {
     daemon: { pid: process.pid, boot: ctx.boot, uptime_s: Math.round(process.uptime()), ...memory() },

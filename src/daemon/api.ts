@@ -5,6 +5,7 @@ import { BerthError, ValidationError } from '../lib/errors.js';
 import * as v from '../lib/validate.js';
 import { createApp, deleteApp, listApps, showApp } from '../core/apps/apps.js';
 import { changeConfig, listConfig } from '../core/config/config.js';
+import { changeDomains } from '../core/apps/domains.js';
 import type { Ctx } from '../core/context.js';
 import { abort, deploy, type DeployEvent, relName, rollback } from '../core/deploy/engine.js';
 import { reconcile } from '../core/deploy/recover.js';
@@ -68,6 +69,12 @@ export function buildApi(ctx: Ctx): Router {
   });
   api.on('GET', `${P}/apps/:name`, (r) => showApp(ctx, r.params.name!));
   api.on('DELETE', `${P}/apps/:name`, (r) => deleteApp(ctx, r.params.name!, actorOf(r), { purge: r.query.get('purge') === '1' }));
+
+  api.on('GET', `${P}/apps/:name/domains`, (r) => ({ app: r.params.name, domains: ctx.store.domainsOf(mustApp(ctx, r.params.name!)) }));
+  api.on('PATCH', `${P}/apps/:name/domains`, async (r) => {
+    const b = parse(z.object({ add: z.array(z.string().max(253)).optional(), remove: z.array(z.string().max(253)).optional() }).strict(), await r.json());
+    return changeDomains(ctx, r.params.name!, b, actorOf(r));
+  });
 
   api.on('GET', `${P}/apps/:name/config`, (r) => listConfig(ctx, r.params.name!, r.query.get('reveal') === '1'));
   api.on('PATCH', `${P}/apps/:name/config`, async (r) => {

@@ -16,6 +16,7 @@ import { caddyBase } from '../platform/proxy-container.js';
 import { ensureLayout, loadSettings, pathsFor, rootFromEnv } from '../platform/settings.js';
 import { CaddyAdmin } from '../proxy/caddy/admin.js';
 import { CaddyProxy } from '../proxy/caddy/proxy.js';
+import type { Proxy } from '../proxy/types.js';
 import { DockerRuntime } from '../runtime/docker/driver.js';
 import { EngineApi } from '../runtime/docker/engine-api.js';
 import { namesFor } from '../runtime/docker/specs.js';
@@ -44,7 +45,7 @@ export async function startDaemon(root: string) {
   const runtime = new DockerRuntime(engine, namesFor(settings.instance));
   const ctx: Ctx = {
     store, cipher: Cipher.fromKeyFile(paths.keyFile), runtime, settings, log, engine, paths,
-    proxy: undefined as unknown as CaddyProxy,
+    proxy: undefined as unknown as Proxy,
     boot: `${process.pid}-${randomBytes(4).toString('hex')}`,
     hooks: {
       pauseAt: process.env.BERTH_TEST_PAUSE_AT || undefined,
@@ -55,7 +56,7 @@ export async function startDaemon(root: string) {
   ctx.proxy = new CaddyProxy(new CaddyAdmin(paths.caddyAdminSocket), caddyBase(settings), paths.caddyConfigFile, () => desiredRoutes(ctx));
 
   // Caddy loads this file whenever it (re)starts: make it match this daemon's settings now.
-  ctx.proxy.writeConfigFile();
+  ctx.proxy.persist();
   await locateServices(ctx).catch((e) => log.warn({ err: asBerthError(e).message }, 'shared services not found yet'));
   const recovered = await recoverDeploys(ctx);
   if (recovered.finished.length || recovered.rolledBack.length) log.warn(recovered, 'resolved deploys interrupted by the previous daemon');

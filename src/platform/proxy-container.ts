@@ -1,30 +1,29 @@
 // The Caddy container: image (pulled, or built from Debian's package), and its spec.
 import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, readdirSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { run } from '../exec/run.js';
 import type { EngineApi } from '../runtime/docker/engine-api.js';
 import { LABEL, type Names } from '../runtime/docker/specs.js';
+import { pinnedDeb } from './debian-suite.js';
 import { buildScratchImage, havePulled, imageExists } from './images.js';
-import type { Paths, Settings } from './settings.js';
+import { CADDY_VERSION, type Paths, type Settings } from './settings.js';
 
-export const LOCAL_CADDY_IMAGE = 'berth/caddy:2.6.2-debian';
+/** The Caddy berth runs: 2.11 at least, for stream_close_delay (a config change then leaves other
+ *  apps' WebSockets and SSE streams open; 2.6 closed them all, caddyserver/caddy#3143). Debian 12
+ *  ships 2.6.2, so offline the image is built from sid's package, whose binary links only libc. */
+export const CADDY_DEBIAN = { pkg: 'caddy', version: '2.11.4-1', suite: 'sid' } as const;
+export const LOCAL_CADDY_IMAGE = `berth/caddy:${CADDY_VERSION}-debian`;
 export const CADDY_ADMIN_IN_CONTAINER = '/run/caddy/admin.sock';
 export const ACME_ROOT_IN_CONTAINER = '/etc/berth/acme-ca.pem';
 export const proxyContainerName = (n: Names) => `${n.instance}-caddy`;
 
-/** Debian's caddy binary: the host's if the package is installed, else unpacked from the .deb. */
+/** The pinned Debian caddy binary, unpacked from its .deb. */
 async function debianCaddy(progress: (l: string) => void): Promise<string> {
-  if (existsSync('/usr/bin/caddy')) return '/usr/bin/caddy';
+  const deb = await pinnedDeb(CADDY_DEBIAN.pkg, CADDY_DEBIAN.version, CADDY_DEBIAN.suite, progress);
   const dir = mkdtempSync(join(tmpdir(), 'berth-caddy-deb-'));
-  progress('downloading Debian package caddy');
-  await run(['apt-get', 'download', 'caddy'], { cwd: dir, timeoutMs: 5 * 60_000 }).catch(async () => {
-    await run(['apt-get', 'update'], { timeoutMs: 5 * 60_000 });
-    await run(['apt-get', 'download', 'caddy'], { cwd: dir, timeoutMs: 5 * 60_000 });
-  });
-  const deb = readdirSync(dir).find((f) => f.endsWith('.deb'))!;
-  await run(['dpkg-deb', '-x', join(dir, deb), join(dir, 'root')]);
+  await run(['dpkg-deb', '-x', deb, join(dir, 'root')]);
   return join(dir, 'root', 'usr', 'bin', 'caddy');
 }
 
@@ -33,18 +32,22 @@ export async function ensureCaddyImage(api: EngineApi, settings: Settings, progr
   if (await imageExists(api, settings.caddy_image)) return settings.caddy_image;
   if (await imageExists(api, LOCAL_CADDY_IMAGE)) return LOCAL_CADDY_IMAGE;
   if (await havePulled(api, settings.caddy_image, progress)) return settings.caddy_image;
-  progress(`cannot pull ${settings.caddy_image} (offline?): building ${LOCAL_CADDY_IMAGE} from Debian's caddy package`);
+  progress(`cannot pull ${settings.caddy_image} (offline?): building ${LOCAL_CADDY_IMAGE} from Debian's caddy ${CADDY_DEBIAN.version} (${CADDY_DEBIAN.suite})`);
   const caddy = await debianCaddy(progress);
-  await buildScratchImage(api, {
-    tag: LOCAL_CADDY_IMAGE,
-    programs: [{ from: caddy, to: '/usr/bin/caddy' }],
-    files: [{ from: '/etc/ssl/certs/ca-certificates.crt', to: '/etc/ssl/certs/ca-certificates.crt' },
-      { content: 'root:x:0:0:root:/root:/sbin/nologin\n', to: '/etc/passwd' },
-      { content: 'hosts: files dns\n', to: '/etc/nsswitch.conf' }],
-    dirs: ['/tmp', '/config', '/data'],
-    dockerfileTail: ['ENV XDG_CONFIG_HOME=/config XDG_DATA_HOME=/data', 'CMD ["/usr/bin/caddy","run","--config","/config/caddy.json"]'],
-    labels: { 'berth.source': 'debian caddy package' },
-  }, progress);
+  try {
+    await buildScratchImage(api, {
+      tag: LOCAL_CADDY_IMAGE,
+      programs: [{ from: caddy, to: '/usr/bin/caddy' }],
+      files: [{ from: '/etc/ssl/certs/ca-certificates.crt', to: '/etc/ssl/certs/ca-certificates.crt' },
+        { content: 'root:x:0:0:root:/root:/sbin/nologin\n', to: '/etc/passwd' },
+        { content: 'hosts: files dns\n', to: '/etc/nsswitch.conf' }],
+      dirs: ['/tmp', '/config', '/data'],
+      dockerfileTail: ['ENV XDG_CONFIG_HOME=/config XDG_DATA_HOME=/data', 'CMD ["/usr/bin/caddy","run","--config","/config/caddy.json"]'],
+      labels: { 'berth.source': `debian ${CADDY_DEBIAN.suite} caddy=${CADDY_DEBIAN.version}` },
+    }, progress);
+  } finally {
+    rmSync(dirname(dirname(dirname(caddy))), { recursive: true, force: true });
+  }
   return LOCAL_CADDY_IMAGE;
 }
 
@@ -76,6 +79,6 @@ export function caddyBase(s: Settings) {
   return {
     adminSocket: CADDY_ADMIN_IN_CONTAINER, httpPort: s.http_port, httpsPort: s.https_port,
     acmeEmail: s.acme_email, acmeCa: s.acme_ca, acmeCaRoot: s.acme_ca_root ? ACME_ROOT_IN_CONTAINER : undefined,
-    refreshMs: s.upstream_refresh_ms,
+    refreshMs: s.upstream_refresh_ms, streamCloseDelayMs: s.stream_close_delay_ms,
   };
 }

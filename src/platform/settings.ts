@@ -7,6 +7,8 @@ import type { Paths } from './paths.js';
 
 export { DEFAULT_ROOT, pathsFor, rootFromEnv, type Paths } from './paths.js';
 
+/** The Caddy release berth runs (see proxy-container.ts). */
+export const CADDY_VERSION = '2.11.4';
 
 export const SettingsSchema = z.object({
   /** Prefix of every Docker object berth owns; lets several platforms (or tests) share one engine. */
@@ -27,7 +29,11 @@ export const SettingsSchema = z.object({
   drain_timeout_ms: z.number().int().min(0).default(30_000),
   /** How often Caddy re-resolves an app's upstream name: bounds switch time. */
   upstream_refresh_ms: z.number().int().min(20).max(5000).default(25),
-  caddy_image: z.string().default('caddy:2.6.2'),
+  caddy_image: z.string().default(`caddy:${CADDY_VERSION}`),
+  /** How long Caddy keeps a proxied WebSocket/SSE stream open after a config change replaced the
+   *  config it was opened under. Long, so a route change of one app never cuts another's streams;
+   *  each retained config costs memory until then (README: "What a route change costs"). */
+  stream_close_delay_ms: z.number().int().min(0).default(8 * 3600_000),
   /** Object storage: MinIO (a user and policy per app) when this image can be had the first time
    *  object storage starts; else s3rver, built locally (one shared key). The choice then sticks. */
   minio_image: z.string().default('minio/minio:RELEASE.2025-04-22T22-12-26Z'),
@@ -44,9 +50,26 @@ export function ensureLayout(p: Paths): void {
   }
 }
 
+/** The settings file as saved (an empty object when there is none). */
+export function storedSettings(p: Paths): Record<string, unknown> {
+  return existsSync(p.settings) ? JSON.parse(readFileSync(p.settings, 'utf8')) as Record<string, unknown> : {};
+}
+
 export function loadSettings(p: Paths): Settings {
-  const raw = existsSync(p.settings) ? JSON.parse(readFileSync(p.settings, 'utf8')) : {};
-  return parseSettings(raw);
+  return parseSettings(upgradedSettings(storedSettings(p)).raw);
+}
+
+/** Settings that earlier versions of berth saved and this one cannot run with, and their
+ *  replacement: Caddy before 2.7 has no stream_close_delay (pure). */
+export function upgradedSettings(raw: Record<string, unknown>): { raw: Record<string, unknown>; notes: string[] } {
+  const out = { ...raw };
+  const notes: string[] = [];
+  const caddy = typeof raw.caddy_image === 'string' ? /^caddy:2\.([0-6])(\.|$)/.exec(raw.caddy_image) : null;
+  if (caddy) {
+    out.caddy_image = `caddy:${CADDY_VERSION}`;
+    notes.push(`caddy_image ${raw.caddy_image as string} -> ${out.caddy_image} (berth needs Caddy 2.7 or newer)`);
+  }
+  return { raw: out, notes };
 }
 
 export function parseSettings(raw: unknown): Settings {

@@ -11,7 +11,7 @@ import { DaemonClient } from '../daemon/client.js';
 import { buildId, ensureDaemon, stopDaemon } from './daemon-process.js';
 import { ensureEngine, waitFor } from './engine.js';
 import { caddyBase, ensureCaddyImage, proxyContainerName, proxyContainerSpec } from './proxy-container.js';
-import { ensureLayout, loadSettings, type Paths, saveSettings, type Settings, parseSettings } from './settings.js';
+import { ensureLayout, type Paths, parseSettings, saveSettings, type Settings, storedSettings, upgradedSettings } from './settings.js';
 import { CaddyAdmin } from '../proxy/caddy/admin.js';
 
 export type UpStep = { step: string; result: string };
@@ -24,18 +24,23 @@ async function ensureProxy(api: EngineApi, p: Paths, s: Settings, progress: (l: 
   }
   const spec = proxyContainerSpec(names, s, p, image);
   const name = proxyContainerName(names);
-  type Inspect = { Config: { Labels: Record<string, string> }; State: { Running: boolean } };
+  type Inspect = { Config: { Labels: Record<string, string>; Image: string }; State: { Running: boolean } };
   const info = await api.json<Inspect>('GET', `/containers/${name}/json`, `inspect ${name}`).catch((e) => { if (isNotFound(e)) return null; throw e; });
   let result = 'ok';
   const drifted = info !== null && info.Config.Labels['berth.spec'] !== spec.Labels['berth.spec'];
+  const upgraded = info !== null && info.Config.Image !== image;
   if (drifted) {
-    progress('proxy settings changed: recreating the proxy container');
+    // Certificates, the ACME account and the config live in <root>/caddy, mounted into the new
+    // container; only the port is free for a moment while one container replaces the other.
+    progress(upgraded
+      ? `upgrading the proxy: ${info.Config.Image} -> ${image} (certificates, ACME account and routes are kept in ${p.caddyDataDir}); requests wait or fail for about a second`
+      : 'proxy settings changed: recreating the proxy container');
     await api.buffer('DELETE', `/containers/${name}`, `remove ${name}`, { query: { force: true } });
   }
   if (!info || drifted) {
     await api.json('POST', '/containers/create', `create ${name}`, { query: { name }, body: spec });
     await api.buffer('POST', `/containers/${name}/start`, `start ${name}`);
-    result = info ? 'recreated' : 'created';
+    result = !info ? 'created' : upgraded ? `upgraded from ${info.Config.Image} to ${image}` : 'recreated';
   } else if (!info.State.Running) {
     await api.buffer('POST', `/containers/${name}/start`, `start ${name}`);
     result = 'started';
@@ -63,8 +68,11 @@ export async function up(p: Paths, o: UpOptions): Promise<{ steps: UpStep[]; set
   await step('data root', () => {
     const existed = existsSync(p.settings);
     ensureLayout(p);
-    const before = existed ? loadSettings(p) : parseSettings({});
-    settings = parseSettings({ ...before, ...Object.fromEntries(Object.entries(o.settings ?? {}).filter(([, v]) => v !== undefined)) });
+    const stored = storedSettings(p);
+    const upgraded = upgradedSettings(stored);
+    upgraded.notes.forEach((n) => o.progress(`  upgrading a setting: ${n}`));
+    const before = parseSettings(stored);
+    settings = parseSettings({ ...upgraded.raw, ...Object.fromEntries(Object.entries(o.settings ?? {}).filter(([, v]) => v !== undefined)) });
     const changed = JSON.stringify(before) !== JSON.stringify(settings);
     settingsChanged = existed && changed;
     if (!existed || changed) saveSettings(p, settings);

@@ -113,7 +113,7 @@ export async function deleteApp(ctx: Ctx, name: string, actor: string, opts: { p
       for (const u of await ctx.runtime.list(app)) await ctx.runtime.remove(u);
       if (opts.purge) await dropAppData(ctx, app);
       ctx.store.deleteApp(app);
-      ctx.proxy.writeConfigFile();
+      ctx.proxy.persist();
     });
   } finally {
     release(ctx, app, DELETE_LOCK_ID);

@@ -1,5 +1,5 @@
 // What Caddy should route for each app, derived from state.
-import type { RouteInput } from '../../proxy/caddy/config.js';
+import type { RouteInput } from '../../proxy/types.js';
 import type { Ctx } from '../context.js';
 import { s3PublicRoute } from '../services/public.js';
 

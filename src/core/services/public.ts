@@ -5,7 +5,7 @@ import { BerthError } from '../../lib/errors.js';
 import { domain as validDomain } from '../../lib/validate.js';
 import { serviceContainerName } from '../../platform/service-containers.js';
 import { S3_PORT } from '../../platform/service-images.js';
-import type { RouteInput } from '../../proxy/caddy/config.js';
+import type { RouteInput } from '../../proxy/types.js';
 import { namesFor } from '../../runtime/docker/specs.js';
 import type { Ctx } from '../context.js';
 import { s3PublicEndpoint } from './object-storage.js';

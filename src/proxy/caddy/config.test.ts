@@ -2,10 +2,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { appRoute, fullConfig, isInternalDomain, routeId, tlsPolicies } from './config.js';
 
-const base = { adminSocket: '/run/caddy/admin.sock', httpPort: 80, httpsPort: 443, refreshMs: 250 };
+const base = { adminSocket: '/run/caddy/admin.sock', httpPort: 80, httpsPort: 443, refreshMs: 250, streamCloseDelayMs: 8 * 3600_000 };
 
 test('an app route proxies to its serving name, resolved dynamically', () => {
-  const r = appRoute({ app: 'hello', domains: ['hello.localhost', 'www.hello.localhost'], upstream: 'berth-hello-web', port: 8000 }, 250);
+  const r = appRoute({ app: 'hello', domains: ['hello.localhost', 'www.hello.localhost'], upstream: 'berth-hello-web', port: 8000 }, base);
   assert.deepEqual(r, {
     '@id': 'berth-app-hello',
     match: [{ host: ['hello.localhost', 'www.hello.localhost'] }],
@@ -13,6 +13,7 @@ test('an app route proxies to its serving name, resolved dynamically', () => {
       handler: 'reverse_proxy',
       dynamic_upstreams: { source: 'a', name: 'berth-hello-web', port: '8000', refresh: '250ms' },
       load_balancing: { try_duration: '5s', try_interval: '50ms' },
+      stream_close_delay: '28800000ms',
     }],
     terminal: true,
   });

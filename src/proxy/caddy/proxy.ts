@@ -1,17 +1,28 @@
-// Keeps Caddy's running config equal to what berth wants, one route at a time through the
-// admin API, and mirrors the whole desired config into the file Caddy loads at start, so a
-// restarted proxy comes back with every route.
+// The proxy on Caddy: its running config kept equal to what berth wants through the admin API,
+// and the whole desired config mirrored into the file Caddy loads at start, so a restarted
+// proxy comes back with every route.
+//
+// Every admin write makes Caddy load a whole new config (and keep each one an open stream was
+// proxied under until stream_close_delay ends): so each change is one write at most, a route
+// PUT/PATCH/DELETE when only that route changes, or one load of the full config when the TLS
+// policies (which name the internal domains) must change with it.
 import { renameSync, writeFileSync } from 'node:fs';
 import { isDeepStrictEqual } from 'node:util';
+import { asBerthError } from '../../lib/errors.js';
+import { idOf, type Proxy, type ProxyStatus, type RouteChange, type RouteInput, routeId } from '../types.js';
 import type { CaddyAdmin } from './admin.js';
-import { appRoute, type BaseInput, errorRoutes, fullConfig, type RouteInput, routeId, SERVER, tlsPolicies } from './config.js';
+import { appRoute, type BaseInput, errorRoutes, FALLBACK_ID, fullConfig, SERVER, tlsPolicies } from './config.js';
 
 const ROUTES = `/config/apps/http/servers/${SERVER}/routes`;
 const POLICIES = '/config/apps/tls/automation/policies';
 
-export type RouteChange = 'created' | 'updated' | 'unchanged' | 'removed';
+/** The desired routes with one of them replaced (or added), or removed (pure). */
+export function withRoute(routes: RouteInput[], id: string, r: RouteInput | null): RouteInput[] {
+  const others = routes.filter((x) => idOf(x) !== id);
+  return r ? [...others, r] : others;
+}
 
-export class CaddyProxy {
+export class CaddyProxy implements Proxy {
   constructor(
     readonly admin: CaddyAdmin,
     readonly base: BaseInput,
@@ -20,85 +31,71 @@ export class CaddyProxy {
     readonly desired: () => RouteInput[],
   ) {}
 
-  /** Writes the desired config for Caddy's next start. */
-  writeConfigFile(): void {
+  persist(routes = this.desired()): void {
     const tmp = `${this.configFile}.tmp`;
-    writeFileSync(tmp, JSON.stringify(fullConfig(this.base, this.desired()), null, 1), { mode: 0o600 });
+    writeFileSync(tmp, JSON.stringify(fullConfig(this.base, routes), null, 1), { mode: 0o600 });
     renameSync(tmp, this.configFile);
   }
 
+  async status(): Promise<ProxyStatus> {
+    return this.admin.call<unknown[]>('GET', ROUTES).then((r) => ({ ok: r.status === 200, routes: Array.isArray(r.body) ? r.body.length : 0 }),
+      (e) => ({ ok: false, error: asBerthError(e).message }));
+  }
+
+  private async policiesDiffer(routes: RouteInput[]): Promise<boolean> {
+    const have = await this.admin.call('GET', POLICIES);
+    return !isDeepStrictEqual(have.body, tlsPolicies(this.base, routes.flatMap((x) => x.domains)));
+  }
+
   async ensureRoute(r: RouteInput): Promise<RouteChange> {
-    // TLS policies first: the moment a route names a new domain Caddy starts obtaining its
-    // certificate with whatever policy it has, so the issuer (ACME CA, trusted roots) must
-    // already be the one berth's settings ask for, never a stale default (Let's Encrypt).
-    await this.ensurePolicies();
-    const want = appRoute(r, this.base.refreshMs);
+    const want = appRoute(r, this.base);
     const id = want['@id'];
-    const have = await this.admin.call(`GET`, `/id/${id}`);
-    let change: RouteChange = 'unchanged';
-    if (have.status === 404) {
-      await this.admin.ok('PUT', `${ROUTES}/0`, want);
-      change = 'created';
-    } else if (!isDeepStrictEqual(have.body, want)) {
-      await this.admin.ok('PATCH', `/id/${id}`, want);
-      change = 'updated';
+    const have = await this.admin.call('GET', `/id/${id}`);
+    const change: RouteChange = have.status === 404 ? 'created' : isDeepStrictEqual(have.body, want) ? 'unchanged' : 'updated';
+    // `r` may be ahead of the state (a deploy's new port): the config is built with it.
+    const routes = withRoute(this.desired(), id, r);
+    if (change !== 'unchanged') {
+      // The policies must hold the moment the route does: Caddy starts obtaining a new domain's
+      // certificate at once, with whatever issuer they give (a stale default is Let's Encrypt).
+      if (await this.policiesDiffer(routes)) await this.admin.ok('POST', '/load', fullConfig(this.base, routes));
+      else if (change === 'created') await this.admin.ok('PUT', `${ROUTES}/0`, want);
+      else await this.admin.ok('PATCH', `/id/${id}`, want);
     }
-    this.writeConfigFile();
+    this.persist(routes);
     return change;
   }
 
   async removeRoute(app: string, id = routeId(app)): Promise<RouteChange> {
-    const r = await this.admin.call('DELETE', `/id/${id}`);
-    await this.ensurePolicies();
-    this.writeConfigFile();
-    return r.status === 404 ? 'unchanged' : 'removed';
+    const routes = withRoute(this.desired(), id, null);
+    const have = await this.admin.call('GET', `/id/${id}`);
+    if (have.status !== 404) {
+      if (await this.policiesDiffer(routes)) await this.admin.ok('POST', '/load', fullConfig(this.base, routes));
+      else await this.admin.ok('DELETE', `/id/${id}`);
+    }
+    this.persist(routes);
+    return have.status === 404 ? 'unchanged' : 'removed';
   }
 
-  private async ensurePolicies(): Promise<void> {
-    const want = tlsPolicies(this.base, this.desired().flatMap((r) => r.domains));
-    const have = await this.admin.call('GET', POLICIES);
-    if (!isDeepStrictEqual(have.body, want)) await this.admin.ok('PATCH', POLICIES, want);
-  }
-
-  /** Brings a running Caddy in line with the desired state with one read of its config;
-   *  changes only what differs, route by route, and reports what it fixed. */
+  /** One read of the running config; when anything differs (a route missing, changed or left
+   *  over, the error routes, the TLS policies), one load of the full desired config. */
   async sync(): Promise<string[]> {
     const desired = this.desired();
-    type Live = { apps?: { http?: { servers?: Record<string, { routes?: { '@id'?: string }[] }> }; tls?: { automation?: { policies?: unknown } } } };
+    type Live = { apps?: { http?: { servers?: Record<string, { routes?: { '@id'?: string }[]; errors?: unknown }> }; tls?: { automation?: { policies?: unknown } } } };
     const cfg = await this.admin.call<Live | null>('GET', '/config/');
     const server = cfg.status === 200 ? cfg.body?.apps?.http?.servers?.[SERVER] : undefined;
-    if (!server) {
-      await this.admin.ok('POST', '/load', fullConfig(this.base, desired));
-      this.writeConfigFile();
-      return ['*'];
-    }
     const fixed: string[] = [];
-    if (!isDeepStrictEqual((server as { errors?: unknown }).errors, errorRoutes())) {
-      await this.admin.ok('POST', `/config/apps/http/servers/${SERVER}/errors`, errorRoutes());
-      fixed.push('error routes');
+    if (!server) fixed.push('*');
+    else {
+      if (!isDeepStrictEqual(server.errors, errorRoutes())) fixed.push('error routes');
+      if (!isDeepStrictEqual(cfg.body?.apps?.tls?.automation?.policies, tlsPolicies(this.base, desired.flatMap((r) => r.domains)))) fixed.push('tls policies');
+      const live = new Map((server.routes ?? []).map((r) => [r['@id'], r] as const));
+      for (const r of desired) if (!isDeepStrictEqual(live.get(idOf(r)), appRoute(r, this.base))) fixed.push(r.app);
+      const wanted = new Set([...desired.map(idOf), FALLBACK_ID]);
+      for (const id of live.keys()) if (!id || !wanted.has(id)) fixed.push(id ?? 'a route without an id');
+      if ((server.routes ?? []).at(-1)?.['@id'] !== FALLBACK_ID) fixed.push('fallback route');
     }
-    const wantPolicies = tlsPolicies(this.base, desired.flatMap((r) => r.domains));
-    if (!isDeepStrictEqual(cfg.body?.apps?.tls?.automation?.policies, wantPolicies)) {
-      await this.admin.ok('PATCH', POLICIES, wantPolicies);
-      fixed.push('tls policies');
-    }
-    const live = new Map((server.routes ?? []).map((r) => [r['@id'], r] as const));
-    for (const r of desired) {
-      const want = appRoute(r, this.base.refreshMs);
-      const have = live.get(want['@id']);
-      if (!have) await this.admin.ok('PUT', `${ROUTES}/0`, want);
-      else if (!isDeepStrictEqual(have, want)) await this.admin.ok('PATCH', `/id/${want['@id']}`, want);
-      else continue;
-      fixed.push(r.app);
-    }
-    const wanted = new Set(desired.map((r) => appRoute(r, this.base.refreshMs)['@id']));
-    for (const id of live.keys()) {
-      if ((id?.startsWith('berth-app-') || id?.startsWith('berth-service-')) && !wanted.has(id)) {
-        await this.admin.ok('DELETE', `/id/${id}`);
-        fixed.push(id);
-      }
-    }
-    if (fixed.length) this.writeConfigFile();
-    return fixed;
+    if (fixed.length) await this.admin.ok('POST', '/load', fullConfig(this.base, desired));
+    if (fixed.length) this.persist(desired);
+    return [...new Set(fixed)];
   }
 }

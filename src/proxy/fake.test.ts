@@ -1,0 +1,19 @@
+// The proxy contract on the in-memory fake (the Caddy run is in test/integration/caddy-proxy.test.ts).
+import { proxyContract } from './contract.js';
+import { FakeProxy } from './fake.js';
+import type { RouteInput } from './types.js';
+
+proxyContract('fake proxy', async () => {
+  let desired: RouteInput[] = [];
+  const proxy = new FakeProxy(() => desired);
+  return {
+    proxy,
+    setDesired: (r) => { desired = r; },
+    request: (host) => proxy.request(host),
+    liveRouteIds: async () => [...proxy.live.keys()],
+    dropLive: async (id) => { proxy.live.delete(id); },
+    restart: async () => proxy.restart(),
+    configChanges: () => proxy.changes,
+    close: async () => undefined,
+  };
+});

@@ -1,0 +1,96 @@
+// Berth's pinned Caddy (the binary of the Debian package its proxy image is built from), run
+// as a host process under a temporary directory: for tests of the Caddy driver that need no
+// container. Admin API on a unix socket, HTTPS on a free port, Caddy's internal CA for *.test.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { request } from 'node:https';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { run } from '../../src/exec/run.js';
+import { pinnedDeb } from '../../src/platform/debian-suite.js';
+import { CADDY_DEBIAN } from '../../src/platform/proxy-container.js';
+import { CaddyAdmin } from '../../src/proxy/caddy/admin.js';
+import { type BaseInput, fullConfig } from '../../src/proxy/caddy/config.js';
+import { until } from './platform.js';
+
+export async function caddyBinary(): Promise<string> {
+  const dir = '/var/cache/berth/caddy-bin';
+  const bin = join(dir, CADDY_DEBIAN.version, 'usr', 'bin', 'caddy');
+  if (!existsSync(bin)) {
+    const deb = await pinnedDeb(CADDY_DEBIAN.pkg, CADDY_DEBIAN.version, CADDY_DEBIAN.suite, () => undefined);
+    mkdirSync(join(dir, CADDY_DEBIAN.version), { recursive: true });
+    await run(['dpkg-deb', '-x', deb, join(dir, CADDY_DEBIAN.version)]);
+  }
+  return bin;
+}
+
+/** Counts the admin API writes that succeeded: each one is a config change in Caddy. */
+export class CountingAdmin extends CaddyAdmin {
+  writes = 0;
+  override async call<T = unknown>(method: string, path: string, body?: unknown): Promise<{ status: number; body: T }> {
+    const r = await super.call<T>(method, path, body);
+    if (method !== 'GET' && r.status < 300) this.writes++;
+    return r;
+  }
+}
+
+let nextPort = 41000 + Math.floor(Math.random() * 10000);
+
+export class HostCaddy {
+  readonly dir = mkdtempSync(join(tmpdir(), 'berth-caddy-'));
+  readonly base: BaseInput = {
+    adminSocket: join(this.dir, 'admin.sock'), httpPort: nextPort++, httpsPort: nextPort++, refreshMs: 25, streamCloseDelayMs: 8 * 3600_000,
+  };
+  readonly configFile = join(this.dir, 'caddy.json');
+  readonly admin = new CountingAdmin(this.base.adminSocket);
+  private child: ChildProcess | null = null;
+
+  async start(): Promise<void> {
+    if (!existsSync(this.configFile)) writeFileSync(this.configFile, JSON.stringify(fullConfig(this.base, [])));
+    this.child = spawn(await caddyBinary(), ['run', '--config', this.configFile], {
+      env: { ...process.env, XDG_DATA_HOME: join(this.dir, 'data'), XDG_CONFIG_HOME: join(this.dir, 'config') }, stdio: 'ignore',
+    });
+    await until(() => this.admin.call('GET', '/config/').then((r) => r.status === 200, () => false), 10_000, 'caddy to start');
+  }
+
+  async stop(): Promise<void> {
+    const c = this.child;
+    if (!c || c.exitCode !== null) return;
+    await new Promise<void>((res) => { c.once('exit', () => res()); c.kill('SIGKILL'); });
+  }
+
+  get caRoot(): string { return join(this.dir, 'data', 'caddy', 'pki', 'authorities', 'local', 'root.crt'); }
+
+  /** GET / for host over HTTPS through this Caddy; status 0 when no TLS connection could be made
+   *  (a host with no route has no certificate), after retrying while a new one is issued. */
+  async request(host: string): Promise<{ status: number; body: string }> {
+    const end = Date.now() + 3000;
+    for (;;) {
+      try {
+        return await this.once(host);
+      } catch (e) {
+        if (Date.now() > end) return { status: 0, body: String(e) };
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    }
+  }
+
+  private once(host: string): Promise<{ status: number; body: string }> {
+    return new Promise((res, rej) => {
+      const req = request({ host: '127.0.0.1', port: this.base.httpsPort, path: '/', servername: host, headers: { host }, rejectUnauthorized: false, timeout: 10_000 }, (r) => {
+        let body = '';
+        r.setEncoding('utf8');
+        r.on('data', (d: string) => { body += d; });
+        r.on('end', () => res({ status: r.statusCode ?? 0, body }));
+      });
+      req.on('timeout', () => req.destroy(new Error('timeout')));
+      req.on('error', rej);
+      req.end();
+    });
+  }
+
+  async close(): Promise<void> {
+    await this.stop();
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
