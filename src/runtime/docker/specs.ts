@@ -68,7 +68,7 @@ export function ownedFilter(n: Names, app?: string): { label: string[] } {
 /** Body of POST /networks/create for the instance's network, in the negotiated API version.
  *  CheckDuplicate: before API 1.44 (Docker 25) an engine creates a second network of the same
  *  name unless asked not to; from 1.44 on a duplicate name always fails and the field is gone
- *  from the reference (deprecated in 1.44, absent from 1.45 on), so it is not sent. */
+ *  from the reference (deprecated in 1.44 and 1.45, absent from 1.46 on), so it is not sent. */
 export function networkCreateBody(n: Names, apiVersion: string) {
   return {
     Name: n.network, Driver: 'bridge', ...(versionAtLeast(apiVersion, '1.44') ? {} : { CheckDuplicate: true }),
