@@ -26,8 +26,17 @@ export async function aptInstall(packages: string[], progress: (l: string) => vo
 }
 
 export async function ensureEngine(api: EngineApi, progress: (l: string) => void, logFile: string): Promise<string> {
-  const ping = () => api.buffer('GET', '/_ping', 'ping', { timeoutMs: 3000 }).then(() => true, () => false);
-  if (await ping()) return 'running';
+  // unversioned: an engine that answers but speaks no API version berth does is running all the
+  // same, and gets negotiate's clear refusal rather than an attempt to install or start another
+  const ping = () => api.buffer('GET', '/_ping', 'ping', { timeoutMs: 3000, unversioned: true }).then(() => true, () => false);
+  const negotiate = async () => {
+    const n = await api.negotiate();
+    progress(`Docker Engine ${n.engine}: API ${n.version} (it speaks ${n.serverMin ?? '?'} to ${n.serverMax})`);
+  };
+  if (await ping()) {
+    await negotiate();
+    return 'running';
+  }
   if (!which('dockerd')) await aptInstall(['docker.io'], progress);
   progress('starting Docker Engine');
   if (hasSystemd()) await run(['systemctl', 'enable', '--now', 'docker']);
@@ -35,6 +44,7 @@ export async function ensureEngine(api: EngineApi, progress: (l: string) => void
   if (!(await waitFor(ping, 60_000))) {
     throw new BerthError('unavailable', 'Docker Engine did not start within 60s', `see ${hasSystemd() ? 'journalctl -u docker' : logFile}`);
   }
+  await negotiate();
   return 'started';
 }
 

@@ -153,7 +153,9 @@ export async function buildScratchImage(api: EngineApi, spec: ScratchImage, prog
     progress(`building image ${spec.tag} (${listFiles(ctxDir).length} files)`);
     const tar = streamFrom(['tar', '-C', ctxDir, '-c', '.']);
     await api.progress('POST', '/build', `build ${spec.tag}`, {
-      query: { t: spec.tag, labels: JSON.stringify(spec.labels ?? {}), rm: true, forcerm: true },
+      // version 1: the classic builder, which takes a plain tar context (BuildKit needs a session);
+      // the default in every API version from 1.41 to 1.52, said explicitly should that change
+      query: { t: spec.tag, labels: JSON.stringify(spec.labels ?? {}), rm: true, forcerm: true, version: '1' },
       raw: tar.stdout, headers: { 'content-type': 'application/x-tar' }, timeoutMs: 10 * 60_000,
     }, (ev) => { if (typeof ev.stream === 'string' && ev.stream.trim().startsWith('Step')) progress(ev.stream.trim()); });
     await tar.done;

@@ -4,8 +4,11 @@
 // renames and never touches the proxy's configuration.
 import { BerthError } from '../../lib/errors.js';
 import type { ImageInfo, ProcessSpec, ProcessType, Progress, RegistryAuth, Runtime, Unit } from '../types.js';
-import { demux, EngineApi, isNotFound, isNotModified } from './engine-api.js';
-import { LABEL, type Names, oneOffName, ownedFilter, parkedName, processContainer, SERVING_CPU_SHARES, SERVING_RESTART_POLICY, servingName } from './specs.js';
+import { demux, EngineApi, isNotFound, isNotModified, progressText } from './engine-api.js';
+import {
+  exitCodeFromStatus, LABEL, type Names, networkCreateBody, oneOffName, ownedFilter, parkedName, processContainer,
+  SERVING_CPU_SHARES, SERVING_RESTART_POLICY, servingName,
+} from './specs.js';
 
 const PULL_TIMEOUT_MS = 15 * 60_000;
 
@@ -33,8 +36,10 @@ export class DockerRuntime implements Runtime {
   servingName(app: string, process: ProcessType): string { return servingName(this.names, app, process); }
 
   async ping(): Promise<{ engine: string }> {
-    const ver = await this.api.json<{ Version: string; ApiVersion: string }>('GET', '/version', 'version');
-    return { engine: `${ver.Version} (API ${ver.ApiVersion})` };
+    const n = await this.api.negotiate();
+    // asked again (unversioned): the engine may have been restarted, even replaced, since
+    const ver = await this.api.json<{ Version: string; ApiVersion: string }>('GET', '/version', 'version', { unversioned: true });
+    return { engine: `${ver.Version} (API ${ver.ApiVersion}, berth speaks ${n.version})` };
   }
 
   async checkAuth(auth: RegistryAuth): Promise<void> {
@@ -46,9 +51,7 @@ export class DockerRuntime implements Runtime {
       await this.api.json('GET', `/networks/${encodeURIComponent(this.names.network)}`, 'inspect network');
     } catch (e) {
       if (!isNotFound(e)) throw e;
-      await this.api.json('POST', '/networks/create', 'create network', {
-        body: { Name: this.names.network, Driver: 'bridge', CheckDuplicate: true, Labels: { [LABEL.instance]: this.names.instance } },
-      });
+      await this.api.json('POST', '/networks/create', 'create network', { body: networkCreateBody(this.names, await this.api.version()) });
     }
   }
 
@@ -68,7 +71,7 @@ export class DockerRuntime implements Runtime {
     progress(`pulling ${ref}`);
     await this.api.progress('POST', '/images/create', `pull ${ref}`, {
       query: pullParams(ref), timeoutMs: PULL_TIMEOUT_MS, headers: auth ? { 'X-Registry-Auth': registryAuthHeader(auth) } : {},
-    }, (ev) => { if (ev.status && !ev.progress) progress(`${ev.id ? `${ev.id}: ` : ''}${ev.status}`); });
+    }, (ev) => { const line = progressText(ev); if (line) progress(line); });
     const got = await this.imageInfo(ref);
     if (!got) throw new BerthError('not_found', `image ${ref} is not present after pulling it`);
     return got;
@@ -81,7 +84,7 @@ export class DockerRuntime implements Runtime {
     return {
       id: c.Id, name, app, process, release: c.Labels[LABEL.release] ?? '',
       running: c.State === 'running',
-      exitCode: c.State === 'exited' ? Number(/Exited \((\d+)\)/.exec(c.Status)?.[1] ?? -1) : null,
+      exitCode: c.State === 'exited' ? exitCodeFromStatus(c.Status) : null,
       ip: c.NetworkSettings?.Networks?.[this.names.network]?.IPAddress || null,
       serving: name === this.servingName(app, process),
     };

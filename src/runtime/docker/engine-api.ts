@@ -2,11 +2,18 @@
 // berth makes. Why not dockerode: loading it (with docker-modem, ssh2, grpc and protobufjs,
 // all required at start) costs about 20 MB of resident memory, a third of the daemon's
 // 60 MB budget. Every call has a deadline; errors carry the engine's status and message.
+// The API version is negotiated with the engine on first use (see negotiateVersion and
+// docs/engine-api.md): the newest one both berth and the engine speak.
 import { request, type IncomingMessage } from 'node:http';
 import { BerthError } from '../../lib/errors.js';
 
-export const ENGINE_API = 'v1.41'; // Docker 20.10, Debian 12's docker.io
+/** The oldest Engine API berth speaks: Docker 20.10, Debian 12's docker.io. */
+export const API_MIN = '1.41';
+/** The newest Engine API whose request and response fields berth's calls were checked against
+ *  (docs/engine-api.md): Docker 29.0's. A newer engine is spoken to in this version. */
+export const API_MAX = '1.52';
 const DEFAULT_TIMEOUT_MS = 30_000;
+const VERSION_TIMEOUT_MS = 10_000;
 
 export class EngineError extends BerthError {
   constructor(readonly statusCode: number, what: string, message: string) {
@@ -18,7 +25,86 @@ export const isNotFound = (e: unknown) => (e as EngineError)?.statusCode === 404
 export const isNotModified = (e: unknown) => (e as EngineError)?.statusCode === 304;
 
 type Query = Record<string, string | number | boolean | undefined>;
-export interface CallOptions { query?: Query; body?: unknown; raw?: NodeJS.ReadableStream; headers?: Record<string, string>; timeoutMs?: number }
+export interface CallOptions {
+  query?: Query; body?: unknown; raw?: NodeJS.ReadableStream; headers?: Record<string, string>; timeoutMs?: number;
+  /** Sent without a /vX.Y prefix, before any negotiation: for /_ping and /version, which every engine serves so. */
+  unversioned?: boolean;
+}
+
+/** What GET /version answers (the fields berth reads). */
+export interface VersionAnswer { Version?: string; ApiVersion?: string; MinAPIVersion?: string }
+export interface Negotiated { version: string; engine: string; serverMax: string; serverMin: string | null }
+
+function parseVersion(v: string, what: string): [number, number] {
+  const m = /^(\d+)\.(\d+)$/.exec(v.trim());
+  if (!m) throw new BerthError('unavailable', `docker: ${what} ${JSON.stringify(v)} is not an API version (like 1.41)`);
+  return [Number(m[1]), Number(m[2])];
+}
+
+/** Orders API versions numerically ("1.9" < "1.41"): negative, zero or positive. */
+export function compareVersions(a: string, b: string): number {
+  const [am, an] = parseVersion(a, 'version');
+  const [bm, bn] = parseVersion(b, 'version');
+  return am !== bm ? am - bm : an - bn;
+}
+
+export const versionAtLeast = (v: string, min: string) => compareVersions(v, min) >= 0;
+
+/**
+ * The API version to speak with an engine, from its GET /version answer: the newest both sides
+ * support, min(clientMax, ApiVersion). Refuses (BerthError 'unavailable', with a hint) an engine
+ * older than clientMin, or one whose MinAPIVersion is above clientMax.
+ */
+export function negotiateVersion(answer: VersionAnswer, clientMin = API_MIN, clientMax = API_MAX): Negotiated {
+  const engine = answer.Version ? `Docker Engine ${answer.Version}` : 'Docker Engine';
+  if (!answer.ApiVersion) throw new BerthError('unavailable', `docker: ${engine} did not tell its API version (GET /version has no ApiVersion)`);
+  const serverMax = answer.ApiVersion;
+  const serverMin = answer.MinAPIVersion || null; // engines before API 1.25 do not say
+  if (compareVersions(serverMax, clientMin) < 0) {
+    throw new BerthError('unavailable', `docker: ${engine} speaks Engine API ${serverMax} at most; berth needs ${clientMin} or newer`,
+      'upgrade Docker Engine to 20.10 or newer (Debian 12: apt-get install docker.io)', { serverMax, serverMin, clientMin, clientMax });
+  }
+  if (serverMin && compareVersions(serverMin, clientMax) > 0) {
+    throw new BerthError('unavailable', `docker: ${engine} accepts Engine API ${serverMin} and newer only; berth speaks ${clientMin} to ${clientMax}`,
+      `upgrade berth, or let the engine accept older clients: start dockerd with DOCKER_MIN_API_VERSION=${clientMax} in its environment `
+      + `(or "min-api-version": "${clientMax}" in /etc/docker/daemon.json)`, { serverMax, serverMin, clientMin, clientMax });
+  }
+  const version = compareVersions(serverMax, clientMax) < 0 ? serverMax : clientMax;
+  return { version, engine: answer.Version ?? 'unknown', serverMax, serverMin };
+}
+
+/** GET /version's body; whatever is no JSON object fails clearly. */
+export function parseVersionAnswer(text: string): VersionAnswer {
+  let v: unknown;
+  try {
+    v = JSON.parse(text);
+  } catch (e) {
+    throw new BerthError('unavailable', `docker: GET /version answered no JSON (${(e as Error).message}): ${text.slice(0, 200)}`);
+  }
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new BerthError('unavailable', `docker: GET /version answered ${text.slice(0, 200)}`);
+  return v as VersionAnswer;
+}
+
+/** The engine refused the request's API version (it was not carried out): its version changed under us. */
+export const isVersionRefused = (statusCode: number, message: string) =>
+  statusCode === 400 && /client version \S+ is too (old|new)/i.test(message);
+
+/** A line of a JSON progress stream (pull, build) worth showing, else null: progress-bar updates are left out.
+ *  Docker 29 no longer sends the `progress` text, only `progressDetail` (which status lines carry empty). */
+export function progressText(ev: Record<string, unknown>): string | null {
+  if (typeof ev.status !== 'string' || !ev.status) return null;
+  const detail = ev.progressDetail as { current?: unknown; total?: unknown } | undefined;
+  if ((typeof ev.progress === 'string' && ev.progress) || typeof detail?.current === 'number' || typeof detail?.total === 'number') return null;
+  return `${typeof ev.id === 'string' && ev.id ? `${ev.id}: ` : ''}${ev.status}`;
+}
+
+/** The failure a JSON progress line reports, if any: `errorDetail.message` (`error` is deprecated since API 1.48). */
+export function progressError(ev: Record<string, unknown>): string | null {
+  const detail = ev.errorDetail as { message?: unknown } | undefined;
+  if (typeof detail?.message === 'string' && detail.message) return detail.message;
+  if (ev.error) return String(ev.error);
+  return null;
+}
 
 function qs(q: Query = {}): string {
   const entries = Object.entries(q).filter(([, v]) => v !== undefined).map(([k, v]) => [k, String(v)]);
@@ -44,15 +130,51 @@ export function demux(buf: Buffer): string {
 }
 
 export class EngineApi {
-  constructor(readonly socketPath = process.env.DOCKER_SOCKET ?? '/var/run/docker.sock') {}
+  private negotiation: Promise<Negotiated> | undefined;
+
+  constructor(readonly socketPath = process.env.DOCKER_SOCKET ?? '/var/run/docker.sock',
+    readonly clientMin = API_MIN, readonly clientMax = API_MAX) {}
+
+  /** The negotiated API version and engine, asked once (GET /version) and shared by concurrent first calls.
+   *  A failure is not kept: the next call asks again (the engine may be starting). */
+  negotiate(): Promise<Negotiated> {
+    if (!this.negotiation) {
+      const p = this.send('GET', '/version', 'version', { unversioned: true, timeoutMs: VERSION_TIMEOUT_MS })
+        .then(async (res) => negotiateVersion(parseVersionAnswer((await readAll(res)).toString('utf8')), this.clientMin, this.clientMax));
+      this.negotiation = p;
+      p.catch(() => { if (this.negotiation === p) this.negotiation = undefined; });
+    }
+    return this.negotiation;
+  }
+
+  /** The negotiated API version, like "1.47". */
+  async version(): Promise<string> {
+    return (await this.negotiate()).version;
+  }
 
   /** Opens a request and resolves with the response once its headers arrive. */
-  open(method: string, path: string, what: string, o: CallOptions = {}): Promise<IncomingMessage> {
+  async open(method: string, path: string, what: string, o: CallOptions = {}): Promise<IncomingMessage> {
+    if (o.unversioned) return this.send(method, path, what, o);
+    const negotiation = this.negotiate();
+    const { version } = await negotiation;
+    try {
+      return await this.send(method, path, what, o, version);
+    } catch (e) {
+      if (!(e instanceof EngineError && isVersionRefused(e.statusCode, e.message))) throw e;
+      // The engine was replaced (upgraded, downgraded) by one that refuses this version; the
+      // request was refused before being carried out, so it is sent again in a new version.
+      if (this.negotiation === negotiation) this.negotiation = undefined;
+      if (o.raw) throw e; // a streamed body cannot be sent twice
+      return this.send(method, path, what, o, await this.version());
+    }
+  }
+
+  private send(method: string, path: string, what: string, o: CallOptions, version?: string): Promise<IncomingMessage> {
     const payload = o.body === undefined ? undefined : JSON.stringify(o.body);
     const timeoutMs = o.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     return new Promise((resolve, reject) => {
       const req = request({
-        socketPath: this.socketPath, method, path: `/${ENGINE_API}${path}${qs(o.query)}`, timeout: timeoutMs,
+        socketPath: this.socketPath, method, path: `${version ? `/v${version}` : ''}${path}${qs(o.query)}`, timeout: timeoutMs,
         headers: {
           host: 'docker', ...o.headers,
           ...(payload !== undefined ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) } : {}),
@@ -95,7 +217,8 @@ export class EngineApi {
         buf = buf.slice(nl + 1);
         if (!line) continue;
         const ev = JSON.parse(line) as Record<string, unknown>;
-        if (ev.error) failure = String(ev.error);
+        const error = progressError(ev);
+        if (error) failure = error;
         else onEvent(ev);
       }
     }
