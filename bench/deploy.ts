@@ -112,10 +112,14 @@ async function peerPhase(p: Platform, image: string) {
       for (const op of plan()) {
         const t = performance.now();
         let switchMs: number;
+        let detail = '';
         if (op === 'deploy') {
           const next = await startPeerRelease(p, SAMPLE, `p${++n}`, releaseEnv);
+          const started = performance.now();
           switchMs = await kp.deploy(next); // waits for its health check, then drains the old target
+          const retire = performance.now();
           if (warm) await retirePeerRelease(warm);
+          detail = `start ${Math.round(started - t)}, retire ${Math.round(performance.now() - retire)}, `;
           [live, warm] = [next, live];
         } else {
           if (!warm) throw new Error('peer: a rollback with no warm release');
@@ -124,7 +128,7 @@ async function peerPhase(p: Platform, image: string) {
         }
         const ms = performance.now() - t;
         opTimes.push({ op, ms, switchMs });
-        log(`  peer ${op} to ${live.slice(p.instance.length + 1)}: ${Math.round(ms)} ms (kamal-proxy deploy ${Math.round(switchMs)} ms); so far ${load.result.total} requests, ${load.result.failed} failed`);
+        log(`  peer ${op} to ${live.slice(p.instance.length + 1)}: ${Math.round(ms)} ms (${detail}kamal-proxy deploy ${Math.round(switchMs)}); so far ${load.result.total} requests, ${load.result.failed} failed`);
       }
       const deployEnd = Date.now();
       await sleep(500);
