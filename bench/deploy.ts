@@ -5,13 +5,17 @@
 // while its serving container is replaced the naive way 10 times: stop it, remove it, create a
 // new one with the same name, config and network, start it. Caddy's route and retry settings are
 // the same for both; during the baseline the berth daemon is paused (SIGSTOP) so that its
-// reconcile loop cannot step in and repair the gap.
+// reconcile loop cannot step in and repair the gap. Peer (between the two): the same sample
+// releases on the same engine and network behind kamal-proxy, switched with `kamal-proxy deploy`
+// in the same op pattern under the same load (see lib/kamal-proxy.ts). Its binary is built with
+// Go once and cached in /var/cache/berth-bench (BERTH_BENCH_CACHE).
 //
 //   npm run bench -- deploy [--concurrency 8] [--steady 5] [--deploys 10] [--rollbacks 5] [--replacements 10] [--startup-ms 0] [--lock-timeout 30s]
 import type { LoadResult } from '../test/helpers/load.js';
 import { RemoteLoad } from './lib/remote-load.js';
-import { docker, SAMPLE, sleep, until, type Platform } from '../test/helpers/platform.js';
+import { docker, SAMPLE, settledReleases, sleep, until, type Platform } from '../test/helpers/platform.js';
 import { arg, log, main, numArg, round, stats, timed, withPlatform } from './lib/common.js';
+import { ensureKamalProxy, KAMAL_PROXY_TAG, removePeer, retirePeerRelease, startKamalProxy, startPeerRelease } from './lib/kamal-proxy.js';
 
 const concurrency = numArg('concurrency', 8);
 const steadyS = numArg('steady', 5);
@@ -87,6 +91,73 @@ async function berthOps(p: Platform, load: RemoteLoad) {
   };
 }
 
+/** kamal-proxy switching releases of the sample under the same load and op pattern as berth's phase. */
+async function peerPhase(p: Platform, image: string) {
+  const host = 'a-peer.localhost';
+  const releaseEnv = startupMs ? [`STARTUP_DELAY_MS=${startupMs}`] : [];
+  try {
+    const kp = await startKamalProxy(p, image, host);
+    let live = await startPeerRelease(p, SAMPLE, 'p1', releaseEnv);
+    await kp.deploy(live);
+    // Mirrors berth's releases: the live one and a warm previous one, to which a rollback returns.
+    let warm: string | null = null;
+    const load = new RemoteLoad({ port: kp.httpsPort, host, ca: kp.ca }, concurrency);
+    try {
+      const t0 = Date.now();
+      log(`peer: ${concurrency} workers of load on kamal-proxy ${KAMAL_PROXY_TAG} (https port ${kp.httpsPort}); ${steadyS}s steady state`);
+      await sleep(steadyS * 1000);
+      const steadyEnd = Date.now();
+      const opTimes: { op: string; ms: number; switchMs: number }[] = [];
+      let n = 1;
+      for (const op of plan()) {
+        const t = performance.now();
+        let switchMs: number;
+        let detail = '';
+        if (op === 'deploy') {
+          const next = await startPeerRelease(p, SAMPLE, `p${++n}`, releaseEnv);
+          const started = performance.now();
+          switchMs = await kp.deploy(next); // waits for its health check, then drains the old target
+          const retire = performance.now();
+          if (warm) await retirePeerRelease(warm);
+          detail = `start ${Math.round(started - t)}, retire ${Math.round(performance.now() - retire)}, `;
+          [live, warm] = [next, live];
+        } else {
+          if (!warm) throw new Error('peer: a rollback with no warm release');
+          switchMs = await kp.deploy(warm);
+          [live, warm] = [warm, live];
+        }
+        const ms = performance.now() - t;
+        opTimes.push({ op, ms, switchMs });
+        log(`  peer ${op} to ${live.slice(p.instance.length + 1)}: ${Math.round(ms)} ms (${detail}kamal-proxy deploy ${Math.round(switchMs)}); so far ${load.result.total} requests, ${load.result.failed} failed`);
+      }
+      const deployEnd = Date.now();
+      await sleep(500);
+      const res = await load.stop();
+      const steady = stats(inWindow(res, t0 + 500, steadyEnd));
+      const during = stats(inWindow(res, steadyEnd, deployEnd));
+      const of = (k: string, f: (o: (typeof opTimes)[number]) => number) => round(stats(opTimes.filter((o) => o.op === k).map(f)).p50_ms, 0);
+      return {
+        version: KAMAL_PROXY_TAG, tls: true,
+        total: res.total, failed: res.failed,
+        p50_steady_ms: steady.p50_ms, p99_steady_ms: steady.p99_ms,
+        p50_deploy_ms: during.p50_ms, p99_deploy_ms: during.p99_ms, max_deploy_ms: during.max_ms,
+        over_1s: inWindow(res, steadyEnd, deployEnd).filter((ms) => ms > 1000).length,
+        deploys: opTimes.filter((o) => o.op === 'deploy').length, rollbacks: opTimes.filter((o) => o.op === 'rollback').length,
+        // A rollback's `kamal-proxy deploy` switches to a target that is already healthy (cf. berth's rollback_wall_ms_median).
+        switch_ms_median: of('rollback', (o) => o.switchMs),
+        deploy_switch_ms_median: of('deploy', (o) => o.switchMs), // includes its health check of the just-started release
+        deploy_wall_ms_median: of('deploy', (o) => o.ms), // start the release, kamal-proxy deploy, retire the older warm one
+        ops_window_s: round((deployEnd - steadyEnd) / 1000, 1),
+        failures: res.failures, versions_seen: res.bodies,
+      };
+    } finally {
+      await load.stop();
+    }
+  } finally {
+    await removePeer(p); // the baseline then runs without the peer's containers
+  }
+}
+
 /** Stops and removes the container, then creates and starts one with the same name, config and network. */
 async function naiveReplace(name: string, version: string): Promise<{ gapMs: number; stopMs: number }> {
   const old = docker.getContainer(name);
@@ -159,7 +230,7 @@ async function baselinePhase(p: Platform) {
   }
 }
 
-main('deploy', () => withPlatform(async (p) => {
+async function benchmark(p: Platform, peerImage: string) {
   for (const app of ['a', 'b']) {
     await p.ok(['apps', 'create', app, '--domain', `${app}.localhost`]);
     await p.ok(['config', 'set', app, `VERSION=${app === 'a' ? 'd1' : 'b1'}`, ...(startupMs ? [`STARTUP_DELAY_MS=${startupMs}`] : []), '--no-deploy']);
@@ -169,8 +240,17 @@ main('deploy', () => withPlatform(async (p) => {
   log('phase 1: berth deploys and rollbacks of app a under load');
   const berth = await berthPhase(p);
   log(`berth: ${JSON.stringify(berth)}`);
-  log('phase 2: naive container replacement of app b under load');
+  await settledReleases(p, 'a'); // berth's own work on app a is over before the peer is measured
+  log(`phase 2: kamal-proxy ${KAMAL_PROXY_TAG} switching the same sample releases under the same load`);
+  const peer = await peerPhase(p, peerImage);
+  log(`peer: ${JSON.stringify(peer)}`);
+  log('phase 3: naive container replacement of app b under load');
   const baseline = await baselinePhase(p);
   log(`baseline: ${JSON.stringify(baseline)}`);
-  return { concurrency, startup_delay_ms: startupMs, lock_timeout: lockTimeout || null, berth, baseline };
-}));
+  return { concurrency, startup_delay_ms: startupMs, lock_timeout: lockTimeout || null, berth, peer, baseline };
+}
+
+main('deploy', async () => {
+  const peerImage = await ensureKamalProxy(); // before the platform: a first build takes minutes
+  return withPlatform((p) => benchmark(p, peerImage));
+});
