@@ -2,8 +2,8 @@
 // docker.io 28.5.2 (with its containerd 2.1), started with DOCKER_MIN_API_VERSION=1.44 so that it
 // refuses API 1.41 as Docker 29.0 does. Its packages are fetched once with apt-get download from
 // a sid source used for nothing else (never installed: unpacked with dpkg-deb -x into a cache
-// dir), and it runs with its own data root, exec root and socket, no default bridge and no
-// iptables rules, so the machine's engine and its containers are left alone.
+// dir), and it runs with its own data root, exec root, socket and network namespace, no default
+// bridge and no iptables rules, so the machine's engine and its containers are left alone.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -120,7 +120,12 @@ export async function startEngine28(opts: { minApiVersion?: string; log?: (l: st
     PATH: `${bin}:/usr/sbin:/usr/bin:/sbin:/bin`,
     ...(opts.minApiVersion ? { DOCKER_MIN_API_VERSION: opts.minApiVersion } : {}),
   };
-  const child: ChildProcess = spawn(dockerdIn(files), args, { stdio: ['ignore', fd, fd], env });
+  // Its own network namespace: a dockerd without a bridge deletes the host's docker0 at start
+  // (seen here), and the machine's engine must keep it. nsenter execs dockerd: the pid is its.
+  const netns = `berth-e28-${Math.random().toString(36).slice(2, 8)}`;
+  await run(['ip', 'netns', 'add', netns]);
+  await run(['ip', 'netns', 'exec', netns, 'ip', 'link', 'set', 'lo', 'up']);
+  const child: ChildProcess = spawn('nsenter', [`--net=/var/run/netns/${netns}`, dockerdIn(files), ...args], { stdio: ['ignore', fd, fd], env });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   let gone = false;
   void exited.then(() => { gone = true; });
@@ -135,6 +140,7 @@ export async function startEngine28(opts: { minApiVersion?: string; log?: (l: st
     const mounts = readFileSync('/proc/self/mounts', 'utf8').split('\n').map((l) => l.split(' ')[1] ?? '').filter((m) => m.startsWith(`${dir}/`));
     for (const m of mounts.reverse()) await run(['umount', '-l', m]).catch((e: Error) => opts.log?.(`umount ${m}: ${e.message}`));
     rmSync(dir, { recursive: true, force: true });
+    await run(['ip', 'netns', 'del', netns]).catch((e: Error) => opts.log?.(`ip netns del ${netns}: ${e.message}`));
   };
   const end = Date.now() + 60_000;
   while (!(await answers(socket))) {
