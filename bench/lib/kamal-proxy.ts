@@ -6,7 +6,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync } 
 import { join } from 'node:path';
 import type Docker from 'dockerode';
 import { run, which } from '../../src/exec/run.js';
-import { buildScratchImage, imageExists } from '../../src/platform/images.js';
+import { buildScratchImage, imageExists } from '../../src/runtime/docker/images.js';
 import { demux, EngineApi } from '../../src/runtime/docker/engine-api.js';
 import { docker, until, type Platform } from '../../test/helpers/platform.js';
 import { log } from './common.js';

@@ -6,7 +6,7 @@ import { createInterface } from 'node:readline/promises';
 import { BerthError } from '../lib/errors.js';
 import * as v from '../lib/validate.js';
 import { DaemonClient } from '../daemon/client.js';
-import { pathsFor, rootFromEnv } from '../platform/paths.js';
+import { pathsFor, rootFromEnv } from '../state/paths.js';
 import { renderEvent } from './deploy-events.js';
 import { fail, out, table } from './output.js';
 import { upCommand, sampleCommand } from './platform-commands.js';
@@ -138,9 +138,11 @@ config.command('set <name> <pairs...>').description('set KEY=VALUE pairs and rol
   }));
 config.command('unset <name> <keys...>').description('remove keys and roll out a release without them')
   .option('--no-deploy', 'store only')
-  .action(action(async (name: string, keys: string[], o: { deploy: boolean }) => {
+  .option('--lock-timeout <duration>', 'wait this long for a running deploy', '0s')
+  .action(action(async (name: string, keys: string[], o: { deploy: boolean; lockTimeout: string }) => {
     keys.forEach((k, i) => v.envKey(k, `key[${i}]`));
-    const r = await client().stream<{ keys: string[]; deploy: { release: string } | null }>('PATCH', `/apps/${enc(v.appName(name))}/config`, { unset: keys, deploy: o.deploy }, renderEvent);
+    const r = await client().stream<{ keys: string[]; deploy: { release: string } | null }>('PATCH', `/apps/${enc(v.appName(name))}/config`,
+      { unset: keys, deploy: o.deploy, lock_timeout: o.lockTimeout }, renderEvent);
     out(!!globals().json, r, () => `unset ${r.keys.join(', ')}${r.deploy ? `; ${r.deploy.release} is live` : ''}`);
   }));
 config.command('list <name>').alias('ls').description('list config keys (values hidden unless --reveal)')

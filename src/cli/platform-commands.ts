@@ -4,9 +4,9 @@ import type { Command } from 'commander';
 // part of the CLI and every other command talks to the daemon instead.
 import { BerthError } from '../lib/errors.js';
 import * as v from '../lib/validate.js';
-import { pathsFor, rootFromEnv } from '../platform/paths.js';
-import type { Settings } from '../platform/settings.js';
-import { SAMPLE_IMAGE } from '../platform/sample.js';
+import { pathsFor, rootFromEnv } from '../state/paths.js';
+import type { Settings } from '../state/settings.js';
+import { SAMPLE_IMAGE } from '../bootstrap/sample.js';
 import { out, progress, table } from './output.js';
 
 
@@ -42,7 +42,7 @@ export function upCommand(program: Command, globals: Globals, action: Action): v
         minio_image: o.minioImage === undefined ? undefined : v.imageRef(o.minioImage, 'minio-image'),
       };
       const root = rootFromEnv(globals().root);
-      const [{ up }, { EngineApi }] = await Promise.all([import('../platform/up.js'), import('../runtime/docker/engine-api.js')]);
+      const [{ up }, { EngineApi }] = await Promise.all([import('../bootstrap/up.js'), import('../runtime/docker/engine-api.js')]);
       const r = await up(pathsFor(root), { settings, progress, api: new EngineApi() });
       out(!!globals().json, { root, ...r }, () => `${table(r.steps, ['step', 'result'])}\n\nberth is up (root ${root}). Next: berth apps create NAME --domain NAME.localhost`);
     }));
@@ -55,7 +55,7 @@ export function sampleCommand(program: Command, action: Action): void {
     .option('--force', 'rebuild even if the image exists')
     .action(action(async (o: { tag: string; force?: boolean }) => {
       v.imageRef(o.tag, 'tag');
-      const [{ buildSampleImage, sampleIsCurrent }, { EngineApi }] = await Promise.all([import('../platform/sample.js'), import('../runtime/docker/engine-api.js')]);
+      const [{ buildSampleImage, sampleIsCurrent }, { EngineApi }] = await Promise.all([import('../bootstrap/sample.js'), import('../runtime/docker/engine-api.js')]);
       const api = new EngineApi();
       if (!o.force && await sampleIsCurrent(api, o.tag)) return out(false, null, () => `${o.tag} is up to date`);
       await buildSampleImage(api, o.tag, progress);

@@ -1,11 +1,11 @@
 // Everything the core needs, passed explicitly: state, secrets, the runtime and the proxy.
 import type { Logger } from '../lib/log.js';
 import type { Cipher } from '../lib/secrets.js';
-import type { Settings } from '../platform/settings.js';
+import type { Settings } from '../state/settings.js';
 import type { Proxy } from '../proxy/types.js';
 import type { Runtime } from '../runtime/types.js';
 import type { EngineApi } from '../runtime/docker/engine-api.js';
-import type { Paths } from '../platform/paths.js';
+import type { Paths } from '../state/paths.js';
 import type { Store } from '../state/store.js';
 
 export interface Hooks {
@@ -13,6 +13,9 @@ export interface Hooks {
   pauseAt?: string;
   /** Called when a pause begins, e.g. to write a marker file. */
   onPause?: (step: string) => void;
+  /** When set, a pause ends when this resolves (failure tests change things meanwhile);
+   *  otherwise it lasts forever (crash tests kill the daemon there). */
+  resume?: () => Promise<void>;
   /** Called when a deploy or rollback lets go of its app's lock (the daemon retires releases then). */
   afterDeploy?: () => void;
 }
@@ -36,5 +39,5 @@ export async function pauseIfHooked(ctx: Ctx, step: string): Promise<void> {
   if (ctx.hooks.pauseAt !== step) return;
   ctx.log.warn({ step }, 'test hook: pausing deploy');
   ctx.hooks.onPause?.(step);
-  await new Promise(() => { /* never resolves: the test kills the daemon here */ });
+  await (ctx.hooks.resume?.() ?? new Promise(() => { /* never resolves: the test kills the daemon here */ }));
 }

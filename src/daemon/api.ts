@@ -11,16 +11,16 @@ import { abort, deploy, type DeployEvent, relName, rollback } from '../core/depl
 import { reconcile } from '../core/deploy/recover.js';
 import { platformStatus } from '../core/status.js';
 import { registryLogin } from '../core/registry.js';
-import { ensureServices } from '../core/services/services.js';
-import { serviceRecord } from '../core/services/records.js';
-import { serviceContainerName } from '../platform/service-containers.js';
+import { ensureServices } from '../core/shared-services/services.js';
+import { serviceRecord } from '../core/shared-services/records.js';
+import { serviceContainerName } from '../runtime/docker/service-containers.js';
 import { namesFor } from '../runtime/docker/specs.js';
-import { rotate } from '../core/services/rotate.js';
-import { setExternal } from '../core/services/external.js';
-import { exposeS3 } from '../core/services/public.js';
-import { appConnections, servicesStatus } from '../core/services/status.js';
+import { rotate } from '../core/shared-services/rotate.js';
+import { setExternal } from '../core/shared-services/external.js';
+import { exposeS3 } from '../core/shared-services/public.js';
+import { appConnections, servicesStatus } from '../core/shared-services/status.js';
 import { API_VERSION } from './api-version.js';
-import { buildId } from '../platform/daemon-process.js';
+import { buildId } from '../bootstrap/daemon-process.js';
 import { json, type Req, type Reply, Router } from './http.js';
 
 

@@ -7,13 +7,13 @@ import { join } from 'node:path';
 import { desiredRoutes } from '../core/apps/routes.js';
 import type { Ctx } from '../core/context.js';
 import { reconcile, recoverDeploys, retireExpired } from '../core/deploy/recover.js';
-import { locateServices } from '../core/services/services.js';
-import { settleRotations } from '../core/services/rotate.js';
+import { locateServices } from '../core/shared-services/services.js';
+import { settleRotations } from '../core/shared-services/rotate.js';
 import { asBerthError } from '../lib/errors.js';
 import { createLogger } from '../lib/log.js';
 import { Cipher } from '../lib/secrets.js';
-import { caddyBase } from '../platform/proxy-container.js';
-import { ensureLayout, loadSettings, pathsFor, rootFromEnv } from '../platform/settings.js';
+import { caddyBase } from '../bootstrap/proxy-container.js';
+import { ensureLayout, loadSettings, pathsFor, rootFromEnv } from '../state/settings.js';
 import { CaddyAdmin } from '../proxy/caddy/admin.js';
 import { CaddyProxy } from '../proxy/caddy/proxy.js';
 import type { Proxy } from '../proxy/types.js';
@@ -50,6 +50,10 @@ export async function startDaemon(root: string) {
     hooks: {
       pauseAt: process.env.BERTH_TEST_PAUSE_AT || undefined,
       onPause: (step) => writeFileSync(join(paths.runDir, 'paused'), step),
+      // BERTH_TEST_HOLD: the pause ends when the test removes the marker file
+      resume: process.env.BERTH_TEST_HOLD ? async () => {
+        while (existsSync(join(paths.runDir, 'paused'))) await new Promise((r) => setTimeout(r, 20));
+      } : undefined,
       afterDeploy: () => setImmediate(() => void retireExpired(ctx).catch((e) => log.error({ err: asBerthError(e).message }, 'retire failed'))),
     },
   };

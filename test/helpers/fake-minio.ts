@@ -10,8 +10,8 @@
 import { createServer, request, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createHash } from 'node:crypto';
 import { SignatureV4 } from '@smithy/signature-v4';
-import { Sha256 } from '../../src/services/minio/admin.js';
-import { decryptData, encryptData } from '../../src/services/minio/crypto.js';
+import { Sha256 } from '../../src/provisioning/minio/admin.js';
+import { decryptData, encryptData } from '../../src/provisioning/minio/crypto.js';
 
 const S3RVER_KEY = 'S3RVER';
 

@@ -4,7 +4,7 @@ import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { run } from '../../src/exec/run.js';
-import { buildScratchImage, imageExists } from '../../src/platform/images.js';
+import { buildScratchImage, imageExists } from '../../src/runtime/docker/images.js';
 import { EngineApi } from '../../src/runtime/docker/engine-api.js';
 
 export const OLD_CADDY_IMAGE = 'berth-test/caddy:2.6.2-debian';

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Docker from 'dockerode';
-import { DAEMON_ENV, DAEMON_NODE_FLAGS, isDaemonOf } from '../../src/platform/daemon-process.js';
+import { DAEMON_ENV, DAEMON_NODE_FLAGS, isDaemonOf } from '../../src/bootstrap/daemon-process.js';
 
 export const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 export const BIN = join(REPO, 'bin', 'berth');

@@ -3,7 +3,7 @@
 // app containers, standing in for an S3 service outside berth.
 import assert from 'node:assert/strict';
 import { ListBucketsCommand, S3Client } from '@aws-sdk/client-s3';
-import { S3_IMAGE, S3_PORT, S3RVER_ACCESS_KEY } from '../../src/platform/service-images.js';
+import { S3_IMAGE, S3_PORT, S3RVER_ACCESS_KEY } from '../../src/runtime/docker/service-images.js';
 import { docker, type Platform, until } from './platform.js';
 
 export const s3Client = (endpoint: string, accessKeyId: string, secretAccessKey: string) => new S3Client({

@@ -5,7 +5,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { request } from 'node:http';
 import { BerthError } from '../../src/lib/errors.js';
-import { buildScratchImage } from '../../src/platform/images.js';
+import { buildScratchImage } from '../../src/runtime/docker/images.js';
 import { DockerRuntime } from '../../src/runtime/docker/driver.js';
 import { compareVersions, EngineApi } from '../../src/runtime/docker/engine-api.js';
 import { namesFor } from '../../src/runtime/docker/specs.js';

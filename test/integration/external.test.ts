@@ -8,7 +8,7 @@ import { chownSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createClient } from '@redis/client';
-import { POSTGRES_IMAGE, REDIS_IMAGE, redisAclFile, SERVICE_UID } from '../../src/platform/service-images.js';
+import { POSTGRES_IMAGE, REDIS_IMAGE, redisAclFile, SERVICE_UID } from '../../src/runtime/docker/service-images.js';
 import { docker, ensureSample, Platform, SAMPLE, until } from '../helpers/platform.js';
 
 const p = new Platform();

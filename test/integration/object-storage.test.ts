@@ -8,7 +8,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { GetObjectCommand, ListBucketsCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
-import { S3RVER_ACCESS_KEY } from '../../src/platform/service-images.js';
+import { S3RVER_ACCESS_KEY } from '../../src/runtime/docker/service-images.js';
 import { FakeMinio } from '../helpers/fake-minio.js';
 import { Load } from '../helpers/load.js';
 import { docker, ensureSample, Platform, SAMPLE, sleep } from '../helpers/platform.js';

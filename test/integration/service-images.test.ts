@@ -1,4 +1,4 @@
-// The shared-service images (src/platform/service-images.ts), each built if missing and proved
+// The shared-service images (src/runtime/docker/service-images.ts), each built if missing and proved
 // against a real container on a bridge network of its own: PostgreSQL (password login over TCP,
 // data across a restart, a one-off pg_dump from the same image), Redis (password required,
 // data across a restart), S3 (bucket create, put, get, across a restart). Every Docker object
@@ -17,7 +17,7 @@ import { demux, EngineApi } from '../../src/runtime/docker/engine-api.js';
 import {
   ensurePostgresImage, ensureRedisImage, ensureS3Image, POSTGRES_VOLUME_PATH, redisAclFile, REDIS_DATA_PATH, SERVICE_UID,
   S3_DATA_PATH, S3RVER_ACCESS_KEY,
-} from '../../src/platform/service-images.js';
+} from '../../src/runtime/docker/service-images.js';
 
 const api = new EngineApi();
 const prefix = `svc${randomBytes(4).toString('hex')}`;

@@ -1,11 +1,11 @@
 // Apps: create, list, show, delete. Validation first; nothing reaches Docker or Caddy
 // until the input is proven good.
 import { BerthError, ValidationError } from '../../lib/errors.js';
-import { type ServiceName, SERVICES } from '../../services/model.js';
-import { grantsOf, provisionApp } from '../services/services.js';
-import { enabledServices } from '../services/records.js';
-import { s3PublicDomain } from '../services/public.js';
-import { dropAppData, finalDump } from '../services/purge.js';
+import { type ServiceName, SERVICES } from '../../provisioning/model.js';
+import { grantsOf, provisionApp } from '../shared-services/services.js';
+import { enabledServices } from '../shared-services/records.js';
+import { s3PublicDomain } from '../shared-services/public.js';
+import { dropAppData, finalDump } from '../shared-services/purge.js';
 import * as v from '../../lib/validate.js';
 import type { Ctx } from '../context.js';
 import { relName } from '../deploy/engine.js';

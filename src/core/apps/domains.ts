@@ -5,7 +5,7 @@ import { BerthError } from '../../lib/errors.js';
 import * as v from '../../lib/validate.js';
 import type { Ctx } from '../context.js';
 import { acquire, release } from '../deploy/lock.js';
-import { s3PublicDomain } from '../services/public.js';
+import { s3PublicDomain } from '../shared-services/public.js';
 import { routeFor } from './routes.js';
 
 const DOMAINS_LOCK_ID = -2;

@@ -1,7 +1,7 @@
 // What Caddy should route for each app, derived from state.
 import type { RouteInput } from '../../proxy/types.js';
 import type { Ctx } from '../context.js';
-import { s3PublicRoute } from '../services/public.js';
+import { s3PublicRoute } from '../shared-services/public.js';
 
 export function routeFor(ctx: Ctx, app: string): RouteInput {
   const row = ctx.store.getApp(app);

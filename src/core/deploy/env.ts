@@ -1,6 +1,6 @@
 // The environment a release runs with: the user's config plus what berth injects.
 import type { Ctx } from '../context.js';
-import { serviceEnv } from '../services/services.js';
+import { serviceEnv } from '../shared-services/services.js';
 
 export function releaseEnv(ctx: Ctx, app: string, release: string): Record<string, string> {
   const enc = ctx.store.configOf(app);

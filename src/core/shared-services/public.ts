@@ -3,8 +3,8 @@
 // every signature against per-app users, while s3rver lets in anyone who knows its fixed key.
 import { BerthError } from '../../lib/errors.js';
 import { domain as validDomain } from '../../lib/validate.js';
-import { serviceContainerName } from '../../platform/service-containers.js';
-import { S3_PORT } from '../../platform/service-images.js';
+import { serviceContainerName } from '../../runtime/docker/service-containers.js';
+import { S3_PORT } from '../../runtime/docker/service-images.js';
 import type { RouteInput } from '../../proxy/types.js';
 import { namesFor } from '../../runtime/docker/specs.js';
 import type { Ctx } from '../context.js';

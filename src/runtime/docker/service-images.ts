@@ -16,9 +16,9 @@ import { existsSync, lstatSync, mkdtempSync, readdirSync, readFileSync, readlink
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { run } from '../exec/run.js';
-import { BerthError } from '../lib/errors.js';
-import type { EngineApi } from '../runtime/docker/engine-api.js';
+import { run } from '../../exec/run.js';
+import { BerthError } from '../../lib/errors.js';
+import type { EngineApi } from './engine-api.js';
 import { buildScratchImage, imageExists, imageLabel } from './images.js';
 
 export const POSTGRES_IMAGE = 'berth/postgres:15-debian';
@@ -39,7 +39,7 @@ export const S3RVER_ACCESS_KEY = 'S3RVER';
 const PG = '/usr/lib/postgresql/15';
 export const SERVICE_UID = 999;
 const APT_TIMEOUT_MS = 5 * 60_000;
-const srcFile = (name: string) => resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'src', 'platform', name);
+const srcFile = (name: string) => resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'src', 'runtime', 'docker', name);
 const passwd = (user: string, home: string) =>
   `root:x:0:0:root:/root:/sbin/nologin\n${user}:x:${SERVICE_UID}:${SERVICE_UID}:${user}:${home}:/sbin/nologin\n`;
 const group = (user: string) => `root:x:0:\n${user}:x:${SERVICE_UID}:\n`;
@@ -139,7 +139,7 @@ const sourceLabel = (u: Unpacked, packages: string[]) =>
 // PostgreSQL 15
 
 /**
- * berth/postgres:15-debian. Entrypoint src/platform/postgres-entrypoint.sh (busybox sh): with the
+ * berth/postgres:15-debian. Entrypoint src/runtime/docker/postgres-entrypoint.sh (busybox sh): with the
  * default Cmd `postgres` it creates the cluster on first start (POSTGRES_PASSWORD, scram-sha-256,
  * listening on all addresses) in POSTGRES_VOLUME_PATH/pgdata and runs the server as user
  * postgres (uid 999); any other Cmd (pg_dump, psql, pg_isready ...) runs as given.
@@ -218,7 +218,7 @@ export const REDIS_ACL_FILE = `${REDIS_DATA_PATH}/users.acl`;
  * AOF persistence in REDIS_DATA_PATH and its users in REDIS_ACL_FILE.
  *
  * The password: berth writes REDIS_ACL_FILE into the data volume before the container's first
- * start (written into its data directory by src/platform/service-containers.ts). Why not
+ * start (written into its data directory by src/runtime/docker/service-containers.ts). Why not
  * `--requirepass` from an environment variable: that needs a shell entrypoint, and puts the
  * password in clear in the container's config and the server's argv. The ACL file holds only a
  * SHA-256 of it, and Redis refuses to start when the file is missing, so the server is never up

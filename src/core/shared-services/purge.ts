@@ -5,10 +5,10 @@ import { join } from 'node:path';
 import { BerthError } from '../../lib/errors.js';
 import { demux } from '../../runtime/docker/engine-api.js';
 import { LABEL, namesFor } from '../../runtime/docker/specs.js';
-import { POSTGRES_IMAGE } from '../../platform/service-images.js';
-import type { PgGrant } from '../../services/model.js';
-import { runServicesJob } from '../../services/run-worker.js';
-import type { WorkerJob } from '../../services/worker.js';
+import { POSTGRES_IMAGE } from '../../runtime/docker/service-images.js';
+import type { PgGrant } from '../../provisioning/model.js';
+import { runServicesJob } from '../../provisioning/run-worker.js';
+import type { WorkerJob } from '../../provisioning/worker.js';
 import type { Ctx } from '../context.js';
 import { adminJob, grantsOf, locateServices } from './services.js';
 

@@ -6,7 +6,7 @@ import { BerthError } from '../lib/errors.js';
 import { run, spawnDetached } from '../exec/run.js';
 import { DaemonClient } from '../daemon/client.js';
 import { hasSystemd, waitFor } from './engine.js';
-import type { Paths, Settings } from './settings.js';
+import type { Paths, Settings } from '../state/settings.js';
 
 /** The daemon idles nearly always: V8's interpreter alone (no JIT code space) and a small young
  *  generation keep it near 55 MB resident instead of 62 (measured: berth status --json). */

@@ -1,8 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { serviceContainerSpec } from './service-containers.js';
-import { pathsFor } from './paths.js';
-import { namesFor } from '../runtime/docker/specs.js';
+import { pathsFor } from '../../state/paths.js';
+import { namesFor } from './specs.js';
 
 const n = namesFor('berth');
 const p = pathsFor('/srv/berth');

@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import type { EngineApi } from '../runtime/docker/engine-api.js';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { buildScratchImage, imageLabel } from './images.js';
+import { buildScratchImage, imageLabel } from '../runtime/docker/images.js';
 
 export const SAMPLE_IMAGE = 'berth/hello:1';
 export const sampleSource = () => resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'sample', 'hello', 'server.js');

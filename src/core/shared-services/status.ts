@@ -1,9 +1,9 @@
 // What `berth services` and `berth db url` show.
-import { serviceContainerName, serviceDataDir } from '../../platform/service-containers.js';
+import { serviceContainerName, serviceDataDir } from '../../runtime/docker/service-containers.js';
 import { namesFor } from '../../runtime/docker/specs.js';
-import { pgLogin } from '../../services/model.js';
-import { runServicesJob } from '../../services/run-worker.js';
-import type { WorkerJob } from '../../services/worker.js';
+import { pgLogin } from '../../provisioning/model.js';
+import { runServicesJob } from '../../provisioning/run-worker.js';
+import type { WorkerJob } from '../../provisioning/worker.js';
 import { run } from '../../exec/run.js';
 import type { Ctx } from '../context.js';
 import { adminJob, grantsOf, locateServices, serviceEnv } from './services.js';

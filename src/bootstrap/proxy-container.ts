@@ -7,8 +7,8 @@ import { run } from '../exec/run.js';
 import type { EngineApi } from '../runtime/docker/engine-api.js';
 import { LABEL, type Names } from '../runtime/docker/specs.js';
 import { pinnedDeb } from './debian-suite.js';
-import { buildScratchImage, havePulled, imageExists } from './images.js';
-import { CADDY_VERSION, type Paths, type Settings } from './settings.js';
+import { buildScratchImage, havePulled, imageExists } from '../runtime/docker/images.js';
+import { CADDY_VERSION, type Paths, type Settings } from '../state/settings.js';
 
 /** The Caddy berth runs: 2.11 at least, for stream_close_delay (a config change then leaves other
  *  apps' WebSockets and SSE streams open; 2.6 closed them all, caddyserver/caddy#3143). Debian 12

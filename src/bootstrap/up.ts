@@ -11,7 +11,7 @@ import { DaemonClient } from '../daemon/client.js';
 import { buildId, ensureDaemon, stopDaemon } from './daemon-process.js';
 import { ensureEngine, waitFor } from './engine.js';
 import { caddyBase, ensureCaddyImage, proxyContainerName, proxyContainerSpec } from './proxy-container.js';
-import { ensureLayout, type Paths, parseSettings, saveSettings, type Settings, storedSettings, upgradedSettings } from './settings.js';
+import { ensureLayout, type Paths, parseSettings, saveSettings, type Settings, storedSettings, upgradedSettings } from '../state/settings.js';
 import { CaddyAdmin } from '../proxy/caddy/admin.js';
 
 export type UpStep = { step: string; result: string };

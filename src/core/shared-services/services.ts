@@ -4,12 +4,12 @@
 // running the same command again with the same secrets.
 import { BerthError } from '../../lib/errors.js';
 import { namesFor } from '../../runtime/docker/specs.js';
-import { ensureServiceContainer, serviceContainerName } from '../../platform/service-containers.js';
-import { ensurePostgresImage, ensureRedisImage, ensureS3Image, POSTGRES_PORT, REDIS_PORT, S3_PORT, S3RVER_ACCESS_KEY } from '../../platform/service-images.js';
-import { type AppGrants, type PgGrant, pgLogin, pgNames, type RedisGrant, redisNames, type ServiceName } from '../../services/model.js';
-import { runServicesJob } from '../../services/run-worker.js';
-import type { WorkerJob, WorkerResult } from '../../services/worker.js';
-import { havePulled } from '../../platform/images.js';
+import { ensureServiceContainer, serviceContainerName } from '../../runtime/docker/service-containers.js';
+import { ensurePostgresImage, ensureRedisImage, ensureS3Image, POSTGRES_PORT, REDIS_PORT, S3_PORT, S3RVER_ACCESS_KEY } from '../../runtime/docker/service-images.js';
+import { type AppGrants, type PgGrant, pgLogin, pgNames, type RedisGrant, redisNames, type ServiceName } from '../../provisioning/model.js';
+import { runServicesJob } from '../../provisioning/run-worker.js';
+import type { WorkerJob, WorkerResult } from '../../provisioning/worker.js';
+import { havePulled } from '../../runtime/docker/images.js';
 import { type Ctx, pauseIfHooked } from '../context.js';
 import { firstS3Record, S3_REGION, s3Grant, s3PublicEndpoint } from './object-storage.js';
 import { enabledServices, newSecret, type ServiceRecord, serviceRecord } from './records.js';

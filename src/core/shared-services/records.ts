@@ -1,8 +1,8 @@
 // How berth reaches each shared service (its own container, or an external server), with the
 // administrator's secret: one record per service, stored encrypted.
 import { randomBytes } from 'node:crypto';
-import { S3RVER_ACCESS_KEY } from '../../platform/service-images.js';
-import { type ServiceName, SERVICES } from '../../services/model.js';
+import { S3RVER_ACCESS_KEY } from '../../runtime/docker/service-images.js';
+import { type ServiceName, SERVICES } from '../../provisioning/model.js';
 import type { Ctx } from '../context.js';
 
 export const newSecret = () => randomBytes(24).toString('base64url');

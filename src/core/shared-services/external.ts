@@ -1,10 +1,10 @@
 // Using an external server for a shared service (`berth services set postgres --external URL`):
 // berth checks it can administer it, then provisions inside it and runs no container for it.
 import { BerthError, ValidationError } from '../../lib/errors.js';
-import { serviceContainerName } from '../../platform/service-containers.js';
+import { serviceContainerName } from '../../runtime/docker/service-containers.js';
 import { namesFor } from '../../runtime/docker/specs.js';
-import { type ServiceName } from '../../services/model.js';
-import { runServicesJob } from '../../services/run-worker.js';
+import { type ServiceName } from '../../provisioning/model.js';
+import { runServicesJob } from '../../provisioning/run-worker.js';
 import type { Ctx } from '../context.js';
 import { externalAdminJob, failures } from './services.js';
 import type { ServiceRecord } from './records.js';

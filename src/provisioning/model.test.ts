@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { bucketName, bucketPolicy, pgLogin, pgNames, redisNames, s3AccessKey, s3PolicyName, sqlIdent, sqlLiteral } from './model.js';
 import { aclRules } from './redis.js';
-import { externalRecord } from '../core/services/external.js';
+import { externalRecord } from '../core/shared-services/external.js';
 import { ValidationError } from '../lib/errors.js';
 
 test('per-app names are derived from the app name and cannot collide', () => {

@@ -4,11 +4,11 @@
 import { chmodSync, chownSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createHash } from 'node:crypto';
-import { BerthError } from '../lib/errors.js';
-import { type EngineApi, isNotFound } from '../runtime/docker/engine-api.js';
-import { LABEL, type Names } from '../runtime/docker/specs.js';
-import type { ServiceName } from '../services/model.js';
-import type { Paths } from './paths.js';
+import { BerthError } from '../../lib/errors.js';
+import { type EngineApi, isNotFound } from './engine-api.js';
+import { LABEL, type Names } from './specs.js';
+import type { ServiceName } from '../../provisioning/model.js';
+import type { Paths } from '../../state/paths.js';
 import { POSTGRES_VOLUME_PATH, REDIS_ACL_FILE, REDIS_DATA_PATH, redisAclFile, S3_DATA_PATH, S3_PORT, SERVICE_UID } from './service-images.js';
 
 const MB = 1024 * 1024;

@@ -3,8 +3,8 @@
 // fails, the new credential is withdrawn and the app keeps running with the old one. A rotation
 // cut short by a crash is settled when the daemon starts again (settleRotations).
 import { BerthError } from '../../lib/errors.js';
-import type { AppGrants, ServiceName } from '../../services/model.js';
-import { begin, commit, envUsesActive, inProgress, type Rotatable, undo } from '../../services/rotation.js';
+import type { AppGrants, ServiceName } from '../../provisioning/model.js';
+import { begin, commit, envUsesActive, inProgress, type Rotatable, undo } from '../../provisioning/rotation.js';
 import { type Ctx, pauseIfHooked } from '../context.js';
 import { deploy, type DeployResult, type Emit } from '../deploy/engine.js';
 import { grantsOf, provisionApp, storeGrant } from './services.js';

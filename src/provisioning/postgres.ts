@@ -1,4 +1,4 @@
-// PostgreSQL provisioning, run by the services worker (src/services/worker.ts) with the pg
+// PostgreSQL provisioning, run by the services worker (src/provisioning/worker.ts) with the pg
 // client. Idempotent: applying the same grant twice changes nothing; applying it after a crash
 // halfway finishes the job, with the passwords already stored in berth's state.
 import pg from 'pg';

@@ -4,10 +4,10 @@
 import { chmodSync, copyFileSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readlinkSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { run, streamFrom } from '../exec/run.js';
-import { BerthError } from '../lib/errors.js';
-import { type EngineApi, isNotFound } from '../runtime/docker/engine-api.js';
-import { pullParams } from '../runtime/docker/driver.js';
+import { run, streamFrom } from '../../exec/run.js';
+import { BerthError } from '../../lib/errors.js';
+import { type EngineApi, isNotFound } from './engine-api.js';
+import { pullParams } from './driver.js';
 
 export interface ScratchImage {
   tag: string;

@@ -1,9 +1,9 @@
 // Object storage choices: MinIO (a user per app) or s3rver (one shared key) when bundled, MinIO
 // or plain S3 when external; the grant an app gets in it, and where browsers reach it.
 import { randomBytes } from 'node:crypto';
-import { havePulled } from '../../platform/images.js';
-import { S3RVER_ACCESS_KEY } from '../../platform/service-images.js';
-import { bucketName, s3AccessKey, type S3Grant, type S3Key } from '../../services/model.js';
+import { havePulled } from '../../runtime/docker/images.js';
+import { S3RVER_ACCESS_KEY } from '../../runtime/docker/service-images.js';
+import { bucketName, s3AccessKey, type S3Grant, type S3Key } from '../../provisioning/model.js';
 import type { Ctx } from '../context.js';
 import { newSecret, type ServiceRecord, serviceRecord } from './records.js';
 
