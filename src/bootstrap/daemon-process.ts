@@ -1,9 +1,9 @@
 // Starting the berth daemon: a systemd unit where systemd runs, a background process otherwise.
-import { readFileSync, statSync, writeFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { BerthError } from '../lib/errors.js';
 import { run, spawnDetached } from '../exec/run.js';
+import { daemonMain } from '../daemon/build.js';
 import { DaemonClient } from '../daemon/client.js';
 import { hasSystemd, waitFor } from './engine.js';
 import type { Paths, Settings } from '../state/settings.js';
@@ -12,13 +12,10 @@ import type { Paths, Settings } from '../state/settings.js';
  *  generation keep it near 55 MB resident instead of 62 (measured: berth status --json). */
 export const DAEMON_NODE_FLAGS = ['--jitless', '--max-semi-space-size=1'];
 
-/** Identifies the installed daemon code: a daemon started from older code is restarted by up. */
-export const buildId = () => String(Math.floor(statSync(daemonMain()).mtimeMs));
 
 /** Fewer malloc arenas: the daemon is nearly single-threaded, extra arenas only hold memory. */
 export const DAEMON_ENV = { MALLOC_ARENA_MAX: '2' };
 
-export const daemonMain = () => resolve(dirname(fileURLToPath(import.meta.url)), '..', 'daemon', 'main.js');
 const unitName = (s: Settings) => (s.instance === 'berth' ? 'berth' : `berth-${s.instance}`);
 
 /** A systemd unit for the daemon (pure). */

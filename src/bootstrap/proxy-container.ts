@@ -6,6 +6,7 @@ import { dirname, join } from 'node:path';
 import { run } from '../exec/run.js';
 import type { EngineApi } from '../runtime/docker/engine-api.js';
 import { LABEL, type Names } from '../runtime/docker/specs.js';
+import { ACME_ROOT_IN_CONTAINER } from '../proxy/caddy/base.js';
 import { pinnedDeb } from './debian-suite.js';
 import { buildScratchImage, havePulled, imageExists } from '../runtime/docker/images.js';
 import { CADDY_VERSION, type Paths, type Settings } from '../state/settings.js';
@@ -15,8 +16,6 @@ import { CADDY_VERSION, type Paths, type Settings } from '../state/settings.js';
  *  ships 2.6.2, so offline the image is built from sid's package, whose binary links only libc. */
 export const CADDY_DEBIAN = { pkg: 'caddy', version: '2.11.4-1', suite: 'sid' } as const;
 export const LOCAL_CADDY_IMAGE = `berth/caddy:${CADDY_VERSION}-debian`;
-export const CADDY_ADMIN_IN_CONTAINER = '/run/caddy/admin.sock';
-export const ACME_ROOT_IN_CONTAINER = '/etc/berth/acme-ca.pem';
 export const proxyContainerName = (n: Names) => `${n.instance}-caddy`;
 
 /** The pinned Debian caddy binary, unpacked from its .deb. */
@@ -74,11 +73,3 @@ export function proxyContainerSpec(n: Names, s: Settings, p: Paths, image: strin
   return body;
 }
 
-/** What the proxy's config builders need from the settings (paths as seen inside the container). */
-export function caddyBase(s: Settings) {
-  return {
-    adminSocket: CADDY_ADMIN_IN_CONTAINER, httpPort: s.http_port, httpsPort: s.https_port,
-    acmeEmail: s.acme_email, acmeCa: s.acme_ca, acmeCaRoot: s.acme_ca_root ? ACME_ROOT_IN_CONTAINER : undefined,
-    refreshMs: s.upstream_refresh_ms, streamCloseDelayMs: s.stream_close_delay_ms,
-  };
-}

@@ -8,9 +8,11 @@ import { DockerRuntime } from '../runtime/docker/driver.js';
 import { demux, type EngineApi, isNotFound } from '../runtime/docker/engine-api.js';
 import { namesFor } from '../runtime/docker/specs.js';
 import { DaemonClient } from '../daemon/client.js';
-import { buildId, ensureDaemon, stopDaemon } from './daemon-process.js';
+import { buildId } from '../daemon/build.js';
+import { ensureDaemon, stopDaemon } from './daemon-process.js';
 import { ensureEngine, waitFor } from './engine.js';
-import { caddyBase, ensureCaddyImage, proxyContainerName, proxyContainerSpec } from './proxy-container.js';
+import { caddyBase } from '../proxy/caddy/base.js';
+import { ensureCaddyImage, proxyContainerName, proxyContainerSpec } from './proxy-container.js';
 import { ensureLayout, type Paths, parseSettings, saveSettings, type Settings, storedSettings, upgradedSettings } from '../state/settings.js';
 import { CaddyAdmin } from '../proxy/caddy/admin.js';
 
@@ -83,7 +85,7 @@ export async function up(p: Paths, o: UpOptions): Promise<{ steps: UpStep[]; set
   await step('network', async () => {
     const names = namesFor(settings.instance);
     const had = await o.api.json('GET', `/networks/${names.network}`, 'inspect network').then(() => true, () => false);
-    await new DockerRuntime(o.api, names).ensureNetwork();
+    await new DockerRuntime(o.api, names, p).ensureNetwork();
     return had ? 'ok' : `created ${names.network}`;
   });
   // The daemon goes first: it reads the settings at start and writes the proxy's config file,

@@ -159,9 +159,10 @@ program.command('deploy <name>').description('deploy a new release with zero dow
   .option('--timeout <duration>', 'how long the release may take to become healthy (default 60s)')
   .option('--lock-timeout <duration>', 'wait this long for another deploy of the app to finish', '0s')
   .option('--release-command <cmd>', 'run this in a one-off container first, e.g. migrations (split on spaces, no shell)')
+  .option('--release-timeout <duration>', 'how long the release command may run (default 10m)')
   .option('--dry-run', 'print the plan only')
   .option('--abort', 'cancel the running deploy of this app')
-  .action(action(async (name: string, o: { image?: string; port?: string; healthPath?: string; timeout?: string; lockTimeout: string; releaseCommand?: string; dryRun?: boolean; abort?: boolean }) => {
+  .action(action(async (name: string, o: { image?: string; port?: string; healthPath?: string; timeout?: string; lockTimeout: string; releaseCommand?: string; releaseTimeout?: string; dryRun?: boolean; abort?: boolean }) => {
     v.appName(name);
     if (o.abort) {
       const r = await client().call<{ deploy: number }>('DELETE', `/apps/${enc(name)}/deploys/current`);
@@ -172,7 +173,7 @@ program.command('deploy <name>').description('deploy a new release with zero dow
     if (o.healthPath) v.healthPath(o.healthPath);
     const r = await client().stream<{ deploy: number; release: string; previous: string | null; ms: number; state: string; steps?: string[]; warnings: string[] }>(
       'POST', `/apps/${enc(name)}/deploys`, {
-        image: o.image, port: o.port, health_path: o.healthPath, timeout: o.timeout, lock_timeout: o.lockTimeout, dry_run: o.dryRun,
+        image: o.image, port: o.port, health_path: o.healthPath, timeout: o.timeout, release_timeout: o.releaseTimeout, lock_timeout: o.lockTimeout, dry_run: o.dryRun,
         release_command: o.releaseCommand?.split(/\s+/).filter(Boolean),
       }, globals().json ? () => undefined : renderEvent);
     out(!!globals().json, r, () => r.state === 'planned'

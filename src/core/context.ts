@@ -1,15 +1,17 @@
-// Everything the core needs, passed explicitly: state, secrets, the runtime and the proxy.
+// Everything the core needs, passed explicitly: state, secrets, the runtime, the proxy, and the
+// in-memory state of this daemon (locks, apps being deleted, where the services answer).
 import type { Logger } from '../lib/log.js';
 import type { Cipher } from '../lib/secrets.js';
-import type { Settings } from '../state/settings.js';
+import type { JobRunner } from '../provisioning/run-worker.js';
 import type { Proxy } from '../proxy/types.js';
 import type { Runtime } from '../runtime/types.js';
-import type { EngineApi } from '../runtime/docker/engine-api.js';
 import type { Paths } from '../state/paths.js';
+import type { ServiceName, Settings } from '../state/settings.js';
 import type { Store } from '../state/store.js';
+import { AppLocks } from './deploy/lock.js';
 
 export interface Hooks {
-  /** Pause forever before this deploy step (crash tests kill the daemon there). */
+  /** Pause before this step (test hook). */
   pauseAt?: string;
   /** Called when a pause begins, e.g. to write a marker file. */
   onPause?: (step: string) => void;
@@ -20,24 +22,42 @@ export interface Hooks {
   afterDeploy?: () => void;
 }
 
+/** A release the reconcile had to restart: it backs off one that keeps going down. */
+export interface Restarts { release: number; count: number; nextAt: number; lastError: string | null }
+
 export interface Ctx {
   store: Store;
   cipher: Cipher;
   runtime: Runtime;
   proxy: Proxy;
   settings: Settings;
-  /** Docker Engine, for platform containers (the proxy, shared services). */
-  engine: EngineApi;
   paths: Paths;
   log: Logger;
   /** Identifies this daemon process; locks from another boot are stale. */
   boot: string;
   hooks: Hooks;
+  /** Runs provisioning jobs in the shared services (a worker process). */
+  jobs: JobRunner;
+  locks: AppLocks;
+  /** Apps whose deletion has taken their route away: a reconcile must not bring it back. */
+  leaving: Set<string>;
+  /** Where berth reaches each running service container (refreshed by locateServices). */
+  serviceAddresses: Map<ServiceName, string>;
+  /** Provisioning runs one job at a time (see provisionApp). */
+  provisioning: { tail: Promise<unknown> };
+  /** Per app: the live release the reconcile restarted, and when it may try again. */
+  restarts: Map<string, Restarts>;
+}
+
+export type CtxParts = Pick<Ctx, 'store' | 'cipher' | 'runtime' | 'proxy' | 'settings' | 'paths' | 'log' | 'boot' | 'hooks' | 'jobs'>;
+
+export function newCtx(p: CtxParts): Ctx {
+  return { ...p, locks: new AppLocks(p.store, p.boot, p.log), leaving: new Set(), serviceAddresses: new Map(), provisioning: { tail: Promise.resolve() }, restarts: new Map() };
 }
 
 export async function pauseIfHooked(ctx: Ctx, step: string): Promise<void> {
   if (ctx.hooks.pauseAt !== step) return;
-  ctx.log.warn({ step }, 'test hook: pausing deploy');
+  ctx.log.warn({ step }, 'test hook: pausing');
   ctx.hooks.onPause?.(step);
   await (ctx.hooks.resume?.() ?? new Promise(() => { /* never resolves: the test kills the daemon here */ }));
 }

@@ -13,14 +13,12 @@ import { platformStatus } from '../core/status.js';
 import { registryLogin } from '../core/registry.js';
 import { ensureServices } from '../core/shared-services/services.js';
 import { serviceRecord } from '../core/shared-services/records.js';
-import { serviceContainerName } from '../runtime/docker/service-containers.js';
-import { namesFor } from '../runtime/docker/specs.js';
 import { rotate } from '../core/shared-services/rotate.js';
 import { setExternal } from '../core/shared-services/external.js';
 import { exposeS3 } from '../core/shared-services/public.js';
 import { appConnections, servicesStatus } from '../core/shared-services/status.js';
 import { API_VERSION } from './api-version.js';
-import { buildId } from '../bootstrap/daemon-process.js';
+import { buildId } from './build.js';
 import { json, type Req, type Reply, Router } from './http.js';
 
 
@@ -43,6 +41,7 @@ const DeployBody = z.object({
   health_path: z.string().optional(),
   release_command: z.array(z.string()).optional(),
   timeout: dur('timeout'),
+  release_timeout: dur('release_timeout'),
   lock_timeout: dur('lock_timeout'),
   dry_run: z.boolean().optional(),
 }).strict();
@@ -95,7 +94,7 @@ export function buildApi(ctx: Ctx): Router {
     mustApp(ctx, name);
     return ndjson((emit) => deploy(ctx, {
       app: name, kind: 'deploy', image: b.image, port: b.port === undefined ? undefined : v.port(b.port), healthPath: b.health_path,
-      releaseCommand: b.release_command, timeoutMs: b.timeout, lockTimeoutMs: b.lock_timeout, dryRun: b.dry_run, actor: actorOf(r),
+      releaseCommand: b.release_command, timeoutMs: b.timeout, releaseTimeoutMs: b.release_timeout, lockTimeoutMs: b.lock_timeout, dryRun: b.dry_run, actor: actorOf(r),
     }, emit));
   });
   api.on('DELETE', `${P}/apps/:name/deploys/current`, (r) => abort(ctx, r.params.name!, actorOf(r)));
@@ -129,8 +128,7 @@ export function buildApi(ctx: Ctx): Router {
   api.on('GET', `${P}/services/:service/logs`, async (r) => {
     const service = parse(z.enum(['postgres', 'redis', 's3']), r.params.service);
     if (serviceRecord(ctx, service).mode === 'external') throw new BerthError('invalid', `${service} is external: berth runs no container for it`, 'see its logs where it runs');
-    const name = serviceContainerName(namesFor(ctx.settings.instance), service);
-    return logsReply(r, { id: name, name });
+    return logsReply(r, ctx.runtime.services.logsRef(service));
   });
 
   api.on('GET', `${P}/audit`, (r) => {

@@ -3,6 +3,7 @@
 import { request } from 'node:http';
 import { userInfo, hostname } from 'node:os';
 import { BerthError } from '../lib/errors.js';
+import { ndjson } from '../lib/ndjson.js';
 import { API_VERSION } from './api-version.js';
 
 export function actor(): string {
@@ -44,19 +45,10 @@ export class DaemonClient {
       for await (const chunk of res) text += chunk;
       throw BerthError.fromJSON(JSON.parse(text || '{}').error ?? { message: text });
     }
-    let buf = '';
     let result: { type: string; result?: T; error?: object } | undefined;
-    for await (const chunk of res) {
-      buf += chunk;
-      let nl: number;
-      while ((nl = buf.indexOf('\n')) >= 0) {
-        const line = buf.slice(0, nl);
-        buf = buf.slice(nl + 1);
-        if (!line.trim()) continue;
-        const ev = JSON.parse(line);
-        if (ev.type === 'result' || ev.type === 'error') result = ev;
-        else onEvent(ev);
-      }
+    for await (const ev of ndjson<{ type: string; result?: T; error?: object; [k: string]: unknown }>(res)) {
+      if (ev.type === 'result' || ev.type === 'error') result = ev;
+      else onEvent(ev);
     }
     if (!result) throw new BerthError('unavailable', 'the daemon closed the stream before the operation finished', 'see what happened with: berth status; berth audit');
     if (result.type === 'error') throw BerthError.fromJSON(result.error as object);

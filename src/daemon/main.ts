@@ -5,18 +5,19 @@ import { chmodSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node
 import { createServer } from 'node:http';
 import { join } from 'node:path';
 import { desiredRoutes } from '../core/apps/routes.js';
-import type { Ctx } from '../core/context.js';
+import { type Ctx, newCtx } from '../core/context.js';
 import { reconcile, recoverDeploys, retireExpired } from '../core/deploy/recover.js';
 import { locateServices } from '../core/shared-services/services.js';
 import { settleRotations } from '../core/shared-services/rotate.js';
 import { asBerthError } from '../lib/errors.js';
 import { createLogger } from '../lib/log.js';
 import { Cipher } from '../lib/secrets.js';
-import { caddyBase } from '../bootstrap/proxy-container.js';
+import { caddyBase } from '../proxy/caddy/base.js';
 import { ensureLayout, loadSettings, pathsFor, rootFromEnv } from '../state/settings.js';
 import { CaddyAdmin } from '../proxy/caddy/admin.js';
 import { CaddyProxy } from '../proxy/caddy/proxy.js';
-import type { Proxy } from '../proxy/types.js';
+import type { RouteInput } from '../proxy/types.js';
+import { servicesWorker } from '../provisioning/run-worker.js';
 import { DockerRuntime } from '../runtime/docker/driver.js';
 import { EngineApi } from '../runtime/docker/engine-api.js';
 import { namesFor } from '../runtime/docker/specs.js';
@@ -41,11 +42,11 @@ export async function startDaemon(root: string) {
   const settings = loadSettings(paths);
   const log = createLogger();
   const store = new Store(openDb(paths.stateDb));
-  const engine = new EngineApi();
-  const runtime = new DockerRuntime(engine, namesFor(settings.instance));
-  const ctx: Ctx = {
-    store, cipher: Cipher.fromKeyFile(paths.keyFile), runtime, settings, log, engine, paths,
-    proxy: undefined as unknown as Proxy,
+  const runtime = new DockerRuntime(new EngineApi(), namesFor(settings.instance), paths);
+  let routes = (): RouteInput[] => [];
+  const proxy = new CaddyProxy(new CaddyAdmin(paths.caddyAdminSocket), caddyBase(settings), paths.caddyConfigFile, () => routes());
+  const ctx: Ctx = newCtx({
+    store, cipher: Cipher.fromKeyFile(paths.keyFile), runtime, proxy, settings, log, paths, jobs: servicesWorker(),
     boot: `${process.pid}-${randomBytes(4).toString('hex')}`,
     hooks: {
       pauseAt: process.env.BERTH_TEST_PAUSE_AT || undefined,
@@ -56,8 +57,8 @@ export async function startDaemon(root: string) {
       } : undefined,
       afterDeploy: () => setImmediate(() => void retireExpired(ctx).catch((e) => log.error({ err: asBerthError(e).message }, 'retire failed'))),
     },
-  };
-  ctx.proxy = new CaddyProxy(new CaddyAdmin(paths.caddyAdminSocket), caddyBase(settings), paths.caddyConfigFile, () => desiredRoutes(ctx));
+  });
+  routes = () => desiredRoutes(ctx);
 
   // Caddy loads this file whenever it (re)starts: make it match this daemon's settings now.
   ctx.proxy.persist();

@@ -41,9 +41,9 @@ export class ValidationError extends BerthError {
 }
 
 export class LockHeld extends BerthError {
-  constructor(app: string, holder: { deployId: number; actor: string; startedAt: string }) {
-    super('lock_held', `app ${app} is locked by deploy #${holder.deployId} (${holder.actor}, started ${holder.startedAt})`,
-      `wait with --lock-timeout 5m, or cancel it with: berth deploy ${app} --abort`, holder);
+  constructor(app: string, holder: { what: string; actor: string; startedAt: string }) {
+    super('lock_held', `app ${app} is locked by ${holder.what} (${holder.actor}, started ${holder.startedAt})`,
+      `wait with --lock-timeout 5m, or cancel a deploy with: berth deploy ${app} --abort`, holder);
   }
 }
 

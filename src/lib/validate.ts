@@ -2,6 +2,7 @@
 // through here before anything reaches Docker or Caddy. Each check returns the clean value or
 // throws a ValidationError that says what is wrong and how to fix it.
 import { ValidationError } from './errors.js';
+import { parseImageRef } from './image-ref.js';
 
 const APP_NAME = /^[a-z]([a-z0-9-]{0,28}[a-z0-9])?$/;
 const LABEL = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
@@ -64,30 +65,13 @@ export function envPairs(pairs: string[]): Record<string, string> {
   return out;
 }
 
-// Docker image reference grammar (distribution/reference), anchored.
-const REF_DOMAIN_COMPONENT = '(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])';
-const REF_DOMAIN = `(?:${REF_DOMAIN_COMPONENT}(?:\\.${REF_DOMAIN_COMPONENT})*(?::[0-9]+)?)`;
-const REF_PATH_COMPONENT = '[a-z0-9]+(?:(?:[._]|__|[-]+)[a-z0-9]+)*';
-const REF_NAME = `(?:${REF_DOMAIN}/)?${REF_PATH_COMPONENT}(?:/${REF_PATH_COMPONENT})*`;
-const REF_TAG = '[\\w][\\w.-]{0,127}';
-const REF_DIGEST = '[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,}';
-const IMAGE_REF = new RegExp(`^(${REF_NAME})(?::(${REF_TAG}))?(?:@(${REF_DIGEST}))?$`);
-
 export function imageRef(raw: unknown, path = 'image'): string {
   if (typeof raw !== 'string' || raw.length === 0) throw new ValidationError(path, 'is required');
-  const m = IMAGE_REF.exec(raw);
-  if (!m || m[1]!.length > 255) {
+  if (!parseImageRef(raw)) {
     throw new ValidationError(path, `${describe(raw)} is not a valid image reference`,
       'use NAME[:TAG][@DIGEST], e.g. registry.example.com/team/app:1.4.2');
   }
   return raw;
-}
-
-/** An image reference without tag or digest gets ":latest", like docker does. */
-export function withDefaultTag(ref: string): string {
-  if (ref.includes('@')) return ref;
-  const lastSlash = ref.lastIndexOf('/');
-  return ref.slice(lastSlash + 1).includes(':') ? ref : `${ref}:latest`;
 }
 
 export function healthPath(raw: unknown, path = 'health_path'): string {

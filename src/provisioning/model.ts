@@ -1,8 +1,7 @@
 // What berth gives each app in the shared services, as data: names derived from the app's
 // (validated) name, and the secrets it holds. Pure.
 
-export type ServiceName = 'postgres' | 'redis' | 's3';
-export const SERVICES: ServiceName[] = ['postgres', 'redis', 's3'];
+export { SERVICES, type ServiceName } from '../state/settings.js';
 
 /** How berth reaches a service as its administrator. */
 export interface AdminEndpoint { host: string; port: number; user: string; password: string; tls?: boolean }

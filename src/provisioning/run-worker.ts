@@ -7,8 +7,11 @@ import type { WorkerJob, WorkerResult } from './worker.js';
 
 const WORKER = join(dirname(fileURLToPath(import.meta.url)), 'worker.js');
 const IDLE_MS = 20_000;
-const worker = new LineWorker([process.execPath, WORKER], IDLE_MS);
 
-export async function runServicesJob(job: WorkerJob, timeoutMs = 120_000): Promise<WorkerResult> {
-  return JSON.parse(await worker.request(JSON.stringify(job), timeoutMs)) as WorkerResult;
+export type JobRunner = (job: WorkerJob, timeoutMs?: number) => Promise<WorkerResult>;
+
+/** A runner with a worker process of its own (started on the first job, stopped when idle). */
+export function servicesWorker(): JobRunner {
+  const worker = new LineWorker([process.execPath, WORKER], IDLE_MS);
+  return async (job, timeoutMs = 120_000) => JSON.parse(await worker.request(JSON.stringify(job), timeoutMs)) as WorkerResult;
 }

@@ -1,7 +1,13 @@
-// What the deploy engine needs from a container runtime. The single-host Docker driver
-// implements it now; a Swarm driver will sit beside it (PRODUCT.md item 11).
+// What core needs from a container runtime: the only way it reaches containers, images, health
+// probes, one-off jobs and the shared services' containers. The single-host Docker driver
+// implements it (docker/driver.ts); an in-memory fake (fake.ts) passes the same contract suite
+// (contract.ts); a Swarm driver will sit beside them (PRODUCT.md item 11).
+import type { ServiceName } from '../state/settings.js';
 
-export type ProcessType = 'web';
+/** A process type of an app: `web` serves HTTP through the proxy; others (worker, beat, ...)
+ *  are named by the app. Data, not a fixed set. */
+export type ProcessType = string;
+export const WEB: ProcessType = 'web';
 
 /** One process of one release, as the runtime should run it. */
 export interface ProcessSpec {
@@ -21,8 +27,13 @@ export interface Unit {
   release: string;
   process: ProcessType;
   running: boolean;
+  /** Exited, and the runtime itself is bringing it back (a restart policy, a Swarm task): it
+   *  keeps crashing if this stays true. Not for berth to restart on top. */
+  restarting: boolean;
   exitCode: number | null;
-  ip: string | null;
+  /** Reachable on the platform network (the proxy and the shared services are there). */
+  attached: boolean;
+  /** The unit the app's serving name resolves to. */
   serving: boolean;
 }
 
@@ -32,6 +43,15 @@ export type Progress = (line: string) => void;
 
 export interface RegistryAuth { username: string; password: string; serveraddress: string }
 
+/** Why an image could not be pulled. Only `offline` (no registry answers at all) is lasting
+ *  enough to base a choice on; the others are a mistake to report or a moment to wait out. */
+export type PullFailure = 'offline' | 'not_found' | 'unauthorized' | 'rate_limited' | 'timeout' | 'other';
+export type PullCheck = { ok: true } | { ok: false; reason: PullFailure; message: string };
+
+export interface HealthCheck { path: string; port: number; timeoutMs?: number }
+
+export interface RunOptions { timeoutMs: number; signal?: AbortSignal }
+
 export interface Runtime {
   /** The engine's version; fails when the engine does not answer. */
   ping(): Promise<{ engine: string }>;
@@ -40,21 +60,68 @@ export interface Runtime {
   /** The DNS name the proxy resolves to reach an app's serving process. */
   servingName(app: string, process: ProcessType): string;
   ensureNetwork(): Promise<void>;
-  /** Returns the local image, pulling it first when it is missing. */
-  ensureImage(ref: string, auth: RegistryAuth | undefined, progress: Progress): Promise<ImageInfo>;
+  /** The local image a reference (or id) names now; null when absent. */
+  imageInfo(ref: string): Promise<ImageInfo | null>;
+  /** Returns the local image, pulling it first when it is missing; the signal cancels the pull. */
+  ensureImage(ref: string, auth: RegistryAuth | undefined, progress: Progress, signal?: AbortSignal): Promise<ImageInfo>;
+  /** Whether an image is present or can be pulled now, and if not, why. */
+  pullable(ref: string, progress: Progress): Promise<PullCheck>;
   /** Starts a release's process beside whatever serves now; it gets no traffic yet. */
   start(spec: ProcessSpec): Promise<Unit>;
+  /** One health probe of a unit: the HTTP status, or why there was none. The runtime knows
+   *  where the unit answers (on Swarm a task's address is not reachable from the host). */
+  probe(unit: Unit, check: HealthCheck): Promise<number | string>;
   /** Makes this unit the one servingName resolves to; the unit serving before keeps running.
-   *  `between` runs mid-switch (crash tests pause there). */
+   *  All or nothing: when it fails, whatever served before serves again before it returns.
+   *  `between` runs mid-switch (crash and failure tests hold it there). */
   activate(unit: Unit, between?: () => Promise<void>): Promise<void>;
   /** Runs a command to completion in a one-off container of a release (migrations). */
-  runOnce(spec: ProcessSpec, cmd: string[], timeoutMs: number): Promise<{ exitCode: number; output: string }>;
+  runOnce(spec: ProcessSpec, cmd: string[], opts: RunOptions): Promise<{ exitCode: number; output: string }>;
   inspect(app: string, process: ProcessType, release: string): Promise<Unit | null>;
   list(app?: string): Promise<Unit[]>;
+  /** Stops a unit (SIGTERM, then SIGKILL after graceMs) and keeps the runtime from restarting it. */
   stop(unit: Unit, graceMs: number): Promise<void>;
+  /** Removes a unit; one already gone is not an error. */
   remove(unit: Unit): Promise<void>;
   /** Logs of an app's unit, or of any container berth runs (a shared service): by id or name. */
   logs(unit: Pick<Unit, 'id' | 'name'>, tail: number): Promise<string>;
   followLogs(unit: Pick<Unit, 'id' | 'name'>, tail: number, onLine: (chunk: string) => void, signal: AbortSignal): Promise<void>;
   removeImage(id: string): Promise<void>;
+  /** The shared services' containers. */
+  services: ServiceRuntime;
 }
+
+export interface ServiceRun {
+  service: ServiceName;
+  /** An image to run as it is (a bundled MinIO); otherwise the runtime's own build of the service. */
+  image?: string;
+  adminPassword: string;
+  minio?: { rootUser: string };
+}
+
+export interface ServiceState { state: string; health: string | null; image: string | null }
+
+export interface ServiceRuntime {
+  /** Where an app's processes reach the service: a name they resolve, and its port. */
+  endpoint(s: ServiceName): { host: string; port: number };
+  /** Brings the service's container up (building the image it needs where missing; replacing a
+   *  container whose spec changed, said through progress); returns where berth reaches it. */
+  ensure(run: ServiceRun, progress: Progress): Promise<{ result: string; address: string }>;
+  /** Where berth, on this host, reaches the running service now; null when it is not running. */
+  address(s: ServiceName): Promise<string | null>;
+  state(s: ServiceName): Promise<ServiceState | null>;
+  /** Removes the service's container (its data stays); one already gone is not an error. */
+  remove(s: ServiceName): Promise<void>;
+  logsRef(s: ServiceName): Pick<Unit, 'id' | 'name'>;
+  /** The host directory that holds the service's data, for its size. */
+  dataDir(s: ServiceName): string;
+  /** A one-off task in the service's image (pg_dump for a purge), attached to the platform
+   *  network. Secrets go in files (`secretFiles`: name -> content, mounted read-only under
+   *  /run/secrets/berth), never in the env; `outputDir` on the host is mounted at /out. */
+  task(s: ServiceName, t: { name: string; cmd: string[]; env?: Record<string, string>; secretFiles?: Record<string, string>; outputDir: string },
+    opts: RunOptions): Promise<{ exitCode: number; output: string }>;
+}
+
+/** Where a service task finds its secret files and its output directory. */
+export const TASK_SECRETS_DIR = '/run/secrets/berth';
+export const TASK_OUTPUT_DIR = '/out';

@@ -7,6 +7,10 @@ import type { Paths } from './paths.js';
 
 export { DEFAULT_ROOT, pathsFor, rootFromEnv, type Paths } from './paths.js';
 
+/** The shared services berth can run for apps. */
+export const SERVICES = ['postgres', 'redis', 's3'] as const;
+export type ServiceName = typeof SERVICES[number];
+
 /** The Caddy release berth runs (see proxy-container.ts). */
 export const CADDY_VERSION = '2.11.4';
 
@@ -26,6 +30,8 @@ export const SettingsSchema = z.object({
   warm_ms: z.number().int().min(0).default(10 * 60_000),
   keep_releases: z.number().int().min(1).max(50).default(5),
   deploy_timeout_ms: z.number().int().min(1000).default(60_000),
+  /** How long a release command (migrations) may run before the deploy gives up on it. */
+  release_timeout_ms: z.number().int().min(1000).default(10 * 60_000),
   drain_timeout_ms: z.number().int().min(0).default(30_000),
   /** How often Caddy re-resolves an app's upstream name: bounds switch time. */
   upstream_refresh_ms: z.number().int().min(20).max(5000).default(25),
@@ -38,7 +44,7 @@ export const SettingsSchema = z.object({
    *  object storage starts; else s3rver, built locally (one shared key). The choice then sticks. */
   minio_image: z.string().default('minio/minio:RELEASE.2025-04-22T22-12-26Z'),
   /** Shared services berth runs for apps (containers on the private network). */
-  services: z.array(z.enum(['postgres', 'redis', 's3'])).default(['postgres', 'redis', 's3']),
+  services: z.array(z.enum(SERVICES)).default([...SERVICES]),
 });
 export type Settings = z.infer<typeof SettingsSchema>;
 

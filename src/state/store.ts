@@ -114,8 +114,8 @@ export class Store {
   getDeploy(id: number): DeployRow | undefined {
     return this.one<DeployRow>('SELECT * FROM deploys WHERE id = ?', id);
   }
-  setDeployRelease(id: number, releaseId: number): void {
-    this.q('UPDATE deploys SET release_id = ? WHERE id = ?').run(releaseId, id);
+  setDeployReleases(id: number, releaseId: number, previousId: number | null): void {
+    this.q('UPDATE deploys SET release_id = ?, previous_release_id = ? WHERE id = ?').run(releaseId, previousId, id);
   }
   runningDeploys(): DeployRow[] {
     return this.many<DeployRow>("SELECT * FROM deploys WHERE state = 'running' ORDER BY id");

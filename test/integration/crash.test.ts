@@ -36,6 +36,7 @@ const cases: [string, 'old' | 'new', string[]][] = [
   ['health', 'old', []],
   ['route', 'old', ['--port', '8001']],
   ['switch.mid', 'old', []],
+  ['switch.renamed', 'old', []],
   ['settle', 'new', []],
   ['retire', 'new', []],
 ];

@@ -9,6 +9,10 @@ import { buildScratchImage } from '../../src/runtime/docker/images.js';
 import { DockerRuntime } from '../../src/runtime/docker/driver.js';
 import { compareVersions, EngineApi } from '../../src/runtime/docker/engine-api.js';
 import { namesFor } from '../../src/runtime/docker/specs.js';
+import { pathsFor } from '../../src/state/paths.js';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { ProcessSpec } from '../../src/runtime/types.js';
 import { type Engine28, startEngine28 } from '../helpers/engine28.js';
 
@@ -62,11 +66,11 @@ test('berth negotiates the newest version both speak and lists containers', asyn
   assert.equal(n.serverMin, '1.44');
   assert.equal(n.version, compareVersions(n.serverMax, '1.52') < 0 ? n.serverMax : '1.52');
   assert.deepEqual(await api.json('GET', '/containers/json', 'list containers', { query: { all: true } }), []);
-  assert.match((await new DockerRuntime(api, names).ping()).engine, new RegExp(`API ${n.serverMax.replace('.', '\\.')}, berth speaks ${n.version}`));
+  assert.match((await new DockerRuntime(api, names, pathsFor(mkdtempSync(join(tmpdir(), 'berth-e28-root-')))).ping()).engine, new RegExp(`API ${n.serverMax.replace('.', '\\.')}, berth speaks ${n.version}`));
 });
 
 test('a release\'s life on the newer engine: network, image build, start, inspect, switch, one-off, stop, remove', { timeout: 10 * 60_000 }, async () => {
-  const rt = new DockerRuntime(api, names);
+  const rt = new DockerRuntime(api, names, pathsFor(mkdtempSync(join(tmpdir(), 'berth-e28-root-'))));
   await rt.ensureNetwork();
   await rt.ensureNetwork(); // found, not created again
   // the duplicate name is refused by the engine itself from API 1.44 on (no CheckDuplicate needed)
@@ -88,7 +92,7 @@ test('a release\'s life on the newer engine: network, image build, start, inspec
   const spec: ProcessSpec = { app: 'hello', release: 'v1', process: 'web', image: IMAGE, env: { GREETING: 'hi' }, port: 8000 };
   const unit = await rt.start(spec);
   assert.equal(unit.running, true);
-  assert.match(unit.ip ?? '', /^\d+\.\d+\.\d+\.\d+$/, 'an address on the instance network, from the container list');
+  assert.equal(unit.attached, true, 'an address on the instance network, from the container list');
   type Inspect = { Id: string; State: { Running: boolean; Status: string }; Config: { Image: string; Labels: Record<string, string> };
     NetworkSettings: { Networks: Record<string, { IPAddress: string }> }; HostConfig: { CpuShares: number; RestartPolicy: { Name: string } } };
   const info = await api.json<Inspect>('GET', `/containers/${unit.id}/json`, 'inspect');
@@ -96,7 +100,7 @@ test('a release\'s life on the newer engine: network, image build, start, inspec
   assert.equal(info.State.Status, 'running');
   assert.equal(info.Config.Image, IMAGE);
   assert.equal(info.Config.Labels['berth.app'], 'hello');
-  assert.equal(info.NetworkSettings.Networks[names.network]?.IPAddress, unit.ip);
+  assert.match(info.NetworkSettings.Networks[names.network]?.IPAddress ?? '', /^\d+\.\d+\.\d+\.\d+$/);
 
   await rt.activate(unit);
   const serving = await api.json<Inspect>('GET', `/containers/${encodeURIComponent(rt.servingName('hello', 'web'))}/json`, 'inspect');
@@ -105,9 +109,9 @@ test('a release\'s life on the newer engine: network, image build, start, inspec
   assert.equal(serving.HostConfig.RestartPolicy.Name, 'unless-stopped');
   assert.deepEqual((await rt.list('hello')).map((u) => [u.name, u.serving, u.running]), [[rt.servingName('hello', 'web'), true, true]]);
 
-  const once = await rt.runOnce(spec, ['/bin/echo', 'hello from the newer engine'], 60_000);
+  const once = await rt.runOnce(spec, ['/bin/echo', 'hello from the newer engine'], { timeoutMs: 60_000 });
   assert.deepEqual(once, { exitCode: 0, output: 'hello from the newer engine\n' });
-  const failed = await rt.runOnce(spec, ['/bin/sleep', 'not-a-number'], 60_000);
+  const failed = await rt.runOnce(spec, ['/bin/sleep', 'not-a-number'], { timeoutMs: 60_000 });
   assert.equal(failed.exitCode, 1);
   assert.match(failed.output, /invalid time interval/);
 

@@ -56,6 +56,9 @@ async function failedSwitch(load: Load) {
   assert.match(right.body, /old/);
   const res = await load.stop();
   assert.equal(res.failed, 0, `requests failed: ${JSON.stringify(res.failures)}`);
-  const served = (await p.containers()).filter((c) => c.app === 'sw');
-  assert.deepEqual(served.map((c) => c.name), [`${p.instance}-sw-web`], 'the old release is not back under the serving name');
+  const cs = (await p.containers()).filter((c) => c.app === 'sw');
+  assert.equal(cs.find((c) => c.name === `${p.instance}-sw-web`)?.release, 'v2', `the old release is not back under the serving name: ${JSON.stringify(cs)}`);
+  assert.ok(!cs.some((c) => c.release === 'v3'), `the failed release left a container: ${JSON.stringify(cs)}`);
+  const releases = await p.json<{ release: string; state: string }[]>(['releases', 'sw']);
+  assert.deepEqual(releases.filter((r) => r.state === 'live').map((r) => r.release), ['v2']);
 }

@@ -7,12 +7,12 @@ import { enabledServices } from '../shared-services/records.js';
 import { s3PublicDomain } from '../shared-services/public.js';
 import { dropAppData, finalDump } from '../shared-services/purge.js';
 import * as v from '../../lib/validate.js';
-import type { Ctx } from '../context.js';
+import type { Ctx, Restarts } from '../context.js';
+import { type Unit, WEB } from '../../runtime/types.js';
 import { relName } from '../deploy/engine.js';
-import { acquire, release } from '../deploy/lock.js';
 import { routeFor, whileLeaving } from './routes.js';
 
-const DELETE_LOCK_ID = -1;
+const DELETE_LOCK_ID = -1; // an operation without a deploy row
 
 export interface CreateAppInput { name: string; domains: string[]; port?: number; healthPath?: string; services?: string[] }
 
@@ -25,7 +25,7 @@ export async function createApp(ctx: Ctx, input: CreateAppInput, actor: string) 
   const port = input.port === undefined ? 8000 : v.port(input.port);
   const healthPath = input.healthPath === undefined ? '/health' : v.healthPath(input.healthPath);
   const services = input.services === undefined ? enabledServices(ctx) : input.services.map((s, i) => {
-    if (!(SERVICES as string[]).includes(s)) throw new ValidationError(`services[${i}]`, `${JSON.stringify(s)} is not a service`, `use ${SERVICES.join(', ')}`);
+    if (!(SERVICES as readonly string[]).includes(s)) throw new ValidationError(`services[${i}]`, `${JSON.stringify(s)} is not a service`, `use ${SERVICES.join(', ')}`);
     return s as ServiceName;
   });
   const existing = ctx.store.getApp(name);
@@ -60,6 +60,17 @@ export async function createApp(ctx: Ctx, input: CreateAppInput, actor: string) 
   return { app: name, domains, services, resources: resourcesOf(ctx, name), created: true };
 }
 
+/** How an app's live release is doing, in words a status line can show (pure). */
+export function appStatus(live: boolean, serving: Unit | undefined, restarts: Restarts | undefined): string {
+  if (!live) return 'not deployed';
+  if (serving?.running) return 'running';
+  if (serving?.restarting) return 'crash-looping (it keeps exiting; its restart policy brings it back): see berth logs, or roll back';
+  if (restarts && restarts.count > 1) {
+    return `down: restarted ${restarts.count} times, next attempt ${new Date(restarts.nextAt).toISOString()}${restarts.lastError ? ` (${restarts.lastError})` : ''}`;
+  }
+  return 'down';
+}
+
 export async function listApps(ctx: Ctx) {
   const units = await ctx.runtime.list();
   return ctx.store.listApps().map((a) => {
@@ -67,7 +78,7 @@ export async function listApps(ctx: Ctx) {
     const serving = units.find((u) => u.app === a.name && u.serving);
     return {
       name: a.name, domains: ctx.store.domainsOf(a.name), release: live ? relName(live) : null, image: live?.image ?? null,
-      status: !live ? 'not deployed' : serving?.running ? 'running' : 'down',
+      status: appStatus(!!live, serving, live && ctx.restarts.get(a.name)?.release === live.id ? ctx.restarts.get(a.name) : undefined),
     };
   });
 }
@@ -94,21 +105,21 @@ export async function showApp(ctx: Ctx, name: string) {
     services: ctx.store.appServices(a.name),
     resources: resourcesOf(ctx, a.name),
     containers: units.map((u) => ({ name: u.name, release: u.release, running: u.running, serving: u.serving })),
-    upstream: ctx.runtime.servingName(a.name, 'web'),
+    upstream: ctx.runtime.servingName(a.name, WEB),
   };
 }
 
 export async function deleteApp(ctx: Ctx, name: string, actor: string, opts: { purge?: boolean } = {}) {
   const app = v.appName(name);
   if (!ctx.store.getApp(app)) throw new BerthError('not_found', `app ${app} not found`);
-  await acquire(ctx, app, DELETE_LOCK_ID, actor, 5000);
+  await ctx.locks.acquire(app, { deployId: DELETE_LOCK_ID, what: 'apps delete', actor }, 5000);
   let finalDumpPath: string | null = null;
   try {
     // Proven dump first: if it fails, nothing is deleted.
     const pgGrant = grantsOf(ctx, app).postgres;
     if (opts.purge && pgGrant) finalDumpPath = await finalDump(ctx, app, pgGrant);
     // Route next, so nobody is sent to containers about to go.
-    await whileLeaving(app, async () => {
+    await whileLeaving(ctx, app, async () => {
       await ctx.proxy.removeRoute(app);
       for (const u of await ctx.runtime.list(app)) await ctx.runtime.remove(u);
       if (opts.purge) await dropAppData(ctx, app);
@@ -116,7 +127,7 @@ export async function deleteApp(ctx: Ctx, name: string, actor: string, opts: { p
       ctx.proxy.persist();
     });
   } finally {
-    release(ctx, app, DELETE_LOCK_ID);
+    ctx.locks.release(app, DELETE_LOCK_ID);
   }
   ctx.store.audit({ actor, action: 'apps.delete', app, result: 'succeeded', detail: { purge: !!opts.purge, final_dump: finalDumpPath } });
   return { app, deleted: true, purged: !!opts.purge, final_dump: finalDumpPath };

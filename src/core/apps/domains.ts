@@ -4,11 +4,10 @@
 import { BerthError } from '../../lib/errors.js';
 import * as v from '../../lib/validate.js';
 import type { Ctx } from '../context.js';
-import { acquire, release } from '../deploy/lock.js';
 import { s3PublicDomain } from '../shared-services/public.js';
 import { routeFor } from './routes.js';
 
-const DOMAINS_LOCK_ID = -2;
+const DOMAINS_LOCK_ID = -2; // an operation without a deploy row
 
 export interface DomainChange { add?: string[]; remove?: string[] }
 
@@ -34,7 +33,7 @@ export async function changeDomains(ctx: Ctx, name: string, c: DomainChange, act
     if (d === s3PublicDomain(ctx)) throw new BerthError('conflict', `domain ${d} is the public object storage endpoint`, 'choose another domain');
   }
   if (JSON.stringify(next) === JSON.stringify(before)) return { app, domains: before, changed: false };
-  await acquire(ctx, app, DOMAINS_LOCK_ID, actor, 5000);
+  await ctx.locks.acquire(app, { deployId: DOMAINS_LOCK_ID, what: 'a domain change', actor }, 5000);
   try {
     ctx.store.setDomains(app, next);
     try {
@@ -44,7 +43,7 @@ export async function changeDomains(ctx: Ctx, name: string, c: DomainChange, act
       throw e;
     }
   } finally {
-    release(ctx, app, DOMAINS_LOCK_ID);
+    ctx.locks.release(app, DOMAINS_LOCK_ID);
   }
   ctx.store.audit({ actor, action: 'domains.change', app, result: 'succeeded', detail: { added: next.filter((d) => !before.includes(d)), removed: before.filter((d) => !next.includes(d)) } });
   return { app, domains: next, changed: true };

@@ -1,5 +1,6 @@
-// What Caddy should route for each app, derived from state.
+// What the proxy should route for each app, derived from state.
 import type { RouteInput } from '../../proxy/types.js';
+import { WEB } from '../../runtime/types.js';
 import type { Ctx } from '../context.js';
 import { s3PublicRoute } from '../shared-services/public.js';
 
@@ -9,26 +10,24 @@ export function routeFor(ctx: Ctx, app: string): RouteInput {
   return {
     app,
     domains: ctx.store.domainsOf(app),
-    upstream: ctx.runtime.servingName(app, 'web'),
+    upstream: ctx.runtime.servingName(app, WEB),
     port: live?.port ?? row?.port ?? 8000,
   };
 }
 
-/** Apps whose deletion has taken their route away: their row goes last, and until then a
- *  reconcile must not bring the route back. */
-const leaving = new Set<string>();
-
-export async function whileLeaving<T>(app: string, fn: () => Promise<T>): Promise<T> {
-  leaving.add(app);
+/** Runs fn while the app counts as leaving: its deletion has taken the route away and its row
+ *  goes last, and until then a reconcile must not bring the route back. */
+export async function whileLeaving<T>(ctx: Ctx, app: string, fn: () => Promise<T>): Promise<T> {
+  ctx.leaving.add(app);
   try {
     return await fn();
   } finally {
-    leaving.delete(app);
+    ctx.leaving.delete(app);
   }
 }
 
 /** Every app's route (but a leaving one's), and the public object storage endpoint's when there is one. */
 export function desiredRoutes(ctx: Ctx): RouteInput[] {
   const s3 = s3PublicRoute(ctx);
-  return [...ctx.store.listApps().filter((a) => !leaving.has(a.name)).map((a) => routeFor(ctx, a.name)), ...(s3 ? [s3] : [])];
+  return [...ctx.store.listApps().filter((a) => !ctx.leaving.has(a.name)).map((a) => routeFor(ctx, a.name)), ...(s3 ? [s3] : [])];
 }

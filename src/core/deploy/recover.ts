@@ -1,15 +1,22 @@
 // After a crash or restart: finish or roll back interrupted deploys from their journal, then
 // make the containers and routes match the state. Also run periodically, so a restarted
 // Docker Engine or Caddy is repaired without anyone acting.
+//
+// The repair of an app runs as maintenance under its lock: any operation (a rollback, a
+// deploy) cancels it and goes first. A live release that keeps going down is restarted with
+// a growing pause between attempts, and one the runtime itself keeps restarting (its restart
+// policy) is left to it: `berth status` says it is crash-looping, the operator decides.
 import { asBerthError } from '../../lib/errors.js';
 import type { Unit } from '../../runtime/types.js';
 import type { ReleaseRow } from '../../state/store.js';
 import type { Ctx } from '../context.js';
-import { relName, retireRelease, undoBeforeSwitch } from './engine.js';
+import { processSpec, relName, retireRelease, undoBeforeSwitch, unitOf } from './execute.js';
 import { waitHealthy } from './health.js';
-import { withLockIfFree } from './lock.js';
 
-export interface RecoveryReport { finished: number[]; rolledBack: number[]; restarted: string[]; removed: string[]; routes: string[] }
+export interface RecoveryReport { finished: number[]; rolledBack: number[]; restarted: string[]; removed: string[]; routes: string[]; crashing: string[] }
+
+/** Pauses between the reconcile's restarts of one live release: 15 s, 30 s, 1 min ... 10 min. */
+export const restartBackoffMs = (attempts: number) => Math.min(10 * 60_000, 15_000 * 2 ** Math.max(0, attempts - 1));
 
 /** Resolves deploys that were running when the previous daemon died. */
 export async function recoverDeploys(ctx: Ctx): Promise<Pick<RecoveryReport, 'finished' | 'rolledBack'>> {
@@ -37,7 +44,7 @@ export async function recoverDeploys(ctx: Ctx): Promise<Pick<RecoveryReport, 'fi
 }
 
 /** Makes one app's containers match its state: the live release serves, warm ones run, nothing else. */
-async function reconcileApp(ctx: Ctx, app: string, units: Unit[], report: RecoveryReport): Promise<void> {
+async function reconcileApp(ctx: Ctx, app: string, units: Unit[], report: RecoveryReport, signal: AbortSignal): Promise<void> {
   const row = ctx.store.getApp(app)!;
   const releases = ctx.store.releasesOf(app);
   const byName = new Map(releases.map((r) => [relName(r), r] as const));
@@ -51,28 +58,39 @@ async function reconcileApp(ctx: Ctx, app: string, units: Unit[], report: Recove
     }
   }
   if (live) {
-    let unit = units.find((u) => u.release === relName(live));
-    if (!unit || !unit.running || !unit.ip) {
+    let unit: Unit | null | undefined = units.find((u) => u.release === relName(live));
+    if (unit?.restarting) {
+      report.crashing.push(`${app} ${relName(live)}`); // its restart policy brings it back: not ours to race
+    } else if (!unit || !unit.running || !unit.attached) {
       // gone, stopped, or cut off the network (e.g. the network was removed by hand)
-      unit = await restartRelease(ctx, live, unit);
-      report.restarted.push(`${app} ${relName(live)}`);
+      unit = await restartLive(ctx, live, unit, signal);
+      if (unit) report.restarted.push(`${app} ${relName(live)}`);
     }
-    if (!unit.serving) await ctx.runtime.activate(unit);
+    if (unit?.running && !unit.serving && !signal.aborted) await ctx.runtime.activate(unit);
   }
   for (const r of releases.filter((x) => x.state === 'warm')) {
     const u = units.find((x) => x.release === relName(r));
-    if (!u || !u.running || !u.ip) await retireRelease(ctx, r);
+    if (!u || !u.running || !u.attached) await retireRelease(ctx, r);
   }
 }
 
-async function restartRelease(ctx: Ctx, r: ReleaseRow, old: Unit | undefined): Promise<Unit> {
+/** Starts the live release again from its image, unless it was restarted lately (backing off
+ *  one that keeps going down); null when it waits or was cancelled. */
+async function restartLive(ctx: Ctx, r: ReleaseRow, old: Unit | undefined, signal: AbortSignal): Promise<Unit | null> {
+  const seen = ctx.restarts.get(r.app);
+  const prior = seen?.release === r.id ? seen : { release: r.id, count: 0, nextAt: 0, lastError: null };
+  if (Date.now() < prior.nextAt) return null;
+  ctx.restarts.set(r.app, { ...prior, count: prior.count + 1, nextAt: Date.now() + restartBackoffMs(prior.count + 1) });
   if (old) await ctx.runtime.remove(old);
-  const unit = await ctx.runtime.start({
-    app: r.app, release: relName(r), process: 'web', image: r.image_id ?? r.image,
-    env: ctx.cipher.decryptJSON<Record<string, string>>(r.env), port: r.port,
-  });
-  await waitHealthy(ctx.runtime, unit, r.health_path, r.port, ctx.settings.deploy_timeout_ms, new AbortController().signal);
-  return unit;
+  const unit = await ctx.runtime.start(processSpec(ctx, r));
+  try {
+    await waitHealthy(ctx.runtime, unit, { path: r.health_path, port: r.port }, ctx.settings.deploy_timeout_ms, signal);
+    return unit;
+  } catch (e) {
+    ctx.restarts.set(r.app, { ...ctx.restarts.get(r.app)!, lastError: asBerthError(e).message });
+    if (!signal.aborted) throw e;
+    return null;
+  }
 }
 
 /** True when an app's containers, as last listed, already match its state. */
@@ -80,14 +98,14 @@ function looksSettled(ctx: Ctx, app: string, units: Unit[]): boolean {
   const row = ctx.store.getApp(app)!;
   const wanted = new Set(ctx.store.releasesOf(app).filter((r) => r.id === row.live_release || r.state === 'warm').map(relName));
   const live = row.live_release ? relName(ctx.store.getRelease(row.live_release)!) : null;
-  return units.length === wanted.size && units.every((u) => wanted.has(u.release) && u.running && !!u.ip && (u.release !== live || u.serving));
+  return units.length === wanted.size && units.every((u) => wanted.has(u.release) && u.running && u.attached && (u.release !== live || u.serving));
 }
 
-/** One pass over every app not being deployed right now, then the proxy. A cheap listing
- *  finds the apps that look off; each is then repaired under its lock from a fresh listing,
- *  so a deploy that finished meanwhile is never undone from stale data. */
+/** One pass over every app not being operated on right now, then the proxy. A cheap listing
+ *  finds the apps that look off; each is then repaired as maintenance from a fresh listing, so
+ *  an operation that finished meanwhile is never undone from stale data. */
 export async function reconcile(ctx: Ctx): Promise<RecoveryReport> {
-  const report: RecoveryReport = { finished: [], rolledBack: [], restarted: [], removed: [], routes: [] };
+  const report: RecoveryReport = { finished: [], rolledBack: [], restarted: [], removed: [], routes: [], crashing: [] };
   const units = await ctx.runtime.list();
   const apps = new Set(ctx.store.listApps().map((a) => a.name));
   for (const u of units.filter((x) => !apps.has(x.app))) {
@@ -95,12 +113,17 @@ export async function reconcile(ctx: Ctx): Promise<RecoveryReport> {
     report.removed.push(u.name);
   }
   for (const app of apps) {
-    if (looksSettled(ctx, app, units.filter((u) => u.app === app))) continue;
-    await withLockIfFree(ctx, app, async () => reconcileApp(ctx, app, await ctx.runtime.list(app), report))
-      .catch((e) => ctx.log.error({ app, err: asBerthError(e).message }, 'reconcile failed for app'));
+    if (looksSettled(ctx, app, units.filter((u) => u.app === app))) {
+      const live = ctx.store.getApp(app)!.live_release;
+      if (live && ctx.restarts.get(app)?.release === live) ctx.restarts.delete(app); // it stayed up: forget its restarts
+      continue;
+    }
+    await ctx.locks.whileFree(app, 'the daemon repairing its containers', async (signal) => reconcileApp(ctx, app, await ctx.runtime.list(app), report, signal))
+      .catch((e: unknown) => ctx.log.error({ app, err: asBerthError(e).message }, 'reconcile failed for app'));
   }
   report.routes = await ctx.proxy.sync();
   if (report.removed.length || report.restarted.length || report.routes.length) ctx.log.info(report, 'reconciled');
+  if (report.crashing.length) ctx.log.warn({ crashing: report.crashing }, 'live releases that keep exiting (their restart policy brings them back)');
   return report;
 }
 
@@ -109,12 +132,12 @@ export async function reconcile(ctx: Ctx): Promise<RecoveryReport> {
  *  right after never waits for an old release to exit. */
 export async function retireExpired(ctx: Ctx): Promise<void> {
   for (const r of ctx.store.warmReleasesDue(new Date().toISOString())) {
-    const unit = await withLockIfFree(ctx, r.app, async () => {
+    const unit = await ctx.locks.whileFree(r.app, 'the daemon retiring a warm release', async () => {
       const fresh = ctx.store.getRelease(r.id);
       if (fresh?.state !== 'warm') return null;
       ctx.store.setReleaseState(r.id, 'stopped');
-      return ctx.runtime.inspect(r.app, 'web', relName(r));
-    }).catch((e) => { ctx.log.error({ app: r.app, err: asBerthError(e).message }, 'retiring a warm release failed'); return null; });
+      return unitOf(ctx, r);
+    }).catch((e: unknown) => { ctx.log.error({ app: r.app, err: asBerthError(e).message }, 'retiring a warm release failed'); return null; });
     if (unit && !unit.serving) {
       await ctx.runtime.stop(unit, ctx.settings.drain_timeout_ms)
         .then(() => ctx.runtime.remove(unit))
@@ -122,3 +145,4 @@ export async function retireExpired(ctx: Ctx): Promise<void> {
     }
   }
 }
+

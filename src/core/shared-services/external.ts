@@ -1,10 +1,7 @@
 // Using an external server for a shared service (`berth services set postgres --external URL`):
 // berth checks it can administer it, then provisions inside it and runs no container for it.
 import { BerthError, ValidationError } from '../../lib/errors.js';
-import { serviceContainerName } from '../../runtime/docker/service-containers.js';
-import { namesFor } from '../../runtime/docker/specs.js';
 import { type ServiceName } from '../../provisioning/model.js';
-import { runServicesJob } from '../../provisioning/run-worker.js';
 import type { Ctx } from '../context.js';
 import { externalAdminJob, failures } from './services.js';
 import type { ServiceRecord } from './records.js';
@@ -40,14 +37,13 @@ export async function setExternal(ctx: Ctx, s: ServiceName, input: ExternalInput
   if (job.postgres) job.postgres.status = true;
   if (job.redis) job.redis.status = true;
   if (job.s3) job.s3.detect = true;
-  const result = await runServicesJob(job);
+  const result = await ctx.jobs(job);
   const errs = failures(result);
   if (errs.length) throw new BerthError('unavailable', `cannot administer the external ${s}: ${errs.join('; ')}`, 'check the address, the credentials and that berth\'s host can reach it; nothing was changed');
   if (s === 's3') rec.users = (result.s3 as { value?: { users?: boolean } }).value?.users === true;
   ctx.store.setService(s, 'external', ctx.cipher.encryptJSON(rec));
   // The container, if any, goes; its data directory stays on disk.
-  const name = serviceContainerName(namesFor(ctx.settings.instance), s);
-  await ctx.engine.buffer('DELETE', `/containers/${name}`, `remove ${name}`, { query: { force: true } }).catch(() => undefined);
+  await ctx.runtime.services.remove(s);
   ctx.store.audit({ actor, action: 'services.set', result: 'succeeded', detail: { service: s, mode: 'external', host: rec.host ?? rec.endpoint } });
   return {
     service: s, mode: 'external', host: rec.host ?? rec.endpoint,

@@ -1,8 +1,9 @@
 // Object storage choices: MinIO (a user per app) or s3rver (one shared key) when bundled, MinIO
 // or plain S3 when external; the grant an app gets in it, and where browsers reach it.
 import { randomBytes } from 'node:crypto';
-import { havePulled } from '../../runtime/docker/images.js';
-import { S3RVER_ACCESS_KEY } from '../../runtime/docker/service-images.js';
+import { BerthError } from '../../lib/errors.js';
+import { pullHint } from '../../runtime/pull-failure.js';
+import { S3RVER_ACCESS_KEY } from '../../runtime/service-ports.js';
 import { bucketName, s3AccessKey, type S3Grant, type S3Key } from '../../provisioning/model.js';
 import type { Ctx } from '../context.js';
 import { newSecret, type ServiceRecord, serviceRecord } from './records.js';
@@ -16,10 +17,17 @@ const MINIO_ROOT_USER = 'berth-admin';
 export async function firstS3Record(ctx: Ctx, progress: (l: string) => void): Promise<ServiceRecord> {
   if (ctx.store.getService('s3')) return serviceRecord(ctx, 's3');
   const image = ctx.settings.minio_image;
-  const rec: ServiceRecord = await havePulled(ctx.engine, image, progress)
+  const can = await ctx.runtime.pullable(image, progress);
+  // Only "no registry answers" settles the choice for s3rver: a typo in the tag, missing
+  // credentials, a rate limit or a slow registry are reported, and the next berth up tries again.
+  if (!can.ok && can.reason !== 'offline') {
+    throw new BerthError('unavailable', `cannot pull ${image} (${can.reason.replace('_', ' ')}): ${can.message}`,
+      `${pullHint(can.reason, image)}; object storage is chosen when this succeeds (or when no registry answers at all)`, { reason: can.reason });
+  }
+  const rec: ServiceRecord = can.ok
     ? { mode: 'container', users: true, image, accessKey: MINIO_ROOT_USER, password: newSecret() }
     : { mode: 'container', password: S3RVER_ACCESS_KEY };
-  if (!rec.users) progress(`cannot pull ${image} (offline?): object storage is s3rver, built locally; it has no users, so apps share one key`);
+  if (!rec.users) progress(`cannot pull ${image}: no registry answers from this host; object storage is s3rver, built locally; it has no users, so apps share one key`);
   ctx.store.setService('s3', rec.mode, ctx.cipher.encryptJSON(rec));
   return rec;
 }

@@ -3,10 +3,7 @@
 // every signature against per-app users, while s3rver lets in anyone who knows its fixed key.
 import { BerthError } from '../../lib/errors.js';
 import { domain as validDomain } from '../../lib/validate.js';
-import { serviceContainerName } from '../../runtime/docker/service-containers.js';
-import { S3_PORT } from '../../runtime/docker/service-images.js';
 import type { RouteInput } from '../../proxy/types.js';
-import { namesFor } from '../../runtime/docker/specs.js';
 import type { Ctx } from '../context.js';
 import { s3PublicEndpoint } from './object-storage.js';
 import { serviceRecord } from './records.js';
@@ -20,7 +17,9 @@ export const s3PublicDomain = (ctx: Ctx): string | null => {
 
 export function s3PublicRoute(ctx: Ctx): RouteInput | null {
   const d = s3PublicDomain(ctx);
-  return d ? { id: S3_ROUTE_ID, app: 's3', domains: [d], upstream: serviceContainerName(namesFor(ctx.settings.instance), 's3'), port: S3_PORT } : null;
+  if (!d) return null;
+  const e = ctx.runtime.services.endpoint('s3');
+  return { id: S3_ROUTE_ID, app: 's3', domains: [d], upstream: e.host, port: e.port };
 }
 
 export async function exposeS3(ctx: Ctx, rawDomain: string | null, actor: string) {

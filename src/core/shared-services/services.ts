@@ -3,46 +3,33 @@
 // generated here, stored encrypted *before* they are applied, so a crash halfway is finished by
 // running the same command again with the same secrets.
 import { BerthError } from '../../lib/errors.js';
-import { namesFor } from '../../runtime/docker/specs.js';
-import { ensureServiceContainer, serviceContainerName } from '../../runtime/docker/service-containers.js';
-import { ensurePostgresImage, ensureRedisImage, ensureS3Image, POSTGRES_PORT, REDIS_PORT, S3_PORT, S3RVER_ACCESS_KEY } from '../../runtime/docker/service-images.js';
+import { S3RVER_ACCESS_KEY, SERVICE_PORTS } from '../../runtime/service-ports.js';
 import { type AppGrants, type PgGrant, pgLogin, pgNames, type RedisGrant, redisNames, type ServiceName } from '../../provisioning/model.js';
-import { runServicesJob } from '../../provisioning/run-worker.js';
 import type { WorkerJob, WorkerResult } from '../../provisioning/worker.js';
-import { havePulled } from '../../runtime/docker/images.js';
 import { type Ctx, pauseIfHooked } from '../context.js';
 import { firstS3Record, S3_REGION, s3Grant, s3PublicEndpoint } from './object-storage.js';
 import { enabledServices, newSecret, type ServiceRecord, serviceRecord } from './records.js';
 
 const READY_TIMEOUT_MS = 90_000;
 
-/** Where berth (on the host) reaches a service's container. */
-const addresses = new Map<ServiceName, string>();
-
 async function ensureOne(ctx: Ctx, s: ServiceName, progress: (l: string) => void): Promise<string> {
   const rec = s === 's3' ? await firstS3Record(ctx, progress) : serviceRecord(ctx, s);
   if (rec.mode === 'external') return `external (${rec.host ?? rec.endpoint})`;
-  let image: string;
-  if (rec.image) {
-    if (!await havePulled(ctx.engine, rec.image, progress)) throw new BerthError('unavailable', `cannot pull ${rec.image}, which holds the object storage's data format`, 'make the registry reachable, or load the image with docker load');
-    image = rec.image;
-  } else {
-    image = await { postgres: ensurePostgresImage, redis: ensureRedisImage, s3: ensureS3Image }[s](ctx.engine, progress);
-  }
   const minio = s === 's3' && rec.users ? { rootUser: rec.accessKey! } : undefined;
-  const { result, ip } = await ensureServiceContainer(ctx.engine, namesFor(ctx.settings.instance), ctx.paths, s, image, rec.password, progress, minio);
-  addresses.set(s, ip);
+  const { result, address } = await ctx.runtime.services.ensure({ service: s, image: rec.image, adminPassword: rec.password, minio }, progress);
+  ctx.serviceAddresses.set(s, address);
   return result;
 }
 
 export function adminJob(ctx: Ctx, s: ServiceName): WorkerJob {
   const rec = serviceRecord(ctx, s);
   if (rec.mode === 'external') return externalAdminJob(s, rec);
-  const ip = addresses.get(s);
+  const ip = ctx.serviceAddresses.get(s);
   if (!ip) throw new BerthError('unavailable', `${s} is not running`, 'start it with: berth up');
-  if (s === 'postgres') return { postgres: { admin: { host: ip, port: POSTGRES_PORT, user: 'postgres', password: rec.password } } };
-  if (s === 'redis') return { redis: { admin: { host: ip, port: REDIS_PORT, user: 'default', password: rec.password } } };
-  return { s3: { admin: { endpoint: `http://${ip}:${S3_PORT}`, region: S3_REGION, accessKey: rec.accessKey ?? S3RVER_ACCESS_KEY, secretKey: rec.password }, users: rec.users } };
+  const port = SERVICE_PORTS[s];
+  if (s === 'postgres') return { postgres: { admin: { host: ip, port, user: 'postgres', password: rec.password } } };
+  if (s === 'redis') return { redis: { admin: { host: ip, port, user: 'default', password: rec.password } } };
+  return { s3: { admin: { endpoint: `http://${ip}:${port}`, region: S3_REGION, accessKey: rec.accessKey ?? S3RVER_ACCESS_KEY, secretKey: rec.password }, users: rec.users } };
 }
 
 export function externalAdminJob(s: ServiceName, rec: ServiceRecord): WorkerJob {
@@ -52,10 +39,11 @@ export function externalAdminJob(s: ServiceName, rec: ServiceRecord): WorkerJob 
 }
 
 /** Host and port an app uses to reach a service: the container's name, or the external server. */
-function endpointFor(ctx: Ctx, s: 'postgres' | 'redis'): string {
+function endpointFor(ctx: Ctx, s: ServiceName): string {
   const rec = serviceRecord(ctx, s);
   if (rec.mode === 'external') return `${rec.host}:${rec.port}`;
-  return `${serviceContainerName(namesFor(ctx.settings.instance), s)}:${s === 'postgres' ? POSTGRES_PORT : REDIS_PORT}`;
+  const e = ctx.runtime.services.endpoint(s);
+  return `${e.host}:${e.port}`;
 }
 
 export function failures(r: WorkerResult): string[] {
@@ -70,7 +58,7 @@ export async function ensureServices(ctx: Ctx, progress: (l: string) => void): P
   if (job.postgres) job.postgres.status = true;
   const end = Date.now() + READY_TIMEOUT_MS;
   for (;;) {
-    const errs = failures(await runServicesJob(job));
+    const errs = failures(await ctx.jobs(job));
     if (!errs.length) return out;
     if (Date.now() > end) throw new BerthError('unavailable', `shared services did not become ready: ${errs.join('; ')}`, 'see the containers\' logs: docker logs <instance>-postgres');
     await new Promise((r) => setTimeout(r, 500));
@@ -79,12 +67,11 @@ export async function ensureServices(ctx: Ctx, progress: (l: string) => void): P
 
 /** Refreshes where the running service containers are (after a daemon or engine restart). */
 export async function locateServices(ctx: Ctx): Promise<void> {
-  const n = namesFor(ctx.settings.instance);
   for (const s of enabledServices(ctx)) {
     if (serviceRecord(ctx, s).mode === 'external') continue;
-    const info = await ctx.engine.json<{ NetworkSettings: { Networks: Record<string, { IPAddress: string }> } }>('GET', `/containers/${serviceContainerName(n, s)}/json`, 'inspect').catch(() => null);
-    const ip = info?.NetworkSettings.Networks[n.network]?.IPAddress;
-    if (ip) addresses.set(s, ip);
+    const ip = await ctx.runtime.services.address(s);
+    if (ip) ctx.serviceAddresses.set(s, ip);
+    else ctx.serviceAddresses.delete(s);
   }
 }
 
@@ -111,16 +98,15 @@ export function storeGrant(ctx: Ctx, app: string, s: ServiceName, g: unknown): v
 
 // One provisioning at a time: PostgreSQL refuses concurrent GRANT/REVOKE on one object
 // ("tuple concurrently updated"), and apps are created in parallel by scripts.
-let queue: Promise<unknown> = Promise.resolve();
-function oneAtATime<T>(fn: () => Promise<T>): Promise<T> {
-  const run = queue.then(fn, fn);
-  queue = run.catch(() => undefined);
+function oneAtATime<T>(ctx: Ctx, fn: () => Promise<T>): Promise<T> {
+  const run = ctx.provisioning.tail.then(fn, fn);
+  ctx.provisioning.tail = run.then(() => undefined, () => undefined); // the queue goes on; the caller gets the failure
   return run;
 }
 
 /** Applies the app's grants in the services (creating any grant it lacks); idempotent. */
 export function provisionApp(ctx: Ctx, app: string, wanted: ServiceName[], opts: { terminateClosed?: boolean } = {}): Promise<AppGrants> {
-  return oneAtATime(() => provision(ctx, app, wanted, opts));
+  return oneAtATime(ctx, () => provision(ctx, app, wanted, opts));
 }
 
 async function provision(ctx: Ctx, app: string, wanted: ServiceName[], opts: { terminateClosed?: boolean } = {}): Promise<AppGrants> {
@@ -143,7 +129,7 @@ async function provision(ctx: Ctx, app: string, wanted: ServiceName[], opts: { t
   if (grants.postgres && wanted.includes('postgres')) job.postgres = { ...adminJob(ctx, 'postgres').postgres!, grant: grants.postgres, terminateClosed: opts.terminateClosed };
   if (grants.redis && wanted.includes('redis')) job.redis = { ...adminJob(ctx, 'redis').redis!, grant: grants.redis };
   if (grants.s3 && wanted.includes('s3')) job.s3 = { ...adminJob(ctx, 's3').s3!, grant: grants.s3 };
-  const errs = failures(await runServicesJob(job));
+  const errs = failures(await ctx.jobs(job));
   if (errs.length) throw new BerthError('unavailable', `provisioning ${app} failed: ${errs.join('; ')}`, `run the same command again to finish it (berth apps create ${app} ...)`);
   return grants;
 }
@@ -151,7 +137,6 @@ async function provision(ctx: Ctx, app: string, wanted: ServiceName[], opts: { t
 /** The env vars that point a release at its services. */
 export function serviceEnv(ctx: Ctx, app: string): Record<string, string> {
   const g = grantsOf(ctx, app);
-  const n = namesFor(ctx.settings.instance);
   const env: Record<string, string> = {};
   if (g.postgres) {
     const login = pgLogin(g.postgres, g.postgres.active);
@@ -166,7 +151,7 @@ export function serviceEnv(ctx: Ctx, app: string): Record<string, string> {
     const ext = serviceRecord(ctx, 's3');
     const publicS3 = s3PublicEndpoint(ctx, ext); // the record read once: this runs on every deploy
     Object.assign(env, {
-      S3_ENDPOINT: ext.mode === 'external' ? ext.endpoint! : `http://${serviceContainerName(n, 's3')}:${S3_PORT}`, S3_BUCKET: g.s3.bucket, S3_ACCESS_KEY: g.s3.accessKey,
+      S3_ENDPOINT: ext.mode === 'external' ? ext.endpoint! : `http://${endpointFor(ctx, 's3')}`, S3_BUCKET: g.s3.bucket, S3_ACCESS_KEY: g.s3.accessKey,
       S3_SECRET_KEY: g.s3.secretKey, S3_REGION: g.s3.region,
       ...(publicS3 ? { S3_PUBLIC_ENDPOINT: publicS3 } : {}),
       // s3rver stores the chunked uploads that AWS SDKs send by default as they are

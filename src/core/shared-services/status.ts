@@ -1,8 +1,5 @@
 // What `berth services` and `berth db url` show.
-import { serviceContainerName, serviceDataDir } from '../../runtime/docker/service-containers.js';
-import { namesFor } from '../../runtime/docker/specs.js';
 import { pgLogin } from '../../provisioning/model.js';
-import { runServicesJob } from '../../provisioning/run-worker.js';
 import type { WorkerJob } from '../../provisioning/worker.js';
 import { run } from '../../exec/run.js';
 import type { Ctx } from '../context.js';
@@ -16,7 +13,6 @@ async function du(dir: string): Promise<number | null> {
 
 export async function servicesStatus(ctx: Ctx) {
   await locateServices(ctx);
-  const n = namesFor(ctx.settings.instance);
   const out = [];
   for (const s of enabledServices(ctx)) {
     const rec = serviceRecord(ctx, s);
@@ -26,22 +22,23 @@ export async function servicesStatus(ctx: Ctx) {
       const job = adminJob(ctx, s);
       if (job.postgres) job.postgres.status = true;
       if (job.redis) job.redis.status = true;
-      const r = (await runServicesJob(job))[s];
+      const r = (await ctx.jobs(job))[s];
       out.push({ service: s, container: null, state: r?.ok ? 'external' : 'external, unreachable', image: null, host: rec.host ?? rec.endpoint,
         data_bytes: null, ...isolation, ...(r?.ok ? (r.value as Record<string, unknown> ?? {}) : { error: r?.error }) });
       continue;
     }
-    const name = serviceContainerName(n, s);
-    const info = await ctx.engine.json<{ State: { Status: string; Health?: { Status: string } }; Config: { Image: string } }>('GET', `/containers/${name}/json`, 'inspect').catch(() => null);
+    const name = ctx.runtime.services.logsRef(s).name;
+    const info = await ctx.runtime.services.state(s);
     let detail: Record<string, unknown> = {};
-    if (info?.State.Status === 'running' && s !== 's3') {
+    if (info?.state === 'running' && s !== 's3') {
       const job: WorkerJob = adminJob(ctx, s);
       if (job.postgres) job.postgres.status = true;
       if (job.redis) job.redis.status = true;
-      const r = (await runServicesJob(job))[s];
+      const r = (await ctx.jobs(job))[s];
       detail = r?.ok ? (r.value as Record<string, unknown>) : { error: r?.error };
     }
-    out.push({ service: s, container: name, state: info?.State.Status ?? 'missing', health: info?.State.Health?.Status ?? null, image: info?.Config.Image ?? null, data_bytes: await du(serviceDataDir(ctx.paths, s)), ...isolation, ...detail });
+    out.push({ service: s, container: name, state: info?.state ?? 'missing', health: info?.health ?? null, image: info?.image ?? null,
+      data_bytes: await du(ctx.runtime.services.dataDir(s)), ...isolation, ...detail });
   }
   return out;
 }
@@ -50,12 +47,11 @@ export async function servicesStatus(ctx: Ctx) {
 export function appConnections(ctx: Ctx, app: string) {
   const g = grantsOf(ctx, app);
   const env = serviceEnv(ctx, app);
-  const n = namesFor(ctx.settings.instance);
   return {
     database_url: env.DATABASE_URL ?? null,
     redis_url: env.REDIS_URL ?? null,
-    postgres: g.postgres ? { container: serviceContainerName(n, 'postgres'), user: pgLogin(g.postgres, g.postgres.active), password: g.postgres.logins[g.postgres.active], db: g.postgres.db } : null,
-    redis: g.redis ? { container: serviceContainerName(n, 'redis'), user: g.redis.user, password: g.redis.active, prefix: g.redis.prefix } : null,
+    postgres: g.postgres ? { container: ctx.runtime.services.logsRef('postgres').name, user: pgLogin(g.postgres, g.postgres.active), password: g.postgres.logins[g.postgres.active], db: g.postgres.db } : null,
+    redis: g.redis ? { container: ctx.runtime.services.logsRef('redis').name, user: g.redis.user, password: g.redis.active, prefix: g.redis.prefix } : null,
     s3: g.s3 ? { endpoint: env.S3_ENDPOINT, bucket: g.s3.bucket } : null,
   };
 }

@@ -1,16 +1,24 @@
 // Single-host runtime on Docker Engine, driven through its API over the unix socket. Every
 // call has a deadline. An app's serving process is the container that holds the serving
 // name; the proxy resolves that name through Docker's DNS, so switching a release is two
-// renames and never touches the proxy's configuration.
+// renames and never touches the proxy's configuration (why: proxy/caddy/config.ts).
+import { request } from 'node:http';
 import { BerthError } from '../../lib/errors.js';
-import type { ImageInfo, ProcessSpec, ProcessType, Progress, RegistryAuth, Runtime, Unit } from '../types.js';
+import { parseImageRef, pullParams } from '../../lib/image-ref.js';
+import type { HealthCheck, ImageInfo, ProcessSpec, ProcessType, Progress, PullCheck, RegistryAuth, RunOptions, Runtime, Unit } from '../types.js';
+import { WEB } from '../types.js';
 import { demux, EngineApi, isNotFound, isNotModified, progressText } from './engine-api.js';
+import { classifyPullError, pullHint, registryAuthHeader } from './pull.js';
+import { runToEnd } from './run-to-end.js';
+import { DockerServices } from './services.js';
 import {
   exitCodeFromStatus, LABEL, type Names, networkCreateBody, oneOffName, ownedFilter, parkedName, processContainer,
   SERVING_CPU_SHARES, SERVING_RESTART_POLICY, servingName,
 } from './specs.js';
+import type { Paths } from '../../state/paths.js';
 
 const PULL_TIMEOUT_MS = 15 * 60_000;
+const PROBE_TIMEOUT_MS = 1000;
 
 export { isNotFound };
 
@@ -19,19 +27,27 @@ interface ListedContainer {
   NetworkSettings?: { Networks?: Record<string, { IPAddress?: string }> };
 }
 
-/** Splits an image reference into what POST /images/create wants. */
-export function pullParams(ref: string): { fromImage: string; tag?: string } {
-  if (ref.includes('@')) return { fromImage: ref };
-  const slash = ref.lastIndexOf('/');
-  const colon = ref.lastIndexOf(':');
-  return colon > slash ? { fromImage: ref.slice(0, colon), tag: ref.slice(colon + 1) } : { fromImage: ref, tag: 'latest' };
+/** One HTTP GET to a container's address: the status, or the error code. */
+function httpProbe(host: string, port: number, path: string, timeoutMs: number): Promise<number | string> {
+  return new Promise((resolve) => {
+    const req = request({ host, port, path, method: 'GET', timeout: timeoutMs, headers: { 'user-agent': 'berth-health' } }, (res) => {
+      res.resume();
+      resolve(res.statusCode ?? 0);
+    });
+    req.on('timeout', () => req.destroy(new Error('timed out')));
+    req.on('error', (e: NodeJS.ErrnoException) => resolve(e.code ?? e.message));
+    req.end();
+  });
 }
 
-/** X-Registry-Auth: URL-safe base64 *with* padding (Go's base64.URLEncoding; Node's base64url drops it). */
-export const registryAuthHeader = (auth: RegistryAuth) => Buffer.from(JSON.stringify(auth)).toString('base64').replace(/\+/g, '-').replace(/\//g, '_');
-
 export class DockerRuntime implements Runtime {
-  constructor(readonly api: EngineApi, readonly names: Names) {}
+  readonly services: DockerServices;
+  /** Each unit's address on the platform network, from the last listing: probes need it. */
+  private readonly addresses = new Map<string, string>();
+
+  constructor(readonly api: EngineApi, readonly names: Names, paths: Paths) {
+    this.services = new DockerServices(api, names, paths);
+  }
 
   servingName(app: string, process: ProcessType): string { return servingName(this.names, app, process); }
 
@@ -65,27 +81,56 @@ export class DockerRuntime implements Runtime {
     }
   }
 
-  async ensureImage(ref: string, auth: RegistryAuth | undefined, progress: Progress): Promise<ImageInfo> {
-    const have = await this.imageInfo(ref);
-    if (have) return have;
+  private async pull(ref: string, auth: RegistryAuth | undefined, progress: Progress, signal?: AbortSignal): Promise<void> {
+    const parsed = parseImageRef(ref);
+    if (!parsed) throw new BerthError('invalid', `${JSON.stringify(ref)} is not an image reference`);
     progress(`pulling ${ref}`);
     await this.api.progress('POST', '/images/create', `pull ${ref}`, {
-      query: pullParams(ref), timeoutMs: PULL_TIMEOUT_MS, headers: auth ? { 'X-Registry-Auth': registryAuthHeader(auth) } : {},
+      query: pullParams(parsed), timeoutMs: PULL_TIMEOUT_MS, signal, headers: auth ? { 'X-Registry-Auth': registryAuthHeader(auth) } : {},
     }, (ev) => { const line = progressText(ev); if (line) progress(line); });
+  }
+
+  async ensureImage(ref: string, auth: RegistryAuth | undefined, progress: Progress, signal?: AbortSignal): Promise<ImageInfo> {
+    const have = await this.imageInfo(ref);
+    if (have) return have;
+    try {
+      await this.pull(ref, auth, progress, signal);
+    } catch (e) {
+      const err = e as BerthError;
+      if (err.code === 'aborted' || err.code === 'invalid') throw e;
+      const reason = classifyPullError(err.message);
+      throw new BerthError(reason === 'not_found' ? 'not_found' : 'unavailable', `cannot pull ${ref} (${reason.replace('_', ' ')}): ${err.message}`,
+        pullHint(reason, ref), { reason });
+    }
     const got = await this.imageInfo(ref);
     if (!got) throw new BerthError('not_found', `image ${ref} is not present after pulling it`);
     return got;
   }
 
+  async pullable(ref: string, progress: Progress): Promise<PullCheck> {
+    if (await this.imageInfo(ref)) return { ok: true };
+    try {
+      await this.pull(ref, undefined, progress);
+      return { ok: true };
+    } catch (e) {
+      const message = (e as Error).message;
+      return { ok: false, reason: classifyPullError(message), message };
+    }
+  }
+
   private toUnit(c: ListedContainer): Unit {
     const name = (c.Names[0] ?? '').replace(/^\//, '');
     const app = c.Labels[LABEL.app] ?? '';
-    const process = (c.Labels[LABEL.process] ?? 'web') as ProcessType;
+    const process = c.Labels[LABEL.process] ?? WEB;
+    const ip = c.NetworkSettings?.Networks?.[this.names.network]?.IPAddress || null;
+    if (ip) this.addresses.set(c.Id, ip);
+    else this.addresses.delete(c.Id);
     return {
       id: c.Id, name, app, process, release: c.Labels[LABEL.release] ?? '',
       running: c.State === 'running',
+      restarting: c.State === 'restarting',
       exitCode: c.State === 'exited' ? exitCodeFromStatus(c.Status) : null,
-      ip: c.NetworkSettings?.Networks?.[this.names.network]?.IPAddress || null,
+      attached: !!ip,
       serving: name === this.servingName(app, process),
     };
   }
@@ -132,39 +177,74 @@ export class DockerRuntime implements Runtime {
     return u;
   }
 
+  async probe(unit: Unit, check: HealthCheck): Promise<number | string> {
+    let ip = this.addresses.get(unit.id);
+    if (!ip) {
+      const now = await this.byName(unit.name);
+      ip = now ? this.addresses.get(now.id) : undefined;
+    }
+    if (!ip) return 'no address on the platform network';
+    return httpProbe(ip, check.port, check.path, check.timeoutMs ?? PROBE_TIMEOUT_MS);
+  }
+
   private rename(id: string, from: string, to: string): Promise<unknown> {
     return this.api.buffer('POST', `/containers/${id}/rename`, `rename ${from}`, { query: { name: to } });
+  }
+
+  private update(id: string, name: string, body: object): Promise<unknown> {
+    return this.api.buffer('POST', `/containers/${id}/update`, `update ${name}`, { body });
   }
 
   async activate(unit: Unit, between?: () => Promise<void>): Promise<void> {
     const serving = this.servingName(unit.app, unit.process);
     if (unit.name === serving) return;
     const current = await this.byName(serving);
+    let parked: { id: string; name: string } | null = null;
     if (current) {
-      const parked = parkedName(this.names, current.app, current.process, current.release);
-      if (parked !== current.name) {
-        await this.removeByName(parked);
-        await this.rename(current.id, serving, parked);
+      if (!current.running) {
+        // down or crash-looping: its restart policy would bring it back in the middle of the
+        // rename ("sandbox not found"). It serves nothing, so it stops for good first.
+        await this.update(current.id, serving, { RestartPolicy: { Name: 'no' } });
+        await this.stop(current, 0);
+      }
+      const name = parkedName(this.names, current.app, current.process, current.release);
+      if (name !== current.name) {
+        await this.removeByName(name);
+        await this.rename(current.id, serving, name);
+        parked = { id: current.id, name };
       }
     }
-    await between?.();
-    await this.rename(unit.id, unit.name, serving);
-    await this.api.buffer('POST', `/containers/${unit.id}/update`, `update ${serving}`, { body: { RestartPolicy: SERVING_RESTART_POLICY, CpuShares: SERVING_CPU_SHARES } });
+    try {
+      await between?.();
+      await this.rename(unit.id, unit.name, serving);
+    } catch (e) {
+      // All or nothing: the release that served before holds the name again before this returns.
+      if (parked) await this.restore(parked, serving, e as Error);
+      throw e;
+    }
+    try {
+      await this.update(unit.id, serving, { RestartPolicy: SERVING_RESTART_POLICY, CpuShares: SERVING_CPU_SHARES });
+    } catch (e) {
+      await this.rename(unit.id, serving, unit.name).catch((back: Error) => {
+        throw new BerthError('unavailable', `switch failed (${(e as Error).message}) and the new release keeps the serving name: ${back.message}`);
+      });
+      if (parked) await this.restore(parked, serving, e as Error);
+      throw e;
+    }
     unit.name = serving;
     unit.serving = true;
   }
 
-  async runOnce(spec: ProcessSpec, cmd: string[], timeoutMs: number): Promise<{ exitCode: number; output: string }> {
+  private async restore(parked: { id: string; name: string }, serving: string, cause: Error): Promise<void> {
+    await this.rename(parked.id, parked.name, serving).catch((e: Error) => {
+      throw new BerthError('unavailable', `switch failed (${cause.message}), and putting the previous release back failed too: ${e.message}`,
+        'the daemon puts it back at its next reconcile (within 15 s); or run: berth up');
+    });
+  }
+
+  async runOnce(spec: ProcessSpec, cmd: string[], opts: RunOptions): Promise<{ exitCode: number; output: string }> {
     const name = oneOffName(this.names, spec.app, spec.release, Date.now().toString(36));
-    const id = await this.create(name, processContainer(this.names, spec, { oneOff: true, cmd }));
-    try {
-      await this.start_(id, name);
-      const res = await this.api.json<{ StatusCode: number }>('POST', `/containers/${id}/wait`, `wait ${name}`, { timeoutMs });
-      const out = await this.api.buffer('GET', `/containers/${id}/logs`, `logs ${name}`, { query: { stdout: true, stderr: true, tail: 50 } });
-      return { exitCode: res.StatusCode, output: demux(out) };
-    } finally {
-      await this.api.buffer('DELETE', `/containers/${id}`, `remove ${name}`, { query: { force: true } }).catch((e) => { if (!isNotFound(e)) throw e; });
-    }
+    return runToEnd(this.api, name, processContainer(this.names, spec, { oneOff: true, cmd }), opts);
   }
 
   async stop(unit: Unit, graceMs: number): Promise<void> {
@@ -176,6 +256,7 @@ export class DockerRuntime implements Runtime {
   async remove(unit: Unit): Promise<void> {
     await this.api.buffer('DELETE', `/containers/${unit.id}`, `remove ${unit.name}`, { query: { force: true } })
       .catch((e) => { if (!isNotFound(e)) throw e; });
+    this.addresses.delete(unit.id);
   }
 
   async logs(unit: Pick<Unit, 'id' | 'name'>, tail: number): Promise<string> {
@@ -205,6 +286,7 @@ export class DockerRuntime implements Runtime {
   }
 
   async removeImage(id: string): Promise<void> {
+    // 409: another image or container still uses it; it goes with its last user
     await this.api.buffer('DELETE', `/images/${encodeURIComponent(id)}`, `remove image ${id}`)
       .catch((e) => { if (!isNotFound(e) && (e as { statusCode?: number }).statusCode !== 409) throw e; });
   }

@@ -6,6 +6,7 @@
 // docs/engine-api.md): the newest one both berth and the engine speak.
 import { request, type IncomingMessage } from 'node:http';
 import { BerthError } from '../../lib/errors.js';
+import { ndjson } from '../../lib/ndjson.js';
 
 /** The oldest Engine API berth speaks: Docker 20.10, Debian 12's docker.io. */
 export const API_MIN = '1.41';
@@ -29,6 +30,8 @@ export interface CallOptions {
   query?: Query; body?: unknown; raw?: NodeJS.ReadableStream; headers?: Record<string, string>; timeoutMs?: number;
   /** Sent without a /vX.Y prefix, before any negotiation: for /_ping and /version, which every engine serves so. */
   unversioned?: boolean;
+  /** Cancels the call (a pull, a wait): it then fails with code 'aborted'. */
+  signal?: AbortSignal;
 }
 
 /** What GET /version answers (the fields berth reads). */
@@ -187,6 +190,12 @@ export class EngineApi {
         reject(new EngineError(res.statusCode ?? 500, what, message || `HTTP ${res.statusCode}`));
       });
       req.on('timeout', () => req.destroy(new BerthError('timeout', `docker: ${what} did not answer within ${timeoutMs / 1000}s`)));
+      if (o.signal) {
+        const abort = () => req.destroy(new BerthError('aborted', `docker: ${what} was cancelled`));
+        if (o.signal.aborted) abort();
+        o.signal.addEventListener('abort', abort, { once: true });
+        req.on('close', () => o.signal!.removeEventListener('abort', abort));
+      }
       req.on('error', (e: NodeJS.ErrnoException) => reject(e instanceof BerthError ? e
         : new BerthError('unavailable', `docker: ${what}: cannot reach Docker Engine at ${this.socketPath} (${e.code ?? e.message})`, 'start it with: berth up')));
       if (o.raw) o.raw.pipe(req);
@@ -206,21 +215,15 @@ export class EngineApi {
   /** Reads a JSON-lines progress stream (pull, build); an {error} line fails the call. */
   async progress(method: string, path: string, what: string, o: CallOptions, onEvent: (e: Record<string, unknown>) => void): Promise<void> {
     const res = await this.open(method, path, what, o);
-    let buf = '';
     let failure: string | undefined;
-    res.setEncoding('utf8');
-    for await (const chunk of res) {
-      buf += chunk;
-      let nl: number;
-      while ((nl = buf.indexOf('\n')) >= 0) {
-        const line = buf.slice(0, nl).trim();
-        buf = buf.slice(nl + 1);
-        if (!line) continue;
-        const ev = JSON.parse(line) as Record<string, unknown>;
+    try {
+      for await (const ev of ndjson(res)) {
         const error = progressError(ev);
         if (error) failure = error;
         else onEvent(ev);
       }
+    } catch (e) {
+      throw e instanceof BerthError ? e : new BerthError('unavailable', `docker: ${what}: the engine's answer broke off: ${(e as Error).message}`);
     }
     if (failure) throw new BerthError('command_failed', `docker: ${what}: ${failure}`);
   }

@@ -7,7 +7,7 @@ import { dirname, join } from 'node:path';
 import { run, streamFrom } from '../../exec/run.js';
 import { BerthError } from '../../lib/errors.js';
 import { type EngineApi, isNotFound } from './engine-api.js';
-import { pullParams } from './driver.js';
+import { parseImageRef, pullParams } from '../../lib/image-ref.js';
 
 export interface ScratchImage {
   tag: string;
@@ -111,7 +111,9 @@ export async function imageLabel(api: EngineApi, tag: string, label: string): Pr
 export async function havePulled(api: EngineApi, ref: string, progress: (l: string) => void): Promise<boolean> {
   if (await imageExists(api, ref)) return true;
   progress(`pulling ${ref}`);
-  return api.progress('POST', '/images/create', `pull ${ref}`, { query: pullParams(ref), timeoutMs: 5 * 60_000 }, () => undefined)
+  const parsed = parseImageRef(ref);
+  if (!parsed) return false;
+  return api.progress('POST', '/images/create', `pull ${ref}`, { query: pullParams(parsed), timeoutMs: 5 * 60_000 }, () => undefined)
     .then(() => true, () => false);
 }
 

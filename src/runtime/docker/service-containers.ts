@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { BerthError } from '../../lib/errors.js';
 import { type EngineApi, isNotFound } from './engine-api.js';
 import { LABEL, type Names } from './specs.js';
-import type { ServiceName } from '../../provisioning/model.js';
+import type { ServiceName } from '../../state/settings.js';
 import type { Paths } from '../../state/paths.js';
 import { POSTGRES_VOLUME_PATH, REDIS_ACL_FILE, REDIS_DATA_PATH, redisAclFile, S3_DATA_PATH, S3_PORT, SERVICE_UID } from './service-images.js';
 

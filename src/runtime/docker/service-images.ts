@@ -19,6 +19,7 @@ import { fileURLToPath } from 'node:url';
 import { run } from '../../exec/run.js';
 import { BerthError } from '../../lib/errors.js';
 import type { EngineApi } from './engine-api.js';
+import { S3RVER_ACCESS_KEY, SERVICE_PORTS } from '../service-ports.js';
 import { buildScratchImage, imageExists, imageLabel } from './images.js';
 
 export const POSTGRES_IMAGE = 'berth/postgres:15-debian';
@@ -29,17 +30,16 @@ export const S3_IMAGE = 'berth/s3:debian';
 export const POSTGRES_VOLUME_PATH = '/var/lib/postgresql/data';
 export const REDIS_DATA_PATH = '/data';
 export const S3_DATA_PATH = '/data';
-export const POSTGRES_PORT = 5432;
-export const REDIS_PORT = 6379;
-export const S3_PORT = 9000;
+export const POSTGRES_PORT = SERVICE_PORTS.postgres;
+export const REDIS_PORT = SERVICE_PORTS.redis;
+export const S3_PORT = SERVICE_PORTS.s3;
 export const S3RVER_VERSION = '3.7.1';
-/** s3rver accepts only this access key id (any secret: it does not check V4 signatures). */
-export const S3RVER_ACCESS_KEY = 'S3RVER';
+export { S3RVER_ACCESS_KEY };
 
 const PG = '/usr/lib/postgresql/15';
 export const SERVICE_UID = 999;
 const APT_TIMEOUT_MS = 5 * 60_000;
-const srcFile = (name: string) => resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'src', 'runtime', 'docker', name);
+const srcFile = (name: string) => resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', '..', 'src', 'runtime', 'docker', name);
 const passwd = (user: string, home: string) =>
   `root:x:0:0:root:/root:/sbin/nologin\n${user}:x:${SERVICE_UID}:${SERVICE_UID}:${user}:${home}:/sbin/nologin\n`;
 const group = (user: string) => `root:x:0:\n${user}:x:${SERVICE_UID}:\n`;

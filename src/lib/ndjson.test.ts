@@ -1,0 +1,12 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { ndjson } from './ndjson.js';
+
+async function* chunks(...parts: string[]) { for (const p of parts) yield p; }
+
+test('lines split across chunks, several in one, blank ones and a last line without newline', async () => {
+  const out: unknown[] = [];
+  for await (const o of ndjson(chunks('{"a":1}\n{"b"', ':2}\n\n{"c":3}\n{"d":', '4}'))) out.push(o);
+  assert.deepEqual(out, [{ a: 1 }, { b: 2 }, { c: 3 }, { d: 4 }]);
+  await assert.rejects(async () => { for await (const _ of ndjson(chunks('{bad}\n'))) void _; }, SyntaxError);
+});

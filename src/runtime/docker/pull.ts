@@ -1,0 +1,24 @@
+// Pulling images: the request's credentials header, and what a failed pull means. Docker gives
+// a failure only as text (from the registry, or from Go's network stack), so it is classified
+// by the phrases Docker Engine 20.10 to 29 use for each case.
+import type { PullFailure, RegistryAuth } from '../types.js';
+
+export { pullHint } from '../pull-failure.js';
+
+/** X-Registry-Auth: URL-safe base64 *with* padding (Go's base64.URLEncoding; Node's base64url drops it). */
+export const registryAuthHeader = (auth: RegistryAuth) => Buffer.from(JSON.stringify(auth)).toString('base64').replace(/\+/g, '-').replace(/\//g, '_');
+
+const RULES: [PullFailure, RegExp][] = [
+  ['rate_limited', /toomanyrequests|too many requests|rate limit/i],
+  ['unauthorized', /unauthorized|authentication required|no basic auth credentials|denied: requested access|incorrect username or password/i],
+  ['not_found', /manifest unknown|not found|repository does not exist|no such image|name unknown|invalid reference format/i],
+  // Go's dialer when nothing answers: no DNS, no route, refused, no network at all
+  ['offline', /no such host|server misbehaving|network is unreachable|connection refused|no route to host|temporary failure in name resolution|dial tcp: lookup/i],
+  ['timeout', /timeout|timed out|deadline exceeded|did not answer within/i],
+];
+
+/** Why a pull failed, from the engine's message (pure). */
+export function classifyPullError(message: string): PullFailure {
+  return RULES.find(([, re]) => re.test(message))?.[0] ?? 'other';
+}
+

@@ -1,0 +1,101 @@
+// The shared services' containers on Docker: built images (or a pulled MinIO), one container
+// each on the platform network, and one-off tasks in their images (a purge's pg_dump).
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { BerthError } from '../../lib/errors.js';
+import type { Paths } from '../../state/paths.js';
+import type { ServiceName } from '../../state/settings.js';
+import { SERVICE_PORTS } from '../service-ports.js';
+import { type Progress, type RunOptions, type ServiceRun, type ServiceRuntime, type ServiceState, TASK_OUTPUT_DIR, TASK_SECRETS_DIR } from '../types.js';
+import { type EngineApi, isNotFound } from './engine-api.js';
+import { imageExists } from './images.js';
+import { classifyPullError, pullHint } from './pull.js';
+import { runToEnd } from './run-to-end.js';
+import { ensureServiceContainer, serviceContainerName, serviceDataDir } from './service-containers.js';
+import { ensurePostgresImage, ensureRedisImage, ensureS3Image, POSTGRES_IMAGE, REDIS_IMAGE, S3_IMAGE } from './service-images.js';
+import { LABEL, type Names } from './specs.js';
+import { parseImageRef, pullParams } from '../../lib/image-ref.js';
+
+type Inspect = { Id: string; State: { Status: string; Running: boolean; Health?: { Status: string } }; Config: { Image: string };
+  NetworkSettings: { Networks: Record<string, { IPAddress?: string }> } };
+
+const BUILT_IMAGES: Record<ServiceName, string> = { postgres: POSTGRES_IMAGE, redis: REDIS_IMAGE, s3: S3_IMAGE };
+
+export class DockerServices implements ServiceRuntime {
+  constructor(readonly api: EngineApi, readonly names: Names, readonly paths: Paths) {}
+
+  private name(s: ServiceName): string { return serviceContainerName(this.names, s); }
+
+  endpoint(s: ServiceName): { host: string; port: number } {
+    return { host: this.name(s), port: SERVICE_PORTS[s] };
+  }
+
+  private async inspect(s: ServiceName): Promise<Inspect | null> {
+    return this.api.json<Inspect>('GET', `/containers/${this.name(s)}/json`, `inspect ${this.name(s)}`)
+      .catch((e) => { if (isNotFound(e)) return null; throw e; });
+  }
+
+  /** The image as it is, pulled when missing; a failure says why (a lasting choice rests on it). */
+  private async pulled(ref: string, progress: Progress): Promise<string> {
+    if (await imageExists(this.api, ref)) return ref;
+    progress(`pulling ${ref}`);
+    const parsed = parseImageRef(ref);
+    if (!parsed) throw new BerthError('invalid', `${JSON.stringify(ref)} is not an image reference`);
+    await this.api.progress('POST', '/images/create', `pull ${ref}`, { query: pullParams(parsed), timeoutMs: 5 * 60_000 }, () => undefined)
+      .catch((e: Error) => {
+        const reason = classifyPullError(e.message);
+        throw new BerthError('unavailable', `cannot pull ${ref} (${reason.replace('_', ' ')}), which holds the object storage's data format: ${e.message}`,
+          pullHint(reason, ref), { reason });
+      });
+    return ref;
+  }
+
+  async ensure(run: ServiceRun, progress: Progress): Promise<{ result: string; address: string }> {
+    const s = run.service;
+    const image = run.image ? await this.pulled(run.image, progress)
+      : await { postgres: ensurePostgresImage, redis: ensureRedisImage, s3: ensureS3Image }[s](this.api, progress);
+    const { result, ip } = await ensureServiceContainer(this.api, this.names, this.paths, s, image, run.adminPassword, progress, run.minio);
+    return { result, address: ip };
+  }
+
+  async address(s: ServiceName): Promise<string | null> {
+    const info = await this.inspect(s);
+    return info?.State.Running ? info.NetworkSettings.Networks[this.names.network]?.IPAddress || null : null;
+  }
+
+  async state(s: ServiceName): Promise<ServiceState | null> {
+    const info = await this.inspect(s);
+    return info ? { state: info.State.Status, health: info.State.Health?.Status ?? null, image: info.Config.Image } : null;
+  }
+
+  async remove(s: ServiceName): Promise<void> {
+    await this.api.buffer('DELETE', `/containers/${this.name(s)}`, `remove ${this.name(s)}`, { query: { force: true } })
+      .catch((e) => { if (!isNotFound(e)) throw e; });
+  }
+
+  logsRef(s: ServiceName) { return { id: this.name(s), name: this.name(s) }; }
+
+  dataDir(s: ServiceName): string { return serviceDataDir(this.paths, s); }
+
+  async task(s: ServiceName, t: { name: string; cmd: string[]; env?: Record<string, string>; secretFiles?: Record<string, string>; outputDir: string },
+    opts: RunOptions): Promise<{ exitCode: number; output: string }> {
+    // secrets in 0600 files under the root-only run dir, mounted read-only: never in the env,
+    // where docker inspect would show them
+    mkdirSync(this.paths.runDir, { recursive: true, mode: 0o700 });
+    const secrets = mkdtempSync(join(this.paths.runDir, 'task-'));
+    try {
+      for (const [file, content] of Object.entries(t.secretFiles ?? {})) writeFileSync(join(secrets, file), content, { mode: 0o600 });
+      const name = `${this.names.instance}-${t.name}`;
+      await this.api.buffer('DELETE', `/containers/${name}`, `remove ${name}`, { query: { force: true } }).catch((e) => { if (!isNotFound(e)) throw e; });
+      return await runToEnd(this.api, name, {
+        Image: BUILT_IMAGES[s],
+        Cmd: t.cmd,
+        Env: Object.entries(t.env ?? {}).map(([k, v]) => `${k}=${v}`),
+        Labels: { [LABEL.instance]: this.names.instance, [LABEL.role]: 'one-off' },
+        HostConfig: { Binds: [`${t.outputDir}:${TASK_OUTPUT_DIR}`, `${secrets}:${TASK_SECRETS_DIR}:ro`], NetworkMode: this.names.network },
+      }, opts);
+    } finally {
+      rmSync(secrets, { recursive: true, force: true });
+    }
+  }
+}
