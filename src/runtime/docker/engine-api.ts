@@ -176,6 +176,9 @@ export class EngineApi {
     const payload = o.body === undefined ? undefined : JSON.stringify(o.body);
     const timeoutMs = o.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     return new Promise((resolve, reject) => {
+      let response: IncomingMessage | undefined;
+      // once the answer streams in, it is the response that must fail with the reason
+      const fail = (e: BerthError) => (response ? response.destroy(e) : req.destroy(e));
       const req = request({
         socketPath: this.socketPath, method, path: `${version ? `/v${version}` : ''}${path}${qs(o.query)}`, timeout: timeoutMs,
         headers: {
@@ -183,15 +186,16 @@ export class EngineApi {
           ...(payload !== undefined ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) } : {}),
         },
       }, async (res) => {
+        response = res;
         if ((res.statusCode ?? 500) < 300) return resolve(res);
         const text = (await readAll(res).catch(() => Buffer.alloc(0))).toString('utf8');
         let message = text.trim();
         try { message = JSON.parse(text).message ?? message; } catch { /* not JSON: keep the text */ }
         reject(new EngineError(res.statusCode ?? 500, what, message || `HTTP ${res.statusCode}`));
       });
-      req.on('timeout', () => req.destroy(new BerthError('timeout', `docker: ${what} did not answer within ${timeoutMs / 1000}s`)));
+      req.on('timeout', () => fail(new BerthError('timeout', `docker: ${what} did not answer within ${timeoutMs / 1000}s`)));
       if (o.signal) {
-        const abort = () => req.destroy(new BerthError('aborted', `docker: ${what} was cancelled`));
+        const abort = () => fail(new BerthError('aborted', `docker: ${what} was cancelled`));
         if (o.signal.aborted) abort();
         o.signal.addEventListener('abort', abort, { once: true });
         req.on('close', () => o.signal!.removeEventListener('abort', abort));
@@ -204,7 +208,7 @@ export class EngineApi {
   }
 
   async json<T>(method: string, path: string, what: string, o: CallOptions = {}): Promise<T> {
-    const body = await readAll(await this.open(method, path, what, o));
+    const body = await this.buffer(method, path, what, o);
     return (body.length ? JSON.parse(body.toString('utf8')) : null) as T;
   }
 

@@ -1,0 +1,134 @@
+// The behaviour every Runtime must show, as one suite: run against the in-memory fake (unit
+// tier, src/runtime/fake.test.ts) and against Docker Engine (test/integration/docker-runtime.test.ts).
+// The engine's unit tests lean on these rules, so the fake may not drift from Docker.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { BerthError } from '../lib/errors.js';
+import type { ProcessSpec, Runtime, Unit } from './types.js';
+
+export interface RuntimeHarness {
+  rt: Runtime;
+  /** A fresh app name, no unit of it exists. */
+  app: string;
+  /** A local image whose process answers GET /health with 200 on $PORT. */
+  image: string;
+  /** Commands in that image: one printing "boom" and exiting 3; one running ms milliseconds. */
+  exit3: string[];
+  sleep: (ms: number) => string[];
+  /** A reference no registry gives (the pull finds no registry at all). */
+  unpullable: string;
+  /** Makes the unit's process exit. */
+  crash(u: Unit): Promise<void>;
+  close(): Promise<void>;
+}
+
+async function until<T>(fn: () => Promise<T | null | undefined | false>, ms: number, what: string): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = await fn();
+    if (v) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+const healthy = (h: RuntimeHarness, u: Unit) => until(async () => (await h.rt.probe(u, { path: '/health', port: 8000 })) === 200, 15_000, `${u.name} to answer its health check`);
+
+export function runtimeContract(name: string, make: () => Promise<RuntimeHarness>): void {
+  const spec = (h: RuntimeHarness, release: string): ProcessSpec => ({ app: h.app, release, process: 'web', image: h.image, env: { VERSION: release }, port: 8000 });
+
+  test(`${name}: a started unit runs beside the serving one, answers probes, and takes the serving name only when activated`, async () => {
+    const h = await make();
+    try {
+      const v1 = await h.rt.start(spec(h, 'v1'));
+      assert.equal(v1.running, true);
+      assert.equal(v1.attached, true);
+      assert.equal(v1.serving, false);
+      await healthy(h, v1);
+      await h.rt.activate(v1);
+      assert.equal(v1.serving, true);
+      assert.equal(v1.name, h.rt.servingName(h.app, 'web'));
+      const v2 = await h.rt.start(spec(h, 'v2'));
+      await healthy(h, v2);
+      await h.rt.activate(v2);
+      const units = await h.rt.list(h.app);
+      assert.deepEqual(units.filter((u) => u.serving).map((u) => u.release), ['v2']);
+      assert.equal(units.find((u) => u.release === 'v1')?.running, true, 'the release that served before keeps running (warm)');
+      assert.equal((await h.rt.inspect(h.app, 'web', 'v1'))?.serving, false);
+      assert.equal(await h.rt.inspect(h.app, 'web', 'v9'), null);
+      assert.deepEqual(await h.rt.list(`${h.app}-other`), []);
+    } finally {
+      await h.close();
+    }
+  });
+
+  test(`${name}: a switch that fails half way leaves the serving unit serving`, async () => {
+    const h = await make();
+    try {
+      const v1 = await h.rt.start(spec(h, 'v1'));
+      await h.rt.activate(v1);
+      const v2 = await h.rt.start(spec(h, 'v2'));
+      await assert.rejects(h.rt.activate(v2, async () => { throw new Error('between the halves'); }), /between the halves/);
+      const serving = (await h.rt.list(h.app)).filter((u) => u.serving);
+      assert.deepEqual(serving.map((u) => u.release), ['v1'], 'the previous release no longer holds the serving name');
+      // the unit taken away mid-switch: the second half fails, and still nothing changes
+      const v3 = await h.rt.start(spec(h, 'v3'));
+      await assert.rejects(h.rt.activate(v3, async () => { await h.rt.remove(v3); }));
+      assert.deepEqual((await h.rt.list(h.app)).filter((u) => u.serving).map((u) => u.release), ['v1']);
+    } finally {
+      await h.close();
+    }
+  });
+
+  test(`${name}: a serving unit that crashed is replaced by the next activation`, async () => {
+    const h = await make();
+    try {
+      const v1 = await h.rt.start(spec(h, 'v1'));
+      await h.rt.activate(v1);
+      await h.crash(v1);
+      await until(async () => !(await h.rt.inspect(h.app, 'web', 'v1'))?.running, 10_000, 'v1 to exit');
+      const v2 = await h.rt.start(spec(h, 'v2'));
+      await h.rt.activate(v2);
+      assert.deepEqual((await h.rt.list(h.app)).filter((u) => u.serving).map((u) => u.release), ['v2']);
+    } finally {
+      await h.close();
+    }
+  });
+
+  test(`${name}: one-off commands give their exit code and output, within their deadline, and can be cancelled`, async () => {
+    const h = await make();
+    try {
+      assert.deepEqual(await h.rt.runOnce(spec(h, 'v1'), h.exit3, { timeoutMs: 30_000 }), { exitCode: 3, output: 'boom\n' });
+      await assert.rejects(h.rt.runOnce(spec(h, 'v1'), h.sleep(20_000), { timeoutMs: 1000 }), (e: BerthError) => e.code === 'timeout');
+      const ac = new AbortController();
+      setTimeout(() => ac.abort(), 300);
+      await assert.rejects(h.rt.runOnce(spec(h, 'v1'), h.sleep(20_000), { timeoutMs: 30_000, signal: ac.signal }), (e: BerthError) => e.code === 'aborted');
+      assert.deepEqual(await h.rt.list(h.app), [], 'a one-off left a unit behind');
+    } finally {
+      await h.close();
+    }
+  });
+
+  test(`${name}: stop and remove; removing twice is no error; images by reference and id; a pull with no registry says offline`, async () => {
+    const h = await make();
+    try {
+      const v1 = await h.rt.start(spec(h, 'v1'));
+      await h.rt.stop(v1, 1000);
+      assert.equal((await h.rt.inspect(h.app, 'web', 'v1'))?.running, false);
+      await h.rt.remove(v1);
+      await h.rt.remove(v1);
+      assert.equal(await h.rt.inspect(h.app, 'web', 'v1'), null);
+      const info = await h.rt.ensureImage(h.image, undefined, () => undefined);
+      assert.deepEqual(await h.rt.imageInfo(info.id), info);
+      assert.equal(await h.rt.imageInfo(h.unpullable), null);
+      const check = await h.rt.pullable(h.unpullable, () => undefined);
+      assert.deepEqual(check.ok ? 'pulled' : check.reason, 'offline');
+      await assert.rejects(h.rt.ensureImage(h.unpullable, undefined, () => undefined), (e: BerthError) => e.details?.reason === 'offline');
+      const ac = new AbortController();
+      ac.abort();
+      await assert.rejects(h.rt.ensureImage(h.unpullable, undefined, () => undefined, ac.signal), (e: BerthError) => e.code === 'aborted');
+    } finally {
+      await h.close();
+    }
+  });
+}

@@ -1,0 +1,227 @@
+// An in-memory runtime for unit tests of the engine and recovery: containers, images and the
+// serving name as data, every operation able to fail or to hang on request. It passes the same
+// contract suite as the Docker driver (contract.ts), so what the engine's unit tests assume of
+// it holds for Docker too.
+//
+// One-off commands follow a tiny protocol instead of running programs: ['exit', CODE, TEXT]
+// ends with CODE and prints TEXT; ['sleep', MS] runs that long and exits 0.
+import { BerthError } from '../lib/errors.js';
+import type { ServiceName } from '../state/settings.js';
+import { SERVICE_PORTS } from './service-ports.js';
+import type {
+  HealthCheck, ImageInfo, ProcessSpec, ProcessType, Progress, PullCheck, RegistryAuth, RunOptions, Runtime, ServiceRun, ServiceRuntime,
+  ServiceState, Unit,
+} from './types.js';
+
+interface FakeUnit extends Unit { spec: ProcessSpec }
+
+type Op = 'ensureImage' | 'start' | 'probe' | 'activate.park' | 'activate.name' | 'runOnce' | 'stop' | 'remove' | 'list';
+
+const sleep = (ms: number, signal?: AbortSignal) => new Promise<void>((res, rej) => {
+  const t = setTimeout(res, ms);
+  signal?.addEventListener('abort', () => { clearTimeout(t); rej(new BerthError('aborted', 'cancelled')); }, { once: true });
+});
+
+export class FakeRuntime implements Runtime {
+  /** Local images by reference and by id. */
+  readonly images = new Map<string, ImageInfo>();
+  /** What a registry would give for a reference that is not local; absent: the pull fails. */
+  readonly registry = new Map<string, ImageInfo>();
+  /** Why pulls of references the registry lacks fail. */
+  pullFailure: { reason: 'offline' | 'not_found'; message: string } = { reason: 'offline', message: 'dial tcp: lookup registry: no such host' };
+  readonly units = new Map<string, FakeUnit>();
+  /** Every operation, in order (assertions on what the engine did). */
+  readonly calls: string[] = [];
+  /** The health answer of a unit; 200 unless a test says otherwise. */
+  health: (u: Unit) => number | string = () => 200;
+  readonly services = new FakeServices();
+  private readonly failures = new Map<Op, Error[]>();
+  private readonly holds = new Map<Op, Promise<void>>();
+  private seq = 0;
+
+  constructor(readonly instance = 'fake') {}
+
+  /** The next call of op fails with this error. */
+  failNext(op: Op, message = `${op} failed (test)`): void {
+    this.failures.set(op, [...(this.failures.get(op) ?? []), new BerthError('unavailable', message)]);
+  }
+
+  /** Calls of op wait until the returned function is called (or their signal aborts). */
+  hold(op: Op): () => void {
+    let release!: () => void;
+    this.holds.set(op, new Promise<void>((r) => { release = r; }));
+    return () => { this.holds.delete(op); release(); };
+  }
+
+  private async op(op: Op, signal?: AbortSignal): Promise<void> {
+    this.calls.push(op);
+    const held = this.holds.get(op);
+    if (held) {
+      await new Promise<void>((res, rej) => {
+        void held.then(res);
+        signal?.addEventListener('abort', () => rej(new BerthError('aborted', `${op} cancelled`)), { once: true });
+      });
+    }
+    if (signal?.aborted) throw new BerthError('aborted', `${op} cancelled`);
+    const f = this.failures.get(op)?.shift();
+    if (f) throw f;
+  }
+
+  addImage(ref: string, id = `sha256:${(++this.seq).toString(16).padStart(64, '0')}`): ImageInfo {
+    const info = { id, digest: null };
+    this.images.set(ref, info);
+    this.images.set(id, info);
+    return info;
+  }
+
+  /** The unit crashes: with restarting, the way a restart policy keeps bringing it back. */
+  crash(u: Pick<Unit, 'id'>, restarting = false): void {
+    const x = this.units.get(u.id)!;
+    Object.assign(x, { running: false, restarting, exitCode: 1 });
+  }
+
+  servingName(app: string, process: ProcessType): string { return `${this.instance}-${app}-${process}`; }
+  private parkedName(s: { app: string; process: string; release: string }) { return `${this.instance}-${s.app}-${s.process}-${s.release}`; }
+
+  async ping() { return { engine: 'fake' }; }
+  async checkAuth(_auth: RegistryAuth) { /* accepted */ }
+  async ensureNetwork() { /* one network, always there */ }
+
+  async imageInfo(ref: string): Promise<ImageInfo | null> { return this.images.get(ref) ?? null; }
+
+  async ensureImage(ref: string, _auth: RegistryAuth | undefined, progress: Progress, signal?: AbortSignal): Promise<ImageInfo> {
+    const have = this.images.get(ref);
+    if (have) return have;
+    progress(`pulling ${ref}`);
+    await this.op('ensureImage', signal);
+    const got = this.registry.get(ref);
+    if (!got) throw new BerthError(this.pullFailure.reason === 'not_found' ? 'not_found' : 'unavailable', `cannot pull ${ref} (${this.pullFailure.reason}): ${this.pullFailure.message}`, undefined, { reason: this.pullFailure.reason });
+    this.images.set(ref, got);
+    this.images.set(got.id, got);
+    return got;
+  }
+
+  async pullable(ref: string): Promise<PullCheck> {
+    if (this.images.has(ref) || this.registry.has(ref)) return { ok: true };
+    return { ok: false, ...this.pullFailure };
+  }
+
+  private view(u: FakeUnit): Unit {
+    const { spec: _spec, ...unit } = u;
+    return { ...unit };
+  }
+
+  async start(spec: ProcessSpec): Promise<Unit> {
+    await this.op('start');
+    if (!this.images.has(spec.image)) throw new BerthError('not_found', `no such image: ${spec.image}`);
+    const name = this.parkedName(spec);
+    for (const [id, u] of this.units) if (u.name === name) this.units.delete(id); // a leftover of an interrupted attempt
+    const u: FakeUnit = {
+      id: `c${++this.seq}`, name, app: spec.app, release: spec.release, process: spec.process,
+      running: true, restarting: false, exitCode: null, attached: true, serving: false, spec: { ...spec, env: { ...spec.env } },
+    };
+    this.units.set(u.id, u);
+    return this.view(u);
+  }
+
+  async probe(unit: Unit, _check: HealthCheck): Promise<number | string> {
+    await this.op('probe');
+    const u = this.units.get(unit.id);
+    if (!u?.running) return 'ECONNREFUSED';
+    return this.health(this.view(u));
+  }
+
+  async activate(unit: Unit, between?: () => Promise<void>): Promise<void> {
+    const serving = this.servingName(unit.app, unit.process);
+    const target = this.units.get(unit.id);
+    if (!target) throw new BerthError('not_found', `no such container: ${unit.name}`);
+    if (target.name === serving) return;
+    const current = [...this.units.values()].find((u) => u.name === serving);
+    let parked: FakeUnit | null = null;
+    if (current) {
+      await this.op('activate.park');
+      if (!current.running) Object.assign(current, { restarting: false }); // stopped for good, as Docker's driver does
+      current.name = this.parkedName(current);
+      current.serving = false;
+      parked = current;
+    }
+    try {
+      await between?.();
+      await this.op('activate.name');
+      if (!this.units.has(target.id)) throw new BerthError('not_found', `no such container: ${target.name}`);
+    } catch (e) {
+      if (parked) Object.assign(parked, { name: serving, serving: true }); // all or nothing
+      throw e;
+    }
+    Object.assign(target, { name: serving, serving: true });
+    Object.assign(unit, { name: serving, serving: true });
+  }
+
+  async runOnce(spec: ProcessSpec, cmd: string[], opts: RunOptions): Promise<{ exitCode: number; output: string }> {
+    await this.op('runOnce', opts.signal);
+    if (!this.images.has(spec.image)) throw new BerthError('not_found', `no such image: ${spec.image}`);
+    if (cmd[0] === 'sleep') {
+      const ms = Number(cmd[1]);
+      if (ms > opts.timeoutMs) {
+        await sleep(opts.timeoutMs, opts.signal);
+        throw new BerthError('timeout', `one-off command did not finish within ${Math.round(opts.timeoutMs / 1000)}s`);
+      }
+      await sleep(ms, opts.signal);
+      return { exitCode: 0, output: '' };
+    }
+    if (cmd[0] === 'exit') return { exitCode: Number(cmd[1]), output: cmd.slice(2).join(' ') + (cmd.length > 2 ? '\n' : '') };
+    return { exitCode: 127, output: `${cmd[0]}: not found\n` };
+  }
+
+  async inspect(app: string, process: ProcessType, release: string): Promise<Unit | null> {
+    return (await this.list(app)).find((u) => u.process === process && u.release === release) ?? null;
+  }
+
+  async list(app?: string): Promise<Unit[]> {
+    await this.op('list');
+    return [...this.units.values()].filter((u) => !app || u.app === app).map((u) => this.view(u));
+  }
+
+  async stop(unit: Unit): Promise<void> {
+    await this.op('stop');
+    const u = this.units.get(unit.id);
+    if (u) Object.assign(u, { running: false, restarting: false, exitCode: u.exitCode ?? 0 });
+  }
+
+  async remove(unit: Unit): Promise<void> {
+    await this.op('remove');
+    this.units.delete(unit.id);
+  }
+
+  async logs(unit: Pick<Unit, 'id' | 'name'>): Promise<string> { return `${unit.name}: (fake log)\n`; }
+  async followLogs(unit: Pick<Unit, 'id' | 'name'>, _tail: number, onLine: (s: string) => void): Promise<void> { onLine(`${unit.name}: (fake log)\n`); }
+
+  async removeImage(id: string): Promise<void> {
+    for (const [k, v] of this.images) if (v.id === id) this.images.delete(k);
+  }
+}
+
+/** The shared services as data: each "runs" once ensured, at an address of its own. */
+export class FakeServices implements ServiceRuntime {
+  readonly running = new Map<ServiceName, ServiceRun>();
+  readonly tasks: { service: ServiceName; name: string; cmd: string[]; env: Record<string, string>; secretFiles: Record<string, string> }[] = [];
+  taskResult: { exitCode: number; output: string } = { exitCode: 0, output: '' };
+
+  endpoint(s: ServiceName) { return { host: `fake-${s}`, port: SERVICE_PORTS[s] }; }
+  async ensure(run: ServiceRun) {
+    const had = this.running.has(run.service);
+    this.running.set(run.service, run);
+    return { result: had ? 'ok' : 'created', address: `10.0.0.${['postgres', 'redis', 's3'].indexOf(run.service) + 2}` };
+  }
+  async address(s: ServiceName) { return this.running.has(s) ? `10.0.0.${['postgres', 'redis', 's3'].indexOf(s) + 2}` : null; }
+  async state(s: ServiceName): Promise<ServiceState | null> {
+    return this.running.has(s) ? { state: 'running', health: 'healthy', image: this.running.get(s)!.image ?? `fake/${s}` } : null;
+  }
+  async remove(s: ServiceName) { this.running.delete(s); }
+  logsRef(s: ServiceName) { return { id: `fake-${s}`, name: `fake-${s}` }; }
+  dataDir(s: ServiceName) { return `/nonexistent/fake/${s}`; }
+  async task(s: ServiceName, t: { name: string; cmd: string[]; env?: Record<string, string>; secretFiles?: Record<string, string> }) {
+    this.tasks.push({ service: s, name: t.name, cmd: t.cmd, env: t.env ?? {}, secretFiles: t.secretFiles ?? {} });
+    return this.taskResult;
+  }
+}

@@ -1,0 +1,38 @@
+// The runtime contract (src/runtime/contract.ts) on Docker Engine: the same suite the in-memory
+// fake passes, so the engine's unit tests on the fake say true things about Docker.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { buildSampleImage, sampleIsCurrent } from '../../src/bootstrap/sample.js';
+import { runtimeContract } from '../../src/runtime/contract.js';
+import { DockerRuntime } from '../../src/runtime/docker/driver.js';
+import { EngineApi } from '../../src/runtime/docker/engine-api.js';
+import { namesFor } from '../../src/runtime/docker/specs.js';
+import { pathsFor } from '../../src/state/paths.js';
+import { docker, SAMPLE } from '../helpers/platform.js';
+
+runtimeContract('docker runtime', async () => {
+  const api = new EngineApi();
+  if (!(await sampleIsCurrent(api, SAMPLE))) await buildSampleImage(api, SAMPLE, () => undefined);
+  const instance = `rt${Math.random().toString(36).slice(2, 8)}`;
+  const root = mkdtempSync(join(tmpdir(), 'berth-rt-'));
+  const rt = new DockerRuntime(api, namesFor(instance), pathsFor(root));
+  await rt.ensureNetwork();
+  return {
+    rt, app: 'contract', image: SAMPLE,
+    exit3: ['/usr/bin/node', '-e', 'console.log("boom"); process.exit(3)'],
+    sleep: (ms) => ['/usr/bin/node', '-e', `setTimeout(() => {}, ${ms})`],
+    unpullable: 'localhost:1/berth-none:x',
+    crash: async (u) => {
+      const c = docker.getContainer(u.id);
+      await c.update({ RestartPolicy: { Name: 'no' } });
+      await c.kill();
+    },
+    close: async () => {
+      const cs = await docker.listContainers({ all: true, filters: { label: [`berth.instance=${instance}`] } });
+      await Promise.all(cs.map((c) => docker.getContainer(c.Id).remove({ force: true })));
+      await docker.getNetwork(instance).remove();
+      rmSync(root, { recursive: true, force: true });
+    },
+  };
+});
