@@ -91,7 +91,8 @@ export async function up(p: Paths, o: UpOptions): Promise<{ steps: UpStep[]; set
   // The daemon goes first: it reads the settings at start and writes the proxy's config file,
   // so a proxy (re)created next starts with the current settings and every route.
   await step('daemon', async () => {
-    const running = await new DaemonClient(p.daemonSocket, 3000).call<{ build?: string }>('GET', '/health').catch(() => null);
+    const running = await new DaemonClient(p.daemonSocket, 3000).call<{ build?: string }>('GET', '/health')
+      .catch((e: BerthError) => { if (e.code === 'unavailable' || e.code === 'timeout') return null; throw e; }); // null: no daemon answers
     const outdated = running !== null && running.build !== buildId();
     const restarted = (settingsChanged || outdated) && await stopDaemon(p, settings, o.progress);
     if (restarted && outdated) {

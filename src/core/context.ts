@@ -47,12 +47,14 @@ export interface Ctx {
   provisioning: { tail: Promise<unknown> };
   /** Per app: the live release the reconcile restarted, and when it may try again. */
   restarts: Map<string, Restarts>;
+  /** Apps whose credentials are being rotated (never two rotations of one app at once). */
+  rotating: Set<string>;
 }
 
 export type CtxParts = Pick<Ctx, 'store' | 'cipher' | 'runtime' | 'proxy' | 'settings' | 'paths' | 'log' | 'boot' | 'hooks' | 'jobs'>;
 
 export function newCtx(p: CtxParts): Ctx {
-  return { ...p, locks: new AppLocks(p.store, p.boot, p.log), leaving: new Set(), serviceAddresses: new Map(), provisioning: { tail: Promise.resolve() }, restarts: new Map() };
+  return { ...p, locks: new AppLocks(p.store, p.boot, p.log), leaving: new Set(), serviceAddresses: new Map(), provisioning: { tail: Promise.resolve() }, restarts: new Map(), rotating: new Set() };
 }
 
 export async function pauseIfHooked(ctx: Ctx, step: string): Promise<void> {

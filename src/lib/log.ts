@@ -1,15 +1,35 @@
-// Structured JSON logs (pino). Anything that looks like a secret is redacted by key.
+// Structured JSON logs (pino). Secrets are redacted by shape, wherever they sit: a field whose
+// name says secret (password, secretKey, token, auth, credentials ...), whole env/config maps,
+// and the password of any URL (scheme://user:password@host), in fields and in the message.
 import pino from 'pino';
 
 export type Logger = pino.Logger;
+
+export const REDACTED = '[redacted]';
+const SECRET_KEY = /pass(word|wd)?$|passwords|secret|token|credential|^auth$|authorization|private.?key|api.?key|^env$|^config$/i;
+const URL_PASSWORD = /([a-z][a-z0-9+.-]*:\/\/[^/\s:@]*):([^@\s/]+)@/gi;
+
+/** The value with every secret replaced (pure; cycles and depth are bounded). */
+export function redact(value: unknown, depth = 0): unknown {
+  if (typeof value === 'string') return value.replace(URL_PASSWORD, `$1:${REDACTED}@`);
+  if (depth > 8 || value === null || typeof value !== 'object') return value;
+  if (value instanceof Error) return { message: redact(value.message), stack: redact(value.stack) };
+  if (Array.isArray(value)) return value.map((v) => redact(v, depth + 1));
+  return Object.fromEntries(Object.entries(value as Record<string, unknown>).map(([k, v]) => [k, SECRET_KEY.test(k) ? REDACTED : redact(v, depth + 1)]));
+}
 
 export function createLogger(opts: { level?: string; destination?: number | string } = {}): Logger {
   return pino(
     {
       level: opts.level ?? process.env.BERTH_LOG_LEVEL ?? 'info',
       base: { svc: 'berth' },
-      redact: { paths: ['*.env', '*.password', '*.token', '*.auth', 'env', 'password', 'token', 'auth', '*.config'], censor: '[redacted]' },
+      formatters: { log: (obj) => redact(obj) as Record<string, unknown> },
+      hooks: {
+        logMethod(args, method) {
+          method.apply(this, args.map((a) => (typeof a === 'string' ? redact(a) : a)) as Parameters<typeof method>);
+        },
+      },
     },
-    pino.destination(opts.destination ?? 1),
+    pino.destination({ dest: opts.destination ?? 1, sync: true }),
   );
 }

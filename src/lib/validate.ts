@@ -9,9 +9,11 @@ const LABEL = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
 const ENV_KEY = /^[A-Za-z_][A-Za-z0-9_]{0,127}$/;
 const RELEASE = /^v[1-9][0-9]{0,8}$/;
 
-/** Keys berth injects into every release; user config may not override them. */
+/** Keys berth injects into releases; user config may not set them (berth's value would win
+ *  without a word). src/core/deploy/env.test.ts checks that every key berth sets is here. */
 export const RESERVED_ENV_KEYS = new Set(['APP_NAME', 'APP_DOMAIN', 'PORT', 'BERTH_RELEASE', 'DATABASE_URL', 'REDIS_URL', 'REDIS_KEY_PREFIX',
-  'S3_ENDPOINT', 'S3_BUCKET', 'S3_ACCESS_KEY', 'S3_SECRET_KEY', 'S3_REGION']);
+  'S3_ENDPOINT', 'S3_PUBLIC_ENDPOINT', 'S3_BUCKET', 'S3_ACCESS_KEY', 'S3_SECRET_KEY', 'S3_REGION',
+  'AWS_REQUEST_CHECKSUM_CALCULATION', 'AWS_RESPONSE_CHECKSUM_VALIDATION']);
 
 function describe(v: string): string {
   return JSON.stringify(v.length > 40 ? `${v.slice(0, 40)}…` : v);

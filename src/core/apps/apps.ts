@@ -1,6 +1,6 @@
 // Apps: create, list, show, delete. Validation first; nothing reaches Docker or Caddy
 // until the input is proven good.
-import { BerthError, ValidationError } from '../../lib/errors.js';
+import { asBerthError, BerthError, ValidationError } from '../../lib/errors.js';
 import { type ServiceName, SERVICES } from '../../provisioning/model.js';
 import { grantsOf, provisionApp } from '../shared-services/services.js';
 import { enabledServices } from '../shared-services/records.js';
@@ -53,7 +53,7 @@ export async function createApp(ctx: Ctx, input: CreateAppInput, actor: string) 
     await ctx.proxy.ensureRoute(routeFor(ctx, name));
   } catch (e) {
     ctx.store.deleteApp(name); // the route was refused: leave no half-created app
-    await ctx.proxy.removeRoute(name).catch(() => undefined);
+    await ctx.proxy.removeRoute(name).catch((re: unknown) => ctx.log.error({ app: name, err: asBerthError(re).message }, 'removing a refused route failed; the next reconcile removes it'));
     throw e;
   }
   ctx.store.audit({ actor, action: 'apps.create', app: name, result: 'succeeded', detail: { domains, services } });

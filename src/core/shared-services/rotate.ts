@@ -2,7 +2,7 @@
 // release that uses it (the same path as any deploy), then revoke the old one. If the rollout
 // fails, the new credential is withdrawn and the app keeps running with the old one. A rotation
 // cut short by a crash is settled when the daemon starts again (settleRotations).
-import { BerthError } from '../../lib/errors.js';
+import { asBerthError, BerthError } from '../../lib/errors.js';
 import type { AppGrants, ServiceName } from '../../provisioning/model.js';
 import { begin, commit, envUsesActive, inProgress, type Rotatable, undo } from '../../provisioning/rotation.js';
 import { type Ctx, pauseIfHooked } from '../context.js';
@@ -63,17 +63,14 @@ export async function rotate(ctx: Ctx, req: RotateRequest, emit: Emit): Promise<
   }
   const missing = which.filter((s) => !has.includes(s));
   if (missing.length) throw new BerthError('invalid', `${app.name} has no ${missing.join(', ')}`);
-  if (rotating.has(app.name)) throw new BerthError('lock_held', `a rotation of ${app.name} is already running`, 'wait for it to finish');
-  rotating.add(app.name);
+  if (ctx.rotating.has(app.name)) throw new BerthError('lock_held', `a rotation of ${app.name} is already running`, 'wait for it to finish');
+  ctx.rotating.add(app.name);
   try {
     return await rotateNow(ctx, req, app, has, which, emit);
   } finally {
-    rotating.delete(app.name);
+    ctx.rotating.delete(app.name);
   }
 }
-
-/** Apps whose rotation runs in this process (so never two at once for one app). */
-const rotating = new Set<string>();
 
 async function rotateNow(ctx: Ctx, req: RotateRequest, app: { name: string; live_release: number | null }, has: ServiceName[], which: Rotatable[], emit: Emit) {
   await settleRotations(ctx, app.name); // from a settled state: one cut short by a crash is finished first
@@ -90,8 +87,15 @@ async function rotateNow(ctx: Ctx, req: RotateRequest, app: { name: string; live
     }
   } catch (e) {
     storeAll(ctx, app.name, which.reduce(undo, grantsOf(ctx, app.name)));
-    await provisionApp(ctx, app.name, has).catch(() => undefined);
-    ctx.store.audit({ actor: req.actor, action: 'apps.rotate', app: app.name, result: 'failed', detail: { services: which } });
+    const undone = await provisionApp(ctx, app.name, has).then(() => null, (ue: unknown) => asBerthError(ue).message);
+    ctx.store.audit({ actor: req.actor, action: 'apps.rotate', app: app.name, result: 'failed', detail: { services: which, undo_failed: undone } });
+    if (undone) {
+      // the app runs on its old credentials still; the new one may linger in the service until a re-run removes it
+      ctx.log.error({ app: app.name, err: undone }, 'taking back a failed rotation\'s new credentials failed');
+      const err = asBerthError(e);
+      throw new BerthError(err.code, `${err.message}; taking the new credentials back failed too: ${undone}`,
+        `the app keeps its old credentials; run berth apps rotate ${app.name} again to finish cleaning up`, err.details);
+    }
     throw e;
   }
   emit({ type: 'progress', line: 'revoking the old credentials' });

@@ -32,7 +32,10 @@ export interface ScratchImage {
 
 /** Shared libraries a dynamically linked program needs, from ldd. */
 export async function librariesOf(program: string): Promise<string[]> {
-  const { stdout } = await run(['ldd', program]).catch(() => ({ stdout: '' })); // static binaries make ldd fail
+  const { stdout } = await run(['ldd', program]).catch((e: Error) => {
+    if (/not a dynamic executable|statically linked/.test(e.message)) return { stdout: '' }; // a static binary has none
+    throw e;
+  });
   return [...stdout.matchAll(/(\/[^\s]+)/g)].map((m) => m[1]!).filter((p) => !p.startsWith(program));
 }
 

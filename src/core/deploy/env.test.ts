@@ -1,0 +1,30 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { RESERVED_ENV_KEYS, envKey } from '../../lib/validate.js';
+import { pgNames, redisNames } from '../../provisioning/model.js';
+import { createApp } from '../apps/apps.js';
+import { changeConfig } from '../config/config.js';
+import { fakeCore, noEvents } from '../testing.js';
+import { releaseEnv } from './env.js';
+
+test('every key berth puts in a release env is reserved: user config cannot set it (and be silently overridden)', async () => {
+  const { ctx } = fakeCore();
+  await createApp(ctx, { name: 'shop', domains: ['shop.test'], services: [] }, 'tester');
+  // the app holds all three services (external ones: no containers needed), S3 with a public endpoint
+  const rec = (r: object) => ctx.cipher.encryptJSON({ mode: 'external', password: 'admin-pw', ...r });
+  ctx.store.setService('postgres', 'external', rec({ host: 'db', port: 5432, user: 'postgres' }));
+  ctx.store.setService('redis', 'external', rec({ host: 'redis', port: 6379, user: 'default' }));
+  ctx.store.setService('s3', 'external', rec({ endpoint: 'https://s3.example.com', region: 'eu-1', accessKey: 'K' }));
+  ctx.store.setAppServices('shop', ['postgres', 'redis', 's3']);
+  ctx.store.setAppService('shop', 'postgres', ctx.cipher.encryptJSON({ ...pgNames('shop'), logins: { a: 'pw', b: null }, active: 'a' }));
+  ctx.store.setAppService('shop', 'redis', ctx.cipher.encryptJSON({ ...redisNames('shop'), passwords: ['pw'], active: 'pw' }));
+  ctx.store.setAppService('shop', 's3', ctx.cipher.encryptJSON({ bucket: 'app-shop', accessKey: 'K', secretKey: 'S', region: 'eu-1' }));
+  const env = releaseEnv(ctx, 'shop', 'v1');
+  assert.ok('S3_PUBLIC_ENDPOINT' in env && 'DATABASE_URL' in env && 'AWS_REQUEST_CHECKSUM_CALCULATION' in env, Object.keys(env).join(', '));
+  const injected = [...Object.keys(env), 'PORT']; // PORT is added by the runtime
+  for (const k of injected) {
+    assert.ok(RESERVED_ENV_KEYS.has(k), `${k} is set by berth but not reserved`);
+    assert.throws(() => envKey(k), /set by berth/);
+  }
+  await assert.rejects(changeConfig(ctx, 'shop', { set: { S3_PUBLIC_ENDPOINT: 'https://evil.example' }, actor: 'tester' }, noEvents), /set by berth/);
+});
