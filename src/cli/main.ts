@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline/promises';
 import { BerthError } from '../lib/errors.js';
 import * as v from '../lib/validate.js';
+import { AppCreateBody, ConfigBody, DeployBody, DomainsBody, parseBody, RollbackBody } from '../daemon/bodies.js';
 import { DaemonClient } from '../daemon/client.js';
 import { pathsFor, rootFromEnv } from '../state/paths.js';
 import { renderEvent } from './deploy-events.js';
@@ -57,11 +58,11 @@ apps.command('create <name>').description('create an app with one or more domain
   .option('--no-redis', 'no Redis user for this app')
   .option('--no-bucket', 'no object storage bucket for this app')
   .action(action(async (name: string, o: { domain: string[]; port: string; healthPath: string; db: boolean; redis: boolean; bucket: boolean }) => {
-    // Validate here too, so bad input never leaves the machine it was typed on.
-    v.appName(name); o.domain.forEach((d, i) => v.domain(d, `domain[${i}]`)); v.port(o.port); v.healthPath(o.healthPath);
     const services = !o.db || !o.redis || !o.bucket
       ? [...(o.db ? ['postgres'] : []), ...(o.redis ? ['redis'] : []), ...(o.bucket ? ['s3'] : [])] : undefined;
-    const r = await client(300_000).call<{ app: string; domains: string[]; created: boolean; resources: Record<string, string | null> }>('POST', '/apps', { name, domains: o.domain, port: Number(o.port), health_path: o.healthPath, services });
+    const body = { name, domains: o.domain, port: o.port, health_path: o.healthPath, services };
+    parseBody(AppCreateBody, body); // the daemon's own check, here too: bad input never leaves the machine it was typed on
+    const r = await client(300_000).call<{ app: string; domains: string[]; created: boolean; resources: Record<string, string | null> }>('POST', '/apps', body);
     const held = Object.entries(r.resources).filter(([, x]) => x).map(([k, x]) => `  ${k.padEnd(11)} ${x}`);
     out(!!globals().json, r, () => [`${r.created ? 'created' : 'exists (its database, Redis user and bucket checked and repaired where needed):'} ${r.app} (${r.domains.join(', ')})`, ...held,
       `next: berth deploy ${r.app} --image REF`].join('\n'));
@@ -120,8 +121,9 @@ for (const [verb, what] of [['add', 'add domains to an app'], ['remove', 'remove
   domains.command(`${verb} <name> <domains...>`).aliases(verb === 'remove' ? ['rm'] : []).description(what)
     .action(action(async (name: string, list: string[]) => {
       v.appName(name);
-      list.forEach((d, i) => v.domain(d, `domain[${i}]`));
-      const r = await client().call<{ domains: string[]; changed: boolean }>('PATCH', `/apps/${enc(name)}/domains`, { [verb]: list });
+      const body = { [verb]: list };
+      parseBody(DomainsBody, body);
+      const r = await client().call<{ domains: string[]; changed: boolean }>('PATCH', `/apps/${enc(name)}/domains`, body);
       out(!!globals().json, r, () => `${name}: ${r.domains.join(', ')}${r.changed ? '' : ' (unchanged)'}`);
     }));
 }
@@ -131,18 +133,18 @@ config.command('set <name> <pairs...>').description('set KEY=VALUE pairs and rol
   .option('--no-deploy', 'store only; the next deploy picks it up')
   .option('--lock-timeout <duration>', 'wait this long for a running deploy', '0s')
   .action(action(async (name: string, pairs: string[], o: { deploy: boolean; lockTimeout: string }) => {
-    const set = v.envPairs(pairs);
-    const r = await client().stream<{ keys: string[]; deploy: { release: string } | null }>('PATCH', `/apps/${enc(v.appName(name))}/config`,
-      { set, deploy: o.deploy, lock_timeout: o.lockTimeout }, renderEvent);
+    const body = { set: v.envPairs(pairs), deploy: o.deploy, lock_timeout: o.lockTimeout };
+    parseBody(ConfigBody, body);
+    const r = await client().stream<{ keys: string[]; deploy: { release: string } | null }>('PATCH', `/apps/${enc(v.appName(name))}/config`, body, renderEvent);
     out(!!globals().json, r, () => `set ${r.keys.join(', ')}${r.deploy ? `; ${r.deploy.release} is live` : ' (no release rolled out)'}`);
   }));
 config.command('unset <name> <keys...>').description('remove keys and roll out a release without them')
   .option('--no-deploy', 'store only')
   .option('--lock-timeout <duration>', 'wait this long for a running deploy', '0s')
   .action(action(async (name: string, keys: string[], o: { deploy: boolean; lockTimeout: string }) => {
-    keys.forEach((k, i) => v.envKey(k, `key[${i}]`));
-    const r = await client().stream<{ keys: string[]; deploy: { release: string } | null }>('PATCH', `/apps/${enc(v.appName(name))}/config`,
-      { unset: keys, deploy: o.deploy, lock_timeout: o.lockTimeout }, renderEvent);
+    const body = { unset: keys, deploy: o.deploy, lock_timeout: o.lockTimeout };
+    parseBody(ConfigBody, body);
+    const r = await client().stream<{ keys: string[]; deploy: { release: string } | null }>('PATCH', `/apps/${enc(v.appName(name))}/config`, body, renderEvent);
     out(!!globals().json, r, () => `unset ${r.keys.join(', ')}${r.deploy ? `; ${r.deploy.release} is live` : ''}`);
   }));
 config.command('list <name>').alias('ls').description('list config keys (values hidden unless --reveal)')
@@ -168,14 +170,13 @@ program.command('deploy <name>').description('deploy a new release with zero dow
       const r = await client().call<{ deploy: number }>('DELETE', `/apps/${enc(name)}/deploys/current`);
       return out(!!globals().json, r, () => `abort requested for deploy #${r.deploy}`);
     }
-    if (o.image) v.imageRef(o.image);
-    if (o.port) v.port(o.port);
-    if (o.healthPath) v.healthPath(o.healthPath);
+    const body = {
+      image: o.image, port: o.port, health_path: o.healthPath, timeout: o.timeout, release_timeout: o.releaseTimeout, lock_timeout: o.lockTimeout, dry_run: o.dryRun,
+      release_command: o.releaseCommand?.split(/\s+/).filter(Boolean),
+    };
+    parseBody(DeployBody, body);
     const r = await client().stream<{ deploy: number; release: string; previous: string | null; ms: number; state: string; steps?: string[]; warnings: string[] }>(
-      'POST', `/apps/${enc(name)}/deploys`, {
-        image: o.image, port: o.port, health_path: o.healthPath, timeout: o.timeout, release_timeout: o.releaseTimeout, lock_timeout: o.lockTimeout, dry_run: o.dryRun,
-        release_command: o.releaseCommand?.split(/\s+/).filter(Boolean),
-      }, globals().json ? () => undefined : renderEvent);
+      'POST', `/apps/${enc(name)}/deploys`, body, globals().json ? () => undefined : renderEvent);
     out(!!globals().json, r, () => r.state === 'planned'
       ? `plan:\n${r.steps!.map((s, i) => `  ${i + 1}. ${s}`).join('\n')}`
       : `${name} ${r.release} is live (deploy #${r.deploy}, ${(r.ms / 1000).toFixed(1)}s)${r.previous ? `; ${r.previous} stays warm for rollback` : ''}${r.warnings.length ? `\nwarnings:\n  ${r.warnings.join('\n  ')}` : ''}`);
@@ -186,9 +187,10 @@ program.command('rollback <name>').description('switch traffic back to a previou
   .option('--lock-timeout <duration>', 'wait this long for a running deploy', '0s')
   .action(action(async (name: string, o: { to?: string; lockTimeout: string }) => {
     v.appName(name);
-    if (o.to) v.releaseId(o.to, 'to');
+    const body = { to: o.to, lock_timeout: o.lockTimeout };
+    parseBody(RollbackBody, body);
     const r = await client().stream<{ release: string; previous: string | null; ms: number }>('POST', `/apps/${enc(name)}/rollback`,
-      { to: o.to, lock_timeout: o.lockTimeout }, globals().json ? () => undefined : renderEvent);
+      body, globals().json ? () => undefined : renderEvent);
     out(!!globals().json, r, () => `${name} ${r.release} is live again (${(r.ms / 1000).toFixed(2)}s)`);
   }));
 

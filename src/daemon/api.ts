@@ -1,7 +1,6 @@
 // The daemon's HTTP API (served on a root-only unix socket). Handlers are thin: parse the
 // request, call the core, map errors to statuses. Long operations stream NDJSON events.
-import { z } from 'zod';
-import { BerthError, ValidationError } from '../lib/errors.js';
+import { BerthError } from '../lib/errors.js';
 import * as v from '../lib/validate.js';
 import { createApp, deleteApp, listApps, showApp } from '../core/apps/apps.js';
 import { changeConfig, listConfig } from '../core/config/config.js';
@@ -18,33 +17,13 @@ import { setExternal } from '../core/shared-services/external.js';
 import { exposeS3 } from '../core/shared-services/public.js';
 import { appConnections, servicesStatus } from '../core/shared-services/status.js';
 import { API_VERSION } from './api-version.js';
+import { AppCreateBody, ConfigBody, DeployBody, DomainsBody, ExposeBody, parseBody, RegistryBody, RollbackBody, RotateBody, ServiceName, ServiceSetBody } from './bodies.js';
 import { buildId } from './build.js';
 import { json, type Req, type Reply, Router } from './http.js';
 
 
-function parse<T extends z.ZodTypeAny>(schema: T, body: unknown): z.infer<T> {
-  const r = schema.safeParse(body);
-  if (!r.success) {
-    const i = r.error.issues[0]!;
-    throw new ValidationError(i.path.join('.') || 'body', i.message);
-  }
-  return r.data;
-}
-
 const actorOf = (r: Req) => (r.header('x-berth-actor') ?? 'unknown').slice(0, 100);
-const dur = (path: string) => z.union([z.string(), z.number()]).optional().transform((x) => (x === undefined ? undefined : v.duration(x, path)));
 const ndjson = (run: (emit: (e: DeployEvent) => void) => Promise<unknown>): Reply => ({ kind: 'ndjson', run });
-
-const DeployBody = z.object({
-  image: z.string().optional(),
-  port: z.union([z.number(), z.string()]).optional(),
-  health_path: z.string().optional(),
-  release_command: z.array(z.string()).optional(),
-  timeout: dur('timeout'),
-  release_timeout: dur('release_timeout'),
-  lock_timeout: dur('lock_timeout'),
-  dry_run: z.boolean().optional(),
-}).strict();
 
 function mustApp(ctx: Ctx, raw: string): string {
   const name = v.appName(raw);
@@ -62,8 +41,8 @@ export function buildApi(ctx: Ctx): Router {
 
   api.on('GET', `${P}/apps`, () => listApps(ctx));
   api.on('POST', `${P}/apps`, async (r) => {
-    const b = parse(z.object({ name: z.unknown(), domains: z.array(z.unknown()), port: z.unknown().optional(), health_path: z.unknown().optional(), services: z.array(z.string()).optional() }).strict(), await r.json());
-    const res = await createApp(ctx, { name: b.name as string, domains: b.domains as string[], port: b.port as number | undefined, healthPath: b.health_path as string | undefined, services: b.services }, actorOf(r));
+    const b = parseBody(AppCreateBody, await r.json());
+    const res = await createApp(ctx, { name: b.name, domains: b.domains, port: b.port, healthPath: b.health_path, services: b.services }, actorOf(r));
     return json(res.created ? 201 : 200, res);
   });
   api.on('GET', `${P}/apps/:name`, (r) => showApp(ctx, r.params.name!));
@@ -71,38 +50,29 @@ export function buildApi(ctx: Ctx): Router {
 
   api.on('GET', `${P}/apps/:name/domains`, (r) => ({ app: r.params.name, domains: ctx.store.domainsOf(mustApp(ctx, r.params.name!)) }));
   api.on('PATCH', `${P}/apps/:name/domains`, async (r) => {
-    const b = parse(z.object({ add: z.array(z.string().max(253)).optional(), remove: z.array(z.string().max(253)).optional() }).strict(), await r.json());
+    const b = parseBody(DomainsBody, await r.json());
     return changeDomains(ctx, r.params.name!, b, actorOf(r));
   });
 
   api.on('GET', `${P}/apps/:name/config`, (r) => listConfig(ctx, r.params.name!, r.query.get('reveal') === '1'));
   api.on('PATCH', `${P}/apps/:name/config`, async (r) => {
-    const b = parse(z.object({ set: z.record(z.string()).optional(), unset: z.array(z.string()).optional(), deploy: z.boolean().optional(), lock_timeout: dur('lock_timeout') }).strict(), await r.json());
+    const b = parseBody(ConfigBody, await r.json()); // a 400 before the stream starts
     const name = mustApp(ctx, r.params.name!);
-    // 400 before the stream starts
-    Object.entries(b.set ?? {}).forEach(([k, val]) => { v.envKey(k, `set.${k}`); v.envValue(val, `set.${k}`); });
-    (b.unset ?? []).forEach((k, i) => v.envKey(k, `unset[${i}]`));
     return ndjson((emit) => changeConfig(ctx, name, { set: b.set, unset: b.unset, deploy: b.deploy, lockTimeoutMs: b.lock_timeout, actor: actorOf(r) }, emit));
   });
 
   api.on('POST', `${P}/apps/:name/deploys`, async (r) => {
-    const b = parse(DeployBody, await r.json());
-    const name = v.appName(r.params.name!);
-    if (b.image !== undefined) v.imageRef(b.image);
-    if (b.port !== undefined) v.port(b.port);
-    if (b.health_path !== undefined) v.healthPath(b.health_path);
-    mustApp(ctx, name);
+    const b = parseBody(DeployBody, await r.json());
+    const name = mustApp(ctx, r.params.name!);
     return ndjson((emit) => deploy(ctx, {
-      app: name, kind: 'deploy', image: b.image, port: b.port === undefined ? undefined : v.port(b.port), healthPath: b.health_path,
+      app: name, kind: 'deploy', image: b.image, port: b.port, healthPath: b.health_path,
       releaseCommand: b.release_command, timeoutMs: b.timeout, releaseTimeoutMs: b.release_timeout, lockTimeoutMs: b.lock_timeout, dryRun: b.dry_run, actor: actorOf(r),
     }, emit));
   });
   api.on('DELETE', `${P}/apps/:name/deploys/current`, (r) => abort(ctx, r.params.name!, actorOf(r)));
   api.on('POST', `${P}/apps/:name/rollback`, async (r) => {
-    const b = parse(z.object({ to: z.string().optional(), lock_timeout: dur('lock_timeout'), timeout: dur('timeout') }).strict(), await r.json());
-    const name = v.appName(r.params.name!);
-    if (b.to !== undefined) v.releaseId(b.to, 'to');
-    mustApp(ctx, name);
+    const b = parseBody(RollbackBody, await r.json());
+    const name = mustApp(ctx, r.params.name!);
     return ndjson((emit) => rollback(ctx, { app: name, to: b.to, actor: actorOf(r), lockTimeoutMs: b.lock_timeout, timeoutMs: b.timeout }, emit));
   });
 
@@ -126,7 +96,7 @@ export function buildApi(ctx: Ctx): Router {
     return logsReply(r, unit);
   });
   api.on('GET', `${P}/services/:service/logs`, async (r) => {
-    const service = parse(z.enum(['postgres', 'redis', 's3']), r.params.service);
+    const service = parseBody(ServiceName, r.params.service, 'service');
     if (serviceRecord(ctx, service).mode === 'external') throw new BerthError('invalid', `${service} is external: berth runs no container for it`, 'see its logs where it runs');
     return logsReply(r, ctx.runtime.services.logsRef(service));
   });
@@ -137,27 +107,26 @@ export function buildApi(ctx: Ctx): Router {
   });
 
   api.on('POST', `${P}/registries`, async (r) => {
-    const b = parse(z.object({ registry: z.string().min(1).max(255), username: z.string().min(1).max(255), password: z.string().min(1).max(4096) }).strict(), await r.json());
+    const b = parseBody(RegistryBody, await r.json());
     return registryLogin(ctx, b, actorOf(r));
   });
 
   api.on('POST', `${P}/reconcile`, () => reconcile(ctx));
 
   api.on('POST', `${P}/apps/:name/rotate`, async (r) => {
-    const b = parse(z.object({ services: z.array(z.enum(['postgres', 'redis', 's3'])).optional(), lock_timeout: dur('lock_timeout') }).strict(), await r.json());
+    const b = parseBody(RotateBody, await r.json());
     const name = mustApp(ctx, r.params.name!);
     return ndjson((emit) => rotate(ctx, { app: name, services: b.services, actor: actorOf(r), lockTimeoutMs: b.lock_timeout }, emit));
   });
   api.on('POST', `${P}/services/ensure`, () => ndjson((emit) => ensureServices(ctx, (line) => emit({ type: 'progress', line }))));
   api.on('GET', `${P}/services`, () => servicesStatus(ctx));
   api.on('PUT', `${P}/services/:service`, async (r) => {
-    const service = parse(z.enum(['postgres', 'redis', 's3']), r.params.service);
-    const b = parse(z.object({ url: z.string().max(2048).optional(), endpoint: z.string().max(2048).optional(), region: z.string().max(64).optional(),
-      access_key: z.string().max(256).optional(), secret_key: z.string().max(1024).optional() }).strict(), await r.json());
+    const service = parseBody(ServiceName, r.params.service, 'service');
+    const b = parseBody(ServiceSetBody, await r.json());
     return setExternal(ctx, service, b, actorOf(r));
   });
   api.on('PUT', `${P}/services/s3/public`, async (r) => {
-    const b = parse(z.object({ domain: z.string().max(253).nullable() }).strict(), await r.json());
+    const b = parseBody(ExposeBody, await r.json());
     return exposeS3(ctx, b.domain, actorOf(r));
   });
   api.on('GET', `${P}/apps/:name/services`, (r) => appConnections(ctx, mustApp(ctx, r.params.name!)));
