@@ -1,6 +1,7 @@
 // Deploy overhead: the wall time of `berth deploy` minus the time the app itself needs from
 // process start to listening (STARTUP_DELAY_MS plus node's own start), taken from Docker:
 // the container's State.StartedAt to the timestamp of its "listening on 8000" log line.
+// berth_own_s also leaves out Docker's create+start of the container (the start step).
 //
 // Each deploy's stderr is read as it arrives and every progress line is timestamped, which
 // gives a timeline: CLI start and request until the plan arrives, each step, and the time from
@@ -89,6 +90,10 @@ async function one(p: Platform, args: string[], label: string, boot: number) {
     app_says_ms: app.app_says_ms,
     docker_ready_ms: round(app.ready_ms, 1), // StartedAt to the log line's timestamp: same thing, from Docker's clock (noisier)
     overhead_ms: Math.round(r.ms - app.app_says_ms - boot),
+    // berth's own part: the wall time without Docker's create+start of the container (the start
+    // step) and without the app's own start: what a regression in berth shows in, whatever
+    // Docker's speed on the day
+    berth_own_ms: Math.round(r.ms - (steps.start ?? 0) - app.app_says_ms - boot),
     steps, health_detail: details.health,
     timeline_ms: {
       until_plan: Math.round(planAt), // CLI start, request, lock, release row
@@ -97,7 +102,7 @@ async function one(p: Platform, args: string[], label: string, boot: number) {
       after_last_step: Math.round(r.ms - lastStepAt), // result, CLI exit
     },
   };
-  log(`  ${label}: wall ${res.wall_ms} ms, daemon ${res.daemon_ms} ms, app start-to-listening ${res.app_ready_ms} ms (app says ${res.app_says_ms}, Docker's timestamps ${res.docker_ready_ms}), overhead ${res.overhead_ms} ms; steps ${JSON.stringify(steps)}; timeline ${JSON.stringify(res.timeline_ms)}`);
+  log(`  ${label}: wall ${res.wall_ms} ms, berth's own ${res.berth_own_ms} ms, daemon ${res.daemon_ms} ms, app start-to-listening ${res.app_ready_ms} ms (app says ${res.app_says_ms}, Docker's timestamps ${res.docker_ready_ms}), overhead ${res.overhead_ms} ms; steps ${JSON.stringify(steps)}; timeline ${JSON.stringify(res.timeline_ms)}`);
   return res;
 }
 
@@ -117,6 +122,8 @@ main('overhead', () => withPlatform(async (p) => {
   const stepNames = [...new Set(rs.flatMap((r) => Object.keys(r.steps)))];
   return {
     overhead_s: round(medianOf(rs, (r) => r.overhead_ms)! / 1000, 3),
+    berth_own_s: round(medianOf(rs, (r) => r.berth_own_ms)! / 1000, 3),
+    docker_start_ms_median: medianOf(rs, (r) => r.steps.start),
     runs,
     startup_delay_ms: delay,
     wall_s: round(medianOf(rs, (r) => r.wall_ms)! / 1000, 3),
