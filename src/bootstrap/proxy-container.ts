@@ -31,7 +31,7 @@ export async function ensureCaddyImage(api: EngineApi, settings: Settings, progr
   if (await imageExists(api, settings.caddy_image)) return settings.caddy_image;
   if (await imageExists(api, LOCAL_CADDY_IMAGE)) return LOCAL_CADDY_IMAGE;
   if (await havePulled(api, settings.caddy_image, progress)) return settings.caddy_image;
-  progress(`cannot pull ${settings.caddy_image} (offline?): building ${LOCAL_CADDY_IMAGE} from Debian's caddy ${CADDY_DEBIAN.version} (${CADDY_DEBIAN.suite})`);
+  progress(`building ${LOCAL_CADDY_IMAGE} instead from Debian's caddy ${CADDY_DEBIAN.version} (${CADDY_DEBIAN.suite})`);
   const caddy = await debianCaddy(progress);
   try {
     await buildScratchImage(api, {

@@ -1,6 +1,6 @@
 // Client of the daemon's API over its unix socket, used by the CLI (and by `berth up` to
 // see whether the daemon answers).
-import { request } from 'node:http';
+import { request } from '../lib/node-http.js';
 import { userInfo, hostname } from 'node:os';
 import { BerthError } from '../lib/errors.js';
 import { ndjson } from '../lib/ndjson.js';

@@ -2,7 +2,7 @@
 // interrupted deploys at start, and keeps containers and routes in line with the state.
 import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:http';
+import { createServer } from '../lib/node-http.js';
 import { join } from 'node:path';
 import { desiredRoutes } from '../core/apps/routes.js';
 import { type Ctx, newCtx } from '../core/context.js';

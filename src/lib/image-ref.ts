@@ -37,9 +37,3 @@ export function pullParams(r: ImageRef): { fromImage: string; tag?: string } {
   if (r.digest) return { fromImage: `${r.name}@${r.digest}` };
   return { fromImage: r.name, tag: r.tag ?? 'latest' };
 }
-
-/** The reference as docker completes it: ":latest" when it has neither tag nor digest. */
-export function withDefaultTag(r: ImageRef): string {
-  if (r.digest) return `${r.name}${r.tag ? `:${r.tag}` : ''}@${r.digest}`;
-  return `${r.name}:${r.tag ?? 'latest'}`;
-}

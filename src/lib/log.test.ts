@@ -19,6 +19,8 @@ test('secrets are redacted by shape wherever they sit in a log line', () => {
     env: { SMTP_PASSWORD: 'env-secret' },
   }, 'provisioning failed for redis://default:hunter2@redis:6379');
   log.error(new Error('dial postgres://u:pw-in-url@h/db'), 'boom');
+  log.error(new Error('alone: redis://default:hunter2@redis:6379'));
+  log.info({ grant: { logins: { a: 'old-pw', b: null }, active: 'new-pw' } }, 'a grant');
   const text = readFileSync(file, 'utf8');
   for (const s of SECRETS) assert.ok(!text.includes(s), `${s} leaked into the log: ${text}`);
   assert.match(text, /app-shop-1/, 'an access key id is not a secret and stays readable');

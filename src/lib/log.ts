@@ -6,7 +6,8 @@ import pino from 'pino';
 export type Logger = pino.Logger;
 
 export const REDACTED = '[redacted]';
-const SECRET_KEY = /pass(word|wd)?$|passwords|secret|token|credential|^auth$|authorization|private.?key|api.?key|^env$|^config$/i;
+// logins and active: the passwords of an app's database logins and its current Redis password
+const SECRET_KEY = /pass(word|wd)?$|passwords|secret|token|credential|^auth$|authorization|private.?key|api.?key|^env$|^config$|^logins$|^active$/i;
 const URL_PASSWORD = /([a-z][a-z0-9+.-]*:\/\/[^/\s:@]*):([^@\s/]+)@/gi;
 
 /** The value with every secret replaced (pure; cycles and depth are bounded). */
@@ -26,7 +27,10 @@ export function createLogger(opts: { level?: string; destination?: number | stri
       formatters: { log: (obj) => redact(obj) as Record<string, unknown> },
       hooks: {
         logMethod(args, method) {
-          method.apply(this, args.map((a) => (typeof a === 'string' ? redact(a) : a)) as Parameters<typeof method>);
+          // an Error logged on its own would give pino its message as the line's msg, unredacted
+          const clean = args.map((a) => (typeof a === 'string' ? redact(a) : a instanceof Error ? { err: redact(a) } : a));
+          if (args[0] instanceof Error && typeof args[1] !== 'string') clean.splice(1, 0, redact(args[0].message));
+          method.apply(this, clean as Parameters<typeof method>);
         },
       },
     },

@@ -3,7 +3,6 @@
 // container. Admin API on a unix socket, HTTPS on a free port, Caddy's internal CA for *.test.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { run } from '../../src/exec/run.js';
@@ -11,7 +10,7 @@ import { pinnedDeb } from '../../src/bootstrap/debian-suite.js';
 import { CADDY_DEBIAN } from '../../src/bootstrap/proxy-container.js';
 import { CaddyAdmin } from '../../src/proxy/caddy/admin.js';
 import { type BaseInput, fullConfig } from '../../src/proxy/caddy/config.js';
-import { until } from './platform.js';
+import { httpsGet, until } from './platform.js';
 
 export async function caddyBinary(): Promise<string> {
   const dir = '/var/cache/berth/caddy-bin';
@@ -67,26 +66,12 @@ export class HostCaddy {
     const end = Date.now() + 3000;
     for (;;) {
       try {
-        return await this.once(host);
+        return await httpsGet(this.base.httpsPort, host);
       } catch (e) {
         if (Date.now() > end) return { status: 0, body: String(e) };
         await new Promise((r) => setTimeout(r, 100));
       }
     }
-  }
-
-  private once(host: string): Promise<{ status: number; body: string }> {
-    return new Promise((res, rej) => {
-      const req = request({ host: '127.0.0.1', port: this.base.httpsPort, path: '/', servername: host, headers: { host }, rejectUnauthorized: false, timeout: 10_000 }, (r) => {
-        let body = '';
-        r.setEncoding('utf8');
-        r.on('data', (d: string) => { body += d; });
-        r.on('end', () => res({ status: r.statusCode ?? 0, body }));
-      });
-      req.on('timeout', () => req.destroy(new Error('timeout')));
-      req.on('error', rej);
-      req.end();
-    });
   }
 
   async close(): Promise<void> {

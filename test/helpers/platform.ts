@@ -59,17 +59,7 @@ export class Platform {
 
   /** GET through the real proxy over HTTPS, as a browser on this host would. */
   get(host: string, path = '/', timeoutMs = 10_000): Promise<{ status: number; body: string }> {
-    return new Promise((res, rej) => {
-      const req = request({ host: '127.0.0.1', port: this.httpsPort, path, servername: host, headers: { host }, ca: this.caRoot, timeout: timeoutMs }, (r) => {
-        let body = '';
-        r.setEncoding('utf8');
-        r.on('data', (d: string) => { body += d; });
-        r.on('end', () => res({ status: r.statusCode ?? 0, body }));
-      });
-      req.on('timeout', () => req.destroy(new Error('timeout')));
-      req.on('error', rej);
-      req.end();
-    });
+    return httpsGet(this.httpsPort, host, path, { ca: this.caRoot, timeoutMs });
   }
 
   daemonPid(): number | null {
@@ -107,6 +97,21 @@ export class Platform {
 /** Builds the sample image once per machine (berth sample build is idempotent). */
 export async function ensureSample(p: Platform): Promise<void> {
   await p.ok(['sample', 'build', '--tag', SAMPLE]);
+}
+
+/** GET over HTTPS to 127.0.0.1:port for a host name (SNI and Host), trusting ca (or not checking). */
+export function httpsGet(port: number, host: string, path = '/', o: { ca?: Buffer; timeoutMs?: number } = {}): Promise<{ status: number; body: string }> {
+  return new Promise((res, rej) => {
+    const req = request({ host: '127.0.0.1', port, path, servername: host, headers: { host }, ...(o.ca ? { ca: o.ca } : { rejectUnauthorized: false }), timeout: o.timeoutMs ?? 10_000 }, (r) => {
+      let body = '';
+      r.setEncoding('utf8');
+      r.on('data', (d: string) => { body += d; });
+      r.on('end', () => res({ status: r.statusCode ?? 0, body }));
+    });
+    req.on('timeout', () => req.destroy(new Error('timeout')));
+    req.on('error', rej);
+    req.end();
+  });
 }
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

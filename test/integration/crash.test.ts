@@ -36,7 +36,7 @@ const cases: [string, 'old' | 'new', string[]][] = [
   ['health', 'old', []],
   ['route', 'old', ['--port', '8001']],
   ['switch.mid', 'old', []],
-  ['switch.renamed', 'old', []],
+  ['switch.renamed', 'new', []], // the runtime had switched: recorded, not undone
   ['settle', 'new', []],
   ['retire', 'new', []],
 ];

@@ -71,3 +71,22 @@ test('a live release that crash-loops: four times in a row, a rollback at once s
     await settledReleases(p, 'loop');
   }
 });
+
+test('--abort stops a release command in progress at once; --release-timeout bounds it', async () => {
+  const sleeper = '/usr/bin/node -e setTimeout(()=>{},60000)';
+  const slow = p.berth(['deploy', 'pin', '--release-command', sleeper]);
+  await until(async () => (await p.json<{ deploys: { app: string; step: string }[] }>(['status'])).deploys.some((d) => d.app === 'pin' && d.step === 'release_command'),
+    20_000, 'the release command to run');
+  const t0 = Date.now();
+  await p.ok(['deploy', 'pin', '--abort']);
+  const aborted = await slow;
+  assert.equal(aborted.code, 9, `not reported as aborted: ${aborted.stderr}`);
+  assert.ok(Date.now() - t0 < 10_000, `the release command ran on for ${Date.now() - t0} ms after --abort`);
+  const t1 = Date.now();
+  const timedOut = await p.berth(['deploy', 'pin', '--release-command', sleeper, '--release-timeout', '2s']);
+  assert.equal(timedOut.code, 7, `not reported as a timeout: ${timedOut.stderr}`);
+  assert.ok(Date.now() - t1 < 15_000, 'the release command ran past --release-timeout');
+  const oneOffs = (await docker.listContainers({ all: true, filters: { label: [`berth.instance=${p.instance}`, 'berth.role=one-off'] } }));
+  assert.deepEqual(oneOffs, [], 'a one-off container was left running');
+  assert.equal((await p.get('pin.localhost')).status, 200);
+});

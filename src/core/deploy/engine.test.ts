@@ -67,6 +67,14 @@ for (const [step, arrange, req] of failures) {
   });
 }
 
+test('a deploy with a new port that fails at the switch puts the route back on the old port', async () => {
+  const c = await withLive();
+  c.rt.failNext('activate.name');
+  await assert.rejects(deploy(c.ctx, { app: 'app', kind: 'deploy', image: IMG2, port: 3000, actor: 'tester' }, noEvents));
+  assert.equal(c.proxy.live.get('berth-app-app')?.port, 8000, 'the route still points at the new port');
+  await assertUntouched(c, 'v2');
+});
+
 test('a failure after the switch is a warning: the new release serves', async () => {
   const c = await withLive({ keep_releases: 1 });
   await deploy(c.ctx, { app: 'app', kind: 'config', actor: 'tester' }, noEvents); // v2 live, v1 warm
@@ -77,10 +85,11 @@ test('a failure after the switch is a warning: the new release serves', async ()
 });
 
 // The daemon dies at each step (the hook pauses there forever); a new daemon on the same state
-// and runtime resolves the deploy: rolled back before the switch is in the state, finished after.
+// and runtime resolves the deploy: rolled back before the runtime switched, finished after (once
+// the new release serves, even if the state did not say so yet).
 const crashes: [string, 'v1' | 'v2'][] = [
-  ['pull', 'v1'], ['release_command', 'v1'], ['start', 'v1'], ['health', 'v1'], ['switch', 'v1'], ['switch.mid', 'v1'], ['switch.renamed', 'v1'],
-  ['settle', 'v2'], ['retire', 'v2'],
+  ['pull', 'v1'], ['release_command', 'v1'], ['start', 'v1'], ['health', 'v1'], ['switch', 'v1'], ['switch.mid', 'v1'],
+  ['switch.renamed', 'v2'], ['settle', 'v2'], ['retire', 'v2'],
 ];
 for (const [step, after] of crashes) {
   test(`the daemon dies at ${step}: a new one ${after === 'v1' ? 'rolls the deploy back' : 'finishes it'}, and the app serves ${after}`, async () => {

@@ -9,7 +9,7 @@ import { releaseEnv } from './env.js';
 import { type DeployResult, type Emit, execute, relName, unitOf } from './execute.js';
 import { describeStep, planDeploy } from './plan.js';
 
-export { type DeployEvent, type DeployResult, type Emit, relName, retireRelease, undoBeforeSwitch } from './execute.js';
+export { type DeployEvent, type DeployResult, type Emit, relName } from './execute.js';
 
 export interface DeployRequest {
   app: string;
@@ -131,7 +131,9 @@ export async function rollback(ctx: Ctx, req: RollbackRequest, emit: Emit): Prom
     const live = liveOf(ctx, app.name);
     const target = rollbackTarget(ctx.store.releasesOf(app.name), live, app.name, to);
     ctx.store.setDeployReleases(deployId, target.id, live?.id ?? null);
-    const unit = await unitOf(ctx, target);
+    // only a warm release's container is reused: a stopped one may still be draining on its
+    // way out (retireExpired), and is started afresh from its image
+    const unit = target.state === 'warm' ? await unitOf(ctx, target) : null;
     return execute(ctx, {
       deployId, kind: 'rollback', target, live, targetRunning: !!unit?.running, signal, emit,
       timeoutMs: req.timeoutMs ?? ctx.settings.deploy_timeout_ms, releaseTimeoutMs: ctx.settings.release_timeout_ms,

@@ -1,12 +1,14 @@
 // The deploy executor: takes a plan and runs it step by step, journaling each step in the
 // state so that a crash can be finished or rolled back (see recover.ts). Until the switch,
-// every failure leaves the live release untouched; after it, the new release serves.
+// every failure leaves the live release serving as it was (a route changed for a new port is
+// put back); after it, the new release serves.
 import { BerthError, asBerthError } from '../../lib/errors.js';
 import { parseImageRef } from '../../lib/image-ref.js';
 import type { ProcessSpec, ProcessType, RegistryAuth, Unit } from '../../runtime/types.js';
 import { WEB } from '../../runtime/types.js';
 import type { DeployKind, ReleaseRow } from '../../state/store.js';
 import { type Ctx, pauseIfHooked } from '../context.js';
+import { routeFor } from '../apps/routes.js';
 import { waitHealthy } from './health.js';
 import { describeStep, planDeploy, type Step } from './plan.js';
 
@@ -95,6 +97,10 @@ export async function execute(ctx: Ctx, x: Execution): Promise<DeployResult> {
   } catch (e) {
     const err = asBerthError(e);
     await undoBeforeSwitch(ctx, target, x.targetRunning, run.unit).catch((ce) => warnings.push(`clean-up: ${asBerthError(ce).message}`));
+    // a route already changed for the new release (its port) goes back to what the state says
+    if (ctx.store.stepDone(deployId, 'route')) {
+      await ctx.proxy.ensureRoute(routeFor(ctx, app)).catch((re) => warnings.push(`putting the route back: ${asBerthError(re).message} (the next reconcile does)`));
+    }
     const result = err.code === 'aborted' ? 'aborted' : 'failed';
     ctx.store.finishDeploy(deployId, result, err.message);
     ctx.store.audit({ actor: target.actor, action: kind, app, result, detail: { deploy: deployId, release: relName(target), error: err.message } });
@@ -102,6 +108,20 @@ export async function execute(ctx: Ctx, x: Execution): Promise<DeployResult> {
     throw new BerthError(err.code, `deploy #${deployId} of ${app} failed: ${err.message}`, err.hint ?? (live ? `${relName(live)} keeps serving` : undefined),
       { ...err.details, deploy: deployId, live: live ? relName(live) : null, ...(warnings.length ? { warnings } : {}) });
   }
+}
+
+/** Records the switch in the state: the target is live, the release it replaced stays warm.
+ *  Returns when the warm window ends. */
+export function commitSwitch(ctx: Ctx, deployId: number, target: ReleaseRow, live: ReleaseRow | null): string {
+  const warmUntil = new Date(Date.now() + ctx.settings.warm_ms).toISOString();
+  ctx.store.tx(() => {
+    ctx.store.setLive(target.app, target.id);
+    ctx.store.setReleaseState(target.id, 'live');
+    if (live && live.id !== target.id) ctx.store.setReleaseState(live.id, 'warm', warmUntil);
+    ctx.store.journal(deployId, 'switch', 'done', { from: live?.id ?? null, to: target.id });
+  });
+  ctx.restarts.delete(target.app); // a new live release: the reconcile's count starts again
+  return warmUntil;
 }
 
 /** A failed or aborted deploy leaves no trace of the new release running. */
@@ -154,14 +174,7 @@ async function runStep(ctx: Ctx, step: Step, x: Execution, run: RunState): Promi
     case 'switch': {
       await rt.activate(run.unit!, () => pauseIfHooked(ctx, 'switch.mid'));
       await pauseIfHooked(ctx, 'switch.renamed'); // crash tests: switched in the runtime, not yet in the state
-      const warmUntil = new Date(Date.now() + ctx.settings.warm_ms).toISOString();
-      ctx.store.tx(() => {
-        ctx.store.setLive(target.app, target.id);
-        ctx.store.setReleaseState(target.id, 'live');
-        if (x.live) ctx.store.setReleaseState(x.live.id, 'warm', warmUntil);
-        ctx.store.journal(x.deployId, 'switch', 'done', { from: x.live?.id ?? null, to: target.id });
-      });
-      ctx.restarts.delete(target.app); // a new live release: the reconcile's count starts again
+      const warmUntil = commitSwitch(ctx, x.deployId, target, x.live);
       return x.live ? `${relName(x.live)} stays warm until ${warmUntil}` : undefined;
     }
     case 'settle':

@@ -37,6 +37,7 @@ export class AppLocks {
    *  cancels maintenance; fails naming the holder. */
   async acquire(app: string, op: { deployId: number; what: string; actor: string }, waitMs: number): Promise<Holder> {
     let deadline = Date.now() + waitMs;
+    let yielding: Holder | null = null;
     for (;;) {
       const h = this.held.get(app);
       if (!h && this.store.tryLock({ app, deploy_id: op.deployId, actor: op.actor, daemon_boot: this.boot })) {
@@ -44,11 +45,10 @@ export class AppLocks {
         this.held.set(app, mine);
         return mine;
       }
-      if (h?.kind === 'maintenance') {
-        if (!h.controller.signal.aborted) {
-          this.log.info({ app, maintenance: h.what, by: op.what }, 'cancelling maintenance for an operation');
-          h.controller.abort();
-        }
+      if (h?.kind === 'maintenance' && yielding !== h) {
+        yielding = h;
+        this.log.info({ app, maintenance: h.what, by: op.what }, 'cancelling maintenance for an operation');
+        h.controller.abort();
         deadline = Math.max(deadline, Date.now() + MAINTENANCE_YIELD_MS);
       }
       const row = this.store.getLock(app);

@@ -10,7 +10,7 @@ import { asBerthError } from '../../lib/errors.js';
 import type { Unit } from '../../runtime/types.js';
 import type { ReleaseRow } from '../../state/store.js';
 import type { Ctx } from '../context.js';
-import { processSpec, relName, retireRelease, undoBeforeSwitch, unitOf } from './execute.js';
+import { commitSwitch, processSpec, relName, retireRelease, undoBeforeSwitch, unitOf } from './execute.js';
 import { waitHealthy } from './health.js';
 
 export interface RecoveryReport { finished: number[]; rolledBack: number[]; restarted: string[]; removed: string[]; routes: string[]; crashing: string[] }
@@ -23,6 +23,14 @@ export async function recoverDeploys(ctx: Ctx): Promise<Pick<RecoveryReport, 'fi
   const out = { finished: [] as number[], rolledBack: [] as number[] };
   for (const d of ctx.store.runningDeploys()) {
     const target = d.release_id ? ctx.store.getRelease(d.release_id) : undefined;
+    // Died after the runtime switched but before the state said so: the target passed its health
+    // check and serves now, so the switch is recorded rather than undone (which would take
+    // away the serving container, and the release before may be the one the operator fled).
+    const switchedUnrecorded = target && !ctx.store.stepDone(d.id, 'switch') && ctx.store.stepsOf(d.id).some((s) => s.step === 'switch')
+      && (await unitOf(ctx, target))?.serving;
+    if (target && switchedUnrecorded) {
+      commitSwitch(ctx, d.id, target, d.previous_release_id ? ctx.store.getRelease(d.previous_release_id) ?? null : null);
+    }
     if (target && ctx.store.stepDone(d.id, 'switch')) {
       ctx.store.finishDeploy(d.id, 'succeeded', 'completed after a daemon restart (the switch had happened)');
       ctx.store.audit({ actor: 'berth', action: `${d.kind}.recover`, app: d.app, result: 'succeeded', detail: { deploy: d.id } });
@@ -88,6 +96,7 @@ async function restartLive(ctx: Ctx, r: ReleaseRow, old: Unit | undefined, signa
     return unit;
   } catch (e) {
     ctx.restarts.set(r.app, { ...ctx.restarts.get(r.app)!, lastError: asBerthError(e).message });
+    await ctx.runtime.remove(unit); // never activated without a passed health check
     if (!signal.aborted) throw e;
     return null;
   }

@@ -1,5 +1,5 @@
 // A small client for Caddy's admin API on its unix socket. Every call has a deadline.
-import { request } from 'node:http';
+import { request } from '../../lib/node-http.js';
 import { BerthError } from '../../lib/errors.js';
 import { ADMIN_ORIGIN } from './config.js';
 

@@ -31,6 +31,15 @@ export class CaddyProxy implements Proxy {
     readonly desired: () => RouteInput[],
   ) {}
 
+  /** One change at a time: a sync reading the desired state while a route change lands
+   *  would load its stale view over that change. */
+  private tail: Promise<unknown> = Promise.resolve();
+  private serial<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.tail.then(fn, fn);
+    this.tail = run.then(() => undefined, () => undefined);
+    return run;
+  }
+
   persist(routes = this.desired()): void {
     const tmp = `${this.configFile}.tmp`;
     writeFileSync(tmp, JSON.stringify(fullConfig(this.base, routes), null, 1), { mode: 0o600 });
@@ -47,7 +56,11 @@ export class CaddyProxy implements Proxy {
     return !isDeepStrictEqual(have.body, tlsPolicies(this.base, routes.flatMap((x) => x.domains)));
   }
 
-  async ensureRoute(r: RouteInput): Promise<RouteChange> {
+  ensureRoute(r: RouteInput): Promise<RouteChange> { return this.serial(() => this.ensureRouteNow(r)); }
+  removeRoute(app: string, id = routeId(app)): Promise<RouteChange> { return this.serial(() => this.removeRouteNow(id)); }
+  sync(): Promise<string[]> { return this.serial(() => this.syncNow()); }
+
+  private async ensureRouteNow(r: RouteInput): Promise<RouteChange> {
     const want = appRoute(r, this.base);
     const id = want['@id'];
     const have = await this.admin.call('GET', `/id/${id}`);
@@ -65,7 +78,7 @@ export class CaddyProxy implements Proxy {
     return change;
   }
 
-  async removeRoute(app: string, id = routeId(app)): Promise<RouteChange> {
+  private async removeRouteNow(id: string): Promise<RouteChange> {
     const routes = withRoute(this.desired(), id, null);
     const have = await this.admin.call('GET', `/id/${id}`);
     if (have.status !== 404) {
@@ -78,7 +91,7 @@ export class CaddyProxy implements Proxy {
 
   /** One read of the running config; when anything differs (a route missing, changed or left
    *  over, the error routes, the TLS policies), one load of the full desired config. */
-  async sync(): Promise<string[]> {
+  private async syncNow(): Promise<string[]> {
     const desired = this.desired();
     type Live = { apps?: { http?: { servers?: Record<string, { routes?: { '@id'?: string }[]; errors?: unknown }> }; tls?: { automation?: { policies?: unknown } } } };
     const cfg = await this.admin.call<Live | null>('GET', '/config/');

@@ -2,7 +2,7 @@
 // call has a deadline. An app's serving process is the container that holds the serving
 // name; the proxy resolves that name through Docker's DNS, so switching a release is two
 // renames and never touches the proxy's configuration (why: proxy/caddy/config.ts).
-import { request } from 'node:http';
+import { request } from '../../lib/node-http.js';
 import { BerthError } from '../../lib/errors.js';
 import { parseImageRef, pullParams } from '../../lib/image-ref.js';
 import type { HealthCheck, ImageInfo, ProcessSpec, ProcessType, Progress, PullCheck, RegistryAuth, RunOptions, Runtime, Unit } from '../types.js';
@@ -19,8 +19,6 @@ import type { Paths } from '../../state/paths.js';
 
 const PULL_TIMEOUT_MS = 15 * 60_000;
 const PROBE_TIMEOUT_MS = 1000;
-
-export { isNotFound };
 
 interface ListedContainer {
   Id: string; Names: string[]; State: string; Status: string; Labels: Record<string, string>;
@@ -97,7 +95,8 @@ export class DockerRuntime implements Runtime {
       await this.pull(ref, auth, progress, signal);
     } catch (e) {
       const err = e as BerthError;
-      if (err.code === 'aborted' || err.code === 'invalid') throw e;
+      // cancelled, a bad reference, or the engine itself not answering: not the registry's doing
+      if (err.code === 'aborted' || err.code === 'invalid' || /cannot reach Docker Engine/.test(err.message)) throw e;
       const reason = classifyPullError(err.message);
       throw new BerthError(reason === 'not_found' ? 'not_found' : 'unavailable', `cannot pull ${ref} (${reason.replace('_', ' ')}): ${err.message}`,
         pullHint(reason, ref), { reason });
@@ -199,9 +198,10 @@ export class DockerRuntime implements Runtime {
     const serving = this.servingName(unit.app, unit.process);
     if (unit.name === serving) return;
     const current = await this.byName(serving);
-    let parked: { id: string; name: string } | null = null;
+    let parked: { id: string; name: string; stopped: boolean } | null = null;
     if (current) {
-      if (!current.running) {
+      const stopped = !current.running;
+      if (stopped) {
         // down or crash-looping: its restart policy would bring it back in the middle of the
         // rename ("sandbox not found"). It serves nothing, so it stops for good first.
         await this.update(current.id, serving, { RestartPolicy: { Name: 'no' } });
@@ -211,23 +211,17 @@ export class DockerRuntime implements Runtime {
       if (name !== current.name) {
         await this.removeByName(name);
         await this.rename(current.id, serving, name);
-        parked = { id: current.id, name };
       }
+      parked = { id: current.id, name, stopped };
     }
     try {
       await between?.();
+      // it restarts on failure from the moment it serves (before, a crash must show as a crash),
+      // and gets the full CPU weight; set while it has not yet the name, so that the rename is
+      // the last step and a failure of either leaves the name with the release before
+      await this.update(unit.id, unit.name, { RestartPolicy: SERVING_RESTART_POLICY, CpuShares: SERVING_CPU_SHARES });
       await this.rename(unit.id, unit.name, serving);
     } catch (e) {
-      // All or nothing: the release that served before holds the name again before this returns.
-      if (parked) await this.restore(parked, serving, e as Error);
-      throw e;
-    }
-    try {
-      await this.update(unit.id, serving, { RestartPolicy: SERVING_RESTART_POLICY, CpuShares: SERVING_CPU_SHARES });
-    } catch (e) {
-      await this.rename(unit.id, serving, unit.name).catch((back: Error) => {
-        throw new BerthError('unavailable', `switch failed (${(e as Error).message}) and the new release keeps the serving name: ${back.message}`);
-      });
       if (parked) await this.restore(parked, serving, e as Error);
       throw e;
     }
@@ -235,11 +229,19 @@ export class DockerRuntime implements Runtime {
     unit.serving = true;
   }
 
-  private async restore(parked: { id: string; name: string }, serving: string, cause: Error): Promise<void> {
-    await this.rename(parked.id, parked.name, serving).catch((e: Error) => {
-      throw new BerthError('unavailable', `switch failed (${cause.message}), and putting the previous release back failed too: ${e.message}`,
+  /** Gives the release that served before its name back (and its restart policy, if it was
+   *  stopped for the switch): all or nothing. */
+  private async restore(parked: { id: string; name: string; stopped: boolean }, serving: string, cause: Error): Promise<void> {
+    try {
+      if (parked.name !== serving) await this.rename(parked.id, parked.name, serving);
+      if (parked.stopped) {
+        await this.update(parked.id, serving, { RestartPolicy: SERVING_RESTART_POLICY });
+        await this.start_(parked.id, serving);
+      }
+    } catch (e) {
+      throw new BerthError('unavailable', `switch failed (${cause.message}), and putting the previous release back failed too: ${(e as Error).message}`,
         'the daemon puts it back at its next reconcile (within 15 s); or run: berth up');
-    });
+    }
   }
 
   async runOnce(spec: ProcessSpec, cmd: string[], opts: RunOptions): Promise<{ exitCode: number; output: string }> {

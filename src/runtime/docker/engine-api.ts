@@ -4,7 +4,8 @@
 // 60 MB budget. Every call has a deadline; errors carry the engine's status and message.
 // The API version is negotiated with the engine on first use (see negotiateVersion and
 // docs/engine-api.md): the newest one both berth and the engine speak.
-import { request, type IncomingMessage } from 'node:http';
+import type { IncomingMessage } from 'node:http';
+import { request } from '../../lib/node-http.js';
 import { BerthError } from '../../lib/errors.js';
 import { ndjson } from '../../lib/ndjson.js';
 

@@ -8,6 +8,7 @@ import { run, streamFrom } from '../../exec/run.js';
 import { BerthError } from '../../lib/errors.js';
 import { type EngineApi, isNotFound } from './engine-api.js';
 import { parseImageRef, pullParams } from '../../lib/image-ref.js';
+import { classifyPullError } from './pull.js';
 
 export interface ScratchImage {
   tag: string;
@@ -110,14 +111,19 @@ export async function imageLabel(api: EngineApi, tag: string, label: string): Pr
   return img ? img.Config?.Labels?.[label] ?? '' : null;
 }
 
-/** True when the image is present, or could be pulled now (false when offline or unknown). */
+/** True when the image is present, or could be pulled now; false (saying why) when it cannot,
+ *  for images that have an equivalent local build (the proxy's). */
 export async function havePulled(api: EngineApi, ref: string, progress: (l: string) => void): Promise<boolean> {
   if (await imageExists(api, ref)) return true;
   progress(`pulling ${ref}`);
   const parsed = parseImageRef(ref);
-  if (!parsed) return false;
+  if (!parsed) throw new BerthError('invalid', `${JSON.stringify(ref)} is not an image reference`);
   return api.progress('POST', '/images/create', `pull ${ref}`, { query: pullParams(parsed), timeoutMs: 5 * 60_000 }, () => undefined)
-    .then(() => true, () => false);
+    .then(() => true, (e: Error) => {
+      if (/cannot reach Docker Engine/.test(e.message)) throw e;
+      progress(`cannot pull ${ref} (${classifyPullError(e.message).replace('_', ' ')}): ${e.message}`);
+      return false;
+    });
 }
 
 export async function buildScratchImage(api: EngineApi, spec: ScratchImage, progress: (l: string) => void): Promise<void> {

@@ -14,6 +14,8 @@ test('pull failures are told apart: only "offline" is lasting', () => {
     ['pull access denied for nosuch/image, repository does not exist or may require \'docker login\': denied: requested access to the resource is denied', 'unauthorized'],
     ['Head "https://ghcr.io/v2/team/app/manifests/1": unauthorized: authentication required', 'unauthorized'],
     ['toomanyrequests: You have reached your pull rate limit. You may increase the limit by authenticating and upgrading', 'rate_limited'],
+    ['Get "https://registry-1.docker.io/v2/": dial tcp: lookup registry-1.docker.io on 10.0.0.2:53: read udp: i/o timeout', 'timeout'],
+    ['dial tcp: lookup registry-1.docker.io: Temporary failure in name resolution', 'timeout'],
     ['unexpected EOF', 'other'],
   ];
   for (const [msg, want] of cases) assert.equal(classifyPullError(msg), want, msg);

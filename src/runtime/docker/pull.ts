@@ -12,9 +12,10 @@ const RULES: [PullFailure, RegExp][] = [
   ['rate_limited', /toomanyrequests|too many requests|rate limit/i],
   ['unauthorized', /unauthorized|authentication required|no basic auth credentials|denied: requested access|incorrect username or password/i],
   ['not_found', /manifest unknown|not found|repository does not exist|no such image|name unknown|invalid reference format/i],
-  // Go's dialer when nothing answers: no DNS, no route, refused, no network at all
-  ['offline', /no such host|server misbehaving|network is unreachable|connection refused|no route to host|temporary failure in name resolution|dial tcp: lookup/i],
-  ['timeout', /timeout|timed out|deadline exceeded|did not answer within/i],
+  // before "offline": a lookup or dial that timed out (i/o timeout) may work a moment later
+  ['timeout', /timeout|timed out|deadline exceeded|did not answer within|temporary failure/i],
+  // Go's dialer when nothing answers: the name does not resolve, no route, refused, no network
+  ['offline', /no such host|server misbehaving|network is unreachable|connection refused|no route to host/i],
 ];
 
 /** Why a pull failed, from the engine's message (pure). */

@@ -7,6 +7,7 @@ import { demux, type EngineApi, isNotFound, isNotModified } from './engine-api.j
  *  exit code and last output, and always removes it. */
 export async function runToEnd(api: EngineApi, name: string, body: object, opts: RunOptions): Promise<{ exitCode: number; output: string }> {
   const { Id: id } = await api.json<{ Id: string }>('POST', '/containers/create', `create ${name}`, { query: { name }, body });
+  let outcome: { exitCode: number; output: string } | undefined;
   try {
     await api.buffer('POST', `/containers/${id}/start`, `start ${name}`).catch((e) => { if (!isNotModified(e)) throw e; });
     const res = await api.json<{ StatusCode: number }>('POST', `/containers/${id}/wait`, `wait ${name}`, { timeoutMs: opts.timeoutMs, signal: opts.signal })
@@ -15,9 +16,15 @@ export async function runToEnd(api: EngineApi, name: string, body: object, opts:
         throw e;
       });
     const out = await api.buffer('GET', `/containers/${id}/logs`, `logs ${name}`, { query: { stdout: true, stderr: true, tail: 50 } });
-    return { exitCode: res.StatusCode, output: demux(out) };
+    outcome = { exitCode: res.StatusCode, output: demux(out) };
+    return outcome;
   } finally {
-    // also when cancelled or out of time: the command must not run on unseen
-    await api.buffer('DELETE', `/containers/${id}`, `remove ${name}`, { query: { force: true } }).catch((e) => { if (!isNotFound(e)) throw e; });
+    // also when cancelled or out of time: the command must not run on unseen. A failure to
+    // remove it is said, but never replaces the command's own result or error.
+    await api.buffer('DELETE', `/containers/${id}`, `remove ${name}`, { query: { force: true } }).catch((e: BerthError) => {
+      if (isNotFound(e)) return;
+      const note = `\n(berth could not remove the container ${name}: ${e.message}; remove it with docker rm -f ${name})\n`;
+      if (outcome) outcome.output += note;
+    });
   }
 }

@@ -1,0 +1,11 @@
+// node:http, loaded with require(). Why: in Node 24 an ESM `import ... from 'node:http'` builds
+// the module's namespace from every one of its exports, lazy getters included, and that loads
+// far more than the client and server berth uses: +12 MB of resident memory measured in the
+// daemon (65.6 MB at rest against 53 MB on Node 20). require() reads only what is asked for.
+import { createRequire } from 'node:module';
+import type * as Http from 'node:http';
+
+const http = createRequire(import.meta.url)('node:http') as typeof Http;
+
+export const request: typeof Http.request = http.request;
+export const createServer: typeof Http.createServer = http.createServer;
