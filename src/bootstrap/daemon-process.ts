@@ -8,9 +8,10 @@ import { DaemonClient } from '../daemon/client.js';
 import { hasSystemd, waitFor } from './engine.js';
 import type { Paths, Settings } from '../state/settings.js';
 
-/** The daemon idles nearly always: V8's interpreter alone (no JIT code space) and a small young
- *  generation keep it near 55 MB resident instead of 62 (measured: berth status --json). */
-export const DAEMON_NODE_FLAGS = ['--jitless', '--max-semi-space-size=1'];
+/** The daemon idles nearly always: V8's lite mode (the interpreter alone, no JIT code space, less
+ *  feedback kept) and a small young generation. Measured on Node 24 at rest: 58.8 MB resident
+ *  with these, 59.7 with --jitless, 74 with neither. */
+export const DAEMON_NODE_FLAGS = ['--lite-mode', '--max-semi-space-size=1'];
 
 
 /** Fewer malloc arenas: the daemon is nearly single-threaded, extra arenas only hold memory. */
