@@ -35,7 +35,8 @@ async function ensureProxy(api: EngineApi, p: Paths, s: Settings, progress: (l: 
     // Certificates, the ACME account and the config live in <root>/caddy, mounted into the new
     // container; only the port is free for a moment while one container replaces the other.
     progress(upgraded
-      ? `upgrading the proxy: ${info.Config.Image} -> ${image} (certificates, ACME account and routes are kept in ${p.caddyDataDir}); requests wait or fail for about a second`
+      ? `upgrading the proxy: ${info.Config.Image} -> ${image} ` +
+        `(certificates, ACME account and routes are kept in ${p.caddyDataDir}); requests wait or fail for about a second`
       : 'proxy settings changed: recreating the proxy container');
     await api.buffer('DELETE', `/containers/${name}`, `remove ${name}`, { query: { force: true } });
   }

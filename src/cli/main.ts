@@ -164,14 +164,18 @@ program.command('deploy <name>').description('deploy a new release with zero dow
   .option('--release-timeout <duration>', 'how long the release command may run (default 10m)')
   .option('--dry-run', 'print the plan only')
   .option('--abort', 'cancel the running deploy of this app')
-  .action(action(async (name: string, o: { image?: string; port?: string; healthPath?: string; timeout?: string; lockTimeout: string; releaseCommand?: string; releaseTimeout?: string; dryRun?: boolean; abort?: boolean }) => {
+  .action(action(async (name: string, o: {
+    image?: string; port?: string; healthPath?: string; timeout?: string; lockTimeout: string;
+    releaseCommand?: string; releaseTimeout?: string; dryRun?: boolean; abort?: boolean;
+  }) => {
     v.appName(name);
     if (o.abort) {
       const r = await client().call<{ deploy: number }>('DELETE', `/apps/${enc(name)}/deploys/current`);
       return out(!!globals().json, r, () => `abort requested for deploy #${r.deploy}`);
     }
     const body = {
-      image: o.image, port: o.port, health_path: o.healthPath, timeout: o.timeout, release_timeout: o.releaseTimeout, lock_timeout: o.lockTimeout, dry_run: o.dryRun,
+      image: o.image, port: o.port, health_path: o.healthPath, timeout: o.timeout,
+      release_timeout: o.releaseTimeout, lock_timeout: o.lockTimeout, dry_run: o.dryRun,
       release_command: o.releaseCommand?.split(/\s+/).filter(Boolean),
     };
     parseBody(DeployBody, body);

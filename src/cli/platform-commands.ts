@@ -30,7 +30,10 @@ export function upCommand(program: Command, globals: Globals, action: Action): v
     .option('--stream-close-delay <duration>', 'how long a WebSocket/SSE stream outlives a proxy config change (default 8h)')
     .option('--services <list>', 'shared services to run: postgres,redis,s3 (default) or none')
     .option('--minio-image <ref>', 'MinIO image for object storage, tried the first time it starts (e.g. one loaded with docker load)')
-    .action(action(async (o: { httpPort?: string; httpsPort?: string; bind?: string; acmeEmail?: string; acmeCa?: string; acmeCaRoot?: string; instance?: string; warm?: string; streamCloseDelay?: string; services?: string; minioImage?: string }) => {
+    .action(action(async (o: {
+      httpPort?: string; httpsPort?: string; bind?: string; acmeEmail?: string; acmeCa?: string; acmeCaRoot?: string;
+      instance?: string; warm?: string; streamCloseDelay?: string; services?: string; minioImage?: string;
+    }) => {
       requireRoot();
       const settings: Partial<Settings> = {
         http_port: o.httpPort ? v.port(o.httpPort, 'http-port') : undefined,
@@ -55,7 +58,9 @@ export function sampleCommand(program: Command, action: Action): void {
     .option('--force', 'rebuild even if the image exists')
     .action(action(async (o: { tag: string; force?: boolean }) => {
       v.imageRef(o.tag, 'tag');
-      const [{ buildSampleImage, sampleIsCurrent }, { EngineApi }] = await Promise.all([import('../bootstrap/sample.js'), import('../runtime/docker/engine-api.js')]);
+      const [{ buildSampleImage, sampleIsCurrent }, { EngineApi }] = await Promise.all([
+        import('../bootstrap/sample.js'), import('../runtime/docker/engine-api.js'),
+      ]);
       const api = new EngineApi();
       if (!o.force && await sampleIsCurrent(api, o.tag)) return out(false, null, () => `${o.tag} is up to date`);
       await buildSampleImage(api, o.tag, progress);

@@ -54,7 +54,10 @@ export interface Ctx {
 export type CtxParts = Pick<Ctx, 'store' | 'cipher' | 'runtime' | 'proxy' | 'settings' | 'paths' | 'log' | 'boot' | 'hooks' | 'jobs'>;
 
 export function newCtx(p: CtxParts): Ctx {
-  return { ...p, locks: new AppLocks(p.store, p.boot, p.log), leaving: new Set(), serviceAddresses: new Map(), provisioning: { tail: Promise.resolve() }, restarts: new Map(), rotating: new Set() };
+  return {
+    ...p, locks: new AppLocks(p.store, p.boot, p.log), leaving: new Set(), serviceAddresses: new Map(),
+    provisioning: { tail: Promise.resolve() }, restarts: new Map(), rotating: new Set(),
+  };
 }
 
 export async function pauseIfHooked(ctx: Ctx, step: string): Promise<void> {

@@ -17,7 +17,9 @@ import { setExternal } from '../core/shared-services/external.js';
 import { exposeS3 } from '../core/shared-services/public.js';
 import { appConnections, servicesStatus } from '../core/shared-services/status.js';
 import { API_VERSION } from './api-version.js';
-import { AppCreateBody, ConfigBody, DeployBody, DomainsBody, ExposeBody, parseBody, RegistryBody, RollbackBody, RotateBody, ServiceName, ServiceSetBody } from './bodies.js';
+import {
+  AppCreateBody, ConfigBody, DeployBody, DomainsBody, ExposeBody, parseBody, RegistryBody, RollbackBody, RotateBody, ServiceName, ServiceSetBody,
+} from './bodies.js';
 import { buildId } from './build.js';
 import { json, type Req, type Reply, Router } from './http.js';
 
@@ -66,7 +68,8 @@ export function buildApi(ctx: Ctx): Router {
     const name = mustApp(ctx, r.params.name!);
     return ndjson((emit) => deploy(ctx, {
       app: name, kind: 'deploy', image: b.image, port: b.port, healthPath: b.health_path,
-      releaseCommand: b.release_command, timeoutMs: b.timeout, releaseTimeoutMs: b.release_timeout, lockTimeoutMs: b.lock_timeout, dryRun: b.dry_run, actor: actorOf(r),
+      releaseCommand: b.release_command, timeoutMs: b.timeout, releaseTimeoutMs: b.release_timeout,
+      lockTimeoutMs: b.lock_timeout, dryRun: b.dry_run, actor: actorOf(r),
     }, emit));
   });
   api.on('DELETE', `${P}/apps/:name/deploys/current`, (r) => abort(ctx, r.params.name!, actorOf(r)));

@@ -20,6 +20,7 @@ test('every problem of a body is reported with its path', () => {
 });
 
 test('valid bodies come out clean: durations in ms, ports as numbers', () => {
-  assert.deepEqual(parseBody(DeployBody, { image: 'app:1', port: '8080', timeout: '30s', lock_timeout: 5 }), { image: 'app:1', port: 8080, timeout: 30_000, lock_timeout: 5000 });
+  assert.deepEqual(parseBody(DeployBody, { image: 'app:1', port: '8080', timeout: '30s', lock_timeout: 5 }),
+    { image: 'app:1', port: 8080, timeout: 30_000, lock_timeout: 5000 });
   assert.deepEqual(parseBody(AppCreateBody, { name: 'shop', domains: ['Shop.Example.com'] }), { name: 'shop', domains: ['shop.example.com'] });
 });

@@ -11,7 +11,10 @@ const via = <T>(check: (raw: unknown, path: string) => T) => z.unknown().transfo
   try {
     return check(raw, c.path.join('.'));
   } catch (e) {
-    c.addIssue({ code: z.ZodIssueCode.custom, message: e instanceof ValidationError ? e.message.slice(e.path.length + 2) : String(e), params: { hint: (e as BerthError).hint } });
+    c.addIssue({
+      code: z.ZodIssueCode.custom, message: e instanceof ValidationError ? e.message.slice(e.path.length + 2) : String(e),
+      params: { hint: (e as BerthError).hint },
+    });
     return z.NEVER;
   }
 });
@@ -27,7 +30,9 @@ export const DomainsBody = z.object({ add: z.array(via(v.domain)).max(50).option
 export const ConfigBody = z.object({
   set: z.record(via(v.envValue)).optional()
     .superRefine((set, c) => Object.keys(set ?? {}).forEach((k) => {
-      try { v.envKey(k); } catch (e) { c.addIssue({ code: z.ZodIssueCode.custom, path: [k], message: (e as ValidationError).message.slice((e as ValidationError).path.length + 2) }); }
+      try { v.envKey(k); } catch (e) {
+        c.addIssue({ code: z.ZodIssueCode.custom, path: [k], message: (e as ValidationError).message.slice((e as ValidationError).path.length + 2) });
+      }
     })),
   unset: z.array(via(v.envKey)).optional(), deploy: z.boolean().optional(), lock_timeout: duration,
 }).strict();
@@ -40,7 +45,9 @@ export const DeployBody = z.object({
 
 export const RollbackBody = z.object({ to: via(v.releaseId).optional(), lock_timeout: duration, timeout: duration }).strict();
 export const RotateBody = z.object({ services: z.array(z.enum(SERVICES)).optional(), lock_timeout: duration }).strict();
-export const RegistryBody = z.object({ registry: z.string().min(1).max(255), username: z.string().min(1).max(255), password: z.string().min(1).max(4096) }).strict();
+export const RegistryBody = z.object({
+  registry: z.string().min(1).max(255), username: z.string().min(1).max(255), password: z.string().min(1).max(4096),
+}).strict();
 export const ServiceSetBody = z.object({
   url: z.string().max(2048).optional(), endpoint: z.string().max(2048).optional(), region: z.string().max(64).optional(),
   access_key: z.string().max(256).optional(), secret_key: z.string().max(1024).optional(),

@@ -28,5 +28,6 @@ test('secrets are redacted by shape wherever they sit in a log line', () => {
 });
 
 test('redact keeps what is not a secret', () => {
-  assert.deepEqual(redact({ app: 'a', n: 1, keys: ['A', 'B'], url: 'https://example.com/x' }), { app: 'a', n: 1, keys: ['A', 'B'], url: 'https://example.com/x' });
+  assert.deepEqual(redact({ app: 'a', n: 1, keys: ['A', 'B'], url: 'https://example.com/x' }),
+    { app: 'a', n: 1, keys: ['A', 'B'], url: 'https://example.com/x' });
 });

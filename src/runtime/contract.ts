@@ -32,10 +32,13 @@ async function until<T>(fn: () => Promise<T | null | undefined | false>, ms: num
   }
 }
 
-const healthy = (h: RuntimeHarness, u: Unit) => until(async () => (await h.rt.probe(u, { path: '/health', port: 8000 })) === 200, 15_000, `${u.name} to answer its health check`);
+const healthy = (h: RuntimeHarness, u: Unit) =>
+  until(async () => (await h.rt.probe(u, { path: '/health', port: 8000 })) === 200, 15_000, `${u.name} to answer its health check`);
 
 export function runtimeContract(name: string, make: () => Promise<RuntimeHarness>): void {
-  const spec = (h: RuntimeHarness, release: string): ProcessSpec => ({ app: h.app, release, process: 'web', image: h.image, env: { VERSION: release }, port: 8000 });
+  const spec = (h: RuntimeHarness, release: string): ProcessSpec => ({
+    app: h.app, release, process: 'web', image: h.image, env: { VERSION: release }, port: 8000,
+  });
 
   test(`${name}: a started unit runs beside the serving one, answers probes, and takes the serving name only when activated`, async () => {
     const h = await make();

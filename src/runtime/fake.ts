@@ -95,7 +95,10 @@ export class FakeRuntime implements Runtime {
     progress(`pulling ${ref}`);
     await this.op('ensureImage', signal);
     const got = this.registry.get(ref);
-    if (!got) throw new BerthError(this.pullFailure.reason === 'not_found' ? 'not_found' : 'unavailable', `cannot pull ${ref} (${this.pullFailure.reason}): ${this.pullFailure.message}`, undefined, { reason: this.pullFailure.reason });
+    if (!got) {
+      throw new BerthError(this.pullFailure.reason === 'not_found' ? 'not_found' : 'unavailable',
+        `cannot pull ${ref} (${this.pullFailure.reason}): ${this.pullFailure.message}`, undefined, { reason: this.pullFailure.reason });
+    }
     this.images.set(ref, got);
     this.images.set(got.id, got);
     return got;

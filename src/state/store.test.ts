@@ -22,7 +22,9 @@ test('rows in and out: apps, releases numbered per app, deploys and their journa
   const s = fresh();
   s.insertApp({ name: 'a', port: 8000, health_path: '/health' });
   s.setDomains('a', ['a.test', 'www.a.test']);
-  const base = { app: 'a', image: 'img:1', image_id: null, digest: null, port: 8000, health_path: '/health', processes: '{}', env: 'enc', actor: 't', note: null };
+  const base = {
+    app: 'a', image: 'img:1', image_id: null, digest: null, port: 8000, health_path: '/health', processes: '{}', env: 'enc', actor: 't', note: null,
+  };
   const r1 = s.insertRelease(base);
   const r2 = s.insertRelease({ ...base, image: 'img:2' });
   assert.deepEqual([r1.seq, r2.seq, r2.state], [1, 2, 'pending']);

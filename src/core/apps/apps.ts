@@ -25,7 +25,9 @@ export async function createApp(ctx: Ctx, input: CreateAppInput, actor: string) 
   const port = input.port === undefined ? 8000 : v.port(input.port);
   const healthPath = input.healthPath === undefined ? '/health' : v.healthPath(input.healthPath);
   const services = input.services === undefined ? enabledServices(ctx) : input.services.map((s, i) => {
-    if (!(SERVICES as readonly string[]).includes(s)) throw new ValidationError(`services[${i}]`, `${JSON.stringify(s)} is not a service`, `use ${SERVICES.join(', ')}`);
+    if (!(SERVICES as readonly string[]).includes(s)) {
+      throw new ValidationError(`services[${i}]`, `${JSON.stringify(s)} is not a service`, `use ${SERVICES.join(', ')}`);
+    }
     return s as ServiceName;
   });
   const existing = ctx.store.getApp(name);
@@ -53,7 +55,8 @@ export async function createApp(ctx: Ctx, input: CreateAppInput, actor: string) 
     await ctx.proxy.ensureRoute(routeFor(ctx, name));
   } catch (e) {
     ctx.store.deleteApp(name); // the route was refused: leave no half-created app
-    await ctx.proxy.removeRoute(name).catch((re: unknown) => ctx.log.error({ app: name, err: asBerthError(re).message }, 'removing a refused route failed; the next reconcile removes it'));
+    await ctx.proxy.removeRoute(name).catch((re: unknown) => ctx.log.error(
+      { app: name, err: asBerthError(re).message }, 'removing a refused route failed; the next reconcile removes it'));
     throw e;
   }
   ctx.store.audit({ actor, action: 'apps.create', app: name, result: 'succeeded', detail: { domains, services } });
@@ -66,7 +69,8 @@ export function appStatus(live: boolean, serving: Unit | undefined, restarts: Re
   if (serving?.running) return 'running';
   if (serving?.restarting) return 'crash-looping (it keeps exiting; its restart policy brings it back): see berth logs, or roll back';
   if (restarts && restarts.count > 1) {
-    return `down: restarted ${restarts.count} times, next attempt ${new Date(restarts.nextAt).toISOString()}${restarts.lastError ? ` (${restarts.lastError})` : ''}`;
+    return `down: restarted ${restarts.count} times, next attempt ${new Date(restarts.nextAt).toISOString()}` +
+      `${restarts.lastError ? ` (${restarts.lastError})` : ''}`;
   }
   return 'down';
 }

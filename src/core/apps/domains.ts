@@ -45,6 +45,9 @@ export async function changeDomains(ctx: Ctx, name: string, c: DomainChange, act
   } finally {
     ctx.locks.release(app, DOMAINS_LOCK_ID);
   }
-  ctx.store.audit({ actor, action: 'domains.change', app, result: 'succeeded', detail: { added: next.filter((d) => !before.includes(d)), removed: before.filter((d) => !next.includes(d)) } });
+  ctx.store.audit({
+    actor, action: 'domains.change', app, result: 'succeeded',
+    detail: { added: next.filter((d) => !before.includes(d)), removed: before.filter((d) => !next.includes(d)) },
+  });
   return { app, domains: next, changed: true };
 }

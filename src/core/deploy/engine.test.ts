@@ -60,7 +60,8 @@ for (const [step, arrange, req] of failures) {
   test(`a failure at ${step} leaves the old release serving and nothing of the new one`, async () => {
     const c = await withLive();
     arrange(c);
-    await assert.rejects(deploy(c.ctx, { app: 'app', kind: 'deploy', actor: 'tester', ...req }, noEvents), (e: BerthError) => /keeps serving|not touched/.test(e.hint ?? ''));
+    await assert.rejects(deploy(c.ctx, { app: 'app', kind: 'deploy', actor: 'tester', ...req }, noEvents),
+      (e: BerthError) => /keeps serving|not touched/.test(e.hint ?? ''));
     assert.equal(c.ctx.store.releaseBySeq('app', 2)?.state, 'failed');
     c.rt.health = () => 200;
     await assertUntouched(c, 'v2');
@@ -134,7 +135,9 @@ test('abort reaches a release command that runs long; a release command has its 
   abort(c.ctx, 'app', 'tester');
   await assert.rejects(d, (e: BerthError) => e.code === 'aborted');
   const t0 = Date.now();
-  await assert.rejects(deploy(c.ctx, { app: 'app', kind: 'deploy', image: IMG2, releaseCommand: ['sleep', '60000'], releaseTimeoutMs: 200, timeoutMs: 60_000, actor: 'tester' }, noEvents),
+  await assert.rejects(deploy(c.ctx, {
+    app: 'app', kind: 'deploy', image: IMG2, releaseCommand: ['sleep', '60000'], releaseTimeoutMs: 200, timeoutMs: 60_000, actor: 'tester',
+  }, noEvents),
     (e: BerthError) => e.code === 'timeout');
   assert.ok(Date.now() - t0 < 5000, 'the release command ran past its own deadline (the health timeout is not its deadline)');
   await assertUntouched(c, 'v3');

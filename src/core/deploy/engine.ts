@@ -79,7 +79,9 @@ export async function deploy(ctx: Ctx, req: DeployRequest, emit: Emit): Promise<
       note: req.kind === 'config' ? 'config change' : null,
     });
     ctx.store.setDeployReleases(deployId, target.id, live?.id ?? null);
-    return execute(ctx, { deployId, kind: req.kind, target, live, targetRunning: false, timeoutMs, releaseTimeoutMs, releaseCommand: req.releaseCommand, signal, emit });
+    return execute(ctx, {
+      deployId, kind: req.kind, target, live, targetRunning: false, timeoutMs, releaseTimeoutMs, releaseCommand: req.releaseCommand, signal, emit,
+    });
   });
 }
 

@@ -91,15 +91,22 @@ export async function execute(ctx: Ctx, x: Execution): Promise<DeployResult> {
       }
     }
     ctx.store.finishDeploy(deployId, 'succeeded');
-    ctx.store.audit({ actor: target.actor, action: kind, app, result: 'succeeded', detail: { deploy: deployId, release: relName(target), image: target.image, warnings } });
+    ctx.store.audit({
+      actor: target.actor, action: kind, app, result: 'succeeded',
+      detail: { deploy: deployId, release: relName(target), image: target.image, warnings },
+    });
     ctx.log.info({ app, deploy: deployId, release: relName(target), ms: Date.now() - started }, 'deploy succeeded');
-    return { deploy: deployId, app, kind, release: relName(target), previous: live ? relName(live) : null, state: 'succeeded', ms: Date.now() - started, warnings };
+    return {
+      deploy: deployId, app, kind, release: relName(target), previous: live ? relName(live) : null,
+      state: 'succeeded', ms: Date.now() - started, warnings,
+    };
   } catch (e) {
     const err = asBerthError(e);
     await undoBeforeSwitch(ctx, target, x.targetRunning, run.unit).catch((ce) => warnings.push(`clean-up: ${asBerthError(ce).message}`));
     // a route already changed for the new release (its port) goes back to what the state says
     if (ctx.store.stepDone(deployId, 'route')) {
-      await ctx.proxy.ensureRoute(routeFor(ctx, app)).catch((re) => warnings.push(`putting the route back: ${asBerthError(re).message} (the next reconcile does)`));
+      await ctx.proxy.ensureRoute(routeFor(ctx, app))
+        .catch((re) => warnings.push(`putting the route back: ${asBerthError(re).message} (the next reconcile does)`));
     }
     const result = err.code === 'aborted' ? 'aborted' : 'failed';
     ctx.store.finishDeploy(deployId, result, err.message);
@@ -170,7 +177,10 @@ async function runStep(ctx: Ctx, step: Step, x: Execution, run: RunState): Promi
       return `healthy after ${r.ms} ms`;
     }
     case 'route':
-      return ctx.proxy.ensureRoute({ app: target.app, domains: ctx.store.domainsOf(target.app), upstream: rt.servingName(target.app, servingProcess(target)), port: target.port });
+      return ctx.proxy.ensureRoute({
+        app: target.app, domains: ctx.store.domainsOf(target.app),
+        upstream: rt.servingName(target.app, servingProcess(target)), port: target.port,
+      });
     case 'switch': {
       await rt.activate(run.unit!, () => pauseIfHooked(ctx, 'switch.mid'));
       await pauseIfHooked(ctx, 'switch.renamed'); // crash tests: switched in the runtime, not yet in the state

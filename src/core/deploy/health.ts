@@ -33,7 +33,8 @@ export async function waitHealthy(rt: Runtime, unit: Unit, check: HealthCheck, t
     }
     if (Date.now() - start > timeoutMs) {
       const logs = await rt.logs(unit, LOG_LINES);
-      throw new BerthError('unhealthy', `release ${unit.release} did not pass its health check (GET ${check.path} on port ${check.port}) within ${timeoutMs / 1000}s; last answer: ${last}`,
+      throw new BerthError('unhealthy',
+        `release ${unit.release} did not pass its health check (GET ${check.path} on port ${check.port}) within ${timeoutMs / 1000}s; last answer: ${last}`,
         'check that the app listens on $PORT and answers the health path, or raise the timeout with --timeout; the previous release keeps serving',
         { logs: logs.trim().split('\n').slice(-LOG_LINES), last });
     }

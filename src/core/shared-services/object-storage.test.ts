@@ -9,7 +9,8 @@ test('object storage falls back to s3rver only when no registry answers; any oth
     ['rate_limited', 'toomanyrequests'], ['timeout', 'Client.Timeout exceeded']] as const) {
     const { ctx, rt } = fakeCore({ services: ['s3'] });
     rt.pullable = async () => ({ ok: false, reason, message });
-    await assert.rejects(firstS3Record(ctx, () => undefined), (e: BerthError) => e.details?.reason === reason && /next berth up tries again|when this succeeds/.test(e.hint ?? ''), reason);
+    await assert.rejects(firstS3Record(ctx, () => undefined),
+      (e: BerthError) => e.details?.reason === reason && /next berth up tries again|when this succeeds/.test(e.hint ?? ''), reason);
     assert.equal(ctx.store.getService('s3'), undefined, `a ${reason} failure fixed the choice`);
   }
   const offline = fakeCore({ services: ['s3'] });

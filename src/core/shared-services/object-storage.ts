@@ -27,7 +27,10 @@ export async function firstS3Record(ctx: Ctx, progress: (l: string) => void): Pr
   const rec: ServiceRecord = can.ok
     ? { mode: 'container', users: true, image, accessKey: MINIO_ROOT_USER, password: newSecret() }
     : { mode: 'container', password: S3RVER_ACCESS_KEY };
-  if (!rec.users) progress(`cannot pull ${image}: no registry answers from this host; object storage is s3rver, built locally; it has no users, so apps share one key`);
+  if (!rec.users) {
+    progress(`cannot pull ${image}: no registry answers from this host; ` +
+      'object storage is s3rver, built locally; it has no users, so apps share one key');
+  }
   ctx.store.setService('s3', rec.mode, ctx.cipher.encryptJSON(rec));
   return rec;
 }

@@ -29,7 +29,12 @@ export function adminJob(ctx: Ctx, s: ServiceName): WorkerJob {
   const port = SERVICE_PORTS[s];
   if (s === 'postgres') return { postgres: { admin: { host: ip, port, user: 'postgres', password: rec.password } } };
   if (s === 'redis') return { redis: { admin: { host: ip, port, user: 'default', password: rec.password } } };
-  return { s3: { admin: { endpoint: `http://${ip}:${port}`, region: S3_REGION, accessKey: rec.accessKey ?? S3RVER_ACCESS_KEY, secretKey: rec.password }, users: rec.users } };
+  return {
+    s3: {
+      admin: { endpoint: `http://${ip}:${port}`, region: S3_REGION, accessKey: rec.accessKey ?? S3RVER_ACCESS_KEY, secretKey: rec.password },
+      users: rec.users,
+    },
+  };
 }
 
 export function externalAdminJob(s: ServiceName, rec: ServiceRecord): WorkerJob {

@@ -50,7 +50,10 @@ export function appConnections(ctx: Ctx, app: string) {
   return {
     database_url: env.DATABASE_URL ?? null,
     redis_url: env.REDIS_URL ?? null,
-    postgres: g.postgres ? { container: ctx.runtime.services.logsRef('postgres').name, user: pgLogin(g.postgres, g.postgres.active), password: g.postgres.logins[g.postgres.active], db: g.postgres.db } : null,
+    postgres: g.postgres ? {
+      container: ctx.runtime.services.logsRef('postgres').name, user: pgLogin(g.postgres, g.postgres.active),
+      password: g.postgres.logins[g.postgres.active], db: g.postgres.db,
+    } : null,
     redis: g.redis ? { container: ctx.runtime.services.logsRef('redis').name, user: g.redis.user, password: g.redis.active, prefix: g.redis.prefix } : null,
     s3: g.s3 ? { endpoint: env.S3_ENDPOINT, bucket: g.s3.bucket } : null,
   };

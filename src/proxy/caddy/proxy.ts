@@ -93,7 +93,12 @@ export class CaddyProxy implements Proxy {
    *  over, the error routes, the TLS policies), one load of the full desired config. */
   private async syncNow(): Promise<string[]> {
     const desired = this.desired();
-    type Live = { apps?: { http?: { servers?: Record<string, { routes?: { '@id'?: string }[]; errors?: unknown }> }; tls?: { automation?: { policies?: unknown } } } };
+    type Live = {
+      apps?: {
+        http?: { servers?: Record<string, { routes?: { '@id'?: string }[]; errors?: unknown }> };
+        tls?: { automation?: { policies?: unknown } };
+      };
+    };
     const cfg = await this.admin.call<Live | null>('GET', '/config/');
     const server = cfg.status === 200 ? cfg.body?.apps?.http?.servers?.[SERVER] : undefined;
     const fixed: string[] = [];

@@ -12,7 +12,9 @@ export async function runToEnd(api: EngineApi, name: string, body: object, opts:
     await api.buffer('POST', `/containers/${id}/start`, `start ${name}`).catch((e) => { if (!isNotModified(e)) throw e; });
     const res = await api.json<{ StatusCode: number }>('POST', `/containers/${id}/wait`, `wait ${name}`, { timeoutMs: opts.timeoutMs, signal: opts.signal })
       .catch((e: BerthError) => {
-        if (e.code === 'timeout') throw new BerthError('timeout', `${name} did not finish within ${Math.round(opts.timeoutMs / 1000)}s`, undefined, { timeoutMs: opts.timeoutMs });
+        if (e.code === 'timeout') {
+          throw new BerthError('timeout', `${name} did not finish within ${Math.round(opts.timeoutMs / 1000)}s`, undefined, { timeoutMs: opts.timeoutMs });
+        }
         throw e;
       });
     const out = await api.buffer('GET', `/containers/${id}/logs`, `logs ${name}`, { query: { stdout: true, stderr: true, tail: 50 } });
