@@ -67,7 +67,8 @@ function migrate(db: DB): void {
   for (let v = current; v < MIGRATIONS.length; v++) {
     transaction(db, () => {
       db.exec(MIGRATIONS[v]!);
-      db.exec(`PRAGMA user_version = ${v + 1}`);
+      const bump = `PRAGMA user_version = ${v + 1}`; // a number of ours, not input
+      db.exec(bump);
     });
   }
 }
