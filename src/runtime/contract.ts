@@ -32,6 +32,8 @@ async function until<T>(fn: () => Promise<T | null | undefined | false>, ms: num
   }
 }
 
+const servingReleases = async (h: RuntimeHarness) => (await h.rt.list(h.app)).filter((u) => u.serving).map((u) => u.release);
+
 const healthy = (h: RuntimeHarness, u: Unit) =>
   until(async () => (await h.rt.probe(u, { path: '/health', port: 8000 })) === 200, 15_000, `${u.name} to answer its health check`);
 
@@ -39,6 +41,11 @@ export function runtimeContract(name: string, make: () => Promise<RuntimeHarness
   const spec = (h: RuntimeHarness, release: string): ProcessSpec => ({
     app: h.app, release, process: 'web', image: h.image, env: { VERSION: release }, port: 8000,
   });
+  const servingV1 = async (h: RuntimeHarness) => {
+    const v1 = await h.rt.start(spec(h, 'v1'));
+    await h.rt.activate(v1);
+    return v1;
+  };
 
   test(`${name}: a started unit runs beside the serving one, answers probes, and takes the serving name only when activated`, async () => {
     const h = await make();
@@ -55,7 +62,7 @@ export function runtimeContract(name: string, make: () => Promise<RuntimeHarness
       await healthy(h, v2);
       await h.rt.activate(v2);
       const units = await h.rt.list(h.app);
-      assert.deepEqual(units.filter((u) => u.serving).map((u) => u.release), ['v2']);
+      assert.deepEqual(await servingReleases(h), ['v2']);
       assert.equal(units.find((u) => u.release === 'v1')?.running, true, 'the release that served before keeps running (warm)');
       assert.equal((await h.rt.inspect(h.app, 'web', 'v1'))?.serving, false);
       assert.equal(await h.rt.inspect(h.app, 'web', 'v9'), null);
@@ -68,16 +75,14 @@ export function runtimeContract(name: string, make: () => Promise<RuntimeHarness
   test(`${name}: a switch that fails half way leaves the serving unit serving`, async () => {
     const h = await make();
     try {
-      const v1 = await h.rt.start(spec(h, 'v1'));
-      await h.rt.activate(v1);
+      await servingV1(h);
       const v2 = await h.rt.start(spec(h, 'v2'));
       await assert.rejects(h.rt.activate(v2, async () => { throw new Error('between the halves'); }), /between the halves/);
-      const serving = (await h.rt.list(h.app)).filter((u) => u.serving);
-      assert.deepEqual(serving.map((u) => u.release), ['v1'], 'the previous release no longer holds the serving name');
+      assert.deepEqual(await servingReleases(h), ['v1'], 'the previous release no longer holds the serving name');
       // the unit taken away mid-switch: the second half fails, and still nothing changes
       const v3 = await h.rt.start(spec(h, 'v3'));
       await assert.rejects(h.rt.activate(v3, async () => { await h.rt.remove(v3); }));
-      assert.deepEqual((await h.rt.list(h.app)).filter((u) => u.serving).map((u) => u.release), ['v1']);
+      assert.deepEqual(await servingReleases(h), ['v1']);
     } finally {
       await h.close();
     }
@@ -86,13 +91,12 @@ export function runtimeContract(name: string, make: () => Promise<RuntimeHarness
   test(`${name}: a serving unit that crashed is replaced by the next activation`, async () => {
     const h = await make();
     try {
-      const v1 = await h.rt.start(spec(h, 'v1'));
-      await h.rt.activate(v1);
+      const v1 = await servingV1(h);
       await h.crash(v1);
       await until(async () => !(await h.rt.inspect(h.app, 'web', 'v1'))?.running, 10_000, 'v1 to exit');
       const v2 = await h.rt.start(spec(h, 'v2'));
       await h.rt.activate(v2);
-      assert.deepEqual((await h.rt.list(h.app)).filter((u) => u.serving).map((u) => u.release), ['v2']);
+      assert.deepEqual(await servingReleases(h), ['v2']);
     } finally {
       await h.close();
     }

@@ -4,11 +4,10 @@
 // renames and never touches the proxy's configuration (why: proxy/caddy/config.ts).
 import { request } from '../../lib/node-http.js';
 import { BerthError } from '../../lib/errors.js';
-import { parseImageRef, pullParams } from '../../lib/image-ref.js';
 import type { HealthCheck, ImageInfo, ProcessSpec, ProcessType, Progress, PullCheck, RegistryAuth, RunOptions, Runtime, Unit } from '../types.js';
 import { WEB } from '../types.js';
-import { demux, EngineApi, isNotFound, isNotModified, progressText } from './engine-api.js';
-import { classifyPullError, pullHint, registryAuthHeader } from './pull.js';
+import { demux, EngineApi, isNotFound, isNotModified } from './engine-api.js';
+import { classifyPullError, pullHint, pullImage } from './pull.js';
 import { runToEnd } from './run-to-end.js';
 import { DockerServices } from './services.js';
 import {
@@ -17,7 +16,6 @@ import {
 } from './specs.js';
 import type { Paths } from '../../state/paths.js';
 
-const PULL_TIMEOUT_MS = 15 * 60_000;
 const PROBE_TIMEOUT_MS = 1000;
 
 interface ListedContainer {
@@ -79,20 +77,11 @@ export class DockerRuntime implements Runtime {
     }
   }
 
-  private async pull(ref: string, auth: RegistryAuth | undefined, progress: Progress, signal?: AbortSignal): Promise<void> {
-    const parsed = parseImageRef(ref);
-    if (!parsed) throw new BerthError('invalid', `${JSON.stringify(ref)} is not an image reference`);
-    progress(`pulling ${ref}`);
-    await this.api.progress('POST', '/images/create', `pull ${ref}`, {
-      query: pullParams(parsed), timeoutMs: PULL_TIMEOUT_MS, signal, headers: auth ? { 'X-Registry-Auth': registryAuthHeader(auth) } : {},
-    }, (ev) => { const line = progressText(ev); if (line) progress(line); });
-  }
-
   async ensureImage(ref: string, auth: RegistryAuth | undefined, progress: Progress, signal?: AbortSignal): Promise<ImageInfo> {
     const have = await this.imageInfo(ref);
     if (have) return have;
     try {
-      await this.pull(ref, auth, progress, signal);
+      await pullImage(this.api, ref, { auth, progress, signal });
     } catch (e) {
       const err = e as BerthError;
       // cancelled, a bad reference, or the engine itself not answering: not the registry's doing
@@ -109,7 +98,7 @@ export class DockerRuntime implements Runtime {
   async pullable(ref: string, progress: Progress): Promise<PullCheck> {
     if (await this.imageInfo(ref)) return { ok: true };
     try {
-      await this.pull(ref, undefined, progress);
+      await pullImage(this.api, ref, { progress });
       return { ok: true };
     } catch (e) {
       const message = (e as Error).message;

@@ -7,8 +7,7 @@ import { dirname, join } from 'node:path';
 import { run, streamFrom } from '../../exec/run.js';
 import { BerthError } from '../../lib/errors.js';
 import { type EngineApi, isNotFound } from './engine-api.js';
-import { parseImageRef, pullParams } from '../../lib/image-ref.js';
-import { classifyPullError } from './pull.js';
+import { classifyPullError, pullImage } from './pull.js';
 
 export interface ScratchImage {
   tag: string;
@@ -115,10 +114,7 @@ export async function imageLabel(api: EngineApi, tag: string, label: string): Pr
  *  for images that have an equivalent local build (the proxy's). */
 export async function havePulled(api: EngineApi, ref: string, progress: (l: string) => void): Promise<boolean> {
   if (await imageExists(api, ref)) return true;
-  progress(`pulling ${ref}`);
-  const parsed = parseImageRef(ref);
-  if (!parsed) throw new BerthError('invalid', `${JSON.stringify(ref)} is not an image reference`);
-  return api.progress('POST', '/images/create', `pull ${ref}`, { query: pullParams(parsed), timeoutMs: 5 * 60_000 }, () => undefined)
+  return pullImage(api, ref, { progress, timeoutMs: 5 * 60_000 })
     .then(() => true, (e: Error) => {
       if (/cannot reach Docker Engine/.test(e.message)) throw e;
       progress(`cannot pull ${ref} (${classifyPullError(e.message).replace('_', ' ')}): ${e.message}`);

@@ -1,7 +1,10 @@
 // Pulling images: the request's credentials header, and what a failed pull means. Docker gives
 // a failure only as text (from the registry, or from Go's network stack), so it is classified
 // by the phrases Docker Engine 20.10 to 29 use for each case.
-import type { PullFailure, RegistryAuth } from '../types.js';
+import { BerthError } from '../../lib/errors.js';
+import { parseImageRef, pullParams } from '../../lib/image-ref.js';
+import type { Progress, PullFailure, RegistryAuth } from '../types.js';
+import { type EngineApi, progressText } from './engine-api.js';
 
 export { pullHint } from '../pull-failure.js';
 
@@ -23,3 +26,14 @@ export function classifyPullError(message: string): PullFailure {
   return RULES.find(([, re]) => re.test(message))?.[0] ?? 'other';
 }
 
+
+/** Pulls an image (POST /images/create), its progress lines shown; the engine's failure as it is. */
+export async function pullImage(api: EngineApi, ref: string, o: { progress: Progress; auth?: RegistryAuth; signal?: AbortSignal; timeoutMs?: number }): Promise<void> {
+  const parsed = parseImageRef(ref);
+  if (!parsed) throw new BerthError('invalid', `${JSON.stringify(ref)} is not an image reference`);
+  o.progress(`pulling ${ref}`);
+  await api.progress('POST', '/images/create', `pull ${ref}`, {
+    query: pullParams(parsed), timeoutMs: o.timeoutMs ?? 15 * 60_000, signal: o.signal,
+    headers: o.auth ? { 'X-Registry-Auth': registryAuthHeader(o.auth) } : {},
+  }, (ev) => { const line = progressText(ev); if (line) o.progress(line); });
+}

@@ -9,12 +9,11 @@ import { SERVICE_PORTS } from '../service-ports.js';
 import { type Progress, type RunOptions, type ServiceRun, type ServiceRuntime, type ServiceState, TASK_OUTPUT_DIR, TASK_SECRETS_DIR } from '../types.js';
 import { type EngineApi, isNotFound } from './engine-api.js';
 import { imageExists } from './images.js';
-import { classifyPullError, pullHint } from './pull.js';
+import { classifyPullError, pullHint, pullImage } from './pull.js';
 import { runToEnd } from './run-to-end.js';
 import { ensureServiceContainer, serviceContainerName, serviceDataDir } from './service-containers.js';
 import { ensurePostgresImage, ensureRedisImage, ensureS3Image, POSTGRES_IMAGE, REDIS_IMAGE, S3_IMAGE } from './service-images.js';
 import { LABEL, type Names } from './specs.js';
-import { parseImageRef, pullParams } from '../../lib/image-ref.js';
 
 type Inspect = { Id: string; State: { Status: string; Running: boolean; Health?: { Status: string } }; Config: { Image: string };
   NetworkSettings: { Networks: Record<string, { IPAddress?: string }> } };
@@ -38,10 +37,7 @@ export class DockerServices implements ServiceRuntime {
   /** The image as it is, pulled when missing; a failure says why (a lasting choice rests on it). */
   private async pulled(ref: string, progress: Progress): Promise<string> {
     if (await imageExists(this.api, ref)) return ref;
-    progress(`pulling ${ref}`);
-    const parsed = parseImageRef(ref);
-    if (!parsed) throw new BerthError('invalid', `${JSON.stringify(ref)} is not an image reference`);
-    await this.api.progress('POST', '/images/create', `pull ${ref}`, { query: pullParams(parsed), timeoutMs: 5 * 60_000 }, () => undefined)
+    await pullImage(this.api, ref, { progress, timeoutMs: 5 * 60_000 })
       .catch((e: Error) => {
         const reason = classifyPullError(e.message);
         throw new BerthError('unavailable', `cannot pull ${ref} (${reason.replace('_', ' ')}), which holds the object storage's data format: ${e.message}`,
