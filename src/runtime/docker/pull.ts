@@ -28,7 +28,8 @@ export function classifyPullError(message: string): PullFailure {
 
 
 /** Pulls an image (POST /images/create), its progress lines shown; the engine's failure as it is. */
-export async function pullImage(api: EngineApi, ref: string, o: { progress: Progress; auth?: RegistryAuth; signal?: AbortSignal; timeoutMs?: number }): Promise<void> {
+export async function pullImage(api: EngineApi, ref: string,
+  o: { progress: Progress; auth?: RegistryAuth; signal?: AbortSignal; timeoutMs?: number }): Promise<void> {
   const parsed = parseImageRef(ref);
   if (!parsed) throw new BerthError('invalid', `${JSON.stringify(ref)} is not an image reference`);
   o.progress(`pulling ${ref}`);
