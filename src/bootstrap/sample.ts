@@ -7,7 +7,7 @@ import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildScratchImage, imageLabel } from '../runtime/docker/images.js';
 
-export const SAMPLE_IMAGE = 'berth/hello:1';
+export { SAMPLE_IMAGE } from './sample-image.js';
 export const sampleSource = () => resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'sample', 'hello', 'server.js');
 
 /** Changes whenever the sample's source changes, so a stale image is rebuilt. */

@@ -6,7 +6,7 @@ import { BerthError } from '../lib/errors.js';
 import * as v from '../lib/validate.js';
 import { pathsFor, rootFromEnv } from '../state/paths.js';
 import type { Settings } from '../state/settings.js';
-import { SAMPLE_IMAGE } from '../bootstrap/sample.js';
+import { SAMPLE_IMAGE } from '../bootstrap/sample-image.js';
 import { out, progress, table } from './output.js';
 
 

@@ -4,7 +4,7 @@
 import { z } from 'zod';
 import { BerthError, ValidationError } from '../lib/errors.js';
 import * as v from '../lib/validate.js';
-import { SERVICES } from '../state/settings.js';
+import { SERVICES } from '../state/service-names.js';
 
 /** A field checked by one of berth's validators (lib/validate), its message kept. */
 const via = <T>(check: (raw: unknown, path: string) => T) => z.unknown().transform((raw, c): T => {

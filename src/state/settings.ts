@@ -4,12 +4,11 @@ import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from '
 import { z } from 'zod';
 import { ValidationError } from '../lib/errors.js';
 import type { Paths } from './paths.js';
+import { SERVICES } from './service-names.js';
 
 export { DEFAULT_ROOT, pathsFor, rootFromEnv, type Paths } from './paths.js';
 
-/** The shared services berth can run for apps. */
-export const SERVICES = ['postgres', 'redis', 's3'] as const;
-export type ServiceName = typeof SERVICES[number];
+export { SERVICES, type ServiceName } from './service-names.js';
 
 /** The Caddy release berth runs (see proxy-container.ts). */
 export const CADDY_VERSION = '2.11.4';
