@@ -6,6 +6,7 @@ import { Cipher } from '../lib/secrets.js';
 import { fullConfig } from '../proxy/caddy/config.js';
 import { DockerRuntime } from '../runtime/docker/driver.js';
 import { demux, type EngineApi, isNotFound } from '../runtime/docker/engine-api.js';
+import { DockerNetworks } from '../runtime/docker/networks.js';
 import { namesFor } from '../runtime/docker/specs.js';
 import { DaemonClient } from '../daemon/client.js';
 import { buildId } from '../daemon/build.js';
@@ -42,6 +43,7 @@ async function ensureProxy(api: EngineApi, p: Paths, s: Settings, progress: (l: 
   }
   if (!info || drifted) {
     await api.json('POST', '/containers/create', `create ${name}`, { query: { name }, body: spec });
+    await new DockerNetworks(api, names).attachEverywhere(name); // every app's network before it serves
     await api.buffer('POST', `/containers/${name}/start`, `start ${name}`);
     result = !info ? 'created' : upgraded ? `upgraded from ${info.Config.Image} to ${image}` : 'recreated';
   } else if (!info.State.Running) {
@@ -113,8 +115,9 @@ export async function up(p: Paths, o: UpOptions): Promise<{ steps: UpStep[]; set
     return changed.length ? changed.map(([k, v]) => `${k} ${v}`).join(', ') : 'ok';
   });
   await step('apps', async () => {
-    const r = await new DaemonClient(p.daemonSocket, 300_000).call<{ restarted: string[]; removed: string[]; routes: string[] }>('POST', '/reconcile');
-    const fixes = [...r.restarted.map((x) => `restarted ${x}`), ...r.removed.map((x) => `removed ${x}`), ...r.routes.map((x) => `route ${x}`)];
+    const r = await new DaemonClient(p.daemonSocket, 300_000)
+      .call<{ restarted: string[]; removed: string[]; routes: string[]; networks?: string[] }>('POST', '/reconcile');
+    const fixes = [...r.restarted.map((x) => `restarted ${x}`), ...r.removed.map((x) => `removed ${x}`), ...r.routes.map((x) => `route ${x}`), ...r.networks ?? []];
     return fixes.length ? fixes.join(', ') : 'ok';
   });
   return { steps, settings };

@@ -47,6 +47,24 @@ export function runtimeContract(name: string, make: () => Promise<RuntimeHarness
     return v1;
   };
 
+  test(`${name}: each app gets a network of its own when it starts; isolate keeps it while units are on it, then removes it`, async () => {
+    const h = await make();
+    try {
+      const v1 = await servingV1(h);
+      assert.deepEqual((await h.rt.isolate([h.app])).created, [], 'start made it');
+      assert.ok(!(await h.rt.isolate([])).removed.includes(h.app), 'a network with a unit on it stays (an app created meanwhile)');
+      assert.equal((await h.rt.list(h.app))[0]?.attached, true);
+      await h.rt.remove(v1);
+      assert.ok((await h.rt.isolate([])).removed.includes(h.app));
+      assert.ok(!(await h.rt.isolate([])).removed.includes(h.app), 'idempotent');
+      assert.deepEqual((await h.rt.isolate([h.app])).created, [h.app]);
+      await h.rt.removeAppNetwork(h.app);
+      await h.rt.removeAppNetwork(h.app); // gone already: not an error
+    } finally {
+      await h.close();
+    }
+  });
+
   test(`${name}: a started unit runs beside the serving one, answers probes, and takes the serving name only when activated`, async () => {
     const h = await make();
     try {

@@ -9,6 +9,7 @@ import { BerthError } from '../lib/errors.js';
 import type { ServiceName } from '../state/settings.js';
 import { SERVICE_PORTS } from './service-ports.js';
 import type {
+  IsolationReport,
   HealthCheck, ImageInfo, ProcessSpec, ProcessType, Progress, PullCheck, RegistryAuth, RunOptions, Runtime, ServiceRun, ServiceRuntime,
   ServiceState, Unit,
 } from './types.js';
@@ -85,7 +86,20 @@ export class FakeRuntime implements Runtime {
 
   async ping() { return { engine: 'fake' }; }
   async checkAuth(_auth: RegistryAuth) { /* accepted */ }
-  async ensureNetwork() { /* one network, always there */ }
+  async ensureNetwork() { /* the platform network, always there */ }
+
+  /** Apps that have a network of their own (a unit is always on its app's). */
+  readonly appNetworks = new Set<string>();
+
+  async isolate(apps: string[]): Promise<IsolationReport> {
+    const created = apps.filter((a) => !this.appNetworks.has(a));
+    const removed = [...this.appNetworks].filter((a) => !apps.includes(a) && ![...this.units.values()].some((u) => u.app === a));
+    created.forEach((a) => this.appNetworks.add(a));
+    removed.forEach((a) => this.appNetworks.delete(a));
+    return { created, stranded: [], removed };
+  }
+
+  async removeAppNetwork(app: string) { this.appNetworks.delete(app); }
 
   async imageInfo(ref: string): Promise<ImageInfo | null> { return this.images.get(ref) ?? null; }
 
@@ -117,6 +131,7 @@ export class FakeRuntime implements Runtime {
   async start(spec: ProcessSpec): Promise<Unit> {
     await this.op('start');
     if (!this.images.has(spec.image)) throw new BerthError('not_found', `no such image: ${spec.image}`);
+    this.appNetworks.add(spec.app);
     const name = this.parkedName(spec);
     for (const [id, u] of this.units) if (u.name === name) this.units.delete(id); // a leftover of an interrupted attempt
     const u: FakeUnit = {

@@ -31,11 +31,16 @@ export interface Unit {
    *  keeps crashing if this stays true. Not for berth to restart on top. */
   restarting: boolean;
   exitCode: number | null;
-  /** Reachable on the platform network (the proxy and the shared services are there). */
+  /** Has an address the proxy reaches: on its app's own network (or, on a platform not yet
+   *  migrated, the shared one). */
   attached: boolean;
   /** The unit the app's serving name resolves to. */
   serving: boolean;
 }
+
+/** Apps whose network was created or removed, and apps still served from the platform network
+ *  (a platform from before per-app networks): a redeploy moves them, without a gap. */
+export interface IsolationReport { created: string[]; stranded: string[]; removed: string[] }
 
 export interface ImageInfo { id: string; digest: string | null }
 
@@ -59,14 +64,22 @@ export interface Runtime {
   checkAuth(auth: RegistryAuth): Promise<void>;
   /** The DNS name the proxy resolves to reach an app's serving process. */
   servingName(app: string, process: ProcessType): string;
+  /** The platform's own network (the proxy, the shared services, berth's tasks). */
   ensureNetwork(): Promise<void>;
+  /** Keeps each listed app on a network of its own, shared with the proxy and the shared
+   *  services and no other app; says which apps are still served from the platform network;
+   *  removes the networks of apps not listed that hold no app's units. Idempotent. */
+  isolate(apps: string[]): Promise<IsolationReport>;
+  /** Removes an app's network, once its units are removed. */
+  removeAppNetwork(app: string): Promise<void>;
   /** The local image a reference (or id) names now; null when absent. */
   imageInfo(ref: string): Promise<ImageInfo | null>;
   /** Returns the local image, pulling it first when it is missing; the signal cancels the pull. */
   ensureImage(ref: string, auth: RegistryAuth | undefined, progress: Progress, signal?: AbortSignal): Promise<ImageInfo>;
   /** Whether an image is present or can be pulled now, and if not, why. */
   pullable(ref: string, progress: Progress): Promise<PullCheck>;
-  /** Starts a release's process beside whatever serves now; it gets no traffic yet. */
+  /** Starts a release's process beside whatever serves now, on its app's own network (created
+   *  when missing); it gets no traffic yet. */
   start(spec: ProcessSpec): Promise<Unit>;
   /** One health probe of a unit: the HTTP status, or why there was none. The runtime knows
    *  where the unit answers (on Swarm a task's address is not reachable from the host). */

@@ -89,7 +89,9 @@ export class Platform {
     this.killDaemon('SIGKILL');
     const cs = await docker.listContainers({ all: true, filters: { label: [`berth.instance=${this.instance}`] } });
     await Promise.all(cs.map((c) => docker.getContainer(c.Id).remove({ force: true }).catch(() => undefined)));
-    await docker.getNetwork(this.instance).remove().catch(() => undefined);
+    // the platform's network and each app's own (labelled with the instance)
+    const nets = await docker.listNetworks({ filters: { label: [`berth.instance=${this.instance}`] } });
+    await Promise.all([this.instance, ...nets.map((n) => n.Id)].map((n) => docker.getNetwork(n).remove().catch(() => undefined)));
     rmSync(this.root, { recursive: true, force: true });
   }
 }

@@ -126,6 +126,7 @@ export async function deleteApp(ctx: Ctx, name: string, actor: string, opts: { p
     await whileLeaving(ctx, app, async () => {
       await ctx.proxy.removeRoute(app);
       for (const u of await ctx.runtime.list(app)) await ctx.runtime.remove(u);
+      await ctx.runtime.removeAppNetwork(app);
       if (opts.purge) await dropAppData(ctx, app);
       ctx.store.deleteApp(app);
       ctx.proxy.persist();

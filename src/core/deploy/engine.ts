@@ -23,6 +23,8 @@ export interface DeployRequest {
   lockTimeoutMs?: number;
   dryRun?: boolean;
   actor: string;
+  /** Shown in the release list; a config deploy says "config change" without one. */
+  note?: string;
 }
 
 function mustApp(ctx: Ctx, name: string) {
@@ -76,7 +78,7 @@ export async function deploy(ctx: Ctx, req: DeployRequest, emit: Emit): Promise<
       app: app.name, image: t.image, image_id: t.imageId, digest: t.imageId ? live?.digest ?? null : null, port: t.port, health_path: t.healthPath,
       processes: live?.processes ?? JSON.stringify({ web: {} }),
       env: ctx.cipher.encryptJSON(releaseEnv(ctx, app.name, `v${seqNext}`)), actor: req.actor,
-      note: req.kind === 'config' ? 'config change' : null,
+      note: req.note ?? (req.kind === 'config' ? 'config change' : null),
     });
     ctx.store.setDeployReleases(deployId, target.id, live?.id ?? null);
     return execute(ctx, {

@@ -10,10 +10,15 @@ import { asBerthError } from '../../lib/errors.js';
 import type { Unit } from '../../runtime/types.js';
 import type { ReleaseRow } from '../../state/store.js';
 import type { Ctx } from '../context.js';
+import { deploy } from './engine.js';
 import { commitSwitch, processSpec, relName, retireRelease, undoBeforeSwitch, unitOf } from './execute.js';
 import { waitHealthy } from './health.js';
 
-export interface RecoveryReport { finished: number[]; rolledBack: number[]; restarted: string[]; removed: string[]; routes: string[]; crashing: string[] }
+export interface RecoveryReport {
+  finished: number[]; rolledBack: number[]; restarted: string[]; removed: string[]; routes: string[]; crashing: string[];
+  /** Networks created or removed, units moved onto their app's network. */
+  networks: string[];
+}
 
 /** Pauses between the reconcile's restarts of one live release: 15 s, 30 s, 1 min ... 10 min. */
 export const restartBackoffMs = (attempts: number) => Math.min(10 * 60_000, 15_000 * 2 ** Math.max(0, attempts - 1));
@@ -114,13 +119,17 @@ function looksSettled(ctx: Ctx, app: string, units: Unit[]): boolean {
  *  finds the apps that look off; each is then repaired as maintenance from a fresh listing, so
  *  an operation that finished meanwhile is never undone from stale data. */
 export async function reconcile(ctx: Ctx): Promise<RecoveryReport> {
-  const report: RecoveryReport = { finished: [], rolledBack: [], restarted: [], removed: [], routes: [], crashing: [] };
+  const report: RecoveryReport = { finished: [], rolledBack: [], restarted: [], removed: [], routes: [], crashing: [], networks: [] };
   const units = await ctx.runtime.list();
   const apps = new Set(ctx.store.listApps().map((a) => a.name));
   for (const u of units.filter((x) => !apps.has(x.app))) {
     await ctx.runtime.remove(u);
     report.removed.push(u.name);
   }
+  // each app on its own network; a platform from before per-app networks moves here, live
+  const isolated = await ctx.runtime.isolate(ctx.store.listApps().map((a) => a.name));
+  report.networks = [...isolated.created.map((a) => `created the network of ${a}`), ...isolated.removed.map((a) => `removed the network of ${a}`)];
+  for (const app of isolated.stranded) report.networks.push(...await moveOntoOwnNetwork(ctx, app));
   for (const app of apps) {
     if (looksSettled(ctx, app, units.filter((u) => u.app === app))) {
       const live = ctx.store.getApp(app)!.live_release;
@@ -131,9 +140,21 @@ export async function reconcile(ctx: Ctx): Promise<RecoveryReport> {
       .catch((e: unknown) => ctx.log.error({ app, err: asBerthError(e).message }, 'reconcile failed for app'));
   }
   report.routes = await ctx.proxy.sync();
-  if (report.removed.length || report.restarted.length || report.routes.length) ctx.log.info(report, 'reconciled');
+  if (report.removed.length || report.restarted.length || report.routes.length || report.networks.length) ctx.log.info(report, 'reconciled');
   if (report.crashing.length) ctx.log.warn({ crashing: report.crashing }, 'live releases that keep exiting (their restart policy brings them back)');
   return report;
+}
+
+/** An app still served from the platform network moves onto its own the zero-downtime way: a
+ *  new release of the same image and config, started there. A busy app is tried at the next pass. */
+async function moveOntoOwnNetwork(ctx: Ctx, app: string): Promise<string[]> {
+  try {
+    const r = await deploy(ctx, { app, kind: 'config', actor: 'berth', note: 'moved onto its own network' }, () => undefined);
+    return [`moved ${app} onto its own network (${r.release} serves from there)`];
+  } catch (e) {
+    ctx.log.warn({ app, err: asBerthError(e).message }, 'moving the app onto its own network failed; tried again at the next reconcile');
+    return [];
+  }
 }
 
 /** Stops warm releases whose window has passed. The lock is held only to take the release

@@ -4,14 +4,15 @@
 // renames and never touches the proxy's configuration (why: proxy/caddy/config.ts).
 import { request } from '../../lib/node-http.js';
 import { BerthError } from '../../lib/errors.js';
-import type { HealthCheck, ImageInfo, ProcessSpec, ProcessType, Progress, PullCheck, RegistryAuth, RunOptions, Runtime, Unit } from '../types.js';
+import type { HealthCheck, ImageInfo, IsolationReport, ProcessSpec, ProcessType, Progress, PullCheck, RegistryAuth, RunOptions, Runtime, Unit } from '../types.js';
 import { WEB } from '../types.js';
 import { demux, EngineApi, isNotFound, isNotModified } from './engine-api.js';
 import { classifyPullError, pullHint, pullImage } from './pull.js';
 import { runToEnd } from './run-to-end.js';
+import { DockerNetworks } from './networks.js';
 import { DockerServices } from './services.js';
 import {
-  exitCodeFromStatus, LABEL, type Names, networkCreateBody, oneOffName, ownedFilter, parkedName, processContainer,
+  appNetworkName, exitCodeFromStatus, LABEL, type Names, networkCreateBody, oneOffName, ownedFilter, parkedName, processContainer,
   SERVING_CPU_SHARES, SERVING_RESTART_POLICY, servingName,
 } from './specs.js';
 import type { Paths } from '../../state/paths.js';
@@ -38,11 +39,13 @@ function httpProbe(host: string, port: number, path: string, timeoutMs: number):
 
 export class DockerRuntime implements Runtime {
   readonly services: DockerServices;
-  /** Each unit's address on the platform network, from the last listing: probes need it. */
+  readonly networks: DockerNetworks;
+  /** Each unit's address on its app's network, from the last listing: probes need it. */
   private readonly addresses = new Map<string, string>();
 
   constructor(readonly api: EngineApi, readonly names: Names, paths: Paths) {
-    this.services = new DockerServices(api, names, paths);
+    this.networks = new DockerNetworks(api, names);
+    this.services = new DockerServices(api, names, paths, this.networks);
   }
 
   servingName(app: string, process: ProcessType): string { return servingName(this.names, app, process); }
@@ -66,6 +69,10 @@ export class DockerRuntime implements Runtime {
       await this.api.json('POST', '/networks/create', 'create network', { body: networkCreateBody(this.names, await this.api.version()) });
     }
   }
+
+  isolate(apps: string[]): Promise<IsolationReport> { return this.networks.isolate(apps); }
+
+  async removeAppNetwork(app: string): Promise<void> { await this.networks.remove(appNetworkName(this.names, app)); }
 
   async imageInfo(ref: string): Promise<ImageInfo | null> {
     try {
@@ -110,7 +117,9 @@ export class DockerRuntime implements Runtime {
     const name = (c.Names[0] ?? '').replace(/^\//, '');
     const app = c.Labels[LABEL.app] ?? '';
     const process = c.Labels[LABEL.process] ?? WEB;
-    const ip = c.NetworkSettings?.Networks?.[this.names.network]?.IPAddress || null;
+    const nets = c.NetworkSettings?.Networks ?? {};
+    // its app's network; the platform network only on a platform not yet migrated (networks.ts)
+    const ip = nets[appNetworkName(this.names, app)]?.IPAddress || nets[this.names.network]?.IPAddress || null;
     if (ip) this.addresses.set(c.Id, ip);
     else this.addresses.delete(c.Id);
     return {
@@ -158,6 +167,7 @@ export class DockerRuntime implements Runtime {
   async start(spec: ProcessSpec): Promise<Unit> {
     const name = parkedName(this.names, spec.app, spec.process, spec.release);
     await this.removeByName(name); // a leftover of an interrupted attempt
+    await this.networks.ensureApp(spec.app);
     const id = await this.create(name, processContainer(this.names, spec));
     await this.start_(id, name);
     const u = await this.byName(name);
@@ -171,7 +181,7 @@ export class DockerRuntime implements Runtime {
       const now = await this.byName(unit.name);
       ip = now ? this.addresses.get(now.id) : undefined;
     }
-    if (!ip) return 'no address on the platform network';
+    if (!ip) return 'no address on its network';
     return httpProbe(ip, check.port, check.path, check.timeoutMs ?? PROBE_TIMEOUT_MS);
   }
 
@@ -235,6 +245,7 @@ export class DockerRuntime implements Runtime {
 
   async runOnce(spec: ProcessSpec, cmd: string[], opts: RunOptions): Promise<{ exitCode: number; output: string }> {
     const name = oneOffName(this.names, spec.app, spec.release, Date.now().toString(36));
+    await this.networks.ensureApp(spec.app);
     return runToEnd(this.api, name, processContainer(this.names, spec, { oneOff: true, cmd }), opts);
   }
 

@@ -88,7 +88,7 @@ type Inspect = { Id: string; Config: { Labels: Record<string, string> }; State: 
 
 /** Creates, recreates (when its spec changed) or starts the service's container; returns its address. */
 export async function ensureServiceContainer(api: EngineApi, n: Names, p: Paths, s: ServiceName, image: string, adminPassword: string,
-  progress: (l: string) => void, minio?: MinioRun): Promise<{ result: string; ip: string }> {
+  progress: (l: string) => void, minio?: MinioRun): Promise<{ result: string; ip: string; id: string }> {
   prepareData(p, s, adminPassword, minio);
   const name = serviceContainerName(n, s);
   const spec = serviceContainerSpec(n, p, s, image, adminPassword, minio);
@@ -118,5 +118,5 @@ export async function ensureServiceContainer(api: EngineApi, n: Names, p: Paths,
   }
   const ip = now?.NetworkSettings.Networks[n.network]?.IPAddress;
   if (!now?.State.Running || !ip) throw new BerthError('unavailable', `${s} container ${name} is not running`, `see: docker logs ${name}`);
-  return { result, ip };
+  return { result, ip, id: now.Id };
 }

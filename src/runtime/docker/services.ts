@@ -13,6 +13,7 @@ import { classifyPullError, pullHint, pullImage } from './pull.js';
 import { runToEnd } from './run-to-end.js';
 import { ensureServiceContainer, serviceContainerName, serviceDataDir } from './service-containers.js';
 import { ensurePostgresImage, ensureRedisImage, ensureS3Image, POSTGRES_IMAGE, REDIS_IMAGE, S3_IMAGE } from './service-images.js';
+import type { DockerNetworks } from './networks.js';
 import { LABEL, type Names } from './specs.js';
 
 type Inspect = { Id: string; State: { Status: string; Running: boolean; Health?: { Status: string } }; Config: { Image: string };
@@ -21,7 +22,7 @@ type Inspect = { Id: string; State: { Status: string; Running: boolean; Health?:
 const BUILT_IMAGES: Record<ServiceName, string> = { postgres: POSTGRES_IMAGE, redis: REDIS_IMAGE, s3: S3_IMAGE };
 
 export class DockerServices implements ServiceRuntime {
-  constructor(readonly api: EngineApi, readonly names: Names, readonly paths: Paths) {}
+  constructor(readonly api: EngineApi, readonly names: Names, readonly paths: Paths, private readonly networks: DockerNetworks) {}
 
   private name(s: ServiceName): string { return serviceContainerName(this.names, s); }
 
@@ -50,7 +51,9 @@ export class DockerServices implements ServiceRuntime {
     const s = run.service;
     const image = run.image ? await this.pulled(run.image, progress)
       : await { postgres: ensurePostgresImage, redis: ensureRedisImage, s3: ensureS3Image }[s](this.api, progress);
-    const { result, ip } = await ensureServiceContainer(this.api, this.names, this.paths, s, image, run.adminPassword, progress, run.minio);
+    const { result, ip, id } = await ensureServiceContainer(this.api, this.names, this.paths, s, image, run.adminPassword, progress, run.minio);
+    // on every app's network at once: a recreated service must not wait for the reconcile
+    if (result !== 'ok') await this.networks.attachEverywhere(id);
     return { result, address: ip };
   }
 

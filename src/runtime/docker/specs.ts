@@ -15,6 +15,9 @@ export interface Names { instance: string; network: string }
 
 export const namesFor = (instance: string): Names => ({ instance, network: instance });
 
+/** Each app's own network (networks.ts); `network` above is the platform's, for the proxy and the services. */
+export const appNetworkName = (n: Names, app: string) => `${n.instance}-app-${app}`;
+
 export function servingName(n: Names, app: string, process: string): string {
   return `${n.instance}-${app}-${process}`;
 }
@@ -27,8 +30,9 @@ export function oneOffName(n: Names, app: string, release: string, suffix: strin
   return `${n.instance}-${app}-run-${release}-${suffix}`;
 }
 
-/** Body of POST /containers/create for a release process. */
+/** Body of POST /containers/create for a release process, on its app's own network. */
 export function processContainer(n: Names, spec: ProcessSpec, opts: { oneOff?: boolean; cmd?: string[] } = {}) {
+  const network = appNetworkName(n, spec.app);
   const env = { ...spec.env, PORT: String(spec.port) };
   return {
     Image: spec.image,
@@ -42,7 +46,7 @@ export function processContainer(n: Names, spec: ProcessSpec, opts: { oneOff?: b
       [LABEL.role]: opts.oneOff ? 'one-off' : 'app',
     },
     HostConfig: {
-      NetworkMode: n.network,
+      NetworkMode: network,
       // A release restarts on failure only once it serves (see activate): before that, a
       // crash must show as a crash, not as a container that keeps restarting.
       RestartPolicy: { Name: 'no' },
@@ -52,7 +56,7 @@ export function processContainer(n: Names, spec: ProcessSpec, opts: { oneOff?: b
       // the CPU weight until it serves (activate raises it), so live requests keep their latency.
       CpuShares: STARTING_CPU_SHARES,
     },
-    NetworkingConfig: { EndpointsConfig: { [n.network]: {} } },
+    NetworkingConfig: { EndpointsConfig: { [network]: {} } },
   };
 }
 
@@ -73,6 +77,16 @@ export function networkCreateBody(n: Names, apiVersion: string) {
   return {
     Name: n.network, Driver: 'bridge', ...(versionAtLeast(apiVersion, '1.44') ? {} : { CheckDuplicate: true }),
     Labels: { [LABEL.instance]: n.instance },
+  };
+}
+
+/** Body of POST /networks/create for an app's own network: a bridge in a subnet berth picked
+ *  (subnets.ts), labelled with its app so that the reconcile finds it. */
+export function appNetworkBody(n: Names, name: string, app: string, subnet: string, apiVersion: string) {
+  return {
+    Name: name, Driver: 'bridge', ...(versionAtLeast(apiVersion, '1.44') ? {} : { CheckDuplicate: true }),
+    IPAM: { Driver: 'default', Config: [{ Subnet: subnet }] },
+    Labels: { [LABEL.instance]: n.instance, [LABEL.app]: app },
   };
 }
 

@@ -1,0 +1,138 @@
+// Each app on a Docker network of its own: its processes, the proxy and the shared services are
+// on it, no other app is. Docker drops traffic between bridge networks, and its DNS answers only
+// for containers that share one with the asker, so app A neither resolves nor reaches app B's
+// containers. The platform network stays for the proxy, the services and berth's own tasks.
+import { readFileSync } from 'node:fs';
+import { BerthError } from '../../lib/errors.js';
+import type { IsolationReport } from '../types.js';
+import { type EngineApi, isNotFound } from './engine-api.js';
+import { appNetworkBody, appNetworkName, LABEL, type Names, servingName } from './specs.js';
+import { hostRoutes, pickSubnet } from './subnets.js';
+
+/** The private range app networks are carved from, a /24 each (254 addresses, 256 apps). */
+export const APP_SUBNET_POOL = '10.213.0.0/16';
+const APP_SUBNET_BITS = 24;
+const MEMBER_ROLES = new Set(['proxy', 'service']);
+
+interface ListedNetwork { Id: string; Name: string; Labels?: Record<string, string>; IPAM?: { Config?: { Subnet?: string }[] } }
+interface ListedContainer { Id: string; Names: string[]; Labels: Record<string, string>; NetworkSettings?: { Networks?: Record<string, unknown> } }
+interface InspectedNetwork { Id: string; Containers?: Record<string, unknown> }
+
+export class DockerNetworks {
+  constructor(private readonly api: EngineApi, private readonly n: Names, private readonly routes = () => readFileSync('/proc/net/route', 'utf8')) {}
+
+  private listNetworks(): Promise<ListedNetwork[]> {
+    return this.api.json<ListedNetwork[]>('GET', '/networks', 'list networks');
+  }
+
+  private ownContainers(): Promise<ListedContainer[]> {
+    return this.api.json<ListedContainer[]>('GET', '/containers/json', 'list containers',
+      { query: { all: true, filters: JSON.stringify({ label: [`${LABEL.instance}=${this.n.instance}`] }) } });
+  }
+
+  private async inspect(name: string): Promise<InspectedNetwork | null> {
+    return this.api.json<InspectedNetwork>('GET', `/networks/${encodeURIComponent(name)}`, `inspect network ${name}`)
+      .catch((e) => { if (isNotFound(e)) return null; throw e; });
+  }
+
+  private connect(net: string, container: string): Promise<unknown> {
+    return this.api.buffer('POST', `/networks/${encodeURIComponent(net)}/connect`, `attach ${container} to ${net}`, { body: { Container: container } })
+      .catch((e) => { if (!/already exists|is already attached/i.test((e as Error).message)) throw e; });
+  }
+
+  private disconnect(net: string, container: string): Promise<unknown> {
+    return this.api.buffer('POST', `/networks/${encodeURIComponent(net)}/disconnect`, `detach ${container} from ${net}`,
+      { body: { Container: container, Force: true } })
+      .catch((e) => { if (!isNotFound(e) && !/is not connected/i.test((e as Error).message)) throw e; });
+  }
+
+  /** Creates the app's network in the first free subnet; a subnet taken meanwhile (another
+   *  platform on the same engine) is skipped and the next one tried. */
+  private async create(app: string): Promise<void> {
+    const name = appNetworkName(this.n, app);
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const taken = (await this.listNetworks()).flatMap((x) => (x.IPAM?.Config ?? []).map((c) => c.Subnet ?? '')).filter((s) => s.includes('.'));
+      const subnet = pickSubnet(APP_SUBNET_POOL, APP_SUBNET_BITS, [...taken, ...hostRoutes(this.routes())]);
+      if (!subnet) {
+        throw new BerthError('unavailable', `no free /${APP_SUBNET_BITS} left in ${APP_SUBNET_POOL} for the network of ${app}`,
+          'remove unused Docker networks (docker network ls), or apps you no longer need');
+      }
+      try {
+        await this.api.json('POST', '/networks/create', `create network ${name}`, { body: appNetworkBody(this.n, name, app, subnet, await this.api.version()) });
+        return;
+      } catch (e) {
+        const msg = (e as Error).message;
+        if (/already exists/i.test(msg)) return; // created meanwhile by another call
+        if (!/overlap/i.test(msg)) throw e;
+      }
+    }
+    throw new BerthError('unavailable', `could not create the network of ${app}: every subnet tried was taken meanwhile`, 'try again');
+  }
+
+  /** The app's own network, created when missing, with the proxy and the shared services on it. */
+  async ensureApp(app: string): Promise<string> {
+    const name = appNetworkName(this.n, app);
+    let net = await this.inspect(name);
+    if (!net) {
+      await this.create(app);
+      net = await this.inspect(name);
+    }
+    const on = new Set(Object.keys(net?.Containers ?? {}));
+    for (const c of await this.ownContainers()) {
+      if (MEMBER_ROLES.has(c.Labels[LABEL.role] ?? '') && !on.has(c.Id)) await this.connect(name, c.Id);
+    }
+    return name;
+  }
+
+  /** Attaches a platform container (the proxy, a shared service) to every app network, so that a
+   *  recreated one serves every app at once rather than at the next reconcile. */
+  async attachEverywhere(containerId: string): Promise<void> {
+    for (const net of await this.listNetworks()) {
+      if (net.Labels?.[LABEL.instance] === this.n.instance && net.Labels[LABEL.app]) await this.connect(net.Name, containerId);
+    }
+  }
+
+  async isolate(apps: string[]): Promise<IsolationReport> {
+    const report: IsolationReport = { created: [], stranded: [], removed: [] };
+    const wanted = new Set(apps);
+    const own = (await this.listNetworks()).filter((x) => x.Labels?.[LABEL.instance] === this.n.instance && x.Labels[LABEL.app]);
+    for (const app of apps) {
+      if (!own.some((x) => x.Labels![LABEL.app] === app)) {
+        await this.create(app);
+        report.created.push(app);
+      }
+    }
+    const containers = await this.ownContainers();
+    const nets = (c: ListedContainer) => c.NetworkSettings?.Networks ?? {};
+    // members first: an app's new release must find the proxy and the services on its network
+    for (const c of containers.filter((x) => MEMBER_ROLES.has(x.Labels[LABEL.role] ?? ''))) {
+      for (const app of apps) if (!nets(c)[appNetworkName(this.n, app)]) await this.connect(appNetworkName(this.n, app), c.Id);
+    }
+    // A serving container still on the platform network is not moved in place: the proxy's pooled
+    // connections to its old address would hang (measured: requests stalled 10 s). The caller
+    // redeploys it, and the new release starts on its app's network. Old releases retire as usual.
+    for (const c of containers.filter((x) => x.Labels[LABEL.role] === 'app' && wanted.has(x.Labels[LABEL.app] ?? ''))) {
+      const app = c.Labels[LABEL.app]!;
+      const serving = (c.Names[0] ?? '').replace(/^\//, '') === servingName(this.n, app, c.Labels[LABEL.process] ?? 'web');
+      if (serving && nets(c)[this.n.network] && !report.stranded.includes(app)) report.stranded.push(app);
+    }
+    for (const x of own.filter((o) => !wanted.has(o.Labels![LABEL.app]!))) {
+      // an app created since the caller listed apps may have its first container on it already:
+      // only a network that holds nothing but the proxy and the services goes
+      const members = new Set(containers.filter((c) => MEMBER_ROLES.has(c.Labels[LABEL.role] ?? '')).map((c) => c.Id));
+      if (await this.remove(x.Name, members)) report.removed.push(x.Labels![LABEL.app]!);
+    }
+    return report;
+  }
+
+  /** Removes an app's network once its containers are gone: the proxy and the services leave it
+   *  first. With `onlyMembers`, a network that holds any other container is kept. True if removed. */
+  async remove(name: string, onlyMembers?: Set<string>): Promise<boolean> {
+    const net = await this.inspect(name);
+    if (!net) return false;
+    if (onlyMembers && Object.keys(net.Containers ?? {}).some((id) => !onlyMembers.has(id))) return false;
+    for (const id of Object.keys(net.Containers ?? {})) await this.disconnect(name, id);
+    await this.api.buffer('DELETE', `/networks/${net.Id}`, `remove network ${name}`).catch((e) => { if (!isNotFound(e)) throw e; });
+    return true;
+  }
+}

@@ -1,0 +1,113 @@
+// Apps do not reach each other except through the proxy. Written as a hostile app would try it:
+// from inside app A's container, with the tools an app has (node), towards app B by name and by
+// address; and the things A must still reach: the shared services and its own other process.
+// A platform from before per-app networks moves onto them on `berth up`, under load, with no
+// failed request.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Load } from '../helpers/load.js';
+import { docker, ensureSample, Platform, SAMPLE, settledReleases } from '../helpers/platform.js';
+
+const p = new Platform();
+
+/** Probes run inside a container: each target is a TCP connect or an HTTP GET, 2 s at most. */
+const PROBE = `
+const net = require('node:net');
+const tcp = (host, port) => new Promise((res) => {
+  const s = net.connect({ host, port: Number(port), timeout: 2000 });
+  s.on('connect', () => { s.destroy(); res('open'); });
+  s.on('timeout', () => { s.destroy(); res('timeout'); });
+  s.on('error', (e) => res(e.code || e.message));
+});
+const get = (url) => fetch(url, { signal: AbortSignal.timeout(2000) }).then((r) => r.status, (e) => (e.cause && e.cause.code) || e.name);
+(async () => {
+  const out = {};
+  for (const [k, t] of Object.entries(JSON.parse(process.argv[1]))) out[k] = t[0] === 'tcp' ? await tcp(t[1], t[2]) : await get(t[1]);
+  console.log(JSON.stringify(out));
+})();`;
+
+type Target = ['tcp', string, number] | ['http', string];
+
+async function probeFrom(container: string, targets: Record<string, Target>): Promise<Record<string, string | number>> {
+  const exec = await docker.getContainer(container).exec({ Cmd: ['node', '-e', PROBE, JSON.stringify(targets)], AttachStdout: true, AttachStderr: true });
+  const stream = await exec.start({});
+  const chunks: Buffer[] = [];
+  await new Promise((res, rej) => { stream.on('data', (c: Buffer) => chunks.push(c)); stream.on('end', res); stream.on('error', rej); });
+  const text = Buffer.concat(chunks).toString('utf8');
+  const line = text.split('\n').map((l) => l.replace(/^[^{]*/, '')).find((l) => l.startsWith('{'));
+  if (!line) throw new Error(`no probe result from ${container}: ${text}`);
+  return JSON.parse(line) as Record<string, string | number>;
+}
+
+const envOf = async (container: string) => Object.fromEntries(((await docker.getContainer(container).inspect()).Config.Env ?? [])
+  .map((e) => [e.slice(0, e.indexOf('=')), e.slice(e.indexOf('=') + 1)]));
+const ipsOf = async (container: string) => Object.values((await docker.getContainer(container).inspect()).NetworkSettings.Networks).map((n) => n.IPAddress);
+const networksOf = async (container: string) => Object.keys((await docker.getContainer(container).inspect()).NetworkSettings.Networks).sort();
+
+before(async () => {
+  await p.up();
+  await ensureSample(p);
+  for (const app of ['a', 'b']) {
+    await p.ok(['apps', 'create', app, '--domain', `${app}.localhost`]);
+    await p.ok(['deploy', app, '--image', SAMPLE]);
+  }
+  await p.ok(['config', 'set', 'a', 'FLAVOUR=second']); // v2 serves, v1 stays warm: A's "other process"
+  await settledReleases(p, 'a');
+});
+after(() => p.destroy());
+
+test('from inside app A, app B is unreachable by name and by address; the services and A\'s own containers are reachable', async () => {
+  const a = `${p.instance}-a-web`;
+  const bIps = await ipsOf(`${p.instance}-b-web`);
+  const env = await envOf(a);
+  const hostPort = (url: string): ['tcp', string, number] => { const u = new URL(url); return ['tcp', u.hostname, Number(u.port)]; };
+  const targets: Record<string, Target> = {
+    b_by_name: ['http', `http://${p.instance}-b-web:8000/health`],
+    ...Object.fromEntries(bIps.map((ip, i) => [`b_by_ip_${i}`, ['http', `http://${ip}:8000/health`]])),
+    postgres: hostPort(env.DATABASE_URL!),
+    redis: hostPort(env.REDIS_URL!),
+    s3: hostPort(env.S3_ENDPOINT!),
+    a_warm_release: ['http', `http://${p.instance}-a-web-v1:8000/health`],
+  };
+  const r = await probeFrom(a, targets);
+  assert.notEqual(r.b_by_name, 200, `B answered A by name: ${JSON.stringify(r)}`);
+  assert.match(String(r.b_by_name), /ENOTFOUND|EAI_AGAIN/, 'B\'s name does not even resolve inside A');
+  for (let i = 0; i < bIps.length; i++) assert.notEqual(r[`b_by_ip_${i}`], 200, `B answered A at ${bIps[i]}: ${JSON.stringify(r)}`);
+  assert.deepEqual([r.postgres, r.redis, r.s3, r.a_warm_release], ['open', 'open', 'open', 200], JSON.stringify(r));
+  // and the proxy still reaches both
+  assert.equal((await p.get('a.localhost')).status, 200);
+  assert.equal((await p.get('b.localhost')).status, 200);
+});
+
+test('a platform whose apps share the platform network moves them onto their own on berth up, with no failed request', async () => {
+  const b = `${p.instance}-b-web`;
+  const own = `${p.instance}-app-b`;
+  // Put B back the way berth ran apps before: on the platform network only, no network of its own.
+  await docker.getNetwork(p.instance).connect({ Container: b });
+  const net = docker.getNetwork(own);
+  for (const id of Object.keys((await net.inspect()).Containers ?? {})) if (id) await net.disconnect({ Container: id, Force: true });
+  await net.remove();
+  assert.deepEqual(await networksOf(b), [p.instance]);
+  assert.equal((await p.get('b.localhost')).status, 200);
+
+  const load = new Load({ port: p.httpsPort, host: 'b.localhost', ca: p.caRoot }, 4);
+  const up = await p.ok(['up', '--instance', p.instance, '--http-port', String(p.httpPort), '--https-port', String(p.httpsPort), '--bind', '127.0.0.1']);
+  const res = await load.stop();
+  assert.equal(res.failed, 0, JSON.stringify(res.failures));
+  assert.ok(res.total > 20, `the load ran (${res.total} requests)`);
+  // by this berth up, or by the daemon's reconcile just before it: a new release, started on B's network
+  const releases = await p.json<{ release: string; state: string; note: string | null }[]>(['releases', 'b']);
+  assert.equal(releases.find((r) => r.state === 'live')?.note, 'moved onto its own network', `${up.stdout}\n${JSON.stringify(releases)}`);
+  assert.deepEqual(await networksOf(b), [own]);
+  const again = await p.ok(['up', '--instance', p.instance, '--http-port', String(p.httpPort), '--https-port', String(p.httpsPort), '--bind', '127.0.0.1']);
+  assert.doesNotMatch(again.stdout, /moved|created the network/, 'idempotent');
+});
+
+test('deleting an app removes its network', async () => {
+  await p.ok(['apps', 'create', 'gone', '--domain', 'gone.localhost']);
+  await p.ok(['deploy', 'gone', '--image', SAMPLE]);
+  const nets = async () => (await docker.listNetworks({ filters: { label: [`berth.instance=${p.instance}`] } })).map((n) => n.Name).sort();
+  assert.ok((await nets()).includes(`${p.instance}-app-gone`));
+  await p.ok(['apps', 'delete', 'gone', '--yes']);
+  assert.ok(!(await nets()).includes(`${p.instance}-app-gone`));
+});
