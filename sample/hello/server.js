@@ -6,15 +6,21 @@
 //   HEALTHY           "false" makes /health answer 500 forever
 //   EXIT_AFTER_MS     exit(1) this long after start (a release that crashes)
 //   MIGRATE_FAIL      "true" makes `node server.js migrate` exit 1
+//   MISBEHAVE         "true" turns on /alloc?mb=N (holds N MB more per call) and /fork?n=N (starts up
+//                     to N idle child processes), and ALLOC_AT_START_MB (held before listening):
+//                     the tests' runaway app. Off unless set.
 'use strict';
 const http = require('node:http');
 const crypto = require('node:crypto');
+const { spawn } = require('node:child_process');
 
 const version = process.env.VERSION || 'v1';
 const port = Number(process.env.PORT || 8000);
 const delay = Number(process.env.STARTUP_DELAY_MS || 0);
 const healthy = process.env.HEALTHY !== 'false';
 const started = Date.now();
+const hoard = [];
+const children = [];
 
 if (process.argv[2] === 'migrate') {
   console.log(`migrating ${version}`);
@@ -62,6 +68,29 @@ const server = http.createServer((req, res) => {
     res.writeHead(200, { 'content-type': 'application/json' });
     return res.end(JSON.stringify(Object.fromEntries(keys.map((k) => [k, process.env[k] ?? null]))));
   }
+  if (process.env.MISBEHAVE === 'true' && url.pathname === '/alloc') {
+    const mb = Number(url.searchParams.get('mb') || 64);
+    for (let i = 0; i < mb; i++) hoard.push(Buffer.alloc(1024 * 1024, 1)); // filled: resident, not just reserved
+    res.writeHead(200, { 'content-type': 'text/plain' });
+    return res.end(`holding ${hoard.length} MB\n`);
+  }
+  if (process.env.MISBEHAVE === 'true' && url.pathname === '/fork') {
+    const n = Number(url.searchParams.get('n') || 100);
+    let started = 0;
+    let error = null;
+    for (; started < n && !error; started++) {
+      try {
+        const child = spawn(process.execPath, ['--v8-pool-size=0', '-e', 'setTimeout(() => {}, 60000)'], { stdio: 'ignore' });
+        child.on('error', () => undefined);
+        if (!child.pid) error = 'spawn failed';
+        children.push(child);
+      } catch (e) {
+        error = e.code || e.message;
+      }
+    }
+    res.writeHead(200, { 'content-type': 'application/json' });
+    return res.end(JSON.stringify({ started: children.filter((c) => c.pid).length, error }));
+  }
   if (url.pathname !== '/') {
     res.writeHead(404, { 'content-type': 'text/plain' });
     return res.end('not found\n');
@@ -86,4 +115,5 @@ process.on('SIGINT', shutdown);
 if (process.env.EXIT_AFTER_MS) {
   setTimeout(() => { console.error(`${version} crashing on purpose`); process.exit(1); }, Number(process.env.EXIT_AFTER_MS));
 }
+if (process.env.MISBEHAVE === 'true') for (let i = 0; i < Number(process.env.ALLOC_AT_START_MB || 0); i++) hoard.push(Buffer.alloc(1024 * 1024, 1));
 setTimeout(() => server.listen(port, () => console.log(`${version} listening on ${port} after ${Date.now() - started} ms`)), delay);

@@ -12,6 +12,7 @@ import { renderEvent } from './deploy-events.js';
 import { fail, out, table } from './output.js';
 import { upCommand, sampleCommand } from './platform-commands.js';
 import { servicesCommands } from './services-commands.js';
+import { type LimitOptions, limitsCommand, limitsFrom, withLimitOptions } from './limits-commands.js';
 
 const { version } = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -50,17 +51,17 @@ program.command('status').description('platform health, apps and running deploys
   }));
 
 const apps = program.command('apps').description('create, list, show and delete apps');
-apps.command('create <name>').description('create an app with one or more domains')
+withLimitOptions(apps.command('create <name>').description('create an app with one or more domains'))
   .requiredOption('--domain <domain...>', 'a domain the app answers on (repeatable)')
   .option('--port <port>', 'port the app listens on', '8000')
   .option('--health-path <path>', 'HTTP path that answers 2xx when healthy', '/health')
   .option('--no-db', 'no PostgreSQL database for this app')
   .option('--no-redis', 'no Redis user for this app')
   .option('--no-bucket', 'no object storage bucket for this app')
-  .action(action(async (name: string, o: { domain: string[]; port: string; healthPath: string; db: boolean; redis: boolean; bucket: boolean }) => {
+  .action(action(async (name: string, o: LimitOptions & { domain: string[]; port: string; healthPath: string; db: boolean; redis: boolean; bucket: boolean }) => {
     const services = !o.db || !o.redis || !o.bucket
       ? [...(o.db ? ['postgres'] : []), ...(o.redis ? ['redis'] : []), ...(o.bucket ? ['s3'] : [])] : undefined;
-    const body = { name, domains: o.domain, port: o.port, health_path: o.healthPath, services };
+    const body = { name, domains: o.domain, port: o.port, health_path: o.healthPath, services, limits: limitsFrom(o) };
     parseBody(AppCreateBody, body); // the daemon's own check, here too: bad input never leaves the machine it was typed on
     const r = await client(300_000).call<{ app: string; domains: string[]; created: boolean; resources: Record<string, string | null> }>('POST', '/apps', body);
     const held = Object.entries(r.resources).filter(([, x]) => x).map(([k, x]) => `  ${k.padEnd(11)} ${x}`);
@@ -74,10 +75,17 @@ apps.command('list').alias('ls').description('list apps')
   }));
 apps.command('show <name>').description('show one app')
   .action(action(async (name: string) => {
-    const r = await client().call<Record<string, unknown> & { containers: Record<string, unknown>[]; resources: Record<string, string | null> }>('GET', `/apps/${enc(v.appName(name))}`);
-    const fields = { ...r, ...r.resources };
+    type Shown = Record<string, unknown> & { containers: Record<string, unknown>[]; resources: Record<string, string | null> }
+      & { limits: { memory_mb: number; cpus: number; pids: number; cap_add: string[] }; killed_for_memory: { at: string } | null };
+    const r = await client().call<Shown>('GET', `/apps/${enc(v.appName(name))}`);
+    const l = r.limits;
+    const fields: Record<string, unknown> = {
+      ...r, ...r.resources, limits: `memory ${l.memory_mb} MB, cpus ${l.cpus}, pids ${l.pids}${l.cap_add.length ? `, +${l.cap_add.join(' +')}` : ''}`,
+      oom: r.killed_for_memory ? `killed for passing its memory limit at ${r.killed_for_memory.at}` : null,
+    };
     out(!!globals().json, r, () => [
-      ...['name', 'domains', 'release', 'image', 'digest', 'port', 'health_path', 'upstream', 'config_keys', 'database', 'redis_user', 'bucket', 'created_at']
+      ...['name', 'domains', 'release', 'image', 'digest', 'port', 'health_path', 'upstream', 'limits', 'oom', 'config_keys', 'database', 'redis_user', 'bucket',
+        'created_at']
         .map((k) => `${k.padEnd(12)} ${Array.isArray(fields[k]) ? (fields[k] as string[]).join(', ') || '-' : fields[k] ?? '-'}`),
       '', table(r.containers, ['name', 'release', 'running', 'serving']),
     ].join('\n'));
@@ -234,6 +242,7 @@ registry.command('login <registry>').description('store credentials (checked wit
   }));
 
 servicesCommands(program, { client, globals, action });
+limitsCommand(apps, { client, globals, action });
 
 program.command('daemon').description('run the berth daemon in the foreground (berth up starts it for you)')
   .action(action(async () => {

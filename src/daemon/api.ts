@@ -5,6 +5,7 @@ import * as v from '../lib/validate.js';
 import { createApp, deleteApp, listApps, showApp } from '../core/apps/apps.js';
 import { changeConfig, listConfig } from '../core/config/config.js';
 import { changeDomains } from '../core/apps/domains.js';
+import { changeLimits } from '../core/apps/limits.js';
 import type { Ctx } from '../core/context.js';
 import { abort, deploy, type DeployEvent, relName, rollback } from '../core/deploy/engine.js';
 import { reconcile } from '../core/deploy/recover.js';
@@ -18,7 +19,7 @@ import { exposeS3 } from '../core/shared-services/public.js';
 import { appConnections, servicesStatus } from '../core/shared-services/status.js';
 import { API_VERSION } from './api-version.js';
 import {
-  AppCreateBody, ConfigBody, DeployBody, DomainsBody, ExposeBody, parseBody, RegistryBody, RollbackBody, RotateBody, ServiceName, ServiceSetBody,
+  AppCreateBody, ConfigBody, DeployBody, DomainsBody, ExposeBody, LimitsBody, parseBody, RegistryBody, RollbackBody, RotateBody, ServiceName, ServiceSetBody,
 } from './bodies.js';
 import { buildId } from './build.js';
 import { json, type Req, type Reply, Router } from './http.js';
@@ -44,7 +45,8 @@ export function buildApi(ctx: Ctx): Router {
   api.on('GET', `${P}/apps`, () => listApps(ctx));
   api.on('POST', `${P}/apps`, async (r) => {
     const b = parseBody(AppCreateBody, await r.json());
-    const res = await createApp(ctx, { name: b.name, domains: b.domains, port: b.port, healthPath: b.health_path, services: b.services }, actorOf(r));
+    const res = await createApp(ctx, { name: b.name, domains: b.domains, port: b.port, healthPath: b.health_path, services: b.services, limits: b.limits },
+      actorOf(r));
     return json(res.created ? 201 : 200, res);
   });
   api.on('GET', `${P}/apps/:name`, (r) => showApp(ctx, r.params.name!));
@@ -61,6 +63,12 @@ export function buildApi(ctx: Ctx): Router {
     const b = parseBody(ConfigBody, await r.json()); // a 400 before the stream starts
     const name = mustApp(ctx, r.params.name!);
     return ndjson((emit) => changeConfig(ctx, name, { set: b.set, unset: b.unset, deploy: b.deploy, lockTimeoutMs: b.lock_timeout, actor: actorOf(r) }, emit));
+  });
+
+  api.on('PATCH', `${P}/apps/:name/limits`, async (r) => {
+    const b = parseBody(LimitsBody, await r.json());
+    const name = mustApp(ctx, r.params.name!);
+    return ndjson((emit) => changeLimits(ctx, name, { ...b, lockTimeoutMs: b.lock_timeout, actor: actorOf(r) }, emit));
   });
 
   api.on('POST', `${P}/apps/:name/deploys`, async (r) => {

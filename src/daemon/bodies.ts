@@ -3,6 +3,7 @@
 // same thing. Every problem is reported, each with its path (not only the first).
 import { z } from 'zod';
 import { BerthError, ValidationError } from '../lib/errors.js';
+import * as l from '../lib/limits.js';
 import * as v from '../lib/validate.js';
 import { SERVICES } from '../state/service-names.js';
 
@@ -20,9 +21,20 @@ const via = <T>(check: (raw: unknown, path: string) => T) => z.unknown().transfo
 });
 const duration = via((raw, path) => v.duration(raw as string | number, path)).optional();
 
+/** Memory, CPU, processes and capabilities of an app's processes (lib/limits.ts). */
+const limitFields = {
+  memory: via(l.memoryMb).optional(), cpus: via(l.cpus).optional(), pids: via(l.pids).optional(),
+  cap_add: z.array(via(l.capability)).max(40).optional(),
+};
+
 export const AppCreateBody = z.object({
   name: via(v.appName), domains: z.array(via(v.domain)).min(1, 'at least one domain is required').max(50),
   port: via(v.port).optional(), health_path: via(v.healthPath).optional(), services: z.array(z.enum(SERVICES)).optional(),
+  limits: z.object(limitFields).strict().optional(),
+}).strict();
+
+export const LimitsBody = z.object({
+  ...limitFields, cap_remove: z.array(via(l.capability)).max(40).optional(), deploy: z.boolean().optional(), lock_timeout: duration,
 }).strict();
 
 export const DomainsBody = z.object({ add: z.array(via(v.domain)).max(50).optional(), remove: z.array(via(v.domain)).max(50).optional() }).strict();

@@ -9,6 +9,7 @@ import { type Ctx, newCtx } from '../core/context.js';
 import { reconcile, recoverDeploys, retireExpired } from '../core/deploy/recover.js';
 import { locateServices } from '../core/shared-services/services.js';
 import { settleRotations } from '../core/shared-services/rotate.js';
+import { watchOoms } from '../core/apps/oom.js';
 import { asBerthError } from '../lib/errors.js';
 import { createLogger } from '../lib/log.js';
 import { Cipher } from '../lib/secrets.js';
@@ -82,6 +83,8 @@ export async function startDaemon(root: string) {
     try { await reconcile(ctx); } catch (e) { log.error({ err: asBerthError(e).message }, 'reconcile failed; will retry'); } finally { reconciling = false; }
   };
   await tick();
+  const watching = new AbortController();
+  void watchOoms(ctx, watching.signal);
   const timers = [
     setInterval(() => void tick(), RECONCILE_EVERY_MS),
     setInterval(() => void (owner() && retireExpired(ctx).catch((e) => log.error({ err: asBerthError(e).message }, 'retire failed'))), RETIRE_EVERY_MS),
@@ -97,6 +100,7 @@ export async function startDaemon(root: string) {
   const stop = (signal: NodeJS.Signals) => {
     log.info({ signal, pid: process.pid }, 'berth daemon stopping'); // who stopped it is then in the log
     timers.forEach(clearInterval);
+    watching.abort();
     // closing unlinks the socket path: only while it is ours (a newer daemon may listen there)
     if (stillOwner(paths.daemonPid)) server.close();
     store.db.close();

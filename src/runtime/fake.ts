@@ -10,6 +10,7 @@ import type { ServiceName } from '../state/settings.js';
 import { SERVICE_PORTS } from './service-ports.js';
 import type {
   IsolationReport,
+  OomEvent,
   HealthCheck, ImageInfo, ProcessSpec, ProcessType, Progress, PullCheck, RegistryAuth, RunOptions, Runtime, ServiceRun, ServiceRuntime,
   ServiceState, Unit,
 } from './types.js';
@@ -100,6 +101,21 @@ export class FakeRuntime implements Runtime {
   }
 
   async removeAppNetwork(app: string) { this.appNetworks.delete(app); }
+
+  private readonly oomWatchers = new Set<(u: OomEvent) => void>();
+
+  async watchOom(onOom: (u: OomEvent) => void, signal: AbortSignal): Promise<void> {
+    this.oomWatchers.add(onOom);
+    await new Promise<void>((res) => signal.addEventListener('abort', () => res(), { once: true }));
+    this.oomWatchers.delete(onOom);
+  }
+
+  /** The unit passes its memory limit: it exits, said so, and watchers hear of it. */
+  oom(u: Pick<Unit, 'id'>): void {
+    const x = this.units.get(u.id)!;
+    Object.assign(x, { running: false, restarting: false, exitCode: 137, oomKilled: true });
+    for (const w of this.oomWatchers) w({ app: x.app, release: x.release, process: x.process, name: x.name, oneOff: false });
+  }
 
   async imageInfo(ref: string): Promise<ImageInfo | null> { return this.images.get(ref) ?? null; }
 

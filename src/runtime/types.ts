@@ -2,6 +2,7 @@
 // probes, one-off jobs and the shared services' containers. The single-host Docker driver
 // implements it (docker/driver.ts); an in-memory fake (fake.ts) passes the same contract suite
 // (contract.ts); a Swarm driver will sit beside them (PRODUCT.md item 11).
+import type { Limits } from '../lib/limits.js';
 import type { ServiceName } from '../state/settings.js';
 
 /** A process type of an app: `web` serves HTTP through the proxy; others (worker, beat, ...)
@@ -18,6 +19,8 @@ export interface ProcessSpec {
   env: Record<string, string>;
   cmd?: string[];
   port: number;
+  /** Memory, CPU, processes and capabilities (lib/limits.ts); the defaults when absent. */
+  limits?: Limits;
 }
 
 export interface Unit {
@@ -36,6 +39,8 @@ export interface Unit {
   attached: boolean;
   /** The unit the app's serving name resolves to. */
   serving: boolean;
+  /** Exited because it passed its memory limit (only known for a unit that is not running). */
+  oomKilled?: boolean;
 }
 
 /** Apps whose network was created or removed, and apps still served from the platform network
@@ -43,6 +48,8 @@ export interface Unit {
 export interface IsolationReport { created: string[]; stranded: string[]; removed: string[] }
 
 export interface ImageInfo { id: string; digest: string | null }
+
+export interface OomEvent { app: string; release: string; process: ProcessType; name: string; oneOff: boolean }
 
 export type Progress = (line: string) => void;
 
@@ -100,6 +107,9 @@ export interface Runtime {
   logs(unit: Pick<Unit, 'id' | 'name'>, tail: number): Promise<string>;
   followLogs(unit: Pick<Unit, 'id' | 'name'>, tail: number, onLine: (chunk: string) => void, signal: AbortSignal): Promise<void>;
   removeImage(id: string): Promise<void>;
+  /** Calls onOom each time an app's process is killed for passing its memory limit, until the
+   *  signal aborts or the engine's event stream ends (the caller watches again). */
+  watchOom(onOom: (u: OomEvent) => void, signal: AbortSignal): Promise<void>;
   /** The shared services' containers. */
   services: ServiceRuntime;
 }

@@ -38,6 +38,8 @@ const MIGRATIONS: string[] = [
   `CREATE TABLE services(name TEXT PRIMARY KEY, mode TEXT NOT NULL, secret TEXT NOT NULL);
    CREATE TABLE app_services(app TEXT NOT NULL REFERENCES apps(name) ON DELETE CASCADE, service TEXT NOT NULL, secret TEXT NOT NULL, PRIMARY KEY(app, service));
    ALTER TABLE apps ADD COLUMN services TEXT NOT NULL DEFAULT '[]';`,
+  // Resource limits an app set for its processes (JSON, over lib/limits.ts's defaults).
+  `ALTER TABLE apps ADD COLUMN limits TEXT NOT NULL DEFAULT '{}';`,
 ];
 
 export function openDb(file: string): DB {

@@ -8,7 +8,7 @@ export type ReleaseState = 'pending' | 'live' | 'warm' | 'stopped' | 'failed' | 
 export type DeployState = 'running' | 'succeeded' | 'failed' | 'aborted';
 export type DeployKind = 'deploy' | 'rollback' | 'config';
 
-export interface AppRow { name: string; created_at: string; port: number; health_path: string; live_release: number | null }
+export interface AppRow { name: string; created_at: string; port: number; health_path: string; live_release: number | null; limits: string }
 export interface ReleaseRow {
   id: number; app: string; seq: number; image: string; image_id: string | null; digest: string | null;
   port: number; health_path: string; processes: string; env: string; state: ReleaseState;
@@ -152,6 +152,10 @@ export class Store {
     this.q('INSERT INTO audit(at, actor, action, app, result, detail) VALUES (?, ?, ?, ?, ?, ?)')
       .run(now(), e.actor, e.action, e.app ?? null, e.result, e.detail === undefined ? null : JSON.stringify(e.detail));
   }
+  /** The newest audit entry of one action for an app (e.g. its last kill for memory). */
+  lastAudit(app: string, action: string): AuditRow | undefined {
+    return this.one<AuditRow>('SELECT * FROM audit WHERE app = ? AND action = ? ORDER BY id DESC LIMIT 1', app, action);
+  }
   auditLog(app?: string, limit = 100): AuditRow[] {
     return app
       ? this.many<AuditRow>('SELECT * FROM audit WHERE app = ? ORDER BY id DESC LIMIT ?', app, limit)
@@ -173,6 +177,10 @@ export class Store {
   }
   appServices(app: string): string[] {
     return JSON.parse((this.one<{ services: string }>('SELECT services FROM apps WHERE name = ?', app))?.services ?? '[]') as string[];
+  }
+  /** The app's own limits (lib/limits.ts), as JSON; the defaults fill what it leaves out. */
+  setAppLimits(app: string, limits: object): void {
+    this.q('UPDATE apps SET limits = ? WHERE name = ?').run(JSON.stringify(limits), app);
   }
   setAppServices(app: string, services: string[]): void {
     this.q('UPDATE apps SET services = ? WHERE name = ?').run(JSON.stringify(services), app);

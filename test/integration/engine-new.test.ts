@@ -8,7 +8,7 @@ import { BerthError } from '../../src/lib/errors.js';
 import { buildScratchImage } from '../../src/runtime/docker/images.js';
 import { DockerRuntime } from '../../src/runtime/docker/driver.js';
 import { compareVersions, EngineApi } from '../../src/runtime/docker/engine-api.js';
-import { namesFor } from '../../src/runtime/docker/specs.js';
+import { appNetworkName, namesFor } from '../../src/runtime/docker/specs.js';
 import { pathsFor } from '../../src/state/paths.js';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -92,15 +92,20 @@ test('a release\'s life on the newer engine: network, image build, start, inspec
   const spec: ProcessSpec = { app: 'hello', release: 'v1', process: 'web', image: IMAGE, env: { GREETING: 'hi' }, port: 8000 };
   const unit = await rt.start(spec);
   assert.equal(unit.running, true);
-  assert.equal(unit.attached, true, 'an address on the instance network, from the container list');
+  assert.equal(unit.attached, true, 'an address on its app\'s network, from the container list');
   type Inspect = { Id: string; State: { Running: boolean; Status: string }; Config: { Image: string; Labels: Record<string, string> };
-    NetworkSettings: { Networks: Record<string, { IPAddress: string }> }; HostConfig: { CpuShares: number; RestartPolicy: { Name: string } } };
+    NetworkSettings: { Networks: Record<string, { IPAddress: string }> };
+    HostConfig: { CpuShares: number; RestartPolicy: { Name: string }; Memory: number; PidsLimit: number; CapDrop: string[]; SecurityOpt: string[] } };
   const info = await api.json<Inspect>('GET', `/containers/${unit.id}/json`, 'inspect');
   assert.equal(info.State.Running, true);
   assert.equal(info.State.Status, 'running');
   assert.equal(info.Config.Image, IMAGE);
   assert.equal(info.Config.Labels['berth.app'], 'hello');
-  assert.match(info.NetworkSettings.Networks[names.network]?.IPAddress ?? '', /^\d+\.\d+\.\d+\.\d+$/);
+  assert.deepEqual(Object.keys(info.NetworkSettings.Networks), [appNetworkName(names, 'hello')], 'on its own network only');
+  assert.match(info.NetworkSettings.Networks[appNetworkName(names, 'hello')]?.IPAddress ?? '', /^10\.213\.\d+\.\d+$/);
+  // the limits and privileges the newer engine took as sent
+  assert.deepEqual([info.HostConfig.Memory, info.HostConfig.PidsLimit, info.HostConfig.CapDrop, info.HostConfig.SecurityOpt],
+    [512 * 1024 * 1024, 256, ['ALL'], ['no-new-privileges:true']]);
 
   await rt.activate(unit);
   const serving = await api.json<Inspect>('GET', `/containers/${encodeURIComponent(rt.servingName('hello', 'web'))}/json`, 'inspect');
@@ -124,6 +129,7 @@ test('a release\'s life on the newer engine: network, image build, start, inspec
 
   await rt.remove(stopped);
   assert.deepEqual(await rt.list(), []);
+  assert.deepEqual((await rt.isolate([])).removed, ['hello'], 'its network goes once nothing of it is left');
   await rt.removeImage(IMAGE);
   assert.equal(await rt.imageInfo(IMAGE), null);
 });

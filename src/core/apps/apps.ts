@@ -11,10 +11,18 @@ import type { Ctx, Restarts } from '../context.js';
 import { type Unit, WEB } from '../../runtime/types.js';
 import { relName } from '../deploy/engine.js';
 import { routeFor, whileLeaving } from './routes.js';
+import { lastOomOf } from './oom.js';
+import { changedLimits, ownLimits } from './limits.js';
+import { effectiveLimits } from '../../lib/limits.js';
+import { processSpec } from '../deploy/execute.js';
 
 const DELETE_LOCK_ID = -1; // an operation without a deploy row
 
-export interface CreateAppInput { name: string; domains: string[]; port?: number; healthPath?: string; services?: string[] }
+export interface CreateAppInput {
+  name: string; domains: string[]; port?: number; healthPath?: string; services?: string[];
+  /** Checked already (daemon/bodies.ts): memory in MB, cpus, pids, capabilities to add. */
+  limits?: { memory?: number; cpus?: number; pids?: number; cap_add?: string[] };
+}
 
 export async function createApp(ctx: Ctx, input: CreateAppInput, actor: string) {
   const name = v.appName(input.name);
@@ -49,6 +57,7 @@ export async function createApp(ctx: Ctx, input: CreateAppInput, actor: string) 
   ctx.store.tx(() => {
     ctx.store.insertApp({ name, port, health_path: healthPath });
     ctx.store.setDomains(name, domains);
+    if (input.limits) ctx.store.setAppLimits(name, changedLimits({}, input.limits));
   });
   await provisionApp(ctx, name, services); // on failure the app stays: the same command finishes it
   try {
@@ -64,9 +73,10 @@ export async function createApp(ctx: Ctx, input: CreateAppInput, actor: string) 
 }
 
 /** How an app's live release is doing, in words a status line can show (pure). */
-export function appStatus(live: boolean, serving: Unit | undefined, restarts: Restarts | undefined): string {
+export function appStatus(live: boolean, serving: Unit | undefined, restarts: Restarts | undefined, oomAt?: string): string {
   if (!live) return 'not deployed';
-  if (serving?.running) return 'running';
+  if (serving?.running) return oomAt ? `running (killed for passing its memory limit at ${oomAt}, restarted)` : 'running';
+  if (serving?.oomKilled) return 'down: killed for passing its memory limit (raise it: berth apps limits NAME --memory 1g)';
   if (serving?.restarting) return 'crash-looping (it keeps exiting; its restart policy brings it back): see berth logs, or roll back';
   if (restarts && restarts.count > 1) {
     return `down: restarted ${restarts.count} times, next attempt ${new Date(restarts.nextAt).toISOString()}` +
@@ -80,9 +90,11 @@ export async function listApps(ctx: Ctx) {
   return ctx.store.listApps().map((a) => {
     const live = a.live_release ? ctx.store.getRelease(a.live_release) : undefined;
     const serving = units.find((u) => u.app === a.name && u.serving);
+    const oom = lastOomOf(ctx, a.name, live ? relName(live) : null);
     return {
       name: a.name, domains: ctx.store.domainsOf(a.name), release: live ? relName(live) : null, image: live?.image ?? null,
-      status: appStatus(!!live, serving, live && ctx.restarts.get(a.name)?.release === live.id ? ctx.restarts.get(a.name) : undefined),
+      status: appStatus(!!live, serving, live && ctx.restarts.get(a.name)?.release === live.id ? ctx.restarts.get(a.name) : undefined, oom?.at),
+      killed_for_memory: oom,
     };
   });
 }
@@ -108,6 +120,10 @@ export async function showApp(ctx: Ctx, name: string) {
     config_keys: Object.keys(ctx.store.configOf(a.name)),
     services: ctx.store.appServices(a.name),
     resources: resourcesOf(ctx, a.name),
+    // what the next release gets, and what the live one runs with (set when it was made)
+    limits: effectiveLimits(ownLimits(a)),
+    live_limits: live ? processSpec(ctx, live).limits ?? null : null,
+    killed_for_memory: lastOomOf(ctx, a.name, live ? relName(live) : null),
     containers: units.map((u) => ({ name: u.name, release: u.release, running: u.running, serving: u.serving })),
     upstream: ctx.runtime.servingName(a.name, WEB),
   };

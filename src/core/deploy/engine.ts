@@ -6,7 +6,7 @@ import * as v from '../../lib/validate.js';
 import type { DeployKind, ReleaseRow } from '../../state/store.js';
 import type { Ctx } from '../context.js';
 import { releaseEnv } from './env.js';
-import { type DeployResult, type Emit, execute, relName, unitOf } from './execute.js';
+import { type DeployResult, type Emit, execute, releaseProcesses, relName, unitOf } from './execute.js';
 import { describeStep, planDeploy } from './plan.js';
 
 export { type DeployEvent, type DeployResult, type Emit, relName } from './execute.js';
@@ -76,7 +76,7 @@ export async function deploy(ctx: Ctx, req: DeployRequest, emit: Emit): Promise<
     const seqNext = (ctx.store.releasesOf(app.name)[0]?.seq ?? 0) + 1;
     const target = ctx.store.insertRelease({
       app: app.name, image: t.image, image_id: t.imageId, digest: t.imageId ? live?.digest ?? null : null, port: t.port, health_path: t.healthPath,
-      processes: live?.processes ?? JSON.stringify({ web: {} }),
+      processes: releaseProcesses(live, ctx.store.getApp(app.name)!.limits),
       env: ctx.cipher.encryptJSON(releaseEnv(ctx, app.name, `v${seqNext}`)), actor: req.actor,
       note: req.note ?? (req.kind === 'config' ? 'config change' : null),
     });

@@ -4,6 +4,7 @@
 // put back); after it, the new release serves.
 import { BerthError, asBerthError } from '../../lib/errors.js';
 import { parseImageRef } from '../../lib/image-ref.js';
+import { effectiveLimits, type Limits } from '../../lib/limits.js';
 import type { ProcessSpec, ProcessType, RegistryAuth, Unit } from '../../runtime/types.js';
 import { WEB } from '../../runtime/types.js';
 import type { DeployKind, ReleaseRow } from '../../state/store.js';
@@ -39,10 +40,19 @@ export function servingProcess(r: Pick<ReleaseRow, 'processes'>): ProcessType {
 
 /** How the runtime should run a release's process: its pinned image id once known. */
 export function processSpec(ctx: Ctx, r: ReleaseRow, process = servingProcess(r)): ProcessSpec {
+  const own = (JSON.parse(r.processes) as Record<string, { limits?: Partial<Limits> }>)[process]?.limits ?? {};
   return {
     app: r.app, release: relName(r), process, image: r.image_id ?? r.image,
-    env: ctx.cipher.decryptJSON<Record<string, string>>(r.env), port: r.port,
+    env: ctx.cipher.decryptJSON<Record<string, string>>(r.env), port: r.port, limits: effectiveLimits(own),
   };
+}
+
+/** The processes of a new release: those of the release before (or web alone), each with the
+ *  app's limits as they are now. A release keeps its limits: a rollback brings its own back. */
+export function releaseProcesses(live: Pick<ReleaseRow, 'processes'> | null, appLimits: string): string {
+  const ps = JSON.parse(live?.processes ?? '{"web":{}}') as Record<string, Record<string, unknown>>;
+  const limits = effectiveLimits(JSON.parse(appLimits) as Partial<Limits>);
+  return JSON.stringify(Object.fromEntries(Object.entries(ps).map(([name, p]) => [name, { ...p, limits }])));
 }
 
 export const unitOf = (ctx: Ctx, r: ReleaseRow) => ctx.runtime.inspect(r.app, servingProcess(r), relName(r));

@@ -20,6 +20,11 @@ export async function waitHealthy(rt: Runtime, unit: Unit, check: HealthCheck, t
     if (Date.now() - inspected >= INSPECT_EVERY_MS || !attached) {
       inspected = Date.now();
       const now = await rt.inspect(unit.app, unit.process, unit.release);
+      if (now?.oomKilled) {
+        throw new BerthError('unhealthy', `release ${unit.release} was killed for passing its memory limit before it became healthy`,
+          `raise the limit (berth apps limits ${unit.app} --memory 1g) or fix the leak, then deploy again; the previous release keeps serving`,
+          { logs: (await rt.logs(now, LOG_LINES)).trim().split('\n').slice(-LOG_LINES) });
+      }
       if (!now || !now.running) {
         const logs = now ? await rt.logs(now, LOG_LINES) : '';
         throw new BerthError('unhealthy', `release ${unit.release} exited${now?.exitCode != null ? ` with code ${now.exitCode}` : ''} before it became healthy`,

@@ -4,10 +4,11 @@
 // renames and never touches the proxy's configuration (why: proxy/caddy/config.ts).
 import { request } from '../../lib/node-http.js';
 import { BerthError } from '../../lib/errors.js';
-import type { HealthCheck, ImageInfo, IsolationReport, ProcessSpec, ProcessType, Progress, PullCheck, RegistryAuth, RunOptions, Runtime, Unit } from '../types.js';
+import type { HealthCheck, ImageInfo, IsolationReport, OomEvent, ProcessSpec, ProcessType, Progress, PullCheck, RegistryAuth, RunOptions, Runtime, Unit } from '../types.js';
 import { WEB } from '../types.js';
 import { demux, EngineApi, isNotFound, isNotModified } from './engine-api.js';
 import { classifyPullError, pullHint, pullImage } from './pull.js';
+import { ndjson } from '../../lib/ndjson.js';
 import { runToEnd } from './run-to-end.js';
 import { DockerNetworks } from './networks.js';
 import { DockerServices } from './services.js';
@@ -138,7 +139,15 @@ export class DockerRuntime implements Runtime {
 
   async list(app?: string): Promise<Unit[]> {
     const cs = await this.listRaw(ownedFilter(this.names, app));
-    return cs.filter((c) => c.Labels[LABEL.role] === 'app').map((c) => this.toUnit(c));
+    return Promise.all(cs.filter((c) => c.Labels[LABEL.role] === 'app').map((c) => this.withOom(this.toUnit(c))));
+  }
+
+  /** An exited unit says whether its memory limit killed it: only a full inspect tells. */
+  private async withOom(u: Unit): Promise<Unit> {
+    if (u.running || u.exitCode === null) return u;
+    const info = await this.api.json<{ State: { OOMKilled?: boolean } }>('GET', `/containers/${u.id}/json`, `inspect ${u.name}`)
+      .catch((e) => { if (isNotFound(e)) return null; throw e; });
+    return { ...u, oomKilled: !!info?.State.OOMKilled };
   }
 
   async inspect(app: string, process: ProcessType, release: string): Promise<Unit | null> {
@@ -279,6 +288,24 @@ export class DockerRuntime implements Runtime {
         while (i + 8 <= pending.length && i + 8 + pending.readUInt32BE(i + 4) <= pending.length) i += 8 + pending.readUInt32BE(i + 4);
         if (i > 0) onChunk(demux(pending.subarray(0, i)));
         pending = pending.subarray(i);
+      }
+    } catch (e) {
+      if (!signal.aborted) throw e;
+    } finally {
+      signal.removeEventListener('abort', stop);
+    }
+  }
+
+  async watchOom(onOom: (u: OomEvent) => void, signal: AbortSignal): Promise<void> {
+    const filters = { type: ['container'], event: ['oom'], label: [`${LABEL.instance}=${this.names.instance}`] };
+    const res = await this.api.open('GET', '/events', 'watch events', { query: { filters: JSON.stringify(filters) }, timeoutMs: 0 });
+    const stop = () => res.destroy();
+    signal.addEventListener('abort', stop, { once: true });
+    try {
+      for await (const e of ndjson<{ Actor?: { Attributes?: Record<string, string> } }>(res)) {
+        const a = e.Actor?.Attributes ?? {};
+        if (a[LABEL.role] !== 'app' && a[LABEL.role] !== 'one-off') continue;
+        onOom({ app: a[LABEL.app] ?? '', release: a[LABEL.release] ?? '', process: a[LABEL.process] ?? WEB, name: a.name ?? '', oneOff: a[LABEL.role] === 'one-off' });
       }
     } catch (e) {
       if (!signal.aborted) throw e;

@@ -1,5 +1,6 @@
 // Pure builders of Docker Engine API bodies: every container berth creates is described here,
 // so tests can assert the exact request without a daemon.
+import { BASE_CAPS, DEFAULT_LIMITS } from '../../lib/limits.js';
 import type { ProcessSpec } from '../types.js';
 import { versionAtLeast } from './engine-api.js';
 
@@ -33,6 +34,7 @@ export function oneOffName(n: Names, app: string, release: string, suffix: strin
 /** Body of POST /containers/create for a release process, on its app's own network. */
 export function processContainer(n: Names, spec: ProcessSpec, opts: { oneOff?: boolean; cmd?: string[] } = {}) {
   const network = appNetworkName(n, spec.app);
+  const limits = spec.limits ?? DEFAULT_LIMITS;
   const env = { ...spec.env, PORT: String(spec.port) };
   return {
     Image: spec.image,
@@ -55,10 +57,17 @@ export function processContainer(n: Names, spec: ProcessSpec, opts: { oneOff?: b
       // A starting release boots beside the serving one on a small machine: it gets a quarter of
       // the CPU weight until it serves (activate raises it), so live requests keep their latency.
       CpuShares: STARTING_CPU_SHARES,
+      // One app's leak or fork bomb stops at its own limits, not at the server's: memory without
+      // swap on top, a share of the CPUs, a count of processes and threads.
+      Memory: limits.memory_mb * MB, MemorySwap: limits.memory_mb * MB, NanoCpus: Math.round(limits.cpus * 1e9), PidsLimit: limits.pids,
+      // no setuid escalation inside, and only the capabilities a web app needs (lib/limits.ts)
+      SecurityOpt: ['no-new-privileges:true'], CapDrop: ['ALL'], CapAdd: [...BASE_CAPS, ...limits.cap_add],
     },
     NetworkingConfig: { EndpointsConfig: { [network]: {} } },
   };
 }
+
+const MB = 1024 * 1024;
 
 export const SERVING_RESTART_POLICY = { Name: 'unless-stopped' } as const;
 export const STARTING_CPU_SHARES = 256;
