@@ -130,10 +130,15 @@ export function childrenRssMb(pid: number): number {
 
 /** Memory in use (page cache excluded) of the platform's containers with a label, in MB. */
 export async function containerMemMb(p: Platform, label: string): Promise<number[]> {
+  return Object.values(await containerMemByName(p, label));
+}
+
+/** Each matching container's memory (usage less inactive file pages, as docker stats shows), by name. */
+export async function containerMemByName(p: Platform, label: string): Promise<Record<string, number>> {
   const cs = await docker.listContainers({ filters: { label: [`berth.instance=${p.instance}`, label] } });
-  return Promise.all(cs.map(async (c) => {
+  return Object.fromEntries(await Promise.all(cs.map(async (c) => {
     const s = await docker.getContainer(c.Id).stats({ stream: false }) as unknown as { memory_stats: { usage?: number; stats?: { inactive_file?: number; total_inactive_file?: number } } };
     const inactive = s.memory_stats.stats?.total_inactive_file ?? s.memory_stats.stats?.inactive_file ?? 0;
-    return round(((s.memory_stats.usage ?? 0) - inactive) / 1048576, 1);
-  }));
+    return [c.Names[0]!.replace(`/${p.instance}-`, ''), round(((s.memory_stats.usage ?? 0) - inactive) / 1048576, 1)] as const;
+  })));
 }

@@ -100,6 +100,8 @@ export class FakeRuntime implements Runtime {
     return { created, stranded: [], removed };
   }
 
+  async ensureAppNetwork(app: string) { this.appNetworks.add(app); }
+
   async removeAppNetwork(app: string) { this.appNetworks.delete(app); }
 
   private readonly oomWatchers = new Set<(u: OomEvent) => void>();

@@ -77,6 +77,8 @@ export interface Runtime {
    *  services and no other app; says which apps are still served from the platform network;
    *  removes the networks of apps not listed that hold no app's units. Idempotent. */
   isolate(apps: string[]): Promise<IsolationReport>;
+  /** The app's own network, created when missing, with the proxy and the shared services on it. */
+  ensureAppNetwork(app: string): Promise<void>;
   /** Removes an app's network, once its units are removed. */
   removeAppNetwork(app: string): Promise<void>;
   /** The local image a reference (or id) names now; null when absent. */

@@ -44,7 +44,8 @@ export async function createApp(ctx: Ctx, input: CreateAppInput, actor: string) 
     if (JSON.stringify([...have].sort()) !== JSON.stringify([...domains].sort())) {
       throw new BerthError('conflict', `app ${name} already exists with domains ${have.join(', ')}`, 'choose another name, or delete it first');
     }
-    // idempotent: repairs missing grants and a missing route, never changes working credentials
+    // idempotent: repairs missing grants, network and route, never changes working credentials
+    await ctx.runtime.ensureAppNetwork(name);
     await provisionApp(ctx, name, services);
     await ctx.proxy.ensureRoute(routeFor(ctx, name));
     return { app: name, domains, services, resources: resourcesOf(ctx, name), created: false };
@@ -59,6 +60,7 @@ export async function createApp(ctx: Ctx, input: CreateAppInput, actor: string) 
     ctx.store.setDomains(name, domains);
     if (input.limits) ctx.store.setAppLimits(name, changedLimits({}, input.limits));
   });
+  await ctx.runtime.ensureAppNetwork(name);
   await provisionApp(ctx, name, services); // on failure the app stays: the same command finishes it
   try {
     await ctx.proxy.ensureRoute(routeFor(ctx, name));

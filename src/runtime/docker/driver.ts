@@ -73,6 +73,8 @@ export class DockerRuntime implements Runtime {
 
   isolate(apps: string[]): Promise<IsolationReport> { return this.networks.isolate(apps); }
 
+  async ensureAppNetwork(app: string): Promise<void> { await this.networks.ensureApp(app); }
+
   async removeAppNetwork(app: string): Promise<void> { await this.networks.remove(appNetworkName(this.names, app)); }
 
   async imageInfo(ref: string): Promise<ImageInfo | null> {
