@@ -45,8 +45,7 @@ export async function createApp(ctx: Ctx, input: CreateAppInput, actor: string) 
       throw new BerthError('conflict', `app ${name} already exists with domains ${have.join(', ')}`, 'choose another name, or delete it first');
     }
     // idempotent: repairs missing grants, network and route, never changes working credentials
-    await ctx.runtime.ensureAppNetwork(name);
-    await provisionApp(ctx, name, services);
+    await Promise.all([ctx.runtime.ensureAppNetwork(name), provisionApp(ctx, name, services)]);
     await ctx.proxy.ensureRoute(routeFor(ctx, name));
     return { app: name, domains, services, resources: resourcesOf(ctx, name), created: false };
   }
@@ -60,8 +59,8 @@ export async function createApp(ctx: Ctx, input: CreateAppInput, actor: string) 
     ctx.store.setDomains(name, domains);
     if (input.limits) ctx.store.setAppLimits(name, changedLimits({}, input.limits));
   });
-  await ctx.runtime.ensureAppNetwork(name);
-  await provisionApp(ctx, name, services); // on failure the app stays: the same command finishes it
+  // Docker's work and the services' side by side; on failure the app stays: the same command finishes it
+  await Promise.all([ctx.runtime.ensureAppNetwork(name), provisionApp(ctx, name, services)]);
   try {
     await ctx.proxy.ensureRoute(routeFor(ctx, name));
   } catch (e) {

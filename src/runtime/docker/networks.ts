@@ -78,9 +78,8 @@ export class DockerNetworks {
       net = await this.inspect(name);
     }
     const on = new Set(Object.keys(net?.Containers ?? {}));
-    for (const c of await this.ownContainers()) {
-      if (MEMBER_ROLES.has(c.Labels[LABEL.role] ?? '') && !on.has(c.Id)) await this.connect(name, c.Id);
-    }
+    const missing = (await this.ownContainers()).filter((c) => MEMBER_ROLES.has(c.Labels[LABEL.role] ?? '') && !on.has(c.Id));
+    await Promise.all(missing.map((c) => this.connect(name, c.Id)));
     return name;
   }
 
