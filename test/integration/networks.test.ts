@@ -6,7 +6,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Load } from '../helpers/load.js';
-import { docker, ensureSample, Platform, SAMPLE, settledReleases } from '../helpers/platform.js';
+import { docker, ensureSample, Platform, SAMPLE, settledReleases, until } from '../helpers/platform.js';
 
 const p = new Platform();
 
@@ -82,13 +82,18 @@ test('from inside app A, app B is unreachable by name and by address; the servic
 test('a platform whose apps share the platform network moves them onto their own on berth up, with no failed request', async () => {
   const b = `${p.instance}-b-web`;
   const own = `${p.instance}-app-b`;
-  // Put B back the way berth ran apps before: on the platform network only, no network of its own.
+  // Put B back the way berth ran apps before: on the platform network only, no network of its own
+  // (the daemon paused meanwhile: its reconcile would repair it halfway).
+  p.killDaemon('SIGSTOP');
   await docker.getNetwork(p.instance).connect({ Container: b });
   const net = docker.getNetwork(own);
   for (const id of Object.keys((await net.inspect()).Containers ?? {})) if (id) await net.disconnect({ Container: id, Force: true });
   await net.remove();
   assert.deepEqual(await networksOf(b), [p.instance]);
-  assert.equal((await p.get('b.localhost')).status, 200);
+  // the proxy as it ran then: no pooled connection to B's address on a network that is gone
+  await docker.getContainer(`${p.instance}-caddy`).restart({ t: 1 });
+  await until(async () => (await p.get('b.localhost').then((r) => r.status, () => 0)) === 200, 20_000, 'the proxy to serve B again');
+  p.killDaemon('SIGCONT');
 
   const load = new Load({ port: p.httpsPort, host: 'b.localhost', ca: p.caRoot }, 4);
   const up = await p.ok(['up', '--instance', p.instance, '--http-port', String(p.httpPort), '--https-port', String(p.httpsPort), '--bind', '127.0.0.1']);
