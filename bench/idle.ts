@@ -6,7 +6,7 @@
 //   npm run bench -- idle [--apps 100] [--parallel 4] [--settle 5] [--window 10] [--long-window 30]
 import { readFileSync } from 'node:fs';
 import { SAMPLE, sleep, type Platform } from '../test/helpers/platform.js';
-import { containerMemMb, log, main, median, numArg, round, rssMb, timed, withPlatform } from './lib/common.js';
+import { containerMemByName, containerMemMb, log, main, median, numArg, round, rssMb, timed, withPlatform } from './lib/common.js';
 
 const apps = numArg('apps', 100);
 const parallel = Math.max(1, numArg('parallel', 4));
@@ -93,5 +93,8 @@ main('idle', () => withPlatform(async (p) => {
     running_app_containers: running,
     routes: status.proxy.routes,
     spot_check: Object.fromEntries(sample.map((n, i) => [`app${n}`, answers[i]])),
+    // the whole platform at rest with the apps deployed, by component (apps' own containers apart)
+    memory_mb: { daemon: rssMb(pid), ...await containerMemByName(p, 'berth.role=proxy'), ...await containerMemByName(p, 'berth.role=service') },
+    apps_containers_mb: round((await containerMemMb(p, 'berth.role=app')).reduce((a, b) => a + b, 0), 1),
   };
 }));
