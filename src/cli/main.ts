@@ -3,7 +3,8 @@
 import { Command, Option } from 'commander';
 import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline/promises';
-import { BerthError } from '../lib/errors.js';
+import { BerthError, ValidationError } from '../lib/errors.js';
+import { splitWords } from '../lib/shell-words.js';
 import * as v from '../lib/validate.js';
 import { AppCreateBody, ConfigBody, DeployBody, DomainsBody, parseBody, RollbackBody } from '../daemon/bodies.js';
 import { DaemonClient } from '../daemon/client.js';
@@ -160,13 +161,15 @@ program.command('deploy <name>').description('deploy a new release with zero dow
   .option('--health-path <path>', 'health check path (default: as before, /health)')
   .option('--timeout <duration>', 'how long the release may take to become healthy (default 60s)')
   .option('--lock-timeout <duration>', 'wait this long for another deploy of the app to finish', '0s')
-  .option('--release-command <cmd>', 'run this in a one-off container first, e.g. migrations (split on spaces, no shell)')
+  .option('--release-command <cmd>', "run this in a one-off container first, e.g. migrations (split into words by the shell's quoting rules; no shell runs it)")
+  .option('--release-arg <word>', 'the release command one word at a time, exactly as given (repeatable; instead of --release-command)',
+    (w: string, all: string[] = []) => [...all, w])
   .option('--release-timeout <duration>', 'how long the release command may run (default 10m)')
   .option('--dry-run', 'print the plan only')
   .option('--abort', 'cancel the running deploy of this app')
   .action(action(async (name: string, o: {
     image?: string; port?: string; healthPath?: string; timeout?: string; lockTimeout: string;
-    releaseCommand?: string; releaseTimeout?: string; dryRun?: boolean; abort?: boolean;
+    releaseCommand?: string; releaseArg?: string[]; releaseTimeout?: string; dryRun?: boolean; abort?: boolean;
   }) => {
     v.appName(name);
     if (o.abort) {
@@ -176,7 +179,7 @@ program.command('deploy <name>').description('deploy a new release with zero dow
     const body = {
       image: o.image, port: o.port, health_path: o.healthPath, timeout: o.timeout,
       release_timeout: o.releaseTimeout, lock_timeout: o.lockTimeout, dry_run: o.dryRun,
-      release_command: o.releaseCommand?.split(/\s+/).filter(Boolean),
+      release_command: releaseArgv(o.releaseCommand, o.releaseArg),
     };
     parseBody(DeployBody, body);
     const r = await client().stream<{ deploy: number; release: string; previous: string | null; ms: number; state: string; steps?: string[]; warnings: string[] }>(
@@ -185,6 +188,12 @@ program.command('deploy <name>').description('deploy a new release with zero dow
       ? `plan:\n${r.steps!.map((s, i) => `  ${i + 1}. ${s}`).join('\n')}`
       : `${name} ${r.release} is live (deploy #${r.deploy}, ${(r.ms / 1000).toFixed(1)}s)${r.previous ? `; ${r.previous} stays warm for rollback` : ''}${r.warnings.length ? `\nwarnings:\n  ${r.warnings.join('\n  ')}` : ''}`);
   }));
+
+/** The release command as argv: typed as one line (shell quoting, no shell) or word by word. */
+function releaseArgv(line: string | undefined, words: string[] | undefined): string[] | undefined {
+  if (line !== undefined && words) throw new ValidationError('release_command', 'give --release-command or --release-arg, not both');
+  return words ?? (line === undefined ? undefined : splitWords(line, 'release_command'));
+}
 
 program.command('rollback <name>').description('switch traffic back to a previous release')
   .option('--to <release>', 'release id such as v3 (default: the one before the live release)')

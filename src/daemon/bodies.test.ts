@@ -24,3 +24,9 @@ test('valid bodies come out clean: durations in ms, ports as numbers', () => {
     { image: 'app:1', port: 8080, timeout: 30_000, lock_timeout: 5000 });
   assert.deepEqual(parseBody(AppCreateBody, { name: 'shop', domains: ['Shop.Example.com'] }), { name: 'shop', domains: ['shop.example.com'] });
 });
+
+test('a release command is argv: empty words may follow the program, whose own name may not be empty', () => {
+  assert.deepEqual(parseBody(DeployBody, { release_command: ['node', '-e', 'process.exit(3)', ''] }).release_command, ['node', '-e', 'process.exit(3)', '']);
+  assert.throws(() => parseBody(DeployBody, { release_command: ['', 'x'] }), /release_command: the program name \(first word\) is empty/);
+  assert.throws(() => parseBody(DeployBody, { release_command: [] }), /release_command/);
+});

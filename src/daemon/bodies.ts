@@ -39,7 +39,8 @@ export const ConfigBody = z.object({
 
 export const DeployBody = z.object({
   image: via(v.imageRef).optional(), port: via(v.port).optional(), health_path: via(v.healthPath).optional(),
-  release_command: z.array(z.string().min(1).max(4096)).min(1).max(64).optional(),
+  // argv, run without a shell; only the program's name must not be empty
+  release_command: z.array(z.string().max(4096)).min(1).max(64).refine((a) => a[0] !== '', 'the program name (first word) is empty').optional(),
   timeout: duration, release_timeout: duration, lock_timeout: duration, dry_run: z.boolean().optional(),
 }).strict();
 
