@@ -6,6 +6,8 @@
 //   HEALTHY           "false" makes /health answer 500 forever
 //   EXIT_AFTER_MS     exit(1) this long after start (a release that crashes)
 //   MIGRATE_FAIL      "true" makes `node server.js migrate` exit 1
+// GET /env?keys=A,B answers which of those keys are set ({"A":true,"B":false}), never their
+// values: a sample is what people copy, and an app's env holds its secrets.
 'use strict';
 const http = require('node:http');
 const crypto = require('node:crypto');
@@ -58,9 +60,11 @@ const server = http.createServer((req, res) => {
     return res.end();
   }
   if (url.pathname === '/env') {
-    const keys = (url.searchParams.get('keys') || '').split(',').filter(Boolean);
+    // Which of the asked keys are set, as true/false: never a value. This answers on the app's
+    // public domain, and the env holds the app's secrets (DATABASE_URL, S3_SECRET_KEY, ...).
+    const keys = (url.searchParams.get('keys') || '').split(',').filter(Boolean).slice(0, 100);
     res.writeHead(200, { 'content-type': 'application/json' });
-    return res.end(JSON.stringify(Object.fromEntries(keys.map((k) => [k, process.env[k] ?? null]))));
+    return res.end(JSON.stringify(Object.fromEntries(keys.map((k) => [k, process.env[k] !== undefined]))));
   }
   if (url.pathname !== '/') {
     res.writeHead(404, { 'content-type': 'text/plain' });

@@ -85,10 +85,10 @@ export class Platform {
 
   /** The env of an app's serving container, read with docker exec inside it (the sample app
    *  serves only which keys are set, never their values). Absent keys come back as null. */
-  appEnv(app: string, keys: string[]): Promise<Record<string, string | null>> {
+  appEnv<T = any>(app: string, keys: string[]): Promise<T> {
     const script = 'const o = {}; for (const k of process.argv.slice(1)) o[k] = process.env[k] ?? null; process.stdout.write(JSON.stringify(o))';
     return new Promise((res, rej) => execFile('docker', ['exec', `${this.instance}-${app}-web`, 'node', '-e', script, ...keys], { timeout: 30_000 },
-      (err, stdout, stderr) => (err ? rej(new Error(`docker exec in ${app}: ${err.message} ${stderr}`)) : res(JSON.parse(stdout) as Record<string, string | null>))));
+      (err, stdout, stderr) => (err ? rej(new Error(`docker exec in ${app}: ${err.message} ${stderr}`)) : res(JSON.parse(stdout) as T))));
   }
 
   async containers(): Promise<{ name: string; state: string; release: string; app: string }[]> {
