@@ -6,7 +6,7 @@ import { createInterface } from 'node:readline/promises';
 import { BerthError, ValidationError } from '../lib/errors.js';
 import { splitWords } from '../lib/shell-words.js';
 import * as v from '../lib/validate.js';
-import { AppCreateBody, ConfigBody, DeployBody, DomainsBody, parseBody, RollbackBody } from '../daemon/bodies.js';
+import { AppCreateBody, AppUpdateBody, ConfigBody, DeployBody, DomainsBody, parseBody, RollbackBody } from '../daemon/bodies.js';
 import { DaemonClient } from '../daemon/client.js';
 import { pathsFor, rootFromEnv } from '../state/paths.js';
 import { renderEvent } from './deploy-events.js';
@@ -32,6 +32,8 @@ const action = <A extends unknown[]>(fn: (...args: A) => Promise<void>) => async
   try { await fn(...args); } catch (e) { fail(e, !!globals().json); }
 };
 const enc = encodeURIComponent;
+/** A count typed on the command line, as a number for the body's schema to check ('x' stays a string and is refused there). */
+const count = (s: string | undefined): number | string | undefined => (s === undefined ? undefined : /^\d+$/.test(s) ? Number(s) : s);
 const DELETE_TIMEOUT_MS = 30 * 60_000; // a purge dumps the database first
 
 upCommand(program, globals, action);
@@ -58,10 +60,11 @@ apps.command('create <name>').description('create an app with one or more domain
   .option('--no-db', 'no PostgreSQL database for this app')
   .option('--no-redis', 'no Redis user for this app')
   .option('--no-bucket', 'no object storage bucket for this app')
-  .action(action(async (name: string, o: { domain: string[]; port: string; healthPath: string; db: boolean; redis: boolean; bucket: boolean }) => {
+  .option('--pg-connections <n>', 'PostgreSQL connections the app may hold (default: a share of max_connections, at most half)')
+  .action(action(async (name: string, o: { domain: string[]; port: string; healthPath: string; db: boolean; redis: boolean; bucket: boolean; pgConnections?: string }) => {
     const services = !o.db || !o.redis || !o.bucket
       ? [...(o.db ? ['postgres'] : []), ...(o.redis ? ['redis'] : []), ...(o.bucket ? ['s3'] : [])] : undefined;
-    const body = { name, domains: o.domain, port: o.port, health_path: o.healthPath, services };
+    const body = { name, domains: o.domain, port: o.port, health_path: o.healthPath, services, pg_connections: count(o.pgConnections) };
     parseBody(AppCreateBody, body); // the daemon's own check, here too: bad input never leaves the machine it was typed on
     const r = await client(300_000).call<{ app: string; domains: string[]; created: boolean; resources: Record<string, string | null> }>('POST', '/apps', body);
     const held = Object.entries(r.resources).filter(([, x]) => x).map(([k, x]) => `  ${k.padEnd(11)} ${x}`);
@@ -78,10 +81,21 @@ apps.command('show <name>').description('show one app')
     const r = await client().call<Record<string, unknown> & { containers: Record<string, unknown>[]; resources: Record<string, string | null> }>('GET', `/apps/${enc(v.appName(name))}`);
     const fields = { ...r, ...r.resources };
     out(!!globals().json, r, () => [
-      ...['name', 'domains', 'release', 'image', 'digest', 'port', 'health_path', 'upstream', 'config_keys', 'database', 'redis_user', 'bucket', 'created_at']
+      ...['name', 'domains', 'release', 'image', 'digest', 'port', 'health_path', 'upstream', 'config_keys', 'database', 'pg_connections', 'redis_user', 'bucket',
+        'created_at']
         .map((k) => `${k.padEnd(12)} ${Array.isArray(fields[k]) ? (fields[k] as string[]).join(', ') || '-' : fields[k] ?? '-'}`),
       '', table(r.containers, ['name', 'release', 'running', 'serving']),
     ].join('\n'));
+  }));
+apps.command('update <name>').description('change settings that apply without a new release')
+  .option('--pg-connections <n>', "PostgreSQL connections the app may hold, or 'default' (applied at once; open sessions stay)")
+  .action(action(async (name: string, o: { pgConnections?: string }) => {
+    v.appName(name);
+    const body = { pg_connections: o.pgConnections === 'default' ? null : count(o.pgConnections) };
+    parseBody(AppUpdateBody, body);
+    if (body.pg_connections === undefined) throw new BerthError('invalid', 'nothing to change', `berth apps update ${name} --pg-connections 20`);
+    const r = await client(60_000).call<{ app: string; pg_connections: number | 'default' }>('PATCH', `/apps/${enc(name)}`, body);
+    out(!!globals().json, r, () => `${r.app}: pg_connections ${r.pg_connections}`);
   }));
 apps.command('delete <name>').alias('rm').description('delete an app: its route and containers; its database, Redis keys and bucket are kept unless --purge (asks first)')
   .option('-y, --yes', 'do not ask')

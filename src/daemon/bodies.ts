@@ -20,10 +20,18 @@ const via = <T>(check: (raw: unknown, path: string) => T) => z.unknown().transfo
 });
 const duration = via((raw, path) => v.duration(raw as string | number, path)).optional();
 
+/** PostgreSQL connections an app's logins may hold together (see provisioning/postgres-limits.ts). */
+const pgConnections = z.number({ invalid_type_error: 'must be a whole number of connections' }).int('must be a whole number of connections')
+  .min(1, 'must be at least 1').max(10_000, 'must be at most 10000');
+
 export const AppCreateBody = z.object({
   name: via(v.appName), domains: z.array(via(v.domain)).min(1, 'at least one domain is required').max(50),
   port: via(v.port).optional(), health_path: via(v.healthPath).optional(), services: z.array(z.enum(SERVICES)).optional(),
+  pg_connections: pgConnections.optional(),
 }).strict();
+
+/** PATCH /apps/NAME: settings that apply without a release; pg_connections null: back to the default. */
+export const AppUpdateBody = z.object({ pg_connections: pgConnections.nullable().optional() }).strict();
 
 export const DomainsBody = z.object({ add: z.array(via(v.domain)).max(50).optional(), remove: z.array(via(v.domain)).max(50).optional() }).strict();
 

@@ -2,9 +2,10 @@
 // client. Idempotent: applying the same grant twice changes nothing; applying it after a crash
 // halfway finishes the job, with the passwords already stored in berth's state.
 import pg from 'pg';
-import { type AdminEndpoint, type PgGrant, pgLogin, sqlIdent, sqlLiteral } from './model.js';
+import { type AdminEndpoint, type PgGrant, type PgLimitSpec, pgLogin, sqlIdent, sqlLiteral } from './model.js';
+import { connectionsStatus } from './postgres-limits.js';
 
-async function connect(a: AdminEndpoint, database: string): Promise<pg.Client> {
+export async function connect(a: AdminEndpoint, database: string): Promise<pg.Client> {
   const c = new pg.Client({ host: a.host, port: a.port, user: a.user, password: a.password, database, connectionTimeoutMillis: 10_000, statement_timeout: 30_000 });
   await c.connect();
   return c;
@@ -60,14 +61,15 @@ export async function terminateClosedLogins(a: AdminEndpoint, g: PgGrant): Promi
   }
 }
 
-export async function postgresStatus(a: AdminEndpoint): Promise<{ version: string; connections: number; databases: { name: string; bytes: number }[] }> {
+/** Version, connections, databases' sizes; with the apps' specs, each app's connections and limit. */
+export async function postgresStatus(a: AdminEndpoint, apps?: PgLimitSpec[]) {
   const c = await connect(a, 'postgres');
   try {
     const version = (await c.query('SHOW server_version')).rows[0].server_version as string;
     const connections = Number((await c.query('SELECT count(*)::int AS n FROM pg_stat_activity WHERE backend_type = $1', ['client backend'])).rows[0].n);
     const databases = (await c.query("SELECT datname AS name, pg_database_size(datname)::bigint AS bytes FROM pg_database WHERE datname LIKE 'app\\_%' ORDER BY 1")).rows
       .map((r: { name: string; bytes: string }) => ({ name: r.name, bytes: Number(r.bytes) }));
-    return { version, connections, databases };
+    return { version, connections, databases, ...(apps ? await connectionsStatus(c, apps) : {}) };
   } finally {
     await c.end();
   }

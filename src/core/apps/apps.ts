@@ -4,6 +4,7 @@ import { asBerthError, BerthError, ValidationError } from '../../lib/errors.js';
 import { type ServiceName, SERVICES } from '../../provisioning/model.js';
 import { grantsOf, provisionApp } from '../shared-services/services.js';
 import { enabledServices } from '../shared-services/records.js';
+import { pgConnectionsSetting } from '../shared-services/pg-limits.js';
 import { s3PublicDomain } from '../shared-services/public.js';
 import { dropAppData, finalDump } from '../shared-services/purge.js';
 import * as v from '../../lib/validate.js';
@@ -14,7 +15,7 @@ import { routeFor, whileLeaving } from './routes.js';
 
 const DELETE_LOCK_ID = -1; // an operation without a deploy row
 
-export interface CreateAppInput { name: string; domains: string[]; port?: number; healthPath?: string; services?: string[] }
+export interface CreateAppInput { name: string; domains: string[]; port?: number; healthPath?: string; services?: string[]; pgConnections?: number }
 
 export async function createApp(ctx: Ctx, input: CreateAppInput, actor: string) {
   const name = v.appName(input.name);
@@ -30,6 +31,9 @@ export async function createApp(ctx: Ctx, input: CreateAppInput, actor: string) 
     }
     return s as ServiceName;
   });
+  if (input.pgConnections !== undefined && !services.includes('postgres')) {
+    throw new ValidationError('pg_connections', `${name} gets no PostgreSQL database, so it takes no connection limit`, 'leave out --no-db, or --pg-connections');
+  }
   const existing = ctx.store.getApp(name);
   if (existing) {
     const have = ctx.store.domainsOf(name);
@@ -37,7 +41,7 @@ export async function createApp(ctx: Ctx, input: CreateAppInput, actor: string) 
       throw new BerthError('conflict', `app ${name} already exists with domains ${have.join(', ')}`, 'choose another name, or delete it first');
     }
     // idempotent: repairs missing grants and a missing route, never changes working credentials
-    await provisionApp(ctx, name, services);
+    await provisionApp(ctx, name, services, { pgConnections: input.pgConnections });
     await ctx.proxy.ensureRoute(routeFor(ctx, name));
     return { app: name, domains, services, resources: resourcesOf(ctx, name), created: false };
   }
@@ -50,7 +54,7 @@ export async function createApp(ctx: Ctx, input: CreateAppInput, actor: string) 
     ctx.store.insertApp({ name, port, health_path: healthPath });
     ctx.store.setDomains(name, domains);
   });
-  await provisionApp(ctx, name, services); // on failure the app stays: the same command finishes it
+  await provisionApp(ctx, name, services, { pgConnections: input.pgConnections }); // on failure the app stays: the same command finishes it
   try {
     await ctx.proxy.ensureRoute(routeFor(ctx, name));
   } catch (e) {
@@ -108,6 +112,7 @@ export async function showApp(ctx: Ctx, name: string) {
     config_keys: Object.keys(ctx.store.configOf(a.name)),
     services: ctx.store.appServices(a.name),
     resources: resourcesOf(ctx, a.name),
+    pg_connections: pgConnectionsSetting(ctx, a.name),
     containers: units.map((u) => ({ name: u.name, release: u.release, running: u.running, serving: u.serving })),
     upstream: ctx.runtime.servingName(a.name, WEB),
   };

@@ -1,0 +1,65 @@
+// Connection limits per app in PostgreSQL, run by the services worker. Without them one app (a
+// leak, a pool set too large, a hostile tenant) can take every slot and lock the others out.
+// Each app's two logins (slots a and b) get the app's limit as CONNECTION LIMIT, and so does its
+// database, which counts both logins together: in the middle of a rotation, when both work,
+// the app still holds no more than its limit. Superusers (berth's admin) are exempt from both,
+// and superuser_reserved_connections keeps slots that only they can take.
+import type pg from 'pg';
+import { type AdminEndpoint, PG_BERTH_SLOTS, pgAppSlots, pgConnectionLimit, type PgLimitSpec, type PgServerSlots, sqlIdent } from './model.js';
+import { connect } from './postgres.js';
+
+async function serverSlots(c: pg.Client): Promise<PgServerSlots> {
+  const r = await c.query("SELECT current_setting('max_connections')::int AS max, current_setting('superuser_reserved_connections')::int AS reserved");
+  return { maxConnections: r.rows[0].max as number, superuserReserved: r.rows[0].reserved as number };
+}
+
+/** Sets every app's limit where it differs (a platform's first run after an upgrade sets them all). */
+export async function applyConnectionLimits(a: AdminEndpoint, specs: PgLimitSpec[]): Promise<{ changed: number }> {
+  if (!specs.length) return { changed: 0 };
+  const c = await connect(a, 'postgres');
+  try {
+    const slots = await serverSlots(c);
+    const roles = new Map((await c.query('SELECT rolname, rolconnlimit FROM pg_roles WHERE rolname = ANY($1)', [specs.flatMap((s) => s.logins)])).rows
+      .map((r: { rolname: string; rolconnlimit: number }) => [r.rolname, r.rolconnlimit]));
+    const dbs = new Map((await c.query('SELECT datname, datconnlimit FROM pg_database WHERE datname = ANY($1)', [specs.map((s) => s.db)])).rows
+      .map((r: { datname: string; datconnlimit: number }) => [r.datname, r.datconnlimit]));
+    let changed = 0;
+    for (const s of specs) {
+      const limit = pgConnectionLimit(slots, specs.length, s.requested);
+      // a role or database not there yet is made by the app's own provisioning, which runs this again
+      for (const login of s.logins.filter((l) => roles.has(l) && roles.get(l) !== limit)) {
+        await c.query(`ALTER ROLE ${sqlIdent(login)} CONNECTION LIMIT ${limit}`); // limit: an integer of ours
+        changed++;
+      }
+      if (dbs.has(s.db) && dbs.get(s.db) !== limit) {
+        await c.query(`ALTER DATABASE ${sqlIdent(s.db)} CONNECTION LIMIT ${limit}`);
+        changed++;
+      }
+    }
+    return { changed };
+  } finally {
+    await c.end();
+  }
+}
+
+export interface PgConnectionsStatus {
+  max_connections: number; superuser_reserved_connections: number; berth_reserved: number; app_slots: number; limits_total: number;
+  apps: { app: string; connections: number; limit: number | null; set: boolean }[];
+}
+
+/** Each app's open connections and the limit the server holds for it (null: none yet). */
+export async function connectionsStatus(c: pg.Client, specs: PgLimitSpec[]): Promise<PgConnectionsStatus> {
+  const slots = await serverSlots(c);
+  const open = new Map((await c.query('SELECT usename, count(*)::int AS n FROM pg_stat_activity WHERE usename = ANY($1) GROUP BY usename',
+    [specs.flatMap((s) => s.logins)])).rows.map((r: { usename: string; n: number }) => [r.usename, r.n]));
+  const dbs = new Map((await c.query('SELECT datname, datconnlimit FROM pg_database WHERE datname = ANY($1)', [specs.map((s) => s.db)])).rows
+    .map((r: { datname: string; datconnlimit: number }) => [r.datname, r.datconnlimit]));
+  const apps = specs.map((s) => {
+    const limit = dbs.get(s.db) ?? -1;
+    return { app: s.app, connections: s.logins.reduce((n, l) => n + (open.get(l) ?? 0), 0), limit: limit < 0 ? null : limit, set: s.requested !== null };
+  });
+  return {
+    max_connections: slots.maxConnections, superuser_reserved_connections: slots.superuserReserved, berth_reserved: slots.superuserReserved + PG_BERTH_SLOTS,
+    app_slots: pgAppSlots(slots), limits_total: apps.reduce((n, x) => n + (x.limit ?? 0), 0), apps,
+  };
+}
