@@ -61,7 +61,9 @@ apps.command('create <name>').description('create an app with one or more domain
   .option('--no-redis', 'no Redis user for this app')
   .option('--no-bucket', 'no object storage bucket for this app')
   .option('--pg-connections <n>', 'PostgreSQL connections the app may hold (default: a share of max_connections, at most half)')
-  .action(action(async (name: string, o: { domain: string[]; port: string; healthPath: string; db: boolean; redis: boolean; bucket: boolean; pgConnections?: string }) => {
+  .action(action(async (name: string, o: {
+    domain: string[]; port: string; healthPath: string; db: boolean; redis: boolean; bucket: boolean; pgConnections?: string;
+  }) => {
     const services = !o.db || !o.redis || !o.bucket
       ? [...(o.db ? ['postgres'] : []), ...(o.redis ? ['redis'] : []), ...(o.bucket ? ['s3'] : [])] : undefined;
     const body = { name, domains: o.domain, port: o.port, health_path: o.healthPath, services, pg_connections: count(o.pgConnections) };
@@ -81,8 +83,8 @@ apps.command('show <name>').description('show one app')
     const r = await client().call<Record<string, unknown> & { containers: Record<string, unknown>[]; resources: Record<string, string | null> }>('GET', `/apps/${enc(v.appName(name))}`);
     const fields = { ...r, ...r.resources };
     out(!!globals().json, r, () => [
-      ...['name', 'domains', 'release', 'image', 'digest', 'port', 'health_path', 'upstream', 'config_keys', 'database', 'pg_connections', 'redis_user', 'bucket',
-        'created_at']
+      ...['name', 'domains', 'release', 'image', 'digest', 'port', 'health_path', 'upstream', 'config_keys', 'database', 'pg_connections',
+        'redis_user', 'bucket', 'created_at']
         .map((k) => `${k.padEnd(12)} ${Array.isArray(fields[k]) ? (fields[k] as string[]).join(', ') || '-' : fields[k] ?? '-'}`),
       '', table(r.containers, ['name', 'release', 'running', 'serving']),
     ].join('\n'));

@@ -21,15 +21,17 @@ function pgApps(row: Record<string, unknown> | undefined): string[] {
   if (!s?.apps?.length) return [];
   const over = s.limits_total > s.app_slots ? `; limits add up to ${s.limits_total}: several apps at their limit at once can fill it` : '';
   return ['', `postgres connections by app (max_connections ${s.max_connections}: ${s.berth_reserved} kept for berth, ${s.app_slots} for apps${over})`,
-    table(s.apps.map((a) => ({ ...a, limit: a.limit === null ? 'none (run berth up)' : `${a.limit} (${a.set ? 'set' : 'default'})` })), ['app', 'connections', 'limit'])];
+    table(s.apps.map((a) => ({ ...a, limit: a.limit === null ? 'none (run berth up)' : `${a.limit} (${a.set ? 'set' : 'default'})` })),
+      ['app', 'connections', 'limit'])];
 }
 
 export function servicesCommands(program: Command, { client, globals, action }: Deps): void {
   const services = program.command('services').description('the shared services: state, version, data size, connections')
     .action(action(async () => {
       const r = await client(60_000).call<Record<string, unknown>[]>('GET', '/services');
-      out(!!globals().json, r, () => [table(r.map((x) => ({ ...x, data_mb: typeof x.data_bytes === 'number' ? (x.data_bytes / 1e6).toFixed(1) : null })),
-        ['service', 'state', 'health', 'version', 'connections', 'data_mb', 'isolation', 'image']), ...pgApps(r.find((x) => x.service === 'postgres'))].join('\n'));
+      const rows = r.map((x) => ({ ...x, data_mb: typeof x.data_bytes === 'number' ? (x.data_bytes / 1e6).toFixed(1) : null }));
+      out(!!globals().json, r, () => [table(rows, ['service', 'state', 'health', 'version', 'connections', 'data_mb', 'isolation', 'image']),
+        ...pgApps(r.find((x) => x.service === 'postgres'))].join('\n'));
     }));
 
   services.command('set <service>').description('use an external server for a shared service (a database VM, RDS, managed Redis, S3)')

@@ -36,11 +36,12 @@ test('a release command runs before start; when it fails, nothing changes', asyn
 
 test('a quoted release command arrives as its words: no shell, quotes kept together', async () => {
   // each argument is checked inside the one-off container; the command exits 0 only if all arrived intact
-  const check = `node -e 'const a = process.argv.slice(1); process.exit(a[0] === "two words" && a[1] === "it\\x27s" && a[2] === "" && a[3] === "$HOME" ? 0 : 5)'`;
+  const check = 'node -e \'const a = process.argv.slice(1); '
+    + 'process.exit(a[0] === "two words" && a[1] === "it\\x27s" && a[2] === "" && a[3] === "$HOME" ? 0 : 5)\'';
   const r = await p.ok(['deploy', 'ops', '--release-command', `${check} "two words" "it's" '' '$HOME'`]);
   assert.match(r.stderr, /release_command .*exit 0/);
-  const viaArgs = await p.ok(['deploy', 'ops', '--release-arg', 'node', '--release-arg', '-e', '--release-arg', 'process.exit(process.argv[1] === "a b" ? 0 : 5)',
-    '--release-arg', 'a b']);
+  const viaArgs = await p.ok(['deploy', 'ops', '--release-arg', 'node', '--release-arg', '-e',
+    '--release-arg', 'process.exit(process.argv[1] === "a b" ? 0 : 5)', '--release-arg', 'a b']);
   assert.match(viaArgs.stderr, /release_command .*exit 0/);
 });
 

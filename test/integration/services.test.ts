@@ -62,7 +62,8 @@ test('berth services shows each service running with its version', async () => {
 
 test('a release receives its connection settings, and they work from inside the app', async () => {
   await p.ok(['deploy', 'alpha', '--image', SAMPLE]);
-  const env = await p.appEnv('alpha', ['DATABASE_URL', 'REDIS_URL', 'REDIS_KEY_PREFIX', 'S3_ENDPOINT', 'S3_BUCKET', 'S3_ACCESS_KEY', 'S3_SECRET_KEY', 'S3_REGION']);
+  const env = await p.appEnv('alpha', ['DATABASE_URL', 'REDIS_URL', 'REDIS_KEY_PREFIX', 'S3_ENDPOINT', 'S3_BUCKET', 'S3_ACCESS_KEY', 'S3_SECRET_KEY',
+    'S3_REGION']);
   const a = await conn('alpha');
   assert.equal(env.DATABASE_URL, a.database_url);
   assert.match(env.DATABASE_URL, new RegExp(`^postgres://app_alpha_a:[A-Za-z0-9_-]{32}@${p.instance}-postgres:5432/app_alpha$`));

@@ -32,7 +32,8 @@ export async function createApp(ctx: Ctx, input: CreateAppInput, actor: string) 
     return s as ServiceName;
   });
   if (input.pgConnections !== undefined && !services.includes('postgres')) {
-    throw new ValidationError('pg_connections', `${name} gets no PostgreSQL database, so it takes no connection limit`, 'leave out --no-db, or --pg-connections');
+    throw new ValidationError('pg_connections', `${name} gets no PostgreSQL database, so it takes no connection limit`,
+      'leave out --no-db, or --pg-connections');
   }
   const existing = ctx.store.getApp(name);
   if (existing) {

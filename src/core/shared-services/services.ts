@@ -128,7 +128,9 @@ export function applyPgLimits(ctx: Ctx): Promise<void> {
     if (!enabledServices(ctx).includes('postgres')) return;
     await locateServices(ctx);
     const errs = failures(await ctx.jobs({ postgres: { ...adminJob(ctx, 'postgres').postgres!, limits: pgLimitSpecs(ctx) } }));
-    if (errs.length) throw new BerthError('unavailable', `setting the apps' PostgreSQL connection limits failed: ${errs.join('; ')}`, 'run the same command again');
+    if (errs.length) {
+      throw new BerthError('unavailable', `setting the apps' PostgreSQL connection limits failed: ${errs.join('; ')}`, 'run the same command again');
+    }
   });
 }
 
