@@ -147,3 +147,14 @@ test('an app allowed more than the server has cannot take the slots reserved for
   }
   await p.ok(['apps', 'update', 'att', '--pg-connections', '5']);
 });
+
+test('a connection limit for an app without a database is refused, and creates nothing', async () => {
+  const r = await p.berth(['apps', 'create', 'nodb', '--domain', 'nodb.localhost', '--no-db', '--pg-connections', '5']);
+  assert.equal(r.code, 2, r.stderr);
+  assert.match(r.stderr, /pg_connections: nodb gets no PostgreSQL database/);
+  assert.equal((await p.berth(['apps', 'show', 'nodb'])).code, 3);
+  await p.ok(['apps', 'create', 'nodb', '--domain', 'nodb.localhost', '--no-db']);
+  const u = await p.berth(['apps', 'update', 'nodb', '--pg-connections', '5']);
+  assert.equal(u.code, 2, u.stderr);
+  assert.match(u.stderr, /nodb has no PostgreSQL database/);
+});
