@@ -85,7 +85,7 @@ apps.command('show <name>').description('show one app')
     out(!!globals().json, r, () => [
       ...['name', 'domains', 'release', 'image', 'digest', 'port', 'health_path', 'upstream', 'config_keys', 'database', 'pg_connections',
         'redis_user', 'bucket', 'created_at']
-        .map((k) => `${k.padEnd(12)} ${Array.isArray(fields[k]) ? (fields[k] as string[]).join(', ') || '-' : fields[k] ?? '-'}`),
+        .map((k) => `${k.padEnd(14)} ${Array.isArray(fields[k]) ? (fields[k] as string[]).join(', ') || '-' : fields[k] ?? '-'}`),
       '', table(r.containers, ['name', 'release', 'running', 'serving']),
     ].join('\n'));
   }));
