@@ -26,9 +26,11 @@ export async function applyConnectionLimits(a: AdminEndpoint, specs: PgLimitSpec
     let changed = 0;
     for (const s of specs) {
       const limit = pgConnectionLimit(slots, specs.length, s.requested);
+      // written into the statement below (DDL takes no parameters): only ever a positive integer
+      if (!Number.isInteger(limit) || limit < 1) throw new Error(`connection limit for ${s.app} is not a positive integer: ${limit}`);
       // a role or database not there yet is made by the app's own provisioning, which runs this again
       for (const login of s.logins.filter((l) => roles.has(l) && roles.get(l) !== limit)) {
-        await c.query(`ALTER ROLE ${sqlIdent(login)} CONNECTION LIMIT ${limit}`); // limit: an integer of ours
+        await c.query(`ALTER ROLE ${sqlIdent(login)} CONNECTION LIMIT ${limit}`);
         changed++;
       }
       if (dbs.has(s.db) && dbs.get(s.db) !== limit) {
