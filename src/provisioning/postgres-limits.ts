@@ -4,9 +4,10 @@
 // database, which counts both logins together: in the middle of a rotation, when both work,
 // the app still holds no more than its limit. Superusers (berth's admin) are exempt from both,
 // and superuser_reserved_connections keeps slots that only they can take.
+// Each function takes the admin's open client (postgres.ts connects), so a provisioning sets the
+// limits on the connection it already has.
 import type pg from 'pg';
-import { type AdminEndpoint, PG_BERTH_SLOTS, pgAppSlots, pgConnectionLimit, type PgLimitSpec, type PgServerSlots, sqlIdent } from './model.js';
-import { connect } from './postgres.js';
+import { PG_BERTH_SLOTS, pgAppSlots, pgConnectionLimit, type PgLimitSpec, type PgServerSlots, sqlIdent } from './model.js';
 
 async function serverSlots(c: pg.Client): Promise<PgServerSlots> {
   const r = await c.query("SELECT current_setting('max_connections')::int AS max, current_setting('superuser_reserved_connections')::int AS reserved");
@@ -14,34 +15,29 @@ async function serverSlots(c: pg.Client): Promise<PgServerSlots> {
 }
 
 /** Sets every app's limit where it differs (a platform's first run after an upgrade sets them all). */
-export async function applyConnectionLimits(a: AdminEndpoint, specs: PgLimitSpec[]): Promise<{ changed: number }> {
+export async function setConnectionLimits(c: pg.Client, specs: PgLimitSpec[]): Promise<{ changed: number }> {
   if (!specs.length) return { changed: 0 };
-  const c = await connect(a, 'postgres');
-  try {
-    const slots = await serverSlots(c);
-    const roles = new Map((await c.query('SELECT rolname, rolconnlimit FROM pg_roles WHERE rolname = ANY($1)', [specs.flatMap((s) => s.logins)])).rows
-      .map((r: { rolname: string; rolconnlimit: number }) => [r.rolname, r.rolconnlimit]));
-    const dbs = new Map((await c.query('SELECT datname, datconnlimit FROM pg_database WHERE datname = ANY($1)', [specs.map((s) => s.db)])).rows
-      .map((r: { datname: string; datconnlimit: number }) => [r.datname, r.datconnlimit]));
-    let changed = 0;
-    for (const s of specs) {
-      const limit = pgConnectionLimit(slots, specs.length, s.requested);
-      // written into the statement below (DDL takes no parameters): only ever a positive integer
-      if (!Number.isInteger(limit) || limit < 1) throw new Error(`connection limit for ${s.app} is not a positive integer: ${limit}`);
-      // a role or database not there yet is made by the app's own provisioning, which runs this again
-      for (const login of s.logins.filter((l) => roles.has(l) && roles.get(l) !== limit)) {
-        await c.query(`ALTER ROLE ${sqlIdent(login)} CONNECTION LIMIT ${limit}`);
-        changed++;
-      }
-      if (dbs.has(s.db) && dbs.get(s.db) !== limit) {
-        await c.query(`ALTER DATABASE ${sqlIdent(s.db)} CONNECTION LIMIT ${limit}`);
-        changed++;
-      }
+  const slots = await serverSlots(c);
+  const roles = new Map((await c.query('SELECT rolname, rolconnlimit FROM pg_roles WHERE rolname = ANY($1)', [specs.flatMap((s) => s.logins)])).rows
+    .map((r: { rolname: string; rolconnlimit: number }) => [r.rolname, r.rolconnlimit]));
+  const dbs = new Map((await c.query('SELECT datname, datconnlimit FROM pg_database WHERE datname = ANY($1)', [specs.map((s) => s.db)])).rows
+    .map((r: { datname: string; datconnlimit: number }) => [r.datname, r.datconnlimit]));
+  let changed = 0;
+  for (const s of specs) {
+    const limit = pgConnectionLimit(slots, specs.length, s.requested);
+    // written into the statement below (DDL takes no parameters): only ever a positive integer
+    if (!Number.isInteger(limit) || limit < 1) throw new Error(`connection limit for ${s.app} is not a positive integer: ${limit}`);
+    // a role or database not there yet is made by the app's own provisioning, which runs this again
+    for (const login of s.logins.filter((l) => roles.has(l) && roles.get(l) !== limit)) {
+      await c.query(`ALTER ROLE ${sqlIdent(login)} CONNECTION LIMIT ${limit}`);
+      changed++;
     }
-    return { changed };
-  } finally {
-    await c.end();
+    if (dbs.has(s.db) && dbs.get(s.db) !== limit) {
+      await c.query(`ALTER DATABASE ${sqlIdent(s.db)} CONNECTION LIMIT ${limit}`);
+      changed++;
+    }
   }
+  return { changed };
 }
 
 export interface PgConnectionsStatus {

@@ -3,9 +3,9 @@
 // halfway finishes the job, with the passwords already stored in berth's state.
 import pg from 'pg';
 import { type AdminEndpoint, type PgGrant, type PgLimitSpec, pgLogin, sqlIdent, sqlLiteral } from './model.js';
-import { connectionsStatus } from './postgres-limits.js';
+import { connectionsStatus, setConnectionLimits } from './postgres-limits.js';
 
-export async function connect(a: AdminEndpoint, database: string): Promise<pg.Client> {
+async function connect(a: AdminEndpoint, database: string): Promise<pg.Client> {
   const c = new pg.Client({ host: a.host, port: a.port, user: a.user, password: a.password, database, connectionTimeoutMillis: 10_000, statement_timeout: 30_000 });
   await c.connect();
   return c;
@@ -13,7 +13,8 @@ export async function connect(a: AdminEndpoint, database: string): Promise<pg.Cl
 
 const exists = async (c: pg.Client, sql: string, v: string) => ((await c.query(sql, [v])).rowCount ?? 0) > 0;
 
-export async function applyPostgres(a: AdminEndpoint, g: PgGrant): Promise<void> {
+/** Applies the grant, then (limits) every app's connection limit, on the same admin connection. */
+export async function applyPostgres(a: AdminEndpoint, g: PgGrant, limits?: PgLimitSpec[]): Promise<void> {
   const c = await connect(a, 'postgres');
   try {
     // Nobody but berth's admin connects to the maintenance databases.
@@ -35,6 +36,7 @@ export async function applyPostgres(a: AdminEndpoint, g: PgGrant): Promise<void>
     await c.query(`ALTER DATABASE ${sqlIdent(g.db)} OWNER TO ${sqlIdent(g.group)}`);
     await c.query(`REVOKE ALL ON DATABASE ${sqlIdent(g.db)} FROM PUBLIC`);
     await c.query(`GRANT CONNECT, TEMPORARY ON DATABASE ${sqlIdent(g.db)} TO ${sqlIdent(g.group)}`);
+    if (limits) await setConnectionLimits(c, limits);
   } finally {
     await c.end();
   }
@@ -45,6 +47,16 @@ export async function applyPostgres(a: AdminEndpoint, g: PgGrant): Promise<void>
     await d.query('REVOKE ALL ON SCHEMA public FROM PUBLIC');
   } finally {
     await d.end();
+  }
+}
+
+/** Sets every app's connection limit where the server holds another (berth up, apps update). */
+export async function applyConnectionLimits(a: AdminEndpoint, limits: PgLimitSpec[]): Promise<{ changed: number }> {
+  const c = await connect(a, 'postgres');
+  try {
+    return await setConnectionLimits(c, limits);
+  } finally {
+    await c.end();
   }
 }
 

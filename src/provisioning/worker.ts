@@ -3,12 +3,11 @@
 // more than double its resident memory). Jobs (JSON, secrets included) come one per line on
 // stdin, results go one per line to stdout; each service's outcome is reported separately.
 import { createInterface } from 'node:readline';
-import { applyPostgres, dropPostgres, postgresStatus, terminateClosedLogins } from './postgres.js';
+import { applyConnectionLimits, applyPostgres, dropPostgres, postgresStatus, terminateClosedLogins } from './postgres.js';
 import { applyRedis, dropRedis, redisStatus } from './redis.js';
 import { applyS3, checkS3, dropS3, type S3Admin } from './s3.js';
 import { applyMinioUsers, canManageUsers, dropMinioUsers } from './minio/provision.js';
 import type { AdminEndpoint, PgGrant, PgLimitSpec, RedisGrant, S3Grant } from './model.js';
-import { applyConnectionLimits } from './postgres-limits.js';
 
 export interface WorkerJob {
   /** limits: every app's connection limit, set where it differs (after the grant); apps: whose connections status reports */
@@ -34,10 +33,10 @@ async function runJob(job: WorkerJob): Promise<WorkerResult> {
     job.postgres && attempt('postgres', async () => {
       const p = job.postgres!;
       if (p.grant && p.drop) return dropPostgres(p.admin, p.grant);
-      if (p.grant) await applyPostgres(p.admin, p.grant);
+      if (p.grant) await applyPostgres(p.admin, p.grant, p.limits);
+      else if (p.limits) await applyConnectionLimits(p.admin, p.limits);
       const terminated = p.grant && p.terminateClosed ? await terminateClosedLogins(p.admin, p.grant) : 0;
-      const limits = p.limits ? await applyConnectionLimits(p.admin, p.limits) : undefined;
-      return p.status ? await postgresStatus(p.admin, p.apps) : { terminated, limits };
+      return p.status ? await postgresStatus(p.admin, p.apps) : { terminated };
     }),
     job.redis && attempt('redis', async () => {
       if (job.redis!.grant && job.redis!.drop) return { deleted_keys: await dropRedis(job.redis!.admin, job.redis!.grant) };
