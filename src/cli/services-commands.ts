@@ -12,7 +12,7 @@ interface Deps {
 }
 const enc = encodeURIComponent;
 
-type PgApps = { max_connections: number; berth_reserved: number; app_slots: number; limits_total: number;
+type PgApps = { max_connections: number; superuser_reserved_connections: number; app_slots: number; limits_total: number;
   apps: { app: string; connections: number; limit: number | null; set: boolean }[] };
 
 /** Each app's PostgreSQL connections against its limit, and how the server's slots are shared. */
@@ -20,7 +20,8 @@ function pgApps(row: Record<string, unknown> | undefined): string[] {
   const s = row as PgApps | undefined;
   if (!s?.apps?.length) return [];
   const over = s.limits_total > s.app_slots ? `; limits add up to ${s.limits_total}: several apps at their limit at once can fill it` : '';
-  return ['', `postgres connections by app (max_connections ${s.max_connections}: ${s.berth_reserved} kept for berth, ${s.app_slots} for apps${over})`,
+  const slots = `max_connections ${s.max_connections}: ${s.superuser_reserved_connections} reserved for superusers (berth), ${s.app_slots} shared out to apps`;
+  return ['', `postgres connections by app (${slots}${over})`,
     table(s.apps.map((a) => ({ ...a, limit: a.limit === null ? 'none (run berth up)' : `${a.limit} (${a.set ? 'set' : 'default'})` })),
       ['app', 'connections', 'limit'])];
 }

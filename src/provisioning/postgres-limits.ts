@@ -7,7 +7,7 @@
 // Each function takes the admin's open client (postgres.ts connects), so a provisioning sets the
 // limits on the connection it already has.
 import type pg from 'pg';
-import { PG_BERTH_SLOTS, pgAppSlots, pgConnectionLimit, type PgLimitSpec, type PgServerSlots, sqlIdent } from './model.js';
+import { pgAppSlots, pgConnectionLimit, type PgLimitSpec, type PgServerSlots, sqlIdent } from './model.js';
 
 async function serverSlots(c: pg.Client): Promise<PgServerSlots> {
   const r = await c.query("SELECT current_setting('max_connections')::int AS max, current_setting('superuser_reserved_connections')::int AS reserved");
@@ -41,7 +41,8 @@ export async function setConnectionLimits(c: pg.Client, specs: PgLimitSpec[]): P
 }
 
 export interface PgConnectionsStatus {
-  max_connections: number; superuser_reserved_connections: number; berth_reserved: number; app_slots: number; limits_total: number;
+  /** app_slots: what the default limits share out (max_connections less the superusers' slots and PG_BERTH_SLOTS) */
+  max_connections: number; superuser_reserved_connections: number; app_slots: number; limits_total: number;
   apps: { app: string; connections: number; limit: number | null; set: boolean }[];
 }
 
@@ -57,7 +58,7 @@ export async function connectionsStatus(c: pg.Client, specs: PgLimitSpec[]): Pro
     return { app: s.app, connections: s.logins.reduce((n, l) => n + (open.get(l) ?? 0), 0), limit: limit < 0 ? null : limit, set: s.requested !== null };
   });
   return {
-    max_connections: slots.maxConnections, superuser_reserved_connections: slots.superuserReserved, berth_reserved: slots.superuserReserved + PG_BERTH_SLOTS,
+    max_connections: slots.maxConnections, superuser_reserved_connections: slots.superuserReserved,
     app_slots: pgAppSlots(slots), limits_total: apps.reduce((n, x) => n + (x.limit ?? 0), 0), apps,
   };
 }
