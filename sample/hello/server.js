@@ -9,6 +9,8 @@
 //   MISBEHAVE         "true" turns on /alloc?mb=N (holds N MB more per call) and /fork?n=N (starts up
 //                     to N idle child processes), and ALLOC_AT_START_MB (held before listening):
 //                     the tests' runaway app. Off unless set.
+// GET /env?keys=A,B answers which of those keys are set ({"A":true,"B":false}), never their
+// values: a sample is what people copy, and an app's env holds its secrets.
 'use strict';
 const http = require('node:http');
 const crypto = require('node:crypto');
@@ -64,9 +66,11 @@ const server = http.createServer((req, res) => {
     return res.end();
   }
   if (url.pathname === '/env') {
-    const keys = (url.searchParams.get('keys') || '').split(',').filter(Boolean);
+    // Which of the asked keys are set, as true/false: never a value. This answers on the app's
+    // public domain, and the env holds the app's secrets (DATABASE_URL, S3_SECRET_KEY, ...).
+    const keys = (url.searchParams.get('keys') || '').split(',').filter(Boolean).slice(0, 100);
     res.writeHead(200, { 'content-type': 'application/json' });
-    return res.end(JSON.stringify(Object.fromEntries(keys.map((k) => [k, process.env[k] ?? null]))));
+    return res.end(JSON.stringify(Object.fromEntries(keys.map((k) => [k, process.env[k] !== undefined]))));
   }
   if (process.env.MISBEHAVE === 'true' && url.pathname === '/alloc') {
     const mb = Number(url.searchParams.get('mb') || 64);

@@ -3,9 +3,10 @@
 import { Command, Option } from 'commander';
 import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline/promises';
-import { BerthError } from '../lib/errors.js';
+import { BerthError, ValidationError } from '../lib/errors.js';
+import { splitWords } from '../lib/shell-words.js';
 import * as v from '../lib/validate.js';
-import { AppCreateBody, ConfigBody, DeployBody, DomainsBody, parseBody, RollbackBody } from '../daemon/bodies.js';
+import { AppCreateBody, AppUpdateBody, ConfigBody, DeployBody, DomainsBody, parseBody, RollbackBody } from '../daemon/bodies.js';
 import { DaemonClient } from '../daemon/client.js';
 import { pathsFor, rootFromEnv } from '../state/paths.js';
 import { renderEvent } from './deploy-events.js';
@@ -32,6 +33,8 @@ const action = <A extends unknown[]>(fn: (...args: A) => Promise<void>) => async
   try { await fn(...args); } catch (e) { fail(e, !!globals().json); }
 };
 const enc = encodeURIComponent;
+/** A count typed on the command line, as a number for the body's schema to check ('x' stays a string and is refused there). */
+const count = (s: string | undefined): number | string | undefined => (s === undefined ? undefined : /^\d+$/.test(s) ? Number(s) : s);
 const DELETE_TIMEOUT_MS = 30 * 60_000; // a purge dumps the database first
 
 upCommand(program, globals, action);
@@ -58,10 +61,13 @@ withLimitOptions(apps.command('create <name>').description('create an app with o
   .option('--no-db', 'no PostgreSQL database for this app')
   .option('--no-redis', 'no Redis user for this app')
   .option('--no-bucket', 'no object storage bucket for this app')
-  .action(action(async (name: string, o: LimitOptions & { domain: string[]; port: string; healthPath: string; db: boolean; redis: boolean; bucket: boolean }) => {
+  .option('--pg-connections <n>', 'PostgreSQL connections the app may hold (default: a share of max_connections, at most half)')
+  .action(action(async (name: string, o: LimitOptions & {
+    domain: string[]; port: string; healthPath: string; db: boolean; redis: boolean; bucket: boolean; pgConnections?: string;
+  }) => {
     const services = !o.db || !o.redis || !o.bucket
       ? [...(o.db ? ['postgres'] : []), ...(o.redis ? ['redis'] : []), ...(o.bucket ? ['s3'] : [])] : undefined;
-    const body = { name, domains: o.domain, port: o.port, health_path: o.healthPath, services, limits: limitsFrom(o) };
+    const body = { name, domains: o.domain, port: o.port, health_path: o.healthPath, services, pg_connections: count(o.pgConnections), limits: limitsFrom(o) };
     parseBody(AppCreateBody, body); // the daemon's own check, here too: bad input never leaves the machine it was typed on
     const r = await client(300_000).call<{ app: string; domains: string[]; created: boolean; resources: Record<string, string | null> }>('POST', '/apps', body);
     const held = Object.entries(r.resources).filter(([, x]) => x).map(([k, x]) => `  ${k.padEnd(11)} ${x}`);
@@ -84,11 +90,21 @@ apps.command('show <name>').description('show one app')
       oom: r.killed_for_memory ? `killed for passing its memory limit at ${r.killed_for_memory.at}` : null,
     };
     out(!!globals().json, r, () => [
-      ...['name', 'domains', 'release', 'image', 'digest', 'port', 'health_path', 'upstream', 'limits', 'oom', 'config_keys', 'database', 'redis_user', 'bucket',
-        'created_at']
-        .map((k) => `${k.padEnd(12)} ${Array.isArray(fields[k]) ? (fields[k] as string[]).join(', ') || '-' : fields[k] ?? '-'}`),
+      ...['name', 'domains', 'release', 'image', 'digest', 'port', 'health_path', 'upstream', 'limits', 'oom', 'config_keys', 'database', 'pg_connections',
+        'redis_user', 'bucket', 'created_at']
+        .map((k) => `${k.padEnd(14)} ${Array.isArray(fields[k]) ? (fields[k] as string[]).join(', ') || '-' : fields[k] ?? '-'}`),
       '', table(r.containers, ['name', 'release', 'running', 'serving']),
     ].join('\n'));
+  }));
+apps.command('update <name>').description('change settings that apply without a new release')
+  .option('--pg-connections <n>', "PostgreSQL connections the app may hold, or 'default' (applied at once; open sessions stay)")
+  .action(action(async (name: string, o: { pgConnections?: string }) => {
+    v.appName(name);
+    const body = { pg_connections: o.pgConnections === 'default' ? null : count(o.pgConnections) };
+    parseBody(AppUpdateBody, body);
+    if (body.pg_connections === undefined) throw new BerthError('invalid', 'nothing to change', `berth apps update ${name} --pg-connections 20`);
+    const r = await client(60_000).call<{ app: string; pg_connections: number | 'default' }>('PATCH', `/apps/${enc(name)}`, body);
+    out(!!globals().json, r, () => `${r.app}: pg_connections ${r.pg_connections}`);
   }));
 apps.command('delete <name>').alias('rm').description('delete an app: its route and containers; its database, Redis keys and bucket are kept unless --purge (asks first)')
   .option('-y, --yes', 'do not ask')
@@ -168,13 +184,15 @@ program.command('deploy <name>').description('deploy a new release with zero dow
   .option('--health-path <path>', 'health check path (default: as before, /health)')
   .option('--timeout <duration>', 'how long the release may take to become healthy (default 60s)')
   .option('--lock-timeout <duration>', 'wait this long for another deploy of the app to finish', '0s')
-  .option('--release-command <cmd>', 'run this in a one-off container first, e.g. migrations (split on spaces, no shell)')
+  .option('--release-command <cmd>', "run this in a one-off container first, e.g. migrations (split into words by the shell's quoting rules; no shell runs it)")
+  .option('--release-arg <word>', 'the release command one word at a time, exactly as given (repeatable; instead of --release-command)',
+    (w: string, all: string[] = []) => [...all, w])
   .option('--release-timeout <duration>', 'how long the release command may run (default 10m)')
   .option('--dry-run', 'print the plan only')
   .option('--abort', 'cancel the running deploy of this app')
   .action(action(async (name: string, o: {
     image?: string; port?: string; healthPath?: string; timeout?: string; lockTimeout: string;
-    releaseCommand?: string; releaseTimeout?: string; dryRun?: boolean; abort?: boolean;
+    releaseCommand?: string; releaseArg?: string[]; releaseTimeout?: string; dryRun?: boolean; abort?: boolean;
   }) => {
     v.appName(name);
     if (o.abort) {
@@ -184,7 +202,7 @@ program.command('deploy <name>').description('deploy a new release with zero dow
     const body = {
       image: o.image, port: o.port, health_path: o.healthPath, timeout: o.timeout,
       release_timeout: o.releaseTimeout, lock_timeout: o.lockTimeout, dry_run: o.dryRun,
-      release_command: o.releaseCommand?.split(/\s+/).filter(Boolean),
+      release_command: releaseArgv(o.releaseCommand, o.releaseArg),
     };
     parseBody(DeployBody, body);
     const r = await client().stream<{ deploy: number; release: string; previous: string | null; ms: number; state: string; steps?: string[]; warnings: string[] }>(
@@ -193,6 +211,12 @@ program.command('deploy <name>').description('deploy a new release with zero dow
       ? `plan:\n${r.steps!.map((s, i) => `  ${i + 1}. ${s}`).join('\n')}`
       : `${name} ${r.release} is live (deploy #${r.deploy}, ${(r.ms / 1000).toFixed(1)}s)${r.previous ? `; ${r.previous} stays warm for rollback` : ''}${r.warnings.length ? `\nwarnings:\n  ${r.warnings.join('\n  ')}` : ''}`);
   }));
+
+/** The release command as argv: typed as one line (shell quoting, no shell) or word by word. */
+function releaseArgv(line: string | undefined, words: string[] | undefined): string[] | undefined {
+  if (line !== undefined && words) throw new ValidationError('release_command', 'give --release-command or --release-arg, not both');
+  return words ?? (line === undefined ? undefined : splitWords(line, 'release_command'));
+}
 
 program.command('rollback <name>').description('switch traffic back to a previous release')
   .option('--to <release>', 'release id such as v3 (default: the one before the live release)')

@@ -12,12 +12,27 @@ interface Deps {
 }
 const enc = encodeURIComponent;
 
+type PgApps = { max_connections: number; superuser_reserved_connections: number; app_slots: number; limits_total: number;
+  apps: { app: string; connections: number; limit: number | null; set: boolean }[] };
+
+/** Each app's PostgreSQL connections against its limit, and how the server's slots are shared. */
+function pgApps(row: Record<string, unknown> | undefined): string[] {
+  const s = row as PgApps | undefined;
+  if (!s?.apps?.length) return [];
+  const over = s.limits_total > s.app_slots ? `; limits add up to ${s.limits_total}: several apps at their limit at once can fill it` : '';
+  const slots = `max_connections ${s.max_connections}: ${s.superuser_reserved_connections} reserved for superusers (berth), ${s.app_slots} shared out to apps`;
+  return ['', `postgres connections by app (${slots}${over})`,
+    table(s.apps.map((a) => ({ ...a, limit: a.limit === null ? 'none (run berth up)' : `${a.limit} (${a.set ? 'set' : 'default'})` })),
+      ['app', 'connections', 'limit'])];
+}
+
 export function servicesCommands(program: Command, { client, globals, action }: Deps): void {
   const services = program.command('services').description('the shared services: state, version, data size, connections')
     .action(action(async () => {
       const r = await client(60_000).call<Record<string, unknown>[]>('GET', '/services');
-      out(!!globals().json, r, () => table(r.map((x) => ({ ...x, data_mb: typeof x.data_bytes === 'number' ? (x.data_bytes / 1e6).toFixed(1) : null })),
-        ['service', 'state', 'health', 'version', 'connections', 'data_mb', 'isolation', 'image']));
+      const rows = r.map((x) => ({ ...x, data_mb: typeof x.data_bytes === 'number' ? (x.data_bytes / 1e6).toFixed(1) : null }));
+      out(!!globals().json, r, () => [table(rows, ['service', 'state', 'health', 'version', 'connections', 'data_mb', 'isolation', 'image']),
+        ...pgApps(r.find((x) => x.service === 'postgres'))].join('\n'));
     }));
 
   services.command('set <service>').description('use an external server for a shared service (a database VM, RDS, managed Redis, S3)')

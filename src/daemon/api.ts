@@ -6,6 +6,7 @@ import { createApp, deleteApp, listApps, showApp } from '../core/apps/apps.js';
 import { changeConfig, listConfig } from '../core/config/config.js';
 import { changeDomains } from '../core/apps/domains.js';
 import { changeLimits } from '../core/apps/limits.js';
+import { updateApp } from '../core/apps/update.js';
 import type { Ctx } from '../core/context.js';
 import { abort, deploy, type DeployEvent, relName, rollback } from '../core/deploy/engine.js';
 import { reconcile } from '../core/deploy/recover.js';
@@ -19,7 +20,8 @@ import { exposeS3 } from '../core/shared-services/public.js';
 import { appConnections, servicesStatus } from '../core/shared-services/status.js';
 import { API_VERSION } from './api-version.js';
 import {
-  AppCreateBody, ConfigBody, DeployBody, DomainsBody, ExposeBody, LimitsBody, parseBody, RegistryBody, RollbackBody, RotateBody, ServiceName, ServiceSetBody,
+  AppCreateBody, AppUpdateBody, ConfigBody, DeployBody, DomainsBody, ExposeBody, LimitsBody, parseBody, RegistryBody, RollbackBody, RotateBody, ServiceName,
+  ServiceSetBody,
 } from './bodies.js';
 import { buildId } from './build.js';
 import { json, type Req, type Reply, Router } from './http.js';
@@ -45,11 +47,16 @@ export function buildApi(ctx: Ctx): Router {
   api.on('GET', `${P}/apps`, () => listApps(ctx));
   api.on('POST', `${P}/apps`, async (r) => {
     const b = parseBody(AppCreateBody, await r.json());
-    const res = await createApp(ctx, { name: b.name, domains: b.domains, port: b.port, healthPath: b.health_path, services: b.services, limits: b.limits },
-      actorOf(r));
+    const res = await createApp(ctx, {
+      name: b.name, domains: b.domains, port: b.port, healthPath: b.health_path, services: b.services, pgConnections: b.pg_connections, limits: b.limits,
+    }, actorOf(r));
     return json(res.created ? 201 : 200, res);
   });
   api.on('GET', `${P}/apps/:name`, (r) => showApp(ctx, r.params.name!));
+  api.on('PATCH', `${P}/apps/:name`, async (r) => {
+    const b = parseBody(AppUpdateBody, await r.json());
+    return updateApp(ctx, mustApp(ctx, r.params.name!), { pgConnections: b.pg_connections }, actorOf(r));
+  });
   api.on('DELETE', `${P}/apps/:name`, (r) => deleteApp(ctx, r.params.name!, actorOf(r), { purge: r.query.get('purge') === '1' }));
 
   api.on('GET', `${P}/apps/:name/domains`, (r) => ({ app: r.params.name, domains: ctx.store.domainsOf(mustApp(ctx, r.params.name!)) }));

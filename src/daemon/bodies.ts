@@ -27,15 +27,22 @@ const limitFields = {
   cap_add: z.array(via(l.capability)).max(40).optional(),
 };
 
+/** PostgreSQL connections an app's logins may hold together (see provisioning/postgres-limits.ts). */
+const pgConnections = z.number({ invalid_type_error: 'must be a whole number of connections' }).int('must be a whole number of connections')
+  .min(1, 'must be at least 1').max(10_000, 'must be at most 10000');
+
 export const AppCreateBody = z.object({
   name: via(v.appName), domains: z.array(via(v.domain)).min(1, 'at least one domain is required').max(50),
   port: via(v.port).optional(), health_path: via(v.healthPath).optional(), services: z.array(z.enum(SERVICES)).optional(),
-  limits: z.object(limitFields).strict().optional(),
+  limits: z.object(limitFields).strict().optional(), pg_connections: pgConnections.optional(),
 }).strict();
 
 export const LimitsBody = z.object({
   ...limitFields, cap_remove: z.array(via(l.capability)).max(40).optional(), deploy: z.boolean().optional(), lock_timeout: duration,
 }).strict();
+
+/** PATCH /apps/NAME: settings that apply without a release; pg_connections null: back to the default. */
+export const AppUpdateBody = z.object({ pg_connections: pgConnections.nullable().optional() }).strict();
 
 export const DomainsBody = z.object({ add: z.array(via(v.domain)).max(50).optional(), remove: z.array(via(v.domain)).max(50).optional() }).strict();
 
@@ -51,7 +58,8 @@ export const ConfigBody = z.object({
 
 export const DeployBody = z.object({
   image: via(v.imageRef).optional(), port: via(v.port).optional(), health_path: via(v.healthPath).optional(),
-  release_command: z.array(z.string().min(1).max(4096)).min(1).max(64).optional(),
+  // argv, run without a shell; only the program's name must not be empty
+  release_command: z.array(z.string().max(4096)).min(1).max(64).refine((a) => a[0] !== '', 'the program name (first word) is empty').optional(),
   timeout: duration, release_timeout: duration, lock_timeout: duration, dry_run: z.boolean().optional(),
 }).strict();
 

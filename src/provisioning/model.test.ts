@@ -1,6 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { bucketName, bucketPolicy, pgLogin, pgNames, redisNames, s3AccessKey, s3PolicyName, sqlIdent, sqlLiteral } from './model.js';
+import {
+  bucketName, bucketPolicy, pgAppSlots, pgConnectionLimit, pgLimitSpec, pgLogin, pgNames, redisNames, s3AccessKey, s3PolicyName, sqlIdent, sqlLiteral,
+} from './model.js';
 import { aclRules } from './redis.js';
 import { externalRecord } from '../core/shared-services/external.js';
 import { ValidationError } from '../lib/errors.js';
@@ -41,4 +43,17 @@ test('a MinIO policy names only the app\'s bucket and its objects; access keys n
   const key = s3AccessKey('shop', 'a1b2c3');
   assert.equal(key, 'app-shop-a1b2c3');
   assert.ok(key.length >= 3 && !/[=,]/.test(key)); // MinIO's rules for access keys
+});
+
+test('an app\'s default PostgreSQL connection limit: a share of what apps can use, at least 20, never more than half', () => {
+  const server = { maxConnections: 100, superuserReserved: 3 }; // PostgreSQL's defaults, as berth runs it
+  assert.equal(pgAppSlots(server), 94);
+  assert.deepEqual([1, 2, 3, 4, 5, 10, 30, 100].map((n) => pgConnectionLimit(server, n, null)), [47, 47, 31, 23, 20, 20, 20, 20]);
+  assert.equal(pgConnectionLimit(server, 3, 5), 5, 'the operator\'s limit wins');
+  assert.equal(pgConnectionLimit(server, 3, 500), 500, 'even one above what the server has: berth services shows the overcommit');
+  assert.equal(pgConnectionLimit({ maxConnections: 20, superuserReserved: 3 }, 1, null), 7, 'a small server: half of its 14 app slots');
+  assert.equal(pgConnectionLimit({ maxConnections: 5, superuserReserved: 3 }, 1, null), 1);
+  const g = { ...pgNames('shop'), logins: { a: 'p', b: null }, active: 'a' as const };
+  assert.deepEqual(pgLimitSpec('shop', g), { app: 'shop', db: 'app_shop', logins: ['app_shop_a', 'app_shop_b'], requested: null });
+  assert.equal(pgLimitSpec('shop', { ...g, connections: 8 }).requested, 8);
 });

@@ -8,7 +8,11 @@ export interface AdminEndpoint { host: string; port: number; user: string; passw
 
 /** PostgreSQL: a group role that owns the database, and two login roles (slots a and b) that
  *  act as the group; rotation gives the idle slot a new password, deploys, then closes the old one. */
-export interface PgGrant { db: string; group: string; logins: { a: string | null; b: string | null }; active: 'a' | 'b' }
+export interface PgGrant {
+  db: string; group: string; logins: { a: string | null; b: string | null }; active: 'a' | 'b';
+  /** connections the app may hold, set by the operator (apps create/update --pg-connections); absent: the default */
+  connections?: number;
+}
 /** Redis: one ACL user limited to its key prefix; during a rotation it accepts two passwords. */
 export interface RedisGrant { user: string; prefix: string; passwords: string[]; active: string }
 /** Object storage: a bucket, and the keys the app uses (accessKey/secretKey). Where berth can
@@ -45,3 +49,29 @@ export function bucketPolicy(bucket: string) {
 export const sqlIdent = (s: string) => `"${s.replace(/"/g, '""')}"`;
 /** Quotes an SQL string literal (standard_conforming_strings is on in PostgreSQL 15). */
 export const sqlLiteral = (s: string) => `'${s.replace(/'/g, "''")}'`;
+
+/** What the worker needs to apply (and report) one app's PostgreSQL connection limit. */
+export interface PgLimitSpec { app: string; db: string; logins: string[]; requested: number | null }
+export const pgLimitSpec = (app: string, g: PgGrant): PgLimitSpec =>
+  ({ app, db: g.db, logins: [pgLogin(g, 'a'), pgLogin(g, 'b')], requested: g.connections ?? null });
+
+/** Slots kept free for berth's own admin connections on top of superuser_reserved_connections,
+ *  which an external server's admin (RDS's, say) may not be allowed to use. */
+export const PG_BERTH_SLOTS = 3;
+/** The smallest default: a live release and a warm one (kept for rollback), each with a pool of
+ *  5 to 10 connections, as the common frameworks default to. */
+export const PG_MIN_DEFAULT_CONNECTIONS = 20;
+
+export interface PgServerSlots { maxConnections: number; superuserReserved: number }
+/** Connections apps can use at all: what the server has, less what is kept for berth. */
+export const pgAppSlots = (s: PgServerSlots) => Math.max(1, s.maxConnections - s.superuserReserved - PG_BERTH_SLOTS);
+
+/** An app's connection limit: the operator's, or an equal share of the app slots among `apps`,
+ *  at least PG_MIN_DEFAULT_CONNECTIONS, and never more than half of them, so that no single app
+ *  can lock the others out. Many apps get more than an equal share together (the slots are
+ *  overcommitted): a few apps flooding at once can still fill the server; `berth services` shows it. */
+export function pgConnectionLimit(s: PgServerSlots, apps: number, requested: number | null): number {
+  if (requested !== null) return requested;
+  const slots = pgAppSlots(s);
+  return Math.max(1, Math.min(Math.floor(slots / 2), Math.max(PG_MIN_DEFAULT_CONNECTIONS, Math.floor(slots / Math.max(1, apps)))));
+}

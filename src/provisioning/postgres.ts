@@ -2,7 +2,8 @@
 // client. Idempotent: applying the same grant twice changes nothing; applying it after a crash
 // halfway finishes the job, with the passwords already stored in berth's state.
 import pg from 'pg';
-import { type AdminEndpoint, type PgGrant, pgLogin, sqlIdent, sqlLiteral } from './model.js';
+import { type AdminEndpoint, type PgGrant, type PgLimitSpec, pgLogin, sqlIdent, sqlLiteral } from './model.js';
+import { connectionsStatus, setConnectionLimits } from './postgres-limits.js';
 
 async function connect(a: AdminEndpoint, database: string): Promise<pg.Client> {
   const c = new pg.Client({ host: a.host, port: a.port, user: a.user, password: a.password, database, connectionTimeoutMillis: 10_000, statement_timeout: 30_000 });
@@ -12,7 +13,8 @@ async function connect(a: AdminEndpoint, database: string): Promise<pg.Client> {
 
 const exists = async (c: pg.Client, sql: string, v: string) => ((await c.query(sql, [v])).rowCount ?? 0) > 0;
 
-export async function applyPostgres(a: AdminEndpoint, g: PgGrant): Promise<void> {
+/** Applies the grant, then (limits) every app's connection limit, on the same admin connection. */
+export async function applyPostgres(a: AdminEndpoint, g: PgGrant, limits?: PgLimitSpec[]): Promise<void> {
   const c = await connect(a, 'postgres');
   try {
     // Nobody but berth's admin connects to the maintenance databases.
@@ -34,6 +36,7 @@ export async function applyPostgres(a: AdminEndpoint, g: PgGrant): Promise<void>
     await c.query(`ALTER DATABASE ${sqlIdent(g.db)} OWNER TO ${sqlIdent(g.group)}`);
     await c.query(`REVOKE ALL ON DATABASE ${sqlIdent(g.db)} FROM PUBLIC`);
     await c.query(`GRANT CONNECT, TEMPORARY ON DATABASE ${sqlIdent(g.db)} TO ${sqlIdent(g.group)}`);
+    if (limits) await setConnectionLimits(c, limits);
   } finally {
     await c.end();
   }
@@ -44,6 +47,16 @@ export async function applyPostgres(a: AdminEndpoint, g: PgGrant): Promise<void>
     await d.query('REVOKE ALL ON SCHEMA public FROM PUBLIC');
   } finally {
     await d.end();
+  }
+}
+
+/** Sets every app's connection limit where the server holds another (berth up, apps update). */
+export async function applyConnectionLimits(a: AdminEndpoint, limits: PgLimitSpec[]): Promise<{ changed: number }> {
+  const c = await connect(a, 'postgres');
+  try {
+    return await setConnectionLimits(c, limits);
+  } finally {
+    await c.end();
   }
 }
 
@@ -60,14 +73,15 @@ export async function terminateClosedLogins(a: AdminEndpoint, g: PgGrant): Promi
   }
 }
 
-export async function postgresStatus(a: AdminEndpoint): Promise<{ version: string; connections: number; databases: { name: string; bytes: number }[] }> {
+/** Version, connections, databases' sizes; with the apps' specs, each app's connections and limit. */
+export async function postgresStatus(a: AdminEndpoint, apps?: PgLimitSpec[]) {
   const c = await connect(a, 'postgres');
   try {
     const version = (await c.query('SHOW server_version')).rows[0].server_version as string;
     const connections = Number((await c.query('SELECT count(*)::int AS n FROM pg_stat_activity WHERE backend_type = $1', ['client backend'])).rows[0].n);
     const databases = (await c.query("SELECT datname AS name, pg_database_size(datname)::bigint AS bytes FROM pg_database WHERE datname LIKE 'app\\_%' ORDER BY 1")).rows
       .map((r: { name: string; bytes: string }) => ({ name: r.name, bytes: Number(r.bytes) }));
-    return { version, connections, databases };
+    return { version, connections, databases, ...(apps ? await connectionsStatus(c, apps) : {}) };
   } finally {
     await c.end();
   }

@@ -3,14 +3,17 @@
 // more than double its resident memory). Jobs (JSON, secrets included) come one per line on
 // stdin, results go one per line to stdout; each service's outcome is reported separately.
 import { createInterface } from 'node:readline';
-import { applyPostgres, dropPostgres, postgresStatus, terminateClosedLogins } from './postgres.js';
+import { applyConnectionLimits, applyPostgres, dropPostgres, postgresStatus, terminateClosedLogins } from './postgres.js';
 import { applyRedis, dropRedis, redisStatus } from './redis.js';
 import { applyS3, checkS3, dropS3, type S3Admin } from './s3.js';
 import { applyMinioUsers, canManageUsers, dropMinioUsers } from './minio/provision.js';
-import type { AdminEndpoint, PgGrant, RedisGrant, S3Grant } from './model.js';
+import type { AdminEndpoint, PgGrant, PgLimitSpec, RedisGrant, S3Grant } from './model.js';
 
 export interface WorkerJob {
-  postgres?: { admin: AdminEndpoint; grant?: PgGrant; terminateClosed?: boolean; status?: boolean; drop?: boolean };
+  /** limits: every app's connection limit, set where it differs (after the grant); apps: whose connections status reports */
+  postgres?: {
+    admin: AdminEndpoint; grant?: PgGrant; terminateClosed?: boolean; status?: boolean; drop?: boolean; limits?: PgLimitSpec[]; apps?: PgLimitSpec[];
+  };
   redis?: { admin: AdminEndpoint; grant?: RedisGrant; status?: boolean; drop?: boolean };
   /** users: the server is MinIO and the app gets users of its own; detect: find out whether it is */
   s3?: { admin: S3Admin; grant?: S3Grant; drop?: boolean; users?: boolean; detect?: boolean };
@@ -30,9 +33,10 @@ async function runJob(job: WorkerJob): Promise<WorkerResult> {
     job.postgres && attempt('postgres', async () => {
       const p = job.postgres!;
       if (p.grant && p.drop) return dropPostgres(p.admin, p.grant);
-      if (p.grant) await applyPostgres(p.admin, p.grant);
+      if (p.grant) await applyPostgres(p.admin, p.grant, p.limits);
+      else if (p.limits) await applyConnectionLimits(p.admin, p.limits);
       const terminated = p.grant && p.terminateClosed ? await terminateClosedLogins(p.admin, p.grant) : 0;
-      return p.status ? await postgresStatus(p.admin) : { terminated };
+      return p.status ? await postgresStatus(p.admin, p.apps) : { terminated };
     }),
     job.redis && attempt('redis', async () => {
       if (job.redis!.grant && job.redis!.drop) return { deleted_keys: await dropRedis(job.redis!.admin, job.redis!.grant) };

@@ -9,10 +9,13 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Docker from 'dockerode';
 import { DAEMON_ENV, DAEMON_NODE_FLAGS, isDaemonOf } from '../../src/bootstrap/daemon-process.js';
+import { sampleHash } from '../../src/bootstrap/sample.js';
 
 export const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 export const BIN = join(REPO, 'bin', 'berth');
-export const SAMPLE = 'berth/hello:1';
+/** The sample image under a tag named by its source: worktrees and branches whose sample differs
+ *  share one Docker Engine, and must never rebuild each other's image under one tag mid-run. */
+export const SAMPLE = `berth/hello:src-${sampleHash()}`;
 export const docker = new Docker({ socketPath: '/var/run/docker.sock' });
 
 export interface Run { code: number; stdout: string; stderr: string }
@@ -78,6 +81,14 @@ export class Platform {
     const child = spawn(process.execPath, [...DAEMON_NODE_FLAGS, join(REPO, 'dist', 'src', 'daemon', 'main.js'), '--root', this.root],
       { env: { ...this.env(env), ...DAEMON_ENV }, detached: true, stdio: 'ignore' });
     child.unref();
+  }
+
+  /** The env of an app's serving container, read with docker exec inside it (the sample app
+   *  serves only which keys are set, never their values). Absent keys come back as null. */
+  appEnv<T = any>(app: string, keys: string[]): Promise<T> {
+    const script = 'const o = {}; for (const k of process.argv.slice(1)) o[k] = process.env[k] ?? null; process.stdout.write(JSON.stringify(o))';
+    return new Promise((res, rej) => execFile('docker', ['exec', `${this.instance}-${app}-web`, 'node', '-e', script, ...keys], { timeout: 30_000 },
+      (err, stdout, stderr) => (err ? rej(new Error(`docker exec in ${app}: ${err.message} ${stderr}`)) : res(JSON.parse(stdout) as T))));
   }
 
   async containers(): Promise<{ name: string; state: string; release: string; app: string }[]> {

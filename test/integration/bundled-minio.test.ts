@@ -103,7 +103,7 @@ test('apps get a MinIO user of their own through the bundled server; its key ope
   await p.ok(['apps', 'create', 'docs', '--domain', 'docs.localhost']);
   await p.ok(['deploy', 'pics', '--image', SAMPLE]);
   assert.deepEqual(fake.refused, []);
-  const env = JSON.parse((await p.get('pics.localhost', '/env?keys=S3_ENDPOINT,S3_BUCKET,S3_ACCESS_KEY,S3_SECRET_KEY')).body);
+  const env = await p.appEnv('pics', ['S3_ENDPOINT', 'S3_BUCKET', 'S3_ACCESS_KEY', 'S3_SECRET_KEY']);
   assert.equal(env.S3_ENDPOINT, `http://${p.instance}-s3:9000`);
   assert.equal(env.S3_BUCKET, 'app-pics');
   assert.deepEqual(usersOf('pics'), [env.S3_ACCESS_KEY]);
@@ -164,7 +164,7 @@ test('services expose s3: Caddy serves MinIO at a public domain, apps get S3_PUB
   assert.match(clash.stderr, /public object storage endpoint/);
 
   await p.ok(['config', 'set', 'pics', 'COLOR=blue']); // a new release: it gets the public endpoint
-  const env = JSON.parse((await p.get('pics.localhost', '/env?keys=S3_PUBLIC_ENDPOINT,S3_ACCESS_KEY,S3_SECRET_KEY')).body);
+  const env = await p.appEnv('pics', ['S3_PUBLIC_ENDPOINT', 'S3_ACCESS_KEY', 'S3_SECRET_KEY']);
   assert.equal(env.S3_PUBLIC_ENDPOINT, endpoint);
   const ok = await browserGet(await presign(endpoint, env, '/app-pics/cat.jpg'));
   assert.deepEqual(ok, { status: 200, body: 'meow' }, 'the presigned URL did not work through Caddy (is the Host header kept?)');

@@ -73,7 +73,7 @@ test('a live release that crash-loops: four times in a row, a rollback at once s
 });
 
 test('--abort stops a release command in progress at once; --release-timeout bounds it', async () => {
-  const sleeper = '/usr/bin/node -e setTimeout(()=>{},60000)';
+  const sleeper = "/usr/bin/node -e 'setTimeout(()=>{},60000)'";
   const slow = p.berth(['deploy', 'pin', '--release-command', sleeper]);
   await until(async () => (await p.json<{ deploys: { app: string; step: string }[] }>(['status'])).deploys.some((d) => d.app === 'pin' && d.step === 'release_command'),
     20_000, 'the release command to run');

@@ -36,8 +36,20 @@ test('config changes roll out a new release under load with no failed request', 
   assert.ok(res.total > 100, `only ${res.total} requests`);
   assert.ok(res.bodies.v4 && res.bodies.v4 > 0, `never saw v4: ${JSON.stringify(res.bodies)}`);
   assert.match((await p.get(host)).body, /v4/);
-  const env = JSON.parse((await p.get(host, '/env?keys=VERSION,APP_NAME,APP_DOMAIN,PORT')).body);
-  assert.deepEqual(env, { VERSION: 'v4', APP_NAME: 'web', APP_DOMAIN: host, PORT: '8000' });
+  assert.deepEqual(await p.appEnv('web', ['VERSION', 'APP_NAME', 'APP_DOMAIN', 'PORT']), { VERSION: 'v4', APP_NAME: 'web', APP_DOMAIN: host, PORT: '8000' });
+});
+
+test('the sample app says which env keys are set, never their values, on its public domain', async () => {
+  const dbUrl = (await p.ok(['db', 'url', 'web'])).stdout.trim();
+  assert.match(dbUrl, /^postgres:\/\//);
+  const r = await p.get(host, '/env?keys=DATABASE_URL,S3_SECRET_KEY,VERSION,NOT_SET');
+  assert.equal(r.status, 200);
+  assert.deepEqual(JSON.parse(r.body), { DATABASE_URL: true, S3_SECRET_KEY: true, VERSION: true, NOT_SET: false });
+  const password = new URL(dbUrl).password;
+  for (const path of ['/env?keys=DATABASE_URL', '/env', '/', '/health', `/env?keys=${'DATABASE_URL,'.repeat(20)}`]) {
+    const body = (await p.get(host, path)).body;
+    assert.ok(!body.includes(password) && !body.includes(dbUrl), `${path} served the database password`);
+  }
 });
 
 test('a release that fails its health check never receives traffic; the error names the reason and shows its log', async () => {

@@ -76,7 +76,7 @@ test('apps get their database and Redis user on the external servers; berth runs
   assert.equal((await docker.listContainers({ all: true, filters: { name: [`^/${p.instance}-redis$`] } })).length, 0);
   await p.ok(['apps', 'create', 'ext', '--domain', 'ext.localhost']);
   await p.ok(['deploy', 'ext', '--image', SAMPLE]);
-  const env = JSON.parse((await p.get('ext.localhost', '/env?keys=DATABASE_URL,REDIS_URL')).body);
+  const env = await p.appEnv('ext', ['DATABASE_URL', 'REDIS_URL']);
   const redisUrl = new URL(env.REDIS_URL);
   assert.equal(`${redisUrl.hostname}:${redisUrl.port}`, `${gateway}:${redisPort}`);
   const rc = createClient({ url: env.REDIS_URL, socket: { reconnectStrategy: false } });

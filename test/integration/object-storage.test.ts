@@ -27,7 +27,7 @@ const minioEndpoint = () => `http://${vm.gateway}:${minioPort}`;
 const bucketsOnServer = () => vm.buckets();
 
 type S3Env = { S3_ENDPOINT: string; S3_BUCKET: string; S3_ACCESS_KEY: string; S3_SECRET_KEY: string; S3_REGION: string };
-const s3Env = async (app: string) => JSON.parse((await p.get(`${app}.localhost`, '/env?keys=S3_ENDPOINT,S3_BUCKET,S3_ACCESS_KEY,S3_SECRET_KEY,S3_REGION')).body) as S3Env;
+const s3Env = async (app: string) => (await p.appEnv(app, ['S3_ENDPOINT', 'S3_BUCKET', 'S3_ACCESS_KEY', 'S3_SECRET_KEY', 'S3_REGION'])) as S3Env;
 const setS3 = async (endpoint: string, key: string, secret: string) => p.berth(['services', 'set', 's3', '--endpoint', endpoint, '--access-key', key, '--secret-key-stdin', '--json'], { input: secret });
 const usersOf = (app: string) => [...fake.users.keys()].filter((k) => k.startsWith(`app-${app}-`));
 

@@ -16,7 +16,7 @@ after(() => p.destroy());
 test('--dry-run prints the plan and changes nothing', async () => {
   const r = await p.json<{ state: string; steps: string[] }>(['deploy', 'ops', '--image', SAMPLE, '--dry-run']);
   assert.equal(r.state, 'planned');
-  assert.match(r.steps.join('\n'), /pull berth\/hello:1[\s\S]*health[\s\S]*send traffic/);
+  assert.match(r.steps.join('\n'), new RegExp(`pull ${SAMPLE}[\\s\\S]*health[\\s\\S]*send traffic`));
   assert.deepEqual(await p.json(['releases', 'ops']), []);
 });
 
@@ -32,6 +32,38 @@ test('a release command runs before start; when it fails, nothing changes', asyn
   const leftovers = (await p.containers()).filter((c) => c.name.includes('-run-'));
   assert.deepEqual(leftovers, [], 'one-off containers are removed');
   await p.ok(['config', 'unset', 'ops', 'MIGRATE_FAIL', 'VERSION', '--no-deploy']);
+});
+
+test('a quoted release command arrives as its words: no shell, quotes kept together', async () => {
+  // each argument is checked inside the one-off container; the command exits 0 only if all arrived intact
+  const check = 'node -e \'const a = process.argv.slice(1); '
+    + 'process.exit(a[0] === "two words" && a[1] === "it\\x27s" && a[2] === "" && a[3] === "$HOME" ? 0 : 5)\'';
+  const r = await p.ok(['deploy', 'ops', '--release-command', `${check} "two words" "it's" '' '$HOME'`]);
+  assert.match(r.stderr, /release_command .*exit 0/);
+  const viaArgs = await p.ok(['deploy', 'ops', '--release-arg', 'node', '--release-arg', '-e',
+    '--release-arg', 'process.exit(process.argv[1] === "a b" ? 0 : 5)', '--release-arg', 'a b']);
+  assert.match(viaArgs.stderr, /release_command .*exit 0/);
+});
+
+test('a failing quoted release command fails the deploy before anything switches, with its output', async () => {
+  const live = (await p.json<{ release: string; state: string }[]>(['releases', 'ops'])).find((x) => x.state === 'live')!.release;
+  const bad = await p.berth(['deploy', 'ops', '--release-command', "node -e 'console.log(\"migration 42 broke\"); process.exit(3)'"]);
+  assert.equal(bad.code, 8, bad.stderr);
+  assert.match(bad.stderr, /release command exited with 3/);
+  assert.match(bad.stderr, /migration 42 broke/);
+  const after = await p.json<{ release: string; state: string }[]>(['releases', 'ops']);
+  assert.equal(after.find((x) => x.state === 'live')!.release, live, 'a release went live');
+  assert.equal((await p.get('ops.localhost')).status, 200);
+});
+
+test('a release command a shell would read differently is refused before anything runs', async () => {
+  for (const cmd of ['rake db:migrate && rake seed', 'node x.js > out.log', "node -e 'unterminated", 'echo $SECRET']) {
+    const r = await p.berth(['deploy', 'ops', '--release-command', cmd]);
+    assert.equal(r.code, 2, `${cmd}: ${r.stderr}`);
+    assert.match(r.stderr, /release_command: /);
+  }
+  const both = await p.berth(['deploy', 'ops', '--release-command', 'true', '--release-arg', 'true']);
+  assert.equal(both.code, 2, both.stderr);
 });
 
 test('berth logs prints the live release\'s output; -f follows new lines', async () => {

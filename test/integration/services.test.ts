@@ -62,7 +62,8 @@ test('berth services shows each service running with its version', async () => {
 
 test('a release receives its connection settings, and they work from inside the app', async () => {
   await p.ok(['deploy', 'alpha', '--image', SAMPLE]);
-  const env = JSON.parse((await p.get('alpha.localhost', '/env?keys=DATABASE_URL,REDIS_URL,REDIS_KEY_PREFIX,S3_ENDPOINT,S3_BUCKET,S3_ACCESS_KEY,S3_SECRET_KEY,S3_REGION')).body);
+  const env = await p.appEnv('alpha', ['DATABASE_URL', 'REDIS_URL', 'REDIS_KEY_PREFIX', 'S3_ENDPOINT', 'S3_BUCKET', 'S3_ACCESS_KEY', 'S3_SECRET_KEY',
+    'S3_REGION']);
   const a = await conn('alpha');
   assert.equal(env.DATABASE_URL, a.database_url);
   assert.match(env.DATABASE_URL, new RegExp(`^postgres://app_alpha_a:[A-Za-z0-9_-]{32}@${p.instance}-postgres:5432/app_alpha$`));
@@ -128,7 +129,7 @@ test('rotation under load: no failed request; the live release uses the new cred
   const after = await conn('alpha');
   assert.notEqual(after.postgres.password, before.postgres.password);
   assert.notEqual(after.redis.password, before.redis.password);
-  const env = JSON.parse((await p.get('alpha.localhost', '/env?keys=DATABASE_URL,REDIS_URL')).body);
+  const env = await p.appEnv('alpha', ['DATABASE_URL', 'REDIS_URL']);
   assert.deepEqual(env, { DATABASE_URL: after.database_url, REDIS_URL: after.redis_url }, 'the serving release still has the old credentials');
   const c = await pgAs(after);
   assert.equal((await c.query('SELECT name FROM items')).rows[0].name, 'a1', 'the data stayed reachable');
@@ -262,7 +263,7 @@ test('the bundled s3rver is never exposed publicly: it lets in anyone who knows 
 
 /** The live release of alpha uses `kept`, which both services accept; `revoked` is refused. */
 async function servesWith(kept: Conn, revoked: Conn): Promise<void> {
-  const env = JSON.parse((await p.get('alpha.localhost', '/env?keys=DATABASE_URL,REDIS_URL')).body);
+  const env = await p.appEnv('alpha', ['DATABASE_URL', 'REDIS_URL']);
   assert.deepEqual(env, { DATABASE_URL: kept.database_url, REDIS_URL: kept.redis_url });
   await (await pgAs(kept)).end();
   await (await redisAs(kept)).quit();

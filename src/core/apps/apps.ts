@@ -4,6 +4,7 @@ import { asBerthError, BerthError, ValidationError } from '../../lib/errors.js';
 import { type ServiceName, SERVICES } from '../../provisioning/model.js';
 import { grantsOf, provisionApp } from '../shared-services/services.js';
 import { enabledServices } from '../shared-services/records.js';
+import { pgConnectionsSetting } from '../shared-services/pg-limits.js';
 import { s3PublicDomain } from '../shared-services/public.js';
 import { dropAppData, finalDump } from '../shared-services/purge.js';
 import * as v from '../../lib/validate.js';
@@ -19,7 +20,7 @@ import { processSpec } from '../deploy/execute.js';
 const DELETE_LOCK_ID = -1; // an operation without a deploy row
 
 export interface CreateAppInput {
-  name: string; domains: string[]; port?: number; healthPath?: string; services?: string[];
+  name: string; domains: string[]; port?: number; healthPath?: string; services?: string[]; pgConnections?: number;
   /** Checked already (daemon/bodies.ts): memory in MB, cpus, pids, capabilities to add. */
   limits?: { memory?: number; cpus?: number; pids?: number; cap_add?: string[] };
 }
@@ -38,6 +39,10 @@ export async function createApp(ctx: Ctx, input: CreateAppInput, actor: string) 
     }
     return s as ServiceName;
   });
+  if (input.pgConnections !== undefined && !services.includes('postgres')) {
+    throw new ValidationError('pg_connections', `${name} gets no PostgreSQL database, so it takes no connection limit`,
+      'leave out --no-db, or --pg-connections');
+  }
   const existing = ctx.store.getApp(name);
   if (existing) {
     const have = ctx.store.domainsOf(name);
@@ -45,7 +50,7 @@ export async function createApp(ctx: Ctx, input: CreateAppInput, actor: string) 
       throw new BerthError('conflict', `app ${name} already exists with domains ${have.join(', ')}`, 'choose another name, or delete it first');
     }
     // idempotent: repairs missing grants, network and route, never changes working credentials
-    await Promise.all([ctx.runtime.ensureAppNetwork(name), provisionApp(ctx, name, services)]);
+    await Promise.all([ctx.runtime.ensureAppNetwork(name), provisionApp(ctx, name, services, { pgConnections: input.pgConnections })]);
     await ctx.proxy.ensureRoute(routeFor(ctx, name));
     return { app: name, domains, services, resources: resourcesOf(ctx, name), created: false };
   }
@@ -60,7 +65,7 @@ export async function createApp(ctx: Ctx, input: CreateAppInput, actor: string) 
     if (input.limits) ctx.store.setAppLimits(name, changedLimits({}, input.limits));
   });
   // Docker's work and the services' side by side; on failure the app stays: the same command finishes it
-  await Promise.all([ctx.runtime.ensureAppNetwork(name), provisionApp(ctx, name, services)]);
+  await Promise.all([ctx.runtime.ensureAppNetwork(name), provisionApp(ctx, name, services, { pgConnections: input.pgConnections })]);
   try {
     await ctx.proxy.ensureRoute(routeFor(ctx, name));
   } catch (e) {
@@ -125,6 +130,7 @@ export async function showApp(ctx: Ctx, name: string) {
     limits: effectiveLimits(ownLimits(a)),
     live_limits: live ? processSpec(ctx, live).limits ?? null : null,
     killed_for_memory: lastOomOf(ctx, a.name, live ? relName(live) : null),
+    pg_connections: pgConnectionsSetting(ctx, a.name),
     containers: units.map((u) => ({ name: u.name, release: u.release, running: u.running, serving: u.serving })),
     upstream: ctx.runtime.servingName(a.name, WEB),
   };

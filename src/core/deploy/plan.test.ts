@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { planDeploy, type PlanInput, type ReleaseView } from './plan.js';
+import { describeStep, planDeploy, type PlanInput, type ReleaseView } from './plan.js';
 
 const rel = (id: number, state: ReleaseView['state'], port = 8000): ReleaseView => ({ id, seq: id, state, port, image_id: `sha256:${id}` });
 const target = (id: number, port = 8000) => ({ ...rel(id, 'pending', port), image: 'app:1', health_path: '/health' });
@@ -40,4 +40,9 @@ test('releases beyond the newest five are pruned, never the live or target one',
   assert.deepEqual(p.find((s) => s.kind === 'prune'), { kind: 'prune', releases: [3, 2] });
   const rollbackToOld = planDeploy({ ...base, kind: 'rollback', target: { ...target(2) }, live: releases[1]!, releases, targetRunning: false });
   assert.deepEqual(rollbackToOld.find((s) => s.kind === 'prune'), { kind: 'prune', releases: [3] });
+});
+
+test('the plan shows a release command quoted as it will run, word for word', () => {
+  assert.equal(describeStep({ kind: 'release_command', cmd: ['node', '-e', 'process.exit(3)', "it's"] }),
+    "run release command: node -e 'process.exit(3)' 'it'\\''s'");
 });

@@ -1,6 +1,7 @@
 // Plan, then apply: a pure function turns what runs now and what should run into the list of
 // steps a deploy or rollback takes. The executor runs them and journals each one; --dry-run
 // prints them.
+import { quoteWords } from '../../lib/shell-words.js';
 
 export interface ReleaseView {
   id: number;
@@ -67,7 +68,7 @@ export function pruneCandidates(i: Pick<PlanInput, 'releases' | 'keepReleases' |
 export function describeStep(s: Step): string {
   switch (s.kind) {
     case 'pull': return `pull ${s.image} (if missing)`;
-    case 'release_command': return `run release command: ${s.cmd.join(' ')}`;
+    case 'release_command': return `run release command: ${quoteWords(s.cmd)}`;
     case 'start': return `start release #${s.release} beside the live one`;
     case 'health': return `wait until GET ${s.path} on port ${s.port} answers 2xx (timeout ${s.timeoutMs / 1000}s)`;
     case 'route': return `update the proxy route: ${s.reason}`;

@@ -9,6 +9,7 @@ import type { WorkerJob, WorkerResult } from '../../provisioning/worker.js';
 import { type Ctx, pauseIfHooked } from '../context.js';
 import { firstS3Record, S3_REGION, s3Grant, s3PublicEndpoint } from './object-storage.js';
 import { enabledServices, newSecret, type ServiceRecord, serviceRecord } from './records.js';
+import { pgLimitSpecs, withConnections } from './pg-limits.js';
 
 const READY_TIMEOUT_MS = 90_000;
 
@@ -55,7 +56,8 @@ export function failures(r: WorkerResult): string[] {
   return Object.entries(r).filter(([, v]) => !v.ok).map(([k, v]) => `${k}: ${(v as { error: string }).error}`);
 }
 
-/** Starts every enabled service and waits until each answers its administrator. */
+/** Starts every enabled service, waits until each answers its administrator, then sets every app's
+ *  PostgreSQL connection limit (a platform upgraded from a berth without limits gets them here). */
 export async function ensureServices(ctx: Ctx, progress: (l: string) => void): Promise<Record<string, string>> {
   const out: Record<string, string> = {};
   for (const s of enabledServices(ctx)) out[s] = await ensureOne(ctx, s, progress);
@@ -64,10 +66,12 @@ export async function ensureServices(ctx: Ctx, progress: (l: string) => void): P
   const end = Date.now() + READY_TIMEOUT_MS;
   for (;;) {
     const errs = failures(await ctx.jobs(job));
-    if (!errs.length) return out;
+    if (!errs.length) break;
     if (Date.now() > end) throw new BerthError('unavailable', `shared services did not become ready: ${errs.join('; ')}`, 'see the containers\' logs: docker logs <instance>-postgres');
     await new Promise((r) => setTimeout(r, 500));
   }
+  await applyPgLimits(ctx);
+  return out;
 }
 
 /** Refreshes where the running service containers are (after a daemon or engine restart). */
@@ -109,12 +113,28 @@ function oneAtATime<T>(ctx: Ctx, fn: () => Promise<T>): Promise<T> {
   return run;
 }
 
+/** terminateClosed: close sessions of revoked logins; pgConnections: the app's connection limit (null: the default) */
+export interface ProvisionOptions { terminateClosed?: boolean; pgConnections?: number | null }
+
 /** Applies the app's grants in the services (creating any grant it lacks); idempotent. */
-export function provisionApp(ctx: Ctx, app: string, wanted: ServiceName[], opts: { terminateClosed?: boolean } = {}): Promise<AppGrants> {
+export function provisionApp(ctx: Ctx, app: string, wanted: ServiceName[], opts: ProvisionOptions = {}): Promise<AppGrants> {
   return oneAtATime(ctx, () => provision(ctx, app, wanted, opts));
 }
 
-async function provision(ctx: Ctx, app: string, wanted: ServiceName[], opts: { terminateClosed?: boolean } = {}): Promise<AppGrants> {
+/** Applies every app's PostgreSQL connection limit where the server holds another (berth up: an
+ *  upgraded platform gets them; apps update: a changed one). */
+export function applyPgLimits(ctx: Ctx): Promise<void> {
+  return oneAtATime(ctx, async () => {
+    if (!enabledServices(ctx).includes('postgres')) return;
+    await locateServices(ctx);
+    const errs = failures(await ctx.jobs({ postgres: { ...adminJob(ctx, 'postgres').postgres!, limits: pgLimitSpecs(ctx) } }));
+    if (errs.length) {
+      throw new BerthError('unavailable', `setting the apps' PostgreSQL connection limits failed: ${errs.join('; ')}`, 'run the same command again');
+    }
+  });
+}
+
+async function provision(ctx: Ctx, app: string, wanted: ServiceName[], opts: ProvisionOptions = {}): Promise<AppGrants> {
   const enabled = enabledServices(ctx);
   const missing = wanted.filter((s) => !enabled.includes(s));
   if (missing.length) throw new BerthError('invalid', `service ${missing.join(', ')} is not enabled on this platform`, 'enable it with: berth up --services postgres,redis,s3');
@@ -127,11 +147,17 @@ async function provision(ctx: Ctx, app: string, wanted: ServiceName[], opts: { t
       (grants as Record<string, unknown>)[s] = g;
     }
   }
+  if (grants.postgres && opts.pgConnections !== undefined) {
+    grants.postgres = withConnections(grants.postgres, opts.pgConnections);
+    storeGrant(ctx, app, 'postgres', grants.postgres);
+  }
   if (!wanted.length) return grants;
   await pauseIfHooked(ctx, 'provision'); // crash tests kill the daemon here: secrets stored, not yet applied
   await locateServices(ctx);
   const job: WorkerJob = {};
-  if (grants.postgres && wanted.includes('postgres')) job.postgres = { ...adminJob(ctx, 'postgres').postgres!, grant: grants.postgres, terminateClosed: opts.terminateClosed };
+  if (grants.postgres && wanted.includes('postgres')) {
+    job.postgres = { ...adminJob(ctx, 'postgres').postgres!, grant: grants.postgres, terminateClosed: opts.terminateClosed, limits: pgLimitSpecs(ctx) };
+  }
   if (grants.redis && wanted.includes('redis')) job.redis = { ...adminJob(ctx, 'redis').redis!, grant: grants.redis };
   if (grants.s3 && wanted.includes('s3')) job.s3 = { ...adminJob(ctx, 's3').s3!, grant: grants.s3 };
   const errs = failures(await ctx.jobs(job));

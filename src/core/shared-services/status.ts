@@ -6,6 +6,7 @@ import type { Ctx } from '../context.js';
 import { adminJob, grantsOf, locateServices, serviceEnv } from './services.js';
 import { enabledServices, serviceRecord } from './records.js';
 import { s3PublicEndpoint } from './object-storage.js';
+import { pgLimitSpecs } from './pg-limits.js';
 
 async function du(dir: string): Promise<number | null> {
   return run(['du', '-sb', dir]).then((r) => Number(r.stdout.split('\t')[0]), () => null);
@@ -20,7 +21,7 @@ export async function servicesStatus(ctx: Ctx) {
     const isolation = s !== 's3' ? {} : { isolation: rec.users ? 'user per app' : 'shared key', public_endpoint: s3PublicEndpoint(ctx) };
     if (rec.mode === 'external') {
       const job = adminJob(ctx, s);
-      if (job.postgres) job.postgres.status = true;
+      if (job.postgres) Object.assign(job.postgres, { status: true, apps: pgLimitSpecs(ctx) });
       if (job.redis) job.redis.status = true;
       const r = (await ctx.jobs(job))[s];
       out.push({ service: s, container: null, state: r?.ok ? 'external' : 'external, unreachable', image: null, host: rec.host ?? rec.endpoint,
@@ -32,7 +33,7 @@ export async function servicesStatus(ctx: Ctx) {
     let detail: Record<string, unknown> = {};
     if (info?.state === 'running' && s !== 's3') {
       const job: WorkerJob = adminJob(ctx, s);
-      if (job.postgres) job.postgres.status = true;
+      if (job.postgres) Object.assign(job.postgres, { status: true, apps: pgLimitSpecs(ctx) });
       if (job.redis) job.redis.status = true;
       const r = (await ctx.jobs(job))[s];
       detail = r?.ok ? (r.value as Record<string, unknown>) : { error: r?.error };
