@@ -11,13 +11,21 @@ interface Deps {
   action: <A extends unknown[]>(fn: (...args: A) => Promise<void>) => (...args: A) => Promise<void>;
 }
 const enc = encodeURIComponent;
+const MiB = 1024 * 1024;
+
+/** Redis: how close it is to maxmemory, which every app shares ("12.5/160 MB (8%) volatile-lru"). */
+function memoryUse(x: Record<string, unknown>): string | null {
+  if (typeof x.maxmemory_bytes !== 'number' || typeof x.used_bytes !== 'number') return null;
+  if (!x.maxmemory_bytes) return `${(x.used_bytes / MiB).toFixed(1)} MB, no maxmemory`;
+  return `${(x.used_bytes / MiB).toFixed(1)}/${Math.round(x.maxmemory_bytes / MiB)} MB (${String(x.memory_used_pct)}%) ${String(x.maxmemory_policy)}`;
+}
 
 export function servicesCommands(program: Command, { client, globals, action }: Deps): void {
   const services = program.command('services').description('the shared services: state, version, data size, connections')
     .action(action(async () => {
       const r = await client(60_000).call<Record<string, unknown>[]>('GET', '/services');
-      out(!!globals().json, r, () => table(r.map((x) => ({ ...x, data_mb: typeof x.data_bytes === 'number' ? (x.data_bytes / 1e6).toFixed(1) : null })),
-        ['service', 'state', 'health', 'version', 'connections', 'data_mb', 'isolation', 'image']));
+      out(!!globals().json, r, () => table(r.map((x) => ({ ...x, data_mb: typeof x.data_bytes === 'number' ? (x.data_bytes / 1e6).toFixed(1) : null,
+        memory: memoryUse(x) })), ['service', 'state', 'health', 'version', 'connections', 'data_mb', 'memory', 'isolation', 'image']));
     }));
 
   services.command('set <service>').description('use an external server for a shared service (a database VM, RDS, managed Redis, S3)')

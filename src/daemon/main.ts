@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { desiredRoutes } from '../core/apps/routes.js';
 import { type Ctx, newCtx } from '../core/context.js';
 import { reconcile, recoverDeploys, retireExpired } from '../core/deploy/recover.js';
-import { locateServices } from '../core/shared-services/services.js';
+import { locateServices, reapplyRedisGrants } from '../core/shared-services/services.js';
 import { settleRotations } from '../core/shared-services/rotate.js';
 import { asBerthError } from '../lib/errors.js';
 import { createLogger } from '../lib/log.js';
@@ -68,6 +68,9 @@ export async function startDaemon(root: string) {
   // after the deploys: whether a rotation's release went live decides commit or undo
   await settleRotations(ctx).then((apps) => apps.length && log.warn({ apps }, 'settled credential rotations interrupted by the previous daemon'),
     (e) => log.error({ err: asBerthError(e).message }, 'settling interrupted rotations failed; berth apps rotate finishes them'));
+  // after an upgrade of berth, existing apps' Redis users get today's rules (and slot users)
+  await reapplyRedisGrants(ctx).then((errs) => errs.length && log.error({ errs }, 'applying apps\' Redis users failed; berth up tries again'),
+    (e) => log.error({ err: asBerthError(e).message }, 'applying apps\' Redis users failed; berth up tries again'));
 
   const owner = () => {
     if (stillOwner(paths.daemonPid)) return true;

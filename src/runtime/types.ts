@@ -97,7 +97,10 @@ export interface ServiceRun {
   image?: string;
   adminPassword: string;
   minio?: { rootUser: string };
+  /** Redis: its maxmemory (shared by every app) and what it does when full */
+  redis?: RedisMemory;
 }
+export interface RedisMemory { maxmemoryMb: number; policy: string }
 
 export interface ServiceState { state: string; health: string | null; image: string | null }
 

@@ -2,7 +2,7 @@
 // until the input is proven good.
 import { asBerthError, BerthError, ValidationError } from '../../lib/errors.js';
 import { type ServiceName, SERVICES } from '../../provisioning/model.js';
-import { grantsOf, provisionApp } from '../shared-services/services.js';
+import { grantsOf, provisionApp, redisCredential } from '../shared-services/services.js';
 import { enabledServices } from '../shared-services/records.js';
 import { s3PublicDomain } from '../shared-services/public.js';
 import { dropAppData, finalDump } from '../shared-services/purge.js';
@@ -92,7 +92,7 @@ function resourcesOf(ctx: Ctx, app: string) {
   const g = grantsOf(ctx, app);
   return {
     database: g.postgres?.db ?? null,
-    redis_user: g.redis ? `${g.redis.user} (keys ${g.redis.prefix}*)` : null,
+    redis_user: g.redis ? `${redisCredential(g.redis).user} (keys ${g.redis.prefix}*)` : null,
     bucket: g.s3 ? `${g.s3.bucket} (${g.s3.keys ? `own MinIO user ${g.s3.accessKey}` : 'shared key'})` : null,
   };
 }

@@ -4,7 +4,8 @@
 // running the same command again with the same secrets.
 import { BerthError } from '../../lib/errors.js';
 import { S3RVER_ACCESS_KEY, SERVICE_PORTS } from '../../runtime/service-ports.js';
-import { type AppGrants, type PgGrant, pgLogin, pgNames, type RedisGrant, redisNames, type ServiceName } from '../../provisioning/model.js';
+import { type AppGrants, type LegacyRedisGrant, type PgGrant, pgLogin, pgNames, type RedisGrant, redisLogin, redisNames, type ServiceName,
+  upgradeRedisGrant } from '../../provisioning/model.js';
 import type { WorkerJob, WorkerResult } from '../../provisioning/worker.js';
 import { type Ctx, pauseIfHooked } from '../context.js';
 import { firstS3Record, S3_REGION, s3Grant, s3PublicEndpoint } from './object-storage.js';
@@ -16,7 +17,8 @@ async function ensureOne(ctx: Ctx, s: ServiceName, progress: (l: string) => void
   const rec = s === 's3' ? await firstS3Record(ctx, progress) : serviceRecord(ctx, s);
   if (rec.mode === 'external') return `external (${rec.host ?? rec.endpoint})`;
   const minio = s === 's3' && rec.users ? { rootUser: rec.accessKey! } : undefined;
-  const { result, address } = await ctx.runtime.services.ensure({ service: s, image: rec.image, adminPassword: rec.password, minio }, progress);
+  const redis = s === 'redis' ? { maxmemoryMb: ctx.settings.redis_maxmemory_mb, policy: ctx.settings.redis_maxmemory_policy } : undefined;
+  const { result, address } = await ctx.runtime.services.ensure({ service: s, image: rec.image, adminPassword: rec.password, minio, redis }, progress);
   ctx.serviceAddresses.set(s, address);
   return result;
 }
@@ -88,13 +90,20 @@ export function grantsOf(ctx: Ctx, app: string): AppGrants {
     const enc = ctx.store.appService(app, s);
     if (enc) (out as Record<string, unknown>)[s] = ctx.cipher.decryptJSON(enc);
   }
+  // stored before Redis had two users per app: read in today's shape (stored so when next written)
+  if (out.redis) out.redis = upgradeRedisGrant(out.redis as RedisGrant | LegacyRedisGrant);
   return out;
+}
+
+/** The user and password a release logs in to Redis with: the user from before two slots while
+ *  it lives (the running release uses it; a rotation moves to a slot user), else the active slot. */
+export function redisCredential(g: RedisGrant): { user: string; password: string } {
+  return { user: g.legacy ? g.user : redisLogin(g, g.active), password: g.logins[g.active]! };
 }
 
 function newGrant(app: string, s: 'postgres' | 'redis'): PgGrant | RedisGrant {
   if (s === 'postgres') return { ...pgNames(app), logins: { a: newSecret(), b: null }, active: 'a' };
-  const pw = newSecret();
-  return { ...redisNames(app), passwords: [pw], active: pw };
+  return { ...redisNames(app), logins: { a: newSecret(), b: null }, active: 'a' };
 }
 
 export function storeGrant(ctx: Ctx, app: string, s: ServiceName, g: unknown): void {
@@ -139,6 +148,23 @@ async function provision(ctx: Ctx, app: string, wanted: ServiceName[], opts: { t
   return grants;
 }
 
+/** Applies every app's Redis grant again: after an upgrade of berth, existing apps get today's
+ *  ACL rules (the allow-list) and their slot users. Failures are returned, one per app. */
+export async function reapplyRedisGrants(ctx: Ctx): Promise<string[]> {
+  if (!enabledServices(ctx).includes('redis')) return [];
+  const errs: string[] = [];
+  for (const a of ctx.store.listApps()) {
+    const g = grantsOf(ctx, a.name).redis;
+    if (!g || !ctx.store.appServices(a.name).includes('redis')) continue;
+    await oneAtATime(ctx, async () => {
+      storeGrant(ctx, a.name, 'redis', g); // in today's shape from now on
+      await locateServices(ctx);
+      errs.push(...failures(await ctx.jobs({ redis: { ...adminJob(ctx, 'redis').redis!, grant: g } })).map((e) => `${a.name}: ${e}`));
+    });
+  }
+  return errs;
+}
+
 /** The env vars that point a release at its services. */
 export function serviceEnv(ctx: Ctx, app: string): Record<string, string> {
   const g = grantsOf(ctx, app);
@@ -149,7 +175,8 @@ export function serviceEnv(ctx: Ctx, app: string): Record<string, string> {
     env.DATABASE_URL = `postgres://${login}:${pw}@${endpointFor(ctx, 'postgres')}/${g.postgres.db}`;
   }
   if (g.redis) {
-    env.REDIS_URL = `redis://${g.redis.user}:${g.redis.active}@${endpointFor(ctx, 'redis')}`;
+    const { user, password } = redisCredential(g.redis);
+    env.REDIS_URL = `redis://${user}:${password}@${endpointFor(ctx, 'redis')}`;
     env.REDIS_KEY_PREFIX = g.redis.prefix;
   }
   if (g.s3) {

@@ -3,7 +3,7 @@ import { pgLogin } from '../../provisioning/model.js';
 import type { WorkerJob } from '../../provisioning/worker.js';
 import { run } from '../../exec/run.js';
 import type { Ctx } from '../context.js';
-import { adminJob, grantsOf, locateServices, serviceEnv } from './services.js';
+import { adminJob, grantsOf, locateServices, redisCredential, serviceEnv } from './services.js';
 import { enabledServices, serviceRecord } from './records.js';
 import { s3PublicEndpoint } from './object-storage.js';
 
@@ -54,7 +54,7 @@ export function appConnections(ctx: Ctx, app: string) {
       container: ctx.runtime.services.logsRef('postgres').name, user: pgLogin(g.postgres, g.postgres.active),
       password: g.postgres.logins[g.postgres.active], db: g.postgres.db,
     } : null,
-    redis: g.redis ? { container: ctx.runtime.services.logsRef('redis').name, user: g.redis.user, password: g.redis.active, prefix: g.redis.prefix } : null,
+    redis: g.redis ? { container: ctx.runtime.services.logsRef('redis').name, ...redisCredential(g.redis), prefix: g.redis.prefix } : null,
     s3: g.s3 ? { endpoint: env.S3_ENDPOINT, bucket: g.s3.bucket } : null,
   };
 }

@@ -50,7 +50,7 @@ export class DockerServices implements ServiceRuntime {
     const s = run.service;
     const image = run.image ? await this.pulled(run.image, progress)
       : await { postgres: ensurePostgresImage, redis: ensureRedisImage, s3: ensureS3Image }[s](this.api, progress);
-    const { result, ip } = await ensureServiceContainer(this.api, this.names, this.paths, s, image, run.adminPassword, progress, run.minio);
+    const { result, ip } = await ensureServiceContainer(this.api, this.names, this.paths, s, image, run.adminPassword, progress, run.minio, run.redis);
     return { result, address: ip };
   }
 
