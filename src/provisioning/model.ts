@@ -36,6 +36,14 @@ export const redisNames = (app: string) => ({ user: `app-${app}`, prefix: `${app
 /** A slot's ACL user: `.` cannot occur in an app name, so no app's user is another's slot. */
 export const redisLogin = (g: RedisGrant, slot: 'a' | 'b') => `${g.user}.${slot}`;
 
+/** The user and password a release logs in to Redis with: the user from before two slots while
+ *  the active password is still its own (the running release uses it), else the active slot's
+ *  user; so the first rotation after an upgrade moves the app to a slot user. Pure. */
+export function redisCredential(g: RedisGrant): { user: string; password: string } {
+  const password = g.logins[g.active]!;
+  return { user: g.legacy?.passwords.includes(password) ? g.user : redisLogin(g, g.active), password };
+}
+
 /** A stored Redis grant in today's shape: one from before slots becomes slot a with the active
  *  password, its user kept as `legacy` (both passwords, if it was mid-rotation) so the running
  *  release keeps working. Pure. */

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { type AppGrants, upgradeRedisGrant } from './model.js';
+import { type AppGrants, redisCredential, upgradeRedisGrant } from './model.js';
 import { begin, commit, envUsesActive, inProgress, undo } from './rotation.js';
 
 const g0: AppGrants = {
@@ -57,6 +57,9 @@ test('a Redis grant from before two users: slot a takes its password, its user s
   const g = { redis: legacy };
   const begun1 = begin(g, 'redis', fresh);
   assert.deepEqual(undo(begun1, 'redis'), g, 'taking a rotation back keeps the legacy user for the running release');
+  assert.deepEqual(redisCredential(legacy), { user: 'app-x', password: 'new' }, 'the running release\'s user, until a rotation');
+  assert.deepEqual(redisCredential(begun1.redis!), { user: 'app-x.b', password: 'new-secret' }, 'a rotation\'s release uses a slot user');
+  assert.deepEqual(redisCredential(undo(begun1, 'redis').redis!), { user: 'app-x', password: 'new' });
   const done = commit(begun1, 'redis');
   assert.deepEqual(done.redis, { user: 'app-x', prefix: 'x:', logins: { a: null, b: 'new-secret' }, active: 'b' });
   // a release made from the upgraded grant, before any rotation, uses slot a

@@ -1,8 +1,8 @@
 // Apps: create, list, show, delete. Validation first; nothing reaches Docker or Caddy
 // until the input is proven good.
 import { asBerthError, BerthError, ValidationError } from '../../lib/errors.js';
-import { type ServiceName, SERVICES } from '../../provisioning/model.js';
-import { grantsOf, provisionApp, redisCredential } from '../shared-services/services.js';
+import { redisCredential, type ServiceName, SERVICES } from '../../provisioning/model.js';
+import { grantsOf, provisionApp } from '../shared-services/services.js';
 import { enabledServices } from '../shared-services/records.js';
 import { s3PublicDomain } from '../shared-services/public.js';
 import { dropAppData, finalDump } from '../shared-services/purge.js';

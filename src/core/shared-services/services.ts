@@ -4,7 +4,7 @@
 // running the same command again with the same secrets.
 import { BerthError } from '../../lib/errors.js';
 import { S3RVER_ACCESS_KEY, SERVICE_PORTS } from '../../runtime/service-ports.js';
-import { type AppGrants, type LegacyRedisGrant, type PgGrant, pgLogin, pgNames, type RedisGrant, redisLogin, redisNames, type ServiceName,
+import { type AppGrants, type LegacyRedisGrant, type PgGrant, pgLogin, pgNames, redisCredential, type RedisGrant, redisNames, type ServiceName,
   upgradeRedisGrant } from '../../provisioning/model.js';
 import type { WorkerJob, WorkerResult } from '../../provisioning/worker.js';
 import { type Ctx, pauseIfHooked } from '../context.js';
@@ -93,12 +93,6 @@ export function grantsOf(ctx: Ctx, app: string): AppGrants {
   // stored before Redis had two users per app: read in today's shape (stored so when next written)
   if (out.redis) out.redis = upgradeRedisGrant(out.redis as RedisGrant | LegacyRedisGrant);
   return out;
-}
-
-/** The user and password a release logs in to Redis with: the user from before two slots while
- *  it lives (the running release uses it; a rotation moves to a slot user), else the active slot. */
-export function redisCredential(g: RedisGrant): { user: string; password: string } {
-  return { user: g.legacy ? g.user : redisLogin(g, g.active), password: g.logins[g.active]! };
 }
 
 function newGrant(app: string, s: 'postgres' | 'redis'): PgGrant | RedisGrant {

@@ -1,9 +1,9 @@
 // What `berth services` and `berth db url` show.
-import { pgLogin } from '../../provisioning/model.js';
+import { pgLogin, redisCredential } from '../../provisioning/model.js';
 import type { WorkerJob } from '../../provisioning/worker.js';
 import { run } from '../../exec/run.js';
 import type { Ctx } from '../context.js';
-import { adminJob, grantsOf, locateServices, redisCredential, serviceEnv } from './services.js';
+import { adminJob, grantsOf, locateServices, serviceEnv } from './services.js';
 import { enabledServices, serviceRecord } from './records.js';
 import { s3PublicEndpoint } from './object-storage.js';
 
