@@ -15,7 +15,9 @@ type Action = <A extends unknown[]>(fn: (...args: A) => Promise<void>) => (...ar
 
 function redisMaxmemory(raw: string): number {
   const mb = Number(raw);
-  if (!Number.isInteger(mb) || mb < 8 || mb > 65536) throw new ValidationError('redis-maxmemory', `${JSON.stringify(raw)} is not a size in MB`, 'e.g. --redis-maxmemory 160');
+  if (!Number.isInteger(mb) || mb < 8 || mb > 65536) {
+    throw new ValidationError('redis-maxmemory', `${JSON.stringify(raw)} is not a size in MB (8 to 65536)`, 'e.g. --redis-maxmemory 160');
+  }
   return mb;
 }
 function redisPolicy(raw: string): RedisPolicy {

@@ -23,7 +23,8 @@ test('commands the server does not know are left out (ACL SETUSER refuses unknow
 
 test('the plan: enabled slots first, then the idle slot disabled and its connections closed, the pre-slot user deleted', () => {
   const plan = redisPlan(g, server);
-  assert.deepEqual(plan.map((c) => c.slice(0, 3).join(' ')), ['ACL SETUSER app-shop.a', 'ACL SETUSER app-shop.b', 'CLIENT KILL USER', 'ACL DELUSER app-shop', 'ACL SAVE']);
+  assert.deepEqual(plan.map((c) => c.slice(0, 3).join(' ')),
+    ['ACL SETUSER app-shop.a', 'ACL SETUSER app-shop.b', 'CLIENT KILL USER', 'ACL DELUSER app-shop', 'ACL SAVE']);
   assert.deepEqual(plan[1], ['ACL', 'SETUSER', 'app-shop.b', 'reset', 'off']);
   assert.deepEqual(plan[2], ['CLIENT', 'KILL', 'USER', 'app-shop.b']);
   assert.ok(plan[0]!.includes('>pw-a'));

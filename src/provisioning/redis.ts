@@ -35,7 +35,9 @@ export async function applyRedis(a: AdminEndpoint, g: RedisGrant): Promise<{ clo
   return { closed };
 }
 
-export interface RedisStatus { version: string; connections: number; used_bytes: number; maxmemory_bytes: number; maxmemory_policy: string; memory_used_pct: number | null }
+export interface RedisStatus {
+  version: string; connections: number; used_bytes: number; maxmemory_bytes: number; maxmemory_policy: string; memory_used_pct: number | null;
+}
 
 export async function redisStatus(a: AdminEndpoint): Promise<RedisStatus> {
   const c = await connect(a);
