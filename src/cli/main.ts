@@ -55,12 +55,13 @@ apps.command('create <name>').description('create an app with one or more domain
   .option('--port <port>', 'port the app listens on', '8000')
   .option('--health-path <path>', 'HTTP path that answers 2xx when healthy', '/health')
   .option('--no-db', 'no PostgreSQL database for this app')
+  .option('--redis <mode>', 'shared (default: a share of the shared Redis\'s memory) or dedicated (a small Redis of its own, with a hard limit)')
   .option('--no-redis', 'no Redis user for this app')
   .option('--no-bucket', 'no object storage bucket for this app')
-  .action(action(async (name: string, o: { domain: string[]; port: string; healthPath: string; db: boolean; redis: boolean; bucket: boolean }) => {
-    const services = !o.db || !o.redis || !o.bucket
-      ? [...(o.db ? ['postgres'] : []), ...(o.redis ? ['redis'] : []), ...(o.bucket ? ['s3'] : [])] : undefined;
-    const body = { name, domains: o.domain, port: o.port, health_path: o.healthPath, services };
+  .action(action(async (name: string, o: { domain: string[]; port: string; healthPath: string; db: boolean; redis?: boolean | string; bucket: boolean }) => {
+    const services = !o.db || o.redis === false || !o.bucket
+      ? [...(o.db ? ['postgres'] : []), ...(o.redis !== false ? ['redis'] : []), ...(o.bucket ? ['s3'] : [])] : undefined;
+    const body = { name, domains: o.domain, port: o.port, health_path: o.healthPath, services, ...(typeof o.redis === 'string' ? { redis: o.redis } : {}) };
     parseBody(AppCreateBody, body); // the daemon's own check, here too: bad input never leaves the machine it was typed on
     const r = await client(300_000).call<{ app: string; domains: string[]; created: boolean; resources: Record<string, string | null> }>('POST', '/apps', body);
     const held = Object.entries(r.resources).filter(([, x]) => x).map(([k, x]) => `  ${k.padEnd(11)} ${x}`);
@@ -77,7 +78,8 @@ apps.command('show <name>').description('show one app')
     const r = await client().call<Record<string, unknown> & { containers: Record<string, unknown>[]; resources: Record<string, string | null> }>('GET', `/apps/${enc(v.appName(name))}`);
     const fields = { ...r, ...r.resources };
     out(!!globals().json, r, () => [
-      ...['name', 'domains', 'release', 'image', 'digest', 'port', 'health_path', 'upstream', 'config_keys', 'database', 'redis_user', 'bucket', 'created_at']
+      ...['name', 'domains', 'release', 'image', 'digest', 'port', 'health_path', 'upstream', 'config_keys', 'database', 'redis', 'redis_user', 'bucket',
+        'created_at']
         .map((k) => `${k.padEnd(12)} ${Array.isArray(fields[k]) ? (fields[k] as string[]).join(', ') || '-' : fields[k] ?? '-'}`),
       '', table(r.containers, ['name', 'release', 'running', 'serving']),
     ].join('\n'));

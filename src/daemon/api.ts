@@ -44,7 +44,8 @@ export function buildApi(ctx: Ctx): Router {
   api.on('GET', `${P}/apps`, () => listApps(ctx));
   api.on('POST', `${P}/apps`, async (r) => {
     const b = parseBody(AppCreateBody, await r.json());
-    const res = await createApp(ctx, { name: b.name, domains: b.domains, port: b.port, healthPath: b.health_path, services: b.services }, actorOf(r));
+    const res = await createApp(ctx, { name: b.name, domains: b.domains, port: b.port, healthPath: b.health_path, services: b.services, redis: b.redis },
+      actorOf(r));
     return json(res.created ? 201 : 200, res);
   });
   api.on('GET', `${P}/apps/:name`, (r) => showApp(ctx, r.params.name!));

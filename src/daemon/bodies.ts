@@ -23,6 +23,8 @@ const duration = via((raw, path) => v.duration(raw as string | number, path)).op
 export const AppCreateBody = z.object({
   name: via(v.appName), domains: z.array(via(v.domain)).min(1, 'at least one domain is required').max(50),
   port: via(v.port).optional(), health_path: via(v.healthPath).optional(), services: z.array(z.enum(SERVICES)).optional(),
+  /** the shared Redis (default), or a Redis of the app's own with its own memory limit */
+  redis: z.enum(['shared', 'dedicated']).optional(),
 }).strict();
 
 export const DomainsBody = z.object({ add: z.array(via(v.domain)).max(50).optional(), remove: z.array(via(v.domain)).max(50).optional() }).strict();

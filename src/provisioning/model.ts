@@ -17,6 +17,8 @@ export interface PgGrant { db: string; group: string; logins: { a: string | null
 export interface RedisGrant {
   user: string; prefix: string; logins: { a: string | null; b: string | null }; active: 'a' | 'b';
   legacy?: { passwords: string[] };
+  /** the app has a Redis of its own (`apps create --redis dedicated`), not a share of the shared one */
+  dedicated?: true;
 }
 /** A Redis grant as berth stored it before slots (one user, one or two passwords). */
 export interface LegacyRedisGrant { user: string; prefix: string; passwords: string[]; active: string }

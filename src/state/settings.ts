@@ -50,6 +50,9 @@ export const SettingsSchema = z.object({
    *  recently used first, and refuses writes (OOM errors) when none is left; keys without a TTL
    *  (queues, sessions without expiry) are never evicted. noeviction refuses writes at once. */
   redis_maxmemory_policy: z.enum(REDIS_POLICIES).default('volatile-lru'),
+  /** maxmemory of an app's own Redis (`apps create --redis dedicated`); its container's limit is
+   *  1.6 times as much, at least 64 MB. */
+  redis_dedicated_maxmemory_mb: z.number().int().min(8).max(65536).default(48),
   /** Shared services berth runs for apps (containers on the private network). */
   services: z.array(z.enum(SERVICES)).default([...SERVICES]),
 });

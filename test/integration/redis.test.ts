@@ -3,6 +3,7 @@
 // connections of the user it retires; one app filling Redis gets errors, not the container killed.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { DaemonClient } from '../../src/daemon/client.js';
 import { Cipher } from '../../src/lib/secrets.js';
@@ -308,6 +309,43 @@ test('rotation: a connection opened before it is closed, the retired user refuse
   await p.ok(['apps', 'rotate', 'alpha', '--redis']);
   assert.equal((await conn('alpha')).redis.user, before.user);
   await until(async () => again.closed, 5000, 'the second rotation to close the connection it retired');
+});
+
+test('--redis dedicated: a small Redis of the app\'s own, with its own limit; rotation and purge work on it', async () => {
+  const created = await p.json<{ resources: { redis: string } }>(['apps', 'create', 'solo', '--domain', 'solo.localhost', '--redis', 'dedicated']);
+  assert.match(created.resources.redis, new RegExp(`^its own: ${p.instance}-redis-solo, maxmemory 48 MB$`));
+  assert.match((await p.ok(['apps', 'show', 'solo'])).stdout, /redis +its own: /);
+  const c = await conn('solo');
+  assert.match(c.redis_url, new RegExp(`^redis://app-solo\\.a:[A-Za-z0-9_-]{32}@${p.instance}-redis-solo:6379$`));
+  const info = await docker.getContainer(`${p.instance}-redis-solo`).inspect();
+  assert.equal(info.HostConfig.Memory, 77 * 1024 * 1024, 'its container\'s hard limit');
+  const own = Object.values(info.NetworkSettings.Networks)[0]!.IPAddress;
+  await assert.rejects(Resp.as(host, 6379, c.redis.user, c.redis.password), /WRONGPASS/, 'solo has a user on the shared Redis');
+  await assert.rejects(Resp.as(own, 6379, alpha.user, alpha.password), /WRONGPASS/, 'alpha has a user on solo\'s Redis');
+  const before = await Resp.as(own, 6379, c.redis.user, c.redis.password);
+  assert.ok(isNoPerm(await before.call('KEYS', '*')), 'the same allow-list as on the shared Redis');
+  const mb = 'x'.repeat(1024 * 1024);
+  let refused: Reply = null;
+  for (let i = 0; i < 100 && !refused; i++) {
+    const r = await before.call('SET', `solo:fill:${i}`, mb);
+    if (r instanceof RespError) refused = r;
+  }
+  assert.match(show(refused), /OOM command not allowed/);
+  const rows = await p.json<Record<string, unknown>[]>(['services']);
+  const row = rows.find((x) => x.app === 'solo')!;
+  assert.equal(row.maxmemory_bytes, 48 * 1024 * 1024);
+  assert.ok(Number(row.memory_used_pct) >= 90, JSON.stringify(row));
+  const shared = rows.find((x) => x.service === 'redis' && !x.app)!;
+  assert.ok(Number(shared.used_bytes) < 10 * 1024 * 1024, `the shared Redis holds ${String(shared.used_bytes)} bytes`);
+  await p.ok(['apps', 'rotate', 'solo', '--redis']);
+  await until(async () => before.closed, 5000, 'the rotation to close the old connection on solo\'s Redis');
+  const now = (await conn('solo')).redis;
+  const after = await Resp.as(own, 6379, now.user, now.password);
+  assert.equal(await after.call('STRLEN', 'solo:fill:0'), 1024 * 1024);
+  after.close();
+  await p.ok(['apps', 'delete', 'solo', '--purge', '--yes']);
+  await assert.rejects(docker.getContainer(`${p.instance}-redis-solo`).inspect(), /no such container/i);
+  assert.equal(existsSync(join(p.root, 'services', 'redis-apps', 'solo')), false, 'its data was kept after --purge');
 });
 
 test('one app filling Redis gets errors; the container is not killed and the other app keeps its data', async () => {

@@ -14,7 +14,7 @@ import { routeFor, whileLeaving } from './routes.js';
 
 const DELETE_LOCK_ID = -1; // an operation without a deploy row
 
-export interface CreateAppInput { name: string; domains: string[]; port?: number; healthPath?: string; services?: string[] }
+export interface CreateAppInput { name: string; domains: string[]; port?: number; healthPath?: string; services?: string[]; redis?: 'shared' | 'dedicated' }
 
 export async function createApp(ctx: Ctx, input: CreateAppInput, actor: string) {
   const name = v.appName(input.name);
@@ -30,14 +30,21 @@ export async function createApp(ctx: Ctx, input: CreateAppInput, actor: string) 
     }
     return s as ServiceName;
   });
+  const dedicatedRedis = input.redis === 'dedicated';
+  if (dedicatedRedis && !services.includes('redis')) throw new BerthError('invalid', '--redis dedicated and --no-redis exclude each other');
   const existing = ctx.store.getApp(name);
+  const had = existing ? grantsOf(ctx, name).redis : undefined;
+  if (had && input.redis && !!had.dedicated !== dedicatedRedis) {
+    throw new BerthError('conflict', `app ${name} already uses ${had.dedicated ? 'a Redis of its own' : 'the shared Redis'}`,
+      'an app keeps the Redis it was created with; leave out --redis, or delete the app (--purge) first');
+  }
   if (existing) {
     const have = ctx.store.domainsOf(name);
     if (JSON.stringify([...have].sort()) !== JSON.stringify([...domains].sort())) {
       throw new BerthError('conflict', `app ${name} already exists with domains ${have.join(', ')}`, 'choose another name, or delete it first');
     }
     // idempotent: repairs missing grants and a missing route, never changes working credentials
-    await provisionApp(ctx, name, services);
+    await provisionApp(ctx, name, services, { dedicatedRedis });
     await ctx.proxy.ensureRoute(routeFor(ctx, name));
     return { app: name, domains, services, resources: resourcesOf(ctx, name), created: false };
   }
@@ -50,7 +57,7 @@ export async function createApp(ctx: Ctx, input: CreateAppInput, actor: string) 
     ctx.store.insertApp({ name, port, health_path: healthPath });
     ctx.store.setDomains(name, domains);
   });
-  await provisionApp(ctx, name, services); // on failure the app stays: the same command finishes it
+  await provisionApp(ctx, name, services, { dedicatedRedis }); // on failure the app stays: the same command finishes it
   try {
     await ctx.proxy.ensureRoute(routeFor(ctx, name));
   } catch (e) {
@@ -93,6 +100,9 @@ function resourcesOf(ctx: Ctx, app: string) {
   return {
     database: g.postgres?.db ?? null,
     redis_user: g.redis ? `${redisCredential(g.redis).user} (keys ${g.redis.prefix}*)` : null,
+    redis: g.redis ? (g.redis.dedicated
+      ? `its own: ${ctx.runtime.services.dedicatedRedis.endpoint(app).host}, maxmemory ${ctx.settings.redis_dedicated_maxmemory_mb} MB`
+      : `shared (maxmemory ${ctx.settings.redis_maxmemory_mb} MB for all apps together)`) : null,
     bucket: g.s3 ? `${g.s3.bucket} (${g.s3.keys ? `own MinIO user ${g.s3.accessKey}` : 'shared key'})` : null,
   };
 }
@@ -127,6 +137,8 @@ export async function deleteApp(ctx: Ctx, name: string, actor: string, opts: { p
       await ctx.proxy.removeRoute(app);
       for (const u of await ctx.runtime.list(app)) await ctx.runtime.remove(u);
       if (opts.purge) await dropAppData(ctx, app);
+      // an app's own Redis goes with it; its data only with --purge (a re-created app finds it again)
+      if (grantsOf(ctx, app).redis?.dedicated) await ctx.runtime.services.dedicatedRedis.remove(app, { data: !!opts.purge });
       ctx.store.deleteApp(app);
       ctx.proxy.persist();
     });

@@ -10,6 +10,7 @@ import type { WorkerJob, WorkerResult } from '../../provisioning/worker.js';
 import { type Ctx, pauseIfHooked } from '../context.js';
 import { firstS3Record, S3_REGION, s3Grant, s3PublicEndpoint } from './object-storage.js';
 import { enabledServices, newSecret, type ServiceRecord, serviceRecord } from './records.js';
+import { dedicatedAdmin } from './dedicated-redis.js';
 
 const READY_TIMEOUT_MS = 90_000;
 
@@ -95,9 +96,18 @@ export function grantsOf(ctx: Ctx, app: string): AppGrants {
   return out;
 }
 
-function newGrant(app: string, s: 'postgres' | 'redis'): PgGrant | RedisGrant {
+function newGrant(app: string, s: 'postgres' | 'redis', opts: ProvisionOptions): PgGrant | RedisGrant {
   if (s === 'postgres') return { ...pgNames(app), logins: { a: newSecret(), b: null }, active: 'a' };
-  return { ...redisNames(app), logins: { a: newSecret(), b: null }, active: 'a' };
+  return { ...redisNames(app), logins: { a: newSecret(), b: null }, active: 'a', ...(opts.dedicatedRedis ? { dedicated: true as const } : {}) };
+}
+
+/** terminateClosed: close sessions of retired PostgreSQL logins; dedicatedRedis: a new Redis grant
+ *  is on a Redis of the app's own */
+export interface ProvisionOptions { terminateClosed?: boolean; dedicatedRedis?: boolean }
+
+/** The worker's Redis admin job for the app's grant: the shared Redis, or the app's own (started). */
+export async function redisAdminJob(ctx: Ctx, app: string, g: RedisGrant): Promise<NonNullable<WorkerJob['redis']>> {
+  return g.dedicated ? { admin: await dedicatedAdmin(ctx, app, { start: true }) } : adminJob(ctx, 'redis').redis!;
 }
 
 export function storeGrant(ctx: Ctx, app: string, s: ServiceName, g: unknown): void {
@@ -113,11 +123,11 @@ function oneAtATime<T>(ctx: Ctx, fn: () => Promise<T>): Promise<T> {
 }
 
 /** Applies the app's grants in the services (creating any grant it lacks); idempotent. */
-export function provisionApp(ctx: Ctx, app: string, wanted: ServiceName[], opts: { terminateClosed?: boolean } = {}): Promise<AppGrants> {
+export function provisionApp(ctx: Ctx, app: string, wanted: ServiceName[], opts: ProvisionOptions = {}): Promise<AppGrants> {
   return oneAtATime(ctx, () => provision(ctx, app, wanted, opts));
 }
 
-async function provision(ctx: Ctx, app: string, wanted: ServiceName[], opts: { terminateClosed?: boolean } = {}): Promise<AppGrants> {
+async function provision(ctx: Ctx, app: string, wanted: ServiceName[], opts: ProvisionOptions = {}): Promise<AppGrants> {
   const enabled = enabledServices(ctx);
   const missing = wanted.filter((s) => !enabled.includes(s));
   if (missing.length) throw new BerthError('invalid', `service ${missing.join(', ')} is not enabled on this platform`, 'enable it with: berth up --services postgres,redis,s3');
@@ -125,7 +135,7 @@ async function provision(ctx: Ctx, app: string, wanted: ServiceName[], opts: { t
   const grants = grantsOf(ctx, app);
   for (const s of wanted) {
     if (!grants[s]) {
-      const g = s === 's3' ? s3Grant(ctx, app) : newGrant(app, s);
+      const g = s === 's3' ? s3Grant(ctx, app) : newGrant(app, s, opts);
       storeGrant(ctx, app, s, g); // stored before it is applied: a re-run applies the same secrets
       (grants as Record<string, unknown>)[s] = g;
     }
@@ -135,7 +145,7 @@ async function provision(ctx: Ctx, app: string, wanted: ServiceName[], opts: { t
   await locateServices(ctx);
   const job: WorkerJob = {};
   if (grants.postgres && wanted.includes('postgres')) job.postgres = { ...adminJob(ctx, 'postgres').postgres!, grant: grants.postgres, terminateClosed: opts.terminateClosed };
-  if (grants.redis && wanted.includes('redis')) job.redis = { ...adminJob(ctx, 'redis').redis!, grant: grants.redis };
+  if (grants.redis && wanted.includes('redis')) job.redis = { ...await redisAdminJob(ctx, app, grants.redis), grant: grants.redis };
   if (grants.s3 && wanted.includes('s3')) job.s3 = { ...adminJob(ctx, 's3').s3!, grant: grants.s3 };
   const errs = failures(await ctx.jobs(job));
   if (errs.length) throw new BerthError('unavailable', `provisioning ${app} failed: ${errs.join('; ')}`, `run the same command again to finish it (berth apps create ${app} ...)`);
@@ -153,7 +163,8 @@ export async function reapplyRedisGrants(ctx: Ctx): Promise<string[]> {
     await oneAtATime(ctx, async () => {
       storeGrant(ctx, a.name, 'redis', g); // in today's shape from now on
       await locateServices(ctx);
-      errs.push(...failures(await ctx.jobs({ redis: { ...adminJob(ctx, 'redis').redis!, grant: g } })).map((e) => `${a.name}: ${e}`));
+      const admin = await redisAdminJob(ctx, a.name, g).catch((e: Error) => { errs.push(`${a.name}: ${e.message}`); return null; });
+      if (admin) errs.push(...failures(await ctx.jobs({ redis: { ...admin, grant: g } })).map((e) => `${a.name}: ${e}`));
     });
   }
   return errs;
@@ -170,7 +181,8 @@ export function serviceEnv(ctx: Ctx, app: string): Record<string, string> {
   }
   if (g.redis) {
     const { user, password } = redisCredential(g.redis);
-    env.REDIS_URL = `redis://${user}:${password}@${endpointFor(ctx, 'redis')}`;
+    const own = g.redis.dedicated ? ctx.runtime.services.dedicatedRedis.endpoint(app) : null;
+    env.REDIS_URL = `redis://${user}:${password}@${own ? `${own.host}:${own.port}` : endpointFor(ctx, 'redis')}`;
     env.REDIS_KEY_PREFIX = g.redis.prefix;
   }
   if (g.s3) {

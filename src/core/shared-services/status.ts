@@ -6,6 +6,7 @@ import type { Ctx } from '../context.js';
 import { adminJob, grantsOf, locateServices, serviceEnv } from './services.js';
 import { enabledServices, serviceRecord } from './records.js';
 import { s3PublicEndpoint } from './object-storage.js';
+import { dedicatedAdmin } from './dedicated-redis.js';
 
 async function du(dir: string): Promise<number | null> {
   return run(['du', '-sb', dir]).then((r) => Number(r.stdout.split('\t')[0]), () => null);
@@ -39,6 +40,24 @@ export async function servicesStatus(ctx: Ctx) {
     }
     out.push({ service: s, container: name, state: info?.state ?? 'missing', health: info?.health ?? null, image: info?.image ?? null,
       data_bytes: await du(ctx.runtime.services.dataDir(s)), ...isolation, ...detail });
+  }
+  return [...out, ...await dedicatedRedisStatus(ctx)];
+}
+
+/** One row per app with a Redis of its own: its state and how close it is to its maxmemory. */
+async function dedicatedRedisStatus(ctx: Ctx) {
+  const out = [];
+  for (const { name: app } of ctx.store.listApps()) {
+    if (!grantsOf(ctx, app).redis?.dedicated) continue;
+    const container = ctx.runtime.services.dedicatedRedis.endpoint(app).host;
+    const admin = await dedicatedAdmin(ctx, app, { start: false }).catch((e: Error) => e);
+    if (admin instanceof Error) {
+      out.push({ service: 'redis', app, container, state: 'not running', error: admin.message });
+      continue;
+    }
+    const r = (await ctx.jobs({ redis: { admin, status: true } })).redis;
+    const detail = r?.ok ? (r.value as Record<string, unknown>) : { error: r?.error };
+    out.push({ service: 'redis', app, container, state: 'running', isolation: `${app} only`, ...detail });
   }
   return out;
 }
