@@ -68,9 +68,6 @@ export async function startDaemon(root: string) {
   // after the deploys: whether a rotation's release went live decides commit or undo
   await settleRotations(ctx).then((apps) => apps.length && log.warn({ apps }, 'settled credential rotations interrupted by the previous daemon'),
     (e) => log.error({ err: asBerthError(e).message }, 'settling interrupted rotations failed; berth apps rotate finishes them'));
-  // after an upgrade of berth, existing apps' Redis users get today's rules (and slot users)
-  await reapplyRedisGrants(ctx).then((errs) => errs.length && log.error({ errs }, 'applying apps\' Redis users failed; berth up tries again'),
-    (e) => log.error({ err: asBerthError(e).message }, 'applying apps\' Redis users failed; berth up tries again'));
 
   const owner = () => {
     if (stillOwner(paths.daemonPid)) return true;
@@ -96,6 +93,10 @@ export async function startDaemon(root: string) {
   await new Promise<void>((resolve) => server.listen(paths.daemonSocket, resolve));
   chmodSync(paths.daemonSocket, 0o600);
   log.info({ socket: paths.daemonSocket, pid: process.pid, instance: settings.instance }, 'berth daemon ready');
+  // after an upgrade of berth, existing apps' Redis users get today's rules (and slot users); in
+  // the background, not to delay the API (provisioning waits behind it in its queue); berth up does it too
+  void reapplyRedisGrants(ctx).then((errs) => errs.length && log.error({ errs }, 'applying apps\' Redis users failed; berth up tries again'),
+    (e) => log.error({ err: asBerthError(e).message }, 'applying apps\' Redis users failed; berth up tries again'));
 
   const stop = (signal: NodeJS.Signals) => {
     log.info({ signal, pid: process.pid }, 'berth daemon stopping'); // who stopped it is then in the log

@@ -343,6 +343,8 @@ test('--redis dedicated: a small Redis of the app\'s own, with its own limit; ro
   const after = await Resp.as(own, 6379, now.user, now.password);
   assert.equal(await after.call('STRLEN', 'solo:fill:0'), 1024 * 1024);
   after.close();
+  const cli = await p.ok(['redis', 'cli', 'solo'], { input: 'STRLEN solo:fill:1\nKEYS *\n' });
+  assert.match(cli.stdout, /^1048576\n.*NOPERM/s, 'berth redis cli does not reach the app\'s own Redis as the app');
   await p.ok(['apps', 'delete', 'solo', '--purge', '--yes']);
   await assert.rejects(docker.getContainer(`${p.instance}-redis-solo`).inspect(), /no such container/i);
   assert.equal(existsSync(join(p.root, 'services', 'redis-apps', 'solo')), false, 'its data was kept after --purge');

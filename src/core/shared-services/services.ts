@@ -67,7 +67,12 @@ export async function ensureServices(ctx: Ctx, progress: (l: string) => void): P
   const end = Date.now() + READY_TIMEOUT_MS;
   for (;;) {
     const errs = failures(await ctx.jobs(job));
-    if (!errs.length) return out;
+    if (!errs.length) {
+      // apps' Redis users in today's shape and rules (after an upgrade), and their own Redis containers
+      const redisErrs = await reapplyRedisGrants(ctx);
+      if (redisErrs.length) throw new BerthError('unavailable', `applying apps' Redis users failed: ${redisErrs.join('; ')}`, 'run berth up again');
+      return out;
+    }
     if (Date.now() > end) throw new BerthError('unavailable', `shared services did not become ready: ${errs.join('; ')}`, 'see the containers\' logs: docker logs <instance>-postgres');
     await new Promise((r) => setTimeout(r, 500));
   }

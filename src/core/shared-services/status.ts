@@ -73,7 +73,11 @@ export function appConnections(ctx: Ctx, app: string) {
       container: ctx.runtime.services.logsRef('postgres').name, user: pgLogin(g.postgres, g.postgres.active),
       password: g.postgres.logins[g.postgres.active], db: g.postgres.db,
     } : null,
-    redis: g.redis ? { container: ctx.runtime.services.logsRef('redis').name, ...redisCredential(g.redis), prefix: g.redis.prefix } : null,
+    redis: g.redis ? {
+      // berth redis cli runs redis-cli in this container: the app's own Redis where it has one
+      container: g.redis.dedicated ? ctx.runtime.services.dedicatedRedis.endpoint(app).host : ctx.runtime.services.logsRef('redis').name,
+      ...redisCredential(g.redis), prefix: g.redis.prefix,
+    } : null,
     s3: g.s3 ? { endpoint: env.S3_ENDPOINT, bucket: g.s3.bucket } : null,
   };
 }
