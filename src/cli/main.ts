@@ -59,15 +59,19 @@ withLimitOptions(apps.command('create <name>').description('create an app with o
   .option('--port <port>', 'port the app listens on', '8000')
   .option('--health-path <path>', 'HTTP path that answers 2xx when healthy', '/health')
   .option('--no-db', 'no PostgreSQL database for this app')
+  .option('--redis <mode>', 'shared (default: a share of the shared Redis\'s memory) or dedicated (a small Redis of its own, with a hard limit)')
   .option('--no-redis', 'no Redis user for this app')
   .option('--no-bucket', 'no object storage bucket for this app')
   .option('--pg-connections <n>', 'PostgreSQL connections the app may hold (default: a share of max_connections, at most half)')
   .action(action(async (name: string, o: LimitOptions & {
-    domain: string[]; port: string; healthPath: string; db: boolean; redis: boolean; bucket: boolean; pgConnections?: string;
+    domain: string[]; port: string; healthPath: string; db: boolean; redis?: boolean | string; bucket: boolean; pgConnections?: string;
   }) => {
-    const services = !o.db || !o.redis || !o.bucket
-      ? [...(o.db ? ['postgres'] : []), ...(o.redis ? ['redis'] : []), ...(o.bucket ? ['s3'] : [])] : undefined;
-    const body = { name, domains: o.domain, port: o.port, health_path: o.healthPath, services, pg_connections: count(o.pgConnections), limits: limitsFrom(o) };
+    const services = !o.db || o.redis === false || !o.bucket
+      ? [...(o.db ? ['postgres'] : []), ...(o.redis !== false ? ['redis'] : []), ...(o.bucket ? ['s3'] : [])] : undefined;
+    const body = {
+      name, domains: o.domain, port: o.port, health_path: o.healthPath, services, pg_connections: count(o.pgConnections), limits: limitsFrom(o),
+      ...(typeof o.redis === 'string' ? { redis: o.redis } : {}),
+    };
     parseBody(AppCreateBody, body); // the daemon's own check, here too: bad input never leaves the machine it was typed on
     const r = await client(300_000).call<{ app: string; domains: string[]; created: boolean; resources: Record<string, string | null> }>('POST', '/apps', body);
     const held = Object.entries(r.resources).filter(([, x]) => x).map(([k, x]) => `  ${k.padEnd(11)} ${x}`);
@@ -91,7 +95,7 @@ apps.command('show <name>').description('show one app')
     };
     out(!!globals().json, r, () => [
       ...['name', 'domains', 'release', 'image', 'digest', 'port', 'health_path', 'upstream', 'limits', 'oom', 'config_keys', 'database', 'pg_connections',
-        'redis_user', 'bucket', 'created_at']
+        'redis', 'redis_user', 'bucket', 'created_at']
         .map((k) => `${k.padEnd(14)} ${Array.isArray(fields[k]) ? (fields[k] as string[]).join(', ') || '-' : fields[k] ?? '-'}`),
       '', table(r.containers, ['name', 'release', 'running', 'serving']),
     ].join('\n'));

@@ -2,16 +2,30 @@
 import type { Command } from 'commander';
 // The platform code is imported only when one of these commands runs: it is the heaviest
 // part of the CLI and every other command talks to the daemon instead.
-import { BerthError } from '../lib/errors.js';
+import { BerthError, ValidationError } from '../lib/errors.js';
 import * as v from '../lib/validate.js';
 import { pathsFor, rootFromEnv } from '../state/paths.js';
 import type { Settings } from '../state/settings.js';
+import { REDIS_POLICIES, type RedisPolicy } from '../state/redis-policies.js';
 import { SAMPLE_IMAGE } from '../bootstrap/sample-image.js';
 import { out, progress, table } from './output.js';
 
-
 type Globals = () => { root?: string; json?: boolean };
 type Action = <A extends unknown[]>(fn: (...args: A) => Promise<void>) => (...args: A) => Promise<void>;
+
+function redisMaxmemory(raw: string): number {
+  const mb = Number(raw);
+  if (!Number.isInteger(mb) || mb < 8 || mb > 65536) {
+    throw new ValidationError('redis-maxmemory', `${JSON.stringify(raw)} is not a size in MB (8 to 65536)`, 'e.g. --redis-maxmemory 160');
+  }
+  return mb;
+}
+function redisPolicy(raw: string): RedisPolicy {
+  if (!(REDIS_POLICIES as readonly string[]).includes(raw)) {
+    throw new ValidationError('redis-policy', `${JSON.stringify(raw)} is not a maxmemory policy`, `use one of ${REDIS_POLICIES.join(', ')}`);
+  }
+  return raw as RedisPolicy;
+}
 
 function requireRoot(): void {
   if (process.getuid?.() !== 0) throw new BerthError('invalid', 'berth up must run as root', 'run it with sudo');
@@ -29,10 +43,13 @@ export function upCommand(program: Command, globals: Globals, action: Action): v
     .option('--warm <duration>', 'how long a replaced release stays running for instant rollback (default 10m)')
     .option('--stream-close-delay <duration>', 'how long a WebSocket/SSE stream outlives a proxy config change (default 8h)')
     .option('--services <list>', 'shared services to run: postgres,redis,s3 (default) or none')
+    .option('--redis-maxmemory <mb>', 'memory of the shared Redis for data, in MB, shared by all apps (default 160)')
+    .option('--redis-policy <policy>', `what Redis does when full: ${REDIS_POLICIES.join(', ')} (default volatile-lru)`)
     .option('--minio-image <ref>', 'MinIO image for object storage, tried the first time it starts (e.g. one loaded with docker load)')
     .action(action(async (o: {
       httpPort?: string; httpsPort?: string; bind?: string; acmeEmail?: string; acmeCa?: string; acmeCaRoot?: string;
       instance?: string; warm?: string; streamCloseDelay?: string; services?: string; minioImage?: string;
+      redisMaxmemory?: string; redisPolicy?: string;
     }) => {
       requireRoot();
       const settings: Partial<Settings> = {
@@ -43,6 +60,8 @@ export function upCommand(program: Command, globals: Globals, action: Action): v
         stream_close_delay_ms: o.streamCloseDelay ? v.duration(o.streamCloseDelay, 'stream-close-delay') : undefined,
         services: o.services === undefined ? undefined : o.services === 'none' ? [] : o.services.split(',').map((x) => x.trim()) as Settings['services'],
         minio_image: o.minioImage === undefined ? undefined : v.imageRef(o.minioImage, 'minio-image'),
+        redis_maxmemory_mb: o.redisMaxmemory === undefined ? undefined : redisMaxmemory(o.redisMaxmemory),
+        redis_maxmemory_policy: o.redisPolicy === undefined ? undefined : redisPolicy(o.redisPolicy),
       };
       const root = rootFromEnv(globals().root);
       const [{ up }, { EngineApi }] = await Promise.all([import('../bootstrap/up.js'), import('../runtime/docker/engine-api.js')]);

@@ -11,6 +11,14 @@ interface Deps {
   action: <A extends unknown[]>(fn: (...args: A) => Promise<void>) => (...args: A) => Promise<void>;
 }
 const enc = encodeURIComponent;
+const MiB = 1024 * 1024;
+
+/** Redis: how close it is to maxmemory, which every app shares ("12.5/160 MB (8%) volatile-lru"). */
+function memoryUse(x: Record<string, unknown>): string | null {
+  if (typeof x.maxmemory_bytes !== 'number' || typeof x.used_bytes !== 'number') return null;
+  if (!x.maxmemory_bytes) return `${(x.used_bytes / MiB).toFixed(1)} MB, no maxmemory`;
+  return `${(x.used_bytes / MiB).toFixed(1)}/${Math.round(x.maxmemory_bytes / MiB)} MB (${String(x.memory_used_pct)}%) ${String(x.maxmemory_policy)}`;
+}
 
 type PgApps = { max_connections: number; superuser_reserved_connections: number; app_slots: number; limits_total: number;
   apps: { app: string; connections: number; limit: number | null; set: boolean }[] };
@@ -30,8 +38,9 @@ export function servicesCommands(program: Command, { client, globals, action }: 
   const services = program.command('services').description('the shared services: state, version, data size, connections')
     .action(action(async () => {
       const r = await client(60_000).call<Record<string, unknown>[]>('GET', '/services');
-      const rows = r.map((x) => ({ ...x, data_mb: typeof x.data_bytes === 'number' ? (x.data_bytes / 1e6).toFixed(1) : null }));
-      out(!!globals().json, r, () => [table(rows, ['service', 'state', 'health', 'version', 'connections', 'data_mb', 'isolation', 'image']),
+      const rows = r.map((x) => ({ ...x, service: x.app ? `${String(x.service)} (${String(x.app)})` : x.service,
+        data_mb: typeof x.data_bytes === 'number' ? (x.data_bytes / 1e6).toFixed(1) : null, memory: memoryUse(x) }));
+      out(!!globals().json, r, () => [table(rows, ['service', 'state', 'health', 'version', 'connections', 'data_mb', 'memory', 'isolation', 'image']),
         ...pgApps(r.find((x) => x.service === 'postgres'))].join('\n'));
     }));
 

@@ -49,6 +49,7 @@ export function buildApi(ctx: Ctx): Router {
     const b = parseBody(AppCreateBody, await r.json());
     const res = await createApp(ctx, {
       name: b.name, domains: b.domains, port: b.port, healthPath: b.health_path, services: b.services, pgConnections: b.pg_connections, limits: b.limits,
+      redis: b.redis,
     }, actorOf(r));
     return json(res.created ? 201 : 200, res);
   });

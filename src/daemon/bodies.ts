@@ -35,6 +35,8 @@ export const AppCreateBody = z.object({
   name: via(v.appName), domains: z.array(via(v.domain)).min(1, 'at least one domain is required').max(50),
   port: via(v.port).optional(), health_path: via(v.healthPath).optional(), services: z.array(z.enum(SERVICES)).optional(),
   limits: z.object(limitFields).strict().optional(), pg_connections: pgConnections.optional(),
+  /** the shared Redis (default), or a Redis of the app's own with its own memory limit */
+  redis: z.enum(['shared', 'dedicated']).optional(),
 }).strict();
 
 export const LimitsBody = z.object({

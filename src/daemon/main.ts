@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { desiredRoutes } from '../core/apps/routes.js';
 import { type Ctx, newCtx } from '../core/context.js';
 import { reconcile, recoverDeploys, retireExpired } from '../core/deploy/recover.js';
-import { locateServices } from '../core/shared-services/services.js';
+import { locateServices, reapplyRedisGrants } from '../core/shared-services/services.js';
 import { settleRotations } from '../core/shared-services/rotate.js';
 import { watchOoms } from '../core/apps/oom.js';
 import { asBerthError } from '../lib/errors.js';
@@ -96,6 +96,10 @@ export async function startDaemon(root: string) {
   await new Promise<void>((resolve) => server.listen(paths.daemonSocket, resolve));
   chmodSync(paths.daemonSocket, 0o600);
   log.info({ socket: paths.daemonSocket, pid: process.pid, instance: settings.instance }, 'berth daemon ready');
+  // after an upgrade of berth, existing apps' Redis users get today's rules (and slot users); in
+  // the background, not to delay the API (provisioning waits behind it in its queue); berth up does it too
+  void reapplyRedisGrants(ctx).then((errs) => errs.length && log.error({ errs }, 'applying apps\' Redis users failed; berth up tries again'),
+    (e) => log.error({ err: asBerthError(e).message }, 'applying apps\' Redis users failed; berth up tries again'));
 
   const stop = (signal: NodeJS.Signals) => {
     log.info({ signal, pid: process.pid }, 'berth daemon stopping'); // who stopped it is then in the log

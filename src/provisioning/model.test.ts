@@ -1,9 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  bucketName, bucketPolicy, pgAppSlots, pgConnectionLimit, pgLimitSpec, pgLogin, pgNames, redisNames, s3AccessKey, s3PolicyName, sqlIdent, sqlLiteral,
+  bucketName, bucketPolicy, pgAppSlots, pgConnectionLimit, pgLimitSpec, pgLogin, pgNames, redisLogin, redisNames, s3AccessKey, s3PolicyName, sqlIdent,
+  sqlLiteral,
 } from './model.js';
-import { aclRules } from './redis.js';
 import { externalRecord } from '../core/shared-services/external.js';
 import { ValidationError } from '../lib/errors.js';
 
@@ -11,14 +11,11 @@ test('per-app names are derived from the app name and cannot collide', () => {
   assert.deepEqual(pgNames('my-app'), { db: 'app_my_app', group: 'app_my_app' });
   assert.equal(pgLogin({ ...pgNames('x'), logins: { a: 'p', b: null }, active: 'a' }, 'b'), 'app_x_b');
   assert.deepEqual(redisNames('shop'), { user: 'app-shop', prefix: 'shop:' });
+  // app "shop" slot a and app "shop-a" (whose pre-slot user was app-shop-a) never meet
+  assert.equal(redisLogin({ ...redisNames('shop'), logins: { a: 'p', b: null }, active: 'a' }, 'a'), 'app-shop.a');
   assert.equal(bucketName('a'), 'app-a'); // buckets need 3+ characters
   assert.equal(sqlIdent('we"ird'), '"we""ird"');
   assert.equal(sqlLiteral("it's"), "'it''s'");
-});
-
-test('a Redis user gets its passwords, its prefix, and no admin or dangerous commands', () => {
-  assert.deepEqual(aclRules({ user: 'app-shop', prefix: 'shop:', passwords: ['old', 'new'], active: 'new' }),
-    ['reset', 'on', '>old', '>new', '~shop:*', '&shop:*', '+@all', '-@dangerous', '-@admin']);
 });
 
 test('external services are parsed and checked before anything is stored', () => {

@@ -13,8 +13,19 @@ export interface PgGrant {
   /** connections the app may hold, set by the operator (apps create/update --pg-connections); absent: the default */
   connections?: number;
 }
-/** Redis: one ACL user limited to its key prefix; during a rotation it accepts two passwords. */
-export interface RedisGrant { user: string; prefix: string; passwords: string[]; active: string }
+/** Redis: two ACL users (slots a and b, `app-NAME.a` and `app-NAME.b`) limited to the app's key
+ *  prefix, as PostgreSQL's two logins: a rotation gives the idle slot a new password, deploys,
+ *  then disables the old user and closes its connections. A slot without a password is disabled.
+ *  `legacy`: a platform from before the two users had one user `app-NAME` (`user`), which the
+ *  running release may still use; it is kept, with the same rules, until the next rotation. */
+export interface RedisGrant {
+  user: string; prefix: string; logins: { a: string | null; b: string | null }; active: 'a' | 'b';
+  legacy?: { passwords: string[] };
+  /** the app has a Redis of its own (`apps create --redis dedicated`), not a share of the shared one */
+  dedicated?: true;
+}
+/** A Redis grant as berth stored it before slots (one user, one or two passwords). */
+export interface LegacyRedisGrant { user: string; prefix: string; passwords: string[]; active: string }
 /** Object storage: a bucket, and the keys the app uses (accessKey/secretKey). Where berth can
  *  create users (MinIO), `keys` lists the app's own users, two during a rotation, and `revoked`
  *  the ones to remove; without `keys` the app uses a shared key and has no user of its own. */
@@ -28,6 +39,24 @@ const snake = (app: string) => app.replace(/-/g, '_');
 export const pgNames = (app: string) => ({ db: `app_${snake(app)}`, group: `app_${snake(app)}` });
 export const pgLogin = (g: PgGrant, slot: 'a' | 'b') => `${g.group}_${slot}`;
 export const redisNames = (app: string) => ({ user: `app-${app}`, prefix: `${app}:` });
+/** A slot's ACL user: `.` cannot occur in an app name, so no app's user is another's slot. */
+export const redisLogin = (g: RedisGrant, slot: 'a' | 'b') => `${g.user}.${slot}`;
+
+/** The user and password a release logs in to Redis with: the user from before two slots while
+ *  the active password is still its own (the running release uses it), else the active slot's
+ *  user; so the first rotation after an upgrade moves the app to a slot user. Pure. */
+export function redisCredential(g: RedisGrant): { user: string; password: string } {
+  const password = g.logins[g.active]!;
+  return { user: g.legacy?.passwords.includes(password) ? g.user : redisLogin(g, g.active), password };
+}
+
+/** A stored Redis grant in today's shape: one from before slots becomes slot a with the active
+ *  password, its user kept as `legacy` (both passwords, if it was mid-rotation) so the running
+ *  release keeps working. Pure. */
+export function upgradeRedisGrant(g: RedisGrant | LegacyRedisGrant): RedisGrant {
+  if (!('passwords' in g)) return g;
+  return { user: g.user, prefix: g.prefix, logins: { a: g.active, b: null }, active: 'a', legacy: { passwords: [...g.passwords] } };
+}
 export const bucketName = (app: string) => `app-${app}`;
 /** A MinIO access key for one of the app's users: `app-NAME-TAIL`. */
 export const s3AccessKey = (app: string, tail: string) => `app-${app}-${tail}`;

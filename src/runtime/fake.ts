@@ -11,6 +11,7 @@ import { SERVICE_PORTS } from './service-ports.js';
 import type {
   IsolationReport,
   OomEvent,
+  RedisMemory,
   HealthCheck, ImageInfo, ProcessSpec, ProcessType, Progress, PullCheck, RegistryAuth, RunOptions, Runtime, ServiceRun, ServiceRuntime,
   ServiceState, Unit,
 } from './types.js';
@@ -255,6 +256,18 @@ export class FakeServices implements ServiceRuntime {
   }
   async remove(s: ServiceName) { this.running.delete(s); }
   logsRef(s: ServiceName) { return { id: `fake-${s}`, name: `fake-${s}` }; }
+  /** apps with a Redis of their own, and its memory */
+  readonly dedicated = new Map<string, RedisMemory>();
+  readonly dedicatedRedis = {
+    ensure: async (app: string, _pw: string, memory: RedisMemory) => {
+      const had = this.dedicated.has(app);
+      this.dedicated.set(app, memory);
+      return { result: had ? 'ok' : 'created', address: '10.0.1.2' };
+    },
+    address: async (app: string) => (this.dedicated.has(app) ? '10.0.1.2' : null),
+    endpoint: (app: string) => ({ host: `fake-redis-${app}`, port: SERVICE_PORTS.redis }),
+    remove: async (app: string) => { this.dedicated.delete(app); },
+  };
   dataDir(s: ServiceName) { return `/nonexistent/fake/${s}`; }
   async task(s: ServiceName, t: { name: string; cmd: string[]; env?: Record<string, string>; secretFiles?: Record<string, string> }) {
     this.tasks.push({ service: s, name: t.name, cmd: t.cmd, env: t.env ?? {}, secretFiles: t.secretFiles ?? {} });

@@ -122,7 +122,11 @@ export interface ServiceRun {
   image?: string;
   adminPassword: string;
   minio?: { rootUser: string };
+  /** Redis: its maxmemory (shared by every app) and what it does when full */
+  redis?: RedisMemory;
 }
+/** floorMb: the least the container may use (256 MB for the shared Redis, by default) */
+export interface RedisMemory { maxmemoryMb: number; policy: string; floorMb?: number }
 
 export interface ServiceState { state: string; health: string | null; image: string | null }
 
@@ -140,6 +144,15 @@ export interface ServiceRuntime {
   logsRef(s: ServiceName): Pick<Unit, 'id' | 'name'>;
   /** The host directory that holds the service's data, for its size. */
   dataDir(s: ServiceName): string;
+  /** A Redis for one app alone (`apps create --redis dedicated`): its own container, data and
+   *  memory limit; `address` is where berth reaches it now (null when it is not running). */
+  dedicatedRedis: {
+    ensure(app: string, adminPassword: string, memory: RedisMemory, progress: Progress): Promise<{ result: string; address: string }>;
+    address(app: string): Promise<string | null>;
+    endpoint(app: string): { host: string; port: number };
+    /** Removes its container, and with `data` its data directory; one already gone is not an error. */
+    remove(app: string, opts: { data: boolean }): Promise<void>;
+  };
   /** A one-off task in the service's image (pg_dump for a purge), attached to the platform
    *  network. Secrets go in files (`secretFiles`: name -> content, mounted read-only under
    *  /run/secrets/berth), never in the env; `outputDir` on the host is mounted at /out. */

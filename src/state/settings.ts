@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { ValidationError } from '../lib/errors.js';
 import type { Paths } from './paths.js';
 import { SERVICES } from './service-names.js';
+import { REDIS_POLICIES } from './redis-policies.js';
 
 export { DEFAULT_ROOT, pathsFor, rootFromEnv, type Paths } from './paths.js';
 
@@ -42,6 +43,16 @@ export const SettingsSchema = z.object({
   /** Object storage: MinIO (a user and policy per app) when this image can be had the first time
    *  object storage starts; else s3rver, built locally (one shared key). The choice then sticks. */
   minio_image: z.string().default('minio/minio:RELEASE.2025-04-22T22-12-26Z'),
+  /** The shared Redis's memory for data, shared by every app (maxmemory); its container may use
+   *  1.6 times as much (at least 256 MB) for connections, fragmentation and AOF rewrites. */
+  redis_maxmemory_mb: z.number().int().min(8).max(65536).default(160),
+  /** What Redis does at maxmemory: volatile-lru evicts keys that have a TTL (caches), least
+   *  recently used first, and refuses writes (OOM errors) when none is left; keys without a TTL
+   *  (queues, sessions without expiry) are never evicted. noeviction refuses writes at once. */
+  redis_maxmemory_policy: z.enum(REDIS_POLICIES).default('volatile-lru'),
+  /** maxmemory of an app's own Redis (`apps create --redis dedicated`); its container's limit is
+   *  1.6 times as much, at least 64 MB. */
+  redis_dedicated_maxmemory_mb: z.number().int().min(8).max(65536).default(48),
   /** Shared services berth runs for apps (containers on the private network). */
   services: z.array(z.enum(SERVICES)).default([...SERVICES]),
 });

@@ -1,7 +1,7 @@
 // Apps: create, list, show, delete. Validation first; nothing reaches Docker or Caddy
 // until the input is proven good.
 import { asBerthError, BerthError, ValidationError } from '../../lib/errors.js';
-import { type ServiceName, SERVICES } from '../../provisioning/model.js';
+import { redisCredential, type ServiceName, SERVICES } from '../../provisioning/model.js';
 import { grantsOf, provisionApp } from '../shared-services/services.js';
 import { enabledServices } from '../shared-services/records.js';
 import { pgConnectionsSetting } from '../shared-services/pg-limits.js';
@@ -20,7 +20,7 @@ import { processSpec } from '../deploy/execute.js';
 const DELETE_LOCK_ID = -1; // an operation without a deploy row
 
 export interface CreateAppInput {
-  name: string; domains: string[]; port?: number; healthPath?: string; services?: string[]; pgConnections?: number;
+  name: string; domains: string[]; port?: number; healthPath?: string; services?: string[]; pgConnections?: number; redis?: 'shared' | 'dedicated';
   /** Checked already (daemon/bodies.ts): memory in MB, cpus, pids, capabilities to add. */
   limits?: { memory?: number; cpus?: number; pids?: number; cap_add?: string[] };
 }
@@ -43,14 +43,21 @@ export async function createApp(ctx: Ctx, input: CreateAppInput, actor: string) 
     throw new ValidationError('pg_connections', `${name} gets no PostgreSQL database, so it takes no connection limit`,
       'leave out --no-db, or --pg-connections');
   }
+  const dedicatedRedis = input.redis === 'dedicated';
+  if (dedicatedRedis && !services.includes('redis')) throw new BerthError('invalid', '--redis dedicated and --no-redis exclude each other');
   const existing = ctx.store.getApp(name);
+  const had = existing ? grantsOf(ctx, name).redis : undefined;
+  if (had && input.redis && !!had.dedicated !== dedicatedRedis) {
+    throw new BerthError('conflict', `app ${name} already uses ${had.dedicated ? 'a Redis of its own' : 'the shared Redis'}`,
+      'an app keeps the Redis it was created with; leave out --redis, or delete the app (--purge) first');
+  }
   if (existing) {
     const have = ctx.store.domainsOf(name);
     if (JSON.stringify([...have].sort()) !== JSON.stringify([...domains].sort())) {
       throw new BerthError('conflict', `app ${name} already exists with domains ${have.join(', ')}`, 'choose another name, or delete it first');
     }
     // idempotent: repairs missing grants, network and route, never changes working credentials
-    await Promise.all([ctx.runtime.ensureAppNetwork(name), provisionApp(ctx, name, services, { pgConnections: input.pgConnections })]);
+    await Promise.all([ctx.runtime.ensureAppNetwork(name), provisionApp(ctx, name, services, { pgConnections: input.pgConnections, dedicatedRedis })]);
     await ctx.proxy.ensureRoute(routeFor(ctx, name));
     return { app: name, domains, services, resources: resourcesOf(ctx, name), created: false };
   }
@@ -65,7 +72,7 @@ export async function createApp(ctx: Ctx, input: CreateAppInput, actor: string) 
     if (input.limits) ctx.store.setAppLimits(name, changedLimits({}, input.limits));
   });
   // Docker's work and the services' side by side; on failure the app stays: the same command finishes it
-  await Promise.all([ctx.runtime.ensureAppNetwork(name), provisionApp(ctx, name, services, { pgConnections: input.pgConnections })]);
+  await Promise.all([ctx.runtime.ensureAppNetwork(name), provisionApp(ctx, name, services, { pgConnections: input.pgConnections, dedicatedRedis })]);
   try {
     await ctx.proxy.ensureRoute(routeFor(ctx, name));
   } catch (e) {
@@ -110,7 +117,10 @@ function resourcesOf(ctx: Ctx, app: string) {
   const g = grantsOf(ctx, app);
   return {
     database: g.postgres?.db ?? null,
-    redis_user: g.redis ? `${g.redis.user} (keys ${g.redis.prefix}*)` : null,
+    redis_user: g.redis ? `${redisCredential(g.redis).user} (keys ${g.redis.prefix}*)` : null,
+    redis: g.redis ? (g.redis.dedicated
+      ? `its own: ${ctx.runtime.services.dedicatedRedis.endpoint(app).host}, maxmemory ${ctx.settings.redis_dedicated_maxmemory_mb} MB`
+      : `shared (maxmemory ${ctx.settings.redis_maxmemory_mb} MB for all apps together)`) : null,
     bucket: g.s3 ? `${g.s3.bucket} (${g.s3.keys ? `own MinIO user ${g.s3.accessKey}` : 'shared key'})` : null,
   };
 }
@@ -151,6 +161,8 @@ export async function deleteApp(ctx: Ctx, name: string, actor: string, opts: { p
       for (const u of await ctx.runtime.list(app)) await ctx.runtime.remove(u);
       await ctx.runtime.removeAppNetwork(app);
       if (opts.purge) await dropAppData(ctx, app);
+      // an app's own Redis goes with it; its data only with --purge (a re-created app finds it again)
+      if (grantsOf(ctx, app).redis?.dedicated) await ctx.runtime.services.dedicatedRedis.remove(app, { data: !!opts.purge });
       ctx.store.deleteApp(app);
       ctx.proxy.persist();
     });

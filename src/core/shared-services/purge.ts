@@ -45,7 +45,7 @@ export async function dropAppData(ctx: Ctx, app: string): Promise<void> {
   await locateServices(ctx);
   const job: WorkerJob = {};
   if (g.postgres) job.postgres = { ...adminJob(ctx, 'postgres').postgres!, grant: g.postgres, drop: true };
-  if (g.redis) job.redis = { ...adminJob(ctx, 'redis').redis!, grant: g.redis, drop: true };
+  if (g.redis && !g.redis.dedicated) job.redis = { ...adminJob(ctx, 'redis').redis!, grant: g.redis, drop: true }; // an own Redis goes whole
   if (g.s3) job.s3 = { ...adminJob(ctx, 's3').s3!, grant: g.s3, drop: true };
   const r = await ctx.jobs(job);
   const errs = Object.entries(r).filter(([, v]) => !v.ok).map(([k, v]) => `${k}: ${(v as { error: string }).error}`);

@@ -4,12 +4,14 @@
 // running the same command again with the same secrets.
 import { BerthError } from '../../lib/errors.js';
 import { S3RVER_ACCESS_KEY, SERVICE_PORTS } from '../../runtime/service-ports.js';
-import { type AppGrants, type PgGrant, pgLogin, pgNames, type RedisGrant, redisNames, type ServiceName } from '../../provisioning/model.js';
+import { type AppGrants, type LegacyRedisGrant, type PgGrant, pgLogin, pgNames, redisCredential, type RedisGrant, redisNames, type ServiceName,
+  upgradeRedisGrant } from '../../provisioning/model.js';
 import type { WorkerJob, WorkerResult } from '../../provisioning/worker.js';
 import { type Ctx, pauseIfHooked } from '../context.js';
 import { firstS3Record, S3_REGION, s3Grant, s3PublicEndpoint } from './object-storage.js';
 import { enabledServices, newSecret, type ServiceRecord, serviceRecord } from './records.js';
 import { pgLimitSpecs, withConnections } from './pg-limits.js';
+import { dedicatedAdmin } from './dedicated-redis.js';
 
 const READY_TIMEOUT_MS = 90_000;
 
@@ -17,7 +19,8 @@ async function ensureOne(ctx: Ctx, s: ServiceName, progress: (l: string) => void
   const rec = s === 's3' ? await firstS3Record(ctx, progress) : serviceRecord(ctx, s);
   if (rec.mode === 'external') return `external (${rec.host ?? rec.endpoint})`;
   const minio = s === 's3' && rec.users ? { rootUser: rec.accessKey! } : undefined;
-  const { result, address } = await ctx.runtime.services.ensure({ service: s, image: rec.image, adminPassword: rec.password, minio }, progress);
+  const redis = s === 'redis' ? { maxmemoryMb: ctx.settings.redis_maxmemory_mb, policy: ctx.settings.redis_maxmemory_policy } : undefined;
+  const { result, address } = await ctx.runtime.services.ensure({ service: s, image: rec.image, adminPassword: rec.password, minio, redis }, progress);
   ctx.serviceAddresses.set(s, address);
   return result;
 }
@@ -71,6 +74,10 @@ export async function ensureServices(ctx: Ctx, progress: (l: string) => void): P
     await new Promise((r) => setTimeout(r, 500));
   }
   await applyPgLimits(ctx);
+  // apps' Redis users in today's shape and rules (after an upgrade), and their own Redis
+  // containers; one app's failure is reported, and does not keep the platform from coming up
+  const redisErrs = await reapplyRedisGrants(ctx);
+  if (redisErrs.length) out['apps\' Redis users'] = `failed for ${redisErrs.join('; ')} (berth up tries again)`;
   return out;
 }
 
@@ -92,13 +99,23 @@ export function grantsOf(ctx: Ctx, app: string): AppGrants {
     const enc = ctx.store.appService(app, s);
     if (enc) (out as Record<string, unknown>)[s] = ctx.cipher.decryptJSON(enc);
   }
+  // stored before Redis had two users per app: read in today's shape (stored so when next written)
+  if (out.redis) out.redis = upgradeRedisGrant(out.redis as RedisGrant | LegacyRedisGrant);
   return out;
 }
 
-function newGrant(app: string, s: 'postgres' | 'redis'): PgGrant | RedisGrant {
+function newGrant(app: string, s: 'postgres' | 'redis', opts: ProvisionOptions): PgGrant | RedisGrant {
   if (s === 'postgres') return { ...pgNames(app), logins: { a: newSecret(), b: null }, active: 'a' };
-  const pw = newSecret();
-  return { ...redisNames(app), passwords: [pw], active: pw };
+  return { ...redisNames(app), logins: { a: newSecret(), b: null }, active: 'a', ...(opts.dedicatedRedis ? { dedicated: true as const } : {}) };
+}
+
+/** terminateClosed: close sessions of retired PostgreSQL logins; dedicatedRedis: a new Redis grant
+ *  is on a Redis of the app's own */
+export interface ProvisionOptions { terminateClosed?: boolean; dedicatedRedis?: boolean }
+
+/** The worker's Redis admin job for the app's grant: the shared Redis, or the app's own (started). */
+export async function redisAdminJob(ctx: Ctx, app: string, g: RedisGrant): Promise<NonNullable<WorkerJob['redis']>> {
+  return g.dedicated ? { admin: await dedicatedAdmin(ctx, app, { start: true }) } : adminJob(ctx, 'redis').redis!;
 }
 
 export function storeGrant(ctx: Ctx, app: string, s: ServiceName, g: unknown): void {
@@ -142,7 +159,7 @@ async function provision(ctx: Ctx, app: string, wanted: ServiceName[], opts: Pro
   const grants = grantsOf(ctx, app);
   for (const s of wanted) {
     if (!grants[s]) {
-      const g = s === 's3' ? s3Grant(ctx, app) : newGrant(app, s);
+      const g = s === 's3' ? s3Grant(ctx, app) : newGrant(app, s, opts);
       storeGrant(ctx, app, s, g); // stored before it is applied: a re-run applies the same secrets
       (grants as Record<string, unknown>)[s] = g;
     }
@@ -158,11 +175,29 @@ async function provision(ctx: Ctx, app: string, wanted: ServiceName[], opts: Pro
   if (grants.postgres && wanted.includes('postgres')) {
     job.postgres = { ...adminJob(ctx, 'postgres').postgres!, grant: grants.postgres, terminateClosed: opts.terminateClosed, limits: pgLimitSpecs(ctx) };
   }
-  if (grants.redis && wanted.includes('redis')) job.redis = { ...adminJob(ctx, 'redis').redis!, grant: grants.redis };
+  if (grants.redis && wanted.includes('redis')) job.redis = { ...await redisAdminJob(ctx, app, grants.redis), grant: grants.redis };
   if (grants.s3 && wanted.includes('s3')) job.s3 = { ...adminJob(ctx, 's3').s3!, grant: grants.s3 };
   const errs = failures(await ctx.jobs(job));
   if (errs.length) throw new BerthError('unavailable', `provisioning ${app} failed: ${errs.join('; ')}`, `run the same command again to finish it (berth apps create ${app} ...)`);
   return grants;
+}
+
+/** Applies every app's Redis grant again: after an upgrade of berth, existing apps get today's
+ *  ACL rules (the allow-list) and their slot users. Failures are returned, one per app. */
+export async function reapplyRedisGrants(ctx: Ctx): Promise<string[]> {
+  if (!enabledServices(ctx).includes('redis')) return [];
+  const errs: string[] = [];
+  for (const a of ctx.store.listApps()) {
+    const g = grantsOf(ctx, a.name).redis;
+    if (!g || !ctx.store.appServices(a.name).includes('redis')) continue;
+    await oneAtATime(ctx, async () => {
+      storeGrant(ctx, a.name, 'redis', g); // in today's shape from now on
+      await locateServices(ctx);
+      const admin = await redisAdminJob(ctx, a.name, g).catch((e: Error) => { errs.push(`${a.name}: ${e.message}`); return null; });
+      if (admin) errs.push(...failures(await ctx.jobs({ redis: { ...admin, grant: g } })).map((e) => `${a.name}: ${e}`));
+    });
+  }
+  return errs;
 }
 
 /** The env vars that point a release at its services. */
@@ -175,7 +210,9 @@ export function serviceEnv(ctx: Ctx, app: string): Record<string, string> {
     env.DATABASE_URL = `postgres://${login}:${pw}@${endpointFor(ctx, 'postgres')}/${g.postgres.db}`;
   }
   if (g.redis) {
-    env.REDIS_URL = `redis://${g.redis.user}:${g.redis.active}@${endpointFor(ctx, 'redis')}`;
+    const { user, password } = redisCredential(g.redis);
+    const own = g.redis.dedicated ? ctx.runtime.services.dedicatedRedis.endpoint(app) : null;
+    env.REDIS_URL = `redis://${user}:${password}@${own ? `${own.host}:${own.port}` : endpointFor(ctx, 'redis')}`;
     env.REDIS_KEY_PREFIX = g.redis.prefix;
   }
   if (g.s3) {

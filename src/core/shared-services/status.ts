@@ -1,5 +1,5 @@
 // What `berth services` and `berth db url` show.
-import { pgLogin } from '../../provisioning/model.js';
+import { pgLogin, redisCredential } from '../../provisioning/model.js';
 import type { WorkerJob } from '../../provisioning/worker.js';
 import { run } from '../../exec/run.js';
 import type { Ctx } from '../context.js';
@@ -7,6 +7,7 @@ import { adminJob, grantsOf, locateServices, serviceEnv } from './services.js';
 import { enabledServices, serviceRecord } from './records.js';
 import { s3PublicEndpoint } from './object-storage.js';
 import { pgLimitSpecs } from './pg-limits.js';
+import { dedicatedAdmin } from './dedicated-redis.js';
 
 async function du(dir: string): Promise<number | null> {
   return run(['du', '-sb', dir]).then((r) => Number(r.stdout.split('\t')[0]), () => null);
@@ -41,6 +42,24 @@ export async function servicesStatus(ctx: Ctx) {
     out.push({ service: s, container: name, state: info?.state ?? 'missing', health: info?.health ?? null, image: info?.image ?? null,
       data_bytes: await du(ctx.runtime.services.dataDir(s)), ...isolation, ...detail });
   }
+  return [...out, ...await dedicatedRedisStatus(ctx)];
+}
+
+/** One row per app with a Redis of its own: its state and how close it is to its maxmemory. */
+async function dedicatedRedisStatus(ctx: Ctx) {
+  const out = [];
+  for (const { name: app } of ctx.store.listApps()) {
+    if (!grantsOf(ctx, app).redis?.dedicated) continue;
+    const container = ctx.runtime.services.dedicatedRedis.endpoint(app).host;
+    const admin = await dedicatedAdmin(ctx, app, { start: false }).catch((e: Error) => e);
+    if (admin instanceof Error) {
+      out.push({ service: 'redis', app, container, state: 'not running', error: admin.message });
+      continue;
+    }
+    const r = (await ctx.jobs({ redis: { admin, status: true } })).redis;
+    const detail = r?.ok ? (r.value as Record<string, unknown>) : { error: r?.error };
+    out.push({ service: 'redis', app, container, state: 'running', isolation: `${app} only`, ...detail });
+  }
   return out;
 }
 
@@ -55,7 +74,11 @@ export function appConnections(ctx: Ctx, app: string) {
       container: ctx.runtime.services.logsRef('postgres').name, user: pgLogin(g.postgres, g.postgres.active),
       password: g.postgres.logins[g.postgres.active], db: g.postgres.db,
     } : null,
-    redis: g.redis ? { container: ctx.runtime.services.logsRef('redis').name, user: g.redis.user, password: g.redis.active, prefix: g.redis.prefix } : null,
+    redis: g.redis ? {
+      // berth redis cli runs redis-cli in this container: the app's own Redis where it has one
+      container: g.redis.dedicated ? ctx.runtime.services.dedicatedRedis.endpoint(app).host : ctx.runtime.services.logsRef('redis').name,
+      ...redisCredential(g.redis), prefix: g.redis.prefix,
+    } : null,
     s3: g.s3 ? { endpoint: env.S3_ENDPOINT, bucket: g.s3.bucket } : null,
   };
 }

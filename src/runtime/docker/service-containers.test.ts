@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { serviceContainerSpec } from './service-containers.js';
+import { redisContainerMemory, serviceContainerSpec } from './service-containers.js';
 import { pathsFor } from '../../state/paths.js';
 import { namesFor } from './specs.js';
 
@@ -26,4 +26,14 @@ test('object storage runs MinIO with its root user when MinIO was chosen, else s
   assert.deepEqual(s3rver.Env, []);
   // a changed secret alone does not make the spec drift (no needless restart)
   assert.equal(serviceContainerSpec(n, p, 's3', 'minio/minio:RELEASE.x', 'other', { rootUser: 'berth-admin' }).Labels['berth.spec'], minio.Labels['berth.spec']);
+});
+
+test('Redis runs with its maxmemory and policy, and a container limit above it for everything else', () => {
+  const spec = serviceContainerSpec(n, p, 'redis', 'berth/redis:7-debian', 'pw', undefined, { maxmemoryMb: 160, policy: 'volatile-lru' });
+  assert.deepEqual(spec.Cmd, ['redis-server', '--port', '6379', '--dir', '/data', '--appendonly', 'yes', '--aclfile', '/data/users.acl',
+    '--maxmemory', '160mb', '--maxmemory-policy', 'volatile-lru']);
+  assert.equal(spec.HostConfig.Memory, 256 * 1024 * 1024);
+  assert.equal(redisContainerMemory({ maxmemoryMb: 1000, policy: 'noeviction' }), 1600 * 1024 * 1024);
+  const other = serviceContainerSpec(n, p, 'redis', 'berth/redis:7-debian', 'pw', undefined, { maxmemoryMb: 200, policy: 'volatile-lru' });
+  assert.notEqual(other.Labels['berth.spec'], spec.Labels['berth.spec'], 'a new maxmemory must recreate the container');
 });

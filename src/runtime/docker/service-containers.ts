@@ -9,10 +9,21 @@ import { type EngineApi, isNotFound } from './engine-api.js';
 import { LABEL, type Names } from './specs.js';
 import type { ServiceName } from '../../state/settings.js';
 import type { Paths } from '../../state/paths.js';
-import { POSTGRES_VOLUME_PATH, REDIS_ACL_FILE, REDIS_DATA_PATH, redisAclFile, S3_DATA_PATH, S3_PORT, SERVICE_UID } from './service-images.js';
+import type { RedisMemory } from '../types.js';
+import { POSTGRES_VOLUME_PATH, REDIS_ACL_FILE, REDIS_DATA_PATH, REDIS_PORT, redisAclFile, S3_DATA_PATH, S3_PORT, SERVICE_UID } from './service-images.js';
 
 const MB = 1024 * 1024;
 export const MEMORY_LIMITS: Record<ServiceName, number> = { postgres: 1024 * MB, redis: 256 * MB, s3: 256 * MB };
+
+/** Redis's command line: its memory for data (maxmemory) and what it does when that is full, so
+ *  that one app filling Redis gets errors or evictions instead of the container killed for all. */
+export function redisServerArgs(m: RedisMemory): string[] {
+  return ['redis-server', '--port', String(REDIS_PORT), '--dir', REDIS_DATA_PATH, '--appendonly', 'yes', '--aclfile', REDIS_ACL_FILE,
+    '--maxmemory', `${m.maxmemoryMb}mb`, '--maxmemory-policy', m.policy];
+}
+/** Room above maxmemory for connections, fragmentation and the copy-on-write of an AOF rewrite. */
+export const redisContainerMemory = (m: RedisMemory) => Math.max(m.floorMb === undefined ? MEMORY_LIMITS.redis : m.floorMb * MB,
+  Math.ceil(m.maxmemoryMb * 1.6) * MB);
 
 const POSTGRES_INIT_PASSWORD_FILE = '.berth-init-password';
 const S = 1_000_000_000; // Docker counts health-check durations in nanoseconds
@@ -26,6 +37,13 @@ const HEALTHCHECKS: Record<ServiceName, string[]> = {
 
 export const serviceContainerName = (n: Names, s: ServiceName) => `${n.instance}-${s}`;
 export const serviceDataDir = (p: Paths, s: ServiceName) => join(p.root, 'services', s);
+/** Where a service's container runs: the shared one (`<instance>-redis`), or an app's own Redis
+ *  (`<instance>-redis-APP`, data under <root>/services/redis-apps/APP, labelled with the app). */
+export interface Placement { name: string; dataDir: string; labels: Record<string, string> }
+export const sharedPlacement = (n: Names, p: Paths, s: ServiceName): Placement =>
+  ({ name: serviceContainerName(n, s), dataDir: serviceDataDir(p, s), labels: {} });
+export const dedicatedRedisPlacement = (n: Names, p: Paths, app: string): Placement =>
+  ({ name: `${n.instance}-redis-${app}`, dataDir: join(p.root, 'services', 'redis-apps', app), labels: { 'berth.redis-for': app } });
 /** MinIO's root user and password, one file each (0600, root's), mounted read-only. */
 export const minioSecretsDir = (p: Paths) => join(p.root, 'services', 's3-secrets');
 const MINIO_SECRETS_PATH = '/run/secrets/berth';
@@ -34,7 +52,8 @@ const MINIO_SECRETS_PATH = '/run/secrets/berth';
 export interface MinioRun { rootUser: string }
 const MINIO_HEALTHCHECK = ['CMD', 'mc', 'ready', 'local'];
 
-export function serviceContainerSpec(n: Names, p: Paths, s: ServiceName, image: string, adminPassword: string, minio?: MinioRun) {
+export function serviceContainerSpec(n: Names, p: Paths, s: ServiceName, image: string, adminPassword: string, minio?: MinioRun, redis?: RedisMemory,
+  at: Placement = sharedPlacement(n, p, s)) {
   const mount = { postgres: POSTGRES_VOLUME_PATH, redis: REDIS_DATA_PATH, s3: S3_DATA_PATH }[s];
   // MinIO reads its root credentials from files (MINIO_ROOT_*_FILE), written by prepareData
   const env = minio ? [`MINIO_ROOT_USER_FILE=${MINIO_SECRETS_PATH}/root_user`, `MINIO_ROOT_PASSWORD_FILE=${MINIO_SECRETS_PATH}/root_password`, 'MINIO_BROWSER=off'] : [];
@@ -44,13 +63,14 @@ export function serviceContainerSpec(n: Names, p: Paths, s: ServiceName, image: 
     // a read-only mount (prepareData): none shows in docker inspect.
     Env: env,
     ...(minio ? { Cmd: ['server', S3_DATA_PATH, '--address', `:${S3_PORT}`] } : {}),
-    Labels: { [LABEL.instance]: n.instance, [LABEL.role]: 'service', 'berth.service': s } as Record<string, string>,
+    ...(s === 'redis' && redis ? { Cmd: redisServerArgs(redis) } : {}),
+    Labels: { [LABEL.instance]: n.instance, [LABEL.role]: 'service', 'berth.service': s, ...at.labels } as Record<string, string>,
     Healthcheck: { Test: minio ? MINIO_HEALTHCHECK : HEALTHCHECKS[s], Interval: 10 * S, Timeout: 5 * S, Retries: 3, StartPeriod: 30 * S },
     HostConfig: {
-      Binds: [`${serviceDataDir(p, s)}:${mount}`, ...(minio ? [`${minioSecretsDir(p)}:${MINIO_SECRETS_PATH}:ro`] : [])],
+      Binds: [`${at.dataDir}:${mount}`, ...(minio ? [`${minioSecretsDir(p)}:${MINIO_SECRETS_PATH}:ro`] : [])],
       NetworkMode: n.network,
       RestartPolicy: { Name: 'unless-stopped' },
-      Memory: MEMORY_LIMITS[s],
+      Memory: s === 'redis' && redis ? redisContainerMemory(redis) : MEMORY_LIMITS[s],
       LogConfig: { Type: 'json-file', Config: { 'max-size': '10m', 'max-file': '3' } },
     },
   };
@@ -62,14 +82,13 @@ export function serviceContainerSpec(n: Names, p: Paths, s: ServiceName, image: 
 
 /** Prepares the data directory, and the admin password where the service reads it: a file for
  *  PostgreSQL's first start, Redis's ACL file (on first start), MinIO's secret files. */
-function prepareData(p: Paths, s: ServiceName, adminPassword: string, minio?: MinioRun): void {
+function prepareData(p: Paths, s: ServiceName, adminPassword: string, minio: MinioRun | undefined, dir: string): void {
   if (minio) {
     const dir = minioSecretsDir(p);
     mkdirSync(dir, { recursive: true, mode: 0o700 });
     writeFileSync(join(dir, 'root_user'), minio.rootUser, { mode: 0o600 });
     writeFileSync(join(dir, 'root_password'), adminPassword, { mode: 0o600 });
   }
-  const dir = serviceDataDir(p, s);
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   if (s !== 'postgres') chownSync(dir, SERVICE_UID, SERVICE_UID); // redis and s3 run as uid 999
   chmodSync(dir, 0o700);
@@ -88,10 +107,10 @@ type Inspect = { Id: string; Config: { Labels: Record<string, string> }; State: 
 
 /** Creates, recreates (when its spec changed) or starts the service's container; returns its address. */
 export async function ensureServiceContainer(api: EngineApi, n: Names, p: Paths, s: ServiceName, image: string, adminPassword: string,
-  progress: (l: string) => void, minio?: MinioRun): Promise<{ result: string; ip: string; id: string }> {
-  prepareData(p, s, adminPassword, minio);
-  const name = serviceContainerName(n, s);
-  const spec = serviceContainerSpec(n, p, s, image, adminPassword, minio);
+  progress: (l: string) => void, minio?: MinioRun, redis?: RedisMemory, at: Placement = sharedPlacement(n, p, s)): Promise<{ result: string; ip: string; id: string }> {
+  prepareData(p, s, adminPassword, minio, at.dataDir);
+  const name = at.name;
+  const spec = serviceContainerSpec(n, p, s, image, adminPassword, minio, redis, at);
   const inspect = () => api.json<Inspect>('GET', `/containers/${name}/json`, `inspect ${name}`).catch((e) => { if (isNotFound(e)) return null; throw e; });
   const info = await inspect();
   let result = 'ok';

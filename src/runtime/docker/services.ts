@@ -6,12 +6,13 @@ import { BerthError } from '../../lib/errors.js';
 import type { Paths } from '../../state/paths.js';
 import type { ServiceName } from '../../state/settings.js';
 import { SERVICE_PORTS } from '../service-ports.js';
-import { type Progress, type RunOptions, type ServiceRun, type ServiceRuntime, type ServiceState, TASK_OUTPUT_DIR, TASK_SECRETS_DIR } from '../types.js';
+import { type Progress, type RedisMemory, type RunOptions, type ServiceRun, type ServiceRuntime, type ServiceState, TASK_OUTPUT_DIR,
+  TASK_SECRETS_DIR } from '../types.js';
 import { type EngineApi, isNotFound } from './engine-api.js';
 import { imageExists } from './images.js';
 import { classifyPullError, pullHint, pullImage } from './pull.js';
 import { runToEnd } from './run-to-end.js';
-import { ensureServiceContainer, serviceContainerName, serviceDataDir } from './service-containers.js';
+import { dedicatedRedisPlacement, ensureServiceContainer, serviceContainerName, serviceDataDir } from './service-containers.js';
 import { ensurePostgresImage, ensureRedisImage, ensureS3Image, POSTGRES_IMAGE, REDIS_IMAGE, S3_IMAGE } from './service-images.js';
 import type { DockerNetworks } from './networks.js';
 import { LABEL, type Names } from './specs.js';
@@ -51,7 +52,7 @@ export class DockerServices implements ServiceRuntime {
     const s = run.service;
     const image = run.image ? await this.pulled(run.image, progress)
       : await { postgres: ensurePostgresImage, redis: ensureRedisImage, s3: ensureS3Image }[s](this.api, progress);
-    const { result, ip, id } = await ensureServiceContainer(this.api, this.names, this.paths, s, image, run.adminPassword, progress, run.minio);
+    const { result, ip, id } = await ensureServiceContainer(this.api, this.names, this.paths, s, image, run.adminPassword, progress, run.minio, run.redis);
     // on every app's network at once: a recreated service must not wait for the reconcile
     if (result !== 'ok') await this.networks.attachEverywhere(id);
     return { result, address: ip };
@@ -73,6 +74,27 @@ export class DockerServices implements ServiceRuntime {
   }
 
   logsRef(s: ServiceName) { return { id: this.name(s), name: this.name(s) }; }
+
+  readonly dedicatedRedis = {
+    ensure: async (app: string, adminPassword: string, memory: RedisMemory, progress: Progress) => {
+      const image = await ensureRedisImage(this.api, progress);
+      const at = dedicatedRedisPlacement(this.names, this.paths, app);
+      const { result, ip } = await ensureServiceContainer(this.api, this.names, this.paths, 'redis', image, adminPassword, progress, undefined, memory, at);
+      return { result, address: ip };
+    },
+    address: async (app: string) => {
+      const name = dedicatedRedisPlacement(this.names, this.paths, app).name;
+      const info = await this.api.json<Inspect>('GET', `/containers/${name}/json`, `inspect ${name}`)
+        .catch((e) => { if (isNotFound(e)) return null; throw e; });
+      return info?.State.Running ? info.NetworkSettings.Networks[this.names.network]?.IPAddress || null : null;
+    },
+    endpoint: (app: string) => ({ host: dedicatedRedisPlacement(this.names, this.paths, app).name, port: SERVICE_PORTS.redis }),
+    remove: async (app: string, opts: { data: boolean }) => {
+      const at = dedicatedRedisPlacement(this.names, this.paths, app);
+      await this.api.buffer('DELETE', `/containers/${at.name}`, `remove ${at.name}`, { query: { force: true } }).catch((e) => { if (!isNotFound(e)) throw e; });
+      if (opts.data) rmSync(at.dataDir, { recursive: true, force: true });
+    },
+  };
 
   dataDir(s: ServiceName): string { return serviceDataDir(this.paths, s); }
 
