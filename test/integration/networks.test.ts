@@ -47,10 +47,9 @@ const networksOf = async (container: string) => Object.keys((await docker.getCon
 before(async () => {
   await p.up();
   await ensureSample(p);
-  for (const app of ['a', 'b']) {
-    await p.ok(['apps', 'create', app, '--domain', `${app}.localhost`]);
-    await p.ok(['deploy', app, '--image', SAMPLE]);
-  }
+  await p.ok(['apps', 'create', 'a', '--domain', 'a.localhost']);
+  await p.ok(['apps', 'create', 'b', '--domain', 'b.localhost', '--redis', 'dedicated']);
+  for (const app of ['a', 'b']) await p.ok(['deploy', app, '--image', SAMPLE]);
   await p.ok(['config', 'set', 'a', 'FLAVOUR=second']); // v2 serves, v1 stays warm: A's "other process"
   await settledReleases(p, 'a');
 });
@@ -68,12 +67,16 @@ test('from inside app A, app B is unreachable by name and by address; the servic
     redis: hostPort(env.REDIS_URL!),
     s3: hostPort(env.S3_ENDPOINT!),
     a_warm_release: ['http', `http://${p.instance}-a-web-v1:8000/health`],
+    b_own_redis: ['tcp', `${p.instance}-redis-b`, 6379],
   };
   const r = await probeFrom(a, targets);
   assert.notEqual(r.b_by_name, 200, `B answered A by name: ${JSON.stringify(r)}`);
   assert.match(String(r.b_by_name), /ENOTFOUND|EAI_AGAIN/, 'B\'s name does not even resolve inside A');
   for (let i = 0; i < bIps.length; i++) assert.notEqual(r[`b_by_ip_${i}`], 200, `B answered A at ${bIps[i]}: ${JSON.stringify(r)}`);
   assert.deepEqual([r.postgres, r.redis, r.s3, r.a_warm_release], ['open', 'open', 'open', 200], JSON.stringify(r));
+  assert.match(String(r.b_own_redis), /ENOTFOUND|EAI_AGAIN/, 'B\'s own Redis is on B\'s network only');
+  const fromB = await probeFrom(`${p.instance}-b-web`, { own_redis: hostPort((await envOf(`${p.instance}-b-web`)).REDIS_URL!) });
+  assert.equal(fromB.own_redis, 'open', 'B reaches its own Redis');
   // and the proxy still reaches both
   assert.equal((await p.get('a.localhost')).status, 200);
   assert.equal((await p.get('b.localhost')).status, 200);

@@ -13,6 +13,19 @@ import { hostRoutes, pickSubnet } from './subnets.js';
 export const APP_SUBNET_POOL = '10.213.0.0/16';
 const APP_SUBNET_BITS = 24;
 const MEMBER_ROLES = new Set(['proxy', 'service']);
+/** A Redis of one app's own (`apps create --redis dedicated`) joins that app's network only. */
+const DEDICATED_TO = 'berth.redis-for';
+
+/** Which app networks a platform container belongs on: all (the proxy, a shared service), one
+ *  app's (its own Redis), or none (an app's own container: not a member). */
+function membership(c: { Labels: Record<string, string> }): 'all' | { app: string } | null {
+  if (!MEMBER_ROLES.has(c.Labels[LABEL.role] ?? '')) return null;
+  return c.Labels[DEDICATED_TO] ? { app: c.Labels[DEDICATED_TO] } : 'all';
+}
+const memberFor = (c: { Labels: Record<string, string> }, app: string) => {
+  const m = membership(c);
+  return m === 'all' || (m !== null && m.app === app);
+};
 
 interface ListedNetwork { Id: string; Name: string; Labels?: Record<string, string>; IPAM?: { Config?: { Subnet?: string }[] } }
 interface ListedContainer { Id: string; Names: string[]; Labels: Record<string, string>; NetworkSettings?: { Networks?: Record<string, unknown> } }
@@ -78,7 +91,7 @@ export class DockerNetworks {
       net = await this.inspect(name);
     }
     const on = new Set(Object.keys(net?.Containers ?? {}));
-    const missing = (await this.ownContainers()).filter((c) => MEMBER_ROLES.has(c.Labels[LABEL.role] ?? '') && !on.has(c.Id));
+    const missing = (await this.ownContainers()).filter((c) => memberFor(c, app) && !on.has(c.Id));
     await Promise.all(missing.map((c) => this.connect(name, c.Id)));
     return name;
   }
@@ -89,6 +102,12 @@ export class DockerNetworks {
     for (const net of await this.listNetworks()) {
       if (net.Labels?.[LABEL.instance] === this.n.instance && net.Labels[LABEL.app]) await this.connect(net.Name, containerId);
     }
+  }
+
+  /** Attaches one app's own Redis to that app's network (and no other). */
+  async attachTo(app: string, containerId: string): Promise<void> {
+    await this.ensureApp(app);
+    await this.connect(appNetworkName(this.n, app), containerId);
   }
 
   async isolate(apps: string[]): Promise<IsolationReport> {
@@ -104,8 +123,13 @@ export class DockerNetworks {
     const containers = await this.ownContainers();
     const nets = (c: ListedContainer) => c.NetworkSettings?.Networks ?? {};
     // members first: an app's new release must find the proxy and the services on its network
-    for (const c of containers.filter((x) => MEMBER_ROLES.has(x.Labels[LABEL.role] ?? ''))) {
-      for (const app of apps) if (!nets(c)[appNetworkName(this.n, app)]) await this.connect(appNetworkName(this.n, app), c.Id);
+    for (const c of containers.filter((x) => membership(x) !== null)) {
+      for (const app of apps) {
+        const net = appNetworkName(this.n, app);
+        if (memberFor(c, app) && !nets(c)[net]) await this.connect(net, c.Id);
+        // one app's own Redis found on another app's network: it leaves it
+        if (!memberFor(c, app) && nets(c)[net]) await this.disconnect(net, c.Id);
+      }
     }
     // A serving container still on the platform network is not moved in place: the proxy's pooled
     // connections to its old address would hang (measured: requests stalled 10 s). The caller
@@ -118,7 +142,7 @@ export class DockerNetworks {
     for (const x of own.filter((o) => !wanted.has(o.Labels![LABEL.app]!))) {
       // an app created since the caller listed apps may have its first container on it already:
       // only a network that holds nothing but the proxy and the services goes
-      const members = new Set(containers.filter((c) => MEMBER_ROLES.has(c.Labels[LABEL.role] ?? '')).map((c) => c.Id));
+      const members = new Set(containers.filter((c) => membership(c) !== null).map((c) => c.Id));
       if (await this.remove(x.Name, members)) report.removed.push(x.Labels![LABEL.app]!);
     }
     return report;

@@ -79,7 +79,8 @@ export class DockerServices implements ServiceRuntime {
     ensure: async (app: string, adminPassword: string, memory: RedisMemory, progress: Progress) => {
       const image = await ensureRedisImage(this.api, progress);
       const at = dedicatedRedisPlacement(this.names, this.paths, app);
-      const { result, ip } = await ensureServiceContainer(this.api, this.names, this.paths, 'redis', image, adminPassword, progress, undefined, memory, at);
+      const { result, ip, id } = await ensureServiceContainer(this.api, this.names, this.paths, 'redis', image, adminPassword, progress, undefined, memory, at);
+      await this.networks.attachTo(app, id); // its app's network, no other app's
       return { result, address: ip };
     },
     address: async (app: string) => {
