@@ -24,6 +24,7 @@ import { namesFor } from '../runtime/docker/specs.js';
 import { openDb } from '../state/db.js';
 import { Store } from '../state/store.js';
 import { buildApi } from './api.js';
+import { DAEMON_EXIT_SUPERSEDED } from './exit-codes.js';
 
 const RECONCILE_EVERY_MS = 15_000;
 const RETIRE_EVERY_MS = 5_000;
@@ -73,7 +74,7 @@ export async function startDaemon(root: string) {
     if (stillOwner(paths.daemonPid)) return true;
     // exit without closing the server: closing would unlink the socket path, now the new daemon's
     log.warn({ pid: process.pid }, 'another daemon owns this data root now (or it was removed): stopping');
-    process.exit(0);
+    process.exit(DAEMON_EXIT_SUPERSEDED); // its supervisor, if any, stops too
   };
   let reconciling = false;
   const tick = async () => {
@@ -98,9 +99,10 @@ export async function startDaemon(root: string) {
     log.info({ signal, pid: process.pid }, 'berth daemon stopping'); // who stopped it is then in the log
     timers.forEach(clearInterval);
     // closing unlinks the socket path: only while it is ours (a newer daemon may listen there)
-    if (stillOwner(paths.daemonPid)) server.close();
+    const owned = stillOwner(paths.daemonPid);
+    if (owned) server.close();
     store.db.close();
-    process.exit(0);
+    process.exit(owned ? 0 : DAEMON_EXIT_SUPERSEDED);
   };
   process.on('SIGTERM', stop);
   process.on('SIGINT', stop);
