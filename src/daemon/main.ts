@@ -65,7 +65,9 @@ export async function startDaemon(root: string) {
   ctx.proxy.persist();
   await locateServices(ctx).catch((e) => log.warn({ err: asBerthError(e).message }, 'shared services not found yet'));
   const recovered = await recoverDeploys(ctx);
-  if (recovered.finished.length || recovered.rolledBack.length) log.warn(recovered, 'resolved deploys interrupted by the previous daemon');
+  if (recovered.finished.length || recovered.rolledBack.length || recovered.oneOffs.length) {
+    log.warn(recovered, 'resolved deploys interrupted by the previous daemon (one-offs: release commands stopped and removed)');
+  }
   // after the deploys: whether a rotation's release went live decides commit or undo
   await settleRotations(ctx).then((apps) => apps.length && log.warn({ apps }, 'settled credential rotations interrupted by the previous daemon'),
     (e) => log.error({ err: asBerthError(e).message }, 'settling interrupted rotations failed; berth apps rotate finishes them'));

@@ -116,6 +116,19 @@ for (const [step, after] of crashes) {
   });
 }
 
+test('the daemon dies while a release command runs: the next one stops and removes the one-off, the deploy is rolled back', async () => {
+  const c = (await withLive()).restart();
+  void deploy(c.ctx, { app: 'app', kind: 'deploy', image: IMG2, actor: 'tester', releaseCommand: ['sleep', '600000'] }, noEvents);
+  for (let i = 0; i < 200 && !c.rt.oneOffs.size; i++) await new Promise((r) => setTimeout(r, 5));
+  assert.equal(c.rt.oneOffs.size, 1, 'the release command never ran');
+  const next = c.restart(); // the first daemon is dead: nothing of it acts again
+  const r = await recoverDeploys(next.ctx);
+  assert.deepEqual([...next.rt.oneOffs.keys()], [], 'the release command runs on after its deploy was rolled back');
+  assert.equal(r.oneOffs.length, 1);
+  assert.equal(r.rolledBack.length, 1);
+  await assertUntouched(next, 'v2');
+});
+
 test('abort reaches a pull that hangs: the deploy ends at once, aborted, and the old release serves', async () => {
   const c = await withLive();
   const release = c.rt.hold('ensureImage');
