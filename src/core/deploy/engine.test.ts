@@ -129,6 +129,19 @@ test('the daemon dies while a release command runs: the next one stops and remov
   await assertUntouched(next, 'v2');
 });
 
+test('a first deploy that fails says that nothing serves yet, not that a previous release keeps serving', async () => {
+  const c = fakeCore();
+  c.rt.addImage(IMG1);
+  await createApp(c.ctx, { name: 'app', domains: ['app.test'], services: [] }, 'tester');
+  c.rt.health = () => 503;
+  await assert.rejects(deploy(c.ctx, { app: 'app', kind: 'deploy', image: IMG1, actor: 'tester', timeoutMs: 50 }, noEvents),
+    (e: BerthError) => /no release serving yet/.test(e.hint ?? '') && !/keeps serving/.test(e.hint ?? ''));
+  const live = await withLive();
+  live.rt.health = () => 503;
+  await assert.rejects(deploy(live.ctx, { app: 'app', kind: 'config', actor: 'tester', timeoutMs: 50 }, noEvents),
+    (e: BerthError) => /v1 keeps serving/.test(e.hint ?? ''));
+});
+
 test('abort reaches a pull that hangs: the deploy ends at once, aborted, and the old release serves', async () => {
   const c = await withLive();
   const release = c.rt.hold('ensureImage');

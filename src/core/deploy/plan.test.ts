@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { planDeploy, type PlanInput, type ReleaseView } from './plan.js';
+import { describeStep, planDeploy, type PlanInput, releaseNamer, type ReleaseView } from './plan.js';
 
 const rel = (id: number, state: ReleaseView['state'], port = 8000): ReleaseView => ({ id, seq: id, state, port, image_id: `sha256:${id}` });
 const target = (id: number, port = 8000) => ({ ...rel(id, 'pending', port), image: 'app:1', health_path: '/health' });
@@ -40,4 +40,16 @@ test('releases beyond the newest five are pruned, never the live or target one',
   assert.deepEqual(p.find((s) => s.kind === 'prune'), { kind: 'prune', releases: [3, 2] });
   const rollbackToOld = planDeploy({ ...base, kind: 'rollback', target: { ...target(2) }, live: releases[1]!, releases, targetRunning: false });
   assert.deepEqual(rollbackToOld.find((s) => s.kind === 'prune'), { kind: 'prune', releases: [3] });
+});
+
+test('the plan names releases vN, as everything else does, not by their row ids', () => {
+  // row ids count across all apps: this app's v7 can be row 9
+  const live = { ...rel(9, 'live'), seq: 7 };
+  const warm = { ...rel(4, 'warm'), seq: 6 };
+  const input = { ...base, target: { ...target(12), seq: 8 }, live, releases: [{ ...rel(12, 'pending'), seq: 8 }, live, warm] };
+  const text = planDeploy(input).map((s) => describeStep(s, releaseNamer(input)));
+  assert.ok(text.includes('start release v8 beside the live one'), text.join('\n'));
+  assert.ok(text.includes('switch traffic from release v7 to v8'), text.join('\n'));
+  assert.ok(text.includes('end the warm window of older releases v6 (stopped right after)'), text.join('\n'));
+  assert.ok(!text.some((l) => l.includes('#')), text.join('\n'));
 });

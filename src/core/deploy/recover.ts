@@ -96,7 +96,8 @@ async function restartLive(ctx: Ctx, r: ReleaseRow, old: Unit | undefined, signa
   if (old) await ctx.runtime.remove(old);
   const unit = await ctx.runtime.start(processSpec(ctx, r));
   try {
-    await waitHealthy(ctx.runtime, unit, { path: r.health_path, port: r.port }, ctx.settings.deploy_timeout_ms, signal);
+    await waitHealthy(ctx.runtime, unit, { path: r.health_path, port: r.port }, ctx.settings.deploy_timeout_ms, signal,
+      'nothing serves it meanwhile; the daemon tries again, with growing pauses');
     return unit;
   } catch (e) {
     ctx.restarts.set(r.app, { ...ctx.restarts.get(r.app)!, lastError: asBerthError(e).message });
