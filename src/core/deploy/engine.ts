@@ -63,7 +63,8 @@ export async function deploy(ctx: Ctx, req: DeployRequest, emit: Emit): Promise<
     const t = targetOf(request, live, app);
     const releases = ctx.store.releasesOf(app.name);
     // not created yet: id 0, named by the seq it would get
-    const fake = { id: 0, seq: (releases[0]?.seq ?? 0) + 1, state: 'pending' as const, port: t.port, image_id: t.imageId, image: t.image, health_path: t.healthPath };
+    const fake = { id: 0, seq: (releases[0]?.seq ?? 0) + 1, state: 'pending' as const, port: t.port, image_id: t.imageId, image: t.image,
+      health_path: t.healthPath };
     const input = { kind: req.kind, target: fake, live, releases, targetRunning: false, releaseCommand: req.releaseCommand,
       deployTimeoutMs: timeoutMs, refreshMs: ctx.settings.upstream_refresh_ms, keepReleases: ctx.settings.keep_releases };
     const name = releaseNamer(input);
