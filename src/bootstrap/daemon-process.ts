@@ -46,18 +46,30 @@ export function daemonArgv(p: Paths, node: string, main: string): string[] {
   return [node, ...DAEMON_NODE_FLAGS, main, '--root', p.root];
 }
 
+/** A daemon process of this data root runs (it may not answer yet: its recovery runs first). */
+function startingDaemon(p: Paths): boolean {
+  let pid: number;
+  try {
+    pid = Number(readFileSync(p.daemonPid, 'utf8'));
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return false;
+    throw e;
+  }
+  return pid > 1 && isDaemonOf(pid, p.root);
+}
+
 function signal(pid: number, sig: NodeJS.Signals): void {
   try { process.kill(pid, sig); } catch (e) { if ((e as NodeJS.ErrnoException).code !== 'ESRCH') throw e; }
 }
 
 /** Stops a running daemon (its supervisor first, so it is not started again; SIGTERM, then
  *  waits); true if a daemon was running. */
-export async function stopDaemon(p: Paths, s: Settings, progress: (l: string) => void): Promise<boolean> {
+export async function stopDaemon(p: Paths, s: Settings, progress: (l: string) => void, why = 'to apply new settings'): Promise<boolean> {
   const client = new DaemonClient(p.daemonSocket, 3000);
   const supervisor = hasSystemd() ? null : runningSupervisor(p.supervisorPid, p.root);
   if (supervisor) signal(supervisor, 'SIGTERM');
   if (!(await client.alive())) return false;
-  progress('stopping the berth daemon to apply new settings');
+  progress(`stopping the berth daemon ${why}`);
   const pid = Number(readFileSync(p.daemonPid, 'utf8'));
   if (hasSystemd()) await run(['systemctl', 'stop', unitName(s)]);
   else if (pid > 1 && isDaemonOf(pid, p.root)) signal(pid, 'SIGTERM');
@@ -74,8 +86,7 @@ export async function ensureDaemon(p: Paths, s: Settings, progress: (l: string) 
   let result = 'started';
   if (await client.alive()) {
     if (supervised()) return 'running';
-    progress('the berth daemon runs without a supervisor: restarting it under one');
-    await stopDaemon(p, s, progress);
+    await stopDaemon(p, s, progress, 'to restart it under a supervisor (it ran without one)');
     result = 'restarted under a supervisor';
   }
   const argv = daemonArgv(p, process.execPath, daemonMain());
@@ -84,9 +95,13 @@ export async function ensureDaemon(p: Paths, s: Settings, progress: (l: string) 
     writeFileSync(join('/etc/systemd/system', `${unitName(s)}.service`), systemdUnit(p, process.execPath, daemonMain()));
     await run(['systemctl', 'daemon-reload']);
     await run(['systemctl', 'enable', '--now', unitName(s)]);
-  } else if (runningSupervisor(p.supervisorPid, p.root) !== null) {
-    progress('the berth daemon is being restarted by its supervisor: waiting for it');
+  } else if (runningSupervisor(p.supervisorPid, p.root) !== null && startingDaemon(p)) {
+    progress('the berth daemon is starting (its supervisor started it): waiting for it');
   } else {
+    // a supervisor with no daemon waits out its backoff (up to 30 s) after failed starts:
+    // berth up, run to fix what made them fail, starts one now
+    const waiting = runningSupervisor(p.supervisorPid, p.root);
+    if (waiting) signal(waiting, 'SIGTERM');
     progress('starting the berth daemon under its supervisor');
     spawnDetached(supervisorArgv(p.root, p.supervisorPid, argv), p.daemonLog, { ...env, ...DAEMON_ENV });
   }

@@ -2,7 +2,7 @@
 // daemon) under a temporary root, with its own instance prefix and ports, driven through the
 // built CLI exactly as a user would.
 import { execFile, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -73,6 +73,11 @@ export class Platform {
   supervisorPid(): number | null {
     const f = join(this.root, 'run', 'supervisor.pid');
     return existsSync(f) ? Number(readFileSync(f, 'utf8')) : null;
+  }
+
+  /** Every process that is a supervisor of this platform's daemon (berth up starts one). */
+  supervisors(): number[] {
+    return readdirSync('/proc').filter((d) => /^\d+$/.test(d)).map(Number).filter((pid) => isSupervisorOf(pid, this.root));
   }
 
   /** Signals this platform's daemon, never a process that merely reuses a stale pid's number.

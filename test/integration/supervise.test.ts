@@ -3,9 +3,8 @@
 // release command that deploy ran), and a CLI that lost it mid-deploy says so with exit 10.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { isSupervisorOf } from '../../src/bootstrap/supervisor.js';
 import { DaemonClient } from '../../src/daemon/client.js';
 import { docker, Platform, platformWithApps, until } from '../helpers/platform.js';
 
@@ -20,7 +19,6 @@ after(() => p.destroy());
 
 const daemon = () => new DaemonClient(join(p.root, 'run', 'berth.sock'), 1000);
 const served = async () => (await p.get(host)).body.trim().split(' ').pop();
-const supervisors = () => readdirSync('/proc').filter((d) => /^\d+$/.test(d) && isSupervisorOf(Number(d), p.root));
 
 /** Kills the daemon alone (its supervisor stays) and returns how long until a new one answers. */
 async function killAndTimeReturn(): Promise<number> {
@@ -34,7 +32,7 @@ async function killAndTimeReturn(): Promise<number> {
 }
 
 test('the daemon killed with SIGKILL is back within 2 s with nobody acting; berth up starts no second supervisor', async () => {
-  assert.equal(supervisors().length, 1, 'berth up started no supervisor');
+  assert.equal(p.supervisors().length, 1, 'berth up started no supervisor');
   const ms = await killAndTimeReturn();
   assert.ok(ms < BACK_WITHIN_MS, `the daemon came back after ${ms} ms`);
   assert.equal((await p.get(host)).status, 200);
@@ -42,7 +40,7 @@ test('the daemon killed with SIGKILL is back within 2 s with nobody acting; bert
   const r = await p.json<{ steps: { step: string; result: string }[] }>(['up', '--instance', p.instance, '--http-port', String(p.httpPort),
     '--https-port', String(p.httpsPort), '--bind', '127.0.0.1']);
   for (const s of r.steps) assert.match(s.result, /^(ok|running)$/, `${s.step}: ${s.result}`);
-  assert.deepEqual(supervisors(), [String(sup)]);
+  assert.deepEqual(p.supervisors(), [sup]);
 });
 
 test('killed while a release command runs: the one-off container is stopped and removed, the deploy rolled back', async () => {
