@@ -110,7 +110,7 @@ export async function up(p: Paths, o: UpOptions): Promise<{ steps: UpStep[]; set
     if (!settings.services.length) return 'none enabled';
     const r = await new DaemonClient(p.daemonSocket, 0).stream<Record<string, string>>('POST', '/services/ensure', {}, (e) => {
       if (e.type === 'progress') o.progress(`  ${e.line as string}`);
-    });
+    }, 'lost the daemon while it brought the shared services up; it restarts by itself: run berth up again');
     const changed = Object.entries(r).filter(([, v]) => v !== 'ok');
     return changed.length ? changed.map(([k, v]) => `${k} ${v}`).join(', ') : 'ok';
   });

@@ -139,22 +139,27 @@ apps.command('rotate <name>').description('new database, Redis and object storag
     out(!!globals().json, r, () => `rotated ${r.rotated.join(', ')}${r.deploy ? `; ${r.deploy.release} uses the new credentials, the old ones are revoked` : ''}`);
   }));
 
-const domains = program.command('domains').description("an app's domains: list, add, remove (one route change each)");
-domains.command('list <name>', { isDefault: true }).alias('ls').description('list the domains of an app')
-  .action(action(async (name: string) => {
-    const r = await client().call<{ domains: string[] }>('GET', `/apps/${enc(v.appName(name))}/domains`);
-    out(!!globals().json, r, () => r.domains.join('\n'));
-  }));
-for (const [verb, what] of [['add', 'add domains to an app'], ['remove', 'remove domains from an app']] as const) {
-  domains.command(`${verb} <name> <domains...>`).aliases(verb === 'remove' ? ['rm'] : []).description(what)
-    .action(action(async (name: string, list: string[]) => {
-      v.appName(name);
-      const body = { [verb]: list };
-      parseBody(DomainsBody, body);
-      const r = await client().call<{ domains: string[]; changed: boolean }>('PATCH', `/apps/${enc(name)}/domains`, body);
-      out(!!globals().json, r, () => `${name}: ${r.domains.join(', ')}${r.changed ? '' : ' (unchanged)'}`);
+/** An app's domains: `berth apps domains ...` is the documented form; `berth domains ...`, the
+ *  older one, stays as an alias (scripts use it). Both are built here, so they cannot drift. */
+function domainCommands(domains: Command): void {
+  domains.command('list <name>', { isDefault: true }).alias('ls').description('list the domains of an app')
+    .action(action(async (name: string) => {
+      const r = await client().call<{ domains: string[] }>('GET', `/apps/${enc(v.appName(name))}/domains`);
+      out(!!globals().json, r, () => r.domains.join('\n'));
     }));
+  for (const [verb, what] of [['add', 'add domains to an app'], ['remove', 'remove domains from an app']] as const) {
+    domains.command(`${verb} <name> <domains...>`).aliases(verb === 'remove' ? ['rm'] : []).description(what)
+      .action(action(async (name: string, list: string[]) => {
+        v.appName(name);
+        const body = { [verb]: list };
+        parseBody(DomainsBody, body);
+        const r = await client().call<{ domains: string[]; changed: boolean }>('PATCH', `/apps/${enc(name)}/domains`, body);
+        out(!!globals().json, r, () => `${name}: ${r.domains.join(', ')}${r.changed ? '' : ' (unchanged)'}`);
+      }));
+  }
 }
+domainCommands(apps.command('domains').description("an app's domains: list, add, remove (one route change each)"));
+domainCommands(program.command('domains').description('same as: berth apps domains'));
 
 const config = program.command('config').description('app config (env vars), encrypted at rest');
 config.command('set <name> <pairs...>').description('set KEY=VALUE pairs and roll out a release that uses them')

@@ -19,12 +19,22 @@ export function out(json: boolean, data: unknown, human: () => string): void {
 
 export const progress = (line: string) => process.stderr.write(`${line}\n`);
 
+/** An error as people read it on stderr (pure): the message, the log excerpt it carries (or that
+ *  there was no output at all), the hint. */
+export function errorText(e: BerthError): string {
+  const lines = [`error: ${e.message}`];
+  const logs = (e.details as { logs?: unknown } | undefined)?.logs;
+  if (Array.isArray(logs)) {
+    const shown = logs.map(String).filter((l) => l.trim() !== '');
+    lines.push(shown.length ? `last lines of the release's log:\n${shown.map((l) => `  | ${l}`).join('\n')}` : 'the release wrote no output');
+  }
+  if (e.hint) lines.push(`hint: ${e.hint}`);
+  return lines.join('\n') + '\n';
+}
+
 export function fail(err: unknown, json: boolean): never {
   const e = asBerthError(err);
   if (json) process.stdout.write(JSON.stringify({ error: e.toJSON() }, null, 2) + '\n');
-  process.stderr.write(`error: ${e.message}\n`);
-  const logs = (e.details as { logs?: string[] } | undefined)?.logs;
-  if (logs?.length) process.stderr.write(`last lines of the release's log:\n${logs.map((l) => `  | ${l}`).join('\n')}\n`);
-  if (e.hint) process.stderr.write(`hint: ${e.hint}\n`);
+  process.stderr.write(errorText(e));
   process.exit(e instanceof BerthError ? e.exitCode : 1);
 }

@@ -6,6 +6,17 @@ import { BerthError } from '../lib/errors.js';
 import { ndjson } from '../lib/ndjson.js';
 import { API_VERSION } from './api-version.js';
 
+/** What a CLI says when the daemon goes away during an operation that deploys: its supervisor
+ *  starts it again, and its start finishes or rolls back what it was doing. */
+export const LOST_DAEMON_DEPLOY = 'lost the daemon; it restarts by itself; the deploy is rolled back or finished: see berth status';
+
+/** The connection to the daemon broke mid-response (its process died): Node reports 'aborted'
+ *  (ECONNRESET), and a last event cut in half does not parse. */
+function droppedConnection(e: unknown): boolean {
+  const code = (e as NodeJS.ErrnoException).code;
+  return code === 'ECONNRESET' || code === 'EPIPE' || (e as Error).message === 'aborted' || e instanceof SyntaxError;
+}
+
 export function actor(): string {
   const user = process.env.SUDO_USER || process.env.BERTH_ACTOR || userInfo().username;
   return `${user}@${hostname()}`;
@@ -37,8 +48,10 @@ export class DaemonClient {
     return parsed as T;
   }
 
-  /** Calls an endpoint that streams NDJSON events; resolves with the final result. */
-  async stream<T>(method: string, path: string, body: unknown, onEvent: (e: { type: string; [k: string]: unknown }) => void): Promise<T> {
+  /** Calls an endpoint that streams NDJSON events; resolves with the final result. When the
+   *  daemon goes away before the result (killed, restarted), it rejects with `lost`: exit 10. */
+  async stream<T>(method: string, path: string, body: unknown, onEvent: (e: { type: string; [k: string]: unknown }) => void,
+    lost: string = LOST_DAEMON_DEPLOY): Promise<T> {
     const res = await this.open(method, path, body, 0);
     if ((res.statusCode ?? 500) >= 400) {
       let text = '';
@@ -46,11 +59,16 @@ export class DaemonClient {
       throw BerthError.fromJSON(JSON.parse(text || '{}').error ?? { message: text });
     }
     let result: { type: string; result?: T; error?: object } | undefined;
-    for await (const ev of ndjson<{ type: string; result?: T; error?: object; [k: string]: unknown }>(res)) {
-      if (ev.type === 'result' || ev.type === 'error') result = ev;
-      else onEvent(ev);
+    try {
+      for await (const ev of ndjson<{ type: string; result?: T; error?: object; [k: string]: unknown }>(res)) {
+        if (ev.type === 'result' || ev.type === 'error') result = ev;
+        else onEvent(ev);
+      }
+    } catch (e) {
+      if (!droppedConnection(e)) throw e;
+      throw new BerthError('unavailable', lost, undefined, { cause: (e as Error).message });
     }
-    if (!result) throw new BerthError('unavailable', 'the daemon closed the stream before the operation finished', 'see what happened with: berth status; berth audit');
+    if (!result) throw new BerthError('unavailable', lost);
     if (result.type === 'error') throw BerthError.fromJSON(result.error as object);
     return result.result as T;
   }

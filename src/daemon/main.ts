@@ -25,6 +25,7 @@ import { namesFor } from '../runtime/docker/specs.js';
 import { openDb } from '../state/db.js';
 import { Store } from '../state/store.js';
 import { buildApi } from './api.js';
+import { DAEMON_EXIT_SUPERSEDED } from './exit-codes.js';
 
 const RECONCILE_EVERY_MS = 15_000;
 const RETIRE_EVERY_MS = 5_000;
@@ -65,7 +66,9 @@ export async function startDaemon(root: string) {
   ctx.proxy.persist();
   await locateServices(ctx).catch((e) => log.warn({ err: asBerthError(e).message }, 'shared services not found yet'));
   const recovered = await recoverDeploys(ctx);
-  if (recovered.finished.length || recovered.rolledBack.length) log.warn(recovered, 'resolved deploys interrupted by the previous daemon');
+  if (recovered.finished.length || recovered.rolledBack.length || recovered.oneOffs.length) {
+    log.warn(recovered, 'resolved deploys interrupted by the previous daemon (one-offs: release commands stopped and removed)');
+  }
   // after the deploys: whether a rotation's release went live decides commit or undo
   await settleRotations(ctx).then((apps) => apps.length && log.warn({ apps }, 'settled credential rotations interrupted by the previous daemon'),
     (e) => log.error({ err: asBerthError(e).message }, 'settling interrupted rotations failed; berth apps rotate finishes them'));
@@ -74,7 +77,7 @@ export async function startDaemon(root: string) {
     if (stillOwner(paths.daemonPid)) return true;
     // exit without closing the server: closing would unlink the socket path, now the new daemon's
     log.warn({ pid: process.pid }, 'another daemon owns this data root now (or it was removed): stopping');
-    process.exit(0);
+    process.exit(DAEMON_EXIT_SUPERSEDED); // its supervisor, if any, stops too
   };
   let reconciling = false;
   const tick = async () => {
@@ -106,9 +109,10 @@ export async function startDaemon(root: string) {
     timers.forEach(clearInterval);
     watching.abort();
     // closing unlinks the socket path: only while it is ours (a newer daemon may listen there)
-    if (stillOwner(paths.daemonPid)) server.close();
+    const owned = stillOwner(paths.daemonPid);
+    if (owned) server.close();
     store.db.close();
-    process.exit(0);
+    process.exit(owned ? 0 : DAEMON_EXIT_SUPERSEDED);
   };
   process.on('SIGTERM', stop);
   process.on('SIGINT', stop);

@@ -134,6 +134,24 @@ export function runtimeContract(name: string, make: () => Promise<RuntimeHarness
     }
   });
 
+  test(`${name}: a one-off nobody waits for any more (its daemon died) is stopped and removed by removeOneOffs`, async () => {
+    const h = await make();
+    try {
+      let outcome = 'running';
+      void h.rt.runOnce(spec(h, 'v1'), h.sleep(60_000), { timeoutMs: 120_000 })
+        .then((r) => { outcome = `exit ${r.exitCode}`; }, (e: BerthError) => { outcome = `failed: ${e.code}`; });
+      const removed = await until(async () => { const r = await h.rt.removeOneOffs(); return r.length ? r : null; }, 20_000, 'a one-off to remove');
+      assert.equal(removed.length, 1);
+      assert.match(removed[0]!, new RegExp(`-${h.app}-run-v1-`));
+      assert.deepEqual(await h.rt.removeOneOffs(), []);
+      assert.deepEqual(await h.rt.list(h.app), []);
+      await new Promise((r) => setTimeout(r, 200));
+      assert.notEqual(outcome, 'exit 0', 'a removed one-off reported success');
+    } finally {
+      await h.close();
+    }
+  });
+
   test(`${name}: stop and remove; removing twice is no error; images by reference and id; a pull with no registry says offline`, async () => {
     const h = await make();
     try {

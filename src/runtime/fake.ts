@@ -20,9 +20,12 @@ interface FakeUnit extends Unit { spec: ProcessSpec }
 
 type Op = 'ensureImage' | 'start' | 'probe' | 'activate.park' | 'activate.name' | 'runOnce' | 'stop' | 'remove' | 'list';
 
-const sleep = (ms: number, signal?: AbortSignal) => new Promise<void>((res, rej) => {
+/** `killed`: the one-off was removed under a daemon that died waiting for it; for that daemon
+ *  nothing ever comes back, so the wait never settles (and holds no timer). */
+const sleep = (ms: number, signal?: AbortSignal, killed?: AbortSignal) => new Promise<void>((res, rej) => {
   const t = setTimeout(res, ms);
   signal?.addEventListener('abort', () => { clearTimeout(t); rej(new BerthError('aborted', 'cancelled')); }, { once: true });
+  killed?.addEventListener('abort', () => clearTimeout(t), { once: true });
 });
 
 export class FakeRuntime implements Runtime {
@@ -33,6 +36,8 @@ export class FakeRuntime implements Runtime {
   /** Why pulls of references the registry lacks fail. */
   pullFailure: { reason: 'offline' | 'not_found'; message: string } = { reason: 'offline', message: 'dial tcp: lookup registry: no such host' };
   readonly units = new Map<string, FakeUnit>();
+  /** One-off commands running now, by container name. */
+  readonly oneOffs = new Map<string, { app: string; release: string; kill: () => void }>();
   /** Every operation, in order (assertions on what the engine did). */
   readonly calls: string[] = [];
   /** The health answer of a unit; 200 unless a test says otherwise. */
@@ -199,15 +204,29 @@ export class FakeRuntime implements Runtime {
     if (!this.images.has(spec.image)) throw new BerthError('not_found', `no such image: ${spec.image}`);
     if (cmd[0] === 'sleep') {
       const ms = Number(cmd[1]);
-      if (ms > opts.timeoutMs) {
-        await sleep(opts.timeoutMs, opts.signal);
-        throw new BerthError('timeout', `one-off command did not finish within ${Math.round(opts.timeoutMs / 1000)}s`);
+      const name = `${this.instance}-${spec.app}-run-${spec.release}-${++this.seq}`;
+      const killed = new AbortController();
+      this.oneOffs.set(name, { app: spec.app, release: spec.release, kill: () => killed.abort() });
+      try {
+        if (ms > opts.timeoutMs) {
+          await sleep(opts.timeoutMs, opts.signal, killed.signal);
+          throw new BerthError('timeout', `one-off command did not finish within ${Math.round(opts.timeoutMs / 1000)}s`);
+        }
+        await sleep(ms, opts.signal, killed.signal);
+        return { exitCode: 0, output: '' };
+      } finally {
+        this.oneOffs.delete(name);
       }
-      await sleep(ms, opts.signal);
-      return { exitCode: 0, output: '' };
     }
     if (cmd[0] === 'exit') return { exitCode: Number(cmd[1]), output: cmd.slice(2).join(' ') + (cmd.length > 2 ? '\n' : '') };
     return { exitCode: 127, output: `${cmd[0]}: not found\n` };
+  }
+
+  async removeOneOffs(): Promise<string[]> {
+    const names = [...this.oneOffs.keys()];
+    for (const o of this.oneOffs.values()) o.kill();
+    this.oneOffs.clear();
+    return names;
   }
 
   async inspect(app: string, process: ProcessType, release: string): Promise<Unit | null> {

@@ -99,6 +99,9 @@ export interface Runtime {
   activate(unit: Unit, between?: () => Promise<void>): Promise<void>;
   /** Runs a command to completion in a one-off container of a release (migrations). */
   runOnce(spec: ProcessSpec, cmd: string[], opts: RunOptions): Promise<{ exitCode: number; output: string }>;
+  /** Stops and removes every one-off container of the apps' releases, returning their names: a
+   *  daemon that died while one ran left it running on, no longer waited for. */
+  removeOneOffs(): Promise<string[]>;
   inspect(app: string, process: ProcessType, release: string): Promise<Unit | null>;
   list(app?: string): Promise<Unit[]>;
   /** Stops a unit (SIGTERM, then SIGKILL after graceMs) and keeps the runtime from restarting it. */

@@ -13,6 +13,8 @@ export interface Paths {
   runDir: string;
   daemonSocket: string;
   daemonPid: string;
+  /** The daemon's supervisor where berth supervises it itself (no systemd). */
+  supervisorPid: string;
   caddyRunDir: string;
   caddyAdminSocket: string;
   caddyConfigDir: string;
@@ -37,6 +39,7 @@ export function pathsFor(root: string): Paths {
     runDir: run,
     daemonSocket: join(run, 'berth.sock'),
     daemonPid: join(run, 'daemon.pid'),
+    supervisorPid: join(run, 'supervisor.pid'),
     caddyRunDir: join(run, 'caddy'),
     caddyAdminSocket: join(run, 'caddy', 'admin.sock'),
     caddyConfigDir: join(root, 'caddy', 'config'),

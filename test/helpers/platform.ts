@@ -2,7 +2,7 @@
 // daemon) under a temporary root, with its own instance prefix and ports, driven through the
 // built CLI exactly as a user would.
 import { execFile, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import Docker from 'dockerode';
 import { DAEMON_ENV, DAEMON_NODE_FLAGS, isDaemonOf } from '../../src/bootstrap/daemon-process.js';
 import { sampleHash } from '../../src/bootstrap/sample.js';
+import { isSupervisorOf } from '../../src/bootstrap/supervisor.js';
 
 export const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 export const BIN = join(REPO, 'bin', 'berth');
@@ -52,8 +53,10 @@ export class Platform {
     return JSON.parse((await this.ok([...args, '--json'])).stdout) as T;
   }
 
-  async up(extra: string[] = []): Promise<Run> {
-    return this.ok(['up', '--instance', this.instance, '--http-port', String(this.httpPort), '--https-port', String(this.httpsPort), '--bind', '127.0.0.1', ...extra]);
+  /** berth up as a user runs it; `env` reaches the daemon it starts (and its supervisor's restarts). */
+  async up(extra: string[] = [], env?: NodeJS.ProcessEnv): Promise<Run> {
+    return this.ok(['up', '--instance', this.instance, '--http-port', String(this.httpPort), '--https-port', String(this.httpsPort),
+      '--bind', '127.0.0.1', ...extra], { env });
   }
 
   get caRoot(): Buffer {
@@ -70,10 +73,24 @@ export class Platform {
     return existsSync(f) ? Number(readFileSync(f, 'utf8')) : null;
   }
 
-  /** Signals this platform's daemon, never a process that merely reuses a stale pid's number. */
-  killDaemon(signal: NodeJS.Signals = 'SIGKILL'): void {
+  supervisorPid(): number | null {
+    const f = join(this.root, 'run', 'supervisor.pid');
+    return existsSync(f) ? Number(readFileSync(f, 'utf8')) : null;
+  }
+
+  /** Every process that is a supervisor of this platform's daemon (berth up starts one). */
+  supervisors(): number[] {
+    return readdirSync('/proc').filter((d) => /^\d+$/.test(d)).map(Number).filter((pid) => isSupervisorOf(pid, this.root));
+  }
+
+  /** Signals this platform's daemon, never a process that merely reuses a stale pid's number.
+   *  Its supervisor (started by berth up) goes first unless told to stay, so that a test that
+   *  starts the daemon again itself (with hooks) never races a restart by the supervisor. */
+  killDaemon(signal: NodeJS.Signals = 'SIGKILL', o: { supervisor?: 'stop' | 'keep' } = {}): void {
+    const sup = this.supervisorPid();
+    if (o.supervisor !== 'keep' && sup && isSupervisorOf(sup, this.root)) signalIfThere(sup, 'SIGKILL');
     const pid = this.daemonPid();
-    if (pid && isDaemonOf(pid, this.root)) { try { process.kill(pid, signal); } catch { /* already gone */ } }
+    if (pid && isDaemonOf(pid, this.root)) signalIfThere(pid, signal);
   }
 
   /** Starts the daemon in the background with extra env (test hooks), like berth up would. */
@@ -125,6 +142,11 @@ export function httpsGet(port: number, host: string, path = '/', o: { ca?: Buffe
     req.on('error', rej);
     req.end();
   });
+}
+
+/** Signals a process that may have exited meanwhile; any other failure is the test's. */
+function signalIfThere(pid: number, signal: NodeJS.Signals): void {
+  try { process.kill(pid, signal); } catch (e) { if ((e as NodeJS.ErrnoException).code !== 'ESRCH') throw e; }
 }
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

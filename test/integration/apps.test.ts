@@ -67,6 +67,18 @@ test('apps create is idempotent; a domain in use is refused with its owner', asy
   assert.equal((await p.berth(['apps', 'show', 'nope'])).code, 3);
 });
 
+test('berth apps domains add|remove|list changes an app\'s domains; berth domains is the same', async () => {
+  await p.ok(['apps', 'domains', 'add', 'good', 'www.good.localhost', 'alt.good.localhost']);
+  assert.deepEqual((await p.json<{ domains: string[] }>(['apps', 'domains', 'list', 'good'])).domains,
+    ['good.localhost', 'www.good.localhost', 'alt.good.localhost']);
+  const again = await p.ok(['apps', 'domains', 'add', 'good', 'www.good.localhost']);
+  assert.match(again.stdout, /\(unchanged\)/);
+  await p.ok(['apps', 'domains', 'remove', 'good', 'alt.good.localhost']);
+  await p.ok(['domains', 'remove', 'good', 'www.good.localhost']); // the older form, kept as an alias
+  assert.equal((await p.ok(['apps', 'domains', 'good'])).stdout.trim(), 'good.localhost');
+  assert.equal((await p.berth(['apps', 'domains', 'add', 'nope', 'x.localhost'])).code, 3);
+});
+
 test('config is encrypted at rest, hidden unless revealed, injected into the release', async () => {
   const secret = 'pa55-' + Math.random().toString(36).slice(2);
   await p.ok(['apps', 'create', 'cfg', '--domain', 'cfg.localhost', '--domain', 'www.cfg.localhost']);

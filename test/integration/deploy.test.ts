@@ -139,3 +139,17 @@ test('only the last five releases keep their images or containers', async () => 
   const running = await settledReleases(p, 'web');
   assert.ok(running.length <= 2, `containers: ${JSON.stringify(running)}`);
 });
+
+test('a first deploy that fails says nothing serves yet, not that a previous release keeps serving; plans name releases vN', async () => {
+  await p.ok(['apps', 'create', 'fresh', '--domain', 'fresh.localhost']);
+  const plan = await p.ok(['deploy', 'web', '--dry-run']);
+  const live = (await p.json<{ release: string; state: string }[]>(['releases', 'web'])).find((r) => r.state === 'live')!.release;
+  assert.match(plan.stdout, new RegExp(`switch traffic from release ${live} to v\\d+`), plan.stdout);
+  assert.doesNotMatch(plan.stdout, /release #/, plan.stdout);
+  const r = await p.berth(['deploy', 'fresh', '--image', SAMPLE, '--health-path', '/nope', '--timeout', '2s']);
+  assert.equal(r.code, 6, r.stderr);
+  assert.match(r.stderr, /the app has no release serving yet \(this was its first deploy\)/);
+  assert.doesNotMatch(r.stderr, /keeps serving/);
+  assert.match(r.stderr, /send traffic to release v1/);
+  await p.ok(['apps', 'delete', 'fresh', '--yes']);
+});

@@ -87,7 +87,7 @@ test('a platform whose apps share the platform network moves them onto their own
   const own = `${p.instance}-app-b`;
   // Put B back the way berth ran apps before: on the platform network only, no network of its own
   // (the daemon paused meanwhile: its reconcile would repair it halfway).
-  p.killDaemon('SIGSTOP');
+  p.killDaemon('SIGSTOP', { supervisor: 'keep' });
   await docker.getNetwork(p.instance).connect({ Container: b });
   const net = docker.getNetwork(own);
   for (const id of Object.keys((await net.inspect()).Containers ?? {})) if (id) await net.disconnect({ Container: id, Force: true });
@@ -96,7 +96,7 @@ test('a platform whose apps share the platform network moves them onto their own
   // the proxy as it ran then: no pooled connection to B's address on a network that is gone
   await docker.getContainer(`${p.instance}-caddy`).restart({ t: 1 });
   await until(async () => (await p.get('b.localhost').then((r) => r.status, () => 0)) === 200, 20_000, 'the proxy to serve B again');
-  p.killDaemon('SIGCONT');
+  p.killDaemon('SIGCONT', { supervisor: 'keep' });
 
   const load = new Load({ port: p.httpsPort, host: 'b.localhost', ca: p.caRoot }, 4);
   const up = await p.ok(['up', '--instance', p.instance, '--http-port', String(p.httpPort), '--https-port', String(p.httpsPort), '--bind', '127.0.0.1']);

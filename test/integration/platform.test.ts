@@ -86,3 +86,22 @@ test('a superseded daemon stopped with SIGTERM leaves the new daemon\'s socket a
   const s = await p.json<{ daemon: { pid: number } }>(['status']);
   assert.equal(s.daemon.pid, fresh.pid, 'the new daemon lost its socket');
 });
+
+test('berth up puts a daemon running without a supervisor under one, and restarts it under one for new settings', async () => {
+  // the daemon now is the one started by hand above; the supervised one it superseded took its supervisor along
+  assert.deepEqual(p.supervisors(), [], 'a supervisor outlived its superseded daemon');
+  const upArgs = ['up', '--instance', p.instance, '--http-port', String(p.httpPort), '--https-port', String(p.httpsPort), '--bind', '127.0.0.1'];
+  const daemonStep = (r: { steps: { step: string; result: string }[] }) => r.steps.find((s) => s.step === 'daemon')!.result;
+  assert.equal(daemonStep(await p.json(upArgs)), 'restarted under a supervisor');
+  const first = p.supervisors();
+  assert.equal(first.length, 1);
+  assert.equal(daemonStep(await p.json([...upArgs, '--warm', '5m'])), 'restarted with the new settings');
+  const second = p.supervisors();
+  assert.equal(second.length, 1, `supervisors: ${second.join(', ')}`);
+  assert.notEqual(second[0], first[0], 'the supervisor of the old settings still runs');
+  // and it supervises: the daemon killed comes back by itself
+  const old = p.daemonPid();
+  p.killDaemon('SIGKILL', { supervisor: 'keep' });
+  await until(async () => p.daemonPid() !== old && (await p.berth(['status', '--json'])).code === 0, 10_000, 'the daemon to come back by itself');
+  assert.ok(await serves());
+});

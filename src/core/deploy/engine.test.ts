@@ -116,6 +116,32 @@ for (const [step, after] of crashes) {
   });
 }
 
+test('the daemon dies while a release command runs: the next one stops and removes the one-off, the deploy is rolled back', async () => {
+  const c = (await withLive()).restart();
+  void deploy(c.ctx, { app: 'app', kind: 'deploy', image: IMG2, actor: 'tester', releaseCommand: ['sleep', '600000'] }, noEvents);
+  for (let i = 0; i < 200 && !c.rt.oneOffs.size; i++) await new Promise((r) => setTimeout(r, 5));
+  assert.equal(c.rt.oneOffs.size, 1, 'the release command never ran');
+  const next = c.restart(); // the first daemon is dead: nothing of it acts again
+  const r = await recoverDeploys(next.ctx);
+  assert.deepEqual([...next.rt.oneOffs.keys()], [], 'the release command runs on after its deploy was rolled back');
+  assert.equal(r.oneOffs.length, 1);
+  assert.equal(r.rolledBack.length, 1);
+  await assertUntouched(next, 'v2');
+});
+
+test('a first deploy that fails says that nothing serves yet, not that a previous release keeps serving', async () => {
+  const c = fakeCore();
+  c.rt.addImage(IMG1);
+  await createApp(c.ctx, { name: 'app', domains: ['app.test'], services: [] }, 'tester');
+  c.rt.health = () => 503;
+  await assert.rejects(deploy(c.ctx, { app: 'app', kind: 'deploy', image: IMG1, actor: 'tester', timeoutMs: 50 }, noEvents),
+    (e: BerthError) => /no release serving yet/.test(e.hint ?? '') && !/keeps serving/.test(e.hint ?? ''));
+  const live = await withLive();
+  live.rt.health = () => 503;
+  await assert.rejects(deploy(live.ctx, { app: 'app', kind: 'config', actor: 'tester', timeoutMs: 50 }, noEvents),
+    (e: BerthError) => /v1 keeps serving/.test(e.hint ?? ''));
+});
+
 test('abort reaches a pull that hangs: the deploy ends at once, aborted, and the old release serves', async () => {
   const c = await withLive();
   const release = c.rt.hold('ensureImage');

@@ -7,7 +7,7 @@ import type { DeployKind, ReleaseRow } from '../../state/store.js';
 import type { Ctx } from '../context.js';
 import { releaseEnv } from './env.js';
 import { type DeployResult, type Emit, execute, releaseProcesses, relName, unitOf } from './execute.js';
-import { describeStep, planDeploy } from './plan.js';
+import { describeStep, planDeploy, releaseNamer } from './plan.js';
 
 export { type DeployEvent, type DeployResult, type Emit, relName } from './execute.js';
 
@@ -63,10 +63,15 @@ export async function deploy(ctx: Ctx, req: DeployRequest, emit: Emit): Promise<
   if (req.dryRun) {
     const live = liveOf(ctx, app.name);
     const t = targetOf(request, live, app);
-    const fake = { id: 0, seq: 0, state: 'pending' as const, port: t.port, image_id: t.imageId, image: t.image, health_path: t.healthPath };
-    const steps = planDeploy({ kind: req.kind, target: fake, live, releases: ctx.store.releasesOf(app.name), targetRunning: false,
-      releaseCommand: req.releaseCommand, deployTimeoutMs: timeoutMs, refreshMs: ctx.settings.upstream_refresh_ms, keepReleases: ctx.settings.keep_releases });
-    return { deploy: 0, app: app.name, kind: req.kind, release: 'next', previous: live ? relName(live) : null, state: 'planned', ms: 0, steps: steps.map(describeStep), warnings: [] };
+    const releases = ctx.store.releasesOf(app.name);
+    // not created yet: id 0, named by the seq it would get
+    const fake = { id: 0, seq: (releases[0]?.seq ?? 0) + 1, state: 'pending' as const, port: t.port, image_id: t.imageId, image: t.image,
+      health_path: t.healthPath };
+    const input = { kind: req.kind, target: fake, live, releases, targetRunning: false, releaseCommand: req.releaseCommand,
+      deployTimeoutMs: timeoutMs, refreshMs: ctx.settings.upstream_refresh_ms, keepReleases: ctx.settings.keep_releases };
+    const name = releaseNamer(input);
+    const steps = planDeploy(input).map((s) => describeStep(s, name));
+    return { deploy: 0, app: app.name, kind: req.kind, release: 'next', previous: live ? relName(live) : null, state: 'planned', ms: 0, steps, warnings: [] };
   }
   targetOf(request, liveOf(ctx, app.name), app); // fail before taking the lock when there is nothing to deploy
   return underLock(ctx, { app: app.name, kind: req.kind, actor: req.actor }, req.lockTimeoutMs, async (deployId, signal) => {

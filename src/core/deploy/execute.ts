@@ -10,8 +10,9 @@ import { WEB } from '../../runtime/types.js';
 import type { DeployKind, ReleaseRow } from '../../state/store.js';
 import { type Ctx, pauseIfHooked } from '../context.js';
 import { routeFor } from '../apps/routes.js';
-import { waitHealthy } from './health.js';
-import { describeStep, planDeploy, type Step } from './plan.js';
+import { logExcerpt } from '../../lib/log-excerpt.js';
+import { meanwhile, waitHealthy } from './health.js';
+import { describeStep, planDeploy, releaseNamer, type Step } from './plan.js';
 
 export type DeployEvent =
   | { type: 'plan'; deploy: number; release: string; steps: string[] }
@@ -72,11 +73,13 @@ export async function execute(ctx: Ctx, x: Execution): Promise<DeployResult> {
   const started = Date.now();
   const { deployId, kind, target, live } = x;
   const app = target.app;
-  const steps = planDeploy({
+  const input = {
     kind, target, live, releases: ctx.store.releasesOf(app), targetRunning: x.targetRunning, releaseCommand: x.releaseCommand,
     deployTimeoutMs: x.timeoutMs, refreshMs: ctx.settings.upstream_refresh_ms, keepReleases: ctx.settings.keep_releases,
-  });
-  x.emit({ type: 'plan', deploy: deployId, release: relName(target), steps: steps.map(describeStep) });
+  };
+  const steps = planDeploy(input);
+  const name = releaseNamer(input);
+  x.emit({ type: 'plan', deploy: deployId, release: relName(target), steps: steps.map((s) => describeStep(s, name)) });
   ctx.log.info({ app, deploy: deployId, kind, release: relName(target), steps: steps.map((s) => s.kind) }, 'deploy started');
   const run: RunState = { unit: x.targetRunning ? await unitOf(ctx, target) : null };
   let switched = false;
@@ -87,7 +90,7 @@ export async function execute(ctx: Ctx, x: Execution): Promise<DeployResult> {
       await pauseIfHooked(ctx, step.kind);
       const t0 = Date.now();
       ctx.store.journal(deployId, step.kind, 'started');
-      x.emit({ type: 'step', step: step.kind, state: 'started', detail: describeStep(step) });
+      x.emit({ type: 'step', step: step.kind, state: 'started', detail: describeStep(step, name) });
       try {
         const detail = await runStep(ctx, step, x, run);
         if (step.kind === 'switch') switched = true;
@@ -172,8 +175,8 @@ async function runStep(ctx: Ctx, step: Step, x: Execution, run: RunState): Promi
     case 'release_command': {
       const r = await rt.runOnce(processSpec(ctx, target), step.cmd, { timeoutMs: x.releaseTimeoutMs, signal: x.signal });
       if (r.exitCode !== 0) {
-        throw new BerthError('command_failed', `release command exited with ${r.exitCode}`, 'the live release was not touched',
-          { logs: r.output.trim().split('\n').slice(-20) });
+        throw new BerthError('command_failed', `release command exited with ${r.exitCode}`,
+          x.live ? `the live release ${relName(x.live)} was not touched` : 'no release of the app was started', { logs: logExcerpt(r.output, 20) });
       }
       return `exit 0`;
     }
@@ -183,7 +186,7 @@ async function runStep(ctx: Ctx, step: Step, x: Execution, run: RunState): Promi
     }
     case 'health': {
       if (!run.unit) throw new BerthError('internal', `release ${relName(target)} has no container`);
-      const r = await waitHealthy(rt, run.unit, { path: step.path, port: step.port }, step.timeoutMs, x.signal);
+      const r = await waitHealthy(rt, run.unit, { path: step.path, port: step.port }, step.timeoutMs, x.signal, meanwhile(x.live ? relName(x.live) : null));
       return `healthy after ${r.ms} ms`;
     }
     case 'route':

@@ -2,13 +2,22 @@
 // It fails fast when the container exits, and never waits past its deadline. The probe itself
 // is the runtime's: it knows where a unit answers.
 import { BerthError } from '../../lib/errors.js';
+import { logExcerpt } from '../../lib/log-excerpt.js';
 import type { HealthCheck, Runtime, Unit } from '../../runtime/types.js';
 
 const POLL_MS = 10; // a refused connection costs microseconds; each poll saved is a wait the deploy does not make
 const INSPECT_EVERY_MS = 500;
 const LOG_LINES = 20;
 
-export async function waitHealthy(rt: Runtime, unit: Unit, check: HealthCheck, timeoutMs: number, signal: AbortSignal): Promise<{ ms: number }> {
+/** What the hint of a failed health check says serves meanwhile: true only when a release did. */
+export function meanwhile(live: string | null): string {
+  return live ? `${live} keeps serving` : 'the app has no release serving yet (this was its first deploy)';
+}
+
+/** Polls until the unit answers its health check. `serving` is said in the hint when it fails:
+ *  what serves meanwhile (see meanwhile()). */
+export async function waitHealthy(rt: Runtime, unit: Unit, check: HealthCheck, timeoutMs: number, signal: AbortSignal,
+  serving: string): Promise<{ ms: number }> {
   const start = Date.now();
   let last: number | string = 'no answer yet';
   let inspected = 0;
@@ -28,7 +37,7 @@ export async function waitHealthy(rt: Runtime, unit: Unit, check: HealthCheck, t
       if (!now || !now.running) {
         const logs = now ? await rt.logs(now, LOG_LINES) : '';
         throw new BerthError('unhealthy', `release ${unit.release} exited${now?.exitCode != null ? ` with code ${now.exitCode}` : ''} before it became healthy`,
-          'fix the app or its config, then deploy again; the previous release keeps serving', { logs: logs.trim().split('\n').slice(-LOG_LINES) });
+          `fix the app or its config, then deploy again; ${serving}`, { logs: logExcerpt(logs, LOG_LINES) });
       }
       attached = now.attached;
     }
@@ -40,8 +49,8 @@ export async function waitHealthy(rt: Runtime, unit: Unit, check: HealthCheck, t
       const logs = await rt.logs(unit, LOG_LINES);
       throw new BerthError('unhealthy',
         `release ${unit.release} did not pass its health check (GET ${check.path} on port ${check.port}) within ${timeoutMs / 1000}s; last answer: ${last}`,
-        'check that the app listens on $PORT and answers the health path, or raise the timeout with --timeout; the previous release keeps serving',
-        { logs: logs.trim().split('\n').slice(-LOG_LINES), last });
+        `check that the app listens on $PORT and answers the health path, or raise the timeout with --timeout; ${serving}`,
+        { logs: logExcerpt(logs, LOG_LINES), last });
     }
     await new Promise((r) => setTimeout(r, POLL_MS));
   }

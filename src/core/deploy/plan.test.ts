@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { describeStep, planDeploy, type PlanInput, type ReleaseView } from './plan.js';
+import { describeStep, planDeploy, type PlanInput, releaseNamer, type ReleaseView } from './plan.js';
 
 const rel = (id: number, state: ReleaseView['state'], port = 8000): ReleaseView => ({ id, seq: id, state, port, image_id: `sha256:${id}` });
 const target = (id: number, port = 8000) => ({ ...rel(id, 'pending', port), image: 'app:1', health_path: '/health' });
@@ -43,6 +43,18 @@ test('releases beyond the newest five are pruned, never the live or target one',
 });
 
 test('the plan shows a release command quoted as it will run, word for word', () => {
-  assert.equal(describeStep({ kind: 'release_command', cmd: ['node', '-e', 'process.exit(3)', "it's"] }),
+  assert.equal(describeStep({ kind: 'release_command', cmd: ['node', '-e', 'process.exit(3)', "it's"] }, (id) => `v${id}`),
     "run release command: node -e 'process.exit(3)' 'it'\\''s'");
+});
+
+test('the plan names releases vN, as everything else does, not by their row ids', () => {
+  // row ids count across all apps: this app's v7 can be row 9
+  const live = { ...rel(9, 'live'), seq: 7 };
+  const warm = { ...rel(4, 'warm'), seq: 6 };
+  const input = { ...base, target: { ...target(12), seq: 8 }, live, releases: [{ ...rel(12, 'pending'), seq: 8 }, live, warm] };
+  const text = planDeploy(input).map((s) => describeStep(s, releaseNamer(input)));
+  assert.ok(text.includes('start release v8 beside the live one'), text.join('\n'));
+  assert.ok(text.includes('switch traffic from release v7 to v8'), text.join('\n'));
+  assert.ok(text.includes('end the warm window of older releases v6 (stopped right after)'), text.join('\n'));
+  assert.ok(!text.some((l) => l.includes('#')), text.join('\n'));
 });

@@ -65,16 +65,24 @@ export function pruneCandidates(i: Pick<PlanInput, 'releases' | 'keepReleases' |
   return i.releases.filter((r) => !keep.has(r.id) && r.state !== 'pruned').map((r) => r.id);
 }
 
-export function describeStep(s: Step): string {
+/** Names releases the way every other output does (v7): steps hold the releases' row ids, which
+ *  count across all apps and mean nothing to the operator. */
+export function releaseNamer(i: Pick<PlanInput, 'releases' | 'target' | 'live'>): (id: number) => string {
+  const seqs = new Map([...i.releases, ...(i.live ? [i.live] : []), i.target].map((r) => [r.id, r.seq] as const));
+  return (id) => (seqs.has(id) ? `v${seqs.get(id)}` : `#${id}`);
+}
+
+export function describeStep(s: Step, name: (id: number) => string): string {
+  const names = (ids: number[]) => ids.map(name).join(', ');
   switch (s.kind) {
     case 'pull': return `pull ${s.image} (if missing)`;
     case 'release_command': return `run release command: ${quoteWords(s.cmd)}`;
-    case 'start': return `start release #${s.release} beside the live one`;
+    case 'start': return `start release ${name(s.release)} beside the live one`;
     case 'health': return `wait until GET ${s.path} on port ${s.port} answers 2xx (timeout ${s.timeoutMs / 1000}s)`;
     case 'route': return `update the proxy route: ${s.reason}`;
-    case 'switch': return s.from ? `switch traffic from release #${s.from} to #${s.to}` : `send traffic to release #${s.to}`;
+    case 'switch': return s.from ? `switch traffic from release ${name(s.from)} to ${name(s.to)}` : `send traffic to release ${name(s.to)}`;
     case 'settle': return `wait ${s.ms} ms until the proxy resolves the new release`;
-    case 'retire': return `end the warm window of older releases #${s.releases.join(', #')} (stopped right after)`;
-    case 'prune': return `prune releases #${s.releases.join(', #')}`;
+    case 'retire': return `end the warm window of older releases ${names(s.releases)} (stopped right after)`;
+    case 'prune': return `prune releases ${names(s.releases)}`;
   }
 }

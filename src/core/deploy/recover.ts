@@ -24,8 +24,12 @@ export interface RecoveryReport {
 export const restartBackoffMs = (attempts: number) => Math.min(10 * 60_000, 15_000 * 2 ** Math.max(0, attempts - 1));
 
 /** Resolves deploys that were running when the previous daemon died. */
-export async function recoverDeploys(ctx: Ctx): Promise<Pick<RecoveryReport, 'finished' | 'rolledBack'>> {
-  const out = { finished: [] as number[], rolledBack: [] as number[] };
+export async function recoverDeploys(ctx: Ctx): Promise<Pick<RecoveryReport, 'finished' | 'rolledBack'> & { oneOffs: string[] }> {
+  const out = { finished: [] as number[], rolledBack: [] as number[], oneOffs: [] as string[] };
+  // Run before this daemon starts any: every one-off container is a release command of a deploy
+  // the previous daemon never finished (it runs before the switch, so that deploy is rolled back
+  // below), and must not run on, migrating a database for a release that will never serve.
+  out.oneOffs = await ctx.runtime.removeOneOffs();
   for (const d of ctx.store.runningDeploys()) {
     const target = d.release_id ? ctx.store.getRelease(d.release_id) : undefined;
     // Died after the runtime switched but before the state said so: the target passed its health
@@ -97,7 +101,8 @@ async function restartLive(ctx: Ctx, r: ReleaseRow, old: Unit | undefined, signa
   if (old) await ctx.runtime.remove(old);
   const unit = await ctx.runtime.start(processSpec(ctx, r));
   try {
-    await waitHealthy(ctx.runtime, unit, { path: r.health_path, port: r.port }, ctx.settings.deploy_timeout_ms, signal);
+    await waitHealthy(ctx.runtime, unit, { path: r.health_path, port: r.port }, ctx.settings.deploy_timeout_ms, signal,
+      'nothing serves it meanwhile; the daemon tries again, with growing pauses');
     return unit;
   } catch (e) {
     ctx.restarts.set(r.app, { ...ctx.restarts.get(r.app)!, lastError: asBerthError(e).message });

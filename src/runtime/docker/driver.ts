@@ -260,6 +260,17 @@ export class DockerRuntime implements Runtime {
     return runToEnd(this.api, name, processContainer(this.names, spec, { oneOff: true, cmd }), opts);
   }
 
+  async removeOneOffs(): Promise<string[]> {
+    const cs = await this.listRaw({ label: [`${LABEL.instance}=${this.names.instance}`, `${LABEL.role}=one-off`, LABEL.app] });
+    // killed at once (force), not drained: its deploy is being rolled back, and the daemon
+    // answers no one until its recovery is done
+    for (const c of cs) {
+      await this.api.buffer('DELETE', `/containers/${c.Id}`, `remove ${c.Names[0]}`, { query: { force: true } })
+        .catch((e) => { if (!isNotFound(e)) throw e; });
+    }
+    return cs.map((c) => c.Names[0]!.replace(/^\//, ''));
+  }
+
   async stop(unit: Unit, graceMs: number): Promise<void> {
     const t = Math.ceil(graceMs / 1000);
     await this.api.buffer('POST', `/containers/${unit.id}/stop`, `stop ${unit.name}`, { query: { t }, timeoutMs: graceMs + 30_000 })
