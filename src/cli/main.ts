@@ -62,10 +62,11 @@ apps.command('create <name>').description('create an app with one or more domain
       ? [...(o.db ? ['postgres'] : []), ...(o.redis ? ['redis'] : []), ...(o.bucket ? ['s3'] : [])] : undefined;
     const body = { name, domains: o.domain, port: o.port, health_path: o.healthPath, services };
     parseBody(AppCreateBody, body); // the daemon's own check, here too: bad input never leaves the machine it was typed on
-    const r = await client(300_000).call<{ app: string; domains: string[]; created: boolean; resources: Record<string, string | null> }>('POST', '/apps', body);
-    const held = Object.entries(r.resources).filter(([, x]) => x).map(([k, x]) => `  ${k.padEnd(11)} ${x}`);
+    const r = await client(300_000).call<{ app: string; domains: string[]; created: boolean; resources: Record<string, string | null>; warnings?: string[] }>(
+      'POST', '/apps', body);
+    const held = Object.entries(r.resources).filter(([, x]) => x).map(([k, x]) => `  ${k.padEnd(14)} ${x}`);
     out(!!globals().json, r, () => [`${r.created ? 'created' : 'exists (its database, Redis user and bucket checked and repaired where needed):'} ${r.app} (${r.domains.join(', ')})`, ...held,
-      `next: berth deploy ${r.app} --image REF`].join('\n'));
+      ...(r.warnings ?? []).map((w) => `WARNING: object storage: ${w}`), `next: berth deploy ${r.app} --image REF`].join('\n'));
   }));
 apps.command('list').alias('ls').description('list apps')
   .action(action(async () => {
@@ -74,11 +75,13 @@ apps.command('list').alias('ls').description('list apps')
   }));
 apps.command('show <name>').description('show one app')
   .action(action(async (name: string) => {
-    const r = await client().call<Record<string, unknown> & { containers: Record<string, unknown>[]; resources: Record<string, string | null> }>('GET', `/apps/${enc(v.appName(name))}`);
+    const r = await client().call<Record<string, unknown> & { containers: Record<string, unknown>[]; resources: Record<string, string | null>; warnings?: string[] }>(
+      'GET', `/apps/${enc(v.appName(name))}`);
     const fields = { ...r, ...r.resources };
     out(!!globals().json, r, () => [
-      ...['name', 'domains', 'release', 'image', 'digest', 'port', 'health_path', 'upstream', 'config_keys', 'database', 'redis_user', 'bucket', 'created_at']
-        .map((k) => `${k.padEnd(12)} ${Array.isArray(fields[k]) ? (fields[k] as string[]).join(', ') || '-' : fields[k] ?? '-'}`),
+      ...['name', 'domains', 'release', 'image', 'digest', 'port', 'health_path', 'upstream', 'config_keys', 'database', 'redis_user', 'bucket', 'object_storage', 'created_at']
+        .map((k) => `${k.padEnd(14)} ${Array.isArray(fields[k]) ? (fields[k] as string[]).join(', ') || '-' : fields[k] ?? '-'}`),
+      ...(r.warnings ?? []).map((w) => `WARNING: object storage: ${w}`),
       '', table(r.containers, ['name', 'release', 'running', 'serving']),
     ].join('\n'));
   }));

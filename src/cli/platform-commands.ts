@@ -2,7 +2,7 @@
 import type { Command } from 'commander';
 // The platform code is imported only when one of these commands runs: it is the heaviest
 // part of the CLI and every other command talks to the daemon instead.
-import { BerthError } from '../lib/errors.js';
+import { BerthError, ValidationError } from '../lib/errors.js';
 import * as v from '../lib/validate.js';
 import { pathsFor, rootFromEnv } from '../state/paths.js';
 import type { Settings } from '../state/settings.js';
@@ -17,6 +17,13 @@ function requireRoot(): void {
   if (process.getuid?.() !== 0) throw new BerthError('invalid', 'berth up must run as root', 'run it with sudo');
 }
 
+/** --object-store, checked here; --minio-image alone means MinIO (pure). */
+function objectStore(name: string | undefined, minioImage: string | undefined): Settings['object_store'] | undefined {
+  if (name === undefined) return minioImage === undefined ? undefined : 'minio';
+  if (!['garage', 'minio', 's3rver'].includes(name)) throw new ValidationError('object-store', `${JSON.stringify(name)} is not an object store`, 'use garage, minio or s3rver');
+  return name as Settings['object_store'];
+}
+
 export function upCommand(program: Command, globals: Globals, action: Action): void {
   program.command('up').description('install and start everything berth needs on this host (idempotent)')
     .option('--http-port <port>', 'public HTTP port (default 80)')
@@ -29,10 +36,11 @@ export function upCommand(program: Command, globals: Globals, action: Action): v
     .option('--warm <duration>', 'how long a replaced release stays running for instant rollback (default 10m)')
     .option('--stream-close-delay <duration>', 'how long a WebSocket/SSE stream outlives a proxy config change (default 8h)')
     .option('--services <list>', 'shared services to run: postgres,redis,s3 (default) or none')
-    .option('--minio-image <ref>', 'MinIO image for object storage, tried the first time it starts (e.g. one loaded with docker load)')
+    .option('--object-store <name>', 'object store for a new platform: garage (default; a key per app), minio, or s3rver (NO per-app keys: every app reads every bucket)')
+    .option('--minio-image <ref>', 'MinIO image, for --object-store minio (implied by this option); MinIO publishes no images any more')
     .action(action(async (o: {
       httpPort?: string; httpsPort?: string; bind?: string; acmeEmail?: string; acmeCa?: string; acmeCaRoot?: string;
-      instance?: string; warm?: string; streamCloseDelay?: string; services?: string; minioImage?: string;
+      instance?: string; warm?: string; streamCloseDelay?: string; services?: string; minioImage?: string; objectStore?: string;
     }) => {
       requireRoot();
       const settings: Partial<Settings> = {
@@ -43,6 +51,7 @@ export function upCommand(program: Command, globals: Globals, action: Action): v
         stream_close_delay_ms: o.streamCloseDelay ? v.duration(o.streamCloseDelay, 'stream-close-delay') : undefined,
         services: o.services === undefined ? undefined : o.services === 'none' ? [] : o.services.split(',').map((x) => x.trim()) as Settings['services'],
         minio_image: o.minioImage === undefined ? undefined : v.imageRef(o.minioImage, 'minio-image'),
+        object_store: objectStore(o.objectStore, o.minioImage),
       };
       const root = rootFromEnv(globals().root);
       const [{ up }, { EngineApi }] = await Promise.all([import('../bootstrap/up.js'), import('../runtime/docker/engine-api.js')]);

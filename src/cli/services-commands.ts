@@ -16,8 +16,9 @@ export function servicesCommands(program: Command, { client, globals, action }: 
   const services = program.command('services').description('the shared services: state, version, data size, connections')
     .action(action(async () => {
       const r = await client(60_000).call<Record<string, unknown>[]>('GET', '/services');
-      out(!!globals().json, r, () => table(r.map((x) => ({ ...x, data_mb: typeof x.data_bytes === 'number' ? (x.data_bytes / 1e6).toFixed(1) : null })),
-        ['service', 'state', 'health', 'version', 'connections', 'data_mb', 'isolation', 'image']));
+      const warnings = r.flatMap((x) => ((x.warnings as string[] | undefined) ?? []).map((w) => `WARNING: ${x.service as string}: ${w}`));
+      out(!!globals().json, r, () => [table(r.map((x) => ({ ...x, data_mb: typeof x.data_bytes === 'number' ? (x.data_bytes / 1e6).toFixed(1) : null })),
+        ['service', 'state', 'health', 'version', 'connections', 'data_mb', 'store', 'isolation', 'image']), ...warnings].join('\n'));
     }));
 
   services.command('set <service>').description('use an external server for a shared service (a database VM, RDS, managed Redis, S3)')

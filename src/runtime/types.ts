@@ -97,6 +97,8 @@ export interface ServiceRun {
   image?: string;
   adminPassword: string;
   minio?: { rootUser: string };
+  /** A bundled Garage: its node's RPC secret (adminPassword is its root admin token). */
+  garage?: { rpcSecret: string };
 }
 
 export interface ServiceState { state: string; health: string | null; image: string | null }

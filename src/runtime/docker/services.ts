@@ -14,6 +14,7 @@ import { runToEnd } from './run-to-end.js';
 import { ensureServiceContainer, serviceContainerName, serviceDataDir } from './service-containers.js';
 import { ensurePostgresImage, ensureRedisImage, ensureS3Image, POSTGRES_IMAGE, REDIS_IMAGE, S3_IMAGE } from './service-images.js';
 import { LABEL, type Names } from './specs.js';
+import { ensureGarageImage } from './object-store-images.js';
 
 type Inspect = { Id: string; State: { Status: string; Running: boolean; Health?: { Status: string } }; Config: { Image: string };
   NetworkSettings: { Networks: Record<string, { IPAddress?: string }> } };
@@ -48,9 +49,9 @@ export class DockerServices implements ServiceRuntime {
 
   async ensure(run: ServiceRun, progress: Progress): Promise<{ result: string; address: string }> {
     const s = run.service;
-    const image = run.image ? await this.pulled(run.image, progress)
-      : await { postgres: ensurePostgresImage, redis: ensureRedisImage, s3: ensureS3Image }[s](this.api, progress);
-    const { result, ip } = await ensureServiceContainer(this.api, this.names, this.paths, s, image, run.adminPassword, progress, run.minio);
+    const local = run.garage ? ensureGarageImage : { postgres: ensurePostgresImage, redis: ensureRedisImage, s3: ensureS3Image }[s];
+    const image = run.image ? await this.pulled(run.image, progress) : await local(this.api, progress);
+    const { result, ip } = await ensureServiceContainer(this.api, this.names, this.paths, s, image, run.adminPassword, progress, run.minio, run.garage);
     return { result, address: ip };
   }
 
