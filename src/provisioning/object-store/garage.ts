@@ -5,7 +5,7 @@
 // object lock; clients sign for region `garage` and address buckets by path.
 import { DeleteObjectsCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import type { S3Key } from '../model.js';
-import type { Capabilities, ObjectStore } from './types.js';
+import { type Capabilities, KeyGone, type ObjectStore } from './types.js';
 
 export const GARAGE_REGION = 'garage';
 const TIMEOUT_MS = 15_000;
@@ -52,7 +52,8 @@ interface BucketInfo { id: string; keys: { accessKeyId: string; permissions: { r
 
 export class GarageStore implements ObjectStore {
   readonly kind = 'garage' as const;
-  readonly capabilities: Capabilities = { perAppKeys: true, bucketPolicies: false, versioning: false, objectLock: false, region: GARAGE_REGION, pathStyle: true };
+  readonly capabilities: Capabilities = { perAppKeys: true, bucketPolicies: false, versioning: false, objectLock: false, region: GARAGE_REGION, pathStyle: true,
+    keyIdsReusable: false };
   constructor(readonly a: GarageAccess) {}
 
   private call<T>(name: string, o?: { query?: Record<string, string>; body?: unknown }) { return garageCall<T>(this.a.admin, this.a.token, name, o); }
@@ -73,12 +74,13 @@ export class GarageStore implements ObjectStore {
   async ensureKey(bucket: string, key: S3Key): Promise<void> {
     const have = await this.call<{ secretAccessKey?: string }>('GetKeyInfo', { query: { id: key.accessKey, showSecretKey: 'true' } })
       .catch((e) => { if (isMissing(e)) return null; throw e; });
-    if (have && have.secretAccessKey !== key.secretKey) {
-      // not the secret berth stored (the key was changed behind berth's back): make it again
-      await this.call('DeleteKey', { query: { id: key.accessKey } });
-    }
-    if (!have || have.secretAccessKey !== key.secretKey) {
-      await this.call('ImportKey', { body: { accessKeyId: key.accessKey, secretAccessKey: key.secretKey, name: key.accessKey } });
+    // Garage can set neither a key's secret nor an id it ever held: a key that differs is gone for good
+    if (have && have.secretAccessKey !== key.secretKey) throw new KeyGone(key.accessKey, 'holds another secret in Garage than the one berth stored');
+    if (!have) {
+      await this.call('ImportKey', { body: { accessKeyId: key.accessKey, secretAccessKey: key.secretKey, name: key.accessKey } }).catch((e) => {
+        if (e instanceof GarageError && e.code === 'KeyAlreadyExists') throw new KeyGone(key.accessKey, 'was deleted in Garage, which never reuses a key id');
+        throw e;
+      });
     }
     const b = await this.bucket(bucket);
     if (!b) throw new GarageError(404, 'NoSuchBucket', `Garage has no bucket ${bucket}`);
@@ -92,12 +94,12 @@ export class GarageStore implements ObjectStore {
     await this.call('DeleteKey', { query: { id: accessKey } }).catch((e) => { if (!isMissing(e)) throw e; });
   }
 
-  async dropBucket(bucket: string, key?: S3Key): Promise<void> {
+  async dropBucket(bucket: string, keys: string[], using?: S3Key): Promise<void> {
     const b = await this.bucket(bucket);
-    if (!b) return;
     // Garage deletes only empty buckets, and its administrator has no S3 access: empty it with a key of the app's
-    if (key) await emptyBucket(this.a.s3, this.capabilities.region, bucket, key);
-    await this.call('DeleteBucket', { query: { id: b.id } });
+    if (b && using) await emptyBucket(this.a.s3, this.capabilities.region, bucket, using);
+    if (b) await this.call('DeleteBucket', { query: { id: b.id } });
+    for (const k of keys) await this.revokeKey(bucket, k);
   }
 }
 

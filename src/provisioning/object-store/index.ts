@@ -5,7 +5,7 @@ import type { S3Admin } from '../s3.js';
 import { type GarageAccess, GarageStore } from './garage.js';
 import { MinioStore } from './minio.js';
 import { PlainS3Store } from './plain.js';
-import type { ObjectStore } from './types.js';
+import { KeyGone, type ObjectStore } from './types.js';
 
 export type StoreAccess = { kind: 'garage'; garage: GarageAccess } | { kind: 'minio' | 's3'; admin: S3Admin };
 
@@ -18,14 +18,16 @@ export function storeFor(a: StoreAccess): ObjectStore {
 export async function applyGrant(store: ObjectStore, g: S3Grant): Promise<void> {
   await store.ensureBucket(g.bucket);
   if (!store.capabilities.perAppKeys) return;
-  for (const k of g.keys ?? []) await store.ensureKey(g.bucket, k);
+  for (const k of g.keys ?? []) {
+    // an old key that is gone for good is no loss while a rotation replaces it: only the active one must exist
+    await store.ensureKey(g.bucket, k).catch((e) => { if (!(e instanceof KeyGone && k.accessKey !== g.accessKey)) throw e; });
+  }
   for (const old of g.revoked ?? []) await store.revokeKey(g.bucket, old);
 }
 
-/** The bucket with its content, then the app's keys. */
+/** The bucket with its content, and the app's keys. */
 export async function dropGrant(store: ObjectStore, g: S3Grant): Promise<void> {
-  const own = g.keys?.find((k) => k.accessKey === g.accessKey) ?? g.keys?.[0];
-  await store.dropBucket(g.bucket, own);
-  if (!store.capabilities.perAppKeys) return;
-  for (const k of [...(g.keys ?? []).map((x) => x.accessKey), ...(g.revoked ?? [])]) await store.revokeKey(g.bucket, k);
+  const using = g.keys?.find((k) => k.accessKey === g.accessKey) ?? g.keys?.[0];
+  const keys = store.capabilities.perAppKeys ? [...(g.keys ?? []).map((x) => x.accessKey), ...(g.revoked ?? [])] : [];
+  await store.dropBucket(g.bucket, keys, using);
 }

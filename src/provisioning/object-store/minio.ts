@@ -10,7 +10,7 @@ export class MinioStore implements ObjectStore {
   readonly kind = 'minio' as const;
   readonly capabilities: Capabilities;
   constructor(readonly a: MinioAdmin) {
-    this.capabilities = { perAppKeys: true, bucketPolicies: true, versioning: true, objectLock: true, region: a.region, pathStyle: true };
+    this.capabilities = { perAppKeys: true, bucketPolicies: true, versioning: true, objectLock: true, region: a.region, pathStyle: true, keyIdsReusable: true };
   }
 
   async check(): Promise<void> {
@@ -29,7 +29,8 @@ export class MinioStore implements ObjectStore {
 
   revokeKey(_bucket: string, accessKey: string): Promise<void> { return removeUser(this.a, accessKey); }
 
-  async dropBucket(bucket: string): Promise<void> {
+  async dropBucket(bucket: string, keys: string[]): Promise<void> {
+    for (const k of keys) await removeUser(this.a, k); // first: MinIO keeps a policy that users hold
     await dropS3(this.a, { bucket });
     await removePolicy(this.a, s3PolicyName(bucket));
   }

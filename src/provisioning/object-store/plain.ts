@@ -9,7 +9,7 @@ export class PlainS3Store implements ObjectStore {
   readonly capabilities: Capabilities;
   constructor(readonly a: S3Admin) {
     // what such a server offers beyond buckets is not known to berth: claimed as absent
-    this.capabilities = { perAppKeys: false, bucketPolicies: false, versioning: false, objectLock: false, region: a.region, pathStyle: true };
+    this.capabilities = { perAppKeys: false, bucketPolicies: false, versioning: false, objectLock: false, region: a.region, pathStyle: true, keyIdsReusable: true };
   }
 
   check(): Promise<void> { return checkS3(this.a); }
@@ -18,5 +18,5 @@ export class PlainS3Store implements ObjectStore {
     return Promise.reject(new Error(`this S3 server has no per-app keys: cannot make ${key.accessKey}`));
   }
   async revokeKey(): Promise<void> { /* nothing to revoke: the key is the operator's own */ }
-  dropBucket(bucket: string): Promise<void> { return dropS3(this.a, { bucket }); }
+  dropBucket(bucket: string): Promise<void> { return dropS3(this.a, { bucket }); } // no keys of the app's to revoke
 }

@@ -17,6 +17,16 @@ export interface Capabilities {
   region: string;
   /** Buckets are addressed by path (http://host/bucket/key), not by virtual host. */
   pathStyle: boolean;
+  /** A key deleted in the store can be made again with the same id (MinIO); Garage never reuses one. */
+  keyIdsReusable: boolean;
+}
+
+/** The key cannot be made as berth stored it (deleted for good, or its secret changed behind
+ *  berth's back): the app needs a new one (berth apps rotate APP --s3). */
+export class KeyGone extends Error {
+  constructor(readonly accessKey: string, why: string) {
+    super(`object storage key ${accessKey} ${why}; give the app a new key with: berth apps rotate APP --s3`);
+  }
 }
 
 export interface ObjectStore {
@@ -31,7 +41,7 @@ export interface ObjectStore {
   ensureKey(bucket: string, key: S3Key): Promise<void>;
   /** The key is gone (refused from now on); one already gone is not an error. */
   revokeKey(bucket: string, accessKey: string): Promise<void>;
-  /** Empties and deletes the bucket (`key`: one allowed in it, for stores whose administrator
-   *  does not speak S3); a bucket already gone is not an error. */
-  dropBucket(bucket: string, key?: S3Key): Promise<void>;
+  /** Empties and deletes the bucket and revokes these keys (`using`: one allowed in it, for
+   *  stores whose administrator does not speak S3); what is already gone is not an error. */
+  dropBucket(bucket: string, keys: string[], using?: S3Key): Promise<void>;
 }
