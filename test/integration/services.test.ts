@@ -253,11 +253,14 @@ test('the daemon killed in the middle of provisioning: the same command finishes
   await r.quit();
 });
 
-test('the bundled s3rver is never exposed publicly: it lets in anyone who knows its fixed key', async () => {
-  const r = await p.berth(['services', 'expose', 's3', '--domain', 'storage.localhost']);
-  assert.equal(r.code, 2, r.stderr);
-  assert.match(r.stderr, /s3rver, which lets in anyone/);
-  assert.ok(!readFileSync(join(p.root, 'caddy', 'config', 'caddy.json'), 'utf8').includes('storage.localhost'), 'a route was made');
+test('object storage is Garage with a key per app, said by berth services, apps show and apps create', async () => {
+  const s = await p.json<{ service: string; store?: string; isolation?: string; warnings?: string[] }[]>(['services']);
+  const s3 = s.find((x) => x.service === 's3')!;
+  assert.deepEqual([s3.store, s3.isolation, s3.warnings], ['garage', 'key per app', []]);
+  const show = await p.ok(['apps', 'show', 'alpha']);
+  assert.match(show.stdout, /bucket\s+app-alpha \(own key app-alpha-[0-9a-f]{6}\)/);
+  assert.match(show.stdout, /object_storage\s+Garage: region "garage", path-style .*no bucket policies, no versioning, no object lock/);
+  assert.doesNotMatch(show.stdout, /WARNING/);
 });
 
 /** The live release of alpha uses `kept`, which both services accept; `revoked` is refused. */

@@ -29,7 +29,7 @@ export async function exposeS3(ctx: Ctx, rawDomain: string | null, actor: string
     if (!ctx.settings.services.includes('s3') || !ctx.store.getService('s3')) throw new BerthError('invalid', 'object storage is not running on this platform', 'start it with: berth up --services postgres,redis,s3');
     if (rec.mode === 'external') throw new BerthError('invalid', `object storage is external (${rec.endpoint}): apps already reach it at that endpoint`, 'nothing to expose');
     if (!rec.users) {
-      throw new BerthError('invalid', 'the bundled object storage is s3rver, which lets in anyone who knows its fixed key: berth never exposes it',
+      throw new BerthError('invalid', 'the bundled object storage is s3rver, which lets in anyone (unsigned requests too): berth never exposes it',
         'use Garage instead (the default object store of a new platform), or an external S3');
     }
     const owner = ctx.store.domainOwner(domain);
