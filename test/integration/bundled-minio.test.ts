@@ -98,7 +98,9 @@ function browserGet(url: string): Promise<{ status: number; body: string }> {
 async function presign(endpoint: string, key: { S3_ACCESS_KEY: string; S3_SECRET_KEY: string }, path: string): Promise<string> {
   const u = new URL(endpoint);
   const signer = new SignatureV4({ service: 's3', region: 'us-east-1', sha256: Sha256, uriEscapePath: false, credentials: { accessKeyId: key.S3_ACCESS_KEY, secretAccessKey: key.S3_SECRET_KEY } });
-  const r = await signer.presign({ method: 'GET', protocol: 'https:', hostname: u.hostname, port: Number(u.port), path, query: {}, headers: { host: u.host } }, { expiresIn: 300 });
+  // as S3 presigners do: the payload is UNSIGNED-PAYLOAD (our fake MinIO accepted an empty body's hash; the real one does not)
+  const r = await signer.presign({ method: 'GET', protocol: 'https:', hostname: u.hostname, port: Number(u.port), path, query: {},
+    headers: { host: u.host, 'x-amz-content-sha256': 'UNSIGNED-PAYLOAD' } }, { expiresIn: 300, unsignableHeaders: new Set(['x-amz-content-sha256']) });
   return `${endpoint}${path}?${new URLSearchParams(r.query as Record<string, string>)}`;
 }
 
