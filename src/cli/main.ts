@@ -75,12 +75,13 @@ apps.command('list').alias('ls').description('list apps')
   }));
 apps.command('show <name>').description('show one app')
   .action(action(async (name: string) => {
-    const r = await client().call<Record<string, unknown> & { containers: Record<string, unknown>[]; resources: Record<string, string | null>; warnings?: string[] }>(
-      'GET', `/apps/${enc(v.appName(name))}`);
+    type Shown = Record<string, unknown> & { containers: Record<string, unknown>[]; resources: Record<string, string | null>; warnings?: string[] };
+    const r = await client().call<Shown>('GET', `/apps/${enc(v.appName(name))}`);
     const fields = { ...r, ...r.resources };
     out(!!globals().json, r, () => [
-      ...['name', 'domains', 'release', 'image', 'digest', 'port', 'health_path', 'upstream', 'config_keys', 'database', 'redis_user', 'bucket', 'object_storage', 'created_at']
-        .map((k) => `${k.padEnd(14)} ${Array.isArray(fields[k]) ? (fields[k] as string[]).join(', ') || '-' : fields[k] ?? '-'}`),
+      ...['name', 'domains', 'release', 'image', 'digest', 'port', 'health_path', 'upstream', 'config_keys', 'database', 'redis_user', 'bucket',
+        'object_storage', 'created_at'].map((k) => `${k.padEnd(14)} ${Array.isArray(fields[k]) ? (fields[k] as string[]).join(', ') || '-' :
+        fields[k] ?? '-'}`),
       ...(r.warnings ?? []).map((w) => `WARNING: object storage: ${w}`),
       '', table(r.containers, ['name', 'release', 'running', 'serving']),
     ].join('\n'));

@@ -20,7 +20,9 @@ function requireRoot(): void {
 /** --object-store, checked here; --minio-image alone means MinIO (pure). */
 function objectStore(name: string | undefined, minioImage: string | undefined): Settings['object_store'] | undefined {
   if (name === undefined) return minioImage === undefined ? undefined : 'minio';
-  if (!['garage', 'minio', 's3rver'].includes(name)) throw new ValidationError('object-store', `${JSON.stringify(name)} is not an object store`, 'use garage, minio or s3rver');
+  if (!['garage', 'minio', 's3rver'].includes(name)) {
+    throw new ValidationError('object-store', `${JSON.stringify(name)} is not an object store`, 'use garage, minio or s3rver');
+  }
   return name as Settings['object_store'];
 }
 
@@ -36,7 +38,8 @@ export function upCommand(program: Command, globals: Globals, action: Action): v
     .option('--warm <duration>', 'how long a replaced release stays running for instant rollback (default 10m)')
     .option('--stream-close-delay <duration>', 'how long a WebSocket/SSE stream outlives a proxy config change (default 8h)')
     .option('--services <list>', 'shared services to run: postgres,redis,s3 (default) or none')
-    .option('--object-store <name>', 'object store for a new platform: garage (default; a key per app), minio, or s3rver (NO per-app keys: every app reads every bucket)')
+    .option('--object-store <name>',
+      'object store for a new platform: garage (default; a key per app), minio, or s3rver (NO per-app keys: every app reads every bucket)')
     .option('--minio-image <ref>', 'MinIO image, for --object-store minio (implied by this option); MinIO publishes no images any more')
     .action(action(async (o: {
       httpPort?: string; httpsPort?: string; bind?: string; acmeEmail?: string; acmeCa?: string; acmeCaRoot?: string;

@@ -13,7 +13,8 @@ export async function probeS3(p: Platform, network: string, endpoint: string, re
     Labels: { 'berth.instance': p.instance, 'berth.role': 'test-attacker' },
     HostConfig: {
       NetworkMode: network,
-      Binds: [`${join(REPO, 'dist')}:/repo/dist:ro`, `${realpathSync(join(REPO, 'node_modules'))}:/repo/node_modules:ro`, `${join(REPO, 'package.json')}:/repo/package.json:ro`],
+      Binds: [`${join(REPO, 'dist')}:/repo/dist:ro`, `${realpathSync(join(REPO, 'node_modules'))}:/repo/node_modules:ro`,
+        `${join(REPO, 'package.json')}:/repo/package.json:ro`],
     },
   });
   try {

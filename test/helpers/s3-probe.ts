@@ -48,5 +48,7 @@ async function signed(endpoint: string, region: string, o: ProbeOp): Promise<Pro
 const [endpoint, region, opsJson] = process.argv.slice(2);
 const ops = JSON.parse(opsJson!) as ProbeOp[];
 const out: ProbeResult[] = [];
-for (const o of ops) out.push(o.cred ? await signed(endpoint!, region!, o) : await unsigned(endpoint!, o).catch((e: Error) => ({ status: 0, body: e.message })));
+for (const o of ops) {
+  out.push(o.cred ? await signed(endpoint!, region!, o) : await unsigned(endpoint!, o).catch((e: Error) => ({ status: 0, body: e.message })));
+}
 process.stdout.write(`${JSON.stringify(out)}\n`);

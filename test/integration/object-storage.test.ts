@@ -22,14 +22,16 @@ const userOf = (accessKey: string) => userInfo(vm.admin, accessKey);
 
 type S3Env = { S3_ENDPOINT: string; S3_BUCKET: string; S3_ACCESS_KEY: string; S3_SECRET_KEY: string; S3_REGION: string };
 const s3Env = async (app: string) => JSON.parse((await p.get(`${app}.localhost`, '/env?keys=S3_ENDPOINT,S3_BUCKET,S3_ACCESS_KEY,S3_SECRET_KEY,S3_REGION')).body) as S3Env;
-const setS3 = async (key: string, secret: string) => p.berth(['services', 'set', 's3', '--endpoint', vm.endpoint, '--access-key', key, '--secret-key-stdin', '--json'], { input: secret });
+const setS3 = async (key: string, secret: string) =>
+  p.berth(['services', 'set', 's3', '--endpoint', vm.endpoint, '--access-key', key, '--secret-key-stdin', '--json'], { input: secret });
 
 before(async () => {
   await p.up();
   await ensureSample(p);
   await vm.start();
   // a key as a cloud S3 hands one out: buckets app-*, no admin rights
-  await addPolicy(vm.admin, 'plain-s3', { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: ['s3:*'], Resource: ['arn:aws:s3:::app-*', 'arn:aws:s3:::app-*/*'] },
+  await addPolicy(vm.admin, 'plain-s3', { Version: '2012-10-17', Statement: [
+    { Effect: 'Allow', Action: ['s3:*'], Resource: ['arn:aws:s3:::app-*', 'arn:aws:s3:::app-*/*'] },
     { Effect: 'Allow', Action: ['s3:ListAllMyBuckets'], Resource: ['arn:aws:s3:::*'] }] });
   await addUser(vm.admin, PLAIN.accessKey, PLAIN.secretKey);
   await attachPolicy(vm.admin, PLAIN.accessKey, 'plain-s3');
@@ -50,7 +52,8 @@ test('an S3 without an admin API for that key: a bucket per app on the key given
   await p.ok(['apps', 'create', 'plain', '--domain', 'plain.localhost']);
   await p.ok(['deploy', 'plain', '--image', SAMPLE]);
   const env = await s3Env('plain');
-  assert.deepEqual({ ...env, S3_SECRET_KEY: undefined }, { S3_ENDPOINT: vm.endpoint, S3_BUCKET: 'app-plain', S3_ACCESS_KEY: PLAIN.accessKey, S3_SECRET_KEY: undefined, S3_REGION: 'us-east-1' });
+  assert.deepEqual({ ...env, S3_SECRET_KEY: undefined },
+    { S3_ENDPOINT: vm.endpoint, S3_BUCKET: 'app-plain', S3_ACCESS_KEY: PLAIN.accessKey, S3_SECRET_KEY: undefined, S3_REGION: 'us-east-1' });
   assert.ok((await bucketsOnServer()).includes('app-plain'));
   const client = s3(env.S3_ENDPOINT, env.S3_ACCESS_KEY, env.S3_SECRET_KEY);
   await client.send(new PutObjectCommand({ Bucket: env.S3_BUCKET, Key: 'hello.txt', Body: 'stored outside berth' }));

@@ -18,6 +18,10 @@ const denied = /AccessDenied|Access Denied|Forbidden|InvalidAccessKeyId|NoSuchBu
 
 export function objectStoreContract(name: string, target: () => ContractTarget): void {
   const client = (k: { accessKey: string; secretKey: string }) => s3Client(target().s3, k.accessKey, k.secretKey, target().store.capabilities.region);
+  const refused = (k: { accessKey: string; secretKey: string }, bucket: string, what: string) =>
+    until(() => client(k).send(new ListObjectsV2Command({ Bucket: bucket })).then(() => false, () => true), 10_000, what);
+  const readsBack = (k: { accessKey: string; secretKey: string }, bucket: string, what: string) =>
+    until(() => client(k).send(new GetObjectCommand({ Bucket: bucket, Key: 'one.txt' })).then((r) => r.Body!.transformToString(), () => false), 10_000, what);
   const a = { bucket: `app-a${rnd()}`, key: key('a') };
   const b = { bucket: `app-b${rnd()}`, key: key('b') };
 
@@ -50,7 +54,9 @@ export function objectStoreContract(name: string, target: () => ContractTarget):
   });
 
   test(`${name}: unsigned requests get nothing`, async () => {
-    for (const [method, path] of [['GET', `/${b.bucket}/b.txt`], ['PUT', `/${b.bucket}/anon.txt`], ['GET', `/${b.bucket}?list-type=2`], ['GET', '/'], ['DELETE', `/${b.bucket}/b.txt`]]) {
+    const tries = [['GET', `/${b.bucket}/b.txt`], ['PUT', `/${b.bucket}/anon.txt`], ['GET', `/${b.bucket}?list-type=2`], ['GET', '/'],
+      ['DELETE', `/${b.bucket}/b.txt`]];
+    for (const [method, path] of tries) {
       const r = await fetch(`${target().s3}${path}`, { method, body: method === 'PUT' ? 'anonymous' : undefined });
       assert.ok(r.status >= 400 && r.status < 500, `unsigned ${method} ${path}: ${r.status} ${await r.text()}`);
     }
@@ -63,15 +69,13 @@ export function objectStoreContract(name: string, target: () => ContractTarget):
     await target().store.revokeKey(a.bucket, lost.accessKey);
     await target().store.revokeKey(a.bucket, lost.accessKey); // already gone: fine
     // revocation reaches every request soon, not necessarily the very next one (caches)
-    await until(() => client(lost).send(new GetObjectCommand({ Bucket: a.bucket, Key: 'one.txt' })).then(() => false, () => true), 10_000, 'the revoked key to be refused');
+    await refused(lost, a.bucket, 'the revoked key to be refused');
     if (!target().store.capabilities.keyIdsReusable) {
       await assert.rejects(target().store.ensureKey(a.bucket, lost), KeyGone);
       return;
     }
     await target().store.ensureKey(a.bucket, lost);
-    const got = await until(() => client(lost).send(new GetObjectCommand({ Bucket: a.bucket, Key: 'one.txt' })).then((r) => r.Body!.transformToString(), () => false),
-      10_000, 'the key made again to work');
-    assert.equal(got, 'a data');
+    assert.equal(await readsBack(lost, a.bucket, 'the key made again to work'), 'a data');
   });
 
   test(`${name}: rotation: the new key works beside the old, then the old one is refused`, async () => {
@@ -80,7 +84,7 @@ export function objectStoreContract(name: string, target: () => ContractTarget):
     await applyGrant(target().store, g);
     for (const k of [a.key, fresh]) await client(k).send(new GetObjectCommand({ Bucket: a.bucket, Key: 'one.txt' }));
     await applyGrant(target().store, { ...g, keys: [fresh], revoked: [a.key.accessKey] });
-    await until(() => client(a.key).send(new GetObjectCommand({ Bucket: a.bucket, Key: 'one.txt' })).then(() => false, () => true), 10_000, 'the old key to be refused');
+    await refused(a.key, a.bucket, 'the old key to be refused');
     await client(fresh).send(new GetObjectCommand({ Bucket: a.bucket, Key: 'one.txt' }));
     a.key = fresh;
   });
@@ -91,6 +95,6 @@ export function objectStoreContract(name: string, target: () => ContractTarget):
     await dropGrant(target().store, g);
     await target().store.ensureKey(a.bucket, a.key);
     await assert.rejects(client(a.key).send(new ListObjectsV2Command({ Bucket: b.bucket })), denied);
-    await until(() => client(b.key).send(new ListObjectsV2Command({ Bucket: b.bucket })).then(() => false, () => true), 10_000, 'the dropped bucket\'s key to be refused');
+    await refused(b.key, b.bucket, 'the dropped bucket\'s key to be refused');
   });
 }

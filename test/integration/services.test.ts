@@ -150,7 +150,8 @@ test('rotation under load: no failed request; the live release uses the new cred
   // object storage: a new Garage key serves, the old one is refused
   const keyAfter = await s3KeyOf('alpha');
   assert.notEqual(keyAfter.accessKey, keyBefore.accessKey);
-  const list = (k: typeof keyAfter) => s3Client(`http://${k.ip}:9000`, k.accessKey, k.secretKey, 'garage').send(new ListObjectsV2Command({ Bucket: 'app-alpha' }));
+  const list = (k: typeof keyAfter) =>
+    s3Client(`http://${k.ip}:9000`, k.accessKey, k.secretKey, 'garage').send(new ListObjectsV2Command({ Bucket: 'app-alpha' }));
   await list(keyAfter);
   await assert.rejects(list(keyBefore), /InvalidAccessKeyId|Forbidden|AccessDenied|No such key/i);
 });

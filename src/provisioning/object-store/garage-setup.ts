@@ -31,6 +31,7 @@ export async function setupGarage(admin: string, rootToken: string, have: string
   for (const t of await call<TokenInfo[]>('ListAdminTokens')) {
     if (t.name === GARAGE_TOKEN_NAME && t.id) await call('DeleteAdminToken', { query: { id: t.id } });
   }
-  const made = await call<{ secretToken: string }>('CreateAdminToken', { body: { name: GARAGE_TOKEN_NAME, neverExpires: true, scope: [...GARAGE_BERTH_SCOPE] } });
+  const body = { name: GARAGE_TOKEN_NAME, neverExpires: true, scope: [...GARAGE_BERTH_SCOPE] };
+  const made = await call<{ secretToken: string }>('CreateAdminToken', { body });
   return made.secretToken;
 }

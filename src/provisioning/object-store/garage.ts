@@ -86,8 +86,9 @@ export class GarageStore implements ObjectStore {
     if (!b) throw new GarageError(404, 'NoSuchBucket', `Garage has no bucket ${bucket}`);
     const perm = b.keys.find((k) => k.accessKeyId === key.accessKey)?.permissions;
     // read and write, never owner: an owner could change the bucket's website and CORS settings
-    if (perm?.owner) await this.call('DenyBucketKey', { body: { bucketId: b.id, accessKeyId: key.accessKey, permissions: { owner: true } } });
-    if (!perm?.read || !perm.write) await this.call('AllowBucketKey', { body: { bucketId: b.id, accessKeyId: key.accessKey, permissions: { read: true, write: true } } });
+    const change = (permissions: object) => ({ body: { bucketId: b.id, accessKeyId: key.accessKey, permissions } });
+    if (perm?.owner) await this.call('DenyBucketKey', change({ owner: true }));
+    if (!perm?.read || !perm.write) await this.call('AllowBucketKey', change({ read: true, write: true }));
   }
 
   async revokeKey(_bucket: string, accessKey: string): Promise<void> {

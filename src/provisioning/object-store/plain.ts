@@ -9,7 +9,8 @@ export class PlainS3Store implements ObjectStore {
   readonly capabilities: Capabilities;
   constructor(readonly a: S3Admin) {
     // what such a server offers beyond buckets is not known to berth: claimed as absent
-    this.capabilities = { perAppKeys: false, bucketPolicies: false, versioning: false, objectLock: false, region: a.region, pathStyle: true, keyIdsReusable: true };
+    this.capabilities = { perAppKeys: false, bucketPolicies: false, versioning: false, objectLock: false, region: a.region, pathStyle: true,
+      keyIdsReusable: true };
   }
 
   check(): Promise<void> { return checkS3(this.a); }

@@ -25,7 +25,10 @@ const BUILD_HINT = (what: string) => `build it once with: bash scripts/build-obj
 export async function ensureGarageImage(api: EngineApi, progress: (l: string) => void): Promise<string> {
   if (await imageExists(api, GARAGE_LOCAL_IMAGE)) return GARAGE_LOCAL_IMAGE;
   const bin = garageBinary();
-  if (!existsSync(bin)) throw new BerthError('unavailable', `Garage's image cannot be pulled and there is no local build of Garage ${GARAGE_VERSION} at ${bin}`, BUILD_HINT('garage'));
+  if (!existsSync(bin)) {
+    const what = `Garage's image cannot be pulled and there is no local build of Garage ${GARAGE_VERSION} at ${bin}`;
+    throw new BerthError('unavailable', what, BUILD_HINT('garage'));
+  }
   await buildScratchImage(api, {
     tag: GARAGE_LOCAL_IMAGE,
     programs: [{ from: bin, to: '/garage' }],
@@ -54,7 +57,9 @@ export async function ensureMinioImage(api: EngineApi, progress: (l: string) => 
       symlinks: ['sh', 'wget'].map((a) => ({ path: `/bin/${a}`, target: 'busybox' })),
       writableDirs: ['/tmp', '/data'],
       dockerfileTail: ['ENV PATH=/usr/bin:/bin', 'EXPOSE 9000', 'ENTRYPOINT ["/usr/bin/minio"]', 'CMD ["server","/data"]'],
-      labels: { 'berth.source': `go module github.com/minio/minio@${MINIO_SOURCE_VERSION}; busybox-static ${u.versions['busybox-static']}`, 'berth.service': 's3' },
+      labels: {
+        'berth.source': `go module github.com/minio/minio@${MINIO_SOURCE_VERSION}; busybox-static ${u.versions['busybox-static']}`, 'berth.service': 's3',
+      },
     }, progress);
   } finally {
     rmSync(u.dir, { recursive: true, force: true });

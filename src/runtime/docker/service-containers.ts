@@ -65,7 +65,9 @@ export function serviceContainerSpec(n: Names, p: Paths, s: ServiceName, image: 
     ...(minio ? { Cmd: ['server', S3_DATA_PATH, '--address', `:${S3_PORT}`] } : {}),
     ...(garage ? { Entrypoint: ['/garage'], Cmd: ['-c', GARAGE_CONFIG, 'server'], User: `${SERVICE_UID}:${SERVICE_UID}` } : {}),
     Labels: { [LABEL.instance]: n.instance, [LABEL.role]: 'service', 'berth.service': s } as Record<string, string>,
-    Healthcheck: { Test: minio ? MINIO_HEALTHCHECK : garage ? GARAGE_HEALTHCHECK : HEALTHCHECKS[s], Interval: 10 * S, Timeout: 5 * S, Retries: 3, StartPeriod: 30 * S },
+    Healthcheck: {
+      Test: minio ? MINIO_HEALTHCHECK : garage ? GARAGE_HEALTHCHECK : HEALTHCHECKS[s], Interval: 10 * S, Timeout: 5 * S, Retries: 3, StartPeriod: 30 * S,
+    },
     HostConfig: {
       Binds: [`${serviceDataDir(p, s)}:${mount}`, ...(secrets ? [`${minioSecretsDir(p)}:${MINIO_SECRETS_PATH}:ro`] : [])],
       NetworkMode: n.network,
@@ -93,7 +95,9 @@ function prepareData(p: Paths, s: ServiceName, adminPassword: string, minio?: Mi
     // Garage runs as uid 999 and refuses secret files others can read: 0600, owned by 999
     const dir = minioSecretsDir(p);
     mkdirSync(dir, { recursive: true, mode: 0o700 });
-    const files: [string, string, number][] = [['garage.toml', garageConfig(), 0o644], ['rpc_secret', garage.rpcSecret, 0o600], ['admin_token', adminPassword, 0o600]];
+    const files: [string, string, number][] = [
+      ['garage.toml', garageConfig(), 0o644], ['rpc_secret', garage.rpcSecret, 0o600], ['admin_token', adminPassword, 0o600],
+    ];
     for (const [f, content, mode] of files) {
       writeFileSync(join(dir, f), content, { mode });
       chmodSync(join(dir, f), mode);
