@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { probeS3 } from '../helpers/attacker.js';
 import type { ProbeOp } from '../helpers/s3-probe.js';
 import { docker, platformWithApps, Platform } from '../helpers/platform.js';
+import { browserGetVia, presignGet } from '../helpers/presign.js';
 
 const p = new Platform();
 type S3Env = { S3_ENDPOINT: string; S3_BUCKET: string; S3_ACCESS_KEY: string; S3_SECRET_KEY: string; S3_REGION: string };
@@ -66,4 +67,17 @@ test('app A\'s key cannot read or write app B\'s bucket; its own bucket works', 
   assert.deepEqual(own, [{ status: 200, body: '' }, { status: 200, body: 'alice data' }]);
   const [still] = await probe([{ op: 'get', bucket: b.S3_BUCKET, key: 'secret.txt', cred: keyOf(b) }]);
   assert.deepEqual(still, { status: 200, body: 'bob only' });
+});
+
+test('the bundled store at a public domain: an app\'s presigned URL works through Caddy; forged, unsigned or other-bucket URLs do not', async () => {
+  await p.ok(['services', 'expose', 's3', '--domain', 's3.localhost']);
+  const endpoint = `https://s3.localhost:${p.httpsPort}`;
+  const url = (key: S3Env, path: string) => presignGet(endpoint, key, path, a.S3_REGION);
+  const [put] = await probe([{ op: 'put', bucket: a.S3_BUCKET, key: 'public.txt', body: 'shared by link', cred: keyOf(a) }]);
+  assert.equal(put!.status, 200, put!.body);
+  assert.deepEqual(await browserGetVia(p, await url(a, `/${a.S3_BUCKET}/public.txt`)), { status: 200, body: 'shared by link' });
+  assert.equal((await browserGetVia(p, await url(a, `/${b.S3_BUCKET}/secret.txt`))).status, 403, 'alice\'s link opened bob\'s object');
+  const forged = (await url(a, `/${a.S3_BUCKET}/public.txt`)).replace(/X-Amz-Signature=[0-9a-f]+/, `X-Amz-Signature=${'0'.repeat(64)}`);
+  assert.equal((await browserGetVia(p, forged)).status, 403);
+  assert.equal((await browserGetVia(p, `${endpoint}/${b.S3_BUCKET}/secret.txt`)).status, 403, 'an unsigned GET through Caddy');
 });
