@@ -16,7 +16,7 @@ export interface WorkerJob {
   redis?: { admin: AdminEndpoint; grant?: RedisGrant; status?: boolean; drop?: boolean };
   /** detect: whether the server is MinIO (admin API answers); setup: a bundled Garage's first
    *  start (layout, scoped token: the root token and the scoped one berth holds, if any) */
-  s3?: { store: StoreAccess; grant?: S3Grant; drop?: boolean; detect?: boolean; status?: boolean;
+  s3?: { store: StoreAccess; grant?: S3Grant; drop?: boolean; detect?: boolean;
     setup?: { rootToken: string; token: string | null } };
 }
 export type WorkerResult = Record<string, { ok: true; value?: unknown } | { ok: false; error: string }>;

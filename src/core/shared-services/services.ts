@@ -11,7 +11,6 @@ import { bundledStore, firstS3Record, objectStoreWarnings, S3_REGION, s3Grant, s
 import { enabledServices, newSecret, type ServiceRecord, serviceRecord } from './records.js';
 
 const READY_TIMEOUT_MS = 90_000;
-
 const GARAGE_SETUP_TIMEOUT_MS = 60_000;
 
 async function ensureOne(ctx: Ctx, s: ServiceName, progress: (l: string) => void): Promise<string> {
