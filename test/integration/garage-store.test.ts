@@ -29,6 +29,9 @@ test('Garage: setup is idempotent and keeps a token that still works; berth\'s t
     await assert.rejects(garageCall(server.admin, token, call, o), /403|Forbidden|scope/i, call);
   }
   await assert.rejects(garageCall(server.admin, 'not-a-token', 'GetClusterHealth'), /AccessDenied|Forbidden/);
+  // apps reach the admin port too: without a token it serves nothing but /health
+  assert.notEqual((await fetch(`${server.admin}/metrics`)).status, 200);
+  assert.notEqual((await fetch(`${server.admin}/v2/ListBuckets`)).status, 200);
 });
 
 objectStoreContract('Garage', () => ({ store, s3: server.s3 }));

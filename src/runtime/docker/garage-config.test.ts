@@ -12,6 +12,7 @@ test('Garage runs one node: RPC on loopback, S3 on berth\'s port, secrets only a
   assert.match(c, /s3_region = "garage"/);
   assert.match(c, /rpc_secret_file = .*\nadmin_token_file|admin_token_file = "\/run\/secrets\/berth\/admin_token"/);
   assert.doesNotMatch(c, /rpc_secret =|admin_token =/);
+  assert.match(c, /metrics_require_token = true/);
   const spec = serviceContainerSpec(namesFor('berth'), pathsFor('/data/berth'), 's3', 'berth/garage:2.3.0-local', 'root-token', undefined,
     { rpcSecret: 'r'.repeat(64) });
   assert.deepEqual(spec.Env, []);

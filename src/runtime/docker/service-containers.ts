@@ -48,7 +48,8 @@ export function garageConfig(): string {
     `metadata_dir = "${S3_DATA_PATH}/meta"`, `data_dir = "${S3_DATA_PATH}/blocks"`, 'db_engine = "lmdb"', 'replication_factor = 1',
     'rpc_bind_addr = "127.0.0.1:3901"', 'rpc_public_addr = "127.0.0.1:3901"', `rpc_secret_file = "${MINIO_SECRETS_PATH}/rpc_secret"`, '',
     '[s3_api]', `s3_region = "${GARAGE_REGION}"`, `api_bind_addr = "0.0.0.0:${S3_PORT}"`, '',
-    '[admin]', `api_bind_addr = "0.0.0.0:${GARAGE_ADMIN_PORT}"`, `admin_token_file = "${MINIO_SECRETS_PATH}/admin_token"`, '',
+    // the admin API listens where apps can reach it too: every call but /health needs a token, /metrics included
+    '[admin]', `api_bind_addr = "0.0.0.0:${GARAGE_ADMIN_PORT}"`, `admin_token_file = "${MINIO_SECRETS_PATH}/admin_token"`, 'metrics_require_token = true', '',
   ].join('\n');
 }
 
