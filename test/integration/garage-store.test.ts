@@ -4,6 +4,9 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { GARAGE_BERTH_SCOPE, garageCall, GarageStore } from '../../src/provisioning/object-store/garage.js';
 import { setupGarage } from '../../src/provisioning/object-store/garage-setup.js';
+import { applyGrant, dropGrant } from '../../src/provisioning/object-store/index.js';
+import { PutObjectCommand } from '@aws-sdk/client-s3';
+import { s3Client } from '../helpers/s3-client.js';
 import { startStore, type StoreServer } from '../helpers/object-store-server.js';
 import { until } from '../helpers/platform.js';
 import { objectStoreContract } from './object-store-contract.js';
@@ -32,6 +35,18 @@ test('Garage: setup is idempotent and keeps a token that still works; berth\'s t
   // apps reach the admin port too: without a token it serves nothing but /health
   assert.notEqual((await fetch(`${server.admin}/metrics`)).status, 200);
   assert.notEqual((await fetch(`${server.admin}/v2/ListBuckets`)).status, 200);
+});
+
+test('Garage: a key deleted behind berth\'s back is refused by name; a rotation replaces it (the lost old key is skipped)', async () => {
+  const lost = { accessKey: 'app-lost-0a0b0c', secretKey: 'lost-secret-lost-secret' };
+  const fresh = { accessKey: 'app-lost-1a1b1c', secretKey: 'fresh-secret-fresh-secret' };
+  await applyGrant(store, { bucket: 'app-lost', ...lost, region: 'garage', keys: [lost] });
+  await store.revokeKey('app-lost', lost.accessKey); // as an operator would with Garage's own CLI
+  await assert.rejects(applyGrant(store, { bucket: 'app-lost', ...lost, region: 'garage', keys: [lost] }), /app-lost-0a0b0c .*berth apps rotate lost --s3/);
+  await applyGrant(store, { bucket: 'app-lost', ...fresh, region: 'garage', keys: [lost, fresh] }); // what apps rotate applies
+  const c = s3Client(server.s3, fresh.accessKey, fresh.secretKey, 'garage');
+  await until(() => c.send(new PutObjectCommand({ Bucket: 'app-lost', Key: 'x', Body: 'y' })).then(() => true, () => false), 10_000, 'the new key to work');
+  await dropGrant(store, { bucket: 'app-lost', ...fresh, region: 'garage', keys: [fresh], revoked: [lost.accessKey] });
 });
 
 objectStoreContract('Garage', () => ({ store, s3: server.s3 }));

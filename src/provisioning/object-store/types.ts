@@ -25,7 +25,8 @@ export interface Capabilities {
  *  berth's back): the app needs a new one (berth apps rotate APP --s3). */
 export class KeyGone extends Error {
   constructor(readonly accessKey: string, why: string) {
-    super(`object storage key ${accessKey} ${why}; give the app a new key with: berth apps rotate APP --s3`);
+    const app = /^app-(.+)-[0-9a-f]{6}$/.exec(accessKey)?.[1] ?? 'APP'; // berth's keys name their app (model.ts s3AccessKey)
+    super(`object storage key ${accessKey} ${why}; give the app a new key with: berth apps rotate ${app} --s3`);
   }
 }
 
