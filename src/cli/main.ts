@@ -73,10 +73,11 @@ withLimitOptions(apps.command('create <name>').description('create an app with o
       ...(typeof o.redis === 'string' ? { redis: o.redis } : {}),
     };
     parseBody(AppCreateBody, body); // the daemon's own check, here too: bad input never leaves the machine it was typed on
-    const r = await client(300_000).call<{ app: string; domains: string[]; created: boolean; resources: Record<string, string | null> }>('POST', '/apps', body);
-    const held = Object.entries(r.resources).filter(([, x]) => x).map(([k, x]) => `  ${k.padEnd(11)} ${x}`);
+    const r = await client(300_000).call<{ app: string; domains: string[]; created: boolean; resources: Record<string, string | null>; warnings?: string[] }>(
+      'POST', '/apps', body);
+    const held = Object.entries(r.resources).filter(([, x]) => x).map(([k, x]) => `  ${k.padEnd(14)} ${x}`);
     out(!!globals().json, r, () => [`${r.created ? 'created' : 'exists (its database, Redis user and bucket checked and repaired where needed):'} ${r.app} (${r.domains.join(', ')})`, ...held,
-      `next: berth deploy ${r.app} --image REF`].join('\n'));
+      ...(r.warnings ?? []).map((w) => `WARNING: object storage: ${w}`), `next: berth deploy ${r.app} --image REF`].join('\n'));
   }));
 apps.command('list').alias('ls').description('list apps')
   .action(action(async () => {
@@ -85,7 +86,7 @@ apps.command('list').alias('ls').description('list apps')
   }));
 apps.command('show <name>').description('show one app')
   .action(action(async (name: string) => {
-    type Shown = Record<string, unknown> & { containers: Record<string, unknown>[]; resources: Record<string, string | null> }
+    type Shown = Record<string, unknown> & { containers: Record<string, unknown>[]; resources: Record<string, string | null>; warnings?: string[] }
       & { limits: { memory_mb: number; cpus: number; pids: number; cap_add: string[] }; killed_for_memory: { at: string } | null };
     const r = await client().call<Shown>('GET', `/apps/${enc(v.appName(name))}`);
     const l = r.limits;
@@ -95,8 +96,9 @@ apps.command('show <name>').description('show one app')
     };
     out(!!globals().json, r, () => [
       ...['name', 'domains', 'release', 'image', 'digest', 'port', 'health_path', 'upstream', 'limits', 'oom', 'config_keys', 'database', 'pg_connections',
-        'redis', 'redis_user', 'bucket', 'created_at']
+        'redis', 'redis_user', 'bucket', 'object_storage', 'created_at']
         .map((k) => `${k.padEnd(14)} ${Array.isArray(fields[k]) ? (fields[k] as string[]).join(', ') || '-' : fields[k] ?? '-'}`),
+      ...(r.warnings ?? []).map((w) => `WARNING: object storage: ${w}`),
       '', table(r.containers, ['name', 'release', 'running', 'serving']),
     ].join('\n'));
   }));

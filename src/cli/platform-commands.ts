@@ -31,6 +31,15 @@ function requireRoot(): void {
   if (process.getuid?.() !== 0) throw new BerthError('invalid', 'berth up must run as root', 'run it with sudo');
 }
 
+/** --object-store, checked here; --minio-image alone means MinIO (pure). */
+function objectStore(name: string | undefined, minioImage: string | undefined): Settings['object_store'] | undefined {
+  if (name === undefined) return minioImage === undefined ? undefined : 'minio';
+  if (!['garage', 'minio', 's3rver'].includes(name)) {
+    throw new ValidationError('object-store', `${JSON.stringify(name)} is not an object store`, 'use garage, minio or s3rver');
+  }
+  return name as Settings['object_store'];
+}
+
 export function upCommand(program: Command, globals: Globals, action: Action): void {
   program.command('up').description('install and start everything berth needs on this host (idempotent)')
     .option('--http-port <port>', 'public HTTP port (default 80)')
@@ -45,10 +54,12 @@ export function upCommand(program: Command, globals: Globals, action: Action): v
     .option('--services <list>', 'shared services to run: postgres,redis,s3 (default) or none')
     .option('--redis-maxmemory <mb>', 'memory of the shared Redis for data, in MB, shared by all apps (default 160)')
     .option('--redis-policy <policy>', `what Redis does when full: ${REDIS_POLICIES.join(', ')} (default volatile-lru)`)
-    .option('--minio-image <ref>', 'MinIO image for object storage, tried the first time it starts (e.g. one loaded with docker load)')
+    .option('--object-store <name>',
+      'object store for a new platform: garage (default; a key per app), minio, or s3rver (NO per-app keys: every app reads every bucket)')
+    .option('--minio-image <ref>', 'MinIO image, for --object-store minio (implied by this option); MinIO publishes no images any more')
     .action(action(async (o: {
       httpPort?: string; httpsPort?: string; bind?: string; acmeEmail?: string; acmeCa?: string; acmeCaRoot?: string;
-      instance?: string; warm?: string; streamCloseDelay?: string; services?: string; minioImage?: string;
+      instance?: string; warm?: string; streamCloseDelay?: string; services?: string; minioImage?: string; objectStore?: string;
       redisMaxmemory?: string; redisPolicy?: string;
     }) => {
       requireRoot();
@@ -62,6 +73,7 @@ export function upCommand(program: Command, globals: Globals, action: Action): v
         minio_image: o.minioImage === undefined ? undefined : v.imageRef(o.minioImage, 'minio-image'),
         redis_maxmemory_mb: o.redisMaxmemory === undefined ? undefined : redisMaxmemory(o.redisMaxmemory),
         redis_maxmemory_policy: o.redisPolicy === undefined ? undefined : redisPolicy(o.redisPolicy),
+        object_store: objectStore(o.objectStore, o.minioImage),
       };
       const root = rootFromEnv(globals().root);
       const [{ up }, { EngineApi }] = await Promise.all([import('../bootstrap/up.js'), import('../runtime/docker/engine-api.js')]);

@@ -38,10 +38,11 @@ export function servicesCommands(program: Command, { client, globals, action }: 
   const services = program.command('services').description('the shared services: state, version, data size, connections')
     .action(action(async () => {
       const r = await client(60_000).call<Record<string, unknown>[]>('GET', '/services');
+      const warnings = r.flatMap((x) => ((x.warnings as string[] | undefined) ?? []).map((w) => `WARNING: ${x.service as string}: ${w}`));
       const rows = r.map((x) => ({ ...x, service: x.app ? `${String(x.service)} (${String(x.app)})` : x.service,
         data_mb: typeof x.data_bytes === 'number' ? (x.data_bytes / 1e6).toFixed(1) : null, memory: memoryUse(x) }));
-      out(!!globals().json, r, () => [table(rows, ['service', 'state', 'health', 'version', 'connections', 'data_mb', 'memory', 'isolation', 'image']),
-        ...pgApps(r.find((x) => x.service === 'postgres'))].join('\n'));
+      out(!!globals().json, r, () => [table(rows, ['service', 'state', 'health', 'version', 'connections', 'data_mb', 'memory', 'store', 'isolation', 'image']),
+        ...pgApps(r.find((x) => x.service === 'postgres')), ...warnings].join('\n'));
     }));
 
   services.command('set <service>').description('use an external server for a shared service (a database VM, RDS, managed Redis, S3)')

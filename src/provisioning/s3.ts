@@ -10,7 +10,7 @@ const client = (a: S3Admin) => new S3Client({
   requestChecksumCalculation: 'WHEN_REQUIRED', responseChecksumValidation: 'WHEN_REQUIRED',
 });
 
-export async function applyS3(a: S3Admin, g: S3Grant): Promise<void> {
+export async function applyS3(a: S3Admin, g: Pick<S3Grant, 'bucket'>): Promise<void> {
   const s3 = client(a);
   try {
     const have = await s3.send(new HeadBucketCommand({ Bucket: g.bucket })).then(() => true, (e: { $metadata?: { httpStatusCode?: number } }) => {
@@ -34,7 +34,7 @@ export async function checkS3(a: S3Admin): Promise<void> {
 }
 
 /** Empties and deletes the app's bucket. */
-export async function dropS3(a: S3Admin, g: S3Grant): Promise<void> {
+export async function dropS3(a: S3Admin, g: Pick<S3Grant, 'bucket'>): Promise<void> {
   const s3 = client(a);
   try {
     for (;;) {

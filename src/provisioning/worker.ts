@@ -5,8 +5,10 @@
 import { createInterface } from 'node:readline';
 import { applyConnectionLimits, applyPostgres, dropPostgres, postgresStatus, terminateClosedLogins } from './postgres.js';
 import { applyRedis, dropRedis, redisStatus } from './redis.js';
-import { applyS3, checkS3, dropS3, type S3Admin } from './s3.js';
-import { applyMinioUsers, canManageUsers, dropMinioUsers } from './minio/provision.js';
+import { checkS3 } from './s3.js';
+import { canManageUsers } from './object-store/minio.js';
+import { applyGrant, dropGrant, type StoreAccess, storeFor } from './object-store/index.js';
+import { setupGarage } from './object-store/garage-setup.js';
 import type { AdminEndpoint, PgGrant, PgLimitSpec, RedisGrant, S3Grant } from './model.js';
 
 export interface WorkerJob {
@@ -15,8 +17,10 @@ export interface WorkerJob {
     admin: AdminEndpoint; grant?: PgGrant; terminateClosed?: boolean; status?: boolean; drop?: boolean; limits?: PgLimitSpec[]; apps?: PgLimitSpec[];
   };
   redis?: { admin: AdminEndpoint; grant?: RedisGrant; status?: boolean; drop?: boolean };
-  /** users: the server is MinIO and the app gets users of its own; detect: find out whether it is */
-  s3?: { admin: S3Admin; grant?: S3Grant; drop?: boolean; users?: boolean; detect?: boolean };
+  /** detect: whether the server is MinIO (admin API answers); setup: a bundled Garage's first
+   *  start (layout, scoped token: the root token and the scoped one berth holds, if any) */
+  s3?: { store: StoreAccess; grant?: S3Grant; drop?: boolean; detect?: boolean;
+    setup?: { rootToken: string; token: string | null } };
 }
 export type WorkerResult = Record<string, { ok: true; value?: unknown } | { ok: false; error: string }>;
 
@@ -44,14 +48,14 @@ async function runJob(job: WorkerJob): Promise<WorkerResult> {
       return job.redis!.status ? await redisStatus(job.redis!.admin) : undefined;
     }),
     job.s3 && attempt('s3', async () => {
-      const { admin, grant, users } = job.s3!;
-      if (job.s3!.detect) { await checkS3(admin); return { users: await canManageUsers(admin) }; }
-      if (grant && job.s3!.drop) {
-        if (users) await dropMinioUsers(admin, grant);
-        return dropS3(admin, grant);
-      }
-      if (grant) await applyS3(admin, grant);
-      if (grant && users) await applyMinioUsers(admin, grant);
+      const { store: access, grant, setup } = job.s3!;
+      if (setup && access.kind === 'garage') return { token: await setupGarage(access.garage.admin, setup.rootToken, setup.token) };
+      if (job.s3!.detect && access.kind !== 'garage') { await checkS3(access.admin); return { users: await canManageUsers(access.admin) }; }
+      const store = storeFor(access);
+      if (grant && job.s3!.drop) return dropGrant(store, grant);
+      if (grant) return applyGrant(store, grant);
+      await store.check();
+      return { capabilities: store.capabilities };
     }),
   ]);
   return out;

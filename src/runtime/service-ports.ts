@@ -5,3 +5,5 @@ import type { ServiceName } from '../state/settings.js';
 export const SERVICE_PORTS: Record<ServiceName, number> = { postgres: 5432, redis: 6379, s3: 9000 };
 /** s3rver accepts only this access key id (any secret: it does not check V4 signatures). */
 export const S3RVER_ACCESS_KEY = 'S3RVER';
+/** The bundled Garage's admin API (bearer tokens; berth's is scoped) beside S3 on SERVICE_PORTS.s3. */
+export const GARAGE_ADMIN_PORT = 3903;

@@ -127,6 +127,8 @@ export interface ServiceRun {
   minio?: { rootUser: string };
   /** Redis: its maxmemory (shared by every app) and what it does when full */
   redis?: RedisMemory;
+  /** A bundled Garage: its node's RPC secret (adminPassword is its root admin token). */
+  garage?: { rpcSecret: string };
 }
 /** floorMb: the least the container may use (256 MB for the shared Redis, by default) */
 export interface RedisMemory { maxmemoryMb: number; policy: string; floorMb?: number }

@@ -11,6 +11,11 @@ export { DEFAULT_ROOT, pathsFor, rootFromEnv, type Paths } from './paths.js';
 
 export { SERVICES, type ServiceName } from './service-names.js';
 
+/** The Garage release berth bundles for object storage; the image's digest is the multi-arch
+ *  index that public deployments pin for v2.3.0 (not verified from here: no registry answers). */
+export const GARAGE_VERSION = '2.3.0';
+export const GARAGE_IMAGE = `dxflrs/garage:v${GARAGE_VERSION}@sha256:866bd13ed2038ba7e7190e840482bc27234c4afaf77be8cfa439ae088c1e4690`;
+
 /** The Caddy release berth runs (see proxy-container.ts). */
 export const CADDY_VERSION = '2.11.4';
 
@@ -40,8 +45,13 @@ export const SettingsSchema = z.object({
    *  config it was opened under. Long, so a route change of one app never cuts another's streams;
    *  each retained config costs memory until then (README: "What a route change costs"). */
   stream_close_delay_ms: z.number().int().min(0).default(8 * 3600_000),
-  /** Object storage: MinIO (a user and policy per app) when this image can be had the first time
-   *  object storage starts; else s3rver, built locally (one shared key). The choice then sticks. */
+  /** Which object store berth runs, chosen the first time object storage starts (then it sticks):
+   *  Garage (a key per app); MinIO (a user per app; minio_image must be pullable or present);
+   *  s3rver (no keys: every app reads every bucket; only when asked for by name). */
+  object_store: z.enum(['garage', 'minio', 's3rver']).default('garage'),
+  /** Garage's image; where it cannot be pulled, berth builds its own image of the same release. */
+  garage_image: z.string().default(GARAGE_IMAGE),
+  /** MinIO's image, for object_store minio (upstream no longer publishes images). */
   minio_image: z.string().default('minio/minio:RELEASE.2025-04-22T22-12-26Z'),
   /** The shared Redis's memory for data, shared by every app (maxmemory); its container may use
    *  1.6 times as much (at least 256 MB) for connections, fragmentation and AOF rewrites. */

@@ -11,7 +11,9 @@ import { DaemonClient } from '../../src/daemon/client.js';
 import { Cipher } from '../../src/lib/secrets.js';
 import { openDb } from '../../src/state/db.js';
 import { Store } from '../../src/state/store.js';
+import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { Load } from '../helpers/load.js';
+import { s3Client } from '../helpers/s3-client.js';
 import { docker, ensureSample, Platform, SAMPLE, sleep, until } from '../helpers/platform.js';
 
 const p = new Platform();
@@ -32,6 +34,12 @@ async function redisAs(c: Conn) {
   r.on('error', () => undefined);
   await r.connect();
   return r;
+}
+/** The S3 key the app's serving container holds, and the store's address. */
+async function s3KeyOf(app: string) {
+  const env = (await docker.getContainer(`${p.instance}-${app}-web`).inspect()).Config.Env;
+  const get = (k: string) => env.find((e) => e.startsWith(`${k}=`))!.slice(k.length + 1);
+  return { accessKey: get('S3_ACCESS_KEY'), secretKey: get('S3_SECRET_KEY'), ip: await ipOf('s3') };
 }
 const conn = (app: string) => new DaemonClient(`${p.root}/run/berth.sock`).call<Conn>('GET', `/apps/${app}/services`);
 
@@ -119,13 +127,14 @@ test('Redis: an app reads and writes only keys under its prefix, and no admin co
 
 test('rotation under load: no failed request; the live release uses the new credentials; the old ones are refused', async () => {
   const before = await conn('alpha');
+  const keyBefore = await s3KeyOf('alpha');
   const load = new Load({ port: p.httpsPort, host: 'alpha.localhost', ca: p.caRoot }, 4);
   await sleep(300);
   const r = await p.json<{ rotated: string[]; deploy: { release: string } }>(['apps', 'rotate', 'alpha']);
   await sleep(300);
   const res = await load.stop();
   assert.equal(res.failed, 0, JSON.stringify(res.failures));
-  assert.deepEqual(r.rotated, ['postgres', 'redis']);
+  assert.deepEqual(r.rotated, ['postgres', 'redis', 's3']);
   const after = await conn('alpha');
   assert.notEqual(after.postgres.password, before.postgres.password);
   assert.notEqual(after.redis.password, before.redis.password);
@@ -139,9 +148,13 @@ test('rotation under load: no failed request; the live release uses the new cred
   await rd.quit();
   await assert.rejects(pgAs(before), /password authentication failed|not permitted to log in/);
   await assert.rejects(redisAs(before), /WRONGPASS/);
-  const s3 = await p.berth(['apps', 'rotate', 'alpha', '--s3']);
-  assert.equal(s3.code, 2);
-  assert.match(s3.stderr, /no per-app key to rotate/);
+  // object storage: a new Garage key serves, the old one is refused
+  const keyAfter = await s3KeyOf('alpha');
+  assert.notEqual(keyAfter.accessKey, keyBefore.accessKey);
+  const list = (k: typeof keyAfter) =>
+    s3Client(`http://${k.ip}:9000`, k.accessKey, k.secretKey, 'garage').send(new ListObjectsV2Command({ Bucket: 'app-alpha' }));
+  await list(keyAfter);
+  await assert.rejects(list(keyBefore), /InvalidAccessKeyId|Forbidden|AccessDenied|No such key/i);
 });
 
 test('apps create again changes no working credential, and repairs what was lost', async () => {
@@ -254,11 +267,14 @@ test('the daemon killed in the middle of provisioning: the same command finishes
   await r.quit();
 });
 
-test('the bundled s3rver is never exposed publicly: it lets in anyone who knows its fixed key', async () => {
-  const r = await p.berth(['services', 'expose', 's3', '--domain', 'storage.localhost']);
-  assert.equal(r.code, 2, r.stderr);
-  assert.match(r.stderr, /s3rver, which lets in anyone/);
-  assert.ok(!readFileSync(join(p.root, 'caddy', 'config', 'caddy.json'), 'utf8').includes('storage.localhost'), 'a route was made');
+test('object storage is Garage with a key per app, said by berth services, apps show and apps create', async () => {
+  const s = await p.json<{ service: string; store?: string; isolation?: string; warnings?: string[] }[]>(['services']);
+  const s3 = s.find((x) => x.service === 's3')!;
+  assert.deepEqual([s3.store, s3.isolation, s3.warnings], ['garage', 'key per app', []]);
+  const show = await p.ok(['apps', 'show', 'alpha']);
+  assert.match(show.stdout, /bucket\s+app-alpha \(own key app-alpha-[0-9a-f]{6}\)/);
+  assert.match(show.stdout, /object_storage\s+Garage: region "garage", path-style .*no bucket policies, no versioning, no object lock/);
+  assert.doesNotMatch(show.stdout, /WARNING/);
 });
 
 /** The live release of alpha uses `kept`, which both services accept; `revoked` is refused. */

@@ -3,8 +3,9 @@
 import { asBerthError, BerthError, ValidationError } from '../../lib/errors.js';
 import { redisCredential, type ServiceName, SERVICES } from '../../provisioning/model.js';
 import { grantsOf, provisionApp } from '../shared-services/services.js';
-import { enabledServices } from '../shared-services/records.js';
+import { enabledServices, serviceRecord } from '../shared-services/records.js';
 import { pgConnectionsSetting } from '../shared-services/pg-limits.js';
+import { objectStoreNotes, objectStoreWarnings } from '../shared-services/object-storage.js';
 import { s3PublicDomain } from '../shared-services/public.js';
 import { dropAppData, finalDump } from '../shared-services/purge.js';
 import * as v from '../../lib/validate.js';
@@ -59,7 +60,7 @@ export async function createApp(ctx: Ctx, input: CreateAppInput, actor: string) 
     // idempotent: repairs missing grants, network and route, never changes working credentials
     await Promise.all([ctx.runtime.ensureAppNetwork(name), provisionApp(ctx, name, services, { pgConnections: input.pgConnections, dedicatedRedis })]);
     await ctx.proxy.ensureRoute(routeFor(ctx, name));
-    return { app: name, domains, services, resources: resourcesOf(ctx, name), created: false };
+    return { app: name, domains, services, resources: resourcesOf(ctx, name), warnings: warningsOf(ctx, name), created: false };
   }
   for (const d of domains) {
     const owner = ctx.store.domainOwner(d);
@@ -82,7 +83,12 @@ export async function createApp(ctx: Ctx, input: CreateAppInput, actor: string) 
     throw e;
   }
   ctx.store.audit({ actor, action: 'apps.create', app: name, result: 'succeeded', detail: { domains, services } });
-  return { app: name, domains, services, resources: resourcesOf(ctx, name), created: true };
+  return { app: name, domains, services, resources: resourcesOf(ctx, name), warnings: warningsOf(ctx, name), created: true };
+}
+
+/** What the app should know about where its data lives: said on apps create and apps show. */
+function warningsOf(ctx: Ctx, app: string): string[] {
+  return grantsOf(ctx, app).s3 ? objectStoreWarnings(serviceRecord(ctx, 's3')) : [];
 }
 
 /** How an app's live release is doing, in words a status line can show (pure). */
@@ -121,7 +127,8 @@ function resourcesOf(ctx: Ctx, app: string) {
     redis: g.redis ? (g.redis.dedicated
       ? `its own: ${ctx.runtime.services.dedicatedRedis.endpoint(app).host}, maxmemory ${ctx.settings.redis_dedicated_maxmemory_mb} MB`
       : `shared (maxmemory ${ctx.settings.redis_maxmemory_mb} MB for all apps together)`) : null,
-    bucket: g.s3 ? `${g.s3.bucket} (${g.s3.keys ? `own MinIO user ${g.s3.accessKey}` : 'shared key'})` : null,
+    bucket: g.s3 ? `${g.s3.bucket} (${g.s3.keys ? `own key ${g.s3.accessKey}` : 'shared key: every app can read it'})` : null,
+    object_storage: g.s3 ? objectStoreNotes(serviceRecord(ctx, 's3')) : null,
   };
 }
 
@@ -141,6 +148,7 @@ export async function showApp(ctx: Ctx, name: string) {
     live_limits: live ? processSpec(ctx, live).limits ?? null : null,
     killed_for_memory: lastOomOf(ctx, a.name, live ? relName(live) : null),
     pg_connections: pgConnectionsSetting(ctx, a.name),
+    warnings: warningsOf(ctx, a.name),
     containers: units.map((u) => ({ name: u.name, release: u.release, running: u.running, serving: u.serving })),
     upstream: ctx.runtime.servingName(a.name, WEB),
   };

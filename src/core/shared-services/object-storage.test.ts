@@ -2,24 +2,45 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { BerthError } from '../../lib/errors.js';
 import { fakeCore } from '../testing.js';
-import { firstS3Record } from './object-storage.js';
+import { bundledStore, firstS3Record, objectStoreWarnings, s3Grant } from './object-storage.js';
 
-test('object storage falls back to s3rver only when no registry answers; any other pull failure chooses nothing', async () => {
-  for (const [reason, message] of [['not_found', 'manifest unknown'], ['unauthorized', 'unauthorized: authentication required'],
-    ['rate_limited', 'toomanyrequests'], ['timeout', 'Client.Timeout exceeded']] as const) {
-    const { ctx, rt } = fakeCore({ services: ['s3'] });
-    rt.pullable = async () => ({ ok: false, reason, message });
-    await assert.rejects(firstS3Record(ctx, () => undefined),
-      (e: BerthError) => e.details?.reason === reason && /next berth up tries again|when this succeeds/.test(e.hint ?? ''), reason);
-    assert.equal(ctx.store.getService('s3'), undefined, `a ${reason} failure fixed the choice`);
-  }
+test('a new platform gets Garage: pulled when a registry serves it, else berth\'s local build; never s3rver unasked', async () => {
   const offline = fakeCore({ services: ['s3'] });
   const lines: string[] = [];
   const rec = await firstS3Record(offline.ctx, (l) => lines.push(l));
-  assert.equal(rec.users, undefined, 'offline: s3rver, which has no users');
-  assert.ok(offline.ctx.store.getService('s3'), 'the offline choice is recorded');
-  assert.match(lines.join('\n'), /no registry answers.*s3rver.*share one key/);
+  assert.equal(bundledStore(rec), 'garage');
+  assert.equal(rec.users, true);
+  assert.equal(rec.image, undefined, 'offline: the local build');
+  assert.match(rec.rpcSecret!, /^[0-9a-f]{64}$/);
+  assert.match(lines.join('\n'), /local build of the same Garage release/);
+  assert.ok(offline.ctx.store.getService('s3'), 'the choice is recorded');
+  assert.deepEqual(objectStoreWarnings(rec), []);
+  const g = s3Grant(offline.ctx, 'shop');
+  assert.equal(g.region, 'garage');
+  assert.deepEqual(g.keys, [{ accessKey: g.accessKey, secretKey: g.secretKey }], 'a key of its own');
+
   const pulled = fakeCore({ services: ['s3'] });
-  pulled.rt.registry.set(pulled.ctx.settings.minio_image, { id: 'sha256:m', digest: null });
-  assert.equal((await firstS3Record(pulled.ctx, () => undefined)).users, true, 'MinIO when its image can be had');
+  pulled.rt.registry.set(pulled.ctx.settings.garage_image, { id: 'sha256:g', digest: null });
+  assert.equal((await firstS3Record(pulled.ctx, () => undefined)).image, pulled.ctx.settings.garage_image);
+});
+
+test('MinIO only when asked for, and only when its image can be had; s3rver only by name, and said plainly', async () => {
+  const minio = fakeCore({ services: ['s3'], object_store: 'minio' });
+  minio.rt.pullable = async () => ({ ok: false, reason: 'offline', message: 'no registry' });
+  await assert.rejects(firstS3Record(minio.ctx, () => undefined), (e: BerthError) => /Garage/.test(e.hint ?? ''));
+  assert.equal(minio.ctx.store.getService('s3'), undefined, 'a failed pull fixed the choice');
+
+  const named = fakeCore({ services: ['s3'], object_store: 's3rver' });
+  const rec = await firstS3Record(named.ctx, () => undefined);
+  assert.equal(bundledStore(rec), 's3rver');
+  assert.match(objectStoreWarnings(rec).join(), /every app can read and write every bucket/);
+  assert.equal(s3Grant(named.ctx, 'shop').keys, undefined, 'no key of its own');
+});
+
+test('a bundled MinIO from before Garage keeps running, with the CVE said for releases before 2025-10-15', () => {
+  const legacy = { mode: 'container' as const, users: true, image: 'minio/minio:RELEASE.2025-04-22T22-12-26Z', password: 'x' };
+  assert.equal(bundledStore(legacy), 'minio');
+  assert.match(objectStoreWarnings(legacy).join(), /CVE-2025-62506.*Garage/);
+  assert.doesNotMatch(objectStoreWarnings({ ...legacy, image: 'berth/minio:RELEASE.2026-02-12T20-18-48Z-source' }).join(), /CVE/);
+  assert.equal(bundledStore({ mode: 'container', password: 'S3RVER' }), 's3rver', 'an s3rver record from before Garage');
 });

@@ -1,6 +1,6 @@
 // The bundled object storage at a public domain (`berth services expose s3 --domain D`), so
-// that browsers can use the presigned URLs apps hand out. Only MinIO is ever exposed: it checks
-// every signature against per-app users, while s3rver lets in anyone who knows its fixed key.
+// that browsers can use the presigned URLs apps hand out. Only Garage and MinIO are ever exposed:
+// they check every signature against per-app keys, while s3rver lets in anyone at all.
 import { BerthError } from '../../lib/errors.js';
 import { domain as validDomain } from '../../lib/validate.js';
 import type { RouteInput } from '../../proxy/types.js';
@@ -29,8 +29,8 @@ export async function exposeS3(ctx: Ctx, rawDomain: string | null, actor: string
     if (!ctx.settings.services.includes('s3') || !ctx.store.getService('s3')) throw new BerthError('invalid', 'object storage is not running on this platform', 'start it with: berth up --services postgres,redis,s3');
     if (rec.mode === 'external') throw new BerthError('invalid', `object storage is external (${rec.endpoint}): apps already reach it at that endpoint`, 'nothing to expose');
     if (!rec.users) {
-      throw new BerthError('invalid', 'the bundled object storage is s3rver, which lets in anyone who knows its fixed key: berth never exposes it',
-        'expose MinIO instead (bundled when its image can be had: berth up --minio-image REF on a fresh platform), or use an external S3');
+      throw new BerthError('invalid', 'the bundled object storage is s3rver, which lets in anyone (unsigned requests too): berth never exposes it',
+        'use Garage instead (the default object store of a new platform), or an external S3');
     }
     const owner = ctx.store.domainOwner(domain);
     if (owner) throw new BerthError('conflict', `domain ${domain} is already used by app ${owner}`, `remove it from ${owner} first`);

@@ -14,12 +14,19 @@ export interface ServiceRecord {
   password: string;
   host?: string; port?: number; user?: string; // external postgres and redis
   endpoint?: string; region?: string; accessKey?: string; // external s3 (password: the secret key)
-  /** s3: berth creates a user per app (MinIO's admin API answers these credentials) */
+  /** s3: berth creates a key (Garage) or user (MinIO) per app */
   users?: boolean;
-  /** bundled MinIO: the image it was started from (pinned: its data must stay readable) */
+  /** bundled s3: which store runs (absent in records from before Garage: MinIO when `users`, else s3rver) */
+  store?: 'garage' | 'minio' | 's3rver';
+  /** bundled store: the image it was started from (pinned: its data must stay readable); a
+   *  bundled Garage without one runs berth's local build */
   image?: string;
-  /** bundled MinIO: the domain Caddy serves it at (berth services expose s3) */
+  /** bundled store: the domain Caddy serves it at (berth services expose s3) */
   publicDomain?: string;
+  /** bundled Garage: `password` is the root admin token (its config file's), `token` the scoped
+   *  one berth provisions with, `rpcSecret` the RPC secret of its one node */
+  token?: string;
+  rpcSecret?: string;
 }
 
 /** The service's record, created with a fresh admin password the first time. */

@@ -17,7 +17,7 @@ function storeAll(ctx: Ctx, app: string, g: AppGrants): void {
   for (const s of ['postgres', 'redis', 's3'] as const) if (g[s]) storeGrant(ctx, app, s, g[s]);
 }
 
-/** Only MinIO users can be rotated: s3rver and an external S3 without MinIO's admin API share one key. */
+/** Only per-app keys (Garage keys, MinIO users) can be rotated: s3rver and an external S3 without MinIO's admin API share one key. */
 const rotatable = (ctx: Ctx, app: string, s: ServiceName) => s !== 's3' || !!grantsOf(ctx, app).s3?.keys;
 
 /** Revokes the old credentials now that nothing uses them, and keeps older warm releases, which
@@ -59,7 +59,7 @@ export async function rotate(ctx: Ctx, req: RotateRequest, emit: Emit): Promise<
   const which = (req.services?.length ? req.services : has.filter((s) => rotatable(ctx, app.name, s))) as Rotatable[];
   if (which.includes('s3') && has.includes('s3') && !rotatable(ctx, app.name, 's3')) {
     throw new BerthError('invalid', `${app.name} uses a shared S3 key (s3rver's fixed key, or the key given for an external S3 without MinIO's admin API): there is no per-app key to rotate`,
-      'rotate --db and/or --redis; object storage keys are per app (and rotatable) on MinIO');
+      'rotate --db and/or --redis; object storage keys are per app (and rotatable) on Garage and MinIO');
   }
   const missing = which.filter((s) => !has.includes(s));
   if (missing.length) throw new BerthError('invalid', `${app.name} has no ${missing.join(', ')}`);

@@ -3,26 +3,47 @@
 // generated here, stored encrypted *before* they are applied, so a crash halfway is finished by
 // running the same command again with the same secrets.
 import { BerthError } from '../../lib/errors.js';
-import { S3RVER_ACCESS_KEY, SERVICE_PORTS } from '../../runtime/service-ports.js';
+import { GARAGE_ADMIN_PORT, S3RVER_ACCESS_KEY, SERVICE_PORTS } from '../../runtime/service-ports.js';
 import { type AppGrants, type LegacyRedisGrant, type PgGrant, pgLogin, pgNames, redisCredential, type RedisGrant, redisNames, type ServiceName,
   upgradeRedisGrant } from '../../provisioning/model.js';
 import type { WorkerJob, WorkerResult } from '../../provisioning/worker.js';
 import { type Ctx, pauseIfHooked } from '../context.js';
-import { firstS3Record, S3_REGION, s3Grant, s3PublicEndpoint } from './object-storage.js';
+import { bundledStore, firstS3Record, objectStoreWarnings, S3_REGION, s3Grant, s3PublicEndpoint } from './object-storage.js';
 import { enabledServices, newSecret, type ServiceRecord, serviceRecord } from './records.js';
 import { pgLimitSpecs, withConnections } from './pg-limits.js';
 import { dedicatedAdmin } from './dedicated-redis.js';
 
 const READY_TIMEOUT_MS = 90_000;
+const GARAGE_SETUP_TIMEOUT_MS = 60_000;
 
 async function ensureOne(ctx: Ctx, s: ServiceName, progress: (l: string) => void): Promise<string> {
   const rec = s === 's3' ? await firstS3Record(ctx, progress) : serviceRecord(ctx, s);
+  if (s === 's3') for (const w of objectStoreWarnings(rec)) progress(`WARNING: object storage: ${w}`);
   if (rec.mode === 'external') return `external (${rec.host ?? rec.endpoint})`;
-  const minio = s === 's3' && rec.users ? { rootUser: rec.accessKey! } : undefined;
+  const store = s === 's3' ? bundledStore(rec) : null;
+  const minio = store === 'minio' ? { rootUser: rec.accessKey! } : undefined;
+  const garage = store === 'garage' ? { rpcSecret: rec.rpcSecret! } : undefined;
   const redis = s === 'redis' ? { maxmemoryMb: ctx.settings.redis_maxmemory_mb, policy: ctx.settings.redis_maxmemory_policy } : undefined;
-  const { result, address } = await ctx.runtime.services.ensure({ service: s, image: rec.image, adminPassword: rec.password, minio, redis }, progress);
+  const { result, address } = await ctx.runtime.services.ensure({ service: s, image: rec.image, adminPassword: rec.password, minio, garage, redis }, progress);
   ctx.serviceAddresses.set(s, address);
+  if (garage) await setupGarage(ctx, rec, address);
   return result;
+}
+
+/** A bundled Garage's layout and berth's scoped admin token (made on first start, kept after). */
+async function setupGarage(ctx: Ctx, rec: ServiceRecord, ip: string): Promise<void> {
+  const job: WorkerJob = { s3: { ...adminJob(ctx, 's3').s3!, setup: { rootToken: rec.password, token: rec.token ?? null } } };
+  const end = Date.now() + GARAGE_SETUP_TIMEOUT_MS;
+  for (;;) {
+    const r = (await ctx.jobs(job)).s3;
+    if (r?.ok) {
+      const token = (r.value as { token: string | null }).token;
+      if (token) ctx.store.setService('s3', rec.mode, ctx.cipher.encryptJSON({ ...serviceRecord(ctx, 's3'), token }));
+      return;
+    }
+    if (Date.now() > end) throw new BerthError('unavailable', `Garage at ${ip} did not take its layout and token: ${r?.error}`, 'see: berth services logs s3');
+    await new Promise((res) => setTimeout(res, 500));
+  }
 }
 
 export function adminJob(ctx: Ctx, s: ServiceName): WorkerJob {
@@ -33,16 +54,19 @@ export function adminJob(ctx: Ctx, s: ServiceName): WorkerJob {
   const port = SERVICE_PORTS[s];
   if (s === 'postgres') return { postgres: { admin: { host: ip, port, user: 'postgres', password: rec.password } } };
   if (s === 'redis') return { redis: { admin: { host: ip, port, user: 'default', password: rec.password } } };
-  return {
-    s3: {
-      admin: { endpoint: `http://${ip}:${port}`, region: S3_REGION, accessKey: rec.accessKey ?? S3RVER_ACCESS_KEY, secretKey: rec.password },
-      users: rec.users,
-    },
-  };
+  const store = bundledStore(rec);
+  if (store === 'garage') {
+    return { s3: { store: { kind: 'garage', garage: { admin: `http://${ip}:${GARAGE_ADMIN_PORT}`, token: rec.token ?? '', s3: `http://${ip}:${port}` } } } };
+  }
+  const admin = { endpoint: `http://${ip}:${port}`, region: S3_REGION, accessKey: rec.accessKey ?? S3RVER_ACCESS_KEY, secretKey: rec.password };
+  return { s3: { store: { kind: store === 'minio' ? 'minio' : 's3', admin } } };
 }
 
 export function externalAdminJob(s: ServiceName, rec: ServiceRecord): WorkerJob {
-  if (s === 's3') return { s3: { admin: { endpoint: rec.endpoint!, region: rec.region!, accessKey: rec.accessKey!, secretKey: rec.password }, users: rec.users } };
+  if (s === 's3') {
+    const admin = { endpoint: rec.endpoint!, region: rec.region!, accessKey: rec.accessKey!, secretKey: rec.password };
+    return { s3: { store: { kind: rec.users ? 'minio' : 's3', admin } } };
+  }
   const admin = { host: rec.host!, port: rec.port!, user: rec.user!, password: rec.password };
   return s === 'postgres' ? { postgres: { admin } } : { redis: { admin } };
 }

@@ -5,7 +5,7 @@ import { run } from '../../exec/run.js';
 import type { Ctx } from '../context.js';
 import { adminJob, grantsOf, locateServices, serviceEnv } from './services.js';
 import { enabledServices, serviceRecord } from './records.js';
-import { s3PublicEndpoint } from './object-storage.js';
+import { bundledStore, objectStoreWarnings, s3PublicEndpoint } from './object-storage.js';
 import { pgLimitSpecs } from './pg-limits.js';
 import { dedicatedAdmin } from './dedicated-redis.js';
 
@@ -18,8 +18,12 @@ export async function servicesStatus(ctx: Ctx) {
   const out = [];
   for (const s of enabledServices(ctx)) {
     const rec = serviceRecord(ctx, s);
-    // object storage: whether apps are kept apart (MinIO users) or share one key
-    const isolation = s !== 's3' ? {} : { isolation: rec.users ? 'user per app' : 'shared key', public_endpoint: s3PublicEndpoint(ctx) };
+    // object storage: whether apps are kept apart (a Garage key or MinIO user each) or share one key
+    const isolation = s !== 's3' ? {} : {
+      store: rec.mode === 'external' ? (rec.users ? 'minio' : 's3') : bundledStore(rec),
+      isolation: !rec.users ? 'NONE: shared key' : rec.mode === 'container' && bundledStore(rec) === 'garage' ? 'key per app' : 'user per app',
+      public_endpoint: s3PublicEndpoint(ctx), warnings: objectStoreWarnings(rec),
+    };
     if (rec.mode === 'external') {
       const job = adminJob(ctx, s);
       if (job.postgres) Object.assign(job.postgres, { status: true, apps: pgLimitSpecs(ctx) });

@@ -49,9 +49,14 @@ export async function adminCall(a: MinioAdmin, c: Call): Promise<Buffer> {
   const raw = Buffer.from(await res.arrayBuffer());
   if (!res.ok) {
     // MinIO answers errors as JSON {"Code": ..., "Message": ...}
+    // (parsed whole: a real server's error, with its resource and request ids, runs past 300 characters)
     let code = `HTTP${res.status}`;
     let message = raw.toString('utf8').slice(0, 300);
-    try { const e = JSON.parse(message) as { Code?: string; Message?: string }; code = e.Code ?? code; message = e.Message ?? message; } catch { /* not JSON */ }
+    if (res.headers.get('content-type')?.includes('json')) {
+      const e = JSON.parse(raw.toString('utf8')) as { Code?: string; Message?: string };
+      code = e.Code ?? code;
+      message = e.Message ?? message;
+    }
     throw new MinioAdminError(res.status, code, `MinIO admin ${c.path}: ${code}: ${message}`);
   }
   return raw;

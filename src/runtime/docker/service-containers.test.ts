@@ -15,7 +15,7 @@ test('no admin password shows in a service container\'s spec (docker inspect)', 
 });
 
 test('object storage runs MinIO with its root user when MinIO was chosen, else s3rver\'s own command', () => {
-  const minio = serviceContainerSpec(n, p, 's3', 'minio/minio:RELEASE.x', 'root-secret', { rootUser: 'berth-admin' });
+  const minio = serviceContainerSpec(n, p, 's3', 'minio/minio:RELEASE.x', 'root-secret', { minio: { rootUser: 'berth-admin' } });
   assert.deepEqual(minio.Cmd, ['server', '/data', '--address', ':9000']);
   assert.deepEqual(minio.Env, ['MINIO_ROOT_USER_FILE=/run/secrets/berth/root_user', 'MINIO_ROOT_PASSWORD_FILE=/run/secrets/berth/root_password', 'MINIO_BROWSER=off']);
   assert.ok(!JSON.stringify(minio).includes('root-secret'));
@@ -25,15 +25,15 @@ test('object storage runs MinIO with its root user when MinIO was chosen, else s
   assert.equal('Cmd' in s3rver, false);
   assert.deepEqual(s3rver.Env, []);
   // a changed secret alone does not make the spec drift (no needless restart)
-  assert.equal(serviceContainerSpec(n, p, 's3', 'minio/minio:RELEASE.x', 'other', { rootUser: 'berth-admin' }).Labels['berth.spec'], minio.Labels['berth.spec']);
+  assert.equal(serviceContainerSpec(n, p, 's3', 'minio/minio:RELEASE.x', 'other', { minio: { rootUser: 'berth-admin' } }).Labels['berth.spec'], minio.Labels['berth.spec']);
 });
 
 test('Redis runs with its maxmemory and policy, and a container limit above it for everything else', () => {
-  const spec = serviceContainerSpec(n, p, 'redis', 'berth/redis:7-debian', 'pw', undefined, { maxmemoryMb: 160, policy: 'volatile-lru' });
+  const spec = serviceContainerSpec(n, p, 'redis', 'berth/redis:7-debian', 'pw', { redis: { maxmemoryMb: 160, policy: 'volatile-lru' } });
   assert.deepEqual(spec.Cmd, ['redis-server', '--port', '6379', '--dir', '/data', '--appendonly', 'yes', '--aclfile', '/data/users.acl',
     '--maxmemory', '160mb', '--maxmemory-policy', 'volatile-lru']);
   assert.equal(spec.HostConfig.Memory, 256 * 1024 * 1024);
   assert.equal(redisContainerMemory({ maxmemoryMb: 1000, policy: 'noeviction' }), 1600 * 1024 * 1024);
-  const other = serviceContainerSpec(n, p, 'redis', 'berth/redis:7-debian', 'pw', undefined, { maxmemoryMb: 200, policy: 'volatile-lru' });
+  const other = serviceContainerSpec(n, p, 'redis', 'berth/redis:7-debian', 'pw', { redis: { maxmemoryMb: 200, policy: 'volatile-lru' } });
   assert.notEqual(other.Labels['berth.spec'], spec.Labels['berth.spec'], 'a new maxmemory must recreate the container');
 });

@@ -10,6 +10,8 @@ import { LABEL, type Names } from './specs.js';
 import type { ServiceName } from '../../state/settings.js';
 import type { Paths } from '../../state/paths.js';
 import type { RedisMemory } from '../types.js';
+import { GARAGE_ADMIN_PORT } from '../service-ports.js';
+import { GARAGE_REGION } from '../../provisioning/object-store/garage.js';
 import { POSTGRES_VOLUME_PATH, REDIS_ACL_FILE, REDIS_DATA_PATH, REDIS_PORT, redisAclFile, S3_DATA_PATH, S3_PORT, SERVICE_UID } from './service-images.js';
 
 const MB = 1024 * 1024;
@@ -51,23 +53,49 @@ const MINIO_SECRETS_PATH = '/run/secrets/berth';
 /** How to run MinIO (image minio/minio) instead of the local s3rver build. */
 export interface MinioRun { rootUser: string }
 const MINIO_HEALTHCHECK = ['CMD', 'mc', 'ready', 'local'];
+/** How to run Garage (dxflrs/garage, or berth's local build: both hold only /garage). */
+export interface GarageRun { rpcSecret: string }
+const GARAGE_CONFIG = `${MINIO_SECRETS_PATH}/garage.toml`;
+// the CLI asks the node itself over RPC (same config, same uid): a liveness check without a shell
+const GARAGE_HEALTHCHECK = ['CMD', '/garage', '-c', GARAGE_CONFIG, 'status'];
 
-export function serviceContainerSpec(n: Names, p: Paths, s: ServiceName, image: string, adminPassword: string, minio?: MinioRun, redis?: RedisMemory,
-  at: Placement = sharedPlacement(n, p, s)) {
+/** Garage's configuration: one node (replication 1), RPC on loopback only, S3 on berth's S3 port
+ *  and the admin API beside it; secrets in files next to it, never in the file itself (pure). */
+export function garageConfig(): string {
+  return [
+    `metadata_dir = "${S3_DATA_PATH}/meta"`, `data_dir = "${S3_DATA_PATH}/blocks"`, 'db_engine = "lmdb"', 'replication_factor = 1',
+    'rpc_bind_addr = "127.0.0.1:3901"', 'rpc_public_addr = "127.0.0.1:3901"', `rpc_secret_file = "${MINIO_SECRETS_PATH}/rpc_secret"`, '',
+    '[s3_api]', `s3_region = "${GARAGE_REGION}"`, `api_bind_addr = "0.0.0.0:${S3_PORT}"`, '',
+    // the admin API listens where apps can reach it too: every call but /health needs a token, /metrics included
+    '[admin]', `api_bind_addr = "0.0.0.0:${GARAGE_ADMIN_PORT}"`, `admin_token_file = "${MINIO_SECRETS_PATH}/admin_token"`, 'metrics_require_token = true', '',
+  ].join('\n');
+}
+
+/** What a service's container needs beyond its image: a bundled MinIO's or Garage's secrets,
+ *  Redis's memory settings, and where it runs (the shared container, or an app's own Redis). */
+export interface ServiceExtras { minio?: MinioRun; garage?: GarageRun; redis?: RedisMemory; at?: Placement }
+
+export function serviceContainerSpec(n: Names, p: Paths, s: ServiceName, image: string, adminPassword: string, x: ServiceExtras = {}) {
+  const { minio, garage, redis } = x;
+  const at = x.at ?? sharedPlacement(n, p, s);
   const mount = { postgres: POSTGRES_VOLUME_PATH, redis: REDIS_DATA_PATH, s3: S3_DATA_PATH }[s];
   // MinIO reads its root credentials from files (MINIO_ROOT_*_FILE), written by prepareData
   const env = minio ? [`MINIO_ROOT_USER_FILE=${MINIO_SECRETS_PATH}/root_user`, `MINIO_ROOT_PASSWORD_FILE=${MINIO_SECRETS_PATH}/root_password`, 'MINIO_BROWSER=off'] : [];
+  const secrets = !!(minio || garage);
   const body = {
     Image: image,
-    // PostgreSQL's first password is in a file on its volume, Redis's in its ACL file, MinIO's in
-    // a read-only mount (prepareData): none shows in docker inspect.
+    // PostgreSQL's first password is in a file on its volume, Redis's in its ACL file, MinIO's and
+    // Garage's in a read-only mount (prepareData): none shows in docker inspect.
     Env: env,
     ...(minio ? { Cmd: ['server', S3_DATA_PATH, '--address', `:${S3_PORT}`] } : {}),
+    ...(garage ? { Entrypoint: ['/garage'], Cmd: ['-c', GARAGE_CONFIG, 'server'], User: `${SERVICE_UID}:${SERVICE_UID}` } : {}),
     ...(s === 'redis' && redis ? { Cmd: redisServerArgs(redis) } : {}),
     Labels: { [LABEL.instance]: n.instance, [LABEL.role]: 'service', 'berth.service': s, ...at.labels } as Record<string, string>,
-    Healthcheck: { Test: minio ? MINIO_HEALTHCHECK : HEALTHCHECKS[s], Interval: 10 * S, Timeout: 5 * S, Retries: 3, StartPeriod: 30 * S },
+    Healthcheck: {
+      Test: minio ? MINIO_HEALTHCHECK : garage ? GARAGE_HEALTHCHECK : HEALTHCHECKS[s], Interval: 10 * S, Timeout: 5 * S, Retries: 3, StartPeriod: 30 * S,
+    },
     HostConfig: {
-      Binds: [`${at.dataDir}:${mount}`, ...(minio ? [`${minioSecretsDir(p)}:${MINIO_SECRETS_PATH}:ro`] : [])],
+      Binds: [`${at.dataDir}:${mount}`, ...(secrets ? [`${minioSecretsDir(p)}:${MINIO_SECRETS_PATH}:ro`] : [])],
       NetworkMode: n.network,
       RestartPolicy: { Name: 'unless-stopped' },
       Memory: s === 'redis' && redis ? redisContainerMemory(redis) : MEMORY_LIMITS[s],
@@ -82,12 +110,28 @@ export function serviceContainerSpec(n: Names, p: Paths, s: ServiceName, image: 
 
 /** Prepares the data directory, and the admin password where the service reads it: a file for
  *  PostgreSQL's first start, Redis's ACL file (on first start), MinIO's secret files. */
-function prepareData(p: Paths, s: ServiceName, adminPassword: string, minio: MinioRun | undefined, dir: string): void {
+function prepareData(p: Paths, s: ServiceName, adminPassword: string, x: Pick<ServiceExtras, 'minio' | 'garage'>, dir: string): void {
+  const { minio, garage } = x;
   if (minio) {
-    const dir = minioSecretsDir(p);
-    mkdirSync(dir, { recursive: true, mode: 0o700 });
-    writeFileSync(join(dir, 'root_user'), minio.rootUser, { mode: 0o600 });
-    writeFileSync(join(dir, 'root_password'), adminPassword, { mode: 0o600 });
+    const secretsDir = minioSecretsDir(p);
+    mkdirSync(secretsDir, { recursive: true, mode: 0o700 });
+    writeFileSync(join(secretsDir, 'root_user'), minio.rootUser, { mode: 0o600 });
+    writeFileSync(join(secretsDir, 'root_password'), adminPassword, { mode: 0o600 });
+  }
+  if (garage) {
+    // Garage runs as uid 999 and refuses secret files others can read: 0600, owned by 999
+    const secretsDir = minioSecretsDir(p);
+    mkdirSync(secretsDir, { recursive: true, mode: 0o700 });
+    const files: [string, string, number][] = [
+      ['garage.toml', garageConfig(), 0o644], ['rpc_secret', garage.rpcSecret, 0o600], ['admin_token', adminPassword, 0o600],
+    ];
+    for (const [f, content, mode] of files) {
+      writeFileSync(join(secretsDir, f), content, { mode });
+      chmodSync(join(secretsDir, f), mode);
+      chownSync(join(secretsDir, f), SERVICE_UID, SERVICE_UID);
+    }
+    chownSync(secretsDir, SERVICE_UID, SERVICE_UID);
+    chmodSync(secretsDir, 0o700);
   }
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   if (s !== 'postgres') chownSync(dir, SERVICE_UID, SERVICE_UID); // redis and s3 run as uid 999
@@ -107,10 +151,11 @@ type Inspect = { Id: string; Config: { Labels: Record<string, string> }; State: 
 
 /** Creates, recreates (when its spec changed) or starts the service's container; returns its address. */
 export async function ensureServiceContainer(api: EngineApi, n: Names, p: Paths, s: ServiceName, image: string, adminPassword: string,
-  progress: (l: string) => void, minio?: MinioRun, redis?: RedisMemory, at: Placement = sharedPlacement(n, p, s)): Promise<{ result: string; ip: string; id: string }> {
-  prepareData(p, s, adminPassword, minio, at.dataDir);
+  progress: (l: string) => void, x: ServiceExtras = {}): Promise<{ result: string; ip: string; id: string }> {
+  const at = x.at ?? sharedPlacement(n, p, s);
+  prepareData(p, s, adminPassword, x, at.dataDir);
   const name = at.name;
-  const spec = serviceContainerSpec(n, p, s, image, adminPassword, minio, redis, at);
+  const spec = serviceContainerSpec(n, p, s, image, adminPassword, x);
   const inspect = () => api.json<Inspect>('GET', `/containers/${name}/json`, `inspect ${name}`).catch((e) => { if (isNotFound(e)) return null; throw e; });
   const info = await inspect();
   let result = 'ok';

@@ -102,10 +102,10 @@ async function missingLibraryPackages(packages: string[], progress: (l: string) 
   return missing;
 }
 
-interface Unpacked { dir: string; root: string; versions: Record<string, string> }
+export interface Unpacked { dir: string; root: string; versions: Record<string, string> }
 
 /** Downloads Debian packages (and the library packages the host lacks) and unpacks them all into one root. */
-async function unpackDebian(packages: string[], progress: (l: string) => void): Promise<Unpacked> {
+export async function unpackDebian(packages: string[], progress: (l: string) => void): Promise<Unpacked> {
   const dir = mkdtempSync(join(tmpdir(), 'berth-debs-'));
   try {
     const libs = await missingLibraryPackages(packages, progress);

@@ -16,6 +16,7 @@ import { dedicatedRedisPlacement, ensureServiceContainer, serviceContainerName, 
 import { ensurePostgresImage, ensureRedisImage, ensureS3Image, POSTGRES_IMAGE, REDIS_IMAGE, S3_IMAGE } from './service-images.js';
 import type { DockerNetworks } from './networks.js';
 import { LABEL, type Names } from './specs.js';
+import { ensureGarageImage } from './object-store-images.js';
 
 type Inspect = { Id: string; State: { Status: string; Running: boolean; Health?: { Status: string } }; Config: { Image: string };
   NetworkSettings: { Networks: Record<string, { IPAddress?: string }> } };
@@ -50,9 +51,10 @@ export class DockerServices implements ServiceRuntime {
 
   async ensure(run: ServiceRun, progress: Progress): Promise<{ result: string; address: string }> {
     const s = run.service;
-    const image = run.image ? await this.pulled(run.image, progress)
-      : await { postgres: ensurePostgresImage, redis: ensureRedisImage, s3: ensureS3Image }[s](this.api, progress);
-    const { result, ip, id } = await ensureServiceContainer(this.api, this.names, this.paths, s, image, run.adminPassword, progress, run.minio, run.redis);
+    const local = run.garage ? ensureGarageImage : { postgres: ensurePostgresImage, redis: ensureRedisImage, s3: ensureS3Image }[s];
+    const image = run.image ? await this.pulled(run.image, progress) : await local(this.api, progress);
+    const { result, ip, id } = await ensureServiceContainer(this.api, this.names, this.paths, s, image, run.adminPassword, progress,
+      { minio: run.minio, redis: run.redis, garage: run.garage });
     // on every app's network at once: a recreated service must not wait for the reconcile
     if (result !== 'ok') await this.networks.attachEverywhere(id);
     return { result, address: ip };
@@ -79,7 +81,7 @@ export class DockerServices implements ServiceRuntime {
     ensure: async (app: string, adminPassword: string, memory: RedisMemory, progress: Progress) => {
       const image = await ensureRedisImage(this.api, progress);
       const at = dedicatedRedisPlacement(this.names, this.paths, app);
-      const { result, ip, id } = await ensureServiceContainer(this.api, this.names, this.paths, 'redis', image, adminPassword, progress, undefined, memory, at);
+      const { result, ip, id } = await ensureServiceContainer(this.api, this.names, this.paths, 'redis', image, adminPassword, progress, { redis: memory, at });
       await this.networks.attachTo(app, id); // its app's network, no other app's
       return { result, address: ip };
     },
