@@ -64,6 +64,10 @@ test('berth up upgrades a Caddy 2.6 proxy in place, keeping certificates, data a
   await proxy.remove({ force: true });
   const c = await docker.createContainer({ name: `${p.instance}-caddy`, Image: old, Cmd: spec.Config.Cmd, Env: spec.Config.Env, Labels: { ...spec.Config.Labels, 'berth.spec': 'old' },
     ExposedPorts: spec.Config.ExposedPorts, HostConfig: spec.HostConfig });
+  // on the apps' own networks, as the proxy it replaces was (the daemon that would attach it is down)
+  for (const net of Object.keys(spec.NetworkSettings.Networks).filter((n) => n !== spec.HostConfig.NetworkMode)) {
+    await docker.getNetwork(net).connect({ Container: c.id });
+  }
   await c.start();
   assert.match(await caddyVersion(), /\bv?2\.6\.2\b/);
   await until(async () => (await p.get('up1.localhost').catch(() => ({ status: 0 }))).status === 200, 20_000, 'the 2.6 proxy to serve');

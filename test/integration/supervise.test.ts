@@ -46,7 +46,7 @@ test('the daemon killed with SIGKILL is back within 2 s with nobody acting; bert
 test('killed while a release command runs: the one-off container is stopped and removed, the deploy rolled back', async () => {
   const old = await served();
   await p.ok(['config', 'set', app, 'VERSION=never', '--no-deploy']);
-  const deploy = p.berth(['deploy', app, '--release-command', 'node -e setTimeout(()=>{},600000)']);
+  const deploy = p.berth(['deploy', app, '--release-command', "node -e 'setTimeout(()=>{},600000)'"]);
   const oneOffs = async () => docker.listContainers({ all: true, filters: { label: [`berth.instance=${p.instance}`, 'berth.role=one-off'] } });
   await until(async () => (await oneOffs()).some((c) => c.State === 'running'), 60_000, 'the release command to run');
   await killAndTimeReturn();

@@ -59,9 +59,19 @@ export class DockerNetworks {
       .catch((e) => { if (!isNotFound(e) && !/is not connected/i.test((e as Error).message)) throw e; });
   }
 
+  /** One network created at a time by this process: apps created in parallel would otherwise
+   *  all pick the same free subnet. */
+  private creating: Promise<unknown> = Promise.resolve();
+
+  private create(app: string): Promise<void> {
+    const next = this.creating.then(() => this.createNow(app));
+    this.creating = next.catch(() => undefined); // the caller gets the error through next; the queue goes on
+    return next;
+  }
+
   /** Creates the app's network in the first free subnet; a subnet taken meanwhile (another
    *  platform on the same engine) is skipped and the next one tried. */
-  private async create(app: string): Promise<void> {
+  private async createNow(app: string): Promise<void> {
     const name = appNetworkName(this.n, app);
     for (let attempt = 0; attempt < 5; attempt++) {
       const taken = (await this.listNetworks()).flatMap((x) => (x.IPAM?.Config ?? []).map((c) => c.Subnet ?? '')).filter((s) => s.includes('.'));
