@@ -11,6 +11,7 @@ import Docker from 'dockerode';
 import { DAEMON_ENV, DAEMON_NODE_FLAGS, isDaemonOf } from '../../src/bootstrap/daemon-process.js';
 import { sampleHash } from '../../src/bootstrap/sample.js';
 import { isSupervisorOf } from '../../src/bootstrap/supervisor.js';
+import { DaemonClient } from '../../src/daemon/client.js';
 
 export const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 export const BIN = join(REPO, 'bin', 'berth');
@@ -91,6 +92,17 @@ export class Platform {
     if (o.supervisor !== 'keep' && sup && isSupervisorOf(sup, this.root)) signalIfThere(sup, 'SIGKILL');
     const pid = this.daemonPid();
     if (pid && isDaemonOf(pid, this.root)) signalIfThere(pid, signal);
+  }
+
+  /** Kills the daemon (and its supervisor), then starts one with test hooks in its env (e.g.
+   *  BERTH_TEST_PAUSE_AT: it pauses at that step and writes run/paused); returns once it answers. */
+  async restartDaemonWith(env: NodeJS.ProcessEnv): Promise<void> {
+    const alive = () => new DaemonClient(join(this.root, 'run', 'berth.sock'), 2000).alive();
+    this.killDaemon('SIGKILL');
+    await until(async () => !(await alive()), 10_000, 'the daemon to stop');
+    rmSync(join(this.root, 'run', 'paused'), { force: true });
+    this.startDaemon(env);
+    await until(alive, 20_000, 'the hooked daemon');
   }
 
   /** Starts the daemon in the background with extra env (test hooks), like berth up would. */

@@ -3,7 +3,7 @@
 // live and warm releases have containers, and nothing is locked.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DaemonClient } from '../../src/daemon/client.js';
 import { Load } from '../helpers/load.js';
@@ -21,13 +21,7 @@ after(() => p.destroy());
 const marker = () => join(p.root, 'run', 'paused');
 const daemon = () => new DaemonClient(join(p.root, 'run', 'berth.sock'), 2000);
 
-async function restartWithHook(step: string) {
-  p.killDaemon('SIGKILL');
-  await until(async () => !(await daemon().alive()), 10_000, 'the daemon to stop');
-  rmSync(marker(), { force: true });
-  p.startDaemon({ BERTH_TEST_PAUSE_AT: step });
-  await until(() => daemon().alive(), 20_000, 'the hooked daemon');
-}
+const restartWithHook = (step: string) => p.restartDaemonWith({ BERTH_TEST_PAUSE_AT: step });
 
 // step at which the daemon dies -> which version serves afterwards
 const cases: [string, 'old' | 'new', string[]][] = [

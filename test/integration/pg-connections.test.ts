@@ -104,10 +104,7 @@ test('apps update changes the limit at once; in the middle of a rotation both lo
   // the rotation held where both logins work (the daemon paused there, as in the crash tests)
   const marker = join(p.root, 'run', 'paused');
   const alive = () => new DaemonClient(`${p.root}/run/berth.sock`, 2000).alive();
-  p.killDaemon('SIGKILL');
-  await until(async () => !(await alive()), 10_000, 'the daemon to stop');
-  p.startDaemon({ BERTH_TEST_PAUSE_AT: 'rotate.added' });
-  await until(alive, 20_000, 'the hooked daemon');
+  await p.restartDaemonWith({ BERTH_TEST_PAUSE_AT: 'rotate.added' });
   const rotation = p.berth(['apps', 'rotate', 'att', '--db']);
   await until(async () => existsSync(marker) && readFileSync(marker, 'utf8') === 'rotate.added', 30_000, 'the rotation to pause');
   const mid = await conn('att');

@@ -246,11 +246,7 @@ test('apps delete keeps the data; --purge takes a final dump first, then drops d
 
 test('the daemon killed in the middle of provisioning: the same command finishes it with the stored credentials', async () => {
   const marker = join(p.root, 'run', 'paused');
-  const alive = () => new DaemonClient(`${p.root}/run/berth.sock`, 2000).alive();
-  p.killDaemon('SIGKILL');
-  await until(async () => !(await alive()), 10_000, 'the daemon to stop');
-  p.startDaemon({ BERTH_TEST_PAUSE_AT: 'provision' });
-  await until(alive, 20_000, 'the hooked daemon');
+  await p.restartDaemonWith({ BERTH_TEST_PAUSE_AT: 'provision' });
   const create = p.berth(['apps', 'create', 'crashy', '--domain', 'crashy.localhost']);
   await until(async () => existsSync(marker) && readFileSync(marker, 'utf8') === 'provision', 20_000, 'provisioning to pause');
   const stored = await conn('crashy'); // stored before being applied (the paused daemon still answers)
@@ -291,11 +287,7 @@ async function servesWith(kept: Conn, revoked: Conn): Promise<void> {
 async function rotationCutShortAt(step: string): Promise<Conn> {
   const marker = join(p.root, 'run', 'paused');
   const alive = () => new DaemonClient(`${p.root}/run/berth.sock`, 2000).alive();
-  p.killDaemon('SIGKILL');
-  await until(async () => !(await alive()), 10_000, 'the daemon to stop');
-  rmSync(marker, { force: true });
-  p.startDaemon({ BERTH_TEST_PAUSE_AT: step });
-  await until(alive, 20_000, 'the hooked daemon');
+  await p.restartDaemonWith({ BERTH_TEST_PAUSE_AT: step });
   const rotation = p.berth(['apps', 'rotate', 'alpha']);
   await until(async () => existsSync(marker) && readFileSync(marker, 'utf8') === step, 30_000, `the rotation to pause at ${step}`);
   const mid = await conn('alpha'); // the new credentials, stored and applied beside the old ones

@@ -21,13 +21,7 @@ before(async () => {
 });
 after(() => p.destroy());
 
-async function holdAt(step: string) {
-  p.killDaemon('SIGKILL');
-  await until(async () => !(await daemon().alive()), 10_000, 'the daemon to stop');
-  rmSync(marker(), { force: true });
-  p.startDaemon({ BERTH_TEST_PAUSE_AT: step, BERTH_TEST_HOLD: '1' });
-  await until(() => daemon().alive(), 20_000, 'the hooked daemon');
-}
+const holdAt = (step: string) => p.restartDaemonWith({ BERTH_TEST_PAUSE_AT: step, BERTH_TEST_HOLD: '1' });
 
 test('the second half of a switch fails: the old release serves again before the deploy returns', async () => {
   await holdAt('switch.mid');
