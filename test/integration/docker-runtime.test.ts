@@ -31,7 +31,10 @@ runtimeContract('docker runtime', async () => {
     close: async () => {
       const cs = await docker.listContainers({ all: true, filters: { label: [`berth.instance=${instance}`] } });
       await Promise.all(cs.map((c) => docker.getContainer(c.Id).remove({ force: true })));
-      await docker.getNetwork(instance).remove();
+      // the platform's network and the app's own (a leftover would hold a subnet of the pool)
+      const nets = await docker.listNetworks({ filters: { label: [`berth.instance=${instance}`] } });
+      await Promise.all(nets.map((n) => docker.getNetwork(n.Id).remove()));
+      await docker.getNetwork(instance).remove().catch((e: { statusCode?: number }) => { if (e.statusCode !== 404) throw e; });
       rmSync(root, { recursive: true, force: true });
     },
   };

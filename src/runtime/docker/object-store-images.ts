@@ -10,14 +10,16 @@ import type { EngineApi } from './engine-api.js';
 import { buildScratchImage, imageExists } from './images.js';
 import { unpackDebian } from './service-images.js';
 
-export const GARAGE_LOCAL_IMAGE = `berth/garage:${GARAGE_VERSION}-local`;
+/** The flavour of berth's Garage build (scripts/build-object-stores.sh GARAGE_BUILD): b2, argon2 optimized. */
+const GARAGE_BUILD = 'b2';
+export const GARAGE_LOCAL_IMAGE = `berth/garage:${GARAGE_VERSION}-${GARAGE_BUILD}-local`;
 /** MinIO from source: the newest module version the Go proxy serves (2026-02-12, after the
  *  2025-10-15 fix of CVE-2025-62506); the tag's RELEASE date is the commit's. */
 export const MINIO_SOURCE_VERSION = 'v0.0.0-20260212201848-7aac2a2c5b7c';
 export const MINIO_LOCAL_IMAGE = 'berth/minio:RELEASE.2026-02-12T20-18-48Z-source';
 
 const CACHE = process.env.BERTH_BUILD_CACHE ?? '/var/cache/berth';
-export const garageBinary = () => join(CACHE, `garage-${GARAGE_VERSION}`, 'bin', 'garage');
+export const garageBinary = () => join(CACHE, `garage-${GARAGE_VERSION}-${GARAGE_BUILD}`, 'bin', 'garage');
 export const minioBinary = () => join(CACHE, `minio-${MINIO_SOURCE_VERSION.split('-')[1]}`, 'bin', 'minio');
 const BUILD_HINT = (what: string) => `build it once with: bash scripts/build-object-stores.sh ${what} (from berth's source tree; cargo/go needed)`;
 
@@ -34,7 +36,7 @@ export async function ensureGarageImage(api: EngineApi, progress: (l: string) =>
     programs: [{ from: bin, to: '/garage' }],
     writableDirs: ['/tmp'],
     dockerfileTail: ['ENTRYPOINT ["/garage"]', 'CMD ["server"]'],
-    labels: { 'berth.source': `crate garage@${GARAGE_VERSION} (cargo install --debug, features bundled-libs,lmdb)`, 'berth.service': 's3' },
+    labels: { 'berth.source': `crate garage@${GARAGE_VERSION} (cargo install --debug, argon2 optimized, features bundled-libs,lmdb)`, 'berth.service': 's3' },
   }, progress);
   return GARAGE_LOCAL_IMAGE;
 }
