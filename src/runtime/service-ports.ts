@@ -7,3 +7,7 @@ export const SERVICE_PORTS: Record<ServiceName, number> = { postgres: 5432, redi
 export const S3RVER_ACCESS_KEY = 'S3RVER';
 /** The bundled Garage's admin API (bearer tokens; berth's is scoped) beside S3 on SERVICE_PORTS.s3. */
 export const GARAGE_ADMIN_PORT = 3903;
+
+/** Garage's S3 region (its config's s3_region; apps sign with it). Here, not in the Garage driver:
+ *  the daemon needs the name without loading the AWS SDK that driver brings (+10 MB). */
+export const GARAGE_REGION = 'garage';

@@ -7,7 +7,9 @@ import { DeleteObjectsCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/c
 import type { S3Key } from '../model.js';
 import { type Capabilities, KeyGone, type ObjectStore } from './types.js';
 
-export const GARAGE_REGION = 'garage';
+import { GARAGE_REGION } from '../../runtime/service-ports.js';
+
+export { GARAGE_REGION };
 const TIMEOUT_MS = 15_000;
 
 /** The admin API calls berth makes with its scoped token, and nothing else (CreateAdminToken
