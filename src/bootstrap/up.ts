@@ -117,7 +117,8 @@ export async function up(p: Paths, o: UpOptions): Promise<{ steps: UpStep[]; set
   await step('apps', async () => {
     const r = await new DaemonClient(p.daemonSocket, 300_000)
       .call<{ restarted: string[]; removed: string[]; routes: string[]; networks?: string[] }>('POST', '/reconcile');
-    const fixes = [...r.restarted.map((x) => `restarted ${x}`), ...r.removed.map((x) => `removed ${x}`), ...r.routes.map((x) => `route ${x}`), ...r.networks ?? []];
+    const fixes = [...r.restarted.map((x) => `restarted ${x}`), ...r.removed.map((x) => `removed ${x}`), ...r.routes.map((x) => `route ${x}`),
+      ...r.networks ?? []];
     return fixes.length ? fixes.join(', ') : 'ok';
   });
   return { steps, settings };

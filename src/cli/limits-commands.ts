@@ -45,7 +45,8 @@ export function limitsCommand(apps: Command, { client, globals, action }: Deps):
       }
       const body = { ...given, cap_remove: o.capRemove, deploy: o.deploy, lock_timeout: o.lockTimeout };
       parseBody(LimitsBody, body);
-      const r = await client().stream<{ limits: Shown; deploy: { release: string } | null }>('PATCH', `/apps/${encodeURIComponent(app)}/limits`, body, renderEvent);
+      const r = await client().stream<{ limits: Shown; deploy: { release: string } | null }>('PATCH', `/apps/${encodeURIComponent(app)}/limits`,
+        body, renderEvent);
       out(!!globals().json, r, () => `${describe(r.limits)}${r.deploy ? `; ${r.deploy.release} is live with them` : ' (no release rolled out)'}`);
     }));
 }

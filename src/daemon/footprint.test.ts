@@ -16,7 +16,8 @@ test('the daemon at start loads no client library of the shared services', async
   const dir = mkdtempSync(join(tmpdir(), 'berth-footprint-'));
   try {
     writeFileSync(join(dir, 'hook.mjs'), HOOK);
-    const child = spawn(process.execPath, ['--import', join(dir, 'hook.mjs'), daemonMain(), '--root', join(dir, 'root')], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(process.execPath, ['--import', join(dir, 'hook.mjs'), daemonMain(), '--root', join(dir, 'root')],
+      { stdio: ['ignore', 'ignore', 'pipe'] });
     let loaded = '';
     child.stderr.setEncoding('utf8').on('data', (d: string) => { loaded += d; });
     // started once it listens: its whole import graph is loaded by then

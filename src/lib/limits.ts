@@ -30,7 +30,9 @@ export function memoryMb(raw: unknown, path = 'memory'): number {
 
 export function cpus(raw: unknown, path = 'cpus'): number {
   const n = typeof raw === 'string' && /^[0-9]+(\.[0-9]+)?$/.test(raw) ? Number(raw) : raw;
-  if (typeof n !== 'number' || !(n >= 0.05 && n <= 256)) throw new ValidationError(path, `${show(raw)} is not a number of CPUs from 0.05 to 256`, 'use e.g. 0.5, 1 or 2');
+  if (typeof n !== 'number' || !(n >= 0.05 && n <= 256)) {
+    throw new ValidationError(path, `${show(raw)} is not a number of CPUs from 0.05 to 256`, 'use e.g. 0.5, 1 or 2');
+  }
   return Math.round(n * 100) / 100;
 }
 

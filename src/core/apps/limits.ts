@@ -17,7 +17,8 @@ export function changedLimits(own: Partial<Limits>, c: Omit<LimitsChange, 'actor
   for (const x of c.cap_remove ?? []) caps.delete(x);
   return {
     ...own,
-    ...(c.memory !== undefined ? { memory_mb: c.memory } : {}), ...(c.cpus !== undefined ? { cpus: c.cpus } : {}), ...(c.pids !== undefined ? { pids: c.pids } : {}),
+    ...(c.memory !== undefined ? { memory_mb: c.memory } : {}), ...(c.cpus !== undefined ? { cpus: c.cpus } : {}),
+    ...(c.pids !== undefined ? { pids: c.pids } : {}),
     ...(caps.size || own.cap_add ? { cap_add: [...caps].sort() } : {}),
   };
 }
@@ -34,5 +35,6 @@ export async function changeLimits(ctx: Ctx, name: string, c: LimitsChange, emit
   ctx.store.setAppLimits(a.name, own);
   ctx.store.audit({ actor: c.actor, action: 'apps.limits', app: a.name, result: changed ? 'succeeded' : 'unchanged', detail: { before, after } });
   if (!changed || c.deploy === false || !a.live_release) return { limits: after, deploy: null };
-  return { limits: after, deploy: await deploy(ctx, { app: a.name, kind: 'config', actor: c.actor, lockTimeoutMs: c.lockTimeoutMs, note: 'limits change' }, emit) };
+  const d = await deploy(ctx, { app: a.name, kind: 'config', actor: c.actor, lockTimeoutMs: c.lockTimeoutMs, note: 'limits change' }, emit);
+  return { limits: after, deploy: d };
 }

@@ -4,7 +4,9 @@
 // renames and never touches the proxy's configuration (why: proxy/caddy/config.ts).
 import { request } from '../../lib/node-http.js';
 import { BerthError } from '../../lib/errors.js';
-import type { HealthCheck, ImageInfo, IsolationReport, OomEvent, ProcessSpec, ProcessType, Progress, PullCheck, RegistryAuth, RunOptions, Runtime, Unit } from '../types.js';
+import type {
+  HealthCheck, ImageInfo, IsolationReport, OomEvent, ProcessSpec, ProcessType, Progress, PullCheck, RegistryAuth, RunOptions, Runtime, Unit,
+} from '../types.js';
 import { WEB } from '../types.js';
 import { demux, EngineApi, isNotFound, isNotModified } from './engine-api.js';
 import { classifyPullError, pullHint, pullImage } from './pull.js';
@@ -318,7 +320,9 @@ export class DockerRuntime implements Runtime {
       for await (const e of ndjson<{ Actor?: { Attributes?: Record<string, string> } }>(res)) {
         const a = e.Actor?.Attributes ?? {};
         if (a[LABEL.role] !== 'app' && a[LABEL.role] !== 'one-off') continue;
-        onOom({ app: a[LABEL.app] ?? '', release: a[LABEL.release] ?? '', process: a[LABEL.process] ?? WEB, name: a.name ?? '', oneOff: a[LABEL.role] === 'one-off' });
+        onOom({
+          app: a[LABEL.app] ?? '', release: a[LABEL.release] ?? '', process: a[LABEL.process] ?? WEB, name: a.name ?? '', oneOff: a[LABEL.role] === 'one-off',
+        });
       }
     } catch (e) {
       if (!signal.aborted) throw e;

@@ -61,12 +61,18 @@ export class DockerNetworks {
 
   /** One network created at a time by this process: apps created in parallel would otherwise
    *  all pick the same free subnet. */
-  private creating: Promise<unknown> = Promise.resolve();
+  private creating: Promise<void> = Promise.resolve();
 
-  private create(app: string): Promise<void> {
-    const next = this.creating.then(() => this.createNow(app));
-    this.creating = next.catch(() => undefined); // the caller gets the error through next; the queue goes on
-    return next;
+  private async create(app: string): Promise<void> {
+    const before = this.creating;
+    let done!: () => void;
+    this.creating = new Promise<void>((r) => { done = r; });
+    await before;
+    try {
+      await this.createNow(app);
+    } finally {
+      done(); // the next one goes, whatever became of this one (its caller has the error)
+    }
   }
 
   /** Creates the app's network in the first free subnet; a subnet taken meanwhile (another
@@ -81,7 +87,8 @@ export class DockerNetworks {
           'remove unused Docker networks (docker network ls), or apps you no longer need');
       }
       try {
-        await this.api.json('POST', '/networks/create', `create network ${name}`, { body: appNetworkBody(this.n, name, app, subnet, await this.api.version()) });
+        const body = appNetworkBody(this.n, name, app, subnet, await this.api.version());
+        await this.api.json('POST', '/networks/create', `create network ${name}`, { body });
         return;
       } catch (e) {
         const msg = (e as Error).message;
