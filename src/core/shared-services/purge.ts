@@ -49,5 +49,8 @@ export async function dropAppData(ctx: Ctx, app: string): Promise<void> {
   if (g.s3) job.s3 = { ...adminJob(ctx, 's3').s3!, grant: g.s3, drop: true };
   const r = await ctx.jobs(job);
   const errs = Object.entries(r).filter(([, v]) => !v.ok).map(([k, v]) => `${k}: ${(v as { error: string }).error}`);
-  if (errs.length) throw new BerthError('unavailable', `purging ${app}'s data failed: ${errs.join('; ')}`, `run the same command again: berth apps delete ${app} --purge --yes`);
+  if (errs.length) {
+    throw new BerthError('unavailable', `purging ${app}'s data failed: ${errs.join('; ')}`,
+      `run the same command again: berth apps delete ${app} --purge --yes`);
+  }
 }

@@ -94,7 +94,10 @@ export async function ensureServices(ctx: Ctx, progress: (l: string) => void): P
   for (;;) {
     const errs = failures(await ctx.jobs(job));
     if (!errs.length) break;
-    if (Date.now() > end) throw new BerthError('unavailable', `shared services did not become ready: ${errs.join('; ')}`, 'see the containers\' logs: docker logs <instance>-postgres');
+    if (Date.now() > end) {
+      throw new BerthError('unavailable', `shared services did not become ready: ${errs.join('; ')}`,
+        'see the containers\' logs: docker logs <instance>-postgres');
+    }
     await new Promise((r) => setTimeout(r, 500));
   }
   await applyPgLimits(ctx);
@@ -178,7 +181,9 @@ export function applyPgLimits(ctx: Ctx): Promise<void> {
 async function provision(ctx: Ctx, app: string, wanted: ServiceName[], opts: ProvisionOptions = {}): Promise<AppGrants> {
   const enabled = enabledServices(ctx);
   const missing = wanted.filter((s) => !enabled.includes(s));
-  if (missing.length) throw new BerthError('invalid', `service ${missing.join(', ')} is not enabled on this platform`, 'enable it with: berth up --services postgres,redis,s3');
+  if (missing.length) {
+    throw new BerthError('invalid', `service ${missing.join(', ')} is not enabled on this platform`, 'enable it with: berth up --services postgres,redis,s3');
+  }
   ctx.store.setAppServices(app, wanted);
   const grants = grantsOf(ctx, app);
   for (const s of wanted) {
@@ -202,7 +207,10 @@ async function provision(ctx: Ctx, app: string, wanted: ServiceName[], opts: Pro
   if (grants.redis && wanted.includes('redis')) job.redis = { ...await redisAdminJob(ctx, app, grants.redis), grant: grants.redis };
   if (grants.s3 && wanted.includes('s3')) job.s3 = { ...adminJob(ctx, 's3').s3!, grant: grants.s3 };
   const errs = failures(await ctx.jobs(job));
-  if (errs.length) throw new BerthError('unavailable', `provisioning ${app} failed: ${errs.join('; ')}`, `run the same command again to finish it (berth apps create ${app} ...)`);
+  if (errs.length) {
+    throw new BerthError('unavailable', `provisioning ${app} failed: ${errs.join('; ')}`,
+      `run the same command again to finish it (berth apps create ${app} ...)`);
+  }
   return grants;
 }
 
