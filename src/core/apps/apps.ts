@@ -16,7 +16,7 @@ import { routeFor, whileLeaving } from './routes.js';
 import { lastOomOf } from './oom.js';
 import { changedLimits, ownLimits } from './limits.js';
 import { effectiveLimits } from '../../lib/limits.js';
-import { processSpec } from '../deploy/execute.js';
+import { limitsOf, servingProcess } from '../deploy/execute.js';
 
 const DELETE_LOCK_ID = -1; // an operation without a deploy row
 
@@ -145,7 +145,7 @@ export async function showApp(ctx: Ctx, name: string) {
     resources: resourcesOf(ctx, a.name),
     // what the next release gets, and what the live one runs with (set when it was made)
     limits: effectiveLimits(ownLimits(a)),
-    live_limits: live ? processSpec(ctx, live).limits ?? null : null,
+    live_limits: live ? limitsOf(live, servingProcess(live)) : null,
     killed_for_memory: lastOomOf(ctx, a.name, live ? relName(live) : null),
     pg_connections: pgConnectionsSetting(ctx, a.name),
     warnings: warningsOf(ctx, a.name),

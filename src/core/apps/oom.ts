@@ -3,13 +3,13 @@
 import { asBerthError } from '../../lib/errors.js';
 import type { OomEvent } from '../../runtime/types.js';
 import type { Ctx } from '../context.js';
-import { processSpec } from '../deploy/execute.js';
+import { limitsOf } from '../deploy/execute.js';
 
 const RETRY_MS = 2000;
 
 export function recordOom(ctx: Ctx, e: OomEvent): void {
   const release = ctx.store.releasesOf(e.app).find((r) => `v${r.seq}` === e.release);
-  const memoryMb = release ? processSpec(ctx, release, e.process).limits?.memory_mb ?? null : null;
+  const memoryMb = release ? limitsOf(release, e.process).memory_mb : null; // without decrypting its env
   const detail = { release: e.release, process: e.process, container: e.name, one_off: e.oneOff, memory_mb: memoryMb };
   ctx.store.audit({ actor: 'berth', action: 'app.oom', app: e.app, result: 'killed', detail });
   ctx.log.warn({ app: e.app, ...detail }, 'an app process was killed for passing its memory limit');

@@ -40,11 +40,14 @@ export function servingProcess(r: Pick<ReleaseRow, 'processes'>): ProcessType {
 }
 
 /** How the runtime should run a release's process: its pinned image id once known. */
+/** The limits a release's process runs with (set when the release was made; pure). */
+export const limitsOf = (r: Pick<ReleaseRow, 'processes'>, process: ProcessType): Limits =>
+  effectiveLimits((JSON.parse(r.processes) as Record<string, { limits?: Partial<Limits> }>)[process]?.limits ?? {});
+
 export function processSpec(ctx: Ctx, r: ReleaseRow, process = servingProcess(r)): ProcessSpec {
-  const own = (JSON.parse(r.processes) as Record<string, { limits?: Partial<Limits> }>)[process]?.limits ?? {};
   return {
     app: r.app, release: relName(r), process, image: r.image_id ?? r.image,
-    env: ctx.cipher.decryptJSON<Record<string, string>>(r.env), port: r.port, limits: effectiveLimits(own),
+    env: ctx.cipher.decryptJSON<Record<string, string>>(r.env), port: r.port, limits: limitsOf(r, process),
   };
 }
 
