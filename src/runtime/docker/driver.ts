@@ -209,6 +209,13 @@ export class DockerRuntime implements Runtime {
   async activate(unit: Unit, between?: () => Promise<void>): Promise<void> {
     const serving = this.servingName(unit.app, unit.process);
     if (unit.name === serving) return;
+    // It restarts on failure from the moment it serves (before, a crash must show as a crash)
+    // and gets the full CPU weight. Set while the release before is parked (the two do not
+    // depend on each other: a switch is a few engine calls, each one waited for counts), and
+    // before the rename, so that the rename is the last step and a failure of either leaves
+    // the name with the release before.
+    const weighted = this.update(unit.id, unit.name, { RestartPolicy: SERVING_RESTART_POLICY, CpuShares: SERVING_CPU_SHARES })
+      .then(() => null, (e: Error) => e);
     const current = await this.byName(serving);
     let parked: { id: string; name: string; stopped: boolean } | null = null;
     if (current) {
@@ -228,10 +235,8 @@ export class DockerRuntime implements Runtime {
     }
     try {
       await between?.();
-      // it restarts on failure from the moment it serves (before, a crash must show as a crash),
-      // and gets the full CPU weight; set while it has not yet the name, so that the rename is
-      // the last step and a failure of either leaves the name with the release before
-      await this.update(unit.id, unit.name, { RestartPolicy: SERVING_RESTART_POLICY, CpuShares: SERVING_CPU_SHARES });
+      const failed = await weighted;
+      if (failed) throw failed;
       await this.rename(unit.id, unit.name, serving);
     } catch (e) {
       if (parked) await this.restore(parked, serving, e as Error);
