@@ -6,7 +6,7 @@ import { createInterface } from 'node:readline/promises';
 import { BerthError, ValidationError } from '../lib/errors.js';
 import { splitWords } from '../lib/shell-words.js';
 import * as v from '../lib/validate.js';
-import { AppCreateBody, AppUpdateBody, ConfigBody, DeployBody, DomainsBody, parseBody, RollbackBody } from '../daemon/bodies.js';
+import { AppCreateBody, AppUpdateBody, ConfigBody, DeployBody, DomainsBody, parseBody, RollbackBody, ScaleBody } from '../daemon/bodies.js';
 import { DaemonClient } from '../daemon/client.js';
 import { pathsFor, rootFromEnv } from '../state/paths.js';
 import { renderEvent } from './deploy-events.js';
@@ -199,11 +199,13 @@ program.command('deploy <name>').description('deploy a new release with zero dow
   .option('--release-arg <word>', 'the release command one word at a time, exactly as given (repeatable; instead of --release-command)',
     (w: string, all: string[] = []) => [...all, w])
   .option('--release-timeout <duration>', 'how long the release command may run (default 10m)')
+  .option('--process <name=cmd>', 'a process besides web, e.g. worker="node worker.js" (repeatable; shell quoting, no shell; name= removes it)',
+    (w: string, all: string[] = []) => [...all, w])
   .option('--dry-run', 'print the plan only')
   .option('--abort', 'cancel the running deploy of this app')
   .action(action(async (name: string, o: {
     image?: string; port?: string; healthPath?: string; timeout?: string; lockTimeout: string;
-    releaseCommand?: string; releaseArg?: string[]; releaseTimeout?: string; dryRun?: boolean; abort?: boolean;
+    releaseCommand?: string; releaseArg?: string[]; releaseTimeout?: string; dryRun?: boolean; abort?: boolean; process?: string[];
   }) => {
     v.appName(name);
     if (o.abort) {
@@ -213,7 +215,7 @@ program.command('deploy <name>').description('deploy a new release with zero dow
     const body = {
       image: o.image, port: o.port, health_path: o.healthPath, timeout: o.timeout,
       release_timeout: o.releaseTimeout, lock_timeout: o.lockTimeout, dry_run: o.dryRun,
-      release_command: releaseArgv(o.releaseCommand, o.releaseArg),
+      release_command: releaseArgv(o.releaseCommand, o.releaseArg), processes: processArgs(o.process),
     };
     parseBody(DeployBody, body);
     const r = await client().stream<{ deploy: number; release: string; previous: string | null; ms: number; state: string; steps?: string[]; warnings: string[] }>(
@@ -221,6 +223,33 @@ program.command('deploy <name>').description('deploy a new release with zero dow
     out(!!globals().json, r, () => r.state === 'planned'
       ? `plan:\n${r.steps!.map((s, i) => `  ${i + 1}. ${s}`).join('\n')}`
       : `${name} ${r.release} is live (deploy #${r.deploy}, ${(r.ms / 1000).toFixed(1)}s)${r.previous ? `; ${r.previous} stays warm for rollback` : ''}${r.warnings.length ? `\nwarnings:\n  ${r.warnings.join('\n  ')}` : ''}`);
+  }));
+
+/** `--process worker="node worker.js"` as the API's processes: argv each, null to remove. */
+function processArgs(pairs: string[] | undefined): Record<string, { cmd: string[] } | null> | undefined {
+  if (!pairs) return undefined;
+  return Object.fromEntries(pairs.map((pair) => {
+    const eq = pair.indexOf('=');
+    if (eq < 1) throw new ValidationError('process', `${JSON.stringify(pair)} is not NAME=COMMAND`, 'e.g. --process worker="node worker.js"');
+    const name = v.processName(pair.slice(0, eq), 'process');
+    const line = pair.slice(eq + 1);
+    return [name, line.trim() ? { cmd: splitWords(line, `process.${name}`) } : null];
+  }));
+}
+
+program.command('scale <name> <counts...>').description('run more or fewer copies of a process, without a deploy (e.g. worker=3)')
+  .option('--lock-timeout <duration>', 'wait this long for a running deploy', '5s')
+  .action(action(async (name: string, counts: string[], o: { lockTimeout: string }) => {
+    const processes = Object.fromEntries(counts.map((c) => {
+      const m = /^([^=]+)=(\d+)$/.exec(c);
+      if (!m) throw new ValidationError('counts', `${JSON.stringify(c)} is not PROCESS=COUNT`, 'e.g. berth scale APP worker=3');
+      return [v.processName(m[1], 'process'), Number(m[2])];
+    }));
+    const body = { processes, lock_timeout: o.lockTimeout };
+    parseBody(ScaleBody, body);
+    const r = await client().call<{ release: string; processes: string; started: string[]; stopping: string[] }>('POST', `/apps/${enc(v.appName(name))}/scale`, body);
+    out(!!globals().json, r, () => [`${name} ${r.release} runs ${r.processes}`, ...r.started.map((s) => `  started ${s}`),
+      ...r.stopping.map((s) => `  stopping ${s} (its grace period to finish)`)].join('\n'));
   }));
 
 /** The release command as argv: typed as one line (shell quoting, no shell) or word by word. */
@@ -245,7 +274,7 @@ program.command('releases <name>').description('list the releases of an app')
   .action(action(async (name: string) => {
     const r = await client().call<Record<string, unknown>[]>('GET', `/apps/${enc(v.appName(name))}/releases`);
     out(!!globals().json, r, () => table(r.map((x) => ({ ...x, digest: (x.digest as string | null)?.split('@')[1]?.slice(0, 19) ?? (x.image_id as string | null)?.slice(0, 19) })),
-      ['release', 'state', 'image', 'digest', 'created_at', 'actor']));
+      ['release', 'state', 'processes', 'image', 'digest', 'created_at', 'actor']));
   }));
 
 program.command('logs <name>').description("print the app's logs")

@@ -47,6 +47,8 @@ export interface Ctx {
   provisioning: { tail: Promise<unknown> };
   /** Per app: the live release the reconcile restarted, and when it may try again. */
   restarts: Map<string, Restarts>;
+  /** Workers stopping in their grace period (ids): the reconcile leaves them to finish. */
+  draining: Set<string>;
   /** Apps whose credentials are being rotated (never two rotations of one app at once). */
   rotating: Set<string>;
 }
@@ -56,7 +58,7 @@ export type CtxParts = Pick<Ctx, 'store' | 'cipher' | 'runtime' | 'proxy' | 'set
 export function newCtx(p: CtxParts): Ctx {
   return {
     ...p, locks: new AppLocks(p.store, p.boot, p.log), leaving: new Set(), serviceAddresses: new Map(),
-    provisioning: { tail: Promise.resolve() }, restarts: new Map(), rotating: new Set(),
+    provisioning: { tail: Promise.resolve() }, restarts: new Map(), rotating: new Set(), draining: new Set(),
   };
 }
 

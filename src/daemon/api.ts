@@ -10,6 +10,9 @@ import { updateApp } from '../core/apps/update.js';
 import type { Ctx } from '../core/context.js';
 import { abort, deploy, type DeployEvent, relName, rollback } from '../core/deploy/engine.js';
 import { reconcile } from '../core/deploy/recover.js';
+import { scale } from '../core/deploy/scale.js';
+import { describeProcesses } from '../core/deploy/processes.js';
+import { formationOf } from '../core/deploy/execute.js';
 import { platformStatus } from '../core/status.js';
 import { registryLogin } from '../core/registry.js';
 import { ensureServices } from '../core/shared-services/services.js';
@@ -20,8 +23,8 @@ import { exposeS3 } from '../core/shared-services/public.js';
 import { appConnections, servicesStatus } from '../core/shared-services/status.js';
 import { API_VERSION } from './api-version.js';
 import {
-  AppCreateBody, AppUpdateBody, ConfigBody, DeployBody, DomainsBody, ExposeBody, LimitsBody, parseBody, RegistryBody, RollbackBody, RotateBody, ServiceName,
-  ServiceSetBody,
+  AppCreateBody, AppUpdateBody, ConfigBody, DeployBody, DomainsBody, ExposeBody, LimitsBody, parseBody, RegistryBody, RollbackBody, RotateBody, ScaleBody,
+  ServiceName, ServiceSetBody,
 } from './bodies.js';
 import { buildId } from './build.js';
 import { json, type Req, type Reply, Router } from './http.js';
@@ -85,6 +88,7 @@ export function buildApi(ctx: Ctx): Router {
     return ndjson((emit) => deploy(ctx, {
       app: name, kind: 'deploy', image: b.image, port: b.port, healthPath: b.health_path,
       releaseCommand: b.release_command, timeoutMs: b.timeout, releaseTimeoutMs: b.release_timeout,
+      processes: b.processes && Object.fromEntries(Object.entries(b.processes).map(([p, x]) => [p, x && { cmd: x.cmd, stop_grace_ms: x.stop_grace }])),
       lockTimeoutMs: b.lock_timeout, dryRun: b.dry_run, actor: actorOf(r),
     }, emit));
   });
@@ -95,8 +99,14 @@ export function buildApi(ctx: Ctx): Router {
     return ndjson((emit) => rollback(ctx, { app: name, to: b.to, actor: actorOf(r), lockTimeoutMs: b.lock_timeout, timeoutMs: b.timeout }, emit));
   });
 
+  api.on('POST', `${P}/apps/:name/scale`, async (r) => {
+    const b = parseBody(ScaleBody, await r.json());
+    return scale(ctx, { app: mustApp(ctx, r.params.name!), processes: b.processes, actor: actorOf(r), lockTimeoutMs: b.lock_timeout });
+  });
+
   api.on('GET', `${P}/apps/:name/releases`, (r) => ctx.store.releasesOf(mustApp(ctx, r.params.name!)).map((x) => ({
-    release: relName(x), image: x.image, image_id: x.image_id, digest: x.digest, port: x.port, state: x.state,
+    release: relName(x), processes: describeProcesses(x, formationOf(ctx, x.app)), image: x.image, image_id: x.image_id, digest: x.digest,
+    port: x.port, state: x.state,
     created_at: x.created_at, actor: x.actor, note: x.note, warm_until: x.warm_until,
   })));
   api.on('GET', `${P}/apps/:name/deploys`, (r) => ctx.store.deploysOf(mustApp(ctx, r.params.name!)).map((d) => ({ ...d, steps: ctx.store.stepsOf(d.id) })));

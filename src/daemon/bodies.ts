@@ -63,7 +63,19 @@ export const DeployBody = z.object({
   // argv, run without a shell; only the program's name must not be empty
   release_command: z.array(z.string().max(4096)).min(1).max(64).refine((a) => a[0] !== '', 'the program name (first word) is empty').optional(),
   timeout: duration, release_timeout: duration, lock_timeout: duration, dry_run: z.boolean().optional(),
+  /** Processes besides web, by name: a command each (argv, no shell), null to take one away. */
+  processes: z.record(z.string(), z.object({
+    cmd: z.array(z.string().max(4096)).min(1).max(256).refine((a) => a[0] !== '', 'the program name (first word) is empty'),
+    stop_grace: duration,
+  }).strict().nullable()).superRefine((ps, c) => {
+    for (const name of Object.keys(ps)) {
+      try { v.processName(name, name); } catch (e) { c.addIssue({ code: z.ZodIssueCode.custom, path: [name], message: (e as Error).message }); }
+    }
+  }).optional(),
 }).strict();
+
+/** `berth scale`: copies per process. */
+export const ScaleBody = z.object({ processes: z.record(z.string(), z.number().int().min(0).max(20)), lock_timeout: duration }).strict();
 
 export const RollbackBody = z.object({ to: via(v.releaseId).optional(), lock_timeout: duration, timeout: duration }).strict();
 export const RotateBody = z.object({ services: z.array(z.enum(SERVICES)).optional(), lock_timeout: duration }).strict();

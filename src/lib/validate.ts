@@ -91,6 +91,16 @@ export function port(raw: unknown, path = 'port'): number {
   return n;
 }
 
+/** A process's name: lower-case letters, digits and dashes (compose's `celery-worker`), and not
+ *  ending like a release (`-v3`), which would make unit names ambiguous. */
+export function processName(raw: unknown, path = 'process'): string {
+  if (typeof raw !== 'string' || !/^[a-z]([a-z0-9-]{0,28}[a-z0-9])?$/.test(raw) || /-v\d+$/.test(raw) || raw === 'run') {
+    throw new ValidationError(path, `${JSON.stringify(raw)} is not a process name: lower-case letters, digits and dashes, up to 30, ` +
+      "not 'run' and not ending in -v<number>", 'e.g. worker, beat, celery-worker');
+  }
+  return raw;
+}
+
 export function releaseId(raw: unknown, path = 'release'): string {
   if (typeof raw !== 'string' || !RELEASE.test(raw)) {
     throw new ValidationError(path, `${describe(String(raw))} is not a release id`, 'release ids look like v3: see berth releases NAME');

@@ -90,6 +90,25 @@ export function runtimeContract(name: string, make: () => Promise<RuntimeHarness
     }
   });
 
+
+  test(`${name}: a worker's copies run beside the web process, each its own unit; activating one renames nothing`, async () => {
+    const h = await make();
+    try {
+      await servingV1(h);
+      const worker = (replica: number): ProcessSpec => ({ ...spec(h, 'v1'), process: 'worker', cmd: h.sleep(60_000), replica });
+      const [w1, w2] = [await h.rt.start(worker(1)), await h.rt.start(worker(2))];
+      assert.notEqual(w1.name, w2.name);
+      assert.deepEqual([w1.replica, w2.replica, w1.serving], [1, 2, false]);
+      await h.rt.activate(w2);
+      const units = await h.rt.list(h.app);
+      assert.deepEqual(units.map((u) => `${u.process}.${u.replica}:${u.running}`).sort(), ['web.1:true', 'worker.1:true', 'worker.2:true']);
+      assert.equal(units.find((u) => u.id === w2.id)?.name, w2.name, 'a worker keeps its name');
+      assert.deepEqual(await servingReleases(h), ['v1'], 'the web process still serves');
+      assert.equal((await h.rt.inspect(h.app, 'worker', 'v1'))?.id, w1.id, 'inspect names the first copy');
+    } finally {
+      await h.close();
+    }
+  });
   test(`${name}: a switch that fails half way leaves the serving unit serving`, async () => {
     const h = await make();
     try {

@@ -16,7 +16,8 @@ import type {
   ServiceState, Unit,
 } from './types.js';
 
-interface FakeUnit extends Unit { spec: ProcessSpec }
+/** `promoted`: a worker activated (it would restart on failure). */
+interface FakeUnit extends Unit { spec: ProcessSpec; promoted?: boolean }
 
 type Op = 'ensureImage' | 'start' | 'probe' | 'activate.park' | 'activate.name' | 'runOnce' | 'stop' | 'remove' | 'list';
 
@@ -89,7 +90,9 @@ export class FakeRuntime implements Runtime {
   }
 
   servingName(app: string, process: ProcessType): string { return `${this.instance}-${app}-${process}`; }
-  private parkedName(s: { app: string; process: string; release: string }) { return `${this.instance}-${s.app}-${s.process}-${s.release}`; }
+  private parkedName(s: { app: string; process: string; release: string; replica?: number }) {
+    return `${this.instance}-${s.app}-${s.process}-${s.release}${(s.replica ?? 1) > 1 ? `-${s.replica}` : ''}`;
+  }
 
   async ping() { return { engine: 'fake' }; }
   async checkAuth(_auth: RegistryAuth) { /* accepted */ }
@@ -148,7 +151,7 @@ export class FakeRuntime implements Runtime {
   }
 
   private view(u: FakeUnit): Unit {
-    const { spec: _spec, ...unit } = u;
+    const { spec: _spec, promoted: _promoted, ...unit } = u;
     return { ...unit };
   }
 
@@ -159,7 +162,7 @@ export class FakeRuntime implements Runtime {
     const name = this.parkedName(spec);
     for (const [id, u] of this.units) if (u.name === name) this.units.delete(id); // a leftover of an interrupted attempt
     const u: FakeUnit = {
-      id: `c${++this.seq}`, name, app: spec.app, release: spec.release, process: spec.process,
+      id: `c${++this.seq}`, name, app: spec.app, release: spec.release, process: spec.process, replica: spec.replica ?? 1,
       running: true, restarting: false, exitCode: null, attached: true, serving: false, spec: { ...spec, env: { ...spec.env } },
     };
     this.units.set(u.id, u);
@@ -177,6 +180,11 @@ export class FakeRuntime implements Runtime {
     const serving = this.servingName(unit.app, unit.process);
     const target = this.units.get(unit.id);
     if (!target) throw new BerthError('not_found', `no such container: ${unit.name}`);
+    if (unit.process !== 'web') {
+      await this.op('activate.name');
+      target.promoted = true;
+      return;
+    }
     if (target.name === serving) return;
     const current = [...this.units.values()].find((u) => u.name === serving);
     let parked: FakeUnit | null = null;
@@ -230,7 +238,7 @@ export class FakeRuntime implements Runtime {
   }
 
   async inspect(app: string, process: ProcessType, release: string): Promise<Unit | null> {
-    return (await this.list(app)).find((u) => u.process === process && u.release === release) ?? null;
+    return (await this.list(app)).find((u) => u.process === process && u.release === release && u.replica === 1) ?? null;
   }
 
   async list(app?: string): Promise<Unit[]> {

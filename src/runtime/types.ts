@@ -21,6 +21,8 @@ export interface ProcessSpec {
   port: number;
   /** Memory, CPU, processes and capabilities (lib/limits.ts); the defaults when absent. */
   limits?: Limits;
+  /** Which copy of the process this is, from 1 (a worker with replicas: 2 runs 1 and 2). */
+  replica?: number;
 }
 
 export interface Unit {
@@ -29,6 +31,8 @@ export interface Unit {
   app: string;
   release: string;
   process: ProcessType;
+  /** 1 and up: the copies of one process of one release. */
+  replica: number;
   running: boolean;
   /** Exited, and the runtime itself is bringing it back (a restart policy, a Swarm task): it
    *  keeps crashing if this stays true. Not for berth to restart on top. */
@@ -93,9 +97,11 @@ export interface Runtime {
   /** One health probe of a unit: the HTTP status, or why there was none. The runtime knows
    *  where the unit answers (on Swarm a task's address is not reachable from the host). */
   probe(unit: Unit, check: HealthCheck): Promise<number | string>;
-  /** Makes this unit the one servingName resolves to; the unit serving before keeps running.
-   *  All or nothing: when it fails, whatever served before serves again before it returns.
-   *  `between` runs mid-switch (crash and failure tests hold it there). */
+  /** The web process: makes this unit the one servingName resolves to; the unit serving before
+   *  keeps running. All or nothing: when it fails, whatever served before serves again before
+   *  it returns. `between` runs mid-switch (crash and failure tests hold it there).
+   *  Any other process (a worker): it runs for good from now on (restarted when it fails, with
+   *  the full CPU weight); nothing is renamed. */
   activate(unit: Unit, between?: () => Promise<void>): Promise<void>;
   /** Runs a command to completion in a one-off container of a release (migrations). */
   runOnce(spec: ProcessSpec, cmd: string[], opts: RunOptions): Promise<{ exitCode: number; output: string }>;

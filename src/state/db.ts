@@ -40,6 +40,8 @@ const MIGRATIONS: string[] = [
    ALTER TABLE apps ADD COLUMN services TEXT NOT NULL DEFAULT '[]';`,
   // Resource limits an app set for its processes (JSON, over lib/limits.ts's defaults).
   `ALTER TABLE apps ADD COLUMN limits TEXT NOT NULL DEFAULT '{}';`,
+  // How many copies of each process run (`berth scale`), JSON; 1 for a process it leaves out.
+  `ALTER TABLE apps ADD COLUMN formation TEXT NOT NULL DEFAULT '{}';`,
 ];
 
 export function openDb(file: string): DB {

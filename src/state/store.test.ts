@@ -14,7 +14,7 @@ test('the state file is 0600 and migrated to the latest schema, once', () => {
   openDb(file).close();
   assert.equal(statSync(file).mode & 0o777, 0o600);
   const db = openDb(file); // a second open finds nothing to migrate
-  assert.equal((db.prepare('PRAGMA user_version').get() as { user_version: number }).user_version, 3);
+  assert.equal((db.prepare('PRAGMA user_version').get() as { user_version: number }).user_version, 4);
   assert.equal((db.prepare('PRAGMA journal_mode').get() as { journal_mode: string }).journal_mode, 'wal');
 });
 

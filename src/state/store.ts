@@ -8,7 +8,7 @@ export type ReleaseState = 'pending' | 'live' | 'warm' | 'stopped' | 'failed' | 
 export type DeployState = 'running' | 'succeeded' | 'failed' | 'aborted';
 export type DeployKind = 'deploy' | 'rollback' | 'config';
 
-export interface AppRow { name: string; created_at: string; port: number; health_path: string; live_release: number | null; limits: string }
+export interface AppRow { name: string; created_at: string; port: number; health_path: string; live_release: number | null; limits: string; formation: string }
 export interface ReleaseRow {
   id: number; app: string; seq: number; image: string; image_id: string | null; digest: string | null;
   port: number; health_path: string; processes: string; env: string; state: ReleaseState;
@@ -178,6 +178,11 @@ export class Store {
   appServices(app: string): string[] {
     return JSON.parse((this.one<{ services: string }>('SELECT services FROM apps WHERE name = ?', app))?.services ?? '[]') as string[];
   }
+  /** How many copies of each process run (core/deploy/processes.ts Formation). */
+  setFormation(app: string, formation: Record<string, number>): void {
+    this.q('UPDATE apps SET formation = ? WHERE name = ?').run(JSON.stringify(formation), app);
+  }
+
   /** The app's own limits (lib/limits.ts), as JSON; the defaults fill what it leaves out. */
   setAppLimits(app: string, limits: object): void {
     this.q('UPDATE apps SET limits = ? WHERE name = ?').run(JSON.stringify(limits), app);

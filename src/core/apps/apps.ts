@@ -16,7 +16,7 @@ import { routeFor, whileLeaving } from './routes.js';
 import { lastOomOf } from './oom.js';
 import { changedLimits, ownLimits } from './limits.js';
 import { effectiveLimits } from '../../lib/limits.js';
-import { limitsOf, servingProcess } from '../deploy/execute.js';
+import { limitsOf, servingProcess } from '../deploy/processes.js';
 
 const DELETE_LOCK_ID = -1; // an operation without a deploy row
 

@@ -3,7 +3,7 @@
 import { asBerthError } from '../../lib/errors.js';
 import type { OomEvent } from '../../runtime/types.js';
 import type { Ctx } from '../context.js';
-import { limitsOf } from '../deploy/execute.js';
+import { limitsOf } from '../deploy/processes.js';
 
 const RETRY_MS = 2000;
 

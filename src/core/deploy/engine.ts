@@ -6,7 +6,8 @@ import * as v from '../../lib/validate.js';
 import type { DeployKind, ReleaseRow } from '../../state/store.js';
 import type { Ctx } from '../context.js';
 import { releaseEnv } from './env.js';
-import { type DeployResult, type Emit, execute, releaseProcesses, relName, unitOf } from './execute.js';
+import { type DeployResult, type Emit, execute, formationOf, relName, unitOf } from './execute.js';
+import { type ProcessRequest, releaseProcesses, replicasOf, workersOf } from './processes.js';
 import { describeStep, planDeploy, releaseNamer } from './plan.js';
 
 export { type DeployEvent, type DeployResult, type Emit, relName } from './execute.js';
@@ -18,6 +19,8 @@ export interface DeployRequest {
   port?: number;
   healthPath?: string;
   releaseCommand?: string[];
+  /** Processes besides web to add, change or (null) remove; the live release's otherwise. */
+  processes?: ProcessRequest;
   timeoutMs?: number;
   releaseTimeoutMs?: number;
   lockTimeoutMs?: number;
@@ -67,13 +70,19 @@ export async function deploy(ctx: Ctx, req: DeployRequest, emit: Emit): Promise<
     // not created yet: id 0, named by the seq it would get
     const fake = { id: 0, seq: (releases[0]?.seq ?? 0) + 1, state: 'pending' as const, port: t.port, image_id: t.imageId, image: t.image,
       health_path: t.healthPath };
+    const formation = formationOf(ctx, app.name);
+    const workers = workersOf({ processes: releaseProcesses(live, app.limits, req.processes) });
     const input = { kind: req.kind, target: fake, live, releases, targetRunning: false, releaseCommand: req.releaseCommand,
-      deployTimeoutMs: timeoutMs, refreshMs: ctx.settings.upstream_refresh_ms, keepReleases: ctx.settings.keep_releases };
+      deployTimeoutMs: timeoutMs, refreshMs: ctx.settings.upstream_refresh_ms, keepReleases: ctx.settings.keep_releases,
+      workers: workers.map((process) => ({ process, replicas: replicasOf(formation, process) })), liveHasWorkers: !!live && workersOf(live).length > 0,
+      workerUpMs: ctx.settings.worker_up_ms };
     const name = releaseNamer(input);
     const steps = planDeploy(input).map((s) => describeStep(s, name));
     return { deploy: 0, app: app.name, kind: req.kind, release: 'next', previous: live ? relName(live) : null, state: 'planned', ms: 0, steps, warnings: [] };
   }
-  targetOf(request, liveOf(ctx, app.name), app); // fail before taking the lock when there is nothing to deploy
+  // fail before taking the lock when there is nothing to deploy, or the processes asked for are wrong
+  targetOf(request, liveOf(ctx, app.name), app);
+  releaseProcesses(liveOf(ctx, app.name), app.limits, req.processes);
   return underLock(ctx, { app: app.name, kind: req.kind, actor: req.actor }, req.lockTimeoutMs, async (deployId, signal) => {
     const live = liveOf(ctx, app.name);
     const t = targetOf(request, live, ctx.store.getApp(app.name)!);
@@ -81,7 +90,7 @@ export async function deploy(ctx: Ctx, req: DeployRequest, emit: Emit): Promise<
     const seqNext = (ctx.store.releasesOf(app.name)[0]?.seq ?? 0) + 1;
     const target = ctx.store.insertRelease({
       app: app.name, image: t.image, image_id: t.imageId, digest: t.imageId ? live?.digest ?? null : null, port: t.port, health_path: t.healthPath,
-      processes: releaseProcesses(live, ctx.store.getApp(app.name)!.limits),
+      processes: releaseProcesses(live, ctx.store.getApp(app.name)!.limits, req.processes),
       env: ctx.cipher.encryptJSON(releaseEnv(ctx, app.name, `v${seqNext}`)), actor: req.actor,
       note: req.note ?? (req.kind === 'config' ? 'config change' : null),
     });

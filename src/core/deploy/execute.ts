@@ -4,8 +4,7 @@
 // put back); after it, the new release serves.
 import { BerthError, asBerthError } from '../../lib/errors.js';
 import { parseImageRef } from '../../lib/image-ref.js';
-import { effectiveLimits, type Limits } from '../../lib/limits.js';
-import type { ProcessSpec, ProcessType, RegistryAuth, Unit } from '../../runtime/types.js';
+import type { ProcessSpec, RegistryAuth, Unit } from '../../runtime/types.js';
 import { WEB } from '../../runtime/types.js';
 import type { DeployKind, ReleaseRow } from '../../state/store.js';
 import { type Ctx, pauseIfHooked } from '../context.js';
@@ -13,6 +12,9 @@ import { routeFor } from '../apps/routes.js';
 import { logExcerpt } from '../../lib/log-excerpt.js';
 import { meanwhile, waitHealthy } from './health.js';
 import { describeStep, planDeploy, releaseNamer, type Step } from './plan.js';
+import { commandOf, graceOf, limitsOf, replicasOf, servingProcess, workersOf } from './processes.js';
+
+export { limitsOf, processesOf, servingProcess } from './processes.js';
 
 export type DeployEvent =
   | { type: 'plan'; deploy: number; release: string; steps: string[] }
@@ -28,38 +30,19 @@ export interface DeployResult {
 
 export const relName = (r: Pick<ReleaseRow, 'seq'>) => `v${r.seq}`;
 
-/** The process types a release runs, from its data. */
-export const processesOf = (r: Pick<ReleaseRow, 'processes'>): ProcessType[] => Object.keys(JSON.parse(r.processes) as Record<string, unknown>);
-
-/** The process of a release that the proxy routes to and the switch moves: `web`. The others
- *  (workers) have no serving name; running them is the next step of the process model. */
-export function servingProcess(r: Pick<ReleaseRow, 'processes'>): ProcessType {
-  const ps = processesOf(r);
-  if (!ps.includes(WEB)) throw new BerthError('internal', `release has no ${WEB} process (${ps.join(', ')})`);
-  return WEB;
-}
-
-/** How the runtime should run a release's process: its pinned image id once known. */
-/** The limits a release's process runs with (set when the release was made; pure). */
-export const limitsOf = (r: Pick<ReleaseRow, 'processes'>, process: ProcessType): Limits =>
-  effectiveLimits((JSON.parse(r.processes) as Record<string, { limits?: Partial<Limits> }>)[process]?.limits ?? {});
-
-export function processSpec(ctx: Ctx, r: ReleaseRow, process = servingProcess(r)): ProcessSpec {
+/** How the runtime should run a copy of a release's process: its pinned image id once known. */
+export function processSpec(ctx: Ctx, r: ReleaseRow, process = servingProcess(r), replica = 1): ProcessSpec {
+  const cmd = commandOf(r, process);
   return {
-    app: r.app, release: relName(r), process, image: r.image_id ?? r.image,
+    app: r.app, release: relName(r), process, image: r.image_id ?? r.image, ...(cmd ? { cmd } : {}), replica,
     env: ctx.cipher.decryptJSON<Record<string, string>>(r.env), port: r.port, limits: limitsOf(r, process),
   };
 }
 
-/** The processes of a new release: those of the release before (or web alone), each with the
- *  app's limits as they are now. A release keeps its limits: a rollback brings its own back. */
-export function releaseProcesses(live: Pick<ReleaseRow, 'processes'> | null, appLimits: string): string {
-  const ps = JSON.parse(live?.processes ?? '{"web":{}}') as Record<string, Record<string, unknown>>;
-  const limits = effectiveLimits(JSON.parse(appLimits) as Partial<Limits>);
-  return JSON.stringify(Object.fromEntries(Object.entries(ps).map(([name, p]) => [name, { ...p, limits }])));
-}
-
 export const unitOf = (ctx: Ctx, r: ReleaseRow) => ctx.runtime.inspect(r.app, servingProcess(r), relName(r));
+
+/** Every unit of a release: its web process and each copy of the others. */
+export const unitsOf = async (ctx: Ctx, r: ReleaseRow): Promise<Unit[]> => (await ctx.runtime.list(r.app)).filter((u) => u.release === relName(r));
 
 function authFor(ctx: Ctx, ref: string): RegistryAuth | undefined {
   const registry = parseImageRef(ref)?.registry;
@@ -76,15 +59,18 @@ export async function execute(ctx: Ctx, x: Execution): Promise<DeployResult> {
   const started = Date.now();
   const { deployId, kind, target, live } = x;
   const app = target.app;
+  const formation = formationOf(ctx, app);
   const input = {
     kind, target, live, releases: ctx.store.releasesOf(app), targetRunning: x.targetRunning, releaseCommand: x.releaseCommand,
     deployTimeoutMs: x.timeoutMs, refreshMs: ctx.settings.upstream_refresh_ms, keepReleases: ctx.settings.keep_releases,
+    workers: workersOf(target).map((process) => ({ process, replicas: replicasOf(formation, process) })),
+    liveHasWorkers: !!live && workersOf(live).length > 0, workerUpMs: ctx.settings.worker_up_ms,
   };
   const steps = planDeploy(input);
   const name = releaseNamer(input);
   x.emit({ type: 'plan', deploy: deployId, release: relName(target), steps: steps.map((s) => describeStep(s, name)) });
   ctx.log.info({ app, deploy: deployId, kind, release: relName(target), steps: steps.map((s) => s.kind) }, 'deploy started');
-  const run: RunState = { unit: x.targetRunning ? await unitOf(ctx, target) : null };
+  const run: RunState = { unit: x.targetRunning ? await unitOf(ctx, target) : null, workers: [], workersAt: 0 };
   let switched = false;
   const warnings: string[] = [];
   try {
@@ -118,7 +104,7 @@ export async function execute(ctx: Ctx, x: Execution): Promise<DeployResult> {
     };
   } catch (e) {
     const err = asBerthError(e);
-    await undoBeforeSwitch(ctx, target, x.targetRunning, run.unit).catch((ce) => warnings.push(`clean-up: ${asBerthError(ce).message}`));
+    await undoBeforeSwitch(ctx, target, x.targetRunning, run.unit, run.workers).catch((ce) => warnings.push(`clean-up: ${asBerthError(ce).message}`));
     // a route already changed for the new release (its port) goes back to what the state says
     if (ctx.store.stepDone(deployId, 'route')) {
       await ctx.proxy.ensureRoute(routeFor(ctx, app))
@@ -147,15 +133,59 @@ export function commitSwitch(ctx: Ctx, deployId: number, target: ReleaseRow, liv
   return warmUntil;
 }
 
-/** A failed or aborted deploy leaves no trace of the new release running. */
-export async function undoBeforeSwitch(ctx: Ctx, target: ReleaseRow, targetWasRunning: boolean, unit: Unit | null): Promise<void> {
-  if (targetWasRunning) return; // a warm release we only health-checked stays as it was
-  const u = unit ?? await unitOf(ctx, target);
-  if (u) await ctx.runtime.remove(u);
+/** A failed or aborted deploy leaves no trace of the new release running. A warm release that
+ *  was only health-checked (a rollback) keeps its web process, as it was; the workers started
+ *  for it go. `known` saves a listing when the deploy knows what it started. */
+export async function undoBeforeSwitch(ctx: Ctx, target: ReleaseRow, targetWasRunning: boolean, unit: Unit | null, known: Unit[] = []): Promise<void> {
+  const units = unit && !known.length ? [unit] : await unitsOf(ctx, target);
+  for (const u of units) if (!(targetWasRunning && u.process === WEB)) await ctx.runtime.remove(u);
   if (target.state === 'pending') ctx.store.setReleaseState(target.id, 'failed');
 }
 
-interface RunState { unit: Unit | null }
+export const formationOf = (ctx: Ctx, app: string): Record<string, number> => JSON.parse(ctx.store.getApp(app)?.formation ?? '{}') as Record<string, number>;
+
+/** Starts the copies of a release's processes besides web. */
+export async function startWorkers(ctx: Ctx, r: ReleaseRow, workers: { process: string; replicas: number }[], from = 1): Promise<Unit[]> {
+  const started: Unit[] = [];
+  for (const w of workers) for (let i = from; i <= w.replicas; i++) started.push(await ctx.runtime.start(processSpec(ctx, r, w.process, i)));
+  return started;
+}
+
+/** Waits until started workers have been up `upMs`, fails naming one that exited (with its
+ *  output), then makes them run for good (restarted when they fail). */
+export async function confirmWorkers(ctx: Ctx, r: ReleaseRow, started: Unit[], since: number, upMs: number, signal: AbortSignal): Promise<void> {
+  const wait = since + upMs - Date.now();
+  if (wait > 0) await abortableSleep(wait, signal);
+  const now = new Map((await unitsOf(ctx, r)).map((u) => [u.id, u] as const));
+  for (const u of started) {
+    const n = now.get(u.id);
+    if (n?.running) continue;
+    const why = !n ? 'is gone' : n.oomKilled ? `was killed for passing its memory limit (${limitsOf(r, u.process).memory_mb} MB)` : `exited with ${n.exitCode}`;
+    throw new BerthError('unhealthy', `${u.process} (copy ${u.replica}) of ${relName(r)} ${why} within ${upMs} ms of its start`,
+      `see its output below; run it by hand with: berth run ${r.app} -- ${(commandOf(r, u.process) ?? []).join(' ')}`,
+      n ? { logs: logExcerpt(await ctx.runtime.logs(n, 40), 20) } : {});
+  }
+  for (const u of started) await ctx.runtime.activate(u);
+}
+
+/** Stops copies that no longer should run, each with its grace period to finish the job in
+ *  hand, in the background: nothing waits on a worker's drain. Stopped, they stay until their
+ *  release is retired, so their output can be read. */
+export function drainWorkers(ctx: Ctx, r: ReleaseRow, units: Unit[]): void {
+  for (const u of units) {
+    ctx.draining.add(u.id);
+    ctx.runtime.stop(u, graceOf(r, u.process, ctx.settings.drain_timeout_ms))
+      .catch((e: unknown) => ctx.log.error({ app: r.app, unit: u.name, err: asBerthError(e).message }, 'stopping a worker failed'))
+      .finally(() => ctx.draining.delete(u.id));
+  }
+}
+
+const abortableSleep = (ms: number, signal: AbortSignal) => new Promise<void>((res, rej) => {
+  const t = setTimeout(res, ms);
+  signal.addEventListener('abort', () => { clearTimeout(t); rej(new BerthError('aborted', 'cancelled')); }, { once: true });
+});
+
+interface RunState { unit: Unit | null; workers: Unit[]; workersAt: number }
 
 async function runStep(ctx: Ctx, step: Step, x: Execution, run: RunState): Promise<string | undefined> {
   const rt = ctx.runtime;
@@ -186,6 +216,21 @@ async function runStep(ctx: Ctx, step: Step, x: Execution, run: RunState): Promi
     case 'start': {
       run.unit = await rt.start(processSpec(ctx, target));
       return run.unit.name;
+    }
+    case 'start_workers': {
+      run.workersAt = Date.now();
+      run.workers = await startWorkers(ctx, target, step.workers);
+      return run.workers.map((u) => u.name).join(', ');
+    }
+    case 'check_workers': {
+      await confirmWorkers(ctx, target, run.workers, run.workersAt, step.upMs, x.signal);
+      return `${run.workers.length} up`;
+    }
+    case 'stop_workers': {
+      const r = ctx.store.getRelease(step.release)!;
+      const units = (await unitsOf(ctx, r)).filter((u) => u.process !== WEB && u.running);
+      drainWorkers(ctx, r, units);
+      return units.length ? `${units.map((u) => u.name).join(', ')} stopping` : 'none running';
     }
     case 'health': {
       if (!run.unit) throw new BerthError('internal', `release ${relName(target)} has no container`);
@@ -219,17 +264,21 @@ async function runStep(ctx: Ctx, step: Step, x: Execution, run: RunState): Promi
 
 /** Stops a release that no longer serves (its in-flight requests get the drain timeout). */
 export async function retireRelease(ctx: Ctx, r: ReleaseRow): Promise<void> {
-  const u = await unitOf(ctx, r);
-  if (u && !u.serving) {
-    await ctx.runtime.stop(u, ctx.settings.drain_timeout_ms);
-    await ctx.runtime.remove(u);
-  }
+  await removeUnits(ctx, r, await unitsOf(ctx, r));
   ctx.store.setReleaseState(r.id, 'stopped');
 }
 
+/** Stops (its drain timeout for web, each worker's grace) and removes a release's units; never
+ *  the one serving. */
+export async function removeUnits(ctx: Ctx, r: ReleaseRow, units: Unit[]): Promise<void> {
+  for (const u of units.filter((x) => !x.serving)) {
+    if (u.running) await ctx.runtime.stop(u, u.process === WEB ? ctx.settings.drain_timeout_ms : graceOf(r, u.process, ctx.settings.drain_timeout_ms));
+    await ctx.runtime.remove(u);
+  }
+}
+
 async function pruneRelease(ctx: Ctx, r: ReleaseRow): Promise<void> {
-  const u = await unitOf(ctx, r);
-  if (u && !u.serving) await ctx.runtime.remove(u);
+  for (const u of await unitsOf(ctx, r)) if (!u.serving) await ctx.runtime.remove(u);
   const stillUsed = ctx.store.releasesOf(r.app).some((o) => o.id !== r.id && o.image_id === r.image_id && o.state !== 'pruned' && o.state !== 'failed');
   if (r.image_id && !stillUsed) await ctx.runtime.removeImage(r.image_id);
   ctx.store.setReleaseState(r.id, 'pruned');

@@ -15,12 +15,17 @@ export type Step =
   | { kind: 'pull'; image: string }
   | { kind: 'release_command'; cmd: string[] }
   | { kind: 'start'; release: number }
+  | { kind: 'start_workers'; release: number; workers: WorkerCount[] }
   | { kind: 'health'; release: number; path: string; port: number; timeoutMs: number }
+  | { kind: 'check_workers'; release: number; upMs: number }
   | { kind: 'route'; reason: string }
   | { kind: 'switch'; from: number | null; to: number }
   | { kind: 'settle'; ms: number }
+  | { kind: 'stop_workers'; release: number }
   | { kind: 'retire'; releases: number[] }
   | { kind: 'prune'; releases: number[] };
+
+export interface WorkerCount { process: string; replicas: number }
 
 export interface PlanInput {
   kind: 'deploy' | 'rollback' | 'config';
@@ -31,6 +36,12 @@ export interface PlanInput {
   /** The target's web container is already running (a warm release). */
   targetRunning: boolean;
   releaseCommand?: string[];
+  /** The target's processes besides web, with their copies (none at 0: scaled to zero). */
+  workers?: WorkerCount[];
+  /** The live release runs processes besides web: they stop once the target serves. */
+  liveHasWorkers?: boolean;
+  /** How long a new worker must stay up before it counts as started. */
+  workerUpMs?: number;
   deployTimeoutMs: number;
   refreshMs: number;
   keepReleases: number;
@@ -43,12 +54,20 @@ export function planDeploy(i: PlanInput): Step[] {
     if (i.releaseCommand?.length) steps.push({ kind: 'release_command', cmd: i.releaseCommand });
     steps.push({ kind: 'start', release: i.target.id });
   }
+  // Workers start beside the web process and boot while its health check runs; a rollback's
+  // warm release kept only its web process running, so its workers start afresh too.
+  const workers = (i.workers ?? []).filter((w) => w.replicas > 0);
+  if (workers.length) steps.push({ kind: 'start_workers', release: i.target.id, workers });
   steps.push({ kind: 'health', release: i.target.id, path: i.target.health_path, port: i.target.port, timeoutMs: i.deployTimeoutMs });
+  if (workers.length) steps.push({ kind: 'check_workers', release: i.target.id, upMs: i.workerUpMs ?? 1000 });
   if (!i.live) steps.push({ kind: 'route', reason: 'first release: check that the route points at the app (and its port)' });
   else if (i.live.port !== i.target.port) steps.push({ kind: 'route', reason: `port changes from ${i.live.port} to ${i.target.port}` });
   steps.push({ kind: 'switch', from: i.live?.id ?? null, to: i.target.id });
   // A lookup that began just before the switch is cached for one refresh: wait that out.
   if (i.live) steps.push({ kind: 'settle', ms: i.refreshMs + 15 });
+  // Only now do the release before's workers go (SIGTERM, then their grace period to finish
+  // the job in hand): until the switch, a failure leaves them working as they were.
+  if (i.live && i.liveHasWorkers && i.live.id !== i.target.id) steps.push({ kind: 'stop_workers', release: i.live.id });
   // The release replaced now stays warm; any older warm one is retired.
   const retire = i.releases.filter((r) => r.state === 'warm' && r.id !== i.target.id && r.id !== i.live?.id).map((r) => r.id);
   if (retire.length) steps.push({ kind: 'retire', releases: retire });
@@ -78,6 +97,9 @@ export function describeStep(s: Step, name: (id: number) => string): string {
     case 'pull': return `pull ${s.image} (if missing)`;
     case 'release_command': return `run release command: ${quoteWords(s.cmd)}`;
     case 'start': return `start release ${name(s.release)} beside the live one`;
+    case 'start_workers': return `start ${name(s.release)}'s ${s.workers.map((w) => (w.replicas > 1 ? `${w.process} x${w.replicas}` : w.process)).join(', ')}`;
+    case 'check_workers': return `check that ${name(s.release)}'s other processes stay up (${s.upMs} ms at least)`;
+    case 'stop_workers': return `stop ${name(s.release)}'s other processes (SIGTERM, then their grace period)`;
     case 'health': return `wait until GET ${s.path} on port ${s.port} answers 2xx (timeout ${s.timeoutMs / 1000}s)`;
     case 'route': return `update the proxy route: ${s.reason}`;
     case 'switch': return s.from ? `switch traffic from release ${name(s.from)} to ${name(s.to)}` : `send traffic to release ${name(s.to)}`;

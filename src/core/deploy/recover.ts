@@ -7,11 +7,14 @@
 // a growing pause between attempts, and one the runtime itself keeps restarting (its restart
 // policy) is left to it: `berth status` says it is crash-looping, the operator decides.
 import { asBerthError } from '../../lib/errors.js';
-import type { Unit } from '../../runtime/types.js';
+import { type Unit, WEB } from '../../runtime/types.js';
 import type { ReleaseRow } from '../../state/store.js';
 import type { Ctx } from '../context.js';
 import { deploy } from './engine.js';
-import { commitSwitch, processSpec, relName, retireRelease, undoBeforeSwitch, unitOf } from './execute.js';
+import {
+  commitSwitch, formationOf, processSpec, relName, removeUnits, retireRelease, startWorkers, undoBeforeSwitch, unitOf, unitsOf,
+} from './execute.js';
+import { type Formation, replicasOf, workersOf } from './processes.js';
 import { waitHealthy } from './health.js';
 
 export interface RecoveryReport {
@@ -60,22 +63,32 @@ export async function recoverDeploys(ctx: Ctx): Promise<Pick<RecoveryReport, 'fi
   return out;
 }
 
-/** Makes one app's containers match its state: the live release serves, warm ones run, nothing else. */
+/** Whether a unit belongs (pure): the live release's web process and its workers' copies up to
+ *  the formation; a warm release's web process, and its workers once stopped (their output is
+ *  read until it retires) or while they drain. */
+export function wantedUnit(u: Unit, r: ReleaseRow | undefined, liveId: number | undefined, formation: Formation, draining: Set<string>): boolean {
+  if (!r) return false;
+  if (u.process === WEB) return u.replica === 1 && (r.id === liveId || r.state === 'warm');
+  if (r.id === liveId) return workersOf(r).includes(u.process) && u.replica <= replicasOf(formation, u.process);
+  return r.state === 'warm' && (!u.running || draining.has(u.id));
+}
+
+/** Makes one app's containers match its state: the live release serves (with its workers), warm
+ *  ones keep their web process, nothing else. */
 async function reconcileApp(ctx: Ctx, app: string, units: Unit[], report: RecoveryReport, signal: AbortSignal): Promise<void> {
   const row = ctx.store.getApp(app)!;
   const releases = ctx.store.releasesOf(app);
   const byName = new Map(releases.map((r) => [relName(r), r] as const));
   const live = row.live_release ? ctx.store.getRelease(row.live_release) : undefined;
+  const formation = formationOf(ctx, app);
   for (const u of units) {
-    const r = byName.get(u.release);
-    const wanted = r && (r.id === live?.id || r.state === 'warm');
-    if (!wanted) {
+    if (!wantedUnit(u, byName.get(u.release), live?.id, formation, ctx.draining)) {
       await ctx.runtime.remove(u);
       report.removed.push(u.name);
     }
   }
   if (live) {
-    let unit: Unit | null | undefined = units.find((u) => u.release === relName(live));
+    let unit: Unit | null | undefined = units.find((u) => u.release === relName(live) && u.process === WEB);
     if (unit?.restarting) {
       report.crashing.push(`${app} ${relName(live)}`); // its restart policy brings it back: not ours to race
     } else if (!unit || !unit.running || !unit.attached) {
@@ -84,11 +97,29 @@ async function reconcileApp(ctx: Ctx, app: string, units: Unit[], report: Recove
       if (unit) report.restarted.push(`${app} ${relName(live)}`);
     }
     if (unit?.running && !unit.serving && !signal.aborted) await ctx.runtime.activate(unit);
+    if (!signal.aborted) report.restarted.push(...await restartWorkers(ctx, live, units, formation));
   }
   for (const r of releases.filter((x) => x.state === 'warm')) {
-    const u = units.find((x) => x.release === relName(r));
+    const u = units.find((x) => x.release === relName(r) && x.process === WEB);
     if (!u || !u.running || !u.attached) await retireRelease(ctx, r);
   }
+}
+
+/** Starts the live release's worker copies that are gone or stopped (not those its restart
+ *  policy is bringing back): a worker has no health check to wait for. */
+async function restartWorkers(ctx: Ctx, live: ReleaseRow, units: Unit[], formation: Formation): Promise<string[]> {
+  const out: string[] = [];
+  for (const process of workersOf(live)) {
+    for (let i = 1; i <= replicasOf(formation, process); i++) {
+      const u = units.find((x) => x.release === relName(live) && x.process === process && x.replica === i);
+      if (u?.running || u?.restarting) continue;
+      if (u) await ctx.runtime.remove(u);
+      const [started] = await startWorkers(ctx, live, [{ process, replicas: i }], i);
+      await ctx.runtime.activate(started!);
+      out.push(`${live.app} ${relName(live)} ${process}${i > 1 ? ` copy ${i}` : ''}`);
+    }
+  }
+  return out;
 }
 
 /** Starts the live release again from its image, unless it was restarted lately (backing off
@@ -115,9 +146,15 @@ async function restartLive(ctx: Ctx, r: ReleaseRow, old: Unit | undefined, signa
 /** True when an app's containers, as last listed, already match its state. */
 function looksSettled(ctx: Ctx, app: string, units: Unit[]): boolean {
   const row = ctx.store.getApp(app)!;
-  const wanted = new Set(ctx.store.releasesOf(app).filter((r) => r.id === row.live_release || r.state === 'warm').map(relName));
-  const live = row.live_release ? relName(ctx.store.getRelease(row.live_release)!) : null;
-  return units.length === wanted.size && units.every((u) => wanted.has(u.release) && u.running && u.attached && (u.release !== live || u.serving));
+  const releases = ctx.store.releasesOf(app);
+  const byName = new Map(releases.map((r) => [relName(r), r] as const));
+  const formation = formationOf(ctx, app);
+  const live = row.live_release ? ctx.store.getRelease(row.live_release)! : null;
+  const expected = releases.filter((r) => r.state === 'warm' && r.id !== live?.id).length
+    + (live ? 1 + workersOf(live).reduce((n, p) => n + replicasOf(formation, p), 0) : 0);
+  const running = units.filter((u) => (u.running && !ctx.draining.has(u.id)) || u.process === WEB);
+  return running.length === expected && units.every((u) => wantedUnit(u, byName.get(u.release), live?.id, formation, ctx.draining))
+    && running.every((u) => u.running && u.attached && (u.process !== WEB || u.release !== (live && relName(live)) || u.serving));
 }
 
 /** One pass over every app not being operated on right now, then the proxy. A cheap listing
@@ -167,16 +204,14 @@ async function moveOntoOwnNetwork(ctx: Ctx, app: string): Promise<string[]> {
  *  right after never waits for an old release to exit. */
 export async function retireExpired(ctx: Ctx): Promise<void> {
   for (const r of ctx.store.warmReleasesDue(new Date().toISOString())) {
-    const unit = await ctx.locks.whileFree(r.app, 'the daemon retiring a warm release', async () => {
+    const units = await ctx.locks.whileFree(r.app, 'the daemon retiring a warm release', async () => {
       const fresh = ctx.store.getRelease(r.id);
       if (fresh?.state !== 'warm') return null;
       ctx.store.setReleaseState(r.id, 'stopped');
-      return unitOf(ctx, r);
+      return unitsOf(ctx, r);
     }).catch((e: unknown) => { ctx.log.error({ app: r.app, err: asBerthError(e).message }, 'retiring a warm release failed'); return null; });
-    if (unit && !unit.serving) {
-      await ctx.runtime.stop(unit, ctx.settings.drain_timeout_ms)
-        .then(() => ctx.runtime.remove(unit))
-        .catch((e) => ctx.log.error({ app: r.app, err: asBerthError(e).message }, 'stopping a retired release failed'));
+    if (units?.length) {
+      await removeUnits(ctx, r, units).catch((e) => ctx.log.error({ app: r.app, err: asBerthError(e).message }, 'stopping a retired release failed'));
     }
   }
 }

@@ -16,7 +16,7 @@ import { DockerNetworks } from './networks.js';
 import { DockerServices } from './services.js';
 import {
   appNetworkName, exitCodeFromStatus, LABEL, type Names, networkCreateBody, oneOffName, ownedFilter, parkedName, processContainer,
-  SERVING_CPU_SHARES, SERVING_RESTART_POLICY, servingName,
+  SERVING_CPU_SHARES, SERVING_RESTART_POLICY, servingName, unitName,
 } from './specs.js';
 import type { Paths } from '../../state/paths.js';
 
@@ -128,7 +128,7 @@ export class DockerRuntime implements Runtime {
     if (ip) this.addresses.set(c.Id, ip);
     else this.addresses.delete(c.Id);
     return {
-      id: c.Id, name, app, process, release: c.Labels[LABEL.release] ?? '',
+      id: c.Id, name, app, process, release: c.Labels[LABEL.release] ?? '', replica: Number(c.Labels[LABEL.replica] ?? 1),
       running: c.State === 'running',
       restarting: c.State === 'restarting',
       exitCode: c.State === 'exited' ? exitCodeFromStatus(c.Status) : null,
@@ -155,7 +155,7 @@ export class DockerRuntime implements Runtime {
   }
 
   async inspect(app: string, process: ProcessType, release: string): Promise<Unit | null> {
-    return (await this.list(app)).find((u) => u.process === process && u.release === release) ?? null;
+    return (await this.list(app)).find((u) => u.process === process && u.release === release && u.replica === 1) ?? null;
   }
 
   private async byName(name: string): Promise<Unit | null> {
@@ -178,7 +178,7 @@ export class DockerRuntime implements Runtime {
   }
 
   async start(spec: ProcessSpec): Promise<Unit> {
-    const name = parkedName(this.names, spec.app, spec.process, spec.release);
+    const name = unitName(this.names, spec.app, spec.process, spec.release, spec.replica);
     await this.removeByName(name); // a leftover of an interrupted attempt
     await this.networks.ensureApp(spec.app);
     const id = await this.create(name, processContainer(this.names, spec));
@@ -207,6 +207,10 @@ export class DockerRuntime implements Runtime {
   }
 
   async activate(unit: Unit, between?: () => Promise<void>): Promise<void> {
+    if (unit.process !== WEB) {
+      await this.update(unit.id, unit.name, { RestartPolicy: SERVING_RESTART_POLICY, CpuShares: SERVING_CPU_SHARES });
+      return;
+    }
     const serving = this.servingName(unit.app, unit.process);
     if (unit.name === serving) return;
     // It restarts on failure from the moment it serves (before, a crash must show as a crash)

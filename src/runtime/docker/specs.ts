@@ -9,6 +9,7 @@ export const LABEL = {
   app: 'berth.app',
   release: 'berth.release',
   process: 'berth.process',
+  replica: 'berth.replica',
   role: 'berth.role',
 } as const;
 
@@ -25,6 +26,12 @@ export function servingName(n: Names, app: string, process: string): string {
 
 export function parkedName(n: Names, app: string, process: string, release: string): string {
   return `${n.instance}-${app}-${process}-${release}`;
+}
+
+/** A release's unit: the parked name for its first copy (the web process's only one), a
+ *  suffix for the others (worker-v3, worker-v3-2). */
+export function unitName(n: Names, app: string, process: string, release: string, replica = 1): string {
+  return `${parkedName(n, app, process, release)}${replica > 1 ? `-${replica}` : ''}`;
 }
 
 export function oneOffName(n: Names, app: string, release: string, suffix: string): string {
@@ -45,6 +52,7 @@ export function processContainer(n: Names, spec: ProcessSpec, opts: { oneOff?: b
       [LABEL.app]: spec.app,
       [LABEL.release]: spec.release,
       [LABEL.process]: opts.oneOff ? 'run' : spec.process,
+      ...(opts.oneOff ? {} : { [LABEL.replica]: String(spec.replica ?? 1) }),
       [LABEL.role]: opts.oneOff ? 'one-off' : 'app',
     },
     HostConfig: {
