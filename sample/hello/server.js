@@ -6,6 +6,7 @@
 //   HEALTHY           "false" makes /health answer 500 forever
 //   EXIT_AFTER_MS     exit(1) this long after start (a release that crashes)
 //   MIGRATE_FAIL      "true" makes `node server.js migrate` exit 1
+//   JOB_MS, WORKER_FAIL  `node server.js worker`: a job worker (see below)
 //   MISBEHAVE         "true" turns on /alloc?mb=N (holds N MB more per call) and /fork?n=N (starts up
 //                     to N idle child processes), and ALLOC_AT_START_MB (held before listening):
 //                     the tests' runaway app. Off unless set.
@@ -23,6 +24,24 @@ const healthy = process.env.HEALTHY !== 'false';
 const started = Date.now();
 const hoard = [];
 const children = [];
+
+const worker = process.argv[2] === 'worker';
+if (worker) {
+  // A worker: one job after another, each JOB_MS long (default 3000); on SIGTERM it finishes the
+  // job in hand and exits 0. WORKER_FAIL=true makes it exit 1 at once (a worker that cannot start).
+  if (process.env.WORKER_FAIL === 'true') { console.error(`worker ${version} cannot start`); process.exit(1); }
+  const jobMs = Number(process.env.JOB_MS || 3000);
+  let stopping = false;
+  let n = 0;
+  const next = () => {
+    if (stopping) { console.log(`worker ${version} stopped after job ${n}`); process.exit(0); }
+    const job = ++n;
+    console.log(`worker ${version} job ${job} started`);
+    setTimeout(() => { console.log(`worker ${version} job ${job} done`); next(); }, jobMs);
+  };
+  process.on('SIGTERM', () => { stopping = true; console.log(`worker ${version} finishing job ${n}`); });
+  next();
+}
 
 if (process.argv[2] === 'migrate') {
   console.log(`migrating ${version}`);
@@ -113,11 +132,13 @@ function shutdown() {
   setTimeout(() => server.closeAllConnections(), 2000).unref();
   setTimeout(() => process.exit(0), 25_000).unref();
 }
-process.on('SIGTERM', shutdown);
-process.on('SIGINT', shutdown);
+if (!worker) {
+  process.on('SIGTERM', shutdown);
+  process.on('SIGINT', shutdown);
+}
 
 if (process.env.EXIT_AFTER_MS) {
   setTimeout(() => { console.error(`${version} crashing on purpose`); process.exit(1); }, Number(process.env.EXIT_AFTER_MS));
 }
 if (process.env.MISBEHAVE === 'true') for (let i = 0; i < Number(process.env.ALLOC_AT_START_MB || 0); i++) hoard.push(Buffer.alloc(1024 * 1024, 1));
-setTimeout(() => server.listen(port, () => console.log(`${version} listening on ${port} after ${Date.now() - started} ms`)), delay);
+if (!worker) setTimeout(() => server.listen(port, () => console.log(`${version} listening on ${port} after ${Date.now() - started} ms`)), delay);

@@ -39,8 +39,9 @@ export const SettingsSchema = z.object({
   release_timeout_ms: z.number().int().min(1000).default(10 * 60_000),
   drain_timeout_ms: z.number().int().min(0).default(30_000),
   /** A new release's worker must stay up this long before the switch: most that crash at
-   *  boot (a missing module, a bad env) do so within a second. */
-  worker_up_ms: z.number().int().min(0).default(1000),
+   *  boot (a missing module, a bad env) do so within a second of their runtime's start, which
+   *  itself can take a second on a busy 2-core server. */
+  worker_up_ms: z.number().int().min(0).default(2000),
   /** How often Caddy re-resolves an app's upstream name: bounds switch time. */
   upstream_refresh_ms: z.number().int().min(20).max(5000).default(25),
   caddy_image: z.string().default(`caddy:${CADDY_VERSION}`),

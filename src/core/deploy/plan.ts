@@ -59,7 +59,7 @@ export function planDeploy(i: PlanInput): Step[] {
   const workers = (i.workers ?? []).filter((w) => w.replicas > 0);
   if (workers.length) steps.push({ kind: 'start_workers', release: i.target.id, workers });
   steps.push({ kind: 'health', release: i.target.id, path: i.target.health_path, port: i.target.port, timeoutMs: i.deployTimeoutMs });
-  if (workers.length) steps.push({ kind: 'check_workers', release: i.target.id, upMs: i.workerUpMs ?? 1000 });
+  if (workers.length) steps.push({ kind: 'check_workers', release: i.target.id, upMs: i.workerUpMs ?? 2000 });
   if (!i.live) steps.push({ kind: 'route', reason: 'first release: check that the route points at the app (and its port)' });
   else if (i.live.port !== i.target.port) steps.push({ kind: 'route', reason: `port changes from ${i.live.port} to ${i.target.port}` });
   steps.push({ kind: 'switch', from: i.live?.id ?? null, to: i.target.id });
