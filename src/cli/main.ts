@@ -280,8 +280,10 @@ program.command('releases <name>').description('list the releases of an app')
 program.command('logs <name>').description("print the app's logs")
   .option('-f, --follow', 'keep printing new lines')
   .option('-n, --tail <lines>', 'lines from the end', '100')
-  .action(action(async (name: string, o: { follow?: boolean; tail: string }) => {
-    await client().text(`/apps/${enc(v.appName(name))}/logs?tail=${Number(o.tail) || 100}${o.follow ? '&follow=1' : ''}`, (s) => process.stdout.write(s));
+  .option('-p, --process <name>', 'a process besides web (e.g. worker): its first copy in the live release')
+  .action(action(async (name: string, o: { follow?: boolean; tail: string; process?: string }) => {
+    const proc = o.process ? `&process=${enc(v.processName(o.process))}` : '';
+    await client().text(`/apps/${enc(v.appName(name))}/logs?tail=${Number(o.tail) || 100}${o.follow ? '&follow=1' : ''}${proc}`, (s) => process.stdout.write(s));
   }));
 
 program.command('audit [name]').description('every change: who, what, when, result')

@@ -119,8 +119,12 @@ export function buildApi(ctx: Ctx): Router {
   };
   api.on('GET', `${P}/apps/:name/logs`, async (r) => {
     const name = mustApp(ctx, r.params.name!);
-    const units = await ctx.runtime.list(name);
-    const unit = units.find((u) => u.serving) ?? units[0];
+    const process = r.query.get('process');
+    const units = (await ctx.runtime.list(name)).filter((u) => !process || u.process === process);
+    const live = ctx.store.getApp(name)!.live_release;
+    const liveName = live ? relName(ctx.store.getRelease(live)!) : null;
+    // the serving web process; for another process, the live release's first running copy
+    const unit = units.find((u) => u.serving) ?? units.find((u) => u.release === liveName && u.running) ?? units[0];
     if (!unit) throw new BerthError('not_found', `${name} has no running release`, `deploy it with: berth deploy ${name} --image REF`);
     return logsReply(r, unit);
   });

@@ -16,7 +16,7 @@ import { routeFor, whileLeaving } from './routes.js';
 import { lastOomOf } from './oom.js';
 import { changedLimits, ownLimits } from './limits.js';
 import { effectiveLimits } from '../../lib/limits.js';
-import { limitsOf, servingProcess } from '../deploy/processes.js';
+import { describeProcesses, limitsOf, servingProcess } from '../deploy/processes.js';
 
 const DELETE_LOCK_ID = -1; // an operation without a deploy row
 
@@ -140,6 +140,7 @@ export async function showApp(ctx: Ctx, name: string) {
   return {
     name: a.name, created_at: a.created_at, domains: ctx.store.domainsOf(a.name), port: live?.port ?? a.port, health_path: live?.health_path ?? a.health_path,
     release: live ? relName(live) : null, image: live?.image ?? null, digest: live?.digest ?? null,
+    processes: live ? describeProcesses(live, JSON.parse(a.formation) as Record<string, number>) : null,
     config_keys: Object.keys(ctx.store.configOf(a.name)),
     services: ctx.store.appServices(a.name),
     resources: resourcesOf(ctx, a.name),
@@ -149,7 +150,7 @@ export async function showApp(ctx: Ctx, name: string) {
     killed_for_memory: lastOomOf(ctx, a.name, live ? relName(live) : null),
     pg_connections: pgConnectionsSetting(ctx, a.name),
     warnings: warningsOf(ctx, a.name),
-    containers: units.map((u) => ({ name: u.name, release: u.release, running: u.running, serving: u.serving })),
+    containers: units.map((u) => ({ name: u.name, release: u.release, process: u.process, replica: u.replica, running: u.running, serving: u.serving })),
     upstream: ctx.runtime.servingName(a.name, WEB),
   };
 }
