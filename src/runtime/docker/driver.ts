@@ -213,13 +213,6 @@ export class DockerRuntime implements Runtime {
     }
     const serving = this.servingName(unit.app, unit.process);
     if (unit.name === serving) return;
-    // It restarts on failure from the moment it serves (before, a crash must show as a crash)
-    // and gets the full CPU weight. Set while the release before is parked (the two do not
-    // depend on each other: a switch is a few engine calls, each one waited for counts), and
-    // before the rename, so that the rename is the last step and a failure of either leaves
-    // the name with the release before.
-    const weighted = this.update(unit.id, unit.name, { RestartPolicy: SERVING_RESTART_POLICY, CpuShares: SERVING_CPU_SHARES })
-      .then(() => null, (e: Error) => e);
     const current = await this.byName(serving);
     let parked: { id: string; name: string; stopped: boolean } | null = null;
     if (current) {
@@ -239,8 +232,12 @@ export class DockerRuntime implements Runtime {
     }
     try {
       await between?.();
-      const failed = await weighted;
-      if (failed) throw failed;
+      // It restarts on failure from the moment it serves (before, a crash must show as a crash)
+      // and gets the full CPU weight. Set right before the rename, so that the rename is the last
+      // step and a failure of either leaves the name with the release before. Not earlier (while
+      // the release before is parked): a release that exits at once would then be restarting by
+      // the time of the rename, which Docker refuses ("sandbox not found"; measured).
+      await this.update(unit.id, unit.name, { RestartPolicy: SERVING_RESTART_POLICY, CpuShares: SERVING_CPU_SHARES });
       await this.rename(unit.id, unit.name, serving);
     } catch (e) {
       if (parked) await this.restore(parked, serving, e as Error);
