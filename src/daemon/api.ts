@@ -83,7 +83,7 @@ export function buildApi(ctx: Ctx): Router {
     const b = parseBody(DeployBody, await r.json());
     const name = mustApp(ctx, r.params.name!);
     return ndjson((emit) => deploy(ctx, {
-      app: name, kind: 'deploy', image: b.image, port: b.port, healthPath: b.health_path,
+      app: name, kind: 'deploy', image: b.image, build: b.build, port: b.port, healthPath: b.health_path,
       releaseCommand: b.release_command, timeoutMs: b.timeout, releaseTimeoutMs: b.release_timeout,
       lockTimeoutMs: b.lock_timeout, dryRun: b.dry_run, actor: actorOf(r),
     }, emit));
