@@ -20,14 +20,15 @@ http.createServer((req, res) => {
 }).listen(Number(process.env.PORT || 8000));
 `;
 
-export function dockerfile(base: string, o: { cpuMs?: number; sleepMs?: number } = {}): string {
+export function dockerfile(base: string, o: { cpuMs?: number; sleepMs?: number; token?: string } = {}): string {
   return [
     `FROM ${base} AS deps`,
     'ARG GREETING=unset',
     // the step a second build must take from the cache: its output says when it really ran
     node(`require('fs').writeFileSync('/app/deps.txt', 'deps'); console.log('ran the deps step for ' + process.env.GREETING)`),
     ...(o.cpuMs ? [node(`const t = Date.now(); while (Date.now() - t < ${o.cpuMs}) {} console.log('burned ${o.cpuMs} ms of CPU')`)] : []),
-    ...(o.sleepMs ? [node(`setTimeout(() => console.log('slept'), ${o.sleepMs}); console.log('sleeping ${o.sleepMs} ms')`)] : []),
+    // a new token each time: never taken from an earlier run's cache
+    ...(o.sleepMs ? [node(`setTimeout(() => console.log('slept'), ${o.sleepMs}); console.log('sleeping ${o.sleepMs} ms', '${o.token ?? Date.now()}')`)] : []),
     'FROM deps AS prod',
     'ARG GREETING=unset',
     node("require('fs').writeFileSync('/app/build-info.json', JSON.stringify({ stage: 'prod', greeting: process.env.GREETING }))"),
@@ -45,7 +46,7 @@ export function failingDockerfile(base: string): string {
 }
 
 /** Writes the source tree; returns its directory. */
-export function writeContext(base: string, o: { version?: string; cpuMs?: number; sleepMs?: number } = {}): string {
+export function writeContext(base: string, o: { version?: string; cpuMs?: number; sleepMs?: number; token?: string } = {}): string {
   const dir = mkdtempSync(join(tmpdir(), 'berth-src-'));
   const files: Record<string, string> = {
     'Dockerfile': dockerfile(base, o),
