@@ -63,7 +63,10 @@ async function underLoad(p: Platform, name: string, during: () => Promise<Window
   const w = await during();
   const r = await load.stop();
   const inside = r.latencies.filter((l) => l.at - l.ms >= w.from && l.at <= w.to).map((l) => l.ms);
-  const out = { requests: inside.length, failed: r.failed, p99_ms: round(percentile(inside, 99)), p50_ms: round(percentile(inside, 50)), build_s: round((w.to - w.from) / 1000) };
+  const out = {
+    requests: inside.length, failed: r.failed, p99_ms: round(percentile(inside, 99)), p50_ms: round(percentile(inside, 50)),
+    build_s: round((w.to - w.from) / 1000),
+  };
   log(`${name}: ${JSON.stringify(out)}`);
   return out;
 }
@@ -101,7 +104,8 @@ async function plainBuild(buildx: string, ctx: string, weightFile: string, defau
 
 const merge = (ps: Phase[]): Phase => ({
   requests: ps.reduce((a, x) => a + x.requests, 0), failed: ps.reduce((a, x) => a + x.failed, 0),
-  p99_ms: round(Math.max(...ps.map((x) => x.p99_ms))), p50_ms: round(Math.max(...ps.map((x) => x.p50_ms))), build_s: round(ps.reduce((a, x) => a + x.build_s, 0)),
+  p99_ms: round(Math.max(...ps.map((x) => x.p99_ms))), p50_ms: round(Math.max(...ps.map((x) => x.p50_ms))),
+  build_s: round(ps.reduce((a, x) => a + x.build_s, 0)),
 });
 
 main('build', () => withPlatform(async (p) => {
@@ -140,7 +144,8 @@ main('build', () => withPlatform(async (p) => {
     cores, concurrency, work_m_rounds_per_core: work, rounds,
     phases: { steady, default_weight: plain, berth },
     total: steady.requests + plain.requests + berth.requests, failed: steady.failed + plain.failed + berth.failed,
-    rps_steady: round(steady.requests / steady.build_s), rps_build_default_weight: round(plain.requests / plain.build_s), rps_build_berth: round(berth.requests / berth.build_s),
+    rps_steady: round(steady.requests / steady.build_s), rps_build_default_weight: round(plain.requests / plain.build_s),
+    rps_build_berth: round(berth.requests / berth.build_s),
     build_s_default_weight: plain.build_s, build_s_berth: berth.build_s,
     p99_steady_ms: steady.p99_ms, p99_build_default_weight_ms: plain.p99_ms, p99_build_berth_ms: berth.p99_ms,
   };

@@ -11,7 +11,7 @@ import { pinnedDeb } from '../bootstrap/debian-suite.js';
 export const BUILDX_DEBIAN = { pkg: 'docker-buildx', version: '0.29.1+ds1-4', suite: 'sid' } as const;
 const CACHE = '/var/cache/berth/buildx';
 const PLUGIN = 'usr/libexec/docker/cli-plugins/docker-buildx';
-const HOST_PLUGINS = ['/usr/libexec/docker/cli-plugins/docker-buildx', '/usr/lib/docker/cli-plugins/docker-buildx', '/usr/local/lib/docker/cli-plugins/docker-buildx'];
+const HOST_PLUGINS = ['/usr/libexec', '/usr/lib', '/usr/local/lib'].map((d) => `${d}/docker/cli-plugins/docker-buildx`);
 
 /** Where the pinned binary is unpacked. */
 export const pinnedBuildxPath = (cache = CACHE) => join(cache, BUILDX_DEBIAN.version, 'docker-buildx');

@@ -55,17 +55,13 @@ export class DockerBuilder implements Builder {
 
   private buildx(): string | null { return this.o.buildx !== undefined ? this.o.buildx : findBuildx(); }
 
-  async describe(): Promise<string> {
-    const bx = this.buildx();
-    return bx ? `BuildKit (docker-buildx ${bx}, the engine's docker driver)` : "the engine's classic builder (no docker-buildx: run berth up to fetch it)";
-  }
-
   async build(req: BuildRequest, progress: Progress, signal: AbortSignal): Promise<BuildResult> {
     const p = await prepare(req);
     const tag = buildTag(p.app, p.hash);
     const labels = { 'berth.app': p.app, 'berth.build.hash': p.hash.slice(0, 16) };
     const bx = this.buildx();
-    progress(`building ${tag} from ${p.context} (${p.files} files after .dockerignore) with ${bx ? 'BuildKit (docker-buildx)' : "the engine's classic builder"}`);
+    const how = bx ? 'BuildKit (docker-buildx)' : "the engine's classic builder";
+    progress(`building ${tag} from ${p.context} (${p.files} files after .dockerignore) with ${how}`);
     const imageId = bx ? await this.withBuildx(bx, p, labels, progress, signal) : await this.classic(p, labels, progress, signal);
     return { imageId, tag: await this.tagOnce(imageId, tag, progress), builder: bx ? 'buildx' : 'engine' };
   }
@@ -115,7 +111,8 @@ export class DockerBuilder implements Builder {
     try {
       await this.api.progress('POST', '/build', 'build', {
         query: classicBuildQuery({ dockerfile: p.dockerfile, args: p.args, target: p.target, labels, cpuShares: BUILD_CPU_SHARES }),
-        raw: pack as unknown as NodeJS.ReadableStream, headers: { 'content-type': 'application/x-tar' }, timeoutMs: this.o.timeoutMs ?? BUILD_TIMEOUT_MS, signal: stop.signal,
+        raw: pack as unknown as NodeJS.ReadableStream, headers: { 'content-type': 'application/x-tar' },
+        timeoutMs: this.o.timeoutMs ?? BUILD_TIMEOUT_MS, signal: stop.signal,
       }, (ev) => {
         if (typeof ev.stream === 'string') lines.push(ev.stream.replace(ANSI, '')).forEach(show);
         const id = (ev.aux as { ID?: unknown } | undefined)?.ID;
@@ -152,7 +149,8 @@ export class DockerBuilder implements Builder {
     }
     if (await this.imageIdOf(final) !== imageId) {
       const at = final.lastIndexOf(':');
-      await this.api.buffer('POST', `/images/${encodeURIComponent(imageId)}/tag`, `tag ${final}`, { query: { repo: final.slice(0, at), tag: final.slice(at + 1) } });
+      await this.api.buffer('POST', `/images/${encodeURIComponent(imageId)}/tag`, `tag ${final}`,
+        { query: { repo: final.slice(0, at), tag: final.slice(at + 1) } });
     }
     return final;
   }

@@ -14,8 +14,6 @@ export class FakeBuilder implements Builder {
 
   constructor(private readonly addImage: (ref: string) => ImageInfo) {}
 
-  async describe() { return 'fake builder'; }
-
   async build(req: BuildRequest, progress: Progress, signal: AbortSignal): Promise<BuildResult> {
     this.builds.push(req);
     progress(`#1 [1/1] fake build of ${req.context}`);

@@ -25,8 +25,6 @@ export interface BuildResult {
 }
 
 export interface Builder {
-  /** Which builder a build would use now, and why (shown by `berth status` and in the deploy log). */
-  describe(): Promise<string>;
   /** Builds the image. Progress gets the build log line by line; the signal cancels the build.
    *  A failure is a BerthError 'command_failed' whose details.logs holds the failing step's output. */
   build(req: BuildRequest, progress: Progress, signal: AbortSignal): Promise<BuildResult>;

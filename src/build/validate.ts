@@ -17,7 +17,8 @@ export function contextDir(raw: unknown, path = 'build.context'): string {
   if (!isAbsolute(raw)) throw new ValidationError(path, `${JSON.stringify(raw)} is not an absolute path`, 'the CLI sends the directory it resolved');
   const dir = resolve(raw);
   if (!existsSync(dir) || !statSync(dir).isDirectory()) {
-    throw new ValidationError(path, `${dir} is not a directory on the daemon's host`, 'give the directory that holds the Dockerfile: berth deploy APP --build DIR');
+    throw new ValidationError(path, `${dir} is not a directory on the daemon's host`,
+      'give the directory that holds the Dockerfile: berth deploy APP --build DIR');
   }
   return dir;
 }
@@ -28,7 +29,8 @@ export function dockerfilePath(raw: unknown, path = 'build.dockerfile'): string 
   if (typeof raw !== 'string' || raw === '' || raw.includes('\0')) throw new ValidationError(path, 'must be a non-empty path');
   const rel = normalize(raw).replace(/^(\.\/)+/, '');
   if (isAbsolute(raw) || rel === '..' || rel.startsWith(`..${sep}`) || rel === '.' || rel.endsWith(sep)) {
-    throw new ValidationError(path, `${JSON.stringify(raw)} is not a file inside the build context`, 'give it relative to the context, e.g. docker/Dockerfile.prod');
+    throw new ValidationError(path, `${JSON.stringify(raw)} is not a file inside the build context`,
+      'give it relative to the context, e.g. docker/Dockerfile.prod');
   }
   return rel;
 }

@@ -225,8 +225,9 @@ program.command('deploy <name>').description('deploy a new release with zero dow
     parseBody(DeployBody, body);
     // Ctrl-C during a build cancels the deploy (the daemon goes on with a deploy whose client left)
     const interrupted = body.build ? cancelOnInterrupt(() => client().call('DELETE', `/apps/${enc(name)}/deploys/current`)) : undefined;
-    const r = await client().stream<{ deploy: number; release: string; previous: string | null; ms: number; state: string; steps?: string[]; warnings: string[] }>(
-      'POST', `/apps/${enc(name)}/deploys`, body, globals().json ? () => undefined : renderEvent).finally(() => interrupted?.());
+    type Deployed = { deploy: number; release: string; previous: string | null; ms: number; state: string; steps?: string[]; warnings: string[] };
+    const r = await client().stream<Deployed>('POST', `/apps/${enc(name)}/deploys`, body, globals().json ? () => undefined : renderEvent)
+      .finally(() => interrupted?.());
     out(!!globals().json, r, () => r.state === 'planned'
       ? `plan:\n${r.steps!.map((s, i) => `  ${i + 1}. ${s}`).join('\n')}`
       : `${name} ${r.release} is live (deploy #${r.deploy}, ${(r.ms / 1000).toFixed(1)}s)${r.previous ? `; ${r.previous} stays warm for rollback` : ''}${r.warnings.length ? `\nwarnings:\n  ${r.warnings.join('\n  ')}` : ''}`);

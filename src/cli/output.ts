@@ -27,7 +27,8 @@ export function errorText(e: BerthError): string {
   if (Array.isArray(logs)) {
     const shown = logs.map(String).filter((l) => l.trim() !== '');
     const of = logOf ?? "the release's log";
-    lines.push(shown.length ? `last lines of ${of}:\n${shown.map((l) => `  | ${l}`).join('\n')}` : logOf ? `${logOf} printed nothing` : 'the release wrote no output');
+    const none = logOf ? `${logOf} printed nothing` : 'the release wrote no output';
+    lines.push(shown.length ? `last lines of ${of}:\n${shown.map((l) => `  | ${l}`).join('\n')}` : none);
   }
   if (e.hint) lines.push(`hint: ${e.hint}`);
   return lines.join('\n') + '\n';

@@ -53,7 +53,9 @@ export interface LinesOptions { env?: NodeJS.ProcessEnv; cwd?: string; timeoutMs
 
 /** Runs a program and hands over its output (stdout and stderr) line by line as it comes;
  *  resolves with its exit status. The signal or the deadline ends it with SIGTERM, then SIGKILL. */
-export function runLines(argv: string[], onLine: (line: string) => void, o: LinesOptions): Promise<{ code: number | null; cancelled: boolean; timedOut: boolean }> {
+export interface LinesResult { code: number | null; cancelled: boolean; timedOut: boolean }
+
+export function runLines(argv: string[], onLine: (line: string) => void, o: LinesOptions): Promise<LinesResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(argv[0]!, argv.slice(1), { cwd: o.cwd, env: o.env, stdio: ['ignore', 'pipe', 'pipe'] });
     let cancelled = false;

@@ -19,7 +19,8 @@ const host = `${app}.localhost`;
 let src = '';
 type Release = { release: string; state: string; image: string; image_id: string };
 const releases = () => p.json<Release[]>(['releases', app]);
-const served = async () => JSON.parse((await p.get(host)).body) as { info: { stage: string; greeting?: string }; files: string[]; version: string; release: string };
+type Served = { info: { stage: string; greeting?: string }; files: string[]; version: string; release: string };
+const served = async () => JSON.parse((await p.get(host)).body) as Served;
 
 before(async () => {
   await platformWithApps(p, [app], { deploy: false });

@@ -36,7 +36,8 @@ test('a built release runs the built image, by id, and says where it came from',
 test('a failed build changes nothing: no release row, the live one serves, the step output is in the error', async () => {
   const c = await withLive();
   c.rt.builder.failNext = 'Step 2/2 : RUN make\nmake: *** [all] Error 2';
-  const err = await deploy(c.ctx, { app: 'app', kind: 'deploy', build: SRC, actor: 'tester' }, noEvents).then(() => assert.fail('deployed'), (e: BerthError) => e);
+  const err = await deploy(c.ctx, { app: 'app', kind: 'deploy', build: SRC, actor: 'tester' }, noEvents)
+    .then(() => assert.fail('deployed'), (e: BerthError) => e);
   assert.equal(err.code, 'command_failed');
   assert.match(err.message, /^deploy #\d+ of app failed: build failed/);
   assert.match(err.hint!, /^v1 keeps serving; fix the step above/);
@@ -64,5 +65,6 @@ test('a dry run names the build without building; an image and a build together 
   assert.match(r.steps![0]!, /^build the image from \/src\/app \(Dockerfile, target prod, build args A\)$/);
   assert.match(r.steps![1]!, /^pull berth\/app:build-\(hash of the source\)/);
   assert.deepEqual(c.rt.builder.builds, []);
-  await assert.rejects(deploy(c.ctx, { app: 'app', kind: 'deploy', build: SRC, image: 'x:1', actor: 'tester' }, noEvents), /give an image or a build, not both/);
+  await assert.rejects(deploy(c.ctx, { app: 'app', kind: 'deploy', build: SRC, image: 'x:1', actor: 'tester' }, noEvents),
+    /give an image or a build, not both/);
 });

@@ -26,7 +26,8 @@ export async function buildImage(ctx: Ctx, app: string, b: BuildSpec, x: BuildCo
     r = await ctx.runtime.builder.build({ app, ...b }, (line) => x.emit({ type: 'progress', line }), x.signal);
   } catch (e) {
     const err = asBerthError(e);
-    ctx.store.audit({ actor: x.actor, action: 'deploy', app, result: err.code === 'aborted' ? 'aborted' : 'failed', detail: { deploy: x.deployId, error: err.message } });
+    const result = err.code === 'aborted' ? 'aborted' : 'failed';
+    ctx.store.audit({ actor: x.actor, action: 'deploy', app, result, detail: { deploy: x.deployId, error: err.message } });
     ctx.log.warn({ app, deploy: x.deployId, err: err.message }, 'build failed; nothing changed');
     throw new BerthError(err.code, `deploy #${x.deployId} of ${app} failed: ${err.message}`,
       [x.live ? `${x.live} keeps serving` : 'no release was made', err.hint].filter(Boolean).join('; '), { ...err.details, deploy: x.deployId, live: x.live });
