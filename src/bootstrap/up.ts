@@ -16,7 +16,7 @@ import { caddyBase } from '../proxy/caddy/base.js';
 import { ensureCaddyImage, proxyContainerName, proxyContainerSpec } from './proxy-container.js';
 import { ensureLayout, type Paths, parseSettings, saveSettings, type Settings, storedSettings, upgradedSettings } from '../state/settings.js';
 import { CaddyAdmin } from '../proxy/caddy/admin.js';
-import { ensureBuildx } from '../build/buildx-install.js';
+import { BUILDX_DEBIAN, ensureBuildx } from '../build/buildx-install.js';
 
 export type UpStep = { step: string; result: string };
 
@@ -64,7 +64,8 @@ async function builderStep(progress: (l: string) => void): Promise<string> {
   if (process.env.BERTH_BUILDX === 'none') return "builds use the engine's classic builder (BERTH_BUILDX=none)";
   try {
     const b = await ensureBuildx(progress);
-    return `BuildKit through ${b.version}`;
+    progress(`  builds use BuildKit through ${b.version} (${b.path})`);
+    return b.fetched ? `fetched docker-buildx from Debian ${BUILDX_DEBIAN.suite}` : 'ok';
   } catch (e) {
     if (!(e instanceof BerthError) || (e.code !== 'unavailable' && e.code !== 'command_failed')) throw e;
     progress(`  docker-buildx: ${e.message}`);

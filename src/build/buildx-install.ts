@@ -24,10 +24,12 @@ export function findBuildx(env = process.env, cache = CACHE): string | null {
   return which('docker-buildx');
 }
 
-/** Unpacks the pinned docker-buildx when neither it nor the host's is there; returns its path
- *  and version. Fails (BerthError 'unavailable') when the mirror cannot give the package. */
-export async function ensureBuildx(progress: (l: string) => void, cache = CACHE): Promise<{ path: string; version: string }> {
+/** Unpacks the pinned docker-buildx when neither it nor the host's is there; returns its path,
+ *  version and whether it was fetched now. Fails (BerthError 'unavailable') when the mirror
+ *  cannot give the package. */
+export async function ensureBuildx(progress: (l: string) => void, cache = CACHE): Promise<{ path: string; version: string; fetched: boolean }> {
   let path = findBuildx(process.env, cache);
+  const fetched = !path;
   if (!path) {
     const deb = await pinnedDeb(BUILDX_DEBIAN.pkg, BUILDX_DEBIAN.version, BUILDX_DEBIAN.suite, progress);
     const dir = mkdtempSync(join(tmpdir(), 'berth-buildx-deb-'));
@@ -43,5 +45,5 @@ export async function ensureBuildx(progress: (l: string) => void, cache = CACHE)
     }
   }
   const { stdout } = await run([path, 'version'], { timeoutMs: 30_000 });
-  return { path, version: stdout.trim() };
+  return { path, version: stdout.trim(), fetched };
 }
