@@ -16,6 +16,7 @@ import { caddyBase } from '../proxy/caddy/base.js';
 import { ensureCaddyImage, proxyContainerName, proxyContainerSpec } from './proxy-container.js';
 import { ensureLayout, type Paths, parseSettings, saveSettings, type Settings, storedSettings, upgradedSettings } from '../state/settings.js';
 import { CaddyAdmin } from '../proxy/caddy/admin.js';
+import { BUILDX_DEBIAN, ensureBuildx } from '../build/buildx-install.js';
 
 export type UpStep = { step: string; result: string };
 
@@ -58,6 +59,20 @@ async function ensureProxy(api: EngineApi, p: Paths, s: Settings, progress: (l: 
   return result;
 }
 
+/** docker-buildx for builds from source (BuildKit); without it builds use the engine's classic builder. */
+async function builderStep(progress: (l: string) => void): Promise<string> {
+  if (process.env.BERTH_BUILDX === 'none') return "builds use the engine's classic builder (BERTH_BUILDX=none)";
+  try {
+    const b = await ensureBuildx(progress);
+    progress(`  builds use BuildKit through ${b.version} (${b.path})`);
+    return b.fetched ? `fetched docker-buildx from Debian ${BUILDX_DEBIAN.suite}` : 'ok';
+  } catch (e) {
+    if (!(e instanceof BerthError) || (e.code !== 'unavailable' && e.code !== 'command_failed')) throw e;
+    progress(`  docker-buildx: ${e.message}`);
+    return "builds use the engine's classic builder (no docker-buildx)";
+  }
+}
+
 export interface UpOptions { settings?: Partial<Settings>; progress: (l: string) => void; api: EngineApi; daemonEnv?: NodeJS.ProcessEnv }
 
 export async function up(p: Paths, o: UpOptions): Promise<{ steps: UpStep[]; settings: Settings }> {
@@ -85,6 +100,7 @@ export async function up(p: Paths, o: UpOptions): Promise<{ steps: UpStep[]; set
     return !existed ? `created ${p.root}` : changed ? 'settings updated' : 'ok';
   });
   await step('docker engine', () => ensureEngine(o.api, o.progress, `${p.logsDir}/dockerd.log`));
+  await step('builder', () => builderStep(o.progress));
   await step('network', async () => {
     const names = namesFor(settings.instance);
     const had = await o.api.json('GET', `/networks/${names.network}`, 'inspect network').then(() => true, () => false);

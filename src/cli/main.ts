@@ -2,6 +2,7 @@
 // code), print the result.
 import { Command, Option } from 'commander';
 import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { createInterface } from 'node:readline/promises';
 import { BerthError, ValidationError } from '../lib/errors.js';
 import { splitWords } from '../lib/shell-words.js';
@@ -10,6 +11,7 @@ import { AppCreateBody, AppUpdateBody, ConfigBody, DeployBody, DomainsBody, pars
 import { DaemonClient } from '../daemon/client.js';
 import { pathsFor, rootFromEnv } from '../state/paths.js';
 import { renderEvent } from './deploy-events.js';
+import { buildSpecFrom, cancelOnInterrupt } from './build-options.js';
 import { fail, out, table } from './output.js';
 import { upCommand, sampleCommand } from './platform-commands.js';
 import { servicesCommands } from './services-commands.js';
@@ -191,6 +193,10 @@ config.command('list <name>').alias('ls').description('list config keys (values 
 
 program.command('deploy <name>').description('deploy a new release with zero downtime')
   .option('--image <ref>', 'image to deploy (default: the live image)')
+  .option('--build [dir]', 'build the image from the Dockerfile in this directory (default: the current one) and deploy it')
+  .option('--build-arg <name=value>', 'a build argument (repeatable)', (w: string, all: string[] = []) => [...all, w])
+  .option('--target <stage>', 'the Dockerfile stage to build (default: the last one)')
+  .option('--dockerfile <path>', 'the Dockerfile, relative to the build directory (default: Dockerfile)')
   .option('--port <port>', 'port the app listens on (default: as before, 8000)')
   .option('--health-path <path>', 'health check path (default: as before, /health)')
   .option('--timeout <duration>', 'how long the release may take to become healthy (default 60s)')
@@ -204,7 +210,8 @@ program.command('deploy <name>').description('deploy a new release with zero dow
   .option('--dry-run', 'print the plan only')
   .option('--abort', 'cancel the running deploy of this app')
   .action(action(async (name: string, o: {
-    image?: string; port?: string; healthPath?: string; timeout?: string; lockTimeout: string;
+    image?: string; build?: string | true; buildArg?: string[]; target?: string; dockerfile?: string;
+    port?: string; healthPath?: string; timeout?: string; lockTimeout: string;
     releaseCommand?: string; releaseArg?: string[]; releaseTimeout?: string; dryRun?: boolean; abort?: boolean; process?: string[];
   }) => {
     v.appName(name);
@@ -213,13 +220,16 @@ program.command('deploy <name>').description('deploy a new release with zero dow
       return out(!!globals().json, r, () => `abort requested for deploy #${r.deploy}`);
     }
     const body = {
-      image: o.image, port: o.port, health_path: o.healthPath, timeout: o.timeout,
+      image: o.image, build: buildSpecFrom(o, resolve), port: o.port, health_path: o.healthPath, timeout: o.timeout,
       release_timeout: o.releaseTimeout, lock_timeout: o.lockTimeout, dry_run: o.dryRun,
       release_command: releaseArgv(o.releaseCommand, o.releaseArg), processes: processArgs(o.process),
     };
     parseBody(DeployBody, body);
-    const r = await client().stream<{ deploy: number; release: string; previous: string | null; ms: number; state: string; steps?: string[]; warnings: string[] }>(
-      'POST', `/apps/${enc(name)}/deploys`, body, globals().json ? () => undefined : renderEvent);
+    // Ctrl-C during a build cancels the deploy (the daemon goes on with a deploy whose client left)
+    const interrupted = body.build ? cancelOnInterrupt(() => client().call('DELETE', `/apps/${enc(name)}/deploys/current`)) : undefined;
+    type Deployed = { deploy: number; release: string; previous: string | null; ms: number; state: string; steps?: string[]; warnings: string[] };
+    const r = await client().stream<Deployed>('POST', `/apps/${enc(name)}/deploys`, body, globals().json ? () => undefined : renderEvent)
+      .finally(() => interrupted?.());
     out(!!globals().json, r, () => r.state === 'planned'
       ? `plan:\n${r.steps!.map((s, i) => `  ${i + 1}. ${s}`).join('\n')}`
       : `${name} ${r.release} is live (deploy #${r.deploy}, ${(r.ms / 1000).toFixed(1)}s)${r.previous ? `; ${r.previous} stays warm for rollback` : ''}${r.warnings.length ? `\nwarnings:\n  ${r.warnings.join('\n  ')}` : ''}`);

@@ -23,10 +23,12 @@ export const progress = (line: string) => process.stderr.write(`${line}\n`);
  *  there was no output at all), the hint. */
 export function errorText(e: BerthError): string {
   const lines = [`error: ${e.message}`];
-  const logs = (e.details as { logs?: unknown } | undefined)?.logs;
+  const { logs, log_of: logOf } = (e.details ?? {}) as { logs?: unknown; log_of?: string };
   if (Array.isArray(logs)) {
     const shown = logs.map(String).filter((l) => l.trim() !== '');
-    lines.push(shown.length ? `last lines of the release's log:\n${shown.map((l) => `  | ${l}`).join('\n')}` : 'the release wrote no output');
+    const of = logOf ?? "the release's log";
+    const none = logOf ? `${logOf} printed nothing` : 'the release wrote no output';
+    lines.push(shown.length ? `last lines of ${of}:\n${shown.map((l) => `  | ${l}`).join('\n')}` : none);
   }
   if (e.hint) lines.push(`hint: ${e.hint}`);
   return lines.join('\n') + '\n';

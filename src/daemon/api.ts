@@ -86,7 +86,7 @@ export function buildApi(ctx: Ctx): Router {
     const b = parseBody(DeployBody, await r.json());
     const name = mustApp(ctx, r.params.name!);
     return ndjson((emit) => deploy(ctx, {
-      app: name, kind: 'deploy', image: b.image, port: b.port, healthPath: b.health_path,
+      app: name, kind: 'deploy', image: b.image, build: b.build, port: b.port, healthPath: b.health_path,
       releaseCommand: b.release_command, timeoutMs: b.timeout, releaseTimeoutMs: b.release_timeout,
       processes: b.processes && Object.fromEntries(Object.entries(b.processes).map(([p, x]) => [p, x && { cmd: x.cmd, stop_grace_ms: x.stop_grace }])),
       lockTimeoutMs: b.lock_timeout, dryRun: b.dry_run, actor: actorOf(r),

@@ -6,6 +6,7 @@ import { BerthError, ValidationError } from '../lib/errors.js';
 import * as l from '../lib/limits.js';
 import * as v from '../lib/validate.js';
 import { SERVICES } from '../state/service-names.js';
+import * as bv from '../build/validate.js';
 
 /** A field checked by one of berth's validators (lib/validate), its message kept. */
 const via = <T>(check: (raw: unknown, path: string) => T) => z.unknown().transform((raw, c): T => {
@@ -58,8 +59,14 @@ export const ConfigBody = z.object({
   unset: z.array(via(v.envKey)).optional(), deploy: z.boolean().optional(), lock_timeout: duration,
 }).strict();
 
+/** A build from source: a directory on the daemon's host (the CLI resolves it) and the build's inputs. */
+export const BuildSpecBody = z.object({
+  context: via(bv.contextDir), dockerfile: via(bv.dockerfilePath).optional(), args: via(bv.buildArgs).optional(),
+  target: via(bv.stageName).optional(),
+}).strict();
+
 export const DeployBody = z.object({
-  image: via(v.imageRef).optional(), port: via(v.port).optional(), health_path: via(v.healthPath).optional(),
+  image: via(v.imageRef).optional(), build: BuildSpecBody.optional(), port: via(v.port).optional(), health_path: via(v.healthPath).optional(),
   // argv, run without a shell; only the program's name must not be empty
   release_command: z.array(z.string().max(4096)).min(1).max(64).refine((a) => a[0] !== '', 'the program name (first word) is empty').optional(),
   timeout: duration, release_timeout: duration, lock_timeout: duration, dry_run: z.boolean().optional(),

@@ -48,3 +48,41 @@ export function streamFrom(argv: string[], opts: { cwd?: string } = {}): { stdou
   });
   return { stdout: child.stdout!, done };
 }
+
+export interface LinesOptions { env?: NodeJS.ProcessEnv; cwd?: string; timeoutMs: number; signal?: AbortSignal }
+
+/** Runs a program and hands over its output (stdout and stderr) line by line as it comes;
+ *  resolves with its exit status. The signal or the deadline ends it with SIGTERM, then SIGKILL. */
+export interface LinesResult { code: number | null; cancelled: boolean; timedOut: boolean }
+
+export function runLines(argv: string[], onLine: (line: string) => void, o: LinesOptions): Promise<LinesResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(argv[0]!, argv.slice(1), { cwd: o.cwd, env: o.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let cancelled = false;
+    let timedOut = false;
+    const stop = () => {
+      child.kill('SIGTERM');
+      setTimeout(() => child.kill('SIGKILL'), 10_000).unref();
+    };
+    const onAbort = () => { cancelled = true; stop(); };
+    const timer = setTimeout(() => { timedOut = true; stop(); }, o.timeoutMs);
+    if (o.signal?.aborted) onAbort();
+    o.signal?.addEventListener('abort', onAbort, { once: true });
+    for (const s of [child.stdout!, child.stderr!]) {
+      let rest = '';
+      s.setEncoding('utf8');
+      s.on('data', (d: string) => {
+        const parts = (rest + d).split('\n');
+        rest = parts.pop() ?? '';
+        parts.forEach((l) => onLine(l.replace(/\r$/, '')));
+      });
+      s.on('end', () => { if (rest) onLine(rest); });
+    }
+    child.on('error', (e) => { clearTimeout(timer); reject(new CommandFailed(argv, null, e.message)); });
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      o.signal?.removeEventListener('abort', onAbort);
+      resolve({ code, cancelled, timedOut });
+    });
+  });
+}

@@ -5,6 +5,7 @@
 //
 // One-off commands follow a tiny protocol instead of running programs: ['exit', CODE, TEXT]
 // ends with CODE and prints TEXT; ['sleep', MS] runs that long and exits 0.
+import { FakeBuilder } from '../build/fake.js';
 import { BerthError } from '../lib/errors.js';
 import type { ServiceName } from '../state/settings.js';
 import { SERVICE_PORTS } from './service-ports.js';
@@ -44,6 +45,7 @@ export class FakeRuntime implements Runtime {
   /** The health answer of a unit; 200 unless a test says otherwise. */
   health: (u: Unit) => number | string = () => 200;
   readonly services = new FakeServices();
+  readonly builder = new FakeBuilder((ref) => this.addImage(ref));
   private readonly failures = new Map<Op, Error[]>();
   private readonly holds = new Map<Op, Promise<void>>();
   private seq = 0;

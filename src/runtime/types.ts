@@ -2,6 +2,7 @@
 // probes, one-off jobs and the shared services' containers. The single-host Docker driver
 // implements it (docker/driver.ts); an in-memory fake (fake.ts) passes the same contract suite
 // (contract.ts); a Swarm driver will sit beside them (PRODUCT.md item 11).
+import type { Builder } from '../build/types.js';
 import type { Limits } from '../lib/limits.js';
 import type { ServiceName } from '../state/settings.js';
 
@@ -123,6 +124,8 @@ export interface Runtime {
   watchOom(onOom: (u: OomEvent) => void, signal: AbortSignal): Promise<void>;
   /** The shared services' containers. */
   services: ServiceRuntime;
+  /** Builds an app's image from a source directory (berth deploy --build), into this runtime's images. */
+  builder: Builder;
 }
 
 export interface ServiceRun {

@@ -5,6 +5,7 @@ import { BerthError, asBerthError, ValidationError } from '../../lib/errors.js';
 import * as v from '../../lib/validate.js';
 import type { DeployKind, ReleaseRow } from '../../state/store.js';
 import type { Ctx } from '../context.js';
+import { type BuildSpec, buildImage, describeBuild } from './build.js';
 import { releaseEnv } from './env.js';
 import { type DeployResult, type Emit, execute, formationOf, relName, unitOf } from './execute.js';
 import { type ProcessRequest, releaseProcesses, replicasOf, workersOf } from './processes.js';
@@ -16,6 +17,8 @@ export interface DeployRequest {
   app: string;
   kind: 'deploy' | 'config';
   image?: string;
+  /** Build the image from source first (instead of `image`). */
+  build?: BuildSpec;
   port?: number;
   healthPath?: string;
   releaseCommand?: string[];
@@ -61,11 +64,14 @@ export async function deploy(ctx: Ctx, req: DeployRequest, emit: Emit): Promise<
     port: req.port === undefined ? undefined : v.port(req.port),
     healthPath: req.healthPath === undefined ? undefined : v.healthPath(req.healthPath),
   };
+  if (req.build && request.image) throw new ValidationError('image', 'give an image or a build, not both');
+  // a build's image is known once built: until then the plan names what it will be
+  const planned = req.build ? { ...request, image: `berth/${app.name}:build-(hash of the source)` } : request;
   const timeoutMs = req.timeoutMs ?? ctx.settings.deploy_timeout_ms;
   const releaseTimeoutMs = req.releaseTimeoutMs ?? ctx.settings.release_timeout_ms;
   if (req.dryRun) {
     const live = liveOf(ctx, app.name);
-    const t = targetOf(request, live, app);
+    const t = targetOf(planned, live, app);
     const releases = ctx.store.releasesOf(app.name);
     // not created yet: id 0, named by the seq it would get
     const fake = { id: 0, seq: (releases[0]?.seq ?? 0) + 1, state: 'pending' as const, port: t.port, image_id: t.imageId, image: t.image,
@@ -77,22 +83,24 @@ export async function deploy(ctx: Ctx, req: DeployRequest, emit: Emit): Promise<
       workers: workers.map((process) => ({ process, replicas: replicasOf(formation, process) })), liveHasWorkers: !!live && workersOf(live).length > 0,
       workerUpMs: ctx.settings.worker_up_ms };
     const name = releaseNamer(input);
-    const steps = planDeploy(input).map((s) => describeStep(s, name));
+    const steps = [...(req.build ? [describeBuild(req.build)] : []), ...planDeploy(input).map((s) => describeStep(s, name))];
     return { deploy: 0, app: app.name, kind: req.kind, release: 'next', previous: live ? relName(live) : null, state: 'planned', ms: 0, steps, warnings: [] };
   }
   // fail before taking the lock when there is nothing to deploy, or the processes asked for are wrong
-  targetOf(request, liveOf(ctx, app.name), app);
+  targetOf(planned, liveOf(ctx, app.name), app);
   releaseProcesses(liveOf(ctx, app.name), app.limits, req.processes);
   return underLock(ctx, { app: app.name, kind: req.kind, actor: req.actor }, req.lockTimeoutMs, async (deployId, signal) => {
     const live = liveOf(ctx, app.name);
-    const t = targetOf(request, live, ctx.store.getApp(app.name)!);
+    const built = req.build ? await buildImage(ctx, app.name, req.build, { deployId, actor: req.actor, live: live && relName(live), emit, signal }) : null;
+    const t = targetOf(built ? { ...request, image: built.tag } : request, live, ctx.store.getApp(app.name)!);
     if (request.port !== undefined || request.healthPath !== undefined) ctx.store.updateAppDefaults(app.name, t.port, t.healthPath);
     const seqNext = (ctx.store.releasesOf(app.name)[0]?.seq ?? 0) + 1;
     const target = ctx.store.insertRelease({
-      app: app.name, image: t.image, image_id: t.imageId, digest: t.imageId ? live?.digest ?? null : null, port: t.port, health_path: t.healthPath,
+      app: app.name, image: t.image, image_id: built?.imageId ?? t.imageId, digest: t.imageId ? live?.digest ?? null : null,
+      port: t.port, health_path: t.healthPath,
       processes: releaseProcesses(live, ctx.store.getApp(app.name)!.limits, req.processes),
       env: ctx.cipher.encryptJSON(releaseEnv(ctx, app.name, `v${seqNext}`)), actor: req.actor,
-      note: req.note ?? (req.kind === 'config' ? 'config change' : null),
+      note: req.note ?? (built ? `built from ${req.build!.context}` : req.kind === 'config' ? 'config change' : null),
     });
     ctx.store.setDeployReleases(deployId, target.id, live?.id ?? null);
     return execute(ctx, {

@@ -18,7 +18,7 @@ export { limitsOf, processesOf, servingProcess } from './processes.js';
 
 export type DeployEvent =
   | { type: 'plan'; deploy: number; release: string; steps: string[] }
-  | { type: 'step'; step: Step['kind']; state: 'started' | 'done'; detail?: string; ms?: number }
+  | { type: 'step'; step: Step['kind'] | 'build'; state: 'started' | 'done'; detail?: string; ms?: number }
   | { type: 'progress'; line: string };
 
 export type Emit = (e: DeployEvent) => void;

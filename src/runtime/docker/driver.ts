@@ -2,6 +2,8 @@
 // call has a deadline. An app's serving process is the container that holds the serving
 // name; the proxy resolves that name through Docker's DNS, so switching a release is two
 // renames and never touches the proxy's configuration (why: proxy/caddy/config.ts).
+import { join } from 'node:path';
+import { DockerBuilder } from '../../build/docker-builder.js';
 import { request } from '../../lib/node-http.js';
 import { BerthError } from '../../lib/errors.js';
 import type {
@@ -43,12 +45,14 @@ function httpProbe(host: string, port: number, path: string, timeoutMs: number):
 export class DockerRuntime implements Runtime {
   readonly services: DockerServices;
   readonly networks: DockerNetworks;
+  readonly builder: DockerBuilder;
   /** Each unit's address on its app's network, from the last listing: probes need it. */
   private readonly addresses = new Map<string, string>();
 
   constructor(readonly api: EngineApi, readonly names: Names, paths: Paths) {
     this.networks = new DockerNetworks(api, names);
     this.services = new DockerServices(api, names, paths, this.networks);
+    this.builder = new DockerBuilder(api, { stateDir: join(paths.stateDir, 'build') });
   }
 
   servingName(app: string, process: ProcessType): string { return servingName(this.names, app, process); }
