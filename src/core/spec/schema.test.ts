@@ -116,7 +116,8 @@ static: { root: /app/dist, sap: true }
     'proceses: unknown key, did you mean processes?',
   ]);
   assert.deepEqual(problems('services: { web: {} }'), ['services: unknown key, did you mean processes?']);
-  assert.deepEqual(problems('processes: { web: { health: { path: /x, intreval: 5s } } }'), ['processes.web.health.intreval: unknown key, did you mean interval?']);
+  assert.deepEqual(problems('processes: { web: { health: { path: /x, intreval: 5s } } }'),
+    ['processes.web.health.intreval: unknown key, did you mean interval?']);
 });
 
 test('commands: shell quoting without a shell; what a shell would expand is refused with the fix', () => {
@@ -162,7 +163,8 @@ volumes: [uploads]
     "processes.web.replicas: web serves the app's domains: it needs at least 1 replica",
     'processes.w.health: a health check needs a port',
   ]);
-  assert.deepEqual(problems('domains: [a.com, a.com]\nredirects: [{ from: a.com, to: b.com }, { from: [c.com, c.com], to: a.com }, { from: b.com, to: b.com }]'), [
+  const redirects = '[{ from: a.com, to: b.com }, { from: [c.com, c.com], to: a.com }, { from: b.com, to: b.com }]';
+  assert.deepEqual(problems(`domains: [a.com, a.com]\nredirects: ${redirects}`), [
     'domains.1: a.com is listed twice',
     "redirects.0.from: a.com is one of the app's domains: a domain either serves the app or redirects",
     'redirects.1.from.1: c.com already redirects',
@@ -177,7 +179,8 @@ test('cron: schedules and time zones are checked', () => {
     assert.equal(parse(cron(ok)).ok, true, ok);
   }
   assert.deepEqual(problems(cron('0 3 * * 8')), ['cron.job.schedule: day of week: "8" is outside 0-7']);
-  assert.deepEqual(problems(cron('0 3 * *')), ['cron.job.schedule: expected 5 fields (minute hour day-of-month month day-of-week) or 6 with seconds first, found 4']);
+  assert.deepEqual(problems(cron('0 3 * *')),
+    ['cron.job.schedule: expected 5 fields (minute hour day-of-month month day-of-week) or 6 with seconds first, found 4']);
   assert.deepEqual(problems(cron('@sometimes')), ['cron.job.schedule: @sometimes is not one of @yearly, @annually, @monthly, @weekly, @daily, @hourly']);
   assert.deepEqual(problems(cron('5-1 * * * *')), ['cron.job.schedule: minute: the range 5-1 runs backwards']);
   assert.deepEqual(problems(cron('@daily', 'Mars/Base')), ['cron.job.timezone: "Mars/Base" is not a time zone']);
@@ -195,7 +198,8 @@ routes: { /api/*: { process: api, strip_prefix: true } }
   assert.deepEqual(both.routes.map((r) => r.path), ['/docs', '/']);
   assert.deepEqual(problems('static: { root: app/dist, image: a, build: . }'), ['static.root: "app/dist" is not an absolute path inside the image']);
   assert.deepEqual(problems('static: { root: /d, image: a, build: . }'), ['static: give one of process, image or build: where the files come from']);
-  assert.deepEqual(problems('processes: { api: { port: 1 } }\nstatic: { root: /d }\nroutes: { /: api }'), ['routes./: static serves /: route the process elsewhere or move static.path']);
+  assert.deepEqual(problems('processes: { api: { port: 1 } }\nstatic: { root: /d }\nroutes: { /: api }'),
+    ['routes./: static serves /: route the process elsewhere or move static.path']);
 });
 
 test('upstream apps: a URL and nothing to run', () => {
@@ -214,7 +218,8 @@ test('upstream apps: a URL and nothing to run', () => {
 
 test('builds: a context path or a mapping; no URLs or absolute paths', () => {
   assert.deepEqual(spec('processes: { web: { build: ./app/ } }').processes.web!.build, { context: 'app', dockerfile: null, args: {}, target: null });
-  assert.deepEqual(problems('build: https://github.com/acme/app.git'), ['build: "https://github.com/acme/app.git" is a URL; berth builds from a directory of the repository']);
+  assert.deepEqual(problems('build: https://github.com/acme/app.git'),
+    ['build: "https://github.com/acme/app.git" is a URL; berth builds from a directory of the repository']);
   assert.deepEqual(problems('build: /srv/app'), ['build: "/srv/app" is absolute']);
   assert.deepEqual(problems('build: { context: ., target: "a b" }'), ['build.target: not a build stage name']);
 });

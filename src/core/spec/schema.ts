@@ -25,8 +25,11 @@ const HealthFields = f.mapping({
   interval: f.duration.optional().meta({ description: 'time between checks once the process serves (default 10s)' }),
   timeout: f.duration.optional().meta({ description: 'how long one check may take (default 5s)' }),
 });
-const Health = z.union([f.urlPath.transform((path) => ({ path, interval: undefined, timeout: undefined })), HealthFields], { error: 'expected a health check: a path such as /health, or {path, interval, timeout}' })
-  .transform((h) => ({ path: h.path ?? DEFAULTS.healthPath, interval_ms: h.interval ?? DEFAULTS.healthIntervalMs, timeout_ms: h.timeout ?? DEFAULTS.healthTimeoutMs }))
+const Health = z.union([f.urlPath.transform((path) => ({ path, interval: undefined, timeout: undefined })), HealthFields],
+  { error: 'expected a health check: a path such as /health, or {path, interval, timeout}' })
+  .transform((h) => ({
+    path: h.path ?? DEFAULTS.healthPath, interval_ms: h.interval ?? DEFAULTS.healthIntervalMs, timeout_ms: h.timeout ?? DEFAULTS.healthTimeoutMs,
+  }))
   .meta({ description: 'the HTTP health check: a path, or {path, interval, timeout}' });
 
 const Mount = z.union([
@@ -99,7 +102,10 @@ const Headers = z.record(z.string().regex(HEADER_NAME, { error: 'not an HTTP hea
   .meta({ description: 'extra response headers on every answer, e.g. Strict-Transport-Security' });
 
 const RouteTarget = z.union([f.processName.transform((process) => ({ process })),
-  f.mapping({ process: f.processName, strip_prefix: z.boolean().optional().meta({ description: 'remove the prefix before passing the request on (default false)' }) })],
+  f.mapping({
+    process: f.processName,
+    strip_prefix: z.boolean().optional().meta({ description: 'remove the prefix before passing the request on (default false)' }),
+  })],
 { error: 'expected a route: a process name, or {process, strip_prefix}' })
   .transform((t) => ({ process: t.process, strip_prefix: 'strip_prefix' in t ? t.strip_prefix ?? false : false }));
 const Routes = z.record(f.pathPrefix, RouteTarget)
@@ -161,7 +167,9 @@ export const BerthFields = f.mapping({
 });
 
 export const BerthFile = BerthFields
-  .transform((p, ctx) => normalize(p, (path, message, hint) => ctx.addIssue({ code: 'custom', path: [...path], message, ...(hint ? { params: { hint } } : {}) })))
+  .transform((p, ctx) => normalize(p, (path, message, hint) => {
+    ctx.addIssue({ code: 'custom', path: [...path], message, ...(hint ? { params: { hint } } : {}) });
+  }))
   .meta({ title: 'berth.yml', description: 'An app on berth: its processes, routes, release command, cron jobs and domains. See docs/berth-yml.md.' });
 
 /** What a berth.yml holds once read: plain data, kept per release as JSON. */

@@ -9,7 +9,8 @@ export function specWarnings(s: AppSpec): string[] {
     w.push('processes.web: gets no requests (static serves /, and no route points to web): route a path to it, or rename it if it is a worker');
   }
   if (!s.domains.length && (s.routes.length || s.upstream)) w.push('domains: none listed: the app answers on the domains it has (berth apps domains)');
-  const envs: [string, Record<string, string>][] = [['env', s.env], ...Object.entries(s.processes).map(([n, p]) => [`processes.${n}.env`, p.env] as [string, Record<string, string>])];
+  const envs: [string, Record<string, string>][] = [['env', s.env]];
+  for (const [n, p] of Object.entries(s.processes)) envs.push([`processes.${n}.env`, p.env]);
   for (const [at, env] of envs) {
     for (const k of Object.keys(env).filter((k) => SECRET_LOOKING.test(k) && env[k] !== '')) {
       w.push(`${at}.${k}: looks like a secret, and this file is plain text: keep it with berth config set (encrypted) instead`);
