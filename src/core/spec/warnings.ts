@@ -1,7 +1,7 @@
 // What a valid spec may still do that its author did not mean: said, not refused.
 import type { AppSpec } from './schema.js';
 
-const SECRET_LOOKING = /(PASSWORD|PASSWD|SECRET|TOKEN|PRIVATE|API_?KEY|ACCESS_?KEY|CREDENTIALS?)$/i;
+const SECRET_LOOKING = /(PASSWORD|PASSWD|SECRET|TOKEN|PRIVATE_?KEY|SECRET_?KEY|API_?KEY|ACCESS_?KEY|CREDENTIALS?)$/i;
 
 export function specWarnings(s: AppSpec): string[] {
   const w: string[] = [];
