@@ -3,7 +3,7 @@
 export { checkAppSpec, findSpecFile, loadAppSpec, SPEC_FILES } from './load.js';
 export { checkSpec, isComposeName, type Checked, type SpecInput } from './resolve.js';
 export {
-  berthJsonSchema, type AppSpec, type BerthFileInput, type BuildSpec, type CronSpec, type HealthSpec, type ProcessSpec, type RouteSpec,
+  berthJsonSchema, berthJsonSchemaText, type AppSpec, type BerthFileInput, type BuildSpec, type CronSpec, type HealthSpec, type ProcessSpec, type RouteSpec,
 } from './schema.js';
 export { DEFAULTS } from './defaults.js';
 export { issueText, SpecInvalid, type SpecIssue } from './issues.js';

@@ -1,6 +1,7 @@
 // The app's description from the disk: the one place this module reads files.
 import { readFileSync, statSync } from 'node:fs';
 import { dirname, relative, resolve } from 'node:path';
+import { BerthError } from '../../lib/errors.js';
 import { SpecInvalid } from './issues.js';
 import type { Env } from './interpolate.js';
 import { type Checked, checkSpec } from './resolve.js';
@@ -26,12 +27,14 @@ export function findSpecFile(target: string): string | null {
   return SPEC_FILES.map((f) => resolve(target, f)).find((f) => statSync(f, { throwIfNoEntry: false })?.isFile()) ?? null;
 }
 
-/** Reads and checks the description at `target` (a file or a directory): the model, or every problem. */
-export function checkAppSpec(target: string, env: Env = {}, opts: { compose?: boolean } = {}): Checked & { path: string | null } {
+/** Reads and checks the description at `target` (a file or a directory): the model, or every problem.
+ *  Throws not_found when there is no such file (or none of SPEC_FILES in the directory). */
+export function checkAppSpec(target: string, env: Env = {}, opts: { compose?: boolean } = {}): Checked & { path: string } {
   const path = findSpecFile(target);
   if (!path) {
-    const where = isDir(target) ? `in ${target}: none of ${SPEC_FILES.join(', ')}` : target;
-    return { ok: false, path, warnings: [], files: [], issues: [{ file: where, path: '', message: 'no berth.yml or compose file found' }] };
+    if (!isDir(target)) throw new BerthError('not_found', `${target} does not exist`);
+    throw new BerthError('not_found', `no app description in ${target}: none of ${SPEC_FILES.join(', ')}`,
+      'write a berth.yml (docs/berth-yml.md), or give the file: berth spec check path/to/docker-compose.yml');
   }
   const appDir = dirname(path);
   return { ...checkSpec({ file: relative(appDir, path), readText: (p) => readOrNull(resolve(appDir, p)), env, ...opts }), path };

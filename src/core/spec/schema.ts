@@ -18,7 +18,7 @@ const Build = z.union([
       .meta({ description: 'the stage to build in a multi-stage Dockerfile' }),
   }).transform((b) => ({ context: b.context ?? '.', dockerfile: b.dockerfile ?? null, args: b.args ?? {}, target: b.target ?? null })),
 ], { error: 'expected a build: a context path, or {context, dockerfile, args, target}' })
-  .meta({ description: 'build the image from source: a context directory, or {context, dockerfile, args, target}' });
+  .meta({ id: 'build', description: 'build the image from source: a context directory, or {context, dockerfile, args, target}' });
 
 const HealthFields = f.mapping({
   path: f.urlPath.optional().meta({ description: `the HTTP path that answers 2xx/3xx when healthy (default ${DEFAULTS.healthPath})` }),
@@ -30,7 +30,7 @@ const Health = z.union([f.urlPath.transform((path) => ({ path, interval: undefin
   .transform((h) => ({
     path: h.path ?? DEFAULTS.healthPath, interval_ms: h.interval ?? DEFAULTS.healthIntervalMs, timeout_ms: h.timeout ?? DEFAULTS.healthTimeoutMs,
   }))
-  .meta({ description: 'the HTTP health check: a path, or {path, interval, timeout}' });
+  .meta({ id: 'health', description: 'the HTTP health check: a path, or {path, interval, timeout}' });
 
 const Mount = z.union([
   z.string().transform((s, ctx) => {
@@ -72,8 +72,9 @@ export const Process = f.mapping({
 }));
 
 const OneOff = {
-  process: f.processName.optional().meta({ description: 'run it in this process\'s image and env (default web, or the only process)' }),
-  timeout: f.duration.optional(),
+  process: f.processName.optional()
+    .meta({ id: 'one-off-process', description: 'run it in this process\'s image and env (default web, or the only process)' }),
+  timeout: f.duration.optional().meta({ id: 'one-off-timeout', description: 'stop it after this long' }),
 };
 const Release = z.union([f.command.transform((command) => ({ command })), f.mapping({ command: f.command, ...OneOff })],
   { error: 'expected a release command: a command, or {command, process, timeout}' })
@@ -184,10 +185,18 @@ export type BerthFileInput = z.input<typeof BerthFile>;
 /** The file parsed but not yet normalized: normalize.ts's input. */
 export type ParsedFile = z.output<typeof BerthFields>;
 
-/** The JSON Schema of berth.yml for editors (draft 2020-12). */
+/** The JSON Schema of berth.yml for editors (draft 2020-12): what a user writes, before defaults. */
 export function berthJsonSchema(): Record<string, unknown> {
-  return {
-    $id: 'https://berth.dev/berth.schema.json',
-    ...z.toJSONSchema(BerthFile, { io: 'input', unrepresentable: 'any' }),
-  };
+  return withoutIds(z.toJSONSchema(BerthFile, { io: 'input', unrepresentable: 'any', reused: 'ref' })) as Record<string, unknown>;
 }
+
+/** The schemas' ids name the shared definitions ($defs); zod also writes them as `id`, which is no JSON Schema keyword. */
+function withoutIds(s: unknown): unknown {
+  if (Array.isArray(s)) return s.map(withoutIds);
+  if (s === null || typeof s !== 'object') return s;
+  const kept = Object.entries(s).filter(([k, v]) => !(k === 'id' && typeof v === 'string'));
+  return Object.fromEntries(kept.map(([k, v]) => [k, withoutIds(v)]));
+}
+
+/** As written to docs/berth.schema.json and by berth spec schema. */
+export const berthJsonSchemaText = (): string => `${JSON.stringify(berthJsonSchema(), null, 2)}\n`;

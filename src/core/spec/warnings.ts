@@ -13,7 +13,7 @@ export function specWarnings(s: AppSpec): string[] {
   for (const [n, p] of Object.entries(s.processes)) envs.push([`processes.${n}.env`, p.env]);
   for (const [at, env] of envs) {
     for (const k of Object.keys(env).filter((k) => SECRET_LOOKING.test(k) && env[k] !== '')) {
-      w.push(`${at}.${k}: looks like a secret, and this file is plain text: keep it with berth config set (encrypted) instead`);
+      w.push(`${at}.${k}: looks like a secret, kept in the app's description as plain text: berth config set keeps it encrypted`);
     }
   }
   return w;
