@@ -19,10 +19,10 @@ export const joinPath = (p: Path): string => p.map(String).join('.');
 
 /** An issue while it is still being worked on: its path as keys, so that it can be traced back
  *  to the file it came from (compose/origins.ts) and to its line. */
-export interface RawIssue { file: string; at: Path; message: string; hint?: string }
+export interface RawIssue { file: string; at: Path; message: string; hint?: string; line?: number }
 
 export function toSpecIssue(r: RawIssue, lineOf: (file: string, at: Path) => number | undefined): SpecIssue {
-  const line = lineOf(r.file, r.at);
+  const line = r.line ?? lineOf(r.file, r.at);
   return { file: r.file, path: joinPath(r.at), message: r.message, ...(r.hint ? { hint: r.hint } : {}), ...(line ? { line } : {}) };
 }
 

@@ -72,7 +72,8 @@ export function checkSpec(input: SpecInput): Checked {
   if (input.compose || isComposeName(file)) {
     layers.push(...composeLayers(file, input, files, errors, warnings));
   } else {
-    const doc = main.value as Record<string, unknown>;
+    // x- keys at the top hold YAML anchors for the rest of the file, as in compose files
+    const doc = Object.fromEntries(Object.entries(main.value as Record<string, unknown>).filter(([k]) => !k.startsWith('x-')));
     if (typeof doc.compose === 'string') layers.push(...composeLayers(posix.join(posix.dirname(file), doc.compose), input, files, errors, warnings));
     layers.push({ file, doc, toFile: (at) => at });
   }

@@ -187,7 +187,9 @@ export type ParsedFile = z.output<typeof BerthFields>;
 
 /** The JSON Schema of berth.yml for editors (draft 2020-12): what a user writes, before defaults. */
 export function berthJsonSchema(): Record<string, unknown> {
-  return withoutIds(z.toJSONSchema(BerthFile, { io: 'input', unrepresentable: 'any', reused: 'ref' })) as Record<string, unknown>;
+  const s = withoutIds(z.toJSONSchema(BerthFile, { io: 'input', unrepresentable: 'any', reused: 'ref' })) as Record<string, unknown>;
+  // x- keys at the top are free, for YAML anchors (resolve.ts leaves them out before the schema)
+  return { ...s, patternProperties: { '^x-': {} } };
 }
 
 /** The schemas' ids name the shared definitions ($defs); zod also writes them as `id`, which is no JSON Schema keyword. */

@@ -14,13 +14,21 @@ export interface YamlFile {
 export function readYaml(text: string, file: string): YamlFile {
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, merge: true, uniqueKeys: true, prettyErrors: false });
-  const errors: RawIssue[] = doc.errors.map((e) => ({ file, at: [], message: `${e.message.split('\n')[0]} (line ${e.linePos?.[0].line ?? '?'})` }));
+  const errors: RawIssue[] = doc.errors.map((e) => ({ file, at: [], message: e.message.split('\n')[0]!.replace(/ at line \d+.*$/, ''),
+    line: lines.linePos(e.pos[0]).line }));
   const lineOf = (at: Path) => {
     const n = nodeAt(doc.contents, at);
     return n?.range ? lines.linePos(n.range[0]).line : undefined;
   };
   if (errors.length) return { file, value: undefined, errors, lineOf };
-  const value = doc.toJS({ maxAliasCount: 1000 }) as unknown;
+  let value: unknown;
+  try {
+    value = doc.toJS({ maxAliasCount: 1000 });
+  } catch (e) {
+    // an alias to no anchor, or aliases that would expand without bound
+    if (!(e instanceof ReferenceError)) throw e;
+    return { file, value: undefined, errors: [{ file, at: [], message: e.message }], lineOf };
+  }
   if (value === null || value === undefined) errors.push({ file, at: [], message: 'the file is empty' });
   else if (typeof value !== 'object' || Array.isArray(value)) errors.push({ file, at: [], message: 'expected a mapping of keys at the top of the file' });
   return { file, value, errors, lineOf };
