@@ -26,9 +26,10 @@ export function toSpecIssue(r: RawIssue, lineOf: (file: string, at: Path) => num
   return { file: r.file, path: joinPath(r.at), message: r.message, ...(r.hint ? { hint: r.hint } : {}), ...(line ? { line } : {}) };
 }
 
-export function issueText(i: SpecIssue): string {
+/** `berth.yml:4: processes.web.port: expected ...`, and the hint on a line of its own. */
+export function issueText(i: SpecIssue, indent = ''): string {
   const where = `${i.file}${i.line ? `:${i.line}` : ''}`;
-  return `${where}: ${i.path ? `${i.path}: ` : ''}${i.message}${i.hint ? ` (${i.hint})` : ''}`;
+  return `${indent}${where}: ${i.path ? `${i.path}: ` : ''}${i.message}${i.hint ? `\n${indent}    hint: ${i.hint}` : ''}`;
 }
 
 /** A warning as shown: `services.app.privileged: not supported, ignored`. */
@@ -53,7 +54,7 @@ export class Findings {
 export class SpecInvalid extends BerthError {
   constructor(readonly issues: SpecIssue[], readonly warnings: string[]) {
     const files = [...new Set(issues.map((i) => i.file))].join(', ');
-    super('invalid', `${files}: ${issues.length === 1 ? '1 problem' : `${issues.length} problems`}\n${issues.map((i) => `  ${issueText(i)}`).join('\n')}`,
+    super('invalid', `${files}: ${issues.length === 1 ? '1 problem' : `${issues.length} problems`}\n${issues.map((i) => issueText(i, '  ')).join('\n')}`,
       `fix ${issues.length === 1 ? 'it' : 'them'} and run berth spec check again`, { issues, warnings });
   }
 }
