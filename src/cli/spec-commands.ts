@@ -1,9 +1,10 @@
 // berth spec: an app's berth.yml (or docker-compose.yml) checked on the machine it is typed on,
-// without the daemon, and berth.yml's JSON Schema for editors.
+// without the daemon, and berth.yml's JSON Schema for editors. The spec code (zod v4, yaml) is
+// loaded by these commands only, so that every other command starts as fast as before.
 import type { Command } from 'commander';
-import { berthJsonSchemaText, checkAppSpec, SpecInvalid } from '../core/spec/index.js';
 import { out, progress } from './output.js';
-import { specSummary } from './spec-summary.js';
+
+const load = async () => ({ ...(await import('../core/spec/index.js')), ...(await import('./spec-summary.js')) });
 
 interface Deps {
   globals: () => { json?: boolean };
@@ -17,6 +18,7 @@ export function specCommands(program: Command, { globals, action }: Deps): void 
     .option('--compose', 'read FILE as a docker-compose.yml whatever its name')
     .option('--json', 'machine-readable output')
     .action(action(async (file: string | undefined, o: { compose?: boolean; json?: boolean }) => {
+      const { checkAppSpec, SpecInvalid, specSummary } = await load();
       const json = !!(o.json || globals().json);
       // ${VAR} in a compose file takes the deploying user's environment, as compose does
       const r = checkAppSpec(file ?? '.', process.env, { compose: o.compose });
@@ -28,6 +30,6 @@ export function specCommands(program: Command, { globals, action }: Deps): void 
     }));
   spec.command('schema').description("print berth.yml's JSON Schema (docs/berth.schema.json; editors validate with it)")
     .action(action(async () => {
-      process.stdout.write(berthJsonSchemaText());
+      process.stdout.write((await load()).berthJsonSchemaText());
     }));
 }
