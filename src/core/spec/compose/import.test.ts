@@ -171,6 +171,10 @@ test('which service is web: x-berth says, else the only one with a port, else on
   assert.deepEqual(web('services:\n  site: { image: a, ports: ["80"] }\n  db: { image: mysql:8, ports: ["3306"] }\n'), ['web', 'db'],
     'a database is never the web');
   assert.deepEqual(web('services:\n  worker_1: { image: a }\n'), ['worker-1'], 'no port: no web, names in berth\'s form');
+  assert.deepEqual(ok({ 'docker-compose.yml': 'services:\n  Jobs_A: { image: a }\n  db: { image: mariadb:11 }\n' }).warnings, [
+    'services.db: runs as a process of the app, its data in its named volumes: berth provides PostgreSQL, Redis and object storage, not this',
+    "services.Jobs_A: runs as the process jobs-a (berth's names are lowercase, with hyphens)",
+  ]);
   assert.deepEqual(web('services:\n  ui: { image: a, expose: ["3000"] }\n  api: { image: b, expose: ["8000"] }\nx-berth: { web: ui }\n'), ['web', 'api']);
   const none = ok({ 'docker-compose.yml': 'services:\n  ui: { image: a, expose: ["3000"] }\nx-berth: { web: false }\n' }).spec;
   assert.deepEqual([Object.keys(none.processes), none.routes], [['ui'], []]);

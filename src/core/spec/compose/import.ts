@@ -7,7 +7,7 @@ import { byPrefix, type Layer } from '../layers.js';
 import type { ComposeCtx } from './context.js';
 import { interpolateDoc } from './interpolate-doc.js';
 import { TOP_LEVEL_KEYS } from './keys.js';
-import { REPLACEMENT, type Shared, sharedServiceOf } from './shared.js';
+import { isDatastore, REPLACEMENT, type Shared, sharedServiceOf } from './shared.js';
 import { translateService, type TranslatedService } from './service.js';
 import { isMap } from './values.js';
 import { chooseWeb } from './web.js';
@@ -67,6 +67,9 @@ function sortServices(services: Record<string, unknown>, written: Record<string,
     // as written: an image whose ${VAR} failed is said once, by the interpolation
     const w = written[svc] as Record<string, unknown> | null;
     if (w?.image === undefined && w?.build === undefined) ctx.findings.error(at, 'needs an image or a build');
+    if (image && s.build === undefined && isDatastore(image)) {
+      ctx.findings.warn(at, 'runs as a process of the app, its data in its named volumes: berth provides PostgreSQL, Redis and object storage, not this');
+    }
     kept.push({ svc, t: translateService(s, at, ctx), image });
   }
   return { kept, leftOut };
@@ -84,6 +87,7 @@ function processNames(kept: Kept[], web: string | null, findings: Findings): Map
     } else if (taken.has(name)) {
       findings.error(['services', svc], `becomes the process ${name}, as ${taken.get(name)} does: rename one of them`);
     }
+    if (name !== svc && svc !== web) findings.warn(['services', svc], `runs as the process ${name} (berth's names are lowercase, with hyphens)`);
     taken.set(name, svc);
     names.set(svc, name);
   }
