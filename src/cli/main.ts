@@ -16,6 +16,7 @@ import { fail, out, table } from './output.js';
 import { upCommand, sampleCommand } from './platform-commands.js';
 import { servicesCommands } from './services-commands.js';
 import { type LimitOptions, limitsCommand, limitsFrom, withLimitOptions } from './limits-commands.js';
+import { specCommands } from './spec-commands.js';
 
 const { version } = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -319,6 +320,7 @@ registry.command('login <registry>').description('store credentials (checked wit
 
 servicesCommands(program, { client, globals, action });
 limitsCommand(apps, { client, globals, action });
+specCommands(program, { globals, action });
 
 program.command('daemon').description('run the berth daemon in the foreground (berth up starts it for you)')
   .action(action(async () => {

@@ -21,6 +21,13 @@ test('what a shell would expand or treat as syntax is refused, never passed on a
   }
 });
 
+test('literalDollar: a $ is kept as written (compose has interpolated already); the rest stays refused', () => {
+  const opts = { literalDollar: true };
+  assert.deepEqual(splitWords('sh -c "exec uvicorn app:app --port $PORT"', 'command', opts), ['sh', '-c', 'exec uvicorn app:app --port $PORT']);
+  assert.deepEqual(splitWords('echo $HOME', 'command', opts), ['echo', '$HOME']);
+  for (const line of ['a && b', 'echo `id`', 'ls *.sql']) assert.throws(() => splitWords(line, 'command', opts), ValidationError, line);
+});
+
 test('quoteWords writes argv back so that splitWords reads the same words', () => {
   const argv = ['node', '-e', 'process.exit(3)', "it's", '', 'a b', '$HOME', '"', '\\', 'plain-word_1.2:/x=y,z@%+', '*', '~', 'tab\there'];
   assert.equal(quoteWords(['rake', 'db:migrate']), 'rake db:migrate');

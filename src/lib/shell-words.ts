@@ -23,8 +23,10 @@ const DQ_ESCAPES = new Set(['"', '\\', '$', '`']);
 const HINT = 'quote it (\'single quotes\' keep everything as it is), give the words one by one with --release-arg, '
   + 'or run a shell on purpose: --release-command "sh -c \'...\'"';
 
-/** Splits `line` into words as a POSIX shell would, with no expansion; throws on what it would expand. */
-export function splitWords(line: string, path = 'command'): string[] {
+/** Splits `line` into words as a POSIX shell would, with no expansion; throws on what it would expand.
+ *  literalDollar: a $ is an ordinary character (a compose file's command, where compose has
+ *  interpolated the variables already and what is left came from $$, a literal $ on purpose). */
+export function splitWords(line: string, path = 'command', opts: { literalDollar?: boolean } = {}): string[] {
   const words: string[] = [];
   let word: string | null = null; // null: between words ('' is an empty quoted word)
   const refuse = (what: string): never => { throw new ValidationError(path, `${what}; berth runs the command without a shell`, HINT); };
@@ -44,7 +46,7 @@ export function splitWords(line: string, path = 'command'): string[] {
         if (i >= line.length) refuse('unterminated "');
         const d = line[i]!;
         if (d === '"') break;
-        if (d === '$' || d === '`') refuse(`${d} inside double quotes would be expanded by a shell`);
+        if ((d === '$' && !opts.literalDollar) || d === '`') refuse(`${d} inside double quotes would be expanded by a shell`);
         if (d === '\\' && i + 1 < line.length && (DQ_ESCAPES.has(line[i + 1]!) || line[i + 1] === '\n')) {
           i++;
           if (line[i] !== '\n') word += line[i];
@@ -56,7 +58,7 @@ export function splitWords(line: string, path = 'command'): string[] {
       if (i + 1 >= line.length) refuse('a trailing \\ escapes nothing');
       i++;
       if (line[i] !== '\n') word = (word ?? '') + line[i];
-    } else if (SPECIAL.has(c) || (word === null && SPECIAL_FIRST.has(c))) {
+    } else if ((SPECIAL.has(c) && !(c === '$' && opts.literalDollar)) || (word === null && SPECIAL_FIRST.has(c))) {
       refuse(`unquoted ${c} ${WHAT[c] ?? 'is shell syntax'}`);
     } else {
       word = (word ?? '') + c;
