@@ -183,7 +183,14 @@ export class DockerRuntime implements Runtime {
 
   async start(spec: ProcessSpec): Promise<Unit> {
     const name = unitName(this.names, spec.app, spec.process, spec.release, spec.replica);
-    await this.removeByName(name); // a leftover of an interrupted attempt
+    const leftover = await this.byName(name); // of an interrupted attempt
+    // Names join app and process with dashes, so app `a` with process `b-web` and app `a-b`
+    // with `web` meet: never remove another app's container for that.
+    if (leftover && (leftover.app !== spec.app || leftover.process !== spec.process)) {
+      throw new BerthError('conflict', `the container name ${name} is taken by app ${leftover.app} (process ${leftover.process})`,
+        'rename the process (or the app) so that app and process names do not run into each other');
+    }
+    if (leftover) await this.remove(leftover);
     await this.networks.ensureApp(spec.app);
     const id = await this.create(name, processContainer(this.names, spec));
     await this.start_(id, name);
