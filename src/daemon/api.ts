@@ -116,8 +116,9 @@ export function buildApi(ctx: Ctx): Router {
   });
   api.on('GET', `${P}/services/:service/logs`, async (r) => {
     const service = parseBody(ServiceName, r.params.service, 'service');
-    if (serviceRecord(ctx, service).mode === 'external') throw new BerthError('invalid', `${service} is external: berth runs no container for it`, 'see its logs where it runs');
-    return logsReply(r, ctx.runtime.services.logsRef(service));
+    const rec = serviceRecord(ctx, service);
+    if (rec.mode === 'external') throw new BerthError('invalid', `${service} is external: berth runs no container for it`, 'see its logs where it runs');
+    return logsReply(r, ctx.runtime.services.logsRef(service, rec.slot));
   });
 
   api.on('GET', `${P}/audit`, (r) => {

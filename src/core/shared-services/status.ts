@@ -33,8 +33,8 @@ export async function servicesStatus(ctx: Ctx) {
         data_bytes: null, ...isolation, ...(r?.ok ? (r.value as Record<string, unknown> ?? {}) : { error: r?.error }) });
       continue;
     }
-    const name = ctx.runtime.services.logsRef(s).name;
-    const info = await ctx.runtime.services.state(s);
+    const name = ctx.runtime.services.logsRef(s, rec.slot).name;
+    const info = await ctx.runtime.services.state(s, rec.slot);
     let detail: Record<string, unknown> = {};
     if (info?.state === 'running' && s !== 's3') {
       const job: WorkerJob = adminJob(ctx, s);
@@ -44,7 +44,7 @@ export async function servicesStatus(ctx: Ctx) {
       detail = r?.ok ? (r.value as Record<string, unknown>) : { error: r?.error };
     }
     out.push({ service: s, container: name, state: info?.state ?? 'missing', health: info?.health ?? null, image: info?.image ?? null,
-      data_bytes: await du(ctx.runtime.services.dataDir(s)), ...isolation, ...detail });
+      data_bytes: await du(ctx.runtime.services.dataDir(s, rec.slot)), ...isolation, ...detail });
   }
   return [...out, ...await dedicatedRedisStatus(ctx)];
 }
