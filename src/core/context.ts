@@ -18,6 +18,8 @@ export interface Hooks {
   /** When set, a pause ends when this resolves (failure tests change things meanwhile);
    *  otherwise it lasts forever (crash tests kill the daemon there). */
   resume?: () => Promise<void>;
+  /** The copy of a move of object storage fails once it copied this many objects (test hook). */
+  copyFailAfter?: number;
   /** Called when a deploy or rollback lets go of its app's lock (the daemon retires releases then). */
   afterDeploy?: () => void;
 }

@@ -17,11 +17,13 @@ import { serviceRecord } from '../core/shared-services/records.js';
 import { rotate } from '../core/shared-services/rotate.js';
 import { setExternal } from '../core/shared-services/external.js';
 import { exposeS3 } from '../core/shared-services/public.js';
+import { moveObjectStore } from '../core/shared-services/move.js';
+import { removeOldStore } from '../core/shared-services/remove-old.js';
 import { appConnections, servicesStatus } from '../core/shared-services/status.js';
 import { API_VERSION } from './api-version.js';
 import {
-  AppCreateBody, AppUpdateBody, ConfigBody, DeployBody, DomainsBody, ExposeBody, LimitsBody, parseBody, RegistryBody, RollbackBody, RotateBody, ServiceName,
-  ServiceSetBody,
+  AppCreateBody, AppUpdateBody, ConfigBody, DeployBody, DomainsBody, ExposeBody, LimitsBody, MoveBody, parseBody, RegistryBody, RollbackBody, RotateBody,
+  ServiceName, ServiceSetBody,
 } from './bodies.js';
 import { buildId } from './build.js';
 import { json, type Req, type Reply, Router } from './http.js';
@@ -149,6 +151,11 @@ export function buildApi(ctx: Ctx): Router {
     const b = parseBody(ExposeBody, await r.json());
     return exposeS3(ctx, b.domain, actorOf(r));
   });
+  api.on('POST', `${P}/services/s3/move`, async (r) => {
+    const b = parseBody(MoveBody, await r.json());
+    return ndjson((emit) => moveObjectStore(ctx, { dryRun: b.dry_run, actor: actorOf(r) }, emit));
+  });
+  api.on('DELETE', `${P}/services/s3/old`, (r) => removeOldStore(ctx, actorOf(r)));
   api.on('GET', `${P}/apps/:name/services`, (r) => appConnections(ctx, mustApp(ctx, r.params.name!)));
   return api;
 }

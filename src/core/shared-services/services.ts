@@ -12,13 +12,14 @@ import { bundledStore, firstS3Record, objectStoreWarnings, S3_REGION, s3Grant, s
 import { enabledServices, newSecret, type ServiceRecord, serviceRecord } from './records.js';
 import { pgLimitSpecs, withConnections } from './pg-limits.js';
 import { dedicatedAdmin } from './dedicated-redis.js';
+import { moveWarningsOf } from './move-state.js';
 
 const READY_TIMEOUT_MS = 90_000;
 const GARAGE_SETUP_TIMEOUT_MS = 60_000;
 
 async function ensureOne(ctx: Ctx, s: ServiceName, progress: (l: string) => void): Promise<string> {
   const rec = s === 's3' ? await firstS3Record(ctx, progress) : serviceRecord(ctx, s);
-  if (s === 's3') for (const w of objectStoreWarnings(rec)) progress(`WARNING: object storage: ${w}`);
+  if (s === 's3') for (const w of [...objectStoreWarnings(rec), ...moveWarningsOf(ctx)]) progress(`WARNING: object storage: ${w}`);
   if (rec.mode === 'external') return `external (${rec.host ?? rec.endpoint})`;
   const store = s === 's3' ? bundledStore(rec) : null;
   const minio = store === 'minio' ? { rootUser: rec.accessKey! } : undefined;
@@ -155,7 +156,7 @@ export function storeGrant(ctx: Ctx, app: string, s: ServiceName, g: unknown): v
 
 // One provisioning at a time: PostgreSQL refuses concurrent GRANT/REVOKE on one object
 // ("tuple concurrently updated"), and apps are created in parallel by scripts.
-function oneAtATime<T>(ctx: Ctx, fn: () => Promise<T>): Promise<T> {
+export function oneAtATime<T>(ctx: Ctx, fn: () => Promise<T>): Promise<T> {
   const run = ctx.provisioning.tail.then(fn, fn);
   ctx.provisioning.tail = run.then(() => undefined, () => undefined); // the queue goes on; the caller gets the failure
   return run;

@@ -7,6 +7,7 @@ import { adminJob, grantsOf, locateServices, serviceEnv } from './services.js';
 import { enabledServices, serviceRecord } from './records.js';
 import { bundledStore, objectStoreWarnings, s3PublicEndpoint } from './object-storage.js';
 import { pgLimitSpecs } from './pg-limits.js';
+import { moveWarningsOf } from './move-state.js';
 import { dedicatedAdmin } from './dedicated-redis.js';
 
 async function du(dir: string): Promise<number | null> {
@@ -22,7 +23,7 @@ export async function servicesStatus(ctx: Ctx) {
     const isolation = s !== 's3' ? {} : {
       store: rec.mode === 'external' ? (rec.users ? 'minio' : 's3') : bundledStore(rec),
       isolation: !rec.users ? 'NONE: shared key' : rec.mode === 'container' && bundledStore(rec) === 'garage' ? 'key per app' : 'user per app',
-      public_endpoint: s3PublicEndpoint(ctx), warnings: objectStoreWarnings(rec),
+      public_endpoint: s3PublicEndpoint(ctx), warnings: [...objectStoreWarnings(rec), ...moveWarningsOf(ctx)],
     };
     if (rec.mode === 'external') {
       const job = adminJob(ctx, s);

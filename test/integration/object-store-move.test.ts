@@ -1,0 +1,191 @@
+// Moving a platform's bundled MinIO to Garage (`berth services move s3 --to garage`), on real
+// servers: the MinIO built from source as platforms from before Garage run it, berth's build of
+// Garage beside it, the real daemon, Caddy and app containers. Two apps wrote objects (one of
+// 20 MiB uploaded in parts, one with a content type and user metadata); the move is made to fail
+// half way first (a test hook in the copier), then run with a pause before the switch, during
+// which an app writes one more object to MinIO.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHash, randomBytes } from 'node:crypto';
+import { execFile } from 'node:child_process';
+import { existsSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import {
+  CompleteMultipartUploadCommand, CreateMultipartUploadCommand, GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand,
+  UploadPartCommand,
+} from '@aws-sdk/client-s3';
+import { ensureMinioImage, MINIO_LOCAL_IMAGE } from '../../src/runtime/docker/object-store-images.js';
+import { EngineApi } from '../../src/runtime/docker/engine-api.js';
+import { docker, ensureSample, Platform, SAMPLE, until } from '../helpers/platform.js';
+import { s3Client } from '../helpers/s3-client.js';
+import { presignGet } from '../helpers/presign.js';
+
+const p = new Platform();
+type S3Env = { S3_ENDPOINT: string; S3_BUCKET: string; S3_ACCESS_KEY: string; S3_SECRET_KEY: string; S3_REGION: string };
+const s3Env = (app: string) => p.appEnv<S3Env>(app, ['S3_ENDPOINT', 'S3_BUCKET', 'S3_ACCESS_KEY', 'S3_SECRET_KEY', 'S3_REGION']);
+const ipOf = async (name: string) => (await docker.getContainer(name).inspect()).NetworkSettings.Networks[p.instance]!.IPAddress;
+const minioAt = async () => `http://${await ipOf(`${p.instance}-s3`)}:9000`;
+const garageAt = async () => `http://${await ipOf(`${p.instance}-s3-garage`)}:9000`;
+const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
+const releasesOf = (app: string) => p.json<{ release: string; state: string; note: string | null }[]>(['releases', app]);
+const keysIn = async (c: ReturnType<typeof s3Client>, bucket: string) =>
+  ((await c.send(new ListObjectsV2Command({ Bucket: bucket }))).Contents ?? []).map((o) => o.Key!).sort();
+
+const BIG = randomBytes(20 * 1024 * 1024);
+let before1: { pics: S3Env; docs: S3Env };
+
+before(async () => {
+  await ensureMinioImage(new EngineApi(), () => undefined);
+  await p.up(['--minio-image', MINIO_LOCAL_IMAGE]);
+  await ensureSample(p);
+  for (const app of ['pics', 'docs']) {
+    await p.ok(['apps', 'create', app, '--domain', `${app}.localhost`]);
+    await p.ok(['deploy', app, '--image', SAMPLE]);
+  }
+  before1 = { pics: await s3Env('pics'), docs: await s3Env('docs') };
+  // written with each app's own MinIO key, as the apps would
+  const pics = s3Client(await minioAt(), before1.pics.S3_ACCESS_KEY, before1.pics.S3_SECRET_KEY);
+  const up = await pics.send(new CreateMultipartUploadCommand({ Bucket: 'app-pics', Key: 'big.bin', ContentType: 'application/octet-stream' }));
+  const parts = [];
+  for (let i = 0, n = 1; i < BIG.length; i += 8 * 1024 * 1024, n++) {
+    const body = BIG.subarray(i, i + 8 * 1024 * 1024);
+    const r = await pics.send(new UploadPartCommand({ Bucket: 'app-pics', Key: 'big.bin', UploadId: up.UploadId, PartNumber: n, Body: body,
+      ContentLength: body.length }));
+    parts.push({ PartNumber: n, ETag: r.ETag });
+  }
+  await pics.send(new CompleteMultipartUploadCommand({ Bucket: 'app-pics', Key: 'big.bin', UploadId: up.UploadId, MultipartUpload: { Parts: parts } }));
+  for (const k of ['cat.jpg', 'album/dog.jpg']) await pics.send(new PutObjectCommand({ Bucket: 'app-pics', Key: k, Body: `photo ${k}`, ContentType: 'image/jpeg' }));
+  const docs = s3Client(await minioAt(), before1.docs.S3_ACCESS_KEY, before1.docs.S3_SECRET_KEY);
+  await docs.send(new PutObjectCommand({ Bucket: 'app-docs', Key: 'report.pdf', Body: '%PDF-1.7 report', ContentType: 'application/pdf',
+    Metadata: { author: 'ann', 'x-id': '42' }, CacheControl: 'max-age=60', ContentDisposition: 'attachment; filename="report.pdf"' }));
+  for (const k of ['notes/1.txt', 'notes/2.txt', 'notes/ü 3.txt']) await docs.send(new PutObjectCommand({ Bucket: 'app-docs', Key: k, Body: `note ${k}` }));
+});
+after(() => p.destroy());
+
+test('move refuses what it cannot do, and --dry-run says what would be copied without changing anything', async () => {
+  const wrong = await p.berth(['services', 'move', 's3', '--to', 'minio']);
+  assert.equal(wrong.code, 2, wrong.stderr);
+  assert.match(wrong.stderr, /garage/);
+  const pg = await p.berth(['services', 'move', 'postgres', '--to', 'garage']);
+  assert.equal(pg.code, 2, pg.stderr);
+
+  const plan = await p.json<{ dry_run: boolean; buckets: { app: string; bucket: string; objects: number; bytes: number; to_copy: number }[] }>(
+    ['services', 'move', 's3', '--to', 'garage', '--dry-run']);
+  assert.equal(plan.dry_run, true);
+  const by = Object.fromEntries(plan.buckets.map((b) => [b.app, b]));
+  assert.deepEqual([by.pics?.bucket, by.pics?.objects, by.pics?.to_copy, by.pics?.bytes], ['app-pics', 3, 3, BIG.length + 'photo cat.jpg'.length + 'photo album/dog.jpg'.length]);
+  assert.deepEqual([by.docs?.objects, by.docs?.to_copy], [4, 4]);
+  const human = await p.ok(['services', 'move', 's3', '--to', 'garage', '--dry-run']);
+  assert.match(human.stdout, /app-pics: 3 objects, 21\.0 MB/);
+  assert.equal((await p.containers()).some((c) => c.name === `${p.instance}-s3-garage`), false, 'a dry run started Garage');
+});
+
+test('a move that fails half way leaves every app serving from MinIO as before', async () => {
+  await p.restartDaemonWith({ BERTH_TEST_COPY_FAIL_AFTER: '2' });
+  const r = await p.berth(['services', 'move', 's3', '--to', 'garage']);
+  assert.notEqual(r.code, 0, r.stdout);
+  assert.match(r.stderr, /copying failed.*test hook/s);
+  assert.match(r.stderr, /apps still use MinIO.*run the same command again/s);
+  for (const app of ['pics', 'docs'] as const) {
+    const env = await s3Env(app);
+    assert.deepEqual(env, before1[app], `${app} no longer has its MinIO credentials`);
+    assert.equal((await releasesOf(app)).length, 1, `${app} got a release`);
+  }
+  const pics = s3Client(await minioAt(), before1.pics.S3_ACCESS_KEY, before1.pics.S3_SECRET_KEY);
+  assert.equal(await (await pics.send(new GetObjectCommand({ Bucket: 'app-pics', Key: 'cat.jpg' }))).Body!.transformToString(), 'photo cat.jpg');
+  const s3 = (await p.json<{ service: string; store: string; warnings: string[] }[]>(['services'])).find((x) => x.service === 's3')!;
+  assert.equal(s3.store, 'minio');
+  assert.match(s3.warnings.join('\n'), /move to Garage is under way.*berth services move s3 --to garage/);
+  assert.match(s3.warnings.join('\n'), /CVE|no longer maintained/);
+});
+
+test('the move, run again: new keys per app, data copied with progress, a release of each app on Garage; a write before the switch arrives',
+  async () => {
+    await p.restartDaemonWith({ BERTH_TEST_PAUSE_AT: 's3move.switch', BERTH_TEST_HOLD: '1' });
+    const running = p.berth(['services', 'move', 's3', '--to', 'garage'], { timeoutMs: 600_000 });
+    const paused = join(p.root, 'run', 'paused');
+    await Promise.race([until(async () => existsSync(paused), 300_000, 'the move to reach the switch'),
+      running.then((x) => { throw new Error(`the move ended before the switch (${x.code}): ${x.stdout}\n${x.stderr}`); })]);
+    // the old release keeps writing to MinIO until it is replaced
+    const pics = s3Client(await minioAt(), before1.pics.S3_ACCESS_KEY, before1.pics.S3_SECRET_KEY);
+    await pics.send(new PutObjectCommand({ Bucket: 'app-pics', Key: 'late.txt', Body: 'written before the switch', ContentType: 'text/plain' }));
+    rmSync(paused);
+    const r = await running;
+    assert.equal(r.code, 0, `${r.stdout}\n${r.stderr}`);
+    assert.match(r.stderr, /app pics: 3\/3 objects, 21\.0 MB/);
+    assert.match(r.stderr, /app docs: 4\/4 objects, .* \(2 already in Garage\)/, 'the failed run\'s copies were copied again');
+    assert.match(r.stderr, /app pics: 1 object written to MinIO meanwhile copied/);
+    assert.match(r.stdout, /deleted from MinIO .* not deleted in Garage/);
+    assert.match(r.stdout, /berth services remove-old s3 --yes/);
+
+    for (const app of ['pics', 'docs'] as const) {
+      const env = await s3Env(app);
+      assert.equal(env.S3_ENDPOINT, `http://${p.instance}-s3-garage:9000`);
+      assert.equal(env.S3_REGION, 'garage');
+      assert.match(env.S3_ACCESS_KEY, new RegExp(`^app-${app}-[0-9a-f]{6}$`));
+      assert.notEqual(env.S3_ACCESS_KEY, before1[app].S3_ACCESS_KEY, 'a new key');
+      const [live] = await releasesOf(app);
+      assert.deepEqual([live!.state, live!.note], ['live', 'moved to Garage']);
+    }
+    const picsEnv = await s3Env('pics');
+    const docsEnv = await s3Env('docs');
+    const g = await garageAt();
+    const newPics = s3Client(g, picsEnv.S3_ACCESS_KEY, picsEnv.S3_SECRET_KEY, 'garage');
+    const newDocs = s3Client(g, docsEnv.S3_ACCESS_KEY, docsEnv.S3_SECRET_KEY, 'garage');
+    assert.deepEqual(await keysIn(newPics, 'app-pics'), ['album/dog.jpg', 'big.bin', 'cat.jpg', 'late.txt']);
+    assert.deepEqual(await keysIn(newDocs, 'app-docs'), ['notes/1.txt', 'notes/2.txt', 'notes/ü 3.txt', 'report.pdf']);
+    const big = await newPics.send(new GetObjectCommand({ Bucket: 'app-pics', Key: 'big.bin' }));
+    assert.equal(sha(await big.Body!.transformToByteArray()), sha(BIG));
+    assert.equal((await newPics.send(new HeadObjectCommand({ Bucket: 'app-pics', Key: 'late.txt' }))).ContentType, 'text/plain');
+    const report = await newDocs.send(new GetObjectCommand({ Bucket: 'app-docs', Key: 'report.pdf' }));
+    assert.equal(await report.Body!.transformToString(), '%PDF-1.7 report');
+    assert.deepEqual([report.ContentType, report.Metadata, report.CacheControl, report.ContentDisposition],
+      ['application/pdf', { author: 'ann', 'x-id': '42' }, 'max-age=60', 'attachment; filename="report.pdf"']);
+    // one app's new key opens its own bucket only
+    await assert.rejects(newPics.send(new GetObjectCommand({ Bucket: 'app-docs', Key: 'report.pdf' })), /AccessDenied|Forbidden|not allowed/i);
+    await assert.rejects(newPics.send(new ListObjectsV2Command({ Bucket: 'app-docs' })), /AccessDenied|Forbidden|not allowed/i);
+
+    // from inside the app's container, on its own network, with the key it was given
+    const url = await presignGet(picsEnv.S3_ENDPOINT, picsEnv, '/app-pics/late.txt', 'garage');
+    const inApp = await new Promise<string>((res, rej) => execFile('docker', ['exec', `${p.instance}-pics-web`, 'node', '-e',
+      'fetch(process.argv[1]).then(async (r) => process.stdout.write(`${r.status} ${await r.text()}`))', url], { timeout: 30_000 },
+    (e, out, err) => (e ? rej(new Error(`${e.message} ${err}`)) : res(out))));
+    assert.equal(inApp, '200 written before the switch');
+
+    // the old store is kept: its container and its data directory
+    assert.ok(existsSync(join(p.root, 'services', 's3', 'app-pics')), 'MinIO\'s data directory was touched');
+    assert.ok((await p.containers()).some((c) => c.name === `${p.instance}-s3`), 'MinIO\'s container is gone');
+    const s3 = (await p.json<{ service: string; store: string; isolation: string; warnings: string[] }[]>(['services'])).find((x) => x.service === 's3')!;
+    assert.deepEqual([s3.store, s3.isolation], ['garage', 'key per app']);
+    assert.match(s3.warnings.join('\n'), /old MinIO .* remove-old s3/);
+  });
+
+test('the move run once more is a no-op that says so', async () => {
+  await p.restartDaemonWith({});
+  const releases = (await releasesOf('pics')).length;
+  const r = await p.ok(['services', 'move', 's3', '--to', 'garage']);
+  assert.match(r.stdout, /already moved to Garage.*nothing to do/);
+  assert.equal((await releasesOf('pics')).length, releases, 'a release was made');
+  const j = await p.json<{ moved: boolean }>(['services', 'move', 's3', '--to', 'garage']);
+  assert.equal(j.moved, false);
+});
+
+test('remove-old asks first, then removes the old MinIO\'s container and data; the apps keep serving from Garage', async () => {
+  const asked = await p.berth(['services', 'remove-old', 's3']);
+  assert.equal(asked.code, 2, asked.stderr);
+  assert.match(asked.stderr, /--yes/);
+  assert.ok(existsSync(join(p.root, 'services', 's3')));
+  const r = await p.json<{ removed: string[] }>(['services', 'remove-old', 's3', '--yes']);
+  assert.ok(r.removed.length >= 2, JSON.stringify(r));
+  assert.equal((await p.containers()).some((c) => c.name === `${p.instance}-s3`), false);
+  assert.equal(existsSync(join(p.root, 'services', 's3')), false);
+  const s3 = (await p.json<{ service: string; warnings: string[] }[]>(['services'])).find((x) => x.service === 's3')!;
+  assert.deepEqual(s3.warnings, []);
+  const again = await p.berth(['services', 'remove-old', 's3', '--yes']);
+  assert.equal(again.code, 3, again.stderr);
+  const env = await s3Env('pics');
+  const c = s3Client(await garageAt(), env.S3_ACCESS_KEY, env.S3_SECRET_KEY, 'garage');
+  assert.equal(await (await c.send(new GetObjectCommand({ Bucket: 'app-pics', Key: 'cat.jpg' }))).Body!.transformToString(), 'photo cat.jpg');
+  await p.up(); // berth up afterwards keeps Garage where it is
+  assert.equal((await s3Env('pics')).S3_ENDPOINT, `http://${p.instance}-s3-garage:9000`);
+});
