@@ -11,7 +11,7 @@ import type { Store } from '../state/store.js';
 import { AppLocks } from './deploy/lock.js';
 
 export interface Hooks {
-  /** Pause before this step (test hook). */
+  /** Pause before this step, or each of these steps (comma-separated) (test hook). */
   pauseAt?: string;
   /** Called when a pause begins, e.g. to write a marker file. */
   onPause?: (step: string) => void;
@@ -63,7 +63,7 @@ export function newCtx(p: CtxParts): Ctx {
 }
 
 export async function pauseIfHooked(ctx: Ctx, step: string): Promise<void> {
-  if (ctx.hooks.pauseAt !== step) return;
+  if (!ctx.hooks.pauseAt?.split(',').includes(step)) return;
   ctx.log.warn({ step }, 'test hook: pausing');
   ctx.hooks.onPause?.(step);
   await (ctx.hooks.resume?.() ?? new Promise(() => { /* never resolves: the test kills the daemon here */ }));

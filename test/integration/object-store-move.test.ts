@@ -8,7 +8,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { execFile } from 'node:child_process';
-import { existsSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   CompleteMultipartUploadCommand, CreateMultipartUploadCommand, GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand,
@@ -32,6 +32,7 @@ const keysIn = async (c: ReturnType<typeof s3Client>, bucket: string) =>
   ((await c.send(new ListObjectsV2Command({ Bucket: bucket }))).Contents ?? []).map((o) => o.Key!).sort();
 
 const BIG = randomBytes(20 * 1024 * 1024);
+const paused = join(p.root, 'run', 'paused');
 let before1: { pics: S3Env; docs: S3Env };
 
 before(async () => {
@@ -99,66 +100,92 @@ test('a move that fails half way leaves every app serving from MinIO as before',
   assert.match(s3.warnings.join('\n'), /CVE|no longer maintained/);
 });
 
-test('the move, run again: new keys per app, data copied with progress, a release of each app on Garage; a write before the switch arrives',
+test('the move, run again: Garage beside MinIO, progress, the switch; a daemon killed before any app rolled out leaves them serving from MinIO',
   async () => {
-    await p.restartDaemonWith({ BERTH_TEST_PAUSE_AT: 's3move.switch', BERTH_TEST_HOLD: '1' });
+    await p.restartDaemonWith({ BERTH_TEST_PAUSE_AT: 's3move.switch,s3move.rollout', BERTH_TEST_HOLD: '1' });
     const running = p.berth(['services', 'move', 's3', '--to', 'garage'], { timeoutMs: 600_000 });
-    const paused = join(p.root, 'run', 'paused');
-    await Promise.race([until(async () => existsSync(paused), 300_000, 'the move to reach the switch'),
-      running.then((x) => { throw new Error(`the move ended before the switch (${x.code}): ${x.stdout}\n${x.stderr}`); })]);
-    // the old release keeps writing to MinIO until it is replaced
+    const pausedAt = (step: string) => Promise.race([
+      until(async () => existsSync(paused) && readFileSync(paused, 'utf8') === step, 300_000, `the move to pause at ${step}`),
+      running.then((x) => { throw new Error(`the move ended before ${step} (${x.code}): ${x.stdout}\n${x.stderr}`); })]);
+    await pausedAt('s3move.switch');
+    // the apps' old releases keep writing to MinIO until they are replaced: before the switch, and after it
     const pics = s3Client(await minioAt(), before1.pics.S3_ACCESS_KEY, before1.pics.S3_SECRET_KEY);
     await pics.send(new PutObjectCommand({ Bucket: 'app-pics', Key: 'late.txt', Body: 'written before the switch', ContentType: 'text/plain' }));
     rmSync(paused);
-    const r = await running;
-    assert.equal(r.code, 0, `${r.stdout}\n${r.stderr}`);
-    assert.match(r.stderr, /app pics: 3\/3 objects, 21\.0 MB/);
-    assert.match(r.stderr, /app docs: 4\/4 objects, .* \(2 already in Garage\)/, 'the failed run\'s copies were copied again');
-    assert.match(r.stderr, /app pics: 1 object written to MinIO meanwhile copied/);
-    assert.match(r.stdout, /deleted from MinIO .* not deleted in Garage/);
-    assert.match(r.stdout, /berth services remove-old s3 --yes/);
+    await pausedAt('s3move.rollout');
+    await pics.send(new PutObjectCommand({ Bucket: 'app-pics', Key: 'later.txt', Body: 'written after the switch' }));
+    p.killDaemon('SIGKILL');
+    const cut = await running;
+    assert.equal(cut.code, 10, cut.stderr);
+    assert.match(cut.stderr, /lost the daemon.*the move stopped where it was/);
+    assert.match(cut.stderr, /app pics: 3\/3 objects, 21\.0 MB copied/);
+    assert.match(cut.stderr, /app docs: 4\/4 objects, .* \(2 already in Garage\)/, 'the failed run\'s copies were not skipped');
 
+    await p.restartDaemonWith({});
     for (const app of ['pics', 'docs'] as const) {
-      const env = await s3Env(app);
-      assert.equal(env.S3_ENDPOINT, `http://${p.instance}-s3-garage:9000`);
-      assert.equal(env.S3_REGION, 'garage');
-      assert.match(env.S3_ACCESS_KEY, new RegExp(`^app-${app}-[0-9a-f]{6}$`));
-      assert.notEqual(env.S3_ACCESS_KEY, before1[app].S3_ACCESS_KEY, 'a new key');
-      const [live] = await releasesOf(app);
-      assert.deepEqual([live!.state, live!.note], ['live', 'moved to Garage']);
+      assert.deepEqual(await s3Env(app), before1[app], `${app}'s live release changed`);
+      assert.equal((await p.get(`${app}.localhost`)).status, 200);
     }
-    const picsEnv = await s3Env('pics');
-    const docsEnv = await s3Env('docs');
-    const g = await garageAt();
-    const newPics = s3Client(g, picsEnv.S3_ACCESS_KEY, picsEnv.S3_SECRET_KEY, 'garage');
-    const newDocs = s3Client(g, docsEnv.S3_ACCESS_KEY, docsEnv.S3_SECRET_KEY, 'garage');
-    assert.deepEqual(await keysIn(newPics, 'app-pics'), ['album/dog.jpg', 'big.bin', 'cat.jpg', 'late.txt']);
-    assert.deepEqual(await keysIn(newDocs, 'app-docs'), ['notes/1.txt', 'notes/2.txt', 'notes/ü 3.txt', 'report.pdf']);
-    const big = await newPics.send(new GetObjectCommand({ Bucket: 'app-pics', Key: 'big.bin' }));
-    assert.equal(sha(await big.Body!.transformToByteArray()), sha(BIG));
-    assert.equal((await newPics.send(new HeadObjectCommand({ Bucket: 'app-pics', Key: 'late.txt' }))).ContentType, 'text/plain');
-    const report = await newDocs.send(new GetObjectCommand({ Bucket: 'app-docs', Key: 'report.pdf' }));
-    assert.equal(await report.Body!.transformToString(), '%PDF-1.7 report');
-    assert.deepEqual([report.ContentType, report.Metadata, report.CacheControl, report.ContentDisposition],
-      ['application/pdf', { author: 'ann', 'x-id': '42' }, 'max-age=60', 'attachment; filename="report.pdf"']);
-    // one app's new key opens its own bucket only
-    await assert.rejects(newPics.send(new GetObjectCommand({ Bucket: 'app-docs', Key: 'report.pdf' })), /AccessDenied|Forbidden|not allowed/i);
-    await assert.rejects(newPics.send(new ListObjectsV2Command({ Bucket: 'app-docs' })), /AccessDenied|Forbidden|not allowed/i);
-
-    // from inside the app's container, on its own network, with the key it was given
-    const url = await presignGet(picsEnv.S3_ENDPOINT, picsEnv, '/app-pics/late.txt', 'garage');
-    const inApp = await new Promise<string>((res, rej) => execFile('docker', ['exec', `${p.instance}-pics-web`, 'node', '-e',
-      'fetch(process.argv[1]).then(async (r) => process.stdout.write(`${r.status} ${await r.text()}`))', url], { timeout: 30_000 },
-    (e, out, err) => (e ? rej(new Error(`${e.message} ${err}`)) : res(out))));
-    assert.equal(inApp, '200 written before the switch');
-
-    // the old store is kept: its container and its data directory
-    assert.ok(existsSync(join(p.root, 'services', 's3', 'app-pics')), 'MinIO\'s data directory was touched');
-    assert.ok((await p.containers()).some((c) => c.name === `${p.instance}-s3`), 'MinIO\'s container is gone');
-    const s3 = (await p.json<{ service: string; store: string; isolation: string; warnings: string[] }[]>(['services'])).find((x) => x.service === 's3')!;
-    assert.deepEqual([s3.store, s3.isolation], ['garage', 'key per app']);
-    assert.match(s3.warnings.join('\n'), /old MinIO .* remove-old s3/);
+    const s3 = (await p.json<{ service: string; store: string; warnings: string[] }[]>(['services'])).find((x) => x.service === 's3')!;
+    assert.equal(s3.store, 'garage');
+    assert.match(s3.warnings.join('\n'), /half done.*berth services move s3 --to garage/);
   });
+
+test('the move, run once more, rolls every app out onto Garage with its new key, and copies what the old releases wrote meanwhile', async () => {
+  const r = await p.berth(['services', 'move', 's3', '--to', 'garage'], { timeoutMs: 600_000 });
+  assert.equal(r.code, 0, `${r.stdout}\n${r.stderr}`);
+  assert.match(r.stderr, /app pics: v2 serves from Garage/);
+  assert.match(r.stderr, /app pics: 2 objects written to MinIO meanwhile copied/);
+  assert.match(r.stderr, /app docs: nothing written to MinIO meanwhile needed copying/);
+  assert.match(r.stdout, /deleted from MinIO .* not deleted in Garage/);
+  assert.match(r.stdout, /berth services remove-old s3 --yes/);
+
+  for (const app of ['pics', 'docs'] as const) {
+    const env = await s3Env(app);
+    assert.equal(env.S3_ENDPOINT, `http://${p.instance}-s3-garage:9000`);
+    assert.equal(env.S3_REGION, 'garage');
+    assert.match(env.S3_ACCESS_KEY, new RegExp(`^app-${app}-[0-9a-f]{6}$`));
+    assert.notEqual(env.S3_ACCESS_KEY, before1[app].S3_ACCESS_KEY, 'a new key');
+    const [live] = await releasesOf(app);
+    assert.deepEqual([live!.state, live!.note], ['live', 'moved to Garage']);
+  }
+  const picsEnv = await s3Env('pics');
+  const docsEnv = await s3Env('docs');
+  const g = await garageAt();
+  const newPics = s3Client(g, picsEnv.S3_ACCESS_KEY, picsEnv.S3_SECRET_KEY, 'garage');
+  const newDocs = s3Client(g, docsEnv.S3_ACCESS_KEY, docsEnv.S3_SECRET_KEY, 'garage');
+  assert.deepEqual(await keysIn(newPics, 'app-pics'), ['album/dog.jpg', 'big.bin', 'cat.jpg', 'late.txt', 'later.txt']);
+  assert.deepEqual(await keysIn(newDocs, 'app-docs'), ['notes/1.txt', 'notes/2.txt', 'notes/ü 3.txt', 'report.pdf']);
+  const big = await newPics.send(new GetObjectCommand({ Bucket: 'app-pics', Key: 'big.bin' }));
+  assert.equal(sha(await big.Body!.transformToByteArray()), sha(BIG));
+  assert.equal((await newPics.send(new HeadObjectCommand({ Bucket: 'app-pics', Key: 'late.txt' }))).ContentType, 'text/plain');
+  const report = await newDocs.send(new GetObjectCommand({ Bucket: 'app-docs', Key: 'report.pdf' }));
+  assert.equal(await report.Body!.transformToString(), '%PDF-1.7 report');
+  assert.deepEqual([report.ContentType, report.Metadata, report.CacheControl, report.ContentDisposition],
+    ['application/pdf', { author: 'ann', 'x-id': '42' }, 'max-age=60', 'attachment; filename="report.pdf"']);
+  // one app's new key opens its own bucket only
+  await assert.rejects(newPics.send(new GetObjectCommand({ Bucket: 'app-docs', Key: 'report.pdf' })), /AccessDenied|Forbidden|not allowed/i);
+  await assert.rejects(newPics.send(new ListObjectsV2Command({ Bucket: 'app-docs' })), /AccessDenied|Forbidden|not allowed/i);
+
+  // from inside the app's container, on its own network, with the key it was given
+  const url = await presignGet(picsEnv.S3_ENDPOINT, picsEnv, '/app-pics/late.txt', 'garage');
+  const inApp = await new Promise<string>((res, rej) => execFile('docker', ['exec', `${p.instance}-pics-web`, 'node', '-e',
+    'fetch(process.argv[1]).then(async (r) => process.stdout.write(`${r.status} ${await r.text()}`))', url], { timeout: 30_000 },
+  (e, out, err) => (e ? rej(new Error(`${e.message} ${err}`)) : res(out))));
+  assert.equal(inApp, '200 written before the switch');
+
+  // a rollback would read MinIO again, whose data stopped at the move
+  const back = await p.berth(['rollback', 'pics']);
+  assert.equal(back.code, 4, back.stderr);
+  assert.match(back.stderr, /v1 of pics reads object storage at http:\/\/t[a-z0-9]+-s3:9000, which the platform moved away from/);
+
+  // the old store is kept: its container and its data directory
+  assert.ok(existsSync(join(p.root, 'services', 's3', 'app-pics')), 'MinIO\'s data directory was touched');
+  assert.ok((await p.containers()).some((c) => c.name === `${p.instance}-s3`), 'MinIO\'s container is gone');
+  const s3 = (await p.json<{ service: string; store: string; isolation: string; warnings: string[] }[]>(['services'])).find((x) => x.service === 's3')!;
+  assert.deepEqual([s3.store, s3.isolation], ['garage', 'key per app']);
+  assert.match(s3.warnings.join('\n'), /old MinIO .* remove-old s3/);
+});
 
 test('the move run once more is a no-op that says so', async () => {
   await p.restartDaemonWith({});

@@ -83,9 +83,13 @@ async function run(ctx: Ctx, st: MoveState, req: MoveRequest, say: Say) {
     }
     say('switched: the platform\'s object store is Garage now; every app rolls out a release that uses it');
   }
+  await pauseIfHooked(ctx, 's3move.rollout'); // crash tests kill the daemon here: switched, no app rolled out yet
   const { releases, failed } = await rollOut(ctx, st, req.actor, say);
   say('copying what the old releases wrote to MinIO meanwhile');
-  const catchUp = await copyPass(ctx, st, movingApps(ctx).filter((a) => st.grants[a]), minio, garageIp, 'catch-up', say);
+  const catchUp = await copyPass(ctx, st, movingApps(ctx).filter((a) => st.grants[a]), minio, garageIp, 'catch-up', say).catch((e) => {
+    throw new BerthError('unavailable', `copying what the old releases wrote to MinIO meanwhile failed: ${asBerthError(e).message}`,
+      `the platform uses Garage, MinIO keeps its data; run the same command again to copy the rest: ${MOVE_COMMAND}`, asBerthError(e).details);
+  });
   if (failed.length) {
     throw new BerthError('unavailable', `object storage is on Garage now, but rolling out ${failed.map((f) => `${f.app} (${f.error})`).join(', ')} failed`,
       `those apps still serve from MinIO, which keeps running; fix the cause and run the same command again: ${MOVE_COMMAND}`,
