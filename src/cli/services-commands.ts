@@ -89,7 +89,9 @@ export function servicesCommands(program: Command, { client, globals, action }: 
     .requiredOption('--to <store>', 'garage (the one store berth moves to)')
     .option('--dry-run', 'say what would be copied (buckets, objects, bytes); start and change nothing')
     .action(action(async (service: string, o: { to: string; dryRun?: boolean }) => {
-      if (service !== 's3') throw new BerthError('invalid', `only object storage can be moved, not ${JSON.stringify(service)}`, 'berth services move s3 --to garage');
+      if (service !== 's3') {
+        throw new BerthError('invalid', `only object storage can be moved, not ${JSON.stringify(service)}`, 'berth services move s3 --to garage');
+      }
       const body = parseBody(MoveBody, { to: o.to, ...(o.dryRun ? { dry_run: true } : {}) }, 'options');
       const r = await client().stream<MoveResult>('POST', '/services/s3/move', body, (e) => { if (e.type === 'progress') progress(`  ${String(e.line)}`); },
         'lost the daemon; it restarts by itself; the move stopped where it was (apps serve as before): run berth services move s3 --to garage again');
@@ -99,9 +101,13 @@ export function servicesCommands(program: Command, { client, globals, action }: 
   services.command('remove-old <service>').description('after a move to Garage: remove the old MinIO for good, its container and its data (asks first)')
     .option('-y, --yes', 'do not ask')
     .action(action(async (service: string, o: { yes?: boolean }) => {
-      if (service !== 's3') throw new BerthError('invalid', `only an old object store is kept after a move, not ${JSON.stringify(service)}`, 'berth services remove-old s3');
+      if (service !== 's3') {
+        throw new BerthError('invalid', `only an old object store is kept after a move, not ${JSON.stringify(service)}`, 'berth services remove-old s3');
+      }
       if (!o.yes) {
-        if (!process.stdin.isTTY) throw new BerthError('invalid', 'refusing to remove the old object store without confirmation', 'add --yes: berth services remove-old s3 --yes');
+        if (!process.stdin.isTTY) {
+          throw new BerthError('invalid', 'refusing to remove the old object store without confirmation', 'add --yes: berth services remove-old s3 --yes');
+        }
         const { createInterface } = await import('node:readline/promises');
         const rl = createInterface({ input: process.stdin, output: process.stderr });
         const answer = await rl.question('Remove the old MinIO, its container and all of its data, for good? Type "minio" to confirm: ');

@@ -1,9 +1,10 @@
 // Moving a platform's bundled MinIO to Garage (`berth services move s3 --to garage`), on real
 // servers: the MinIO built from source as platforms from before Garage run it, berth's build of
 // Garage beside it, the real daemon, Caddy and app containers. Two apps wrote objects (one of
-// 20 MiB uploaded in parts, one with a content type and user metadata); the move is made to fail
-// half way first (a test hook in the copier), then run with a pause before the switch, during
-// which an app writes one more object to MinIO.
+// 20 MiB uploaded in parts; one with a content type and user metadata, and more objects than a
+// listing page); the move is made to fail half way first (a test hook in the copier), then cut
+// short by a killed daemon after the switch, with writes to MinIO before and after it; then
+// finished by running it again.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
@@ -28,8 +29,19 @@ const minioAt = async () => `http://${await ipOf(`${p.instance}-s3`)}:9000`;
 const garageAt = async () => `http://${await ipOf(`${p.instance}-s3-garage`)}:9000`;
 const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
 const releasesOf = (app: string) => p.json<{ release: string; state: string; note: string | null }[]>(['releases', app]);
-const keysIn = async (c: ReturnType<typeof s3Client>, bucket: string) =>
-  ((await c.send(new ListObjectsV2Command({ Bucket: bucket }))).Contents ?? []).map((o) => o.Key!).sort();
+async function keysIn(c: ReturnType<typeof s3Client>, bucket: string): Promise<string[]> {
+  const keys: string[] = [];
+  let token: string | undefined;
+  do {
+    const page = await c.send(new ListObjectsV2Command({ Bucket: bucket, ContinuationToken: token }));
+    keys.push(...(page.Contents ?? []).map((o) => o.Key!));
+    token = page.NextContinuationToken;
+  } while (token);
+  return keys.sort();
+}
+/** docs holds more objects than one listing page (1000): the copy pairs the two stores' listings page by page */
+const THUMBS = Array.from({ length: 1100 }, (_, i) => `thumbs/${String(i).padStart(4, '0')}.txt`);
+const DOCS = ['notes/1.txt', 'notes/2.txt', 'notes/ü 3.txt', 'report.pdf', ...THUMBS].sort();
 
 const BIG = randomBytes(20 * 1024 * 1024);
 const paused = join(p.root, 'run', 'paused');
@@ -55,11 +67,16 @@ before(async () => {
     parts.push({ PartNumber: n, ETag: r.ETag });
   }
   await pics.send(new CompleteMultipartUploadCommand({ Bucket: 'app-pics', Key: 'big.bin', UploadId: up.UploadId, MultipartUpload: { Parts: parts } }));
-  for (const k of ['cat.jpg', 'album/dog.jpg']) await pics.send(new PutObjectCommand({ Bucket: 'app-pics', Key: k, Body: `photo ${k}`, ContentType: 'image/jpeg' }));
+  for (const k of ['cat.jpg', 'album/dog.jpg']) {
+    await pics.send(new PutObjectCommand({ Bucket: 'app-pics', Key: k, Body: `photo ${k}`, ContentType: 'image/jpeg' }));
+  }
   const docs = s3Client(await minioAt(), before1.docs.S3_ACCESS_KEY, before1.docs.S3_SECRET_KEY);
   await docs.send(new PutObjectCommand({ Bucket: 'app-docs', Key: 'report.pdf', Body: '%PDF-1.7 report', ContentType: 'application/pdf',
     Metadata: { author: 'ann', 'x-id': '42' }, CacheControl: 'max-age=60', ContentDisposition: 'attachment; filename="report.pdf"' }));
   for (const k of ['notes/1.txt', 'notes/2.txt', 'notes/ü 3.txt']) await docs.send(new PutObjectCommand({ Bucket: 'app-docs', Key: k, Body: `note ${k}` }));
+  for (let i = 0; i < THUMBS.length; i += 50) {
+    await Promise.all(THUMBS.slice(i, i + 50).map((k) => docs.send(new PutObjectCommand({ Bucket: 'app-docs', Key: k, Body: k }))));
+  }
 });
 after(() => p.destroy());
 
@@ -74,8 +91,9 @@ test('move refuses what it cannot do, and --dry-run says what would be copied wi
     ['services', 'move', 's3', '--to', 'garage', '--dry-run']);
   assert.equal(plan.dry_run, true);
   const by = Object.fromEntries(plan.buckets.map((b) => [b.app, b]));
-  assert.deepEqual([by.pics?.bucket, by.pics?.objects, by.pics?.to_copy, by.pics?.bytes], ['app-pics', 3, 3, BIG.length + 'photo cat.jpg'.length + 'photo album/dog.jpg'.length]);
-  assert.deepEqual([by.docs?.objects, by.docs?.to_copy], [4, 4]);
+  const picsBytes = BIG.length + 'photo cat.jpg'.length + 'photo album/dog.jpg'.length;
+  assert.deepEqual([by.pics?.bucket, by.pics?.objects, by.pics?.to_copy, by.pics?.bytes], ['app-pics', 3, 3, picsBytes]);
+  assert.deepEqual([by.docs?.objects, by.docs?.to_copy], [DOCS.length, DOCS.length]);
   const human = await p.ok(['services', 'move', 's3', '--to', 'garage', '--dry-run']);
   assert.match(human.stdout, /app-pics: 3 objects, 21\.0 MB/);
   assert.equal((await p.containers()).some((c) => c.name === `${p.instance}-s3-garage`), false, 'a dry run started Garage');
@@ -119,7 +137,7 @@ test('the move, run again: Garage beside MinIO, progress, the switch; a daemon k
     assert.equal(cut.code, 10, cut.stderr);
     assert.match(cut.stderr, /lost the daemon.*the move stopped where it was/);
     assert.match(cut.stderr, /app pics: 3\/3 objects, 21\.0 MB copied/);
-    assert.match(cut.stderr, /app docs: 4\/4 objects, .* \(2 already in Garage\)/, 'the failed run\'s copies were not skipped');
+    assert.match(cut.stderr, /app docs: 1104\/1104 objects, .* \(2 already in Garage\)/, 'the failed run\'s copies were not skipped');
 
     await p.restartDaemonWith({});
     for (const app of ['pics', 'docs'] as const) {
@@ -139,6 +157,7 @@ test('the move, run once more, rolls every app out onto Garage with its new key,
   assert.match(r.stderr, /app docs: nothing written to MinIO meanwhile needed copying/);
   assert.match(r.stdout, /deleted from MinIO .* not deleted in Garage/);
   assert.match(r.stdout, /berth services remove-old s3 --yes/);
+  assert.equal(JSON.parse(readFileSync(join(p.root, 'berth.json'), 'utf8')).object_store, 'garage', 'the platform\'s setting');
 
   for (const app of ['pics', 'docs'] as const) {
     const env = await s3Env(app);
@@ -155,7 +174,7 @@ test('the move, run once more, rolls every app out onto Garage with its new key,
   const newPics = s3Client(g, picsEnv.S3_ACCESS_KEY, picsEnv.S3_SECRET_KEY, 'garage');
   const newDocs = s3Client(g, docsEnv.S3_ACCESS_KEY, docsEnv.S3_SECRET_KEY, 'garage');
   assert.deepEqual(await keysIn(newPics, 'app-pics'), ['album/dog.jpg', 'big.bin', 'cat.jpg', 'late.txt', 'later.txt']);
-  assert.deepEqual(await keysIn(newDocs, 'app-docs'), ['notes/1.txt', 'notes/2.txt', 'notes/ü 3.txt', 'report.pdf']);
+  assert.deepEqual(await keysIn(newDocs, 'app-docs'), DOCS);
   const big = await newPics.send(new GetObjectCommand({ Bucket: 'app-pics', Key: 'big.bin' }));
   assert.equal(sha(await big.Body!.transformToByteArray()), sha(BIG));
   assert.equal((await newPics.send(new HeadObjectCommand({ Bucket: 'app-pics', Key: 'late.txt' }))).ContentType, 'text/plain');

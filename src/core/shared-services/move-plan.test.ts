@@ -13,7 +13,8 @@ const state = (phase: MoveState['phase'], o: Partial<MoveState> = {}): MoveState
   phase, started_at: '2026-01-01T00:00:00Z', garage: { mode: 'container', store: 'garage', users: true, password: 't', slot: 'garage' }, old: minio,
   grants: {}, listed_at: {}, ...o,
 });
-const refused = (rec: ServiceRecord | null, re: RegExp) => assert.throws(() => nextStep(rec, null), (e: BerthError) => e.code === 'invalid' && re.test(e.message));
+const refused = (rec: ServiceRecord | null, re: RegExp) =>
+  assert.throws(() => nextStep(rec, null), (e: BerthError) => e.code === 'invalid' && re.test(e.message));
 
 test('only a bundled MinIO moves; anything else is refused with the reason', () => {
   assert.deepEqual(nextStep(minio, null), { kind: 'start' });
@@ -30,7 +31,7 @@ test('a move under way goes on from its phase, whatever the platform\'s store sa
   assert.deepEqual(nextStep(garageNow, state('switched')), { kind: 'resume', phase: 'switched' });
   const done = nextStep(garageNow, state('done', { done_at: '2026-01-02T00:00:00Z' }));
   assert.equal(done.kind, 'done');
-  assert.match((done as { note: string }).note, /already moved to Garage \(2026-01-02T00:00:00Z\): nothing to do; the old MinIO is still there: .*remove-old s3/);
+  assert.match((done as { note: string }).note, /already moved to Garage \(2026-01-02T00:00:00Z\): nothing to do; the old MinIO is still there: .*remove-old/);
   assert.doesNotMatch((nextStep(garageNow, state('done', { old: null })) as { note: string }).note, /remove-old/);
 });
 

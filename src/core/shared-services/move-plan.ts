@@ -45,7 +45,10 @@ export function nextStep(rec: ServiceRecord | null, st: MoveState | null): Next 
       (st.old ? `; the old MinIO is still there: remove it with ${REMOVE_OLD_COMMAND}` : '') };
   }
   if (st) return { kind: 'resume', phase: st.phase };
-  if (!rec) throw new BerthError('invalid', 'object storage has not started on this platform: there is nothing to move', 'berth up starts it (Garage, on a new platform)');
+  if (!rec) {
+    throw new BerthError('invalid', 'object storage has not started on this platform: there is nothing to move',
+      'berth up starts it (Garage, on a new platform)');
+  }
   if (rec.mode === 'external') {
     throw new BerthError('invalid', `object storage is external (${rec.endpoint}): berth runs no MinIO to move`,
       'copy the buckets with your provider\'s tools; berth services set s3 points berth at another server before apps use it');
@@ -71,7 +74,8 @@ const objects = (n: number) => `${n} object${n === 1 ? '' : 's'}`;
 
 /** A line of the copy before the switch: "app pics: 120/340 objects, 14.2 MB copied (3 already in Garage)". */
 export function copyLine(t: BucketTally): string {
-  const notes = [t.same + t.newer ? `${t.same + t.newer} already in Garage` : '', t.gone ? `${t.gone} deleted from MinIO before it was copied` : ''].filter(Boolean);
+  const notes = [t.same + t.newer ? `${t.same + t.newer} already in Garage` : '', t.gone ? `${t.gone} deleted from MinIO before it was copied` : '']
+    .filter(Boolean);
   return `app ${t.app}: ${t.done}/${objects(t.objects)}, ${mb(t.copiedBytes)} copied${notes.length ? ` (${notes.join('; ')})` : ''}`;
 }
 

@@ -119,7 +119,8 @@ async function oldStoreAccess(ctx: Ctx, old: ServiceRecord | null, phase: MoveSt
     throw new BerthError('unavailable', `MinIO (${name}) is not running: the move copies from it`,
       phase === 'copying' ? 'start it with: berth up' : `start it again with: docker start ${name}`);
   }
-  return { endpoint: `http://${ip}:${SERVICE_PORTS.s3}`, region: old.region ?? S3_REGION, accessKey: old.accessKey ?? MINIO_ROOT_USER, secretKey: old.password };
+  return { endpoint: `http://${ip}:${SERVICE_PORTS.s3}`, region: old.region ?? S3_REGION, accessKey: old.accessKey ?? MINIO_ROOT_USER,
+    secretKey: old.password };
 }
 
 /** Garage beside MinIO: its container, its layout and berth's scoped token (stored), healthy. */

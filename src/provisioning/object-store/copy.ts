@@ -14,6 +14,7 @@ import {
 
 const PROGRESS_EVERY_MS = 1000;
 const TRIES = 3;
+const COPIES_AT_ONCE = 4;
 
 const clientFor = (a: S3Access) => new S3Client({
   endpoint: a.endpoint, region: a.region, forcePathStyle: true, maxAttempts: 3,
@@ -106,43 +107,60 @@ async function copyOne(src: S3Client, dst: S3Client, bucket: string, o: Listed):
 
 export class TestHookFailure extends Error {}
 
+type Bucket = CopyJob['buckets'][number];
+
 /** Runs a copy pass: bucket after bucket, reporting through `emit`. Throws on the first failure;
  *  `tallies` then holds how far each bucket got. */
 export async function copyBuckets(job: CopyJob, emit: (e: CopyEvent) => void, tallies: BucketTally[] = []): Promise<BucketTally[]> {
   const src = clientFor(job.source);
-  let copiedHere = 0;
+  const pass = { started: 0 }; // copies begun in this pass (the test hook stops once as many as it says have begun)
   try {
     for (const b of job.buckets) {
-      const dst = b.dest ? clientFor(b.dest) : null;
-      try {
-        const i = tallies.push(emptyTally(b.app, b.bucket, Date.now())) - 1;
-        // counted first, so that progress can say "120 of 340"
-        for await (const o of listing(src, b.bucket)) {
-          if (b.since === undefined || o.lastModified >= b.since) tallies[i] = { ...tallies[i]!, objects: tallies[i]!.objects + 1, bytes: tallies[i]!.bytes + o.size };
-        }
-        emit({ type: 'progress', tally: tallies[i]! });
-        let said = Date.now();
-        for await (const [s, d] of pairByKey(listing(src, b.bucket), dst ? listing(dst, b.bucket, { missingIsEmpty: true }) : nothing())) {
-          const decision = decide(s, d, b.since);
-          if (decision !== 'copy' || job.dryRun || !dst) {
-            tallies[i] = tallied(tallies[i]!, decision, s.size);
-            continue;
-          }
-          const r = await copyOne(src, dst, b.bucket, s);
-          tallies[i] = tallied(tallies[i]!, r.gone ? 'gone' : 'copy', r.size);
-          copiedHere += 1;
-          if (job.failAfter !== undefined && copiedHere >= job.failAfter) {
-            throw new TestHookFailure(`test hook: failing after ${copiedHere} objects copied (BERTH_TEST_COPY_FAIL_AFTER)`);
-          }
-          if (Date.now() - said >= PROGRESS_EVERY_MS) { emit({ type: 'progress', tally: tallies[i]! }); said = Date.now(); }
-        }
-        emit({ type: 'bucket', tally: tallies[i]! });
-      } finally {
-        dst?.destroy();
-      }
+      const i = tallies.push(emptyTally(b.app, b.bucket, Date.now())) - 1;
+      const at = { get: () => tallies[i]!, set: (t: BucketTally) => { tallies[i] = t; } };
+      await copyBucket(job, b, src, at, emit, pass);
+      emit({ type: 'bucket', tally: at.get() }); // only once all of it is copied: the daemon counts the bucket as copied then
     }
     return tallies;
   } finally {
     src.destroy();
+  }
+}
+
+/** One bucket: counted first (so that progress can say "120/340"), then walked beside the
+ *  destination's listing; a few objects are copied at once (small ones cost round trips, not bandwidth). */
+async function copyBucket(job: CopyJob, b: Bucket, src: S3Client, t: { get(): BucketTally; set(x: BucketTally): void }, emit: (e: CopyEvent) => void,
+  pass: { started: number }): Promise<void> {
+  for await (const o of listing(src, b.bucket)) {
+    if (b.since === undefined || o.lastModified >= b.since) t.set({ ...t.get(), objects: t.get().objects + 1, bytes: t.get().bytes + o.size });
+  }
+  emit({ type: 'progress', tally: t.get() });
+  const dst = b.dest ? clientFor(b.dest) : null;
+  const copying = new Set<Promise<void>>();
+  let failure: { e: unknown } | null = null;
+  let hooked = false;
+  let said = Date.now();
+  try {
+    for await (const [s, d] of pairByKey(listing(src, b.bucket), dst ? listing(dst, b.bucket, { missingIsEmpty: true }) : nothing())) {
+      const decision = decide(s, d, b.since);
+      if (decision !== 'copy' || job.dryRun || !dst) {
+        t.set(tallied(t.get(), decision, s.size));
+        continue;
+      }
+      if (job.failAfter !== undefined && pass.started >= job.failAfter) { hooked = true; break; }
+      pass.started += 1;
+      const one: Promise<void> = copyOne(src, dst, b.bucket, s).then((r) => {
+        t.set(tallied(t.get(), r.gone ? 'gone' : 'copy', r.size));
+        if (Date.now() - said >= PROGRESS_EVERY_MS) { emit({ type: 'progress', tally: t.get() }); said = Date.now(); }
+      }, (e: unknown) => { failure ??= { e }; }).finally(() => copying.delete(one));
+      copying.add(one);
+      if (copying.size >= COPIES_AT_ONCE) await Promise.race(copying);
+      if (failure) break;
+    }
+    await Promise.all(copying);
+    if (failure) throw (failure as { e: unknown }).e;
+    if (hooked) throw new TestHookFailure(`test hook: failing after ${pass.started} objects copied (BERTH_TEST_COPY_FAIL_AFTER)`);
+  } finally {
+    dst?.destroy();
   }
 }

@@ -12,7 +12,9 @@ import { type EngineApi, isNotFound } from './engine-api.js';
 import { imageExists } from './images.js';
 import { classifyPullError, pullHint, pullImage } from './pull.js';
 import { runToEnd } from './run-to-end.js';
-import { dedicatedRedisPlacement, ensureServiceContainer, minioSecretsDir, serviceContainerName, serviceDataDir, sharedPlacement } from './service-containers.js';
+import {
+  dedicatedRedisPlacement, ensureServiceContainer, minioSecretsDir, serviceContainerName, serviceDataDir, sharedPlacement,
+} from './service-containers.js';
 import { ensurePostgresImage, ensureRedisImage, ensureS3Image, POSTGRES_IMAGE, REDIS_IMAGE, S3_IMAGE } from './service-images.js';
 import type { DockerNetworks } from './networks.js';
 import { LABEL, type Names } from './specs.js';
