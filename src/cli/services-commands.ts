@@ -73,7 +73,7 @@ export function servicesCommands(program: Command, { client, globals, action }: 
       await client().text(`/services/${service}/logs?tail=${Number(o.tail) || 100}${o.follow ? '&follow=1' : ''}`, (s) => process.stdout.write(s));
     }));
 
-  services.command('expose <service>').description('serve the bundled object storage (MinIO) at a public domain, for presigned URLs in browsers')
+  services.command('expose <service>').description('serve the bundled object storage (Garage or MinIO) at a public domain, for presigned URLs in browsers')
     .option('--domain <domain>', 'e.g. storage.example.com (HTTPS certificate as for apps)')
     .option('--off', 'stop serving it publicly')
     .action(action(async (service: string, o: { domain?: string; off?: boolean }) => {

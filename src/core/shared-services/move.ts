@@ -83,6 +83,8 @@ async function run(ctx: Ctx, st: MoveState, req: MoveRequest, say: Say) {
     }
     say('switched: the platform\'s object store is Garage now; every app rolls out a release that uses it');
   }
+  const route = s3PublicRoute(ctx); // where MinIO was served at a public domain, Garage is now (again, after a crash)
+  if (route) await ctx.proxy.ensureRoute(route);
   await pauseIfHooked(ctx, 's3move.rollout'); // crash tests kill the daemon here: switched, no app rolled out yet
   const { releases, failed } = await rollOut(ctx, st, req.actor, say);
   say('copying what the old releases wrote to MinIO meanwhile');
@@ -206,8 +208,6 @@ async function switchToGarage(ctx: Ctx, st: MoveState, ip: string): Promise<Move
   ctx.serviceAddresses.set('s3', ip);
   ctx.settings.object_store = 'garage'; // the choice a new start would make now (the record decides)
   saveSettings(ctx.paths, ctx.settings);
-  const route = s3PublicRoute(ctx);
-  if (route) await ctx.proxy.ensureRoute(route);
   return next;
 }
 
