@@ -3,7 +3,9 @@ import type { Command } from 'commander';
 import { BerthError } from '../lib/errors.js';
 import * as v from '../lib/validate.js';
 import type { DaemonClient } from '../daemon/client.js';
-import { out, table } from './output.js';
+import { MoveBody, parseBody } from '../daemon/bodies.js';
+import { out, progress, table } from './output.js';
+import { moveText, type MoveResult } from './move-output.js';
 
 interface Deps {
   client: (timeoutMs?: number) => DaemonClient;
@@ -71,7 +73,7 @@ export function servicesCommands(program: Command, { client, globals, action }: 
       await client().text(`/services/${service}/logs?tail=${Number(o.tail) || 100}${o.follow ? '&follow=1' : ''}`, (s) => process.stdout.write(s));
     }));
 
-  services.command('expose <service>').description('serve the bundled object storage (MinIO) at a public domain, for presigned URLs in browsers')
+  services.command('expose <service>').description('serve the bundled object storage (Garage or MinIO) at a public domain, for presigned URLs in browsers')
     .option('--domain <domain>', 'e.g. storage.example.com (HTTPS certificate as for apps)')
     .option('--off', 'stop serving it publicly')
     .action(action(async (service: string, o: { domain?: string; off?: boolean }) => {
@@ -79,6 +81,41 @@ export function servicesCommands(program: Command, { client, globals, action }: 
       if (!o.off === !o.domain) throw new BerthError('invalid', 'give either --domain DOMAIN or --off');
       const r = await client(60_000).call<{ public_endpoint: string | null; note: string }>('PUT', '/services/s3/public', { domain: o.off ? null : v.domain(o.domain) });
       out(!!globals().json, r, () => `${r.public_endpoint ? `object storage is served at ${r.public_endpoint}` : 'object storage is no longer served publicly'}\n  ${r.note}`);
+    }));
+
+  services.command('move <service>')
+    .description('move the bundled MinIO to Garage: Garage beside it, a new key per app, data copied bucket by bucket, every app rolled out onto it; '
+      + 'MinIO and its data are kept until remove-old (run it again to go on after a failure)')
+    .requiredOption('--to <store>', 'garage (the one store berth moves to)')
+    .option('--dry-run', 'say what would be copied (buckets, objects, bytes); start and change nothing')
+    .action(action(async (service: string, o: { to: string; dryRun?: boolean }) => {
+      if (service !== 's3') {
+        throw new BerthError('invalid', `only object storage can be moved, not ${JSON.stringify(service)}`, 'berth services move s3 --to garage');
+      }
+      const body = parseBody(MoveBody, { to: o.to, ...(o.dryRun ? { dry_run: true } : {}) }, 'options');
+      const r = await client().stream<MoveResult>('POST', '/services/s3/move', body, (e) => { if (e.type === 'progress') progress(`  ${String(e.line)}`); },
+        'lost the daemon; it restarts by itself; the move stopped where it was (apps serve as before): run berth services move s3 --to garage again');
+      out(!!globals().json, r, () => moveText(r));
+    }));
+
+  services.command('remove-old <service>').description('after a move to Garage: remove the old MinIO for good, its container and its data (asks first)')
+    .option('-y, --yes', 'do not ask')
+    .action(action(async (service: string, o: { yes?: boolean }) => {
+      if (service !== 's3') {
+        throw new BerthError('invalid', `only an old object store is kept after a move, not ${JSON.stringify(service)}`, 'berth services remove-old s3');
+      }
+      if (!o.yes) {
+        if (!process.stdin.isTTY) {
+          throw new BerthError('invalid', 'refusing to remove the old object store without confirmation', 'add --yes: berth services remove-old s3 --yes');
+        }
+        const { createInterface } = await import('node:readline/promises');
+        const rl = createInterface({ input: process.stdin, output: process.stderr });
+        const answer = await rl.question('Remove the old MinIO, its container and all of its data, for good? Type "minio" to confirm: ');
+        rl.close();
+        if (answer.trim() !== 'minio') throw new BerthError('aborted', 'not confirmed; nothing was removed');
+      }
+      const r = await client(120_000).call<{ removed: string[]; note: string }>('DELETE', '/services/s3/old');
+      out(!!globals().json, r, () => `removed ${r.removed.join(', ') || 'nothing (already gone)'}\n  ${r.note}`);
     }));
 
   type Conn = { database_url: string | null; redis_url: string | null; postgres: { container: string; user: string; password: string; db: string } | null;

@@ -11,13 +11,15 @@ import type { Store } from '../state/store.js';
 import { AppLocks } from './deploy/lock.js';
 
 export interface Hooks {
-  /** Pause before this step (test hook). */
+  /** Pause before this step, or each of these steps (comma-separated) (test hook). */
   pauseAt?: string;
   /** Called when a pause begins, e.g. to write a marker file. */
   onPause?: (step: string) => void;
   /** When set, a pause ends when this resolves (failure tests change things meanwhile);
    *  otherwise it lasts forever (crash tests kill the daemon there). */
   resume?: () => Promise<void>;
+  /** The copy of a move of object storage fails once it copied this many objects (test hook). */
+  copyFailAfter?: number;
   /** Called when a deploy or rollback lets go of its app's lock (the daemon retires releases then). */
   afterDeploy?: () => void;
 }
@@ -63,7 +65,7 @@ export function newCtx(p: CtxParts): Ctx {
 }
 
 export async function pauseIfHooked(ctx: Ctx, step: string): Promise<void> {
-  if (ctx.hooks.pauseAt !== step) return;
+  if (!ctx.hooks.pauseAt?.split(',').includes(step)) return;
   ctx.log.warn({ step }, 'test hook: pausing');
   ctx.hooks.onPause?.(step);
   await (ctx.hooks.resume?.() ?? new Promise(() => { /* never resolves: the test kills the daemon here */ }));

@@ -20,10 +20,13 @@ import { serviceRecord } from '../core/shared-services/records.js';
 import { rotate } from '../core/shared-services/rotate.js';
 import { setExternal } from '../core/shared-services/external.js';
 import { exposeS3 } from '../core/shared-services/public.js';
+import { moveObjectStore } from '../core/shared-services/move.js';
+import { removeOldStore } from '../core/shared-services/remove-old.js';
 import { appConnections, servicesStatus } from '../core/shared-services/status.js';
 import { API_VERSION } from './api-version.js';
 import {
-  AppCreateBody, AppUpdateBody, ConfigBody, DeployBody, DomainsBody, ExposeBody, LimitsBody, parseBody, RegistryBody, RollbackBody, RotateBody, ScaleBody,
+  AppCreateBody, AppUpdateBody, ConfigBody, DeployBody, DomainsBody, ExposeBody, LimitsBody, MoveBody, parseBody, RegistryBody, RollbackBody,
+  RotateBody, ScaleBody,
   ServiceName, ServiceSetBody,
 } from './bodies.js';
 import { buildId } from './build.js';
@@ -130,8 +133,9 @@ export function buildApi(ctx: Ctx): Router {
   });
   api.on('GET', `${P}/services/:service/logs`, async (r) => {
     const service = parseBody(ServiceName, r.params.service, 'service');
-    if (serviceRecord(ctx, service).mode === 'external') throw new BerthError('invalid', `${service} is external: berth runs no container for it`, 'see its logs where it runs');
-    return logsReply(r, ctx.runtime.services.logsRef(service));
+    const rec = serviceRecord(ctx, service);
+    if (rec.mode === 'external') throw new BerthError('invalid', `${service} is external: berth runs no container for it`, 'see its logs where it runs');
+    return logsReply(r, ctx.runtime.services.logsRef(service, rec.slot));
   });
 
   api.on('GET', `${P}/audit`, (r) => {
@@ -162,6 +166,11 @@ export function buildApi(ctx: Ctx): Router {
     const b = parseBody(ExposeBody, await r.json());
     return exposeS3(ctx, b.domain, actorOf(r));
   });
+  api.on('POST', `${P}/services/s3/move`, async (r) => {
+    const b = parseBody(MoveBody, await r.json());
+    return ndjson((emit) => moveObjectStore(ctx, { dryRun: b.dry_run, actor: actorOf(r) }, emit));
+  });
+  api.on('DELETE', `${P}/services/s3/old`, (r) => removeOldStore(ctx, actorOf(r)));
   api.on('GET', `${P}/apps/:name/services`, (r) => appConnections(ctx, mustApp(ctx, r.params.name!)));
   return api;
 }

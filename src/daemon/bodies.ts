@@ -94,6 +94,10 @@ export const ServiceSetBody = z.object({
   access_key: z.string().max(256).optional(), secret_key: z.string().max(1024).optional(),
 }).strict();
 export const ExposeBody = z.object({ domain: via(v.domain).nullable() }).strict();
+/** berth services move s3: Garage is the one store berth moves a bundled MinIO to */
+export const MoveBody = z.object({
+  to: z.enum(['garage'], { errorMap: () => ({ message: 'berth moves object storage to garage only' }) }), dry_run: z.boolean().optional(),
+}).strict();
 export const ServiceName = z.enum(SERVICES);
 
 /** Parses a body (or any value) with its schema; every problem in one error, each with its path. */

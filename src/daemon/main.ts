@@ -52,6 +52,7 @@ export async function startDaemon(root: string) {
     boot: `${process.pid}-${randomBytes(4).toString('hex')}`,
     hooks: {
       pauseAt: process.env.BERTH_TEST_PAUSE_AT || undefined,
+      copyFailAfter: process.env.BERTH_TEST_COPY_FAIL_AFTER ? Number(process.env.BERTH_TEST_COPY_FAIL_AFTER) : undefined,
       onPause: (step) => writeFileSync(join(paths.runDir, 'paused'), step),
       // BERTH_TEST_HOLD: the pause ends when the test removes the marker file
       resume: process.env.BERTH_TEST_HOLD ? async () => {

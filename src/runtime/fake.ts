@@ -14,7 +14,7 @@ import type {
   OomEvent,
   RedisMemory,
   HealthCheck, ImageInfo, ProcessSpec, ProcessType, Progress, PullCheck, RegistryAuth, RunOptions, Runtime, ServiceRun, ServiceRuntime,
-  ServiceState, Unit,
+  ServiceSlot, ServiceState, Unit,
 } from './types.js';
 
 /** `promoted`: a worker activated (it would restart on failure). */
@@ -267,24 +267,33 @@ export class FakeRuntime implements Runtime {
   }
 }
 
-/** The shared services as data: each "runs" once ensured, at an address of its own. */
+/** The shared services as data: each "runs" once ensured, at an address of its own (a slot beside
+ *  the usual place, e.g. `s3-garage`, is a service of its own here). */
 export class FakeServices implements ServiceRuntime {
-  readonly running = new Map<ServiceName, ServiceRun>();
+  readonly running = new Map<string, ServiceRun>();
   readonly tasks: { service: ServiceName; name: string; cmd: string[]; env: Record<string, string>; secretFiles: Record<string, string> }[] = [];
   taskResult: { exitCode: number; output: string } = { exitCode: 0, output: '' };
 
-  endpoint(s: ServiceName) { return { host: `fake-${s}`, port: SERVICE_PORTS[s] }; }
+  private key(s: ServiceName, slot?: ServiceSlot) { return slot ? `${s}-${slot}` : s; }
+  private ip(key: string) { return `10.0.0.${['postgres', 'redis', 's3', 's3-garage'].indexOf(key) + 2}`; }
+  endpoint(s: ServiceName, slot?: ServiceSlot) { return { host: `fake-${this.key(s, slot)}`, port: SERVICE_PORTS[s] }; }
   async ensure(run: ServiceRun) {
-    const had = this.running.has(run.service);
-    this.running.set(run.service, run);
-    return { result: had ? 'ok' : 'created', address: `10.0.0.${['postgres', 'redis', 's3'].indexOf(run.service) + 2}` };
+    const key = this.key(run.service, run.slot);
+    const had = this.running.has(key);
+    this.running.set(key, run);
+    return { result: had ? 'ok' : 'created', address: this.ip(key) };
   }
-  async address(s: ServiceName) { return this.running.has(s) ? `10.0.0.${['postgres', 'redis', 's3'].indexOf(s) + 2}` : null; }
-  async state(s: ServiceName): Promise<ServiceState | null> {
-    return this.running.has(s) ? { state: 'running', health: 'healthy', image: this.running.get(s)!.image ?? `fake/${s}` } : null;
+  async address(s: ServiceName, slot?: ServiceSlot) { return this.running.has(this.key(s, slot)) ? this.ip(this.key(s, slot)) : null; }
+  async state(s: ServiceName, slot?: ServiceSlot): Promise<ServiceState | null> {
+    const run = this.running.get(this.key(s, slot));
+    return run ? { state: 'running', health: 'healthy', image: run.image ?? `fake/${s}` } : null;
   }
-  async remove(s: ServiceName) { this.running.delete(s); }
-  logsRef(s: ServiceName) { return { id: `fake-${s}`, name: `fake-${s}` }; }
+  async remove(s: ServiceName, slot?: ServiceSlot) { this.running.delete(this.key(s, slot)); }
+  async purge(s: ServiceName, slot?: ServiceSlot) {
+    const had = this.running.delete(this.key(s, slot));
+    return had ? [`container fake-${this.key(s, slot)}`] : [];
+  }
+  logsRef(s: ServiceName, slot?: ServiceSlot) { return { id: `fake-${this.key(s, slot)}`, name: `fake-${this.key(s, slot)}` }; }
   /** apps with a Redis of their own, and its memory */
   readonly dedicated = new Map<string, RedisMemory>();
   readonly dedicatedRedis = {
@@ -297,7 +306,7 @@ export class FakeServices implements ServiceRuntime {
     endpoint: (app: string) => ({ host: `fake-redis-${app}`, port: SERVICE_PORTS.redis }),
     remove: async (app: string) => { this.dedicated.delete(app); },
   };
-  dataDir(s: ServiceName) { return `/nonexistent/fake/${s}`; }
+  dataDir(s: ServiceName, slot?: ServiceSlot) { return `/nonexistent/fake/${this.key(s, slot)}`; }
   async task(s: ServiceName, t: { name: string; cmd: string[]; env?: Record<string, string>; secretFiles?: Record<string, string> }) {
     this.tasks.push({ service: s, name: t.name, cmd: t.cmd, env: t.env ?? {}, secretFiles: t.secretFiles ?? {} });
     return this.taskResult;

@@ -128,8 +128,14 @@ export interface Runtime {
   builder: Builder;
 }
 
+/** Where a service's container runs besides its usual place (`<instance>-SERVICE`, data under
+ *  services/SERVICE): 'garage' is the Garage that `berth services move s3` brings up beside a
+ *  bundled MinIO (`<instance>-s3-garage`, data under services/s3-garage), and keeps using after. */
+export type ServiceSlot = 'garage';
+
 export interface ServiceRun {
   service: ServiceName;
+  slot?: ServiceSlot;
   /** An image to run as it is (a bundled MinIO); otherwise the runtime's own build of the service. */
   image?: string;
   adminPassword: string;
@@ -145,19 +151,23 @@ export interface RedisMemory { maxmemoryMb: number; policy: string; floorMb?: nu
 export interface ServiceState { state: string; health: string | null; image: string | null }
 
 export interface ServiceRuntime {
-  /** Where an app's processes reach the service: a name they resolve, and its port. */
-  endpoint(s: ServiceName): { host: string; port: number };
+  /** Where an app's processes reach the service: a name they resolve, and its port. Every call
+   *  takes the service's slot where it has one (a moved object store). */
+  endpoint(s: ServiceName, slot?: ServiceSlot): { host: string; port: number };
   /** Brings the service's container up (building the image it needs where missing; replacing a
    *  container whose spec changed, said through progress); returns where berth reaches it. */
   ensure(run: ServiceRun, progress: Progress): Promise<{ result: string; address: string }>;
   /** Where berth, on this host, reaches the running service now; null when it is not running. */
-  address(s: ServiceName): Promise<string | null>;
-  state(s: ServiceName): Promise<ServiceState | null>;
+  address(s: ServiceName, slot?: ServiceSlot): Promise<string | null>;
+  state(s: ServiceName, slot?: ServiceSlot): Promise<ServiceState | null>;
   /** Removes the service's container (its data stays); one already gone is not an error. */
-  remove(s: ServiceName): Promise<void>;
-  logsRef(s: ServiceName): Pick<Unit, 'id' | 'name'>;
+  remove(s: ServiceName, slot?: ServiceSlot): Promise<void>;
+  /** Removes the service's container, its data directory and its secret files, for good (an old
+   *  object store the operator is done with); what is already gone is not an error. Returns what went. */
+  purge(s: ServiceName, slot?: ServiceSlot): Promise<string[]>;
+  logsRef(s: ServiceName, slot?: ServiceSlot): Pick<Unit, 'id' | 'name'>;
   /** The host directory that holds the service's data, for its size. */
-  dataDir(s: ServiceName): string;
+  dataDir(s: ServiceName, slot?: ServiceSlot): string;
   /** A Redis for one app alone (`apps create --redis dedicated`): its own container, data and
    *  memory limit; `address` is where berth reaches it now (null when it is not running). */
   dedicatedRedis: {

@@ -48,7 +48,7 @@ test('berth up runs MinIO when its image can be had: root credentials of its own
   const s = await p.json<{ service: string; isolation?: string; image: string; store: string; warnings: string[] }[]>(['services']);
   const s3 = s.find((x) => x.service === 's3')!;
   assert.deepEqual([s3.store, s3.isolation, s3.image], ['minio', 'user per app', image]);
-  assert.match(s3.warnings.join(), /no longer maintained upstream.*move to Garage/);
+  assert.match(s3.warnings.join(), /no longer maintained upstream.*Garage with: berth services move s3 --to garage/, 'the warning names the move');
   assert.doesNotMatch(s3.warnings.join(), /CVE/, 'this build is from 2026-02-12, after the fix');
 });
 

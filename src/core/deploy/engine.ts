@@ -6,7 +6,8 @@ import * as v from '../../lib/validate.js';
 import type { DeployKind, ReleaseRow } from '../../state/store.js';
 import type { Ctx } from '../context.js';
 import { type BuildSpec, buildImage, describeBuild } from './build.js';
-import { releaseEnv } from './env.js';
+import { readsOtherStore, releaseEnv } from './env.js';
+import { serviceEnv } from '../shared-services/services.js';
 import { type DeployResult, type Emit, execute, formationOf, relName, unitOf } from './execute.js';
 import { type ProcessRequest, releaseProcesses, replicasOf, workersOf } from './processes.js';
 import { describeStep, planDeploy, releaseNamer } from './plan.js';
@@ -149,13 +150,24 @@ export function rollbackTarget(releases: ReleaseRow[], live: ReleaseRow | null, 
   return target;
 }
 
+/** A rollback never goes to a release from before a move of object storage: it would serve from
+ *  the old store, whose data stopped being updated at the move. */
+function notOnOldStore(ctx: Ctx, app: string, target: ReleaseRow): ReleaseRow {
+  const env = ctx.cipher.decryptJSON<Record<string, string>>(target.env);
+  if (readsOtherStore(env, serviceEnv(ctx, app))) {
+    throw new BerthError('conflict', `release ${relName(target)} of ${app} reads object storage at ${env.S3_ENDPOINT}, which the platform moved away from`,
+      `roll back to a release made since the move (berth releases ${app}), or deploy that image again: berth deploy ${app} --image ${target.image}`);
+  }
+  return target;
+}
+
 export async function rollback(ctx: Ctx, req: RollbackRequest, emit: Emit): Promise<DeployResult> {
   const app = mustApp(ctx, req.app);
   const to = req.to === undefined ? undefined : v.releaseId(req.to, 'to');
-  rollbackTarget(ctx.store.releasesOf(app.name), liveOf(ctx, app.name), app.name, to); // a clear error before waiting for the lock
+  notOnOldStore(ctx, app.name, rollbackTarget(ctx.store.releasesOf(app.name), liveOf(ctx, app.name), app.name, to)); // a clear error before the lock
   return underLock(ctx, { app: app.name, kind: 'rollback', actor: req.actor }, req.lockTimeoutMs, async (deployId, signal) => {
     const live = liveOf(ctx, app.name);
-    const target = rollbackTarget(ctx.store.releasesOf(app.name), live, app.name, to);
+    const target = notOnOldStore(ctx, app.name, rollbackTarget(ctx.store.releasesOf(app.name), live, app.name, to));
     ctx.store.setDeployReleases(deployId, target.id, live?.id ?? null);
     // only a warm release's container is reused: a stopped one may still be draining on its
     // way out (retireExpired), and is started afresh from its image

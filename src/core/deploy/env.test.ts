@@ -5,7 +5,9 @@ import { pgNames, redisNames } from '../../provisioning/model.js';
 import { createApp } from '../apps/apps.js';
 import { changeConfig } from '../config/config.js';
 import { fakeCore, noEvents } from '../testing.js';
-import { releaseEnv } from './env.js';
+import { readsOtherStore, releaseEnv } from './env.js';
+import { deploy, rollback } from './engine.js';
+import type { BerthError } from '../../lib/errors.js';
 
 test('every key berth puts in a release env is reserved: user config cannot set it (and be silently overridden)', async () => {
   const { ctx } = fakeCore();
@@ -27,4 +29,25 @@ test('every key berth puts in a release env is reserved: user config cannot set 
     assert.throws(() => envKey(k), /set by berth/);
   }
   await assert.rejects(changeConfig(ctx, 'shop', { set: { S3_PUBLIC_ENDPOINT: 'https://evil.example' }, actor: 'tester' }, noEvents), /set by berth/);
+});
+
+test('a rollback never goes back to a release that reads the object store the platform moved away from', async () => {
+  const { ctx, rt } = fakeCore();
+  rt.addImage('registry.test/shop:1');
+  await createApp(ctx, { name: 'shop', domains: ['shop.test'], services: [] }, 'tester');
+  const rec = (r: object) => ctx.cipher.encryptJSON({ mode: 'container', users: true, password: 'root', ...r });
+  ctx.store.setService('s3', 'container', rec({ store: 'minio', accessKey: 'berth-admin' }));
+  ctx.store.setAppServices('shop', ['s3']);
+  ctx.store.setAppService('shop', 's3', ctx.cipher.encryptJSON({ bucket: 'app-shop', accessKey: 'app-shop-000001', secretKey: 'S', region: 'us-east-1' }));
+  await deploy(ctx, { app: 'shop', kind: 'deploy', image: 'registry.test/shop:1', actor: 'tester' }, noEvents);
+  // what berth services move s3 --to garage leaves: Garage beside the old store, a new key
+  ctx.store.setService('s3', 'container', rec({ store: 'garage', slot: 'garage', region: 'garage' }));
+  ctx.store.setAppService('shop', 's3', ctx.cipher.encryptJSON({ bucket: 'app-shop', accessKey: 'app-shop-000002', secretKey: 'S2', region: 'garage' }));
+  await deploy(ctx, { app: 'shop', kind: 'config', actor: 'tester', note: 'moved to Garage' }, noEvents);
+  assert.equal(releaseEnv(ctx, 'shop', 'v3').S3_ENDPOINT, 'http://fake-s3-garage:9000');
+  await assert.rejects(rollback(ctx, { app: 'shop', actor: 'tester' }, noEvents),
+    (e: BerthError) => e.code === 'conflict' && /v1 of shop reads object storage at http:\/\/fake-s3:9000/.test(e.message));
+  await deploy(ctx, { app: 'shop', kind: 'config', actor: 'tester' }, noEvents);
+  assert.equal((await rollback(ctx, { app: 'shop', actor: 'tester' }, noEvents)).release, 'v2', 'a release from after the move is fine');
+  assert.equal(readsOtherStore({ S3_ENDPOINT: 'a' }, {}), false, 'an app without object storage now');
 });

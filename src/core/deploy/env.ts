@@ -2,6 +2,11 @@
 import type { Ctx } from '../context.js';
 import { serviceEnv } from '../shared-services/services.js';
 
+/** A release made before its app's object storage moved (berth services move s3 --to garage)
+ *  reads the store the app left: its S3_ENDPOINT is not the one a release gets now (pure). */
+export const readsOtherStore = (release: Record<string, string>, now: Record<string, string>) =>
+  !!release.S3_ENDPOINT && !!now.S3_ENDPOINT && release.S3_ENDPOINT !== now.S3_ENDPOINT;
+
 export function releaseEnv(ctx: Ctx, app: string, release: string): Record<string, string> {
   const enc = ctx.store.configOf(app);
   const user = Object.fromEntries(Object.entries(enc).map(([k, v]) => [k, ctx.cipher.decrypt(v)]));

@@ -4,7 +4,7 @@ import { BerthError, ValidationError } from '../../lib/errors.js';
 import { type ServiceName } from '../../provisioning/model.js';
 import type { Ctx } from '../context.js';
 import { externalAdminJob, failures } from './services.js';
-import type { ServiceRecord } from './records.js';
+import { type ServiceRecord, slotOf } from './records.js';
 
 export interface ExternalInput { url?: string; endpoint?: string; region?: string; access_key?: string; secret_key?: string }
 
@@ -28,6 +28,7 @@ export function externalRecord(s: ServiceName, i: ExternalInput): ServiceRecord 
 
 export async function setExternal(ctx: Ctx, s: ServiceName, input: ExternalInput, actor: string) {
   const rec = externalRecord(s, input);
+  const slot = slotOf(ctx, s);
   const users = ctx.store.listApps().filter((a) => ctx.store.appService(a.name, s)).map((a) => a.name);
   if (users.length) {
     throw new BerthError('conflict', `apps ${users.join(', ')} already use berth's ${s}: moving them is not automatic`,
@@ -43,7 +44,7 @@ export async function setExternal(ctx: Ctx, s: ServiceName, input: ExternalInput
   if (s === 's3') rec.users = (result.s3 as { value?: { users?: boolean } }).value?.users === true;
   ctx.store.setService(s, 'external', ctx.cipher.encryptJSON(rec));
   // The container, if any, goes; its data directory stays on disk.
-  await ctx.runtime.services.remove(s);
+  await ctx.runtime.services.remove(s, slot);
   ctx.store.audit({ actor, action: 'services.set', result: 'succeeded', detail: { service: s, mode: 'external', host: rec.host ?? rec.endpoint } });
   return {
     service: s, mode: 'external', host: rec.host ?? rec.endpoint,

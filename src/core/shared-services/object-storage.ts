@@ -12,7 +12,7 @@ import type { Ctx } from '../context.js';
 import { newSecret, type ServiceRecord, serviceRecord } from './records.js';
 
 export const S3_REGION = 'us-east-1';
-const MINIO_ROOT_USER = 'berth-admin';
+export const MINIO_ROOT_USER = 'berth-admin';
 
 export type BundledStore = 'garage' | 'minio' | 's3rver';
 
@@ -37,8 +37,8 @@ export function objectStoreWarnings(rec: ServiceRecord): string[] {
     const old = date === null || date < MINIO_FIXED;
     return [`the bundled MinIO (${rec.image}) is no longer maintained upstream (source-only since October 2025, images no longer published)` +
       (old ? `; releases before ${MINIO_FIXED} carry CVE-2025-62506` : '') +
-      '; to move to Garage: create a new platform (berth up --object-store garage) and copy each bucket (rclone sync), then point apps at it; ' +
-      'berth has no migration command yet'];
+      '; move it to Garage with: berth services move s3 --to garage (new keys per app, data copied, MinIO kept until you remove it; ' +
+      'see what it would copy with --dry-run)'];
   }
   return [];
 }
@@ -62,11 +62,7 @@ export async function firstS3Record(ctx: Ctx, progress: (l: string) => void): Pr
   const choice = ctx.settings.object_store;
   let rec: ServiceRecord;
   if (choice === 'garage') {
-    const image = ctx.settings.garage_image;
-    const can = await ctx.runtime.pullable(image, progress);
-    if (!can.ok) progress(`cannot pull ${image} (${can.reason.replace('_', ' ')}): using berth's local build of the same Garage release`);
-    rec = { mode: 'container', store: 'garage', users: true, region: GARAGE_REGION, image: can.ok ? image : undefined,
-      password: hex(32), rpcSecret: hex(32) };
+    rec = await newGarageRecord(ctx, progress);
   } else if (choice === 'minio') {
     const image = ctx.settings.minio_image;
     const can = await ctx.runtime.pullable(image, progress);
@@ -80,6 +76,15 @@ export async function firstS3Record(ctx: Ctx, progress: (l: string) => void): Pr
   }
   ctx.store.setService('s3', rec.mode, ctx.cipher.encryptJSON(rec));
   return rec;
+}
+
+/** A bundled Garage's record, with new secrets (the root admin token in `password`): its image
+ *  pulled when a registry serves it, else berth's own build of the same release. */
+export async function newGarageRecord(ctx: Ctx, progress: (l: string) => void): Promise<ServiceRecord> {
+  const image = ctx.settings.garage_image;
+  const can = await ctx.runtime.pullable(image, progress);
+  if (!can.ok) progress(`cannot pull ${image} (${can.reason.replace('_', ' ')}): using berth's local build of the same Garage release`);
+  return { mode: 'container', store: 'garage', users: true, region: GARAGE_REGION, image: can.ok ? image : undefined, password: hex(32), rpcSecret: hex(32) };
 }
 
 /** A key of the app's own: the access key names the app (a short random tail tells rotations

@@ -18,7 +18,7 @@ export const s3PublicDomain = (ctx: Ctx): string | null => {
 export function s3PublicRoute(ctx: Ctx): RouteInput | null {
   const d = s3PublicDomain(ctx);
   if (!d) return null;
-  const e = ctx.runtime.services.endpoint('s3');
+  const e = ctx.runtime.services.endpoint('s3', serviceRecord(ctx, 's3').slot);
   return { id: S3_ROUTE_ID, app: 's3', domains: [d], upstream: e.host, port: e.port };
 }
 

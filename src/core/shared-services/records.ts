@@ -3,6 +3,7 @@
 import { randomBytes } from 'node:crypto';
 import { S3RVER_ACCESS_KEY } from '../../runtime/service-ports.js';
 import { type ServiceName, SERVICES } from '../../provisioning/model.js';
+import type { ServiceSlot } from '../../runtime/types.js';
 import type { Ctx } from '../context.js';
 
 export const newSecret = () => randomBytes(24).toString('base64url');
@@ -27,6 +28,9 @@ export interface ServiceRecord {
    *  one berth provisions with, `rpcSecret` the RPC secret of its one node */
   token?: string;
   rpcSecret?: string;
+  /** bundled store: runs beside the usual place (the Garage `berth services move s3` brought up
+   *  next to a MinIO: `<instance>-s3-garage`), absent for `<instance>-s3` */
+  slot?: ServiceSlot;
 }
 
 /** The service's record, created with a fresh admin password the first time. */
@@ -39,5 +43,8 @@ export function serviceRecord(ctx: Ctx, s: ServiceName): ServiceRecord {
   ctx.store.setService(s, rec.mode, ctx.cipher.encryptJSON(rec));
   return rec;
 }
+
+/** Where the service's container runs (a moved object store's slot); none for the usual place. */
+export const slotOf = (ctx: Ctx, s: ServiceName): ServiceSlot | undefined => (s === 's3' && ctx.store.getService(s) ? serviceRecord(ctx, s).slot : undefined);
 
 export const enabledServices = (ctx: Ctx): ServiceName[] => SERVICES.filter((s) => ctx.settings.services.includes(s));

@@ -12,39 +12,45 @@ import { bundledStore, firstS3Record, objectStoreWarnings, S3_REGION, s3Grant, s
 import { enabledServices, newSecret, type ServiceRecord, serviceRecord } from './records.js';
 import { pgLimitSpecs, withConnections } from './pg-limits.js';
 import { dedicatedAdmin } from './dedicated-redis.js';
+import { moveWarningsOf } from './move-state.js';
 
 const READY_TIMEOUT_MS = 90_000;
 const GARAGE_SETUP_TIMEOUT_MS = 60_000;
 
 async function ensureOne(ctx: Ctx, s: ServiceName, progress: (l: string) => void): Promise<string> {
   const rec = s === 's3' ? await firstS3Record(ctx, progress) : serviceRecord(ctx, s);
-  if (s === 's3') for (const w of objectStoreWarnings(rec)) progress(`WARNING: object storage: ${w}`);
+  if (s === 's3') for (const w of [...objectStoreWarnings(rec), ...moveWarningsOf(ctx)]) progress(`WARNING: object storage: ${w}`);
   if (rec.mode === 'external') return `external (${rec.host ?? rec.endpoint})`;
   const store = s === 's3' ? bundledStore(rec) : null;
   const minio = store === 'minio' ? { rootUser: rec.accessKey! } : undefined;
   const garage = store === 'garage' ? { rpcSecret: rec.rpcSecret! } : undefined;
   const redis = s === 'redis' ? { maxmemoryMb: ctx.settings.redis_maxmemory_mb, policy: ctx.settings.redis_maxmemory_policy } : undefined;
-  const { result, address } = await ctx.runtime.services.ensure({ service: s, image: rec.image, adminPassword: rec.password, minio, garage, redis }, progress);
+  const { result, address } = await ctx.runtime.services.ensure({ service: s, slot: rec.slot, image: rec.image, adminPassword: rec.password, minio, garage,
+    redis }, progress);
   ctx.serviceAddresses.set(s, address);
-  if (garage) await setupGarage(ctx, rec, address);
+  if (garage) {
+    const token = await setupGarage(ctx, rec, address);
+    if (token) ctx.store.setService('s3', rec.mode, ctx.cipher.encryptJSON({ ...serviceRecord(ctx, 's3'), token }));
+  }
   return result;
 }
 
-/** A bundled Garage's layout and berth's scoped admin token (made on first start, kept after). */
-async function setupGarage(ctx: Ctx, rec: ServiceRecord, ip: string): Promise<void> {
-  const job: WorkerJob = { s3: { ...adminJob(ctx, 's3').s3!, setup: { rootToken: rec.password, token: rec.token ?? null } } };
+/** A bundled Garage's layout and berth's scoped admin token (made on first start, kept after):
+ *  the new token's secret, for the caller to store, or null when the one in `rec` still works. */
+export async function setupGarage(ctx: Ctx, rec: ServiceRecord, ip: string): Promise<string | null> {
+  const job: WorkerJob = { s3: { store: { kind: 'garage', garage: garageAccess(rec, ip) }, setup: { rootToken: rec.password, token: rec.token ?? null } } };
   const end = Date.now() + GARAGE_SETUP_TIMEOUT_MS;
   for (;;) {
     const r = (await ctx.jobs(job)).s3;
-    if (r?.ok) {
-      const token = (r.value as { token: string | null }).token;
-      if (token) ctx.store.setService('s3', rec.mode, ctx.cipher.encryptJSON({ ...serviceRecord(ctx, 's3'), token }));
-      return;
-    }
+    if (r?.ok) return (r.value as { token: string | null }).token;
     if (Date.now() > end) throw new BerthError('unavailable', `Garage at ${ip} did not take its layout and token: ${r?.error}`, 'see: berth services logs s3');
     await new Promise((res) => setTimeout(res, 500));
   }
 }
+
+/** How berth reaches a bundled Garage at this address: its admin API with the scoped token, and S3. */
+export const garageAccess = (rec: ServiceRecord, ip: string) =>
+  ({ admin: `http://${ip}:${GARAGE_ADMIN_PORT}`, token: rec.token ?? '', s3: `http://${ip}:${SERVICE_PORTS.s3}` });
 
 export function adminJob(ctx: Ctx, s: ServiceName): WorkerJob {
   const rec = serviceRecord(ctx, s);
@@ -55,9 +61,7 @@ export function adminJob(ctx: Ctx, s: ServiceName): WorkerJob {
   if (s === 'postgres') return { postgres: { admin: { host: ip, port, user: 'postgres', password: rec.password } } };
   if (s === 'redis') return { redis: { admin: { host: ip, port, user: 'default', password: rec.password } } };
   const store = bundledStore(rec);
-  if (store === 'garage') {
-    return { s3: { store: { kind: 'garage', garage: { admin: `http://${ip}:${GARAGE_ADMIN_PORT}`, token: rec.token ?? '', s3: `http://${ip}:${port}` } } } };
-  }
+  if (store === 'garage') return { s3: { store: { kind: 'garage', garage: garageAccess(rec, ip) } } };
   const admin = { endpoint: `http://${ip}:${port}`, region: S3_REGION, accessKey: rec.accessKey ?? S3RVER_ACCESS_KEY, secretKey: rec.password };
   return { s3: { store: { kind: store === 'minio' ? 'minio' : 's3', admin } } };
 }
@@ -75,7 +79,7 @@ export function externalAdminJob(s: ServiceName, rec: ServiceRecord): WorkerJob 
 function endpointFor(ctx: Ctx, s: ServiceName): string {
   const rec = serviceRecord(ctx, s);
   if (rec.mode === 'external') return `${rec.host}:${rec.port}`;
-  const e = ctx.runtime.services.endpoint(s);
+  const e = ctx.runtime.services.endpoint(s, rec.slot);
   return `${e.host}:${e.port}`;
 }
 
@@ -111,8 +115,9 @@ export async function ensureServices(ctx: Ctx, progress: (l: string) => void): P
 /** Refreshes where the running service containers are (after a daemon or engine restart). */
 export async function locateServices(ctx: Ctx): Promise<void> {
   for (const s of enabledServices(ctx)) {
-    if (serviceRecord(ctx, s).mode === 'external') continue;
-    const ip = await ctx.runtime.services.address(s);
+    const rec = serviceRecord(ctx, s);
+    if (rec.mode === 'external') continue;
+    const ip = await ctx.runtime.services.address(s, rec.slot);
     if (ip) ctx.serviceAddresses.set(s, ip);
     else ctx.serviceAddresses.delete(s);
   }
@@ -151,7 +156,7 @@ export function storeGrant(ctx: Ctx, app: string, s: ServiceName, g: unknown): v
 
 // One provisioning at a time: PostgreSQL refuses concurrent GRANT/REVOKE on one object
 // ("tuple concurrently updated"), and apps are created in parallel by scripts.
-function oneAtATime<T>(ctx: Ctx, fn: () => Promise<T>): Promise<T> {
+export function oneAtATime<T>(ctx: Ctx, fn: () => Promise<T>): Promise<T> {
   const run = ctx.provisioning.tail.then(fn, fn);
   ctx.provisioning.tail = run.then(() => undefined, () => undefined); // the queue goes on; the caller gets the failure
   return run;

@@ -7,6 +7,7 @@ import { adminJob, grantsOf, locateServices, serviceEnv } from './services.js';
 import { enabledServices, serviceRecord } from './records.js';
 import { bundledStore, objectStoreWarnings, s3PublicEndpoint } from './object-storage.js';
 import { pgLimitSpecs } from './pg-limits.js';
+import { moveWarningsOf } from './move-state.js';
 import { dedicatedAdmin } from './dedicated-redis.js';
 
 async function du(dir: string): Promise<number | null> {
@@ -22,7 +23,7 @@ export async function servicesStatus(ctx: Ctx) {
     const isolation = s !== 's3' ? {} : {
       store: rec.mode === 'external' ? (rec.users ? 'minio' : 's3') : bundledStore(rec),
       isolation: !rec.users ? 'NONE: shared key' : rec.mode === 'container' && bundledStore(rec) === 'garage' ? 'key per app' : 'user per app',
-      public_endpoint: s3PublicEndpoint(ctx), warnings: objectStoreWarnings(rec),
+      public_endpoint: s3PublicEndpoint(ctx), warnings: [...objectStoreWarnings(rec), ...moveWarningsOf(ctx)],
     };
     if (rec.mode === 'external') {
       const job = adminJob(ctx, s);
@@ -33,8 +34,8 @@ export async function servicesStatus(ctx: Ctx) {
         data_bytes: null, ...isolation, ...(r?.ok ? (r.value as Record<string, unknown> ?? {}) : { error: r?.error }) });
       continue;
     }
-    const name = ctx.runtime.services.logsRef(s).name;
-    const info = await ctx.runtime.services.state(s);
+    const name = ctx.runtime.services.logsRef(s, rec.slot).name;
+    const info = await ctx.runtime.services.state(s, rec.slot);
     let detail: Record<string, unknown> = {};
     if (info?.state === 'running' && s !== 's3') {
       const job: WorkerJob = adminJob(ctx, s);
@@ -44,7 +45,7 @@ export async function servicesStatus(ctx: Ctx) {
       detail = r?.ok ? (r.value as Record<string, unknown>) : { error: r?.error };
     }
     out.push({ service: s, container: name, state: info?.state ?? 'missing', health: info?.health ?? null, image: info?.image ?? null,
-      data_bytes: await du(ctx.runtime.services.dataDir(s)), ...isolation, ...detail });
+      data_bytes: await du(ctx.runtime.services.dataDir(s, rec.slot)), ...isolation, ...detail });
   }
   return [...out, ...await dedicatedRedisStatus(ctx)];
 }

@@ -9,7 +9,7 @@ import { type EngineApi, isNotFound } from './engine-api.js';
 import { LABEL, type Names } from './specs.js';
 import type { ServiceName } from '../../state/settings.js';
 import type { Paths } from '../../state/paths.js';
-import type { RedisMemory } from '../types.js';
+import type { RedisMemory, ServiceSlot } from '../types.js';
 import { GARAGE_ADMIN_PORT, GARAGE_REGION } from '../service-ports.js';
 import { POSTGRES_VOLUME_PATH, REDIS_ACL_FILE, REDIS_DATA_PATH, REDIS_PORT, redisAclFile, S3_DATA_PATH, S3_PORT, SERVICE_UID } from './service-images.js';
 
@@ -36,17 +36,23 @@ const HEALTHCHECKS: Record<ServiceName, string[]> = {
   s3: ['CMD', '/usr/bin/node', '-e', "require('http').get('http://127.0.0.1:9000/',(r)=>process.exit(r.statusCode<500?0:1)).on('error',()=>process.exit(1))"],
 };
 
-export const serviceContainerName = (n: Names, s: ServiceName) => `${n.instance}-${s}`;
-export const serviceDataDir = (p: Paths, s: ServiceName) => join(p.root, 'services', s);
+/** `<instance>-s3`, or `<instance>-s3-garage` for the Garage a move brought up beside a MinIO. */
+const slotted = (s: ServiceName, slot?: ServiceSlot) => (slot ? `${s}-${slot}` : s);
+export const serviceContainerName = (n: Names, s: ServiceName, slot?: ServiceSlot) => `${n.instance}-${slotted(s, slot)}`;
+export const serviceDataDir = (p: Paths, s: ServiceName, slot?: ServiceSlot) => join(p.root, 'services', slotted(s, slot));
+/** A bundled object store's secret files (MinIO's root user and password, Garage's token and RPC
+ *  secret), one file each (0600), mounted read-only: services/s3-secrets, services/s3-garage-secrets. */
+export const minioSecretsDir = (p: Paths, slot?: ServiceSlot) => join(p.root, 'services', `${slotted('s3', slot)}-secrets`);
 /** Where a service's container runs: the shared one (`<instance>-redis`), or an app's own Redis
- *  (`<instance>-redis-APP`, data under <root>/services/redis-apps/APP, labelled with the app). */
-export interface Placement { name: string; dataDir: string; labels: Record<string, string> }
-export const sharedPlacement = (n: Names, p: Paths, s: ServiceName): Placement =>
-  ({ name: serviceContainerName(n, s), dataDir: serviceDataDir(p, s), labels: {} });
+ *  (`<instance>-redis-APP`, data under <root>/services/redis-apps/APP, labelled with the app), or a
+ *  slot beside the usual one (`<instance>-s3-garage`: data and secrets of its own). */
+export interface Placement { name: string; dataDir: string; labels: Record<string, string>; secretsDir?: string }
+export const sharedPlacement = (n: Names, p: Paths, s: ServiceName, slot?: ServiceSlot): Placement => ({
+  name: serviceContainerName(n, s, slot), dataDir: serviceDataDir(p, s, slot), labels: slot ? { 'berth.slot': slot } : {},
+  ...(slot ? { secretsDir: minioSecretsDir(p, slot) } : {}),
+});
 export const dedicatedRedisPlacement = (n: Names, p: Paths, app: string): Placement =>
   ({ name: `${n.instance}-redis-${app}`, dataDir: join(p.root, 'services', 'redis-apps', app), labels: { 'berth.redis-for': app } });
-/** MinIO's root user and password, one file each (0600, root's), mounted read-only. */
-export const minioSecretsDir = (p: Paths) => join(p.root, 'services', 's3-secrets');
 const MINIO_SECRETS_PATH = '/run/secrets/berth';
 
 /** How to run MinIO (image minio/minio) instead of the local s3rver build. */
@@ -94,7 +100,7 @@ export function serviceContainerSpec(n: Names, p: Paths, s: ServiceName, image: 
       Test: minio ? MINIO_HEALTHCHECK : garage ? GARAGE_HEALTHCHECK : HEALTHCHECKS[s], Interval: 10 * S, Timeout: 5 * S, Retries: 3, StartPeriod: 30 * S,
     },
     HostConfig: {
-      Binds: [`${at.dataDir}:${mount}`, ...(secrets ? [`${minioSecretsDir(p)}:${MINIO_SECRETS_PATH}:ro`] : [])],
+      Binds: [`${at.dataDir}:${mount}`, ...(secrets ? [`${at.secretsDir ?? minioSecretsDir(p)}:${MINIO_SECRETS_PATH}:ro`] : [])],
       NetworkMode: n.network,
       RestartPolicy: { Name: 'unless-stopped' },
       Memory: s === 'redis' && redis ? redisContainerMemory(redis) : MEMORY_LIMITS[s],
@@ -109,17 +115,18 @@ export function serviceContainerSpec(n: Names, p: Paths, s: ServiceName, image: 
 
 /** Prepares the data directory, and the admin password where the service reads it: a file for
  *  PostgreSQL's first start, Redis's ACL file (on first start), MinIO's secret files. */
-function prepareData(p: Paths, s: ServiceName, adminPassword: string, x: Pick<ServiceExtras, 'minio' | 'garage'>, dir: string): void {
+function prepareData(p: Paths, s: ServiceName, adminPassword: string, x: Pick<ServiceExtras, 'minio' | 'garage'>, at: Placement): void {
   const { minio, garage } = x;
+  const dir = at.dataDir;
   if (minio) {
-    const secretsDir = minioSecretsDir(p);
+    const secretsDir = at.secretsDir ?? minioSecretsDir(p);
     mkdirSync(secretsDir, { recursive: true, mode: 0o700 });
     writeFileSync(join(secretsDir, 'root_user'), minio.rootUser, { mode: 0o600 });
     writeFileSync(join(secretsDir, 'root_password'), adminPassword, { mode: 0o600 });
   }
   if (garage) {
     // Garage runs as uid 999 and refuses secret files others can read: 0600, owned by 999
-    const secretsDir = minioSecretsDir(p);
+    const secretsDir = at.secretsDir ?? minioSecretsDir(p);
     mkdirSync(secretsDir, { recursive: true, mode: 0o700 });
     const files: [string, string, number][] = [
       ['garage.toml', garageConfig(), 0o644], ['rpc_secret', garage.rpcSecret, 0o600], ['admin_token', adminPassword, 0o600],
@@ -152,7 +159,7 @@ type Inspect = { Id: string; Config: { Labels: Record<string, string> }; State: 
 export async function ensureServiceContainer(api: EngineApi, n: Names, p: Paths, s: ServiceName, image: string, adminPassword: string,
   progress: (l: string) => void, x: ServiceExtras = {}): Promise<{ result: string; ip: string; id: string }> {
   const at = x.at ?? sharedPlacement(n, p, s);
-  prepareData(p, s, adminPassword, x, at.dataDir);
+  prepareData(p, s, adminPassword, x, at);
   const name = at.name;
   const spec = serviceContainerSpec(n, p, s, image, adminPassword, x);
   const inspect = () => api.json<Inspect>('GET', `/containers/${name}/json`, `inspect ${name}`).catch((e) => { if (isNotFound(e)) return null; throw e; });

@@ -1,18 +1,20 @@
 // The shared services' containers on Docker: built images (or a pulled MinIO), one container
 // each on the platform network, and one-off tasks in their images (a purge's pg_dump).
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BerthError } from '../../lib/errors.js';
 import type { Paths } from '../../state/paths.js';
 import type { ServiceName } from '../../state/settings.js';
 import { SERVICE_PORTS } from '../service-ports.js';
-import { type Progress, type RedisMemory, type RunOptions, type ServiceRun, type ServiceRuntime, type ServiceState, TASK_OUTPUT_DIR,
+import { type Progress, type RedisMemory, type RunOptions, type ServiceRun, type ServiceRuntime, type ServiceSlot, type ServiceState, TASK_OUTPUT_DIR,
   TASK_SECRETS_DIR } from '../types.js';
 import { type EngineApi, isNotFound } from './engine-api.js';
 import { imageExists } from './images.js';
 import { classifyPullError, pullHint, pullImage } from './pull.js';
 import { runToEnd } from './run-to-end.js';
-import { dedicatedRedisPlacement, ensureServiceContainer, serviceContainerName, serviceDataDir } from './service-containers.js';
+import {
+  dedicatedRedisPlacement, ensureServiceContainer, minioSecretsDir, serviceContainerName, serviceDataDir, sharedPlacement,
+} from './service-containers.js';
 import { ensurePostgresImage, ensureRedisImage, ensureS3Image, POSTGRES_IMAGE, REDIS_IMAGE, S3_IMAGE } from './service-images.js';
 import type { DockerNetworks } from './networks.js';
 import { LABEL, type Names } from './specs.js';
@@ -26,14 +28,15 @@ const BUILT_IMAGES: Record<ServiceName, string> = { postgres: POSTGRES_IMAGE, re
 export class DockerServices implements ServiceRuntime {
   constructor(readonly api: EngineApi, readonly names: Names, readonly paths: Paths, private readonly networks: DockerNetworks) {}
 
-  private name(s: ServiceName): string { return serviceContainerName(this.names, s); }
+  private name(s: ServiceName, slot?: ServiceSlot): string { return serviceContainerName(this.names, s, slot); }
 
-  endpoint(s: ServiceName): { host: string; port: number } {
-    return { host: this.name(s), port: SERVICE_PORTS[s] };
+  endpoint(s: ServiceName, slot?: ServiceSlot): { host: string; port: number } {
+    return { host: this.name(s, slot), port: SERVICE_PORTS[s] };
   }
 
-  private async inspect(s: ServiceName): Promise<Inspect | null> {
-    return this.api.json<Inspect>('GET', `/containers/${this.name(s)}/json`, `inspect ${this.name(s)}`)
+  private async inspect(s: ServiceName, slot?: ServiceSlot): Promise<Inspect | null> {
+    const name = this.name(s, slot);
+    return this.api.json<Inspect>('GET', `/containers/${name}/json`, `inspect ${name}`)
       .catch((e) => { if (isNotFound(e)) return null; throw e; });
   }
 
@@ -54,28 +57,41 @@ export class DockerServices implements ServiceRuntime {
     const local = run.garage ? ensureGarageImage : { postgres: ensurePostgresImage, redis: ensureRedisImage, s3: ensureS3Image }[s];
     const image = run.image ? await this.pulled(run.image, progress) : await local(this.api, progress);
     const { result, ip, id } = await ensureServiceContainer(this.api, this.names, this.paths, s, image, run.adminPassword, progress,
-      { minio: run.minio, redis: run.redis, garage: run.garage });
+      { minio: run.minio, redis: run.redis, garage: run.garage, ...(run.slot ? { at: sharedPlacement(this.names, this.paths, s, run.slot) } : {}) });
     // on every app's network at once: a recreated service must not wait for the reconcile
     if (result !== 'ok') await this.networks.attachEverywhere(id);
     return { result, address: ip };
   }
 
-  async address(s: ServiceName): Promise<string | null> {
-    const info = await this.inspect(s);
+  async address(s: ServiceName, slot?: ServiceSlot): Promise<string | null> {
+    const info = await this.inspect(s, slot);
     return info?.State.Running ? info.NetworkSettings.Networks[this.names.network]?.IPAddress || null : null;
   }
 
-  async state(s: ServiceName): Promise<ServiceState | null> {
-    const info = await this.inspect(s);
+  async state(s: ServiceName, slot?: ServiceSlot): Promise<ServiceState | null> {
+    const info = await this.inspect(s, slot);
     return info ? { state: info.State.Status, health: info.State.Health?.Status ?? null, image: info.Config.Image } : null;
   }
 
-  async remove(s: ServiceName): Promise<void> {
-    await this.api.buffer('DELETE', `/containers/${this.name(s)}`, `remove ${this.name(s)}`, { query: { force: true } })
+  async remove(s: ServiceName, slot?: ServiceSlot): Promise<void> {
+    const name = this.name(s, slot);
+    await this.api.buffer('DELETE', `/containers/${name}`, `remove ${name}`, { query: { force: true } })
       .catch((e) => { if (!isNotFound(e)) throw e; });
   }
 
-  logsRef(s: ServiceName) { return { id: this.name(s), name: this.name(s) }; }
+  async purge(s: ServiceName, slot?: ServiceSlot): Promise<string[]> {
+    const gone: string[] = [];
+    if (await this.inspect(s, slot)) gone.push(`container ${this.name(s, slot)}`);
+    await this.remove(s, slot);
+    for (const dir of [this.dataDir(s, slot), ...(s === 's3' ? [minioSecretsDir(this.paths, slot)] : [])]) {
+      if (!existsSync(dir)) continue;
+      rmSync(dir, { recursive: true, force: true });
+      gone.push(dir);
+    }
+    return gone;
+  }
+
+  logsRef(s: ServiceName, slot?: ServiceSlot) { return { id: this.name(s, slot), name: this.name(s, slot) }; }
 
   readonly dedicatedRedis = {
     ensure: async (app: string, adminPassword: string, memory: RedisMemory, progress: Progress) => {
@@ -99,7 +115,7 @@ export class DockerServices implements ServiceRuntime {
     },
   };
 
-  dataDir(s: ServiceName): string { return serviceDataDir(this.paths, s); }
+  dataDir(s: ServiceName, slot?: ServiceSlot): string { return serviceDataDir(this.paths, s, slot); }
 
   async task(s: ServiceName, t: { name: string; cmd: string[]; env?: Record<string, string>; secretFiles?: Record<string, string>; outputDir: string },
     opts: RunOptions): Promise<{ exitCode: number; output: string }> {
