@@ -258,7 +258,8 @@ program.command('scale <name> <counts...>').description('run more or fewer copie
     }));
     const body = { processes, lock_timeout: o.lockTimeout };
     parseBody(ScaleBody, body);
-    const r = await client().call<{ release: string; processes: string; started: string[]; stopping: string[] }>('POST', `/apps/${enc(v.appName(name))}/scale`, body);
+    const r = await client().call<{ release: string; processes: string; started: string[]; stopping: string[] }>(
+      'POST', `/apps/${enc(v.appName(name))}/scale`, body);
     out(!!globals().json, r, () => [`${name} ${r.release} runs ${r.processes}`, ...r.started.map((s) => `  started ${s}`),
       ...r.stopping.map((s) => `  stopping ${s} (its grace period to finish)`)].join('\n'));
   }));
@@ -294,7 +295,8 @@ program.command('logs <name>').description("print the app's logs")
   .option('-p, --process <name>', 'a process besides web (e.g. worker): its first copy in the live release')
   .action(action(async (name: string, o: { follow?: boolean; tail: string; process?: string }) => {
     const proc = o.process ? `&process=${enc(v.processName(o.process))}` : '';
-    await client().text(`/apps/${enc(v.appName(name))}/logs?tail=${Number(o.tail) || 100}${o.follow ? '&follow=1' : ''}${proc}`, (s) => process.stdout.write(s));
+    const query = `tail=${Number(o.tail) || 100}${o.follow ? '&follow=1' : ''}${proc}`;
+    await client().text(`/apps/${enc(v.appName(name))}/logs?${query}`, (s) => process.stdout.write(s));
   }));
 
 program.command('audit [name]').description('every change: who, what, when, result')

@@ -56,7 +56,9 @@ export const replicasOf = (formation: Formation, process: ProcessType): number =
 export function releaseProcesses(live: Pick<ReleaseRow, 'processes'> | null, appLimits: string, request?: ProcessRequest): string {
   const table: ProcessTable = { ...(live ? processTable(live) : { [WEB]: {} }) };
   for (const [name, want] of Object.entries(request ?? {})) {
-    if (name === WEB) throw new ValidationError('processes.web', 'is the image\'s own command; give other processes here', 'e.g. --process worker="node worker.js"');
+    if (name === WEB) {
+      throw new ValidationError('processes.web', 'is the image\'s own command; give other processes here', 'e.g. --process worker="node worker.js"');
+    }
     if (want === null) delete table[name];
     else table[name] = { cmd: want.cmd, ...(want.stop_grace_ms === undefined ? {} : { stop_grace_ms: want.stop_grace_ms }) };
   }
@@ -71,11 +73,13 @@ export function checkScale(live: Pick<ReleaseRow, 'processes'> | null, app: stri
   const known = processesOf(live);
   for (const [p, n] of Object.entries(want)) {
     if (!known.includes(p)) {
-      throw new ValidationError(p, `is not a process of ${app}'s live release (it runs ${known.join(', ')})`, `add it at a deploy: berth deploy ${app} --process ${p}=CMD`);
+      throw new ValidationError(p, `is not a process of ${app}'s live release (it runs ${known.join(', ')})`,
+        `add it at a deploy: berth deploy ${app} --process ${p}=CMD`);
     }
     if (!Number.isInteger(n) || n < 0 || n > MAX_REPLICAS) throw new ValidationError(p, `copies must be a whole number from 0 to ${MAX_REPLICAS}`);
     if (p === WEB && n !== 1) {
-      throw new ValidationError('web', 'runs one copy for now: balancing across several web copies is not built yet', 'scale workers: berth scale APP worker=3');
+      throw new ValidationError('web', 'runs one copy for now: balancing across several web copies is not built yet',
+        'scale workers: berth scale APP worker=3');
     }
   }
   return want;
