@@ -4,6 +4,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { isAbsolute, normalize, resolve, sep } from 'node:path';
 import { ValidationError } from '../lib/errors.js';
+import { plainText } from '../lib/validate.js';
 
 const ARG_KEY = /^[A-Za-z_][A-Za-z0-9_]{0,127}$/;
 // Docker's stage names: a letter first, then letters, digits, '-', '_' and '.'
@@ -51,12 +52,7 @@ export function buildArgKey(raw: unknown, path = 'build.args'): string {
   return raw;
 }
 
-export function buildArgValue(raw: unknown, path = 'build.args'): string {
-  if (typeof raw !== 'string') throw new ValidationError(path, 'must be a string');
-  if (raw.includes('\0')) throw new ValidationError(path, 'must not contain NUL bytes');
-  if (Buffer.byteLength(raw) > 16384) throw new ValidationError(path, 'is larger than 16 KiB');
-  return raw;
-}
+export const buildArgValue = (raw: unknown, path = 'build.args'): string => plainText(raw, path, 16);
 
 export function buildArgs(raw: unknown, path = 'build.args'): Record<string, string> {
   if (raw === undefined) return {};

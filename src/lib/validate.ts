@@ -49,12 +49,15 @@ export function envKey(raw: unknown, path = 'key'): string {
   return raw;
 }
 
-export function envValue(raw: unknown, path = 'value'): string {
+/** A string a program gets as it is (an env value, a build arg): no NUL, at most maxKiB. */
+export function plainText(raw: unknown, path: string, maxKiB: number): string {
   if (typeof raw !== 'string') throw new ValidationError(path, 'must be a string');
   if (raw.includes('\0')) throw new ValidationError(path, 'must not contain NUL bytes');
-  if (Buffer.byteLength(raw) > 65536) throw new ValidationError(path, 'is larger than 64 KiB');
+  if (Buffer.byteLength(raw) > maxKiB * 1024) throw new ValidationError(path, `is larger than ${maxKiB} KiB`);
   return raw;
 }
+
+export const envValue = (raw: unknown, path = 'value'): string => plainText(raw, path, 64);
 
 /** Parses KEY=VALUE pairs as given on the command line. */
 export function envPairs(pairs: string[]): Record<string, string> {
