@@ -42,6 +42,9 @@ const MIGRATIONS: string[] = [
   `ALTER TABLE apps ADD COLUMN limits TEXT NOT NULL DEFAULT '{}';`,
   // How many copies of each process run (`berth scale`), JSON; 1 for a process it leaves out.
   `ALTER TABLE apps ADD COLUMN formation TEXT NOT NULL DEFAULT '{}';`,
+  // What a release was deployed with beyond its processes (core/deploy/release-spec.ts): routes,
+  // static site, cron, redirects, headers, upstream, volumes; JSON. A rollback brings it back.
+  `ALTER TABLE releases ADD COLUMN spec TEXT NOT NULL DEFAULT '{}';`,
 ];
 
 export function openDb(file: string): DB {

@@ -11,7 +11,7 @@ export type DeployKind = 'deploy' | 'rollback' | 'config';
 export interface AppRow { name: string; created_at: string; port: number; health_path: string; live_release: number | null; limits: string; formation: string }
 export interface ReleaseRow {
   id: number; app: string; seq: number; image: string; image_id: string | null; digest: string | null;
-  port: number; health_path: string; processes: string; env: string; state: ReleaseState;
+  port: number; health_path: string; processes: string; env: string; state: ReleaseState; spec: string;
   created_at: string; actor: string; note: string | null; warm_until: string | null;
 }
 export interface DeployRow {
@@ -79,11 +79,11 @@ export class Store {
   }
 
   // releases
-  insertRelease(r: Omit<ReleaseRow, 'id' | 'seq' | 'created_at' | 'warm_until' | 'state'>): ReleaseRow {
+  insertRelease(r: Omit<ReleaseRow, 'id' | 'seq' | 'created_at' | 'warm_until' | 'state' | 'spec'> & { spec?: string }): ReleaseRow {
     const seq = (this.one<{ m: number | null }>('SELECT MAX(seq) AS m FROM releases WHERE app = ?', r.app)?.m ?? 0) + 1;
-    const info = this.q(`INSERT INTO releases(app, seq, image, image_id, digest, port, health_path, processes, env, state, created_at, actor, note)
-      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?)`)
-      .run(r.app, seq, r.image, r.image_id, r.digest, r.port, r.health_path, r.processes, r.env, now(), r.actor, r.note);
+    const info = this.q(`INSERT INTO releases(app, seq, image, image_id, digest, port, health_path, processes, env, state, created_at, actor, note, spec)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?, ?)`)
+      .run(r.app, seq, r.image, r.image_id, r.digest, r.port, r.health_path, r.processes, r.env, now(), r.actor, r.note, r.spec ?? '{}');
     return this.getRelease(Number(info.lastInsertRowid))!;
   }
   getRelease(id: number): ReleaseRow | undefined {

@@ -11,6 +11,8 @@ import { serviceEnv } from '../shared-services/services.js';
 import { type DeployResult, type Emit, execute, formationOf, relName, unitOf } from './execute.js';
 import { type ProcessRequest, releaseProcesses, replicasOf, workersOf } from './processes.js';
 import { describeStep, planDeploy, releaseNamer } from './plan.js';
+import { releaseSpec } from './release-spec.js';
+import type { AppSpec } from '../spec/index.js';
 
 export { type DeployEvent, type DeployResult, type Emit, relName } from './execute.js';
 
@@ -32,6 +34,8 @@ export interface DeployRequest {
   actor: string;
   /** Shown in the release list; a config deploy says "config change" without one. */
   note?: string;
+  /** The app's description (berth.yml or compose), kept with the release (release-spec.ts). */
+  spec?: AppSpec;
 }
 
 function mustApp(ctx: Ctx, name: string) {
@@ -100,7 +104,7 @@ export async function deploy(ctx: Ctx, req: DeployRequest, emit: Emit): Promise<
       app: app.name, image: t.image, image_id: built?.imageId ?? t.imageId, digest: t.imageId ? live?.digest ?? null : null,
       port: t.port, health_path: t.healthPath,
       processes: releaseProcesses(live, ctx.store.getApp(app.name)!.limits, req.processes),
-      env: ctx.cipher.encryptJSON(releaseEnv(ctx, app.name, `v${seqNext}`)), actor: req.actor,
+      env: ctx.cipher.encryptJSON(releaseEnv(ctx, app.name, `v${seqNext}`)), actor: req.actor, spec: req.spec ? releaseSpec(req.spec) : live?.spec ?? '{}',
       note: req.note ?? (built ? `built from ${req.build!.context}` : req.kind === 'config' ? 'config change' : null),
     });
     ctx.store.setDeployReleases(deployId, target.id, live?.id ?? null);
