@@ -6,7 +6,7 @@ import { chmodSync } from 'node:fs';
 
 export type DB = DatabaseSync;
 
-const MIGRATIONS: string[] = [
+export const MIGRATIONS: string[] = [
   `CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
    CREATE TABLE apps(
      name TEXT PRIMARY KEY, created_at TEXT NOT NULL,

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { openDb, transaction } from './db.js';
+import { MIGRATIONS, openDb, transaction } from './db.js';
 import { Store } from './store.js';
 
 const fresh = () => new Store(openDb(join(mkdtempSync(join(tmpdir(), 'berth-db-')), 'berth.db')));
@@ -14,7 +14,7 @@ test('the state file is 0600 and migrated to the latest schema, once', () => {
   openDb(file).close();
   assert.equal(statSync(file).mode & 0o777, 0o600);
   const db = openDb(file); // a second open finds nothing to migrate
-  assert.equal((db.prepare('PRAGMA user_version').get() as { user_version: number }).user_version, 4);
+  assert.equal((db.prepare('PRAGMA user_version').get() as { user_version: number }).user_version, MIGRATIONS.length);
   assert.equal((db.prepare('PRAGMA journal_mode').get() as { journal_mode: string }).journal_mode, 'wal');
 });
 
