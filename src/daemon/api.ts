@@ -88,7 +88,10 @@ export function buildApi(ctx: Ctx): Router {
   api.on('POST', `${P}/apps/:name/deploys`, async (r) => {
     const b = parseBody(DeployBody, await r.json());
     const name = mustApp(ctx, r.params.name!);
+    // loaded on the first deploy that brings a description: the daemon at rest does without it
+    const spec = b.spec ? (await import('../core/spec/from-body.js')).specFromBody(b.spec) : undefined;
     return ndjson((emit) => deploy(ctx, {
+      spec, specDir: b.spec_dir,
       app: name, kind: 'deploy', image: b.image, build: b.build, port: b.port, healthPath: b.health_path,
       releaseCommand: b.release_command, timeoutMs: b.timeout, releaseTimeoutMs: b.release_timeout,
       processes: b.processes && Object.fromEntries(Object.entries(b.processes).map(([p, x]) => [p, x && { cmd: x.cmd, stop_grace_ms: x.stop_grace }])),

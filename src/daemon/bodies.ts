@@ -79,6 +79,9 @@ export const DeployBody = z.object({
       try { v.processName(name, name); } catch (e) { c.addIssue({ code: z.ZodIssueCode.custom, path: [name], message: (e as Error).message }); }
     }
   }).optional(),
+  /** The app's description: a berth.yml document, already merged with its compose file (the
+   *  daemon parses it with the spec schema), and the directory its relative paths start from. */
+  spec: z.record(z.unknown()).optional(), spec_dir: via(bv.contextDir).optional(),
 }).strict();
 
 /** `berth scale`: copies per process. */

@@ -36,6 +36,8 @@ export interface DeployRequest {
   note?: string;
   /** The app's description (berth.yml or compose), kept with the release (release-spec.ts). */
   spec?: AppSpec;
+  /** Where the description's relative paths (build contexts) start: its file's directory. */
+  specDir?: string;
 }
 
 function mustApp(ctx: Ctx, name: string) {
