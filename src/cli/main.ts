@@ -17,6 +17,7 @@ import { upCommand, sampleCommand } from './platform-commands.js';
 import { servicesCommands } from './services-commands.js';
 import { type LimitOptions, limitsCommand, limitsFrom, withLimitOptions } from './limits-commands.js';
 import { specCommands } from './spec-commands.js';
+import { describedApp } from './described-app.js';
 
 const { version } = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -208,10 +209,12 @@ program.command('deploy <name>').description('deploy a new release with zero dow
   .option('--release-timeout <duration>', 'how long the release command may run (default 10m)')
   .option('--process <name=cmd>', 'a process besides web, e.g. worker="node worker.js" (repeatable; shell quoting, no shell; name= removes it)',
     (w: string, all: string[] = []) => [...all, w])
+  .option('--file <path>', "deploy what this berth.yml (or compose file) describes (default: ./berth.yml or ./docker-compose.yml when present)")
+  .option('--compose <path>', 'deploy what this docker-compose.yml describes (its x-berth keys included)')
   .option('--dry-run', 'print the plan only')
   .option('--abort', 'cancel the running deploy of this app')
   .action(action(async (name: string, o: {
-    image?: string; build?: string | true; buildArg?: string[]; target?: string; dockerfile?: string;
+    image?: string; build?: string | true; buildArg?: string[]; target?: string; dockerfile?: string; file?: string; compose?: string;
     port?: string; healthPath?: string; timeout?: string; lockTimeout: string;
     releaseCommand?: string; releaseArg?: string[]; releaseTimeout?: string; dryRun?: boolean; abort?: boolean; process?: string[];
   }) => {
@@ -220,14 +223,15 @@ program.command('deploy <name>').description('deploy a new release with zero dow
       const r = await client().call<{ deploy: number }>('DELETE', `/apps/${enc(name)}/deploys/current`);
       return out(!!globals().json, r, () => `abort requested for deploy #${r.deploy}`);
     }
+    const described = await describedApp(o);
     const body = {
       image: o.image, build: buildSpecFrom(o, resolve), port: o.port, health_path: o.healthPath, timeout: o.timeout,
       release_timeout: o.releaseTimeout, lock_timeout: o.lockTimeout, dry_run: o.dryRun,
-      release_command: releaseArgv(o.releaseCommand, o.releaseArg), processes: processArgs(o.process),
+      release_command: releaseArgv(o.releaseCommand, o.releaseArg), processes: processArgs(o.process), ...described,
     };
     parseBody(DeployBody, body);
     // Ctrl-C during a build cancels the deploy (the daemon goes on with a deploy whose client left)
-    const interrupted = body.build ? cancelOnInterrupt(() => client().call('DELETE', `/apps/${enc(name)}/deploys/current`)) : undefined;
+    const interrupted = body.build || described ? cancelOnInterrupt(() => client().call('DELETE', `/apps/${enc(name)}/deploys/current`)) : undefined;
     type Deployed = { deploy: number; release: string; previous: string | null; ms: number; state: string; steps?: string[]; warnings: string[] };
     const r = await client().stream<Deployed>('POST', `/apps/${enc(name)}/deploys`, body, globals().json ? () => undefined : renderEvent)
       .finally(() => interrupted?.());

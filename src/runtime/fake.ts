@@ -165,7 +165,8 @@ export class FakeRuntime implements Runtime {
     for (const [id, u] of this.units) if (u.name === name) this.units.delete(id); // a leftover of an interrupted attempt
     const u: FakeUnit = {
       id: `c${++this.seq}`, name, app: spec.app, release: spec.release, process: spec.process, replica: spec.replica ?? 1,
-      running: true, restarting: false, exitCode: null, attached: true, serving: false, spec: { ...spec, env: { ...spec.env } },
+      running: true, restarting: false, exitCode: null, attached: true, serving: false, serves: spec.process === 'web' || !!spec.serves,
+      spec: { ...spec, env: { ...spec.env } },
     };
     this.units.set(u.id, u);
     return this.view(u);
@@ -182,7 +183,7 @@ export class FakeRuntime implements Runtime {
     const serving = this.servingName(unit.app, unit.process);
     const target = this.units.get(unit.id);
     if (!target) throw new BerthError('not_found', `no such container: ${unit.name}`);
-    if (unit.process !== 'web') {
+    if (!target.serves) {
       await this.op('activate.name');
       target.promoted = true;
       return;

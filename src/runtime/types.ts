@@ -24,6 +24,13 @@ export interface ProcessSpec {
   limits?: Limits;
   /** Which copy of the process this is, from 1 (a worker with replicas: 2 runs 1 and 2). */
   replica?: number;
+  /** Replaces the image's ENTRYPOINT. */
+  entrypoint?: string[];
+  /** The app's named volumes mounted into it: kept across releases, under the data root. */
+  volumes?: { volume: string; path: string; read_only: boolean }[];
+  /** It takes requests through the proxy (web, or a process a route goes to): activate switches
+   *  its serving name to it. Web always does. */
+  serves?: boolean;
 }
 
 export interface Unit {
@@ -44,6 +51,8 @@ export interface Unit {
   attached: boolean;
   /** The unit the app's serving name resolves to. */
   serving: boolean;
+  /** It takes requests (ProcessSpec.serves): activate moves the serving name to it. */
+  serves?: boolean;
   /** Exited because it passed its memory limit (only known for a unit that is not running). */
   oomKilled?: boolean;
 }
@@ -101,6 +110,7 @@ export interface Runtime {
   /** The web process: makes this unit the one servingName resolves to; the unit serving before
    *  keeps running. All or nothing: when it fails, whatever served before serves again before
    *  it returns. `between` runs mid-switch (crash and failure tests hold it there).
+   *  The same for any process that serves (ProcessSpec.serves: a route goes to it).
    *  Any other process (a worker): it runs for good from now on (restarted when it fails, with
    *  the full CPU weight); nothing is renamed. */
   activate(unit: Unit, between?: () => Promise<void>): Promise<void>;

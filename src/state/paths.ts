@@ -22,6 +22,8 @@ export interface Paths {
   caddyDataDir: string;
   logsDir: string;
   daemonLog: string;
+  /** Apps' named volumes (berth.yml volumes:), one directory each: volumes/APP/NAME. */
+  volumesDir: string;
 }
 
 export function rootFromEnv(flag?: string): string {
@@ -47,6 +49,7 @@ export function pathsFor(root: string): Paths {
     caddyDataDir: join(root, 'caddy', 'data'),
     logsDir: join(root, 'logs'),
     daemonLog: join(root, 'logs', 'daemon.log'),
+    volumesDir: join(root, 'volumes'),
   };
 }
 

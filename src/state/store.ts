@@ -101,6 +101,10 @@ export class Store {
   setReleaseImage(id: number, imageId: string, digest: string | null): void {
     this.q('UPDATE releases SET image_id = ?, digest = ? WHERE id = ?').run(imageId, digest, id);
   }
+  /** The processes' own images pinned to ids once pulled (core/deploy/processes.ts ProcessTable). */
+  setReleaseProcesses(id: number, processes: string): void {
+    this.q('UPDATE releases SET processes = ? WHERE id = ?').run(processes, id);
+  }
   warmReleasesDue(at: string): ReleaseRow[] {
     return this.many<ReleaseRow>("SELECT * FROM releases WHERE state = 'warm' AND warm_until IS NOT NULL AND warm_until <= ?", at);
   }

@@ -11,7 +11,8 @@ import { serviceEnv } from '../shared-services/services.js';
 import { type DeployResult, type Emit, execute, formationOf, relName, unitOf } from './execute.js';
 import { type ProcessRequest, releaseProcesses, replicasOf, workersOf } from './processes.js';
 import { describeStep, planDeploy, releaseNamer } from './plan.js';
-import { releaseSpec } from './release-spec.js';
+import { describeSpecBuilds, draftFromSpec, specSources } from './spec-draft.js';
+import { formationFromSpec } from './from-spec.js';
 import type { AppSpec } from '../spec/index.js';
 
 export { type DeployEvent, type DeployResult, type Emit, relName } from './execute.js';
@@ -76,6 +77,14 @@ export async function deploy(ctx: Ctx, req: DeployRequest, emit: Emit): Promise<
   const planned = req.build ? { ...request, image: `berth/${app.name}:build-(hash of the source)` } : request;
   const timeoutMs = req.timeoutMs ?? ctx.settings.deploy_timeout_ms;
   const releaseTimeoutMs = req.releaseTimeoutMs ?? ctx.settings.release_timeout_ms;
+  if (req.dryRun && req.spec) {
+    const live = liveOf(ctx, app.name);
+    const steps = [...describeSpecBuilds(req.spec, req.specDir ?? '.', req.image),
+      `make a release of processes ${Object.keys(req.spec.processes).sort().join(', ') || '(none)'} from the description`,
+      ...(req.spec.release ? [`run release command: ${req.spec.release.command.join(' ')}`] : []),
+      'start them beside the live release, wait for their health checks, switch, then stop the old processes'];
+    return { deploy: 0, app: app.name, kind: req.kind, release: 'next', previous: live ? relName(live) : null, state: 'planned', ms: 0, steps, warnings: [] };
+  }
   if (req.dryRun) {
     const live = liveOf(ctx, app.name);
     const t = targetOf(planned, live, app);
@@ -93,6 +102,7 @@ export async function deploy(ctx: Ctx, req: DeployRequest, emit: Emit): Promise<
     const steps = [...(req.build ? [describeBuild(req.build)] : []), ...planDeploy(input).map((s) => describeStep(s, name))];
     return { deploy: 0, app: app.name, kind: req.kind, release: 'next', previous: live ? relName(live) : null, state: 'planned', ms: 0, steps, warnings: [] };
   }
+  if (req.spec) return deployFromSpec(ctx, app.name, req, req.spec, { timeoutMs, releaseTimeoutMs }, emit);
   // fail before taking the lock when there is nothing to deploy, or the processes asked for are wrong
   targetOf(planned, liveOf(ctx, app.name), app);
   releaseProcesses(liveOf(ctx, app.name), app.limits, req.processes);
@@ -106,12 +116,40 @@ export async function deploy(ctx: Ctx, req: DeployRequest, emit: Emit): Promise<
       app: app.name, image: t.image, image_id: built?.imageId ?? t.imageId, digest: t.imageId ? live?.digest ?? null : null,
       port: t.port, health_path: t.healthPath,
       processes: releaseProcesses(live, ctx.store.getApp(app.name)!.limits, req.processes),
-      env: ctx.cipher.encryptJSON(releaseEnv(ctx, app.name, `v${seqNext}`)), actor: req.actor, spec: req.spec ? releaseSpec(req.spec) : live?.spec ?? '{}',
+      env: ctx.cipher.encryptJSON(releaseEnv(ctx, app.name, `v${seqNext}`)), actor: req.actor, spec: live?.spec ?? '{}',
       note: req.note ?? (built ? `built from ${req.build!.context}` : req.kind === 'config' ? 'config change' : null),
     });
     ctx.store.setDeployReleases(deployId, target.id, live?.id ?? null);
     return execute(ctx, {
       deployId, kind: req.kind, target, live, targetRunning: false, timeoutMs, releaseTimeoutMs, releaseCommand: req.releaseCommand, signal, emit,
+    });
+  });
+}
+
+/** A deploy of an app's description: every process, route and job it names, built from source
+ *  where it says so; what the file leaves out is gone from the new release. */
+async function deployFromSpec(ctx: Ctx, app: string, req: DeployRequest, spec: AppSpec, t: { timeoutMs: number; releaseTimeoutMs: number },
+  emit: Emit): Promise<DeployResult> {
+  const dir = req.specDir ?? '/nonexistent';
+  if (!req.specDir && specSources(spec, dir, req.image).builds.length) {
+    throw new ValidationError('spec_dir', 'is required for a description that builds from source');
+  }
+  formationFromSpec(spec, {}); // its errors before the lock
+  const image = req.image === undefined ? undefined : v.imageRef(req.image);
+  return underLock(ctx, { app, kind: req.kind, actor: req.actor }, req.lockTimeoutMs, async (deployId, signal) => {
+    const live = liveOf(ctx, app);
+    const d = await draftFromSpec(ctx, app, spec, dir, image, { deployId, actor: req.actor, live: live && relName(live), emit, signal });
+    const seqNext = (ctx.store.releasesOf(app)[0]?.seq ?? 0) + 1;
+    const target = ctx.store.insertRelease({
+      app, image: d.image, image_id: d.imageId, digest: null, port: d.port, health_path: d.healthPath, processes: d.processes, spec: d.spec,
+      env: ctx.cipher.encryptJSON(releaseEnv(ctx, app, `v${seqNext}`)), actor: req.actor, note: req.note ?? 'from its description',
+    });
+    if (d.formation) ctx.store.setFormation(app, d.formation);
+    ctx.store.setDeployReleases(deployId, target.id, live?.id ?? null);
+    return execute(ctx, {
+      deployId, kind: req.kind, target, live, targetRunning: false, ...t, signal, emit,
+      ...(d.releaseCommand ? { releaseCommand: d.releaseCommand.cmd, releaseProcess: d.releaseCommand.process ?? undefined,
+        releaseTimeoutMs: d.releaseCommand.timeoutMs } : {}),
     });
   });
 }

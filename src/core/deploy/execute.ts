@@ -5,14 +5,13 @@
 import { BerthError, asBerthError } from '../../lib/errors.js';
 import { parseImageRef } from '../../lib/image-ref.js';
 import type { ProcessSpec, RegistryAuth, Unit } from '../../runtime/types.js';
-import { WEB } from '../../runtime/types.js';
 import type { DeployKind, ReleaseRow } from '../../state/store.js';
 import { type Ctx, pauseIfHooked } from '../context.js';
 import { routeFor } from '../apps/routes.js';
 import { logExcerpt } from '../../lib/log-excerpt.js';
 import { meanwhile, waitHealthy } from './health.js';
 import { describeStep, planDeploy, releaseNamer, type Step } from './plan.js';
-import { commandOf, graceOf, limitsOf, replicasOf, servingProcess, workersOf } from './processes.js';
+import { commandOf, entryOf, graceOf, limitsOf, primaryOf, processTable, replicasOf, servingProcess, workersOf } from './processes.js';
 
 export { limitsOf, processesOf, servingProcess } from './processes.js';
 
@@ -30,12 +29,16 @@ export interface DeployResult {
 
 export const relName = (r: Pick<ReleaseRow, 'seq'>) => `v${r.seq}`;
 
-/** How the runtime should run a copy of a release's process: its pinned image id once known. */
+/** How the runtime should run a copy of a release's process: its pinned image id once known,
+ *  its env from berth.yml under the app's config and services' wiring (those win). */
 export function processSpec(ctx: Ctx, r: ReleaseRow, process = servingProcess(r), replica = 1): ProcessSpec {
+  const e = entryOf(r, process);
   const cmd = commandOf(r, process);
+  const env = { ...(e.env ? ctx.cipher.decryptJSON<Record<string, string>>(e.env) : {}), ...ctx.cipher.decryptJSON<Record<string, string>>(r.env) };
   return {
-    app: r.app, release: relName(r), process, image: r.image_id ?? r.image, ...(cmd ? { cmd } : {}), replica,
-    env: ctx.cipher.decryptJSON<Record<string, string>>(r.env), port: r.port, limits: limitsOf(r, process),
+    app: r.app, release: relName(r), process, image: e.image ?? r.image_id ?? r.image, ...(cmd ? { cmd } : {}), replica,
+    env, port: e.port ?? r.port, limits: limitsOf(r, process), ...(e.entrypoint ? { entrypoint: e.entrypoint } : {}),
+    ...(e.volumes?.length ? { volumes: e.volumes } : {}), serves: process === primaryOf(r) || !!e.routed,
   };
 }
 
@@ -53,6 +56,8 @@ function authFor(ctx: Ctx, ref: string): RegistryAuth | undefined {
 export interface Execution {
   deployId: number; kind: DeployKind; target: ReleaseRow; live: ReleaseRow | null; targetRunning: boolean;
   timeoutMs: number; releaseTimeoutMs: number; releaseCommand?: string[]; signal: AbortSignal; emit: Emit;
+  /** The process whose image and env the release command runs with (default: the serving one). */
+  releaseProcess?: string;
 }
 
 export async function execute(ctx: Ctx, x: Execution): Promise<DeployResult> {
@@ -64,7 +69,7 @@ export async function execute(ctx: Ctx, x: Execution): Promise<DeployResult> {
     kind, target, live, releases: ctx.store.releasesOf(app), targetRunning: x.targetRunning, releaseCommand: x.releaseCommand,
     deployTimeoutMs: x.timeoutMs, refreshMs: ctx.settings.upstream_refresh_ms, keepReleases: ctx.settings.keep_releases,
     workers: workersOf(target).map((process) => ({ process, replicas: replicasOf(formation, process) })),
-    liveHasWorkers: !!live && workersOf(live).length > 0, workerUpMs: ctx.settings.worker_up_ms,
+    liveHasWorkers: !!live && workersOf(live).length > 0, workerUpMs: ctx.settings.worker_up_ms, primary: !!primaryOf(target),
   };
   const steps = planDeploy(input);
   const name = releaseNamer(input);
@@ -138,7 +143,7 @@ export function commitSwitch(ctx: Ctx, deployId: number, target: ReleaseRow, liv
  *  for it go. `known` saves a listing when the deploy knows what it started. */
 export async function undoBeforeSwitch(ctx: Ctx, target: ReleaseRow, targetWasRunning: boolean, unit: Unit | null, known: Unit[] = []): Promise<void> {
   const units = unit && !known.length ? [unit] : await unitsOf(ctx, target);
-  for (const u of units) if (!(targetWasRunning && u.process === WEB)) await ctx.runtime.remove(u);
+  for (const u of units) if (!(targetWasRunning && u.process === primaryOf(target))) await ctx.runtime.remove(u);
   if (target.state === 'pending') ctx.store.setReleaseState(target.id, 'failed');
 }
 
@@ -151,9 +156,16 @@ export async function startWorkers(ctx: Ctx, r: ReleaseRow, workers: { process: 
   return started;
 }
 
-/** Waits until started workers have been up `upMs`, fails naming one that exited (with its
- *  output), then makes them run for good (restarted when they fail). */
-export async function confirmWorkers(ctx: Ctx, r: ReleaseRow, started: Unit[], since: number, upMs: number, signal: AbortSignal): Promise<void> {
+/** Waits until started workers have been up `upMs` (those a route goes to: until they pass their
+ *  health check), fails naming one that exited (with its output), then makes the others run for
+ *  good (restarted when they fail); the routed ones switch with the release. */
+export async function confirmWorkers(ctx: Ctx, r: ReleaseRow, started: Unit[], since: number, upMs: number, signal: AbortSignal,
+  timeoutMs = ctx.settings.deploy_timeout_ms, live: string | null = null): Promise<void> {
+  for (const u of started.filter((x) => x.serves)) {
+    const e = entryOf(r, u.process);
+    await waitHealthy(ctx.runtime, u, { path: e.health?.path ?? r.health_path, port: e.port ?? r.port, timeoutMs: e.health?.timeout_ms },
+      timeoutMs, signal, meanwhile(live));
+  }
   const wait = since + upMs - Date.now();
   if (wait > 0) await abortableSleep(wait, signal);
   const now = new Map((await unitsOf(ctx, r)).map((u) => [u.id, u] as const));
@@ -165,7 +177,7 @@ export async function confirmWorkers(ctx: Ctx, r: ReleaseRow, started: Unit[], s
       `see its output below; run it by hand with: berth run ${r.app} -- ${(commandOf(r, u.process) ?? []).join(' ')}`,
       n ? { logs: logExcerpt(await ctx.runtime.logs(n, 40), 20) } : {});
   }
-  for (const u of started) await ctx.runtime.activate(u);
+  for (const u of started.filter((x) => !x.serves)) await ctx.runtime.activate(u);
 }
 
 /** Stops copies that no longer should run, each with its grace period to finish the job in
@@ -203,10 +215,12 @@ async function runStep(ctx: Ctx, step: Step, x: Execution, run: RunState): Promi
       ctx.store.setReleaseImage(target.id, info.id, info.digest);
       target.image_id = info.id;
       target.digest = info.digest;
+      await pullProcessImages(ctx, target, x);
       return info.id.slice(0, 19);
     }
     case 'release_command': {
-      const r = await rt.runOnce(processSpec(ctx, target), step.cmd, { timeoutMs: x.releaseTimeoutMs, signal: x.signal });
+      const r = await rt.runOnce(processSpec(ctx, target, x.releaseProcess ?? servingProcess(target)), step.cmd,
+        { timeoutMs: x.releaseTimeoutMs, signal: x.signal });
       if (r.exitCode !== 0) {
         throw new BerthError('command_failed', `release command exited with ${r.exitCode}`,
           x.live ? `the live release ${relName(x.live)} was not touched` : 'no release of the app was started', { logs: logExcerpt(r.output, 20) });
@@ -223,12 +237,12 @@ async function runStep(ctx: Ctx, step: Step, x: Execution, run: RunState): Promi
       return run.workers.map((u) => u.name).join(', ');
     }
     case 'check_workers': {
-      await confirmWorkers(ctx, target, run.workers, run.workersAt, step.upMs, x.signal);
+      await confirmWorkers(ctx, target, run.workers, run.workersAt, step.upMs, x.signal, x.timeoutMs, x.live && relName(x.live));
       return `${run.workers.length} up`;
     }
     case 'stop_workers': {
       const r = ctx.store.getRelease(step.release)!;
-      const units = (await unitsOf(ctx, r)).filter((u) => u.process !== WEB && u.running);
+      const units = (await unitsOf(ctx, r)).filter((u) => u.process !== primaryOf(r) && u.running);
       drainWorkers(ctx, r, units);
       return units.length ? `${units.map((u) => u.name).join(', ')} stopping` : 'none running';
     }
@@ -243,10 +257,17 @@ async function runStep(ctx: Ctx, step: Step, x: Execution, run: RunState): Promi
         upstream: rt.servingName(target.app, servingProcess(target)), port: target.port,
       });
     case 'switch': {
-      await rt.activate(run.unit!, () => pauseIfHooked(ctx, 'switch.mid'));
+      if (run.unit) await rt.activate(run.unit, () => pauseIfHooked(ctx, 'switch.mid'));
       await pauseIfHooked(ctx, 'switch.renamed'); // crash tests: switched in the runtime, not yet in the state
       const warmUntil = commitSwitch(ctx, x.deployId, target, x.live);
-      return x.live ? `${relName(x.live)} stays warm until ${warmUntil}` : undefined;
+      // the processes routes go to, each by its own name: a failure here is the reconcile's to
+      // finish (it moves a running routed process's name), the release serves already
+      const late: string[] = [];
+      for (const u of run.workers.filter((w) => w.serves)) {
+        await rt.activate(u).catch((e: unknown) => late.push(`${u.process}: ${asBerthError(e).message} (the reconcile switches it)`));
+      }
+      if (late.length) ctx.log.warn({ app: target.app, late }, 'a routed process did not switch with the release');
+      return [x.live ? `${relName(x.live)} stays warm until ${warmUntil}` : '', ...late].filter(Boolean).join('; ') || undefined;
     }
     case 'settle':
       await new Promise((r) => setTimeout(r, step.ms));
@@ -262,6 +283,21 @@ async function runStep(ctx: Ctx, step: Step, x: Execution, run: RunState): Promi
   }
 }
 
+/** Processes with an image of their own (berth.yml) get it present and pinned to its id, as the release's is. */
+async function pullProcessImages(ctx: Ctx, target: ReleaseRow, x: Execution): Promise<void> {
+  const table = processTable(target);
+  let changed = false;
+  for (const e of Object.values(table)) {
+    if (!e.image || e.image.startsWith('sha256:')) continue;
+    const info = await ctx.runtime.ensureImage(e.image, authFor(ctx, e.image), (line) => x.emit({ type: 'progress', line }), x.signal);
+    e.image = info.id;
+    changed = true;
+  }
+  if (!changed) return;
+  target.processes = JSON.stringify(table);
+  ctx.store.setReleaseProcesses(target.id, target.processes);
+}
+
 /** Stops a release that no longer serves (its in-flight requests get the drain timeout). */
 export async function retireRelease(ctx: Ctx, r: ReleaseRow): Promise<void> {
   await removeUnits(ctx, r, await unitsOf(ctx, r));
@@ -272,7 +308,7 @@ export async function retireRelease(ctx: Ctx, r: ReleaseRow): Promise<void> {
  *  the one serving. */
 export async function removeUnits(ctx: Ctx, r: ReleaseRow, units: Unit[]): Promise<void> {
   for (const u of units.filter((x) => !x.serving)) {
-    if (u.running) await ctx.runtime.stop(u, u.process === WEB ? ctx.settings.drain_timeout_ms : graceOf(r, u.process, ctx.settings.drain_timeout_ms));
+    if (u.running) await ctx.runtime.stop(u, u.serves ? ctx.settings.drain_timeout_ms : graceOf(r, u.process, ctx.settings.drain_timeout_ms));
     await ctx.runtime.remove(u);
   }
 }

@@ -42,6 +42,9 @@ export interface PlanInput {
   liveHasWorkers?: boolean;
   /** How long a new worker must stay up before it counts as started. */
   workerUpMs?: number;
+  /** The release has a serving process to start, health-check and switch (false: an app that is
+   *  a static site with workers, or an upstream outside berth). */
+  primary?: boolean;
   deployTimeoutMs: number;
   refreshMs: number;
   keepReleases: number;
@@ -49,16 +52,17 @@ export interface PlanInput {
 
 export function planDeploy(i: PlanInput): Step[] {
   const steps: Step[] = [];
+  const primary = i.primary ?? true;
+  const workers = (i.workers ?? []).filter((w) => w.replicas > 0);
   if (!i.targetRunning) {
-    steps.push({ kind: 'pull', image: i.target.image });
+    if (primary || workers.length) steps.push({ kind: 'pull', image: i.target.image });
     if (i.releaseCommand?.length) steps.push({ kind: 'release_command', cmd: i.releaseCommand });
-    steps.push({ kind: 'start', release: i.target.id });
+    if (primary) steps.push({ kind: 'start', release: i.target.id });
   }
   // Workers start beside the web process and boot while its health check runs; a rollback's
   // warm release kept only its web process running, so its workers start afresh too.
-  const workers = (i.workers ?? []).filter((w) => w.replicas > 0);
   if (workers.length) steps.push({ kind: 'start_workers', release: i.target.id, workers });
-  steps.push({ kind: 'health', release: i.target.id, path: i.target.health_path, port: i.target.port, timeoutMs: i.deployTimeoutMs });
+  if (primary) steps.push({ kind: 'health', release: i.target.id, path: i.target.health_path, port: i.target.port, timeoutMs: i.deployTimeoutMs });
   if (workers.length) steps.push({ kind: 'check_workers', release: i.target.id, upMs: i.workerUpMs ?? 2000 });
   if (!i.live) steps.push({ kind: 'route', reason: 'first release: check that the route points at the app (and its port)' });
   else if (i.live.port !== i.target.port) steps.push({ kind: 'route', reason: `port changes from ${i.live.port} to ${i.target.port}` });

@@ -11,6 +11,20 @@ import type { ReleaseRow } from '../../state/store.js';
 export interface ProcessEntry {
   /** Its command (argv); the image's own when absent (web's usual case). */
   cmd?: string[];
+  /** Replaces the image's ENTRYPOINT (from berth.yml or compose). */
+  entrypoint?: string[];
+  /** Its own image (reference or id), where it does not run the release's. */
+  image?: string;
+  /** The port it listens on, where it takes requests (a route goes to it); the release's for web. */
+  port?: number;
+  health?: { path: string; interval_ms: number; timeout_ms: number };
+  /** Its env from berth.yml (not secrets, yet kept encrypted as all env is), under the app's config. */
+  env?: string;
+  volumes?: { volume: string; path: string; read_only: boolean }[];
+  /** The process the release's image, port and health check are: set where it is not web. */
+  primary?: true;
+  /** A route sends requests to it: it switches by name with the release, like web. */
+  routed?: true;
   /** How long a stopping copy may finish its work after SIGTERM. */
   stop_grace_ms?: number;
   limits?: Partial<Limits>;
@@ -30,15 +44,29 @@ export const processTable = (r: Pick<ReleaseRow, 'processes'>): ProcessTable => 
 /** The process types a release runs. */
 export const processesOf = (r: Pick<ReleaseRow, 'processes'>): ProcessType[] => Object.keys(processTable(r));
 
-/** Its processes other than web, in a stable order. */
-export const workersOf = (r: Pick<ReleaseRow, 'processes'>): ProcessType[] => processesOf(r).filter((p) => p !== WEB).sort();
+/** Its processes other than the serving one, in a stable order. */
+export const workersOf = (r: Pick<ReleaseRow, 'processes'>): ProcessType[] => {
+  const serving = primaryOf(r);
+  return processesOf(r).filter((p) => p !== serving).sort();
+};
 
-/** The process of a release that the proxy routes to and the switch moves: `web`. */
-export function servingProcess(r: Pick<ReleaseRow, 'processes'>): ProcessType {
-  const ps = processesOf(r);
-  if (!ps.includes(WEB)) throw new BerthError('internal', `release has no ${WEB} process (${ps.join(', ')})`);
-  return WEB;
+/** The serving process, or null for a release without one (an app that is a static site or an upstream). */
+export function primaryOf(r: Pick<ReleaseRow, 'processes'>): ProcessType | null {
+  const t = processTable(r);
+  if (t[WEB]) return WEB;
+  return Object.keys(t).find((p) => t[p]!.primary) ?? null;
 }
+
+/** The process of a release that the deploy starts first, health-checks and switches: `web`,
+ *  or the one a description routes the most requests to. */
+export function servingProcess(r: Pick<ReleaseRow, 'processes'>): ProcessType {
+  const p = primaryOf(r);
+  if (!p) throw new BerthError('internal', `release has no serving process (${processesOf(r).join(', ') || 'none'})`);
+  return p;
+}
+
+/** Processes besides the serving one that routes send requests to: health-checked, switched by name. */
+export const routedOf = (r: Pick<ReleaseRow, 'processes'>): ProcessType[] => workersOf(r).filter((p) => processTable(r)[p]!.routed);
 
 /** The limits a release's process runs with (set when the release was made). */
 export const limitsOf = (r: Pick<ReleaseRow, 'processes'>, process: ProcessType): Limits =>
@@ -50,6 +78,8 @@ export const graceOf = (r: Pick<ReleaseRow, 'processes'>, process: ProcessType, 
   processTable(r)[process]?.stop_grace_ms ?? fallbackMs;
 
 export const replicasOf = (formation: Formation, process: ProcessType): number => (process === WEB ? 1 : formation[process] ?? 1);
+
+export const entryOf = (r: Pick<ReleaseRow, 'processes'>, process: ProcessType): ProcessEntry => processTable(r)[process] ?? {};
 
 /** The processes of a new release: those of the release before (or web alone) changed by the
  *  request, each with the app's limits as they are now. */

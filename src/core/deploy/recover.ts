@@ -7,14 +7,14 @@
 // a growing pause between attempts, and one the runtime itself keeps restarting (its restart
 // policy) is left to it: `berth status` says it is crash-looping, the operator decides.
 import { asBerthError } from '../../lib/errors.js';
-import { type Unit, WEB } from '../../runtime/types.js';
+import type { Unit } from '../../runtime/types.js';
 import type { ReleaseRow } from '../../state/store.js';
 import type { Ctx } from '../context.js';
 import { deploy } from './engine.js';
 import {
   commitSwitch, formationOf, processSpec, relName, removeUnits, retireRelease, startWorkers, undoBeforeSwitch, unitOf, unitsOf,
 } from './execute.js';
-import { type Formation, replicasOf, workersOf } from './processes.js';
+import { type Formation, primaryOf, replicasOf, workersOf } from './processes.js';
 import { waitHealthy } from './health.js';
 
 export interface RecoveryReport {
@@ -68,7 +68,7 @@ export async function recoverDeploys(ctx: Ctx): Promise<Pick<RecoveryReport, 'fi
  *  read until it retires) or while they drain. */
 export function wantedUnit(u: Unit, r: ReleaseRow | undefined, liveId: number | undefined, formation: Formation, draining: Set<string>): boolean {
   if (!r) return false;
-  if (u.process === WEB) return u.replica === 1 && (r.id === liveId || r.state === 'warm');
+  if (u.process === primaryOf(r)) return u.replica === 1 && (r.id === liveId || r.state === 'warm');
   if (r.id === liveId) return workersOf(r).includes(u.process) && u.replica <= replicasOf(formation, u.process);
   return r.state === 'warm' && (!u.running || draining.has(u.id));
 }
@@ -87,8 +87,8 @@ async function reconcileApp(ctx: Ctx, app: string, units: Unit[], report: Recove
       report.removed.push(u.name);
     }
   }
-  if (live) {
-    let unit: Unit | null | undefined = units.find((u) => u.release === relName(live) && u.process === WEB);
+  if (live && primaryOf(live)) {
+    let unit: Unit | null | undefined = units.find((u) => u.release === relName(live) && u.process === primaryOf(live));
     if (unit?.restarting) {
       report.crashing.push(`${app} ${relName(live)}`); // its restart policy brings it back: not ours to race
     } else if (!unit || !unit.running || !unit.attached) {
@@ -100,8 +100,8 @@ async function reconcileApp(ctx: Ctx, app: string, units: Unit[], report: Recove
     if (!signal.aborted) report.restarted.push(...await restartWorkers(ctx, live, units, formation));
   }
   for (const r of releases.filter((x) => x.state === 'warm')) {
-    const u = units.find((x) => x.release === relName(r) && x.process === WEB);
-    if (!u || !u.running || !u.attached) await retireRelease(ctx, r);
+    const u = units.find((x) => x.release === relName(r) && x.process === primaryOf(r));
+    if (primaryOf(r) && (!u || !u.running || !u.attached)) await retireRelease(ctx, r);
   }
 }
 
@@ -112,6 +112,8 @@ async function restartWorkers(ctx: Ctx, live: ReleaseRow, units: Unit[], formati
   for (const process of workersOf(live)) {
     for (let i = 1; i <= replicasOf(formation, process); i++) {
       const u = units.find((x) => x.release === relName(live) && x.process === process && x.replica === i);
+      // a routed process whose switch a crash cut short: it runs, but its name is not moved yet
+      if (u?.running && u.serves && !u.serving) await ctx.runtime.activate(u);
       if (u?.running || u?.restarting) continue;
       if (u) await ctx.runtime.remove(u);
       const [started] = await startWorkers(ctx, live, [{ process, replicas: i }], i);
@@ -151,10 +153,11 @@ function looksSettled(ctx: Ctx, app: string, units: Unit[]): boolean {
   const formation = formationOf(ctx, app);
   const live = row.live_release ? ctx.store.getRelease(row.live_release)! : null;
   const expected = releases.filter((r) => r.state === 'warm' && r.id !== live?.id).length
-    + (live ? 1 + workersOf(live).reduce((n, p) => n + replicasOf(formation, p), 0) : 0);
-  const running = units.filter((u) => (u.running && !ctx.draining.has(u.id)) || u.process === WEB);
+    + (live ? (primaryOf(live) ? 1 : 0) + workersOf(live).reduce((n, p) => n + replicasOf(formation, p), 0) : 0);
+  const isPrimary = (u: Unit) => u.process === primaryOf(byName.get(u.release) ?? { processes: '{}' });
+  const running = units.filter((u) => (u.running && !ctx.draining.has(u.id)) || isPrimary(u));
   return running.length === expected && units.every((u) => wantedUnit(u, byName.get(u.release), live?.id, formation, ctx.draining))
-    && running.every((u) => u.running && u.attached && (u.process !== WEB || u.release !== (live && relName(live)) || u.serving));
+    && running.every((u) => u.running && u.attached && (!u.serves || u.release !== (live && relName(live)) || u.serving));
 }
 
 /** One pass over every app not being operated on right now, then the proxy. A cheap listing

@@ -1,16 +1,14 @@
 // The app's description from the disk: the one place this module reads files.
-import { readFileSync, statSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { dirname, relative, resolve } from 'node:path';
 import { BerthError } from '../../lib/errors.js';
 import { SpecInvalid } from './issues.js';
 import type { Env } from './interpolate.js';
 import { type Checked, checkSpec } from './resolve.js';
+import { findSpecFile, isDir, SPEC_FILES } from './files.js';
 import type { AppSpec } from './schema.js';
 
-/** The files looked for in a directory, in this order (compose's own order for its names). */
-export const SPEC_FILES = ['berth.yml', 'berth.yaml', 'compose.yaml', 'compose.yml', 'docker-compose.yaml', 'docker-compose.yml'];
-
-const isDir = (p: string) => statSync(p, { throwIfNoEntry: false })?.isDirectory() === true;
+export { findSpecFile, SPEC_FILES } from './files.js';
 
 function readOrNull(path: string): string | null {
   try {
@@ -19,12 +17,6 @@ function readOrNull(path: string): string | null {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT' || (e as NodeJS.ErrnoException).code === 'ENOTDIR') return null;
     throw e;
   }
-}
-
-/** The file to start from: `target` itself, or the first of SPEC_FILES in the directory `target`. */
-export function findSpecFile(target: string): string | null {
-  if (!isDir(target)) return statSync(target, { throwIfNoEntry: false }) ? resolve(target) : null;
-  return SPEC_FILES.map((f) => resolve(target, f)).find((f) => statSync(f, { throwIfNoEntry: false })?.isFile()) ?? null;
 }
 
 /** Reads and checks the description at `target` (a file or a directory): the model, or every problem.

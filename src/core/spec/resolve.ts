@@ -13,7 +13,8 @@ import { specWarnings } from './warnings.js';
 import { readYaml, type YamlFile } from './yaml.js';
 
 export type Checked =
-  | { ok: true; spec: AppSpec; warnings: string[]; files: string[] }
+  /** doc: the berth.yml document the files merge into, which the daemon parses again (from-body.ts) */
+  | { ok: true; spec: AppSpec; doc: Record<string, unknown>; warnings: string[]; files: string[] }
   | { ok: false; issues: SpecIssue[]; warnings: string[]; files: string[] };
 
 export interface SpecInput {
@@ -82,5 +83,5 @@ export function checkSpec(input: SpecInput): Checked {
   const parsed = parseBerthDoc(merged, file);
   if (!parsed.ok) errors.push(...parsed.errors.map((e) => ({ ...e, ...traceBack(layers, e.at) })));
   if (errors.length || !parsed.ok) return done();
-  return { ok: true, spec: parsed.spec, warnings: [...warnings, ...specWarnings(parsed.spec)], files: [...files.keys()] };
+  return { ok: true, spec: parsed.spec, doc: merged as Record<string, unknown>, warnings: [...warnings, ...specWarnings(parsed.spec)], files: [...files.keys()] };
 }

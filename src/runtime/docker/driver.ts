@@ -2,7 +2,8 @@
 // call has a deadline. An app's serving process is the container that holds the serving
 // name; the proxy resolves that name through Docker's DNS, so switching a release is two
 // renames and never touches the proxy's configuration (why: proxy/caddy/config.ts).
-import { join } from 'node:path';
+import { chmodSync, existsSync, mkdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { DockerBuilder } from '../../build/docker-builder.js';
 import { request } from '../../lib/node-http.js';
 import { BerthError } from '../../lib/errors.js';
@@ -18,7 +19,7 @@ import { DockerNetworks } from './networks.js';
 import { DockerServices } from './services.js';
 import {
   appNetworkName, exitCodeFromStatus, LABEL, type Names, networkCreateBody, oneOffName, ownedFilter, parkedName, processContainer,
-  SERVING_CPU_SHARES, SERVING_RESTART_POLICY, servingName, unitName,
+  SERVING_CPU_SHARES, SERVING_RESTART_POLICY, servingName, unitName, volumeDir,
 } from './specs.js';
 import type { Paths } from '../../state/paths.js';
 
@@ -49,7 +50,7 @@ export class DockerRuntime implements Runtime {
   /** Each unit's address on its app's network, from the last listing: probes need it. */
   private readonly addresses = new Map<string, string>();
 
-  constructor(readonly api: EngineApi, readonly names: Names, paths: Paths) {
+  constructor(readonly api: EngineApi, readonly names: Names, private readonly paths: Paths) {
     this.networks = new DockerNetworks(api, names);
     this.services = new DockerServices(api, names, paths, this.networks);
     this.builder = new DockerBuilder(api, { stateDir: join(paths.stateDir, 'build') });
@@ -138,6 +139,7 @@ export class DockerRuntime implements Runtime {
       exitCode: c.State === 'exited' ? exitCodeFromStatus(c.Status) : null,
       attached: !!ip,
       serving: name === this.servingName(app, process),
+      serves: process === WEB || c.Labels[LABEL.serves] === '1',
     };
   }
 
@@ -192,7 +194,8 @@ export class DockerRuntime implements Runtime {
     }
     if (leftover) await this.remove(leftover);
     await this.networks.ensureApp(spec.app);
-    const id = await this.create(name, processContainer(this.names, spec));
+    this.ensureVolumes(spec);
+    const id = await this.create(name, processContainer(this.names, spec, { volumesDir: this.paths.volumesDir }));
     await this.start_(id, name);
     const u = await this.byName(name);
     if (!u) throw new BerthError('unavailable', `docker: container ${name} vanished after start`);
@@ -209,6 +212,18 @@ export class DockerRuntime implements Runtime {
     return httpProbe(ip, check.port, check.path, check.timeoutMs ?? PROBE_TIMEOUT_MS);
   }
 
+  /** An app's volume directories, made on first use: the app's directory root-only (no other
+   *  user of the host reads it), the volume itself open to whatever user the image runs as. */
+  private ensureVolumes(spec: ProcessSpec): void {
+    for (const m of spec.volumes ?? []) {
+      const dir = volumeDir(this.paths.volumesDir, spec.app, m.volume);
+      if (existsSync(dir)) continue;
+      mkdirSync(dirname(dir), { recursive: true, mode: 0o700 });
+      mkdirSync(dir, { mode: 0o777 });
+      chmodSync(dir, 0o777); // past the umask
+    }
+  }
+
   private rename(id: string, from: string, to: string): Promise<unknown> {
     return this.api.buffer('POST', `/containers/${id}/rename`, `rename ${from}`, { query: { name: to } });
   }
@@ -218,7 +233,7 @@ export class DockerRuntime implements Runtime {
   }
 
   async activate(unit: Unit, between?: () => Promise<void>): Promise<void> {
-    if (unit.process !== WEB) {
+    if (!unit.serves && unit.process !== WEB) {
       await this.update(unit.id, unit.name, { RestartPolicy: SERVING_RESTART_POLICY, CpuShares: SERVING_CPU_SHARES });
       return;
     }
@@ -276,7 +291,8 @@ export class DockerRuntime implements Runtime {
   async runOnce(spec: ProcessSpec, cmd: string[], opts: RunOptions): Promise<{ exitCode: number; output: string }> {
     const name = oneOffName(this.names, spec.app, spec.release, Date.now().toString(36));
     await this.networks.ensureApp(spec.app);
-    return runToEnd(this.api, name, processContainer(this.names, spec, { oneOff: true, cmd }), opts);
+    this.ensureVolumes(spec);
+    return runToEnd(this.api, name, processContainer(this.names, spec, { oneOff: true, cmd, volumesDir: this.paths.volumesDir }), opts);
   }
 
   async removeOneOffs(): Promise<string[]> {

@@ -11,6 +11,7 @@ export const LABEL = {
   process: 'berth.process',
   replica: 'berth.replica',
   role: 'berth.role',
+  serves: 'berth.serves',
 } as const;
 
 export interface Names { instance: string; network: string }
@@ -39,7 +40,7 @@ export function oneOffName(n: Names, app: string, release: string, suffix: strin
 }
 
 /** Body of POST /containers/create for a release process, on its app's own network. */
-export function processContainer(n: Names, spec: ProcessSpec, opts: { oneOff?: boolean; cmd?: string[] } = {}) {
+export function processContainer(n: Names, spec: ProcessSpec, opts: { oneOff?: boolean; cmd?: string[]; volumesDir?: string } = {}) {
   const network = appNetworkName(n, spec.app);
   const limits = spec.limits ?? DEFAULT_LIMITS;
   const env = { ...spec.env, PORT: String(spec.port) };
@@ -47,16 +48,19 @@ export function processContainer(n: Names, spec: ProcessSpec, opts: { oneOff?: b
     Image: spec.image,
     Env: Object.entries(env).map(([k, v]) => `${k}=${v}`),
     ...(opts.cmd ?? spec.cmd ? { Cmd: opts.cmd ?? spec.cmd } : {}),
+    ...(spec.entrypoint ? { Entrypoint: spec.entrypoint } : {}),
     Labels: {
       [LABEL.instance]: n.instance,
       [LABEL.app]: spec.app,
       [LABEL.release]: spec.release,
       [LABEL.process]: opts.oneOff ? 'run' : spec.process,
       ...(opts.oneOff ? {} : { [LABEL.replica]: String(spec.replica ?? 1) }),
+      ...(spec.serves && !opts.oneOff ? { [LABEL.serves]: '1' } : {}),
       [LABEL.role]: opts.oneOff ? 'one-off' : 'app',
     },
     HostConfig: {
       NetworkMode: network,
+      ...(spec.volumes?.length ? { Binds: volumeBinds(spec, opts.volumesDir) } : {}),
       // A release restarts on failure only once it serves (see activate): before that, a
       // crash must show as a crash, not as a container that keeps restarting.
       RestartPolicy: { Name: 'no' },
@@ -76,6 +80,14 @@ export function processContainer(n: Names, spec: ProcessSpec, opts: { oneOff?: b
 }
 
 const MB = 1024 * 1024;
+
+/** Where an app's named volume lives on the host: `<data root>/volumes/APP/NAME`. */
+export const volumeDir = (volumesDir: string, app: string, volume: string) => `${volumesDir}/${app}/${volume}`;
+
+function volumeBinds(spec: ProcessSpec, volumesDir: string | undefined): string[] {
+  if (!volumesDir) throw new Error('volumes need the data root\'s volumes directory');
+  return spec.volumes!.map((m) => `${volumeDir(volumesDir, spec.app, m.volume)}:${m.path}${m.read_only ? ':ro' : ''}`);
+}
 
 export const SERVING_RESTART_POLICY = { Name: 'unless-stopped' } as const;
 export const STARTING_CPU_SHARES = 256;
