@@ -1,9 +1,10 @@
 // An in-memory proxy for unit tests: routes by host to upstream:port (resolved like a real
-// proxy would: 'localhost' reaches this machine, any other name fails), counts config changes,
-// and can be told to fail. Passes the same contract suite as Caddy (contract.ts).
-import { request } from 'node:http';
+// proxy would: 'localhost' reaches this machine, any other name fails), or through the app's
+// routing table, redirects and headers (fake-serve.ts); counts config changes, and can be told
+// to fail. Passes the same contract suite as Caddy (contract.ts).
 import { BerthError } from '../lib/errors.js';
-import { idOf, type Proxy, type ProxyStatus, type RouteChange, type RouteInput, routeId } from './types.js';
+import { type Answer, serve } from './fake-serve.js';
+import { idOf, type Proxy, type ProxyStatus, type RouteChange, type RouteInput, redirectIdOf, routeId } from './types.js';
 
 export class FakeProxy implements Proxy {
   live = new Map<string, RouteInput>();
@@ -12,7 +13,7 @@ export class FakeProxy implements Proxy {
   /** The next config write fails with this error (once). */
   failNext: string | null = null;
 
-  constructor(readonly desired: () => RouteInput[]) {}
+  constructor(readonly desired: () => RouteInput[], readonly httpsPort = 443) {}
 
   private write(fn: () => void): void {
     if (this.failNext) {
@@ -27,7 +28,7 @@ export class FakeProxy implements Proxy {
   async ensureRoute(r: RouteInput): Promise<RouteChange> {
     const have = this.live.get(idOf(r));
     const change: RouteChange = !have ? 'created' : JSON.stringify(have) === JSON.stringify(r) ? 'unchanged' : 'updated';
-    if (change !== 'unchanged') this.write(() => this.live.set(idOf(r), { ...r, domains: [...r.domains] }));
+    if (change !== 'unchanged') this.write(() => this.live.set(idOf(r), structuredClone(r)));
     this.persisted = [...this.desired().filter((x) => idOf(x) !== idOf(r)), r];
     return change;
   }
@@ -57,19 +58,16 @@ export class FakeProxy implements Proxy {
   restart(): void { this.live = new Map(this.persisted.map((r) => [idOf(r), r])); }
 
   /** Where a request for host goes; 404 without a route, 503 when its upstream does not answer. */
-  request(host: string): Promise<{ status: number; body: string }> {
-    const r = [...this.live.values()].find((x) => x.domains.includes(host));
-    if (!r) return Promise.resolve({ status: 404, body: 'no app is served at this address\n' });
-    if (r.upstream !== 'localhost') return Promise.resolve({ status: 503, body: `${host}: no release is answering\n` });
-    return new Promise((res) => {
-      const req = request({ host: '127.0.0.1', port: r.port, path: '/', headers: { host } }, (s) => {
-        let body = '';
-        s.setEncoding('utf8');
-        s.on('data', (d: string) => { body += d; });
-        s.on('end', () => res({ status: s.statusCode ?? 0, body }));
-      });
-      req.on('error', () => res({ status: 503, body: `${host}: no release is answering\n` }));
-      req.end();
-    });
+  async request(host: string): Promise<{ status: number; body: string }> {
+    const a = await this.fetch(host, '/');
+    return { status: a.status, body: a.body };
+  }
+
+  /** The whole answer for host and uri (path and query), headers included. */
+  fetch(host: string, uri: string): Promise<Answer> { return serve([...this.live.values()], host, uri, this.httpsPort); }
+
+  /** The live route ids, as a real proxy lists them (an app's redirect route beside its own). */
+  liveIds(): string[] {
+    return [...this.live.values()].flatMap((r) => (r.redirects?.length ? [idOf(r), redirectIdOf(r)] : [idOf(r)]));
   }
 }

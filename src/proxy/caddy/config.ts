@@ -9,10 +9,19 @@
 // instant fails. Measured by `npm run bench -- switch` (22 routes, 20 switches each way under
 // the same load): by rename 0 of 26,832 requests to the app and 0 of 18,542 to another app
 // failed; by PATCH 81 of 19,413 and 36 of 11,802 ("socket hang up"). So route changes are kept
-// to what needs them (an app's creation, deletion, domains, port), and stream_close_delay keeps
-// WebSockets and SSE streams open across those.
+// to what needs them (an app's creation, deletion, domains, port, routing table, redirects and
+// headers), and stream_close_delay keeps WebSockets and SSE streams open across those.
+//
+// An app with a routing table (paths), static files or extra headers keeps one route: its
+// handlers become a subroute (paths.ts), so that changing its table is still one route change.
+// Its redirect domains get a second route, `berth-app-NAME-redirect` (redirects.ts), changed
+// together with the first in one config change (proxy.ts). A static site's files switch by a
+// symlink flip under the file server's root (static.ts), again without a config change.
 
-import { idOf, type RouteInput, routeId } from '../types.js';
+import { domainsOf, idOf, type RouteInput, routeId } from '../types.js';
+import { pathRoutes } from './paths.js';
+import { headersHandler, redirectRoute } from './redirects.js';
+import { processHandler } from './targets.js';
 
 export const SERVER = 'berth';
 export const ADMIN_ORIGIN = 'berth-admin';
@@ -31,25 +40,23 @@ export interface BaseInput {
   streamCloseDelayMs: number;
 }
 
-export type RouteOptions = Pick<BaseInput, 'refreshMs' | 'streamCloseDelayMs'>;
+export type RouteOptions = Pick<BaseInput, 'refreshMs' | 'streamCloseDelayMs' | 'httpsPort'>;
 
 /** Names that cannot get a public certificate: served by Caddy's internal CA. */
 export function isInternalDomain(d: string): boolean {
   return /(^|\.)(localhost|test|local|internal|home\.arpa|example|invalid)$/.test(d);
 }
 
+/** The app's own route: its domains, to upstream:port, or through its routing table. */
 export function appRoute(r: RouteInput, o: RouteOptions) {
-  const handle = [{
-    handler: 'reverse_proxy',
-    dynamic_upstreams: { source: 'a', name: r.upstream, port: String(r.port), refresh: `${o.refreshMs}ms` },
-    // While a switch renames containers the name may briefly resolve to nothing, and a
-    // retired release refuses connections: retry for a moment instead of answering 502.
-    load_balancing: { try_duration: '5s', try_interval: '50ms' },
-    // A WebSocket or SSE stream opened under a config that a later change replaced stays open
-    // this long (Caddy >= 2.7), instead of being closed at once (caddyserver/caddy#3143).
-    stream_close_delay: `${o.streamCloseDelayMs}ms`,
-  }];
-  return { '@id': idOf(r), match: [{ host: r.domains }], handle, terminal: true };
+  const serve = r.paths ? [{ handler: 'subroute', routes: pathRoutes(r.paths, o) }] : [processHandler(r.upstream, r.port, o)];
+  return { '@id': idOf(r), match: [{ host: r.domains }], handle: [...headersHandler(r.headers), ...serve], terminal: true };
+}
+
+/** Every route one app (or platform service) has: its own, then its redirect route if any. */
+export function appRoutes(r: RouteInput, o: RouteOptions): { '@id': string }[] {
+  const redirect = redirectRoute(r, o.httpsPort);
+  return redirect ? [appRoute(r, o), redirect] : [appRoute(r, o)];
 }
 
 /** What a request gets when no release answers (none deployed yet, or it is down): a 503 that
@@ -84,7 +91,7 @@ export function tlsPolicies(b: BaseInput, domains: string[]) {
 }
 
 export function fullConfig(b: BaseInput, routes: RouteInput[]) {
-  const domains = routes.flatMap((r) => r.domains);
+  const domains = routes.flatMap(domainsOf);
   return {
     admin: { listen: `unix/${b.adminSocket}`, origins: [ADMIN_ORIGIN] },
     logging: { logs: { default: { level: 'WARN' } } },
@@ -97,7 +104,7 @@ export function fullConfig(b: BaseInput, routes: RouteInput[]) {
             // Only the HTTPS port: Caddy then adds its own HTTP server that answers ACME
             // challenges and redirects everything else to HTTPS.
             listen: [`:${b.httpsPort}`],
-            routes: [...routes.map((r) => appRoute(r, b)), fallbackRoute()],
+            routes: [...routes.flatMap((r) => appRoutes(r, b)), fallbackRoute()],
             errors: errorRoutes(),
           },
         },

@@ -5,13 +5,14 @@
 // Every admin write makes Caddy load a whole new config (and keep each one an open stream was
 // proxied under until stream_close_delay ends): so each change is one write at most, a route
 // PUT/PATCH/DELETE when only that route changes, or one load of the full config when the TLS
-// policies (which name the internal domains) must change with it.
+// policies (which name the internal domains) must change with it, or when more than one of an
+// app's routes changes at once (its own and its redirect route, config.ts).
 import { renameSync, writeFileSync } from 'node:fs';
 import { isDeepStrictEqual } from 'node:util';
 import { asBerthError } from '../../lib/errors.js';
-import { idOf, type Proxy, type ProxyStatus, type RouteChange, type RouteInput, routeId } from '../types.js';
+import { domainsOf, idOf, type Proxy, type ProxyStatus, type RouteChange, type RouteInput, redirectIdOf, routeId } from '../types.js';
 import type { CaddyAdmin } from './admin.js';
-import { appRoute, type BaseInput, errorRoutes, FALLBACK_ID, fullConfig, SERVER, tlsPolicies } from './config.js';
+import { appRoutes, type BaseInput, errorRoutes, FALLBACK_ID, fullConfig, SERVER, tlsPolicies } from './config.js';
 
 const ROUTES = `/config/apps/http/servers/${SERVER}/routes`;
 const POLICIES = '/config/apps/tls/automation/policies';
@@ -20,6 +21,20 @@ const POLICIES = '/config/apps/tls/automation/policies';
 export function withRoute(routes: RouteInput[], id: string, r: RouteInput | null): RouteInput[] {
   const others = routes.filter((x) => idOf(x) !== id);
   return r ? [...others, r] : others;
+}
+
+/** One route of an app as it is and as it should be (null: absent). */
+export interface RouteDiff { id: string; have: unknown; want: unknown }
+
+/** The one admin call that makes a single route change, or null when more than one route
+ *  changes (a full load then does it in one change). Pure. */
+export function singleRouteCall(diffs: RouteDiff[]): { method: string; path: string; body?: unknown } | null {
+  const changed = diffs.filter((d) => !isDeepStrictEqual(d.have, d.want));
+  if (changed.length !== 1) return null;
+  const d = changed[0]!;
+  if (d.have === null) return { method: 'PUT', path: `${ROUTES}/0`, body: d.want };
+  if (d.want === null) return { method: 'DELETE', path: `/id/${d.id}` };
+  return { method: 'PATCH', path: `/id/${d.id}`, body: d.want };
 }
 
 export class CaddyProxy implements Proxy {
@@ -53,40 +68,44 @@ export class CaddyProxy implements Proxy {
 
   private async policiesDiffer(routes: RouteInput[]): Promise<boolean> {
     const have = await this.admin.call('GET', POLICIES);
-    return !isDeepStrictEqual(have.body, tlsPolicies(this.base, routes.flatMap((x) => x.domains)));
+    return !isDeepStrictEqual(have.body, tlsPolicies(this.base, routes.flatMap(domainsOf)));
   }
 
   ensureRoute(r: RouteInput): Promise<RouteChange> { return this.serial(() => this.ensureRouteNow(r)); }
   removeRoute(app: string, id = routeId(app)): Promise<RouteChange> { return this.serial(() => this.removeRouteNow(id)); }
   sync(): Promise<string[]> { return this.serial(() => this.syncNow()); }
 
-  private async ensureRouteNow(r: RouteInput): Promise<RouteChange> {
-    const want = appRoute(r, this.base);
-    const id = want['@id'];
+  private async live(id: string): Promise<unknown> {
     const have = await this.admin.call('GET', `/id/${id}`);
-    const change: RouteChange = have.status === 404 ? 'created' : isDeepStrictEqual(have.body, want) ? 'unchanged' : 'updated';
-    // `r` may be ahead of the state (a deploy's new port): the config is built with it.
-    const routes = withRoute(this.desired(), id, r);
-    if (change !== 'unchanged') {
+    return have.status === 404 ? null : have.body;
+  }
+
+  /** Makes an app's routes (its own and its redirect route) what `want` holds, in one change. */
+  private async apply(ids: string[], want: Map<string, unknown>, routes: RouteInput[]): Promise<RouteDiff[]> {
+    const diffs: RouteDiff[] = [];
+    for (const id of ids) diffs.push({ id, have: await this.live(id), want: want.get(id) ?? null });
+    if (diffs.some((d) => !isDeepStrictEqual(d.have, d.want))) {
       // The policies must hold the moment the route does: Caddy starts obtaining a new domain's
       // certificate at once, with whatever issuer they give (a stale default is Let's Encrypt).
-      if (await this.policiesDiffer(routes)) await this.admin.ok('POST', '/load', fullConfig(this.base, routes));
-      else if (change === 'created') await this.admin.ok('PUT', `${ROUTES}/0`, want);
-      else await this.admin.ok('PATCH', `/id/${id}`, want);
+      const call = (await this.policiesDiffer(routes)) ? null : singleRouteCall(diffs);
+      if (call) await this.admin.ok(call.method, call.path, call.body);
+      else await this.admin.ok('POST', '/load', fullConfig(this.base, routes));
     }
     this.persist(routes);
-    return change;
+    return diffs;
+  }
+
+  private async ensureRouteNow(r: RouteInput): Promise<RouteChange> {
+    const want = new Map(appRoutes(r, this.base).map((x) => [x['@id'], x] as const));
+    // `r` may be ahead of the state (a deploy's new port): the config is built with it.
+    const diffs = await this.apply([idOf(r), redirectIdOf(r)], want, withRoute(this.desired(), idOf(r), r));
+    if (diffs[0]!.have === null) return 'created';
+    return diffs.every((d) => isDeepStrictEqual(d.have, d.want)) ? 'unchanged' : 'updated';
   }
 
   private async removeRouteNow(id: string): Promise<RouteChange> {
-    const routes = withRoute(this.desired(), id, null);
-    const have = await this.admin.call('GET', `/id/${id}`);
-    if (have.status !== 404) {
-      if (await this.policiesDiffer(routes)) await this.admin.ok('POST', '/load', fullConfig(this.base, routes));
-      else await this.admin.ok('DELETE', `/id/${id}`);
-    }
-    this.persist(routes);
-    return have.status === 404 ? 'unchanged' : 'removed';
+    const diffs = await this.apply([id, `${id}-redirect`], new Map(), withRoute(this.desired(), id, null));
+    return diffs.every((d) => d.have === null) ? 'unchanged' : 'removed';
   }
 
   /** One read of the running config; when anything differs (a route missing, changed or left
@@ -105,10 +124,15 @@ export class CaddyProxy implements Proxy {
     if (!server) fixed.push('*');
     else {
       if (!isDeepStrictEqual(server.errors, errorRoutes())) fixed.push('error routes');
-      if (!isDeepStrictEqual(cfg.body?.apps?.tls?.automation?.policies, tlsPolicies(this.base, desired.flatMap((r) => r.domains)))) fixed.push('tls policies');
+      if (!isDeepStrictEqual(cfg.body?.apps?.tls?.automation?.policies, tlsPolicies(this.base, desired.flatMap(domainsOf)))) fixed.push('tls policies');
       const live = new Map((server.routes ?? []).map((r) => [r['@id'], r] as const));
-      for (const r of desired) if (!isDeepStrictEqual(live.get(idOf(r)), appRoute(r, this.base))) fixed.push(r.app);
-      const wanted = new Set([...desired.map(idOf), FALLBACK_ID]);
+      const wanted = new Set([FALLBACK_ID]);
+      for (const r of desired) {
+        for (const route of appRoutes(r, this.base)) {
+          wanted.add(route['@id']);
+          if (!isDeepStrictEqual(live.get(route['@id']), route)) fixed.push(r.app);
+        }
+      }
       for (const id of live.keys()) if (!id || !wanted.has(id)) fixed.push(id ?? 'a route without an id');
       if ((server.routes ?? []).at(-1)?.['@id'] !== FALLBACK_ID) fixed.push('fallback route');
     }
