@@ -35,16 +35,16 @@ export class Platform {
     return { ...process.env, BERTH_ROOT: this.root, BERTH_ACTOR: 'tester', ...this.daemonEnv, ...extra };
   }
 
-  berth(args: string[], opts: { input?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Promise<Run> {
+  berth(args: string[], opts: { input?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number; cwd?: string } = {}): Promise<Run> {
     return new Promise((res) => {
-      const child = execFile(BIN, args, { env: this.env(opts.env), timeout: opts.timeoutMs ?? 180_000, maxBuffer: 32 << 20 },
+      const child = execFile(BIN, args, { env: this.env(opts.env), timeout: opts.timeoutMs ?? 180_000, maxBuffer: 32 << 20, cwd: opts.cwd },
         (err, stdout, stderr) => res({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr }));
       child.stdin?.end(opts.input ?? '');
     });
   }
 
   /** Runs berth and fails the test with its output unless it exits 0. */
-  async ok(args: string[], opts: { input?: string; env?: NodeJS.ProcessEnv } = {}): Promise<Run> {
+  async ok(args: string[], opts: { input?: string; env?: NodeJS.ProcessEnv; cwd?: string } = {}): Promise<Run> {
     const r = await this.berth(args, opts);
     if (r.code !== 0) throw new Error(`berth ${args.join(' ')} exited ${r.code}\nstdout: ${r.stdout}\nstderr: ${r.stderr}`);
     return r;

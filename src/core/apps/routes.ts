@@ -2,17 +2,23 @@
 import type { RouteInput } from '../../proxy/types.js';
 import { WEB } from '../../runtime/types.js';
 import type { Ctx } from '../context.js';
+import type { ReleaseRow } from '../../state/store.js';
+import { join } from 'node:path';
+import { releaseRouting } from './routing.js';
 import { s3PublicRoute } from '../shared-services/public.js';
 
+/** The app's route as its live release has it. */
 export function routeFor(ctx: Ctx, app: string): RouteInput {
   const row = ctx.store.getApp(app);
   const live = row?.live_release ? ctx.store.getRelease(row.live_release) : undefined;
-  return {
-    app,
-    domains: ctx.store.domainsOf(app),
-    upstream: ctx.runtime.servingName(app, WEB),
-    port: live?.port ?? row?.port ?? 8000,
-  };
+  if (live) return routeForRelease(ctx, live);
+  return { app, domains: ctx.store.domainsOf(app), upstream: ctx.runtime.servingName(app, WEB), port: row?.port ?? 8000 };
+}
+
+/** The app's route as one release of it would have it (a deploy sets it ahead of the switch). */
+export function routeForRelease(ctx: Ctx, r: ReleaseRow): RouteInput {
+  const names = { servingName: (p: string) => ctx.runtime.servingName(r.app, p), staticDir: join(ctx.paths.root, 'static', r.app, 'current') };
+  return { app: r.app, domains: ctx.store.domainsOf(r.app), ...releaseRouting(r, names) };
 }
 
 /** Runs fn while the app counts as leaving: its deletion has taken the route away and its row

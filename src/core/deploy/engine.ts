@@ -13,6 +13,7 @@ import { type ProcessRequest, releaseProcesses, replicasOf, workersOf } from './
 import { describeStep, planDeploy, releaseNamer } from './plan.js';
 import { describeSpecBuilds, draftFromSpec, specSources } from './spec-draft.js';
 import { formationFromSpec } from './from-spec.js';
+import { changeDomains } from '../apps/domains.js';
 import type { AppSpec } from '../spec/index.js';
 
 export { type DeployEvent, type DeployResult, type Emit, relName } from './execute.js';
@@ -136,7 +137,7 @@ async function deployFromSpec(ctx: Ctx, app: string, req: DeployRequest, spec: A
   }
   formationFromSpec(spec, {}); // its errors before the lock
   const image = req.image === undefined ? undefined : v.imageRef(req.image);
-  return underLock(ctx, { app, kind: req.kind, actor: req.actor }, req.lockTimeoutMs, async (deployId, signal) => {
+  const result = await underLock(ctx, { app, kind: req.kind, actor: req.actor }, req.lockTimeoutMs, async (deployId, signal) => {
     const live = liveOf(ctx, app);
     const d = await draftFromSpec(ctx, app, spec, dir, image, { deployId, actor: req.actor, live: live && relName(live), emit, signal });
     const seqNext = (ctx.store.releasesOf(app)[0]?.seq ?? 0) + 1;
@@ -152,6 +153,23 @@ async function deployFromSpec(ctx: Ctx, app: string, req: DeployRequest, spec: A
         releaseTimeoutMs: d.releaseCommand.timeoutMs } : {}),
     });
   });
+  if (!req.dryRun) await domainsFromSpec(ctx, app, spec.domains, req.actor, result.warnings);
+  return result;
+}
+
+/** The file's domains become the app's, once its release serves (one route change); a domain
+ *  another app holds is a warning: the release serves on the domains the app had. */
+async function domainsFromSpec(ctx: Ctx, app: string, domains: string[], actor: string, warnings: string[]): Promise<void> {
+  if (!domains.length) return;
+  const before = ctx.store.domainsOf(app);
+  const add = domains.filter((d) => !before.includes(d));
+  const remove = before.filter((d) => !domains.includes(d));
+  if (!add.length && !remove.length) return;
+  try {
+    await changeDomains(ctx, app, { add, remove }, actor);
+  } catch (e) {
+    warnings.push(`domains: ${asBerthError(e).message}; the app keeps ${before.join(', ')}`);
+  }
 }
 
 /** Records the deploy, takes the app's lock (or fails naming its holder), runs fn, lets go. */

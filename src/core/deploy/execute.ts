@@ -7,7 +7,7 @@ import { parseImageRef } from '../../lib/image-ref.js';
 import type { ProcessSpec, RegistryAuth, Unit } from '../../runtime/types.js';
 import type { DeployKind, ReleaseRow } from '../../state/store.js';
 import { type Ctx, pauseIfHooked } from '../context.js';
-import { routeFor } from '../apps/routes.js';
+import { routeFor, routeForRelease } from '../apps/routes.js';
 import { logExcerpt } from '../../lib/log-excerpt.js';
 import { meanwhile, waitHealthy } from './health.js';
 import { describeStep, planDeploy, releaseNamer, type Step } from './plan.js';
@@ -70,6 +70,7 @@ export async function execute(ctx: Ctx, x: Execution): Promise<DeployResult> {
     deployTimeoutMs: x.timeoutMs, refreshMs: ctx.settings.upstream_refresh_ms, keepReleases: ctx.settings.keep_releases,
     workers: workersOf(target).map((process) => ({ process, replicas: replicasOf(formation, process) })),
     liveHasWorkers: !!live && workersOf(live).length > 0, workerUpMs: ctx.settings.worker_up_ms, primary: !!primaryOf(target),
+    routeChange: live && routingDiffers(ctx, live, target) ? 'the release routes requests differently' : undefined,
   };
   const steps = planDeploy(input);
   const name = releaseNamer(input);
@@ -252,10 +253,7 @@ async function runStep(ctx: Ctx, step: Step, x: Execution, run: RunState): Promi
       return `healthy after ${r.ms} ms`;
     }
     case 'route':
-      return ctx.proxy.ensureRoute({
-        app: target.app, domains: ctx.store.domainsOf(target.app),
-        upstream: rt.servingName(target.app, servingProcess(target)), port: target.port,
-      });
+      return ctx.proxy.ensureRoute(routeForRelease(ctx, target));
     case 'switch': {
       if (run.unit) await rt.activate(run.unit, () => pauseIfHooked(ctx, 'switch.mid'));
       await pauseIfHooked(ctx, 'switch.renamed'); // crash tests: switched in the runtime, not yet in the state
@@ -281,6 +279,11 @@ async function runStep(ctx: Ctx, step: Step, x: Execution, run: RunState): Promi
       for (const id of step.releases) await pruneRelease(ctx, ctx.store.getRelease(id)!);
       return undefined;
   }
+}
+
+/** Whether two releases of an app need different proxy routes (paths, redirects, headers, ports). */
+function routingDiffers(ctx: Ctx, a: ReleaseRow, b: ReleaseRow): boolean {
+  return JSON.stringify(routeForRelease(ctx, a)) !== JSON.stringify(routeForRelease(ctx, b));
 }
 
 /** Processes with an image of their own (berth.yml) get it present and pinned to its id, as the release's is. */

@@ -45,6 +45,8 @@ export interface PlanInput {
   /** The release has a serving process to start, health-check and switch (false: an app that is
    *  a static site with workers, or an upstream outside berth). */
   primary?: boolean;
+  /** Why the target's proxy route differs from the live one's beyond its port (its routing table). */
+  routeChange?: string;
   deployTimeoutMs: number;
   refreshMs: number;
   keepReleases: number;
@@ -66,6 +68,7 @@ export function planDeploy(i: PlanInput): Step[] {
   if (workers.length) steps.push({ kind: 'check_workers', release: i.target.id, upMs: i.workerUpMs ?? 2000 });
   if (!i.live) steps.push({ kind: 'route', reason: 'first release: check that the route points at the app (and its port)' });
   else if (i.live.port !== i.target.port) steps.push({ kind: 'route', reason: `port changes from ${i.live.port} to ${i.target.port}` });
+  else if (i.routeChange) steps.push({ kind: 'route', reason: i.routeChange });
   steps.push({ kind: 'switch', from: i.live?.id ?? null, to: i.target.id });
   // A lookup that began just before the switch is cached for one refresh: wait that out.
   if (i.live) steps.push({ kind: 'settle', ms: i.refreshMs + 15 });
