@@ -22,6 +22,8 @@ export interface Paths {
   caddyDataDir: string;
   logsDir: string;
   daemonLog: string;
+  /** Static sites' files (core/static-sites), mounted read-only into the proxy at the same path. */
+  staticDir: string;
 }
 
 export function rootFromEnv(flag?: string): string {
@@ -47,6 +49,7 @@ export function pathsFor(root: string): Paths {
     caddyDataDir: join(root, 'caddy', 'data'),
     logsDir: join(root, 'logs'),
     daemonLog: join(root, 'logs', 'daemon.log'),
+    staticDir: join(root, 'static'),
   };
 }
 
