@@ -52,7 +52,9 @@ export async function ensureCaddyImage(api: EngineApi, settings: Settings, progr
 
 /** Body of POST /containers/create for the proxy. Its hash detects drift. */
 export function proxyContainerSpec(n: Names, s: Settings, p: Paths, image: string) {
-  const binds = [`${p.caddyConfigDir}:/config`, `${p.caddyDataDir}:/data`, `${p.caddyRunDir}:/run/caddy`];
+  // Static sites at the same path as on the host: a route's file_server root is the host path
+  // of the site's `current` link, whose relative target resolves the same on both sides.
+  const binds = [`${p.caddyConfigDir}:/config`, `${p.caddyDataDir}:/data`, `${p.caddyRunDir}:/run/caddy`, `${p.staticDir}:${p.staticDir}:ro`];
   if (s.acme_ca_root) binds.push(`${s.acme_ca_root}:${ACME_ROOT_IN_CONTAINER}:ro`);
   const ports = [s.http_port, s.https_port];
   const body = {

@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Proxy, RouteInput } from './types.js';
+import { routingContract } from './contract-routing.js';
 
 export interface ProxyHarness {
   proxy: Proxy;
@@ -12,6 +13,8 @@ export interface ProxyHarness {
   setDesired(routes: RouteInput[]): void;
   /** A request for `host` through the running proxy. */
   request(host: string): Promise<{ status: number; body: string }>;
+  /** GET uri (path and query) for host through the running proxy, with the answer's headers (lower-case names). */
+  fetch(host: string, uri: string): Promise<{ status: number; body: string; headers: Record<string, string> }>;
   /** Route ids the running proxy has. */
   liveRouteIds(): Promise<string[]>;
   /** Takes a route away behind berth's back (someone edited the proxy's config). */
@@ -29,6 +32,7 @@ function upstream(body: string): Promise<{ server: Server; port: number }> {
 }
 
 export function proxyContract(name: string, make: () => Promise<ProxyHarness>): void {
+  routingContract(name, make);
   test(`${name}: routes are created, changed and removed one config change each, and reach their upstream`, async () => {
     const h = await make();
     const one = await upstream('one');

@@ -4,7 +4,15 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { BerthError } from '../lib/errors.js';
+import { lstatSync, mkdtempSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { ProcessSpec, Runtime, Unit } from './types.js';
+
+/** The site in a harness's siteImage: files under SITE_DIR, and symlinks (one inside, two out). */
+export const SITE_DIR = '/srv/site';
+export const SITE_FILES: Record<string, string> = { 'index.html': '<h1>site</h1>', 'assets/app.3f9a2c1b.js': 'app()', 'deep/er/x.txt': 'x' };
+export const SITE_LINKS: Record<string, string> = { 'home.html': 'index.html', 'passwd': '/etc/passwd', 'up': '../../../etc' };
 
 export interface RuntimeHarness {
   rt: Runtime;
@@ -17,6 +25,8 @@ export interface RuntimeHarness {
   sleep: (ms: number) => string[];
   /** A reference no registry gives (the pull finds no registry at all). */
   unpullable: string;
+  /** A local image holding SITE (below) under SITE_DIR, for exportDir. */
+  siteImage: string;
   /** Makes the unit's process exit. */
   crash(u: Unit): Promise<void>;
   close(): Promise<void>;
@@ -190,6 +200,27 @@ export function runtimeContract(name: string, make: () => Promise<RuntimeHarness
       ac.abort();
       await assert.rejects(h.rt.ensureImage(h.unpullable, undefined, () => undefined, ac.signal), (e: BerthError) => e.code === 'aborted');
     } finally {
+      await h.close();
+    }
+  });
+
+  test(`${name}: exportDir copies an image's directory, links inside kept and links out left out; a missing image or path is not_found`, async () => {
+    const h = await make();
+    const dest = mkdtempSync(join(tmpdir(), 'berth-export-'));
+    try {
+      const r = await h.rt.exportDir(h.siteImage, SITE_DIR, join(dest, 'v1'));
+      assert.equal(r.files, Object.keys(SITE_FILES).length);
+      assert.equal(r.bytes, Object.values(SITE_FILES).reduce((n, b) => n + Buffer.byteLength(b), 0));
+      for (const [path, body] of Object.entries(SITE_FILES)) assert.equal(readFileSync(join(dest, 'v1', path), 'utf8'), body, path);
+      assert.equal(readlinkSync(join(dest, 'v1', 'home.html')), 'index.html');
+      for (const out of ['passwd', 'up']) {
+        assert.equal(lstatSync(join(dest, 'v1', out), { throwIfNoEntry: false }), undefined, `${out} was kept`);
+      }
+      assert.deepEqual(r.skipped.map((x) => x.split(' ')[0]).sort(), ['passwd', 'up']);
+      await assert.rejects(h.rt.exportDir(h.siteImage, '/srv/nope', join(dest, 'v2')), (e: BerthError) => e.code === 'not_found');
+      await assert.rejects(h.rt.exportDir('berth-test/no-such-image:1', SITE_DIR, join(dest, 'v3')), (e: BerthError) => e.code === 'not_found');
+    } finally {
+      rmSync(dest, { recursive: true, force: true });
       await h.close();
     }
   });

@@ -1,13 +1,16 @@
 // The runtime contract on the in-memory fake (the Docker run is in test/integration/docker-runtime.test.ts).
-import { runtimeContract } from './contract.js';
+import { runtimeContract, SITE_DIR, SITE_FILES, SITE_LINKS } from './contract.js';
 import { FakeRuntime } from './fake.js';
 
 let n = 0;
 runtimeContract('fake runtime', async () => {
   const rt = new FakeRuntime();
   rt.addImage('sample:1');
+  const site = Object.fromEntries([...Object.entries(SITE_FILES).map(([p, b]) => [`${SITE_DIR}/${p}`, b] as const),
+    ...Object.entries(SITE_LINKS).map(([p, l]) => [`${SITE_DIR}/${p}`, { symlink: l }] as const)]);
+  rt.addImage('site:1', undefined, site);
   return {
-    rt, app: `app${++n}`, image: 'sample:1', exit3: ['exit', '3', 'boom'], sleep: (ms) => ['sleep', String(ms)], unpullable: 'localhost:1/berth-none:x',
+    rt, app: `app${++n}`, image: 'sample:1', exit3: ['exit', '3', 'boom'], sleep: (ms) => ['sleep', String(ms)], unpullable: 'localhost:1/berth-none:x', siteImage: 'site:1',
     crash: async (u) => rt.crash(u), close: async () => undefined,
   };
 });

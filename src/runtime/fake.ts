@@ -5,11 +5,14 @@
 //
 // One-off commands follow a tiny protocol instead of running programs: ['exit', CODE, TEXT]
 // ends with CODE and prints TEXT; ['sleep', MS] runs that long and exits 0.
+import { mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve, sep } from 'node:path';
 import { FakeBuilder } from '../build/fake.js';
 import { BerthError } from '../lib/errors.js';
 import type { ServiceName } from '../state/settings.js';
 import { SERVICE_PORTS } from './service-ports.js';
 import type {
+  ExportedDir,
   IsolationReport,
   OomEvent,
   RedisMemory,
@@ -78,7 +81,12 @@ export class FakeRuntime implements Runtime {
     if (f) throw f;
   }
 
-  addImage(ref: string, id = `sha256:${(++this.seq).toString(16).padStart(64, '0')}`): ImageInfo {
+  /** Files of images (by reference and id), for exportDir: path in the image -> content, or a symlink. */
+  readonly imageFiles = new Map<string, Record<string, string | { symlink: string }>>();
+
+  addImage(ref: string, id = `sha256:${(++this.seq).toString(16).padStart(64, '0')}`, files: Record<string, string | { symlink: string }> = {}): ImageInfo {
+    this.imageFiles.set(ref, files);
+    this.imageFiles.set(id, files);
     const info = { id, digest: null };
     this.images.set(ref, info);
     this.images.set(id, info);
@@ -262,6 +270,30 @@ export class FakeRuntime implements Runtime {
 
   async logs(unit: Pick<Unit, 'id' | 'name'>): Promise<string> { return `${unit.name}: (fake log)\n`; }
   async followLogs(unit: Pick<Unit, 'id' | 'name'>, _tail: number, onLine: (s: string) => void): Promise<void> { onLine(`${unit.name}: (fake log)\n`); }
+
+  async exportDir(image: string, path: string, dest: string): Promise<ExportedDir> {
+    const files = this.imageFiles.get(image);
+    if (!this.images.has(image) || !files) throw new BerthError('not_found', `no such image: ${image}`);
+    const under = Object.entries(files).filter(([p]) => p.startsWith(`${path}/`));
+    if (!under.length) throw new BerthError('not_found', `${path} of ${image}: no such directory in the image`);
+    const out: ExportedDir = { files: 0, bytes: 0, skipped: [] };
+    const root = resolve(dest);
+    mkdirSync(root, { recursive: true });
+    for (const [p, body] of under) {
+      const rel = p.slice(path.length + 1);
+      const at = join(root, rel);
+      mkdirSync(dirname(at), { recursive: true });
+      if (typeof body === 'string') {
+        writeFileSync(at, body);
+        out.files++;
+        out.bytes += Buffer.byteLength(body);
+      } else if (resolve(dirname(at), body.symlink).startsWith(root + sep)) {
+        rmSync(at, { force: true });
+        symlinkSync(body.symlink, at);
+      } else out.skipped.push(`${rel} -> ${body.symlink} (points outside the directory)`);
+    }
+    return out;
+  }
 
   async removeImage(id: string): Promise<void> {
     for (const [k, v] of this.images) if (v.id === id) this.images.delete(k);

@@ -78,6 +78,9 @@ export interface HealthCheck { path: string; port: number; timeoutMs?: number }
 
 export interface RunOptions { timeoutMs: number; signal?: AbortSignal }
 
+/** What exportDir copied: regular files and their bytes, and what it left out, with why. */
+export interface ExportedDir { files: number; bytes: number; skipped: string[] }
+
 export interface Runtime {
   /** The engine's version; fails when the engine does not answer. */
   ping(): Promise<{ engine: string }>;
@@ -129,6 +132,10 @@ export interface Runtime {
   logs(unit: Pick<Unit, 'id' | 'name'>, tail: number): Promise<string>;
   followLogs(unit: Pick<Unit, 'id' | 'name'>, tail: number, onLine: (chunk: string) => void, signal: AbortSignal): Promise<void>;
   removeImage(id: string): Promise<void>;
+  /** Copies a directory of an image (e.g. /app/dist) into dest (created when missing), without
+   *  running the image. Nothing lands outside dest: symlinks that point outside it, and files
+   *  that are neither regular files, directories nor links, are left out (in `skipped`). */
+  exportDir(image: string, path: string, dest: string): Promise<ExportedDir>;
   /** Calls onOom each time an app's process is killed for passing its memory limit, until the
    *  signal aborts or the engine's event stream ends (the caller watches again). */
   watchOom(onOom: (u: OomEvent) => void, signal: AbortSignal): Promise<void>;

@@ -24,6 +24,8 @@ export interface Paths {
   daemonLog: string;
   /** Apps' named volumes (berth.yml volumes:), one directory each: volumes/APP/NAME. */
   volumesDir: string;
+  /** Static sites' files (core/static-sites), mounted read-only into the proxy at the same path. */
+  staticDir: string;
 }
 
 export function rootFromEnv(flag?: string): string {
@@ -50,6 +52,7 @@ export function pathsFor(root: string): Paths {
     logsDir: join(root, 'logs'),
     daemonLog: join(root, 'logs', 'daemon.log'),
     volumesDir: join(root, 'volumes'),
+    staticDir: join(root, 'static'),
   };
 }
 

@@ -75,7 +75,7 @@ export type Settings = z.infer<typeof SettingsSchema>;
 /** Creates the data layout; private directories are 0700. Idempotent. */
 export function ensureLayout(p: Paths): void {
   for (const [dir, mode] of [[p.root, 0o755], [p.stateDir, 0o700], [p.runDir, 0o700], [p.caddyRunDir, 0o700],
-    [p.caddyConfigDir, 0o700], [p.caddyDataDir, 0o700], [p.logsDir, 0o750]] as const) {
+    [p.caddyConfigDir, 0o700], [p.caddyDataDir, 0o700], [p.logsDir, 0o750], [p.staticDir, 0o755]] as const) {
     mkdirSync(dir, { recursive: true, mode });
   }
 }

@@ -10,7 +10,7 @@ import { pinnedDeb } from '../../src/bootstrap/debian-suite.js';
 import { CADDY_DEBIAN } from '../../src/bootstrap/proxy-container.js';
 import { CaddyAdmin } from '../../src/proxy/caddy/admin.js';
 import { type BaseInput, fullConfig } from '../../src/proxy/caddy/config.js';
-import { httpsGet, until } from './platform.js';
+import { httpsFetch, httpsGet, until } from './platform.js';
 
 export async function caddyBinary(): Promise<string> {
   const dir = '/var/cache/berth/caddy-bin';
@@ -69,6 +69,19 @@ export class HostCaddy {
         return await httpsGet(this.base.httpsPort, host);
       } catch (e) {
         if (Date.now() > end) return { status: 0, body: String(e) };
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    }
+  }
+
+  /** GET uri for host over HTTPS through this Caddy, with the answer's headers; retried like request. */
+  async fetch(host: string, uri: string): Promise<{ status: number; body: string; headers: Record<string, string> }> {
+    const end = Date.now() + 3000;
+    for (;;) {
+      try {
+        return await httpsFetch(this.base.httpsPort, host, uri);
+      } catch (e) {
+        if (Date.now() > end) return { status: 0, body: String(e), headers: {} };
         await new Promise((r) => setTimeout(r, 100));
       }
     }

@@ -156,6 +156,23 @@ export function httpsGet(port: number, host: string, path = '/', o: { ca?: Buffe
   });
 }
 
+/** Like httpsGet, with the answer's headers (names in lower case, repeated ones joined). */
+export function httpsFetch(port: number, host: string, path = '/', o: { timeoutMs?: number } = {}):
+  Promise<{ status: number; body: string; headers: Record<string, string> }> {
+  return new Promise((res, rej) => {
+    const req = request({ host: '127.0.0.1', port, path, servername: host, headers: { host }, rejectUnauthorized: false, timeout: o.timeoutMs ?? 10_000 }, (r) => {
+      let body = '';
+      r.setEncoding('utf8');
+      r.on('data', (d: string) => { body += d; });
+      const headers = Object.fromEntries(Object.entries(r.headers).map(([k, v]) => [k, Array.isArray(v) ? v.join(', ') : String(v)]));
+      r.on('end', () => res({ status: r.statusCode ?? 0, body, headers }));
+    });
+    req.on('timeout', () => req.destroy(new Error('timeout')));
+    req.on('error', rej);
+    req.end();
+  });
+}
+
 /** Signals a process that may have exited meanwhile; any other failure is the test's. */
 function signalIfThere(pid: number, signal: NodeJS.Signals): void {
   try { process.kill(pid, signal); } catch (e) { if ((e as NodeJS.ErrnoException).code !== 'ESRCH') throw e; }

@@ -14,6 +14,7 @@ proxyContract('caddy', async () => {
     proxy,
     setDesired: (r) => { desired = r; },
     request: (host) => caddy.request(host),
+    fetch: (host, uri) => caddy.fetch(host, uri),
     liveRouteIds: async () => ((await caddy.admin.call<{ '@id'?: string }[]>('GET', '/config/apps/http/servers/berth/routes')).body ?? []).map((r) => r['@id'] ?? ''),
     dropLive: async (id) => { await caddy.admin.ok('DELETE', `/id/${id}`); caddy.admin.writes--; },
     restart: async () => { await caddy.stop(); await caddy.start(); },

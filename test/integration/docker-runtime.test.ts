@@ -1,10 +1,12 @@
 // The runtime contract (src/runtime/contract.ts) on Docker Engine: the same suite the in-memory
 // fake passes, so the engine's unit tests on the fake say true things about Docker.
+import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildSampleImage, sampleIsCurrent } from '../../src/bootstrap/sample.js';
-import { runtimeContract } from '../../src/runtime/contract.js';
+import { runtimeContract, SITE_DIR, SITE_FILES, SITE_LINKS } from '../../src/runtime/contract.js';
+import { buildScratchImage, imageExists } from '../../src/runtime/docker/images.js';
 import { DockerRuntime } from '../../src/runtime/docker/driver.js';
 import { EngineApi } from '../../src/runtime/docker/engine-api.js';
 import { namesFor } from '../../src/runtime/docker/specs.js';
@@ -14,6 +16,15 @@ import { docker, SAMPLE } from '../helpers/platform.js';
 runtimeContract('docker runtime', async () => {
   const api = new EngineApi();
   if (!(await sampleIsCurrent(api, SAMPLE))) await buildSampleImage(api, SAMPLE, () => undefined);
+  // tagged by its content: a changed SITE builds anew
+  const siteImage = `berth-test/site:${createHash('sha256').update(JSON.stringify([SITE_DIR, SITE_FILES, SITE_LINKS])).digest('hex').slice(0, 12)}`;
+  if (!(await imageExists(api, siteImage))) {
+    await buildScratchImage(api, {
+      tag: siteImage, programs: [], dockerfileTail: [],
+      files: Object.entries(SITE_FILES).map(([p, content]) => ({ content, to: `${SITE_DIR}/${p}` })),
+      symlinks: Object.entries(SITE_LINKS).map(([p, target]) => ({ path: `${SITE_DIR}/${p}`, target })),
+    }, () => undefined);
+  }
   const instance = `rt${Math.random().toString(36).slice(2, 8)}`;
   const root = mkdtempSync(join(tmpdir(), 'berth-rt-'));
   const rt = new DockerRuntime(api, namesFor(instance), pathsFor(root));
@@ -22,7 +33,7 @@ runtimeContract('docker runtime', async () => {
     rt, app: 'contract', image: SAMPLE,
     exit3: ['/usr/bin/node', '-e', 'console.log("boom"); process.exit(3)'],
     sleep: (ms) => ['/usr/bin/node', '-e', `setTimeout(() => {}, ${ms})`],
-    unpullable: 'localhost:1/berth-none:x',
+    unpullable: 'localhost:1/berth-none:x', siteImage,
     crash: async (u) => {
       const c = docker.getContainer(u.id);
       await c.update({ RestartPolicy: { Name: 'no' } });

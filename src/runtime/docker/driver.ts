@@ -8,13 +8,14 @@ import { DockerBuilder } from '../../build/docker-builder.js';
 import { request } from '../../lib/node-http.js';
 import { BerthError } from '../../lib/errors.js';
 import type {
-  HealthCheck, ImageInfo, IsolationReport, OomEvent, ProcessSpec, ProcessType, Progress, PullCheck, RegistryAuth, RunOptions, Runtime, Unit,
+  ExportedDir, HealthCheck, ImageInfo, IsolationReport, OomEvent, ProcessSpec, ProcessType, Progress, PullCheck, RegistryAuth, RunOptions, Runtime, Unit,
 } from '../types.js';
 import { WEB } from '../types.js';
 import { demux, EngineApi, isNotFound, isNotModified } from './engine-api.js';
 import { classifyPullError, pullHint, pullImage } from './pull.js';
 import { ndjson } from '../../lib/ndjson.js';
 import { runToEnd } from './run-to-end.js';
+import { exportDir } from './export-dir.js';
 import { DockerNetworks } from './networks.js';
 import { DockerServices } from './services.js';
 import {
@@ -363,6 +364,8 @@ export class DockerRuntime implements Runtime {
       signal.removeEventListener('abort', stop);
     }
   }
+
+  exportDir(image: string, path: string, dest: string): Promise<ExportedDir> { return exportDir(this.api, this.names, image, path, dest); }
 
   async removeImage(id: string): Promise<void> {
     // 409: another image or container still uses it; it goes with its last user
