@@ -12,11 +12,13 @@ import * as v from '../../lib/validate.js';
 import type { Ctx, Restarts } from '../context.js';
 import { type Unit, WEB } from '../../runtime/types.js';
 import { relName } from '../deploy/engine.js';
+import { sitesOf } from '../deploy/execute.js';
 import { routeFor, whileLeaving } from './routes.js';
 import { lastOomOf } from './oom.js';
 import { changedLimits, ownLimits } from './limits.js';
 import { effectiveLimits } from '../../lib/limits.js';
-import { describeProcesses, limitsOf, servingProcess } from '../deploy/processes.js';
+import { describeProcesses, limitsOf, primaryOf } from '../deploy/processes.js';
+import { specOf } from '../deploy/release-spec.js';
 
 const DELETE_LOCK_ID = -1; // an operation without a deploy row
 
@@ -146,12 +148,13 @@ export async function showApp(ctx: Ctx, name: string) {
     resources: resourcesOf(ctx, a.name),
     // what the next release gets, and what the live one runs with (set when it was made)
     limits: effectiveLimits(ownLimits(a)),
-    live_limits: live ? limitsOf(live, servingProcess(live)) : null,
+    live_limits: live && primaryOf(live) ? limitsOf(live, primaryOf(live)!) : null,
     killed_for_memory: lastOomOf(ctx, a.name, live ? relName(live) : null),
     pg_connections: pgConnectionsSetting(ctx, a.name),
     warnings: warningsOf(ctx, a.name),
     containers: units.map((u) => ({ name: u.name, release: u.release, process: u.process, replica: u.replica, running: u.running, serving: u.serving })),
-    upstream: ctx.runtime.servingName(a.name, WEB),
+    upstream: (live && specOf(live).upstream?.url) ?? ctx.runtime.servingName(a.name, (live && primaryOf(live)) ?? WEB),
+    routes: live ? (specOf(live).routes ?? []).map((r) => `${r.path} -> ${r.kind === 'static' ? 'static site' : r.process}${r.kind === 'process' && r.strip_prefix ? ' (prefix stripped)' : ''}`) : [],
   };
 }
 
@@ -169,6 +172,7 @@ export async function deleteApp(ctx: Ctx, name: string, actor: string, opts: { p
       await ctx.proxy.removeRoute(app);
       for (const u of await ctx.runtime.list(app)) await ctx.runtime.remove(u);
       await ctx.runtime.removeAppNetwork(app);
+      sitesOf(ctx).remove(app);
       if (opts.purge) await dropAppData(ctx, app);
       // an app's own Redis goes with it; its data only with --purge (a re-created app finds it again)
       if (grantsOf(ctx, app).redis?.dedicated) await ctx.runtime.services.dedicatedRedis.remove(app, { data: !!opts.purge });

@@ -3,7 +3,7 @@ import type { RouteInput } from '../../proxy/types.js';
 import { WEB } from '../../runtime/types.js';
 import type { Ctx } from '../context.js';
 import type { ReleaseRow } from '../../state/store.js';
-import { join } from 'node:path';
+import { siteLayout } from '../static-sites/index.js';
 import { releaseRouting } from './routing.js';
 import { s3PublicRoute } from '../shared-services/public.js';
 
@@ -17,7 +17,7 @@ export function routeFor(ctx: Ctx, app: string): RouteInput {
 
 /** The app's route as one release of it would have it (a deploy sets it ahead of the switch). */
 export function routeForRelease(ctx: Ctx, r: ReleaseRow): RouteInput {
-  const names = { servingName: (p: string) => ctx.runtime.servingName(r.app, p), staticDir: join(ctx.paths.root, 'static', r.app, 'current') };
+  const names = { servingName: (p: string) => ctx.runtime.servingName(r.app, p), staticDir: siteLayout(ctx.paths.staticDir, r.app).current };
   return { app: r.app, domains: ctx.store.domainsOf(r.app), ...releaseRouting(r, names) };
 }
 

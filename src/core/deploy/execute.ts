@@ -8,6 +8,8 @@ import type { ProcessSpec, RegistryAuth, Unit } from '../../runtime/types.js';
 import type { DeployKind, ReleaseRow } from '../../state/store.js';
 import { type Ctx, pauseIfHooked } from '../context.js';
 import { routeFor, routeForRelease } from '../apps/routes.js';
+import { StaticSites } from '../static-sites/index.js';
+import { siteOf } from './release-spec.js';
 import { logExcerpt } from '../../lib/log-excerpt.js';
 import { meanwhile, waitHealthy } from './health.js';
 import { describeStep, planDeploy, releaseNamer, type Step } from './plan.js';
@@ -42,7 +44,7 @@ export function processSpec(ctx: Ctx, r: ReleaseRow, process = servingProcess(r)
   };
 }
 
-export const unitOf = (ctx: Ctx, r: ReleaseRow) => ctx.runtime.inspect(r.app, servingProcess(r), relName(r));
+export const unitOf = async (ctx: Ctx, r: ReleaseRow) => (primaryOf(r) ? ctx.runtime.inspect(r.app, primaryOf(r)!, relName(r)) : null);
 
 /** Every unit of a release: its web process and each copy of the others. */
 export const unitsOf = async (ctx: Ctx, r: ReleaseRow): Promise<Unit[]> => (await ctx.runtime.list(r.app)).filter((u) => u.release === relName(r));
@@ -71,6 +73,7 @@ export async function execute(ctx: Ctx, x: Execution): Promise<DeployResult> {
     workers: workersOf(target).map((process) => ({ process, replicas: replicasOf(formation, process) })),
     liveHasWorkers: !!live && workersOf(live).length > 0, workerUpMs: ctx.settings.worker_up_ms, primary: !!primaryOf(target),
     routeChange: live && routingDiffers(ctx, live, target) ? 'the release routes requests differently' : undefined,
+    siteRoot: siteOf(target)?.root,
   };
   const steps = planDeploy(input);
   const name = releaseNamer(input);
@@ -228,6 +231,13 @@ async function runStep(ctx: Ctx, step: Step, x: Execution, run: RunState): Promi
       }
       return `exit 0`;
     }
+    case 'static': {
+      const site = siteOf(target)!;
+      const image = site.image.startsWith('sha256:') ? site.image
+        : (await rt.ensureImage(site.image, authFor(ctx, site.image), (line) => x.emit({ type: 'progress', line }), x.signal)).id;
+      const r = await sitesOf(ctx).prepare(target.app, relName(target), image, site.root);
+      return `${r.files} files, ${r.bytes} bytes${r.reused ? ' (already there)' : ''}`;
+    }
     case 'start': {
       run.unit = await rt.start(processSpec(ctx, target));
       return run.unit.name;
@@ -261,6 +271,14 @@ async function runStep(ctx: Ctx, step: Step, x: Execution, run: RunState): Promi
       // the processes routes go to, each by its own name: a failure here is the reconcile's to
       // finish (it moves a running routed process's name), the release serves already
       const late: string[] = [];
+      // the site's files with the release: one flip of its pointer (the proxy reads it per request)
+      if (siteOf(target)) {
+        try {
+          sitesOf(ctx).point(target.app, relName(target));
+        } catch (e) {
+          late.push(`static site: ${asBerthError(e).message} (the reconcile points it)`);
+        }
+      }
       for (const u of run.workers.filter((w) => w.serves)) {
         await rt.activate(u).catch((e: unknown) => late.push(`${u.process}: ${asBerthError(e).message} (the reconcile switches it)`));
       }
@@ -275,11 +293,17 @@ async function runStep(ctx: Ctx, step: Step, x: Execution, run: RunState): Promi
       // the lock, so stopping old containers is not on the deploy's path.
       for (const id of step.releases) ctx.store.setReleaseState(id, 'warm', new Date().toISOString());
       return step.releases.map((id) => relName(ctx.store.getRelease(id)!)).join(', ');
-    case 'prune':
+    case 'prune': {
       for (const id of step.releases) await pruneRelease(ctx, ctx.store.getRelease(id)!);
+      const kept = ctx.store.releasesOf(target.app).filter((r) => r.state !== 'pruned' && r.state !== 'failed').map(relName);
+      sitesOf(ctx).prune(target.app, kept);
       return undefined;
+    }
   }
 }
+
+/** The apps' static sites on this host's disk. */
+export const sitesOf = (ctx: Ctx) => new StaticSites(ctx.paths.staticDir, ctx.runtime);
 
 /** Whether two releases of an app need different proxy routes (paths, redirects, headers, ports). */
 function routingDiffers(ctx: Ctx, a: ReleaseRow, b: ReleaseRow): boolean {

@@ -14,6 +14,7 @@ export interface ReleaseView {
 export type Step =
   | { kind: 'pull'; image: string }
   | { kind: 'release_command'; cmd: string[] }
+  | { kind: 'static'; release: number; root: string }
   | { kind: 'start'; release: number }
   | { kind: 'start_workers'; release: number; workers: WorkerCount[] }
   | { kind: 'health'; release: number; path: string; port: number; timeoutMs: number }
@@ -45,6 +46,8 @@ export interface PlanInput {
   /** The release has a serving process to start, health-check and switch (false: an app that is
    *  a static site with workers, or an upstream outside berth). */
   primary?: boolean;
+  /** The target serves a static site from this directory of an image. */
+  siteRoot?: string;
   /** Why the target's proxy route differs from the live one's beyond its port (its routing table). */
   routeChange?: string;
   deployTimeoutMs: number;
@@ -61,6 +64,8 @@ export function planDeploy(i: PlanInput): Step[] {
     if (i.releaseCommand?.length) steps.push({ kind: 'release_command', cmd: i.releaseCommand });
     if (primary) steps.push({ kind: 'start', release: i.target.id });
   }
+  // the site's files are copied out of their image beside the live ones (kept: a rollback finds them there)
+  if (i.siteRoot) steps.push({ kind: 'static', release: i.target.id, root: i.siteRoot });
   // Workers start beside the web process and boot while its health check runs; a rollback's
   // warm release kept only its web process running, so its workers start afresh too.
   if (workers.length) steps.push({ kind: 'start_workers', release: i.target.id, workers });
@@ -103,6 +108,7 @@ export function describeStep(s: Step, name: (id: number) => string): string {
   switch (s.kind) {
     case 'pull': return `pull ${s.image} (if missing)`;
     case 'release_command': return `run release command: ${quoteWords(s.cmd)}`;
+    case 'static': return `copy ${name(s.release)}'s static site (${s.root} of its image) beside the live one`;
     case 'start': return `start release ${name(s.release)} beside the live one`;
     case 'start_workers': return `start ${name(s.release)}'s ${s.workers.map((w) => (w.replicas > 1 ? `${w.process} x${w.replicas}` : w.process)).join(', ')}`;
     case 'check_workers': return `check that ${name(s.release)}'s other processes stay up (${s.upMs} ms at least)`;

@@ -12,9 +12,10 @@ import type { ReleaseRow } from '../../state/store.js';
 import type { Ctx } from '../context.js';
 import { deploy } from './engine.js';
 import {
-  commitSwitch, formationOf, processSpec, relName, removeUnits, retireRelease, startWorkers, undoBeforeSwitch, unitOf, unitsOf,
+  commitSwitch, formationOf, processSpec, relName, removeUnits, retireRelease, sitesOf, startWorkers, undoBeforeSwitch, unitOf, unitsOf,
 } from './execute.js';
 import { type Formation, primaryOf, replicasOf, workersOf } from './processes.js';
+import { siteOf } from './release-spec.js';
 import { waitHealthy } from './health.js';
 
 export interface RecoveryReport {
@@ -98,6 +99,11 @@ async function reconcileApp(ctx: Ctx, app: string, units: Unit[], report: Recove
     }
     if (unit?.running && !unit.serving && !signal.aborted) await ctx.runtime.activate(unit);
     if (!signal.aborted) report.restarted.push(...await restartWorkers(ctx, live, units, formation));
+  }
+  if (live && siteOf(live) && sitesOf(ctx).current(app) !== relName(live)) {
+    // a switch cut short between the release's processes and its site's pointer
+    sitesOf(ctx).point(app, relName(live));
+    report.restarted.push(`${app} ${relName(live)} static site`);
   }
   for (const r of releases.filter((x) => x.state === 'warm')) {
     const u = units.find((x) => x.release === relName(r) && x.process === primaryOf(r));

@@ -4,13 +4,20 @@
 import type { AppSpec } from '../spec/index.js';
 import type { ReleaseRow } from '../../state/store.js';
 
-export type ReleaseSpec = Partial<Pick<AppSpec, 'routes' | 'static' | 'cron' | 'redirects' | 'headers' | 'upstream' | 'volumes'>>;
+export type ReleaseSpec = Partial<Pick<AppSpec, 'routes' | 'static' | 'cron' | 'redirects' | 'headers' | 'upstream' | 'volumes'>> & {
+  /** The static site's files: the image they come from (an id once built or pulled) and their directory in it. */
+  site?: { image: string; root: string };
+};
 
 export const specOf = (r: Pick<ReleaseRow, 'spec'>): ReleaseSpec => JSON.parse(r.spec) as ReleaseSpec;
 
 /** The parts of an app's description a release keeps; a release without a description keeps none. */
-export function releaseSpec(spec: AppSpec | undefined): string {
+export function releaseSpec(spec: AppSpec | undefined, siteImage: string | null = null): string {
   if (!spec) return '{}';
-  const { routes, static: site, cron, redirects, headers, upstream, volumes } = spec;
-  return JSON.stringify({ routes, static: site, cron, redirects, headers, upstream, volumes } satisfies ReleaseSpec);
+  const { routes, static: st, cron, redirects, headers, upstream, volumes } = spec;
+  const site = st && siteImage ? { image: siteImage, root: st.root } : undefined;
+  return JSON.stringify({ routes, static: st, cron, redirects, headers, upstream, volumes, ...(site ? { site } : {}) } satisfies ReleaseSpec);
 }
+
+/** The release's static site files, where it has a site. */
+export const siteOf = (r: Pick<ReleaseRow, 'spec'>) => specOf(r).site ?? null;

@@ -16,8 +16,6 @@ export interface SpecDraft {
   image: string; imageId: string | null; port: number; healthPath: string;
   processes: string; spec: string;
   releaseCommand?: { cmd: string[]; process: string | null; timeoutMs: number };
-  /** The static site's files: the image they come from (built, or a reference), and where in it. */
-  staticImage: string | null;
   /** Copies per process the app should get (processes new to its formation), or null. */
   formation: Record<string, number> | null;
 }
@@ -52,9 +50,8 @@ export async function draftFromSpec(ctx: Ctx, app: string, spec: AppSpec, dir: s
   return {
     image: main?.ref ?? 'none', imageId: main?.id ?? null,
     port: p?.port ?? row.port, healthPath: p?.health?.path ?? row.health_path,
-    processes: JSON.stringify(table), spec: releaseSpec(spec),
+    processes: JSON.stringify(table), spec: releaseSpec(spec, site ? imageOf(site).id ?? imageOf(site).ref : null),
     ...(spec.release ? { releaseCommand: { cmd: spec.release.command, process: spec.release.process, timeoutMs: spec.release.timeout_ms } } : {}),
-    staticImage: site ? imageOf(site).id ?? imageOf(site).ref : null,
     formation: formationFromSpec(spec, JSON.parse(row.formation)),
   };
 }
