@@ -7,7 +7,7 @@ runtimeContract('fake runtime', async () => {
   const rt = new FakeRuntime();
   rt.addImage('sample:1');
   return {
-    rt, app: `app${++n}`, image: 'sample:1', exit3: ['exit', '3', 'boom'], sleep: (ms) => ['sleep', String(ms)], unpullable: 'localhost:1/berth-none:x',
+    rt, app: `app${++n}`, image: 'sample:1', exit3: ['exit', '3', 'boom'], sleep: (ms) => ['sleep', String(ms)], talk: ['talk', 'one', '1000', 'two', '3'], unpullable: 'localhost:1/berth-none:x',
     crash: async (u) => rt.crash(u), close: async () => undefined,
   };
 });
