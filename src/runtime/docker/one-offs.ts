@@ -52,6 +52,11 @@ export async function waitOneOff(api: EngineApi, ref: Pick<OneOffRef, 'id' | 'na
     // the log stream ends by itself once the container is gone: wait for its last lines, briefly
     const drained = await Promise.race([logs.then(() => true), new Promise<false>((r) => setTimeout(() => r(false), LOG_DRAIN_MS).unref())]);
     if (!drained) following.abort();
+    await logs;
+    // a followed log never delivers a last line without its newline (Docker 28, measured): the log read after the exit has it
+    const last = demux(await api.buffer('GET', `/containers/${ref.id}/logs`, `logs ${ref.name}`, { query: { stdout: true, stderr: true, tail: 5 } }));
+    const rest = unseenEnd(kept, last);
+    if (rest) keep(rest);
     return { exitCode: res.StatusCode, output: kept };
   } catch (e) {
     if (e instanceof BerthError && e.details && !e.details.output) e.details.output = kept.slice(-4096);
@@ -61,6 +66,13 @@ export async function waitOneOff(api: EngineApi, ref: Pick<OneOffRef, 'id' | 'na
     await logs;
     await removeContainer(api, ref.id, ref.name);
   }
+}
+
+/** What the end of a log adds to the output seen so far (pure): `last` from the longest head of it
+ *  that `seen` already ends with. */
+export function unseenEnd(seen: string, last: string): string {
+  for (let k = Math.min(last.length, seen.length); k > 0; k--) if (seen.endsWith(last.slice(0, k))) return last.slice(k);
+  return last;
 }
 
 /** The container's whole output, as it comes, until it exits or the signal aborts. A broken
