@@ -3,6 +3,7 @@
 // alone), its exit status becomes berth's, and Ctrl-C stops it (the daemon removes the
 // container when the connection drops).
 import type { Command } from 'commander';
+import { BerthError } from '../lib/errors.js';
 import * as v from '../lib/validate.js';
 import type { DaemonClient } from '../daemon/client.js';
 import { parseBody, RunBody } from '../daemon/bodies.js';
@@ -23,8 +24,14 @@ export function runCommands(program: Command, { client, globals, action }: Deps)
   program.command('run <name> <cmd...>').description("run a command in a one-off container of the live release (its image, env, limits, network); after --")
     .option('--process <process>', "the process whose image and env it runs with", 'web')
     .option('--timeout <duration>', 'stop it after this long', '1h')
+    .option('-i, --interactive', 'keep stdin open (not built yet)')
+    .option('-t, --tty', 'a terminal (not built yet)')
     .addHelpText('after', '\nExamples:\n  berth run shop -- python manage.py migrate\n  berth run shop --process worker -- node scripts/report.js --since 1d')
-    .action(action(async (name: string, cmd: string[], o: { process: string; timeout: string }) => {
+    .action(action(async (name: string, cmd: string[], o: { process: string; timeout: string; interactive?: boolean; tty?: boolean }) => {
+      if (o.interactive || o.tty) {
+        throw new BerthError('invalid', 'an interactive terminal (berth run -it) is not built yet',
+          `run one command at a time: berth run ${name} -- ${cmd.join(' ') || 'CMD'}`);
+      }
       const body = { cmd, process: o.process, timeout: o.timeout };
       parseBody(RunBody, body);
       const json = !!globals().json;

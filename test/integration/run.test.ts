@@ -95,6 +95,9 @@ test('a timeout stops the command; no live release and unknown processes are ref
   assert.match(unknown.stderr, /"beat" is not a process of runner's live release v2 \(it runs web, worker\)[^]*--process worker/);
   const none = await p.berth(['run', 'runner']);
   assert.equal(none.code, 2);
+  const tty = await p.berth(['run', 'runner', '-it', '--', 'sh']);
+  assert.equal(tty.code, 2);
+  assert.match(tty.stderr, /interactive terminal \(berth run -it\) is not built yet/);
   const audit = await p.json<{ action: string; actor: string; result: string; detail: string }[]>(['audit', 'runner']);
   const runs = audit.filter((a) => a.action === 'run');
   assert.ok(runs.some((a) => a.result === 'exit 3' && JSON.parse(a.detail).argv[0] === 'node' && a.actor.startsWith('tester')), JSON.stringify(runs));
