@@ -18,6 +18,8 @@ import { servicesCommands } from './services-commands.js';
 import { type LimitOptions, limitsCommand, limitsFrom, withLimitOptions } from './limits-commands.js';
 import { specCommands } from './spec-commands.js';
 import { describedApp } from './described-app.js';
+import { runCommands } from './run-commands.js';
+import { cronCommands } from './cron-commands.js';
 
 const { version } = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -91,15 +93,18 @@ apps.command('list').alias('ls').description('list apps')
 apps.command('show <name>').description('show one app')
   .action(action(async (name: string) => {
     type Shown = Record<string, unknown> & { containers: Record<string, unknown>[]; resources: Record<string, string | null>; warnings?: string[] }
-      & { limits: { memory_mb: number; cpus: number; pids: number; cap_add: string[] }; killed_for_memory: { at: string } | null };
+      & { limits: { memory_mb: number; cpus: number; pids: number; cap_add: string[] }; killed_for_memory: { at: string } | null }
+      & { cron_failing: { job: string; state: string; exit_code: number | null }[] };
     const r = await client().call<Shown>('GET', `/apps/${enc(v.appName(name))}`);
     const l = r.limits;
     const fields: Record<string, unknown> = {
       ...r, ...r.resources, limits: `memory ${l.memory_mb} MB, cpus ${l.cpus}, pids ${l.pids}${l.cap_add.length ? `, +${l.cap_add.join(' +')}` : ''}`,
       oom: r.killed_for_memory ? `killed for passing its memory limit at ${r.killed_for_memory.at}` : null,
+      cron: r.cron_failing.length ? `last run ${r.cron_failing.map((f) => `of ${f.job} ${f.state}${f.exit_code !== null ? ` (exit ${f.exit_code})` : ''}`)
+        .join(', ')}: berth cron ${r.name as string} JOB --history` : null,
     };
     out(!!globals().json, r, () => [
-      ...['name', 'domains', 'release', 'image', 'digest', 'port', 'health_path', 'upstream', 'limits', 'oom', 'config_keys', 'database', 'pg_connections',
+      ...['name', 'domains', 'release', 'image', 'digest', 'port', 'health_path', 'upstream', 'limits', 'oom', 'cron', 'config_keys', 'database', 'pg_connections',
         'redis', 'redis_user', 'bucket', 'object_storage', 'created_at']
         .map((k) => `${k.padEnd(14)} ${Array.isArray(fields[k]) ? (fields[k] as string[]).join(', ') || '-' : fields[k] ?? '-'}`),
       ...(r.warnings ?? []).map((w) => `WARNING: object storage: ${w}`),
@@ -327,6 +332,8 @@ registry.command('login <registry>').description('store credentials (checked wit
 servicesCommands(program, { client, globals, action });
 limitsCommand(apps, { client, globals, action });
 specCommands(program, { globals, action });
+runCommands(program, { client, globals, action });
+cronCommands(program, { client, globals, action });
 
 program.command('daemon').description('run the berth daemon in the foreground (berth up starts it for you)')
   .action(action(async () => {

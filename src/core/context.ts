@@ -9,6 +9,7 @@ import type { Paths } from '../state/paths.js';
 import type { ServiceName, Settings } from '../state/settings.js';
 import type { Store } from '../state/store.js';
 import { AppLocks } from './deploy/lock.js';
+import type { CronScheduler } from './cron/scheduler.js';
 
 export interface Hooks {
   /** Pause before this step, or each of these steps (comma-separated) (test hook). */
@@ -53,6 +54,8 @@ export interface Ctx {
   draining: Set<string>;
   /** Apps whose credentials are being rotated (never two rotations of one app at once). */
   rotating: Set<string>;
+  /** The daemon's cron (absent in a core that schedules nothing: unit tests, tools). */
+  cron?: CronScheduler;
 }
 
 export type CtxParts = Pick<Ctx, 'store' | 'cipher' | 'runtime' | 'proxy' | 'settings' | 'paths' | 'log' | 'boot' | 'hooks' | 'jobs'>;

@@ -14,6 +14,8 @@ import { scale } from '../core/deploy/scale.js';
 import { describeProcesses } from '../core/deploy/processes.js';
 import { formationOf } from '../core/deploy/execute.js';
 import { platformStatus } from '../core/status.js';
+import { runCommand } from '../core/run/run.js';
+import { cronHistory, cronJobs } from '../core/cron/history.js';
 import { registryLogin } from '../core/registry.js';
 import { ensureServices } from '../core/shared-services/services.js';
 import { serviceRecord } from '../core/shared-services/records.js';
@@ -26,7 +28,7 @@ import { appConnections, servicesStatus } from '../core/shared-services/status.j
 import { API_VERSION } from './api-version.js';
 import {
   AppCreateBody, AppUpdateBody, ConfigBody, DeployBody, DomainsBody, ExposeBody, LimitsBody, MoveBody, parseBody, RegistryBody, RollbackBody,
-  RotateBody, ScaleBody,
+  CronJobName, RotateBody, RunBody, ScaleBody,
   ServiceName, ServiceSetBody,
 } from './bodies.js';
 import { buildId } from './build.js';
@@ -103,6 +105,28 @@ export function buildApi(ctx: Ctx): Router {
     const b = parseBody(RollbackBody, await r.json());
     const name = mustApp(ctx, r.params.name!);
     return ndjson((emit) => rollback(ctx, { app: name, to: b.to, actor: actorOf(r), lockTimeoutMs: b.lock_timeout, timeoutMs: b.timeout }, emit));
+  });
+
+  api.on('POST', `${P}/apps/:name/runs`, async (r) => {
+    const b = parseBody(RunBody, await r.json());
+    const name = mustApp(ctx, r.params.name!);
+    // the client leaving (Ctrl-C) stops the command: its container is removed
+    return { kind: 'ndjson', run: (emit, left) => runCommand(ctx, { app: name, process: b.process, cmd: b.cmd, timeoutMs: b.timeout, actor: actorOf(r) },
+      emit, left) } satisfies Reply;
+  });
+
+  api.on('GET', `${P}/apps/:name/cron`, (r) => ({ app: r.params.name, jobs: cronJobs(ctx, mustApp(ctx, r.params.name!)) }));
+  api.on('GET', `${P}/apps/:name/cron/:job/runs`, (r) => {
+    const job = parseBody(CronJobName, r.params.job, 'job');
+    return cronHistory(ctx, mustApp(ctx, r.params.name!), job, Math.min(Number(r.query.get('limit') ?? 20) || 20, 100));
+  });
+  api.on('POST', `${P}/apps/:name/cron/:job/runs`, (r) => {
+    const job = parseBody(CronJobName, r.params.job, 'job');
+    const name = mustApp(ctx, r.params.name!);
+    if (!ctx.cron) throw new BerthError('unavailable', 'cron is not running in this daemon yet', 'try again in a moment');
+    const run = ctx.cron.runNow(name, job, actorOf(r));
+    ctx.store.audit({ actor: actorOf(r), action: 'cron.run', app: name, result: run.state, detail: { job, run: run.id } });
+    return json(run.state === 'running' ? 202 : 200, run); // skipped: a run of it is going on
   });
 
   api.on('POST', `${P}/apps/:name/scale`, async (r) => {

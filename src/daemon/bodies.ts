@@ -65,6 +65,15 @@ export const BuildSpecBody = z.object({
   target: via(bv.stageName).optional(),
 }).strict();
 
+/** argv, run without a shell; only the program's name must not be empty. */
+const argv = z.array(z.string().max(4096)).min(1, 'give the command to run').max(256).refine((a) => a[0] !== '', 'the program name (first word) is empty');
+
+/** A cron entry's name, as berth.yml names it. */
+export const CronJobName = z.string().regex(/^[a-z][a-z0-9-]{0,30}$/, 'is not a cron job name (lower-case letters, digits, dashes)');
+
+/** POST /apps/NAME/runs: a command in a one-off container of the live release. */
+export const RunBody = z.object({ cmd: argv, process: via(v.processName).optional(), timeout: duration }).strict();
+
 export const DeployBody = z.object({
   image: via(v.imageRef).optional(), build: BuildSpecBody.optional(), port: via(v.port).optional(), health_path: via(v.healthPath).optional(),
   // argv, run without a shell; only the program's name must not be empty

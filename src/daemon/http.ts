@@ -15,7 +15,8 @@ export interface Req {
 export type Reply =
   | { kind: 'json'; status: number; body: unknown }
   | { kind: 'text'; body: string }
-  | { kind: 'ndjson'; run: (emit: (e: unknown) => void) => Promise<unknown> }
+  /** The signal aborts when the client leaves; most operations go on regardless (a deploy). */
+  | { kind: 'ndjson'; run: (emit: (e: unknown) => void, signal: AbortSignal) => Promise<unknown> }
   | { kind: 'stream'; run: (write: (s: string) => void, signal: AbortSignal) => Promise<void> };
 
 export const json = (status: number, body: unknown): Reply => ({ kind: 'json', status, body });
@@ -77,7 +78,9 @@ export class Router {
       // The operation goes on if the client leaves; its events are then dropped.
       res.writeHead(200, { 'content-type': 'application/x-ndjson', 'cache-control': 'no-cache' });
       const emit = (e: unknown) => { if (!res.destroyed) res.write(JSON.stringify(e) + '\n'); };
-      r.run(emit)
+      const left = new AbortController();
+      res.on('close', () => left.abort());
+      r.run(emit, left.signal)
         .then((result) => emit({ type: 'result', result }))
         .catch((e) => emit({ type: 'error', error: (this.errorReply(e) as { body: { error: unknown } }).body.error }))
         .finally(() => res.end());

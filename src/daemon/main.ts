@@ -10,6 +10,7 @@ import { reconcile, recoverDeploys, retireExpired } from '../core/deploy/recover
 import { locateServices, reapplyRedisGrants } from '../core/shared-services/services.js';
 import { settleRotations } from '../core/shared-services/rotate.js';
 import { watchOoms } from '../core/apps/oom.js';
+import { CronScheduler } from '../core/cron/scheduler.js';
 import { asBerthError } from '../lib/errors.js';
 import { createLogger } from '../lib/log.js';
 import { Cipher } from '../lib/secrets.js';
@@ -58,7 +59,10 @@ export async function startDaemon(root: string) {
       resume: process.env.BERTH_TEST_HOLD ? async () => {
         while (existsSync(join(paths.runDir, 'paused'))) await new Promise((r) => setTimeout(r, 20));
       } : undefined,
-      afterDeploy: () => setImmediate(() => void retireExpired(ctx).catch((e) => log.error({ err: asBerthError(e).message }, 'retire failed'))),
+      afterDeploy: () => setImmediate(() => {
+        void retireExpired(ctx).catch((e) => log.error({ err: asBerthError(e).message }, 'retire failed'));
+        void ctx.cron?.sync(); // the live release may have changed: its cron entries apply at once
+      }),
     },
   });
   routes = () => desiredRoutes(ctx);
@@ -85,8 +89,13 @@ export async function startDaemon(root: string) {
     if (reconciling || !owner()) return;
     reconciling = true;
     try { await reconcile(ctx); } catch (e) { log.error({ err: asBerthError(e).message }, 'reconcile failed; will retry'); } finally { reconciling = false; }
+    await ctx.cron?.sync(); // an app deleted or changed outside a deploy
   };
   await tick();
+  // after the deploys are settled (a cron run is a container of the live release); a run the
+  // previous daemon left is waited for again, a slot missed meanwhile runs once (core/cron/plan.ts)
+  ctx.cron = new CronScheduler(ctx);
+  await ctx.cron.start().catch((e) => log.error({ err: asBerthError(e).message }, 'starting cron failed; the next reconcile schedules the jobs'));
   const watching = new AbortController();
   void watchOoms(ctx, watching.signal);
   const timers = [
@@ -109,6 +118,7 @@ export async function startDaemon(root: string) {
     log.info({ signal, pid: process.pid }, 'berth daemon stopping'); // who stopped it is then in the log
     timers.forEach(clearInterval);
     watching.abort();
+    ctx.cron?.stop(); // runs going on keep running: the next daemon waits for them
     // closing unlinks the socket path: only while it is ours (a newer daemon may listen there)
     const owned = stillOwner(paths.daemonPid);
     if (owned) server.close();

@@ -23,6 +23,8 @@ export interface RuntimeHarness {
   /** Commands in that image: one printing "boom" and exiting 3; one running ms milliseconds. */
   exit3: string[];
   sleep: (ms: number) => string[];
+  /** A command that prints "one", a second later "two", and exits 3. */
+  talk: string[];
   /** A reference no registry gives (the pull finds no registry at all). */
   unpullable: string;
   /** A local image holding SITE (below) under SITE_DIR, for exportDir. */
@@ -176,6 +178,66 @@ export function runtimeContract(name: string, make: () => Promise<RuntimeHarness
       assert.deepEqual(await h.rt.list(h.app), []);
       await new Promise((r) => setTimeout(r, 200));
       assert.notEqual(outcome, 'exit 0', 'a removed one-off reported success');
+    } finally {
+      await h.close();
+    }
+  });
+
+  test(`${name}: a started one-off streams its output as it comes, gives its exit code, and is removed once waited for`, async () => {
+    const h = await make();
+    try {
+      const ref = await h.rt.startOneOff(spec(h, 'v1'), h.talk, { kind: 'run', key: 'r1' });
+      assert.equal(ref.running, true);
+      const seen: string[] = [];
+      let exited = false;
+      let firstBeforeExit = false;
+      const waited = h.rt.waitOneOff(ref, {
+        timeoutMs: 30_000, onOutput: (s) => { seen.push(s); if (s.includes('one') && !exited) firstBeforeExit = true; },
+      }).then((r) => { exited = true; return r; });
+      const r = await waited;
+      assert.equal(r.exitCode, 3);
+      assert.ok(firstBeforeExit, 'the first line came only with the exit');
+      assert.match(seen.join(''), /one\n[^]*two\n/);
+      assert.match(r.output, /one\n[^]*two\n/);
+      assert.deepEqual(await h.rt.listOneOffs('run'), []);
+      assert.deepEqual(await h.rt.list(h.app), [], 'a one-off counts as a unit of the app');
+    } finally {
+      await h.close();
+    }
+  });
+
+  test(`${name}: a cron one-off outlives its waiter: listed by kind and key, left by removeOneOffs, waited for again`, async () => {
+    const h = await make();
+    try {
+      const cron = await h.rt.startOneOff(spec(h, 'v1'), h.sleep(1500), { kind: 'cron', key: 'nightly-7' });
+      const run = await h.rt.startOneOff(spec(h, 'v1'), h.sleep(60_000), { kind: 'run', key: 'x' });
+      const listed = await h.rt.listOneOffs('cron');
+      assert.deepEqual(listed.map((o) => [o.id, o.key, o.app, o.running]), [[cron.id, 'nightly-7', h.app, true]]);
+      assert.deepEqual(await h.rt.removeOneOffs(), [run.name], 'removeOneOffs removes `berth run` one-offs, never cron runs');
+      // the next daemon waits for it by what the listing says
+      assert.equal((await h.rt.waitOneOff(listed[0]!, { timeoutMs: 30_000 })).exitCode, 0);
+      assert.deepEqual(await h.rt.listOneOffs('cron'), []);
+      // one that exited before anyone waited answers at once
+      const quick = await h.rt.startOneOff(spec(h, 'v1'), h.exit3, { kind: 'cron', key: 'q' });
+      await until(async () => (await h.rt.listOneOffs('cron')).some((o) => o.id === quick.id && !o.running), 15_000, 'the one-off to exit');
+      const r = await h.rt.waitOneOff(quick, { timeoutMs: 30_000 });
+      assert.deepEqual([r.exitCode, r.output], [3, 'boom\n']);
+    } finally {
+      await h.close();
+    }
+  });
+
+  test(`${name}: a one-off past its deadline, or cancelled, is stopped and removed`, async () => {
+    const h = await make();
+    try {
+      const slow = await h.rt.startOneOff(spec(h, 'v1'), h.sleep(60_000), { kind: 'cron', key: 's1' });
+      await assert.rejects(h.rt.waitOneOff(slow, { timeoutMs: 1000 }), (e: BerthError) => e.code === 'timeout');
+      const other = await h.rt.startOneOff(spec(h, 'v1'), h.sleep(60_000), { kind: 'run', key: 's2' });
+      const ac = new AbortController();
+      setTimeout(() => ac.abort(), 300);
+      await assert.rejects(h.rt.waitOneOff(other, { timeoutMs: 30_000, signal: ac.signal }), (e: BerthError) => e.code === 'aborted');
+      assert.deepEqual([...await h.rt.listOneOffs('cron'), ...await h.rt.listOneOffs('run')], []);
+      await assert.rejects(h.rt.waitOneOff(slow, { timeoutMs: 1000 }), (e: BerthError) => e.code === 'not_found');
     } finally {
       await h.close();
     }

@@ -4,7 +4,8 @@
 // it holds for Docker too.
 //
 // One-off commands follow a tiny protocol instead of running programs: ['exit', CODE, TEXT]
-// ends with CODE and prints TEXT; ['sleep', MS] runs that long and exits 0.
+// ends with CODE and prints TEXT; ['sleep', MS] runs that long and exits 0; ['talk', TEXT, MS,
+// TEXT2, CODE] prints TEXT, MS later TEXT2, and ends with CODE.
 import { mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve, sep } from 'node:path';
 import { FakeBuilder } from '../build/fake.js';
@@ -16,9 +17,15 @@ import type {
   IsolationReport,
   OomEvent,
   RedisMemory,
-  HealthCheck, ImageInfo, ProcessSpec, ProcessType, Progress, PullCheck, RegistryAuth, RunOptions, Runtime, ServiceRun, ServiceRuntime,
-  ServiceSlot, ServiceState, Unit,
+  HealthCheck, ImageInfo, OneOffKind, OneOffOptions, OneOffRef, ProcessSpec, ProcessType, Progress, PullCheck, RegistryAuth, RunOptions, Runtime,
+  ServiceRun, ServiceRuntime, ServiceSlot, ServiceState, Unit, WaitOptions,
 } from './types.js';
+
+/** A one-off of `berth run` or cron: it runs on its own until waited for and removed. */
+interface FakeOneOff extends OneOffRef {
+  spec: ProcessSpec; cmd: string[]; output: string; exitCode: number | null;
+  listeners: Set<(s: string) => void>; exited: Promise<number>; kill: () => void;
+}
 
 /** `promoted`: a worker activated (it would restart on failure). */
 interface FakeUnit extends Unit { spec: ProcessSpec; promoted?: boolean }
@@ -43,6 +50,8 @@ export class FakeRuntime implements Runtime {
   readonly units = new Map<string, FakeUnit>();
   /** One-off commands running now, by container name. */
   readonly oneOffs = new Map<string, { app: string; release: string; kill: () => void }>();
+  /** One-offs of `berth run` and cron, by id. */
+  readonly started = new Map<string, FakeOneOff>();
   /** Every operation, in order (assertions on what the engine did). */
   readonly calls: string[] = [];
   /** The health answer of a unit; 200 unless a test says otherwise. */
@@ -245,7 +254,82 @@ export class FakeRuntime implements Runtime {
     const names = [...this.oneOffs.keys()];
     for (const o of this.oneOffs.values()) o.kill();
     this.oneOffs.clear();
+    for (const o of [...this.started.values()].filter((x) => x.kind === 'run')) {
+      o.kill();
+      this.started.delete(o.id);
+      names.push(o.name);
+    }
     return names;
+  }
+
+  async startOneOff(spec: ProcessSpec, cmd: string[], o: OneOffOptions): Promise<OneOffRef> {
+    await this.op('runOnce');
+    if (!this.images.has(spec.image)) throw new BerthError('not_found', `no such image: ${spec.image}`);
+    const n = ++this.seq;
+    const name = o.kind === 'cron' ? `${this.instance}-${spec.app}-cron-${o.key}` : `${this.instance}-${spec.app}-run-${spec.release}-${n}`;
+    let exit!: (code: number) => void;
+    const exited = new Promise<number>((r) => { exit = r; });
+    const timers: NodeJS.Timeout[] = [];
+    const x: FakeOneOff = {
+      id: `o${n}`, name, app: spec.app, kind: o.kind, key: o.key, running: true, spec, cmd, output: '', exitCode: null, listeners: new Set(), exited,
+      kill: () => { timers.forEach(clearTimeout); end(137); },
+    };
+    const say = (text: string) => {
+      const line = `${text}\n`;
+      x.output += line;
+      for (const l of x.listeners) l(line);
+    };
+    const end = (code: number) => {
+      if (!x.running) return;
+      Object.assign(x, { running: false, exitCode: code });
+      exit(code);
+    };
+    if (cmd[0] === 'exit') {
+      if (cmd.length > 2) say(cmd.slice(2).join(' '));
+      end(Number(cmd[1]));
+    } else if (cmd[0] === 'sleep') {
+      timers.push(setTimeout(() => end(0), Number(cmd[1])));
+    } else if (cmd[0] === 'talk') {
+      say(cmd[1]!);
+      timers.push(setTimeout(() => { say(cmd[3]!); end(Number(cmd[4])); }, Number(cmd[2])));
+    } else {
+      say(`${cmd[0]}: not found`);
+      end(127);
+    }
+    this.started.set(x.id, x);
+    return this.oneOffView(x);
+  }
+
+  private oneOffView(x: FakeOneOff): OneOffRef {
+    return { id: x.id, name: x.name, app: x.app, kind: x.kind, key: x.key, running: x.running };
+  }
+
+  async waitOneOff(ref: Pick<OneOffRef, 'id' | 'name'>, opts: WaitOptions): Promise<{ exitCode: number; output: string }> {
+    const x = this.started.get(ref.id);
+    if (!x) throw new BerthError('not_found', `docker: wait ${ref.name}: no such container`);
+    if (x.output) opts.onOutput?.(x.output);
+    const listener = (s: string) => opts.onOutput?.(s);
+    x.listeners.add(listener);
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      const stopped = new Promise<never>((_, rej) => {
+        timer = setTimeout(() => rej(new BerthError('timeout', `${x.name} did not finish within ${Math.round(opts.timeoutMs / 1000)}s; it was stopped`)),
+          opts.timeoutMs);
+        opts.signal?.addEventListener('abort', () => rej(new BerthError('aborted', `docker: wait ${x.name} was cancelled`)), { once: true });
+        if (opts.signal?.aborted) rej(new BerthError('aborted', `docker: wait ${x.name} was cancelled`));
+      });
+      const exitCode = await Promise.race([x.exited, stopped]);
+      return { exitCode, output: x.output };
+    } finally {
+      clearTimeout(timer);
+      x.listeners.delete(listener);
+      x.kill();
+      this.started.delete(x.id);
+    }
+  }
+
+  async listOneOffs(kind: OneOffKind): Promise<OneOffRef[]> {
+    return [...this.started.values()].filter((x) => x.kind === kind).map((x) => this.oneOffView(x));
   }
 
   async inspect(app: string, process: ProcessType, release: string): Promise<Unit | null> {

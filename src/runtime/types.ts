@@ -80,6 +80,16 @@ export interface RunOptions { timeoutMs: number; signal?: AbortSignal }
 
 /** What exportDir copied: regular files and their bytes, and what it left out, with why. */
 export interface ExportedDir { files: number; bytes: number; skipped: string[] }
+/** A one-off container started for someone other than a deploy: `berth run` (run) or a cron
+ *  job's run (cron). Release commands are one-offs too, but runOnce owns them from start to end. */
+export type OneOffKind = 'run' | 'cron';
+/** `key`: what the caller finds it by again (a cron run's id), kept as a label. */
+export interface OneOffRef { id: string; name: string; app: string; kind: OneOffKind; key: string; running: boolean }
+export interface OneOffOptions { kind: OneOffKind; key: string }
+export interface WaitOptions extends RunOptions {
+  /** Called with its output as it comes, from its start (a waiter that comes back replays it). */
+  onOutput?: (chunk: string) => void;
+}
 
 export interface Runtime {
   /** The engine's version; fails when the engine does not answer. */
@@ -119,9 +129,18 @@ export interface Runtime {
   activate(unit: Unit, between?: () => Promise<void>): Promise<void>;
   /** Runs a command to completion in a one-off container of a release (migrations). */
   runOnce(spec: ProcessSpec, cmd: string[], opts: RunOptions): Promise<{ exitCode: number; output: string }>;
-  /** Stops and removes every one-off container of the apps' releases, returning their names: a
-   *  daemon that died while one ran left it running on, no longer waited for. */
+  /** Stops and removes every release command's and `run` one-off container, returning their
+   *  names: a daemon that died while one ran left it running on, no longer waited for. Cron
+   *  runs stay: the next daemon waits for them again (listOneOffs). */
   removeOneOffs(): Promise<string[]>;
+  /** Creates and starts a one-off container of a release, labelled with its kind and key, and
+   *  returns at once: it runs on until waitOneOff, even past the daemon that started it. */
+  startOneOff(spec: ProcessSpec, cmd: string[], o: OneOffOptions): Promise<OneOffRef>;
+  /** Waits for a one-off to exit (one that exited already answers at once), then removes it; also
+   *  when out of time (code 'timeout') or cancelled (code 'aborted'): it never runs on unseen. */
+  waitOneOff(ref: Pick<OneOffRef, 'id' | 'name'>, opts: WaitOptions): Promise<{ exitCode: number; output: string }>;
+  /** The one-offs of a kind that exist now, running or exited. */
+  listOneOffs(kind: OneOffKind): Promise<OneOffRef[]>;
   inspect(app: string, process: ProcessType, release: string): Promise<Unit | null>;
   list(app?: string): Promise<Unit[]>;
   /** Stops a unit (SIGTERM, then SIGKILL after graceMs) and keeps the runtime from restarting it. */

@@ -45,6 +45,15 @@ export const MIGRATIONS: string[] = [
   // What a release was deployed with beyond its processes (core/deploy/release-spec.ts): routes,
   // static site, cron, redirects, headers, upstream, volumes; JSON. A rollback brings it back.
   `ALTER TABLE releases ADD COLUMN spec TEXT NOT NULL DEFAULT '{}';`,
+  // Cron runs (state/cron-runs.ts): one row per slot of a job, written before its container
+  // starts; the UNIQUE slot keeps a restarted daemon from running it twice.
+  `CREATE TABLE cron_runs(
+     id INTEGER PRIMARY KEY AUTOINCREMENT, app TEXT NOT NULL REFERENCES apps(name) ON DELETE CASCADE, job TEXT NOT NULL,
+     release TEXT NOT NULL, trigger TEXT NOT NULL, scheduled_at TEXT NOT NULL, started_at TEXT, finished_at TEXT,
+     exit_code INTEGER, state TEXT NOT NULL, duration_ms INTEGER, timeout_ms INTEGER NOT NULL, log_tail TEXT, actor TEXT NOT NULL,
+     UNIQUE(app, job, scheduled_at));
+   CREATE INDEX cron_runs_job ON cron_runs(app, job, id);
+   CREATE INDEX cron_runs_state ON cron_runs(state);`,
 ];
 
 export function openDb(file: string): DB {

@@ -3,6 +3,7 @@
 import type { SQLInputValue, StatementSync } from 'node:sqlite';
 import type { DB } from './db.js';
 import { now, transaction } from './db.js';
+import { CronRuns } from './cron-runs.js';
 
 export type ReleaseState = 'pending' | 'live' | 'warm' | 'stopped' | 'failed' | 'pruned';
 export type DeployState = 'running' | 'succeeded' | 'failed' | 'aborted';
@@ -22,7 +23,9 @@ export interface LockRow { app: string; deploy_id: number; actor: string; acquir
 export interface AuditRow { id: number; at: string; actor: string; action: string; app: string | null; result: string; detail: string | null }
 
 export class Store {
-  constructor(readonly db: DB) {}
+  /** The history of cron runs. */
+  readonly cron: CronRuns;
+  constructor(readonly db: DB) { this.cron = new CronRuns(db); }
 
   // Prepared once, reused: the daemon runs the same few statements all day.
   private readonly statements = new Map<string, StatementSync>();

@@ -19,6 +19,12 @@ import { changedLimits, ownLimits } from './limits.js';
 import { effectiveLimits } from '../../lib/limits.js';
 import { describeProcesses, limitsOf, primaryOf } from '../deploy/processes.js';
 import { specOf } from '../deploy/release-spec.js';
+import { failingJobs } from '../cron/history.js';
+
+/** A status line's note on cron jobs whose last run did not succeed (pure). */
+export function cronNote(failing: { job: string; state: string; exit_code: number | null }[]): string {
+  return failing.length ? `; cron ${failing.map((f) => `${f.job} ${f.state}${f.exit_code !== null ? ` (exit ${f.exit_code})` : ''}`).join(', ')}` : '';
+}
 
 const DELETE_LOCK_ID = -1; // an operation without a deploy row
 
@@ -112,10 +118,12 @@ export async function listApps(ctx: Ctx) {
     const live = a.live_release ? ctx.store.getRelease(a.live_release) : undefined;
     const serving = units.find((u) => u.app === a.name && u.serving);
     const oom = lastOomOf(ctx, a.name, live ? relName(live) : null);
+    const cronFailing = failingJobs(ctx, a.name);
     return {
       name: a.name, domains: ctx.store.domainsOf(a.name), release: live ? relName(live) : null, image: live?.image ?? null,
-      status: appStatus(!!live, serving, live && ctx.restarts.get(a.name)?.release === live.id ? ctx.restarts.get(a.name) : undefined, oom?.at),
-      killed_for_memory: oom,
+      status: appStatus(!!live, serving, live && ctx.restarts.get(a.name)?.release === live.id ? ctx.restarts.get(a.name) : undefined, oom?.at)
+        + cronNote(cronFailing),
+      killed_for_memory: oom, cron_failing: cronFailing,
     };
   });
 }
@@ -150,6 +158,7 @@ export async function showApp(ctx: Ctx, name: string) {
     limits: effectiveLimits(ownLimits(a)),
     live_limits: live && primaryOf(live) ? limitsOf(live, primaryOf(live)!) : null,
     killed_for_memory: lastOomOf(ctx, a.name, live ? relName(live) : null),
+    cron_failing: failingJobs(ctx, a.name),
     pg_connections: pgConnectionsSetting(ctx, a.name),
     warnings: warningsOf(ctx, a.name),
     containers: units.map((u) => ({ name: u.name, release: u.release, process: u.process, replica: u.replica, running: u.running, serving: u.serving })),

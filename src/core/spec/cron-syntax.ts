@@ -1,7 +1,8 @@
-// Is a cron schedule well formed? A small check of the common syntax, so that berth spec check
-// catches a typo before the daemon schedules anything. The daemon will schedule with croner;
-// what this accepts is a subset of croner's syntax, and cronScheduleError is the one place to
-// swap for croner's own parse (new Cron(schedule, { paused: true }) throws on a bad pattern).
+// Is a cron schedule well formed? croner, which the daemon schedules with, decides (with the
+// daemon's own options, core/cron/pattern.ts), so what berth spec check accepts is what runs.
+// Its messages are terse; for the common syntax a check of berth's own says what is wrong in
+// words (field names and ranges), and croner's message is shown where it has none.
+import { patternError } from '../cron/pattern.js';
 
 const NICKNAMES = new Set(['@yearly', '@annually', '@monthly', '@weekly', '@daily', '@hourly']);
 const MONTHS = ['JAN', 'FEB', 'MAR', 'APR', 'MAY', 'JUN', 'JUL', 'AUG', 'SEP', 'OCT', 'NOV', 'DEC'];
@@ -41,8 +42,13 @@ function fieldError(part: string, f: Field): string | null {
   return null;
 }
 
-/** Why `schedule` is not a cron schedule, or null when it is one. */
+/** Why `schedule` is not a cron schedule, or null when it is one (croner takes it). */
 export function cronScheduleError(schedule: string): string | null {
+  const refused = patternError(schedule.trim());
+  return refused === null ? null : commonSyntaxError(schedule) ?? refused;
+}
+
+function commonSyntaxError(schedule: string): string | null {
   const s = schedule.trim();
   if (s.startsWith('@')) return NICKNAMES.has(s.toLowerCase()) ? null : `${s} is not one of ${[...NICKNAMES].join(', ')}`;
   const parts = s.split(/\s+/);

@@ -8,7 +8,8 @@ import { DockerBuilder } from '../../build/docker-builder.js';
 import { request } from '../../lib/node-http.js';
 import { BerthError } from '../../lib/errors.js';
 import type {
-  ExportedDir, HealthCheck, ImageInfo, IsolationReport, OomEvent, ProcessSpec, ProcessType, Progress, PullCheck, RegistryAuth, RunOptions, Runtime, Unit,
+  ExportedDir, HealthCheck, ImageInfo, IsolationReport, OneOffKind, OneOffOptions, OneOffRef, OomEvent, ProcessSpec, ProcessType, Progress, PullCheck,
+  RegistryAuth, RunOptions, Runtime, Unit, WaitOptions,
 } from '../types.js';
 import { WEB } from '../types.js';
 import { demux, EngineApi, isNotFound, isNotModified } from './engine-api.js';
@@ -16,10 +17,11 @@ import { classifyPullError, pullHint, pullImage } from './pull.js';
 import { ndjson } from '../../lib/ndjson.js';
 import { runToEnd } from './run-to-end.js';
 import { exportDir } from './export-dir.js';
+import { createAndStart, listOneOffs, removeContainer, waitOneOff } from './one-offs.js';
 import { DockerNetworks } from './networks.js';
 import { DockerServices } from './services.js';
 import {
-  appNetworkName, exitCodeFromStatus, LABEL, type Names, networkCreateBody, oneOffName, ownedFilter, parkedName, processContainer,
+  appNetworkName, cronRunName, exitCodeFromStatus, LABEL, type Names, networkCreateBody, oneOffName, ownedFilter, parkedName, processContainer,
   SERVING_CPU_SHARES, SERVING_RESTART_POLICY, servingName, unitName, volumeDir,
 } from './specs.js';
 import type { Paths } from '../../state/paths.js';
@@ -297,15 +299,28 @@ export class DockerRuntime implements Runtime {
   }
 
   async removeOneOffs(): Promise<string[]> {
-    const cs = await this.listRaw({ label: [`${LABEL.instance}=${this.names.instance}`, `${LABEL.role}=one-off`, LABEL.app] });
-    // killed at once (force), not drained: its deploy is being rolled back, and the daemon
-    // answers no one until its recovery is done
-    for (const c of cs) {
-      await this.api.buffer('DELETE', `/containers/${c.Id}`, `remove ${c.Names[0]}`, { query: { force: true } })
-        .catch((e) => { if (!isNotFound(e)) throw e; });
-    }
-    return cs.map((c) => c.Names[0]!.replace(/^\//, ''));
+    const cs = await this.listRaw({ label: [`${LABEL.instance}=${this.names.instance}`, LABEL.app] });
+    // killed at once (force), not drained: its deploy is being rolled back (or its `berth run`
+    // lost its terminal), and the daemon answers no one until its recovery is done
+    const gone = cs.filter((c) => c.Labels[LABEL.role] === 'one-off' || c.Labels[LABEL.role] === 'run');
+    for (const c of gone) await removeContainer(this.api, c.Id, c.Names[0] ?? c.Id);
+    return gone.map((c) => c.Names[0]!.replace(/^\//, ''));
   }
+
+  async startOneOff(spec: ProcessSpec, cmd: string[], o: OneOffOptions): Promise<OneOffRef> {
+    const name = o.kind === 'cron' ? cronRunName(this.names, spec.app, o.key) : oneOffName(this.names, spec.app, spec.release, Date.now().toString(36));
+    await this.networks.ensureApp(spec.app);
+    this.ensureVolumes(spec);
+    const id = await createAndStart(this.api, name,
+      processContainer(this.names, spec, { oneOff: { role: o.kind, key: o.key }, cmd, volumesDir: this.paths.volumesDir }));
+    return { id, name, app: spec.app, kind: o.kind, key: o.key, running: true };
+  }
+
+  waitOneOff(ref: Pick<OneOffRef, 'id' | 'name'>, opts: WaitOptions): Promise<{ exitCode: number; output: string }> {
+    return waitOneOff(this.api, ref, opts);
+  }
+
+  listOneOffs(kind: OneOffKind): Promise<OneOffRef[]> { return listOneOffs(this.api, this.names, kind); }
 
   async stop(unit: Unit, graceMs: number): Promise<void> {
     const t = Math.ceil(graceMs / 1000);

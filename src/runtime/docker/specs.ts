@@ -12,7 +12,12 @@ export const LABEL = {
   replica: 'berth.replica',
   role: 'berth.role',
   serves: 'berth.serves',
+  /** A one-off's key (a cron run's id): how a daemon finds it again. */
+  key: 'berth.key',
 } as const;
+
+/** What a container is to berth: a release's process, a release command, a `berth run`, a cron run. */
+export type Role = 'app' | 'one-off' | 'run' | 'cron';
 
 export interface Names { instance: string; network: string }
 
@@ -39,11 +44,18 @@ export function oneOffName(n: Names, app: string, release: string, suffix: strin
   return `${n.instance}-${app}-run-${release}-${suffix}`;
 }
 
+/** A cron run's container: its job and its run's id (the row in cron_runs). */
+export function cronRunName(n: Names, app: string, key: string): string {
+  return `${n.instance}-${app}-cron-${key}`;
+}
+
 /** Body of POST /containers/create for a release process, on its app's own network. */
-export function processContainer(n: Names, spec: ProcessSpec, opts: { oneOff?: boolean; cmd?: string[]; volumesDir?: string } = {}) {
+export function processContainer(n: Names, spec: ProcessSpec,
+  opts: { oneOff?: boolean | { role: Role; key: string }; cmd?: string[]; volumesDir?: string } = {}) {
   const network = appNetworkName(n, spec.app);
   const limits = spec.limits ?? DEFAULT_LIMITS;
   const env = { ...spec.env, PORT: String(spec.port) };
+  const oneOff = opts.oneOff === true ? { role: 'one-off' as Role, key: null } : opts.oneOff || null;
   return {
     Image: spec.image,
     Env: Object.entries(env).map(([k, v]) => `${k}=${v}`),
@@ -53,10 +65,11 @@ export function processContainer(n: Names, spec: ProcessSpec, opts: { oneOff?: b
       [LABEL.instance]: n.instance,
       [LABEL.app]: spec.app,
       [LABEL.release]: spec.release,
-      [LABEL.process]: opts.oneOff ? 'run' : spec.process,
-      ...(opts.oneOff ? {} : { [LABEL.replica]: String(spec.replica ?? 1) }),
-      ...(spec.serves && !opts.oneOff ? { [LABEL.serves]: '1' } : {}),
-      [LABEL.role]: opts.oneOff ? 'one-off' : 'app',
+      [LABEL.process]: oneOff?.role === 'one-off' ? 'run' : spec.process,
+      ...(oneOff ? {} : { [LABEL.replica]: String(spec.replica ?? 1) }),
+      [LABEL.role]: oneOff?.role ?? 'app',
+      ...(oneOff?.key ? { [LABEL.key]: oneOff.key } : {}),
+      ...(spec.serves && !oneOff ? { [LABEL.serves]: '1' } : {}),
     },
     HostConfig: {
       NetworkMode: network,

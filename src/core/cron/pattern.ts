@@ -1,0 +1,40 @@
+// Cron schedules through croner, the one parser: `berth spec check` and the scheduler use the
+// same options, so what the check accepts is what runs. Loaded only where schedules are read
+// (a spec check, a daemon with cron jobs): the daemon at rest does without it.
+import { Cron } from 'croner';
+
+/** Five fields (minute first) or six (seconds first); nicknames like @daily. */
+const OPTIONS = { mode: '5-or-6-parts', paused: true } as const;
+
+export type Schedule = Cron;
+
+export function compile(schedule: string, timezone: string): Schedule {
+  return new Cron(schedule, { ...OPTIONS, timezone });
+}
+
+/** Why croner refuses a schedule, or null when it takes it. */
+export function patternError(schedule: string): string | null {
+  try {
+    new Cron(schedule, OPTIONS);
+    return null;
+  } catch (e) {
+    return (e as Error).message.replace(/^CronPattern: /, '');
+  }
+}
+
+export function nextSlot(s: Schedule, after: Date): Date | null {
+  return s.nextRun(after);
+}
+
+/** The last slot due at or before `now`, looking back no further than `windowMs`. */
+export function lastDue(s: Schedule, now: Date, windowMs: number): Date | null {
+  let last: Date | null = null;
+  let t = new Date(now.getTime() - windowMs - 1);
+  for (let i = 0; i < 100_000; i++) {
+    const n = s.nextRun(t);
+    if (!n || n.getTime() > now.getTime()) break;
+    last = n;
+    t = n;
+  }
+  return last;
+}

@@ -1,0 +1,36 @@
+// `berth run`: a command in a one-off container of the app's live release, its output streamed
+// to the caller as it comes, its exit code passed back. A caller that leaves (Ctrl-C) cancels
+// it: the container is stopped and removed. The audit log has who ran what (argv is not
+// secret; the env never leaves the release).
+import { randomBytes } from 'node:crypto';
+import { asBerthError } from '../../lib/errors.js';
+import type { Ctx } from '../context.js';
+import { relName } from '../deploy/engine.js';
+import { runTarget } from './target.js';
+
+export const DEFAULT_RUN_TIMEOUT_MS = 60 * 60_000;
+
+export interface RunRequest { app: string; process?: string; cmd: string[]; timeoutMs?: number; actor: string }
+export type RunEvent = { type: 'started'; container: string; release: string; process: string } | { type: 'output'; data: string };
+export interface RunResult { exit_code: number; ms: number; release: string; process: string; container: string }
+
+export async function runCommand(ctx: Ctx, req: RunRequest, emit: (e: RunEvent) => void, signal: AbortSignal): Promise<RunResult> {
+  const { spec, release } = runTarget(ctx, req.app, req.process);
+  const t0 = Date.now();
+  const detail = { argv: req.cmd, process: spec.process, release: relName(release) };
+  ctx.store.audit({ actor: req.actor, action: 'run', app: req.app, result: 'started', detail });
+  try {
+    const ref = await ctx.runtime.startOneOff(spec, req.cmd, { kind: 'run', key: randomBytes(4).toString('hex') });
+    emit({ type: 'started', container: ref.name, release: relName(release), process: spec.process });
+    const r = await ctx.runtime.waitOneOff(ref, {
+      timeoutMs: req.timeoutMs ?? DEFAULT_RUN_TIMEOUT_MS, signal, onOutput: (data) => emit({ type: 'output', data }),
+    });
+    const result = { exit_code: r.exitCode, ms: Date.now() - t0, release: relName(release), process: spec.process, container: ref.name };
+    ctx.store.audit({ actor: req.actor, action: 'run', app: req.app, result: `exit ${r.exitCode}`, detail: { ...detail, ms: result.ms } });
+    return result;
+  } catch (e) {
+    const err = asBerthError(e);
+    ctx.store.audit({ actor: req.actor, action: 'run', app: req.app, result: err.code, detail: { ...detail, error: err.message } });
+    throw e;
+  }
+}
