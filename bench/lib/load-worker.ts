@@ -3,8 +3,8 @@
 // Started by RemoteLoad with fork(); reports counts and versions seen every 100 ms; on 'stop' sends the result.
 import { Load } from '../../test/helpers/load.js';
 
-const { port, host, ca, concurrency } = JSON.parse(process.argv[2]!) as { port: number; host: string; ca: string; concurrency: number };
-const load = new Load({ port, host, ca }, concurrency);
+const { port, host, ca, concurrency, path } = JSON.parse(process.argv[2]!) as { port: number; host: string; ca: string; concurrency: number; path?: string };
+const load = new Load({ port, host, ca, path }, concurrency);
 const timer = setInterval(() => process.send!({ type: 'progress', total: load.result.total, failed: load.result.failed, bodies: load.result.bodies }), 100);
 process.on('message', async (m: { type: string }) => {
   if (m.type !== 'stop') return;

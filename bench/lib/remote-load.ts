@@ -11,7 +11,7 @@ export class RemoteLoad {
 
   constructor(t: LoadTarget, concurrency: number) {
     const worker = join(dirname(fileURLToPath(import.meta.url)), 'load-worker.js');
-    this.child = fork(worker, [JSON.stringify({ port: t.port, host: t.host, ca: t.ca.toString(), concurrency })], { execArgv: [] });
+    this.child = fork(worker, [JSON.stringify({ port: t.port, host: t.host, ca: t.ca.toString(), concurrency, path: t.path })], { execArgv: [] });
     this.child.on('message', (m: { type: string; total?: number; failed?: number; bodies?: Record<string, number> }) => {
       if (m.type === 'progress') Object.assign(this.result, { total: m.total, failed: m.failed, bodies: m.bodies });
     });
