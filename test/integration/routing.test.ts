@@ -92,7 +92,9 @@ async function ensure(r: RouteInput): Promise<number> {
 
 before(async () => {
   for (const v of ['v1', 'v2']) {
-    await imageOfFiles(FRONT(v), { 'app/dist/index.html': `<h1>front ${v}</h1>`, [`app/dist/assets/app-${v}x9Kz3Qa.js`]: `js ${v}`, 'app/dist/robots.txt': 'robots' });
+    await imageOfFiles(FRONT(v), {
+      'app/dist/index.html': `<h1>front ${v}</h1>`, [`app/dist/assets/app-${v}x9Kz3Qa.js`]: `js ${v}`, 'app/dist/robots.txt': 'robots',
+    });
   }
   await docker.createNetwork({ Name: names.network, Labels: { 'berth.instance': instance } });
   gateway = (await docker.getNetwork(names.network).inspect()).IPAM?.Config?.[0]?.Gateway ?? '';
@@ -179,8 +181,8 @@ test('changing one app\'s routing table is one config change each time, and anot
     paths: [{ prefix: '/', strip_prefix: false, target: { kind: 'external', url: `http://${gateway}:${(wsHttp.address() as AddressInfo).port}` } }] };
   await ensure(chat);
   await until(async () => (await get('chat.localhost', '/')).body === 'chat', 10_000, 'chat to answer');
-  const ws = new WebSocket(`wss://127.0.0.1:${httpsPort}/ws`, { headers: { host: 'chat.localhost' }, servername: 'chat.localhost', rejectUnauthorized: false } as
-    unknown as WebSocket.ClientOptions);
+  const wsOptions = { headers: { host: 'chat.localhost' }, servername: 'chat.localhost', rejectUnauthorized: false };
+  const ws = new WebSocket(`wss://127.0.0.1:${httpsPort}/ws`, wsOptions as unknown as WebSocket.ClientOptions);
   let messages = 0;
   let closed: string | null = null;
   ws.on('message', () => { messages++; });
