@@ -161,6 +161,14 @@ export function routingContract(name: string, make: () => Promise<ProxyHarness>)
       assert.equal(app.headers['x-literal'], '{env.HOME}{http.request.host}', 'a header value was expanded');
       assert.ok((await h.liveRouteIds()).includes('berth-app-r-redirect'));
 
+      // the redirect route lost behind berth's back: sync names the app and brings it back in one change
+      await h.dropLive('berth-app-r-redirect');
+      assert.notEqual((await h.fetch('www.r.test', '/')).status, 308, 'the dropped redirect route still answers');
+      const before = h.configChanges();
+      assert.deepEqual(await h.proxy.sync(), ['r']);
+      assert.ok(h.configChanges() - before <= 1, 'sync took more than one config change');
+      assert.equal((await h.fetch('www.r.test', '/')).status, 308);
+
       // the redirects dropped: one change, and the domains answer no more
       const plain = { ...r, redirects: [] };
       h.setDesired([plain]);

@@ -12,7 +12,12 @@ proxyContract('fake proxy', async () => {
     request: (host) => proxy.request(host),
     fetch: (host, uri) => proxy.fetch(host, uri),
     liveRouteIds: async () => proxy.liveIds(),
-    dropLive: async (id) => { proxy.live.delete(id); },
+    // an app's redirect route is part of its live entry here: dropping it drops the redirects
+    dropLive: async (id) => {
+      const owner = [...proxy.live.entries()].find(([k]) => `${k}-redirect` === id);
+      if (owner) proxy.live.set(owner[0], { ...owner[1], redirects: [] });
+      else proxy.live.delete(id);
+    },
     restart: async () => proxy.restart(),
     configChanges: () => proxy.changes,
     close: async () => undefined,

@@ -160,7 +160,8 @@ export function httpsGet(port: number, host: string, path = '/', o: { ca?: Buffe
 export function httpsFetch(port: number, host: string, path = '/', o: { timeoutMs?: number } = {}):
   Promise<{ status: number; body: string; headers: Record<string, string> }> {
   return new Promise((res, rej) => {
-    const req = request({ host: '127.0.0.1', port, path, servername: host, headers: { host }, rejectUnauthorized: false, timeout: o.timeoutMs ?? 10_000 }, (r) => {
+    const opts = { host: '127.0.0.1', port, path, servername: host, headers: { host }, rejectUnauthorized: false, timeout: o.timeoutMs ?? 10_000 };
+    const req = request(opts, (r) => {
       let body = '';
       r.setEncoding('utf8');
       r.on('data', (d: string) => { body += d; });

@@ -44,18 +44,22 @@ test('without a table, headers or redirects an app\'s route is the JSON it alway
 
 test('extra headers are set when the answer is written, their braces literal (no {env.X} expansion)', () => {
   const r: RouteInput = { app: 'h', domains: ['h.test'], upstream: 'u', port: 1, headers: { 'X-Frame-Options': 'DENY', 'X-Odd': 'a{env.HOME}\\{b}' } };
-  assert.deepEqual(appRoute(r, base).handle[0], { handler: 'headers', response: { set: { 'X-Frame-Options': ['DENY'], 'X-Odd': ['a\\{env.HOME\\}\\\\{b\\}'] }, deferred: true } });
+  assert.deepEqual(appRoute(r, base).handle[0], {
+    handler: 'headers', response: { set: { 'X-Frame-Options': ['DENY'], 'X-Odd': ['a\\{env.HOME\\}\\\\{b\\}'] }, deferred: true },
+  });
   assert.equal(literal('{x}'), '\\{x\\}');
 });
 
 test('redirect domains get their own route, with the same path and query, and a certificate policy', () => {
-  const r: RouteInput = { app: 'w', domains: ['w.test'], upstream: 'u', port: 1, redirects: [{ from: ['www.w.test', 'old.localhost'], to: 'w.test', code: 308 }] };
+  const r: RouteInput = { app: 'w', domains: ['w.test'], upstream: 'u', port: 1,
+    redirects: [{ from: ['www.w.test', 'old.localhost'], to: 'w.test', code: 308 }] };
   const [, redirect] = appRoutes(r, { ...base, httpsPort: 8443 });
   assert.deepEqual(redirect, {
     '@id': 'berth-app-w-redirect', match: [{ host: ['www.w.test', 'old.localhost'] }], terminal: true,
     handle: [{ handler: 'static_response', status_code: 308, headers: { Location: ['https://w.test:8443{http.request.uri}'] } }],
   });
-  const two = appRoutes({ ...r, redirects: [...r.redirects!, { from: ['x.test'], to: 'y.test', code: 301 }] }, base)[1] as unknown as { handle: { routes: unknown[] }[] };
+  const withTwo = { ...r, redirects: [...r.redirects!, { from: ['x.test'], to: 'y.test', code: 301 as const }] };
+  const two = appRoutes(withTwo, base)[1] as unknown as { handle: { routes: unknown[] }[] };
   assert.equal(two.handle[0]!.routes.length, 2);
   const c = fullConfig(base, [r]);
   assert.deepEqual(c.apps.http.servers.berth.routes.map((x) => x['@id']), ['berth-app-w', 'berth-app-w-redirect', 'berth-fallback']);

@@ -20,6 +20,7 @@ export function redirectRoute(r: RouteInput, httpsPort: number) {
   });
   const handle = rules.length === 1
     ? [...headersHandler(r.headers), answer(rules[0]!.to, rules[0]!.code)]
-    : [...headersHandler(r.headers), { handler: 'subroute', routes: rules.map((x) => ({ match: [{ host: x.from }], handle: [answer(x.to, x.code)], terminal: true })) }];
+    : [...headersHandler(r.headers),
+      { handler: 'subroute', routes: rules.map((x) => ({ match: [{ host: x.from }], handle: [answer(x.to, x.code)], terminal: true })) }];
   return { '@id': redirectIdOf(r), match: [{ host: rules.flatMap((x) => x.from) }], handle, terminal: true };
 }

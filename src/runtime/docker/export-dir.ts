@@ -8,7 +8,10 @@
 // point outside dest are left out (reported in `skipped`), not kept: the proxy serves these files
 // and follows symlinks when it serves, so `key -> /data/caddy/certificates/...` would publish the
 // proxy's own private keys. Devices, FIFOs and the like are left out too. Owners are not kept
-// (the files belong to whoever runs berth), nor setuid bits (tar-fs).
+// (the files belong to whoever runs berth), nor setuid bits (tar-fs), nor modification times:
+// each file gets the time it was copied, so that two releases' index.html of the same size never
+// share an ETag (Caddy's is size and mtime) and a browser revalidating after a flip or a rollback
+// never keeps the other release's page (a 304). Builds that pin mtimes (SOURCE_DATE_EPOCH) would.
 import { resolve, sep } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -23,7 +26,7 @@ const ARCHIVE_TIMEOUT_MS = 10 * 60_000;
 /** tar-fs 3's extract options that berth sets (@types/tar-fs lags behind: chown, validateSymlinks, linkname). */
 interface TarHeader { name: string; type: string; size?: number; linkname?: string }
 interface TarOptions {
-  chown: boolean; validateSymlinks: boolean;
+  chown: boolean; utimes: boolean; validateSymlinks: boolean;
   map: (h: TarHeader) => TarHeader; ignore: (name: string, h?: TarHeader) => boolean;
 }
 
@@ -39,6 +42,7 @@ export async function extractDir(tar: Readable, dest: string, what: string): Pro
   const drop = (name: string) => name.split('/').slice(1).join('/');
   const opts: TarOptions = {
     chown: false,
+    utimes: false,
     validateSymlinks: true,
     map: (h) => {
       if (first && h.type !== 'directory') notDir = h.type;
