@@ -17,7 +17,7 @@ import { join } from 'node:path';
 import WebSocket from 'ws';
 import type { LoadResult } from '../test/helpers/load.js';
 import { type Platform, SAMPLE, sleep } from '../test/helpers/platform.js';
-import { log, main, numArg, round, stats, timed, withPlatform } from './lib/common.js';
+import { log, main, numArg, opsPattern, round, stats, timed, withPlatform } from './lib/common.js';
 import { RemoteLoad } from './lib/remote-load.js';
 
 const concurrency = numArg('concurrency', 4);
@@ -37,17 +37,7 @@ function appDir(): string {
   return dir;
 }
 
-function ops(): ('deploy' | 'rollback')[] {
-  const out: ('deploy' | 'rollback')[] = [];
-  const every = rollbacks ? Math.max(1, Math.ceil(deploys / rollbacks)) : Infinity;
-  let r = 0;
-  for (let d = 1; d <= deploys; d++) {
-    out.push('deploy');
-    if (d % every === 0 && r < rollbacks) { out.push('rollback'); r++; }
-  }
-  while (r++ < rollbacks) out.push('rollback');
-  return out;
-}
+const ops = () => opsPattern(deploys, rollbacks);
 
 function openWs(p: Platform): Promise<WebSocket> {
   const ws = new WebSocket(`wss://127.0.0.1:${p.httpsPort}/api/ws`,
@@ -69,7 +59,8 @@ async function deployPhase(p: Platform) {
       const r = await timed(p, op === 'deploy' ? ['config', 'set', 'spa', `VERSION=d${++n}`] : ['rollback', 'spa']);
       if (r.code !== 0) throw new Error(`${op} failed: ${r.stderr}`);
       opMs[op]!.push(r.ms);
-      log(`  ${op}: ${Math.round(r.ms)} ms; so far api ${api.result.total}/${api.result.failed} failed, static ${site.result.total}/${site.result.failed} failed`);
+      const so = (l: RemoteLoad) => `${l.result.total}/${l.result.failed}`;
+      log(`  ${op}: ${Math.round(r.ms)} ms; so far api ${so(api)} failed, static ${so(site)} failed`);
     }
     const opsEnd = Date.now();
     await sleep(500);

@@ -14,7 +14,7 @@
 import type { LoadResult } from '../test/helpers/load.js';
 import { RemoteLoad } from './lib/remote-load.js';
 import { docker, SAMPLE, settledReleases, sleep, until, type Platform } from '../test/helpers/platform.js';
-import { arg, log, main, numArg, round, stats, timed, withPlatform } from './lib/common.js';
+import { arg, log, main, numArg, opsPattern, round, stats, timed, withPlatform } from './lib/common.js';
 import { ensureKamalProxy, KAMAL_PROXY_TAG, removePeer, retirePeerRelease, startKamalProxy, startPeerRelease } from './lib/kamal-proxy.js';
 
 const concurrency = numArg('concurrency', 8);
@@ -35,17 +35,7 @@ function loadOn(p: Platform, host: string): RemoteLoad {
 }
 
 /** The ops of the berth phase: rollbacks spread evenly among the deploys (10 and 5: D D R five times). */
-function plan(): ('deploy' | 'rollback')[] {
-  const ops: ('deploy' | 'rollback')[] = [];
-  const every = rollbacks ? Math.max(1, Math.ceil(deploys / rollbacks)) : Infinity;
-  let r = 0;
-  for (let d = 1; d <= deploys; d++) {
-    ops.push('deploy');
-    if (d % every === 0 && r < rollbacks) { ops.push('rollback'); r++; }
-  }
-  while (r++ < rollbacks) ops.push('rollback');
-  return ops;
-}
+const plan = () => opsPattern(deploys, rollbacks);
 
 async function berthPhase(p: Platform) {
   const host = 'a.localhost';

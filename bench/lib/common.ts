@@ -142,3 +142,16 @@ export async function containerMemByName(p: Platform, label: string): Promise<Re
     return [c.Names[0]!.replace(`/${p.instance}-`, ''), round(((s.memory_stats.usage ?? 0) - inactive) / 1048576, 1)] as const;
   })));
 }
+
+/** Deploys with rollbacks spread evenly among them (10 and 5: D D R five times). */
+export function opsPattern(deploys: number, rollbacks: number): ('deploy' | 'rollback')[] {
+  const ops: ('deploy' | 'rollback')[] = [];
+  const every = rollbacks ? Math.max(1, Math.ceil(deploys / rollbacks)) : Infinity;
+  let r = 0;
+  for (let d = 1; d <= deploys; d++) {
+    ops.push('deploy');
+    if (d % every === 0 && r < rollbacks) { ops.push('rollback'); r++; }
+  }
+  while (r++ < rollbacks) ops.push('rollback');
+  return ops;
+}

@@ -23,7 +23,8 @@ interface Job {
 
 const secs = (ms: number | null) => (ms === null ? '-' : `${(ms / 1000).toFixed(1)}s`);
 const lastOf = (j: Job) => (j.running ? 'running now' : j.last_run
-  ? `${j.last_run.state}${j.last_run.exit_code !== null ? ` exit ${j.last_run.exit_code}` : ''} ${secs(j.last_run.duration_ms)} at ${j.last_run.scheduled_at}` : '-');
+  ? `${j.last_run.state}${j.last_run.exit_code !== null ? ` exit ${j.last_run.exit_code}` : ''} ${secs(j.last_run.duration_ms)}`
+    + ` at ${j.last_run.scheduled_at}` : '-');
 
 export function cronCommands(program: Command, { client, globals, action }: Deps): void {
   program.command('cron <name> [job]').description("an app's cron jobs (next and last run); with JOB its recent runs and their output")
@@ -49,7 +50,8 @@ export function cronCommands(program: Command, { client, globals, action }: Deps
       }
       const runs = await client().call<Run[]>('GET', `/apps/${app}/cron/${encodeURIComponent(job)}/runs?limit=${Number(o.limit) || 10}`);
       out(json, runs, () => (runs.length ? runs.map((r) => [
-        `#${r.id} ${r.state}${r.exit_code !== null ? ` exit ${r.exit_code}` : ''}  scheduled ${r.scheduled_at} (${r.trigger}), ${secs(r.duration_ms)}, ${r.release}`,
+        `#${r.id} ${r.state}${r.exit_code !== null ? ` exit ${r.exit_code}` : ''}  scheduled ${r.scheduled_at} (${r.trigger}),`
+          + ` ${secs(r.duration_ms)}, ${r.release}`,
         ...(r.log_tail ? r.log_tail.split('\n').map((l) => `  | ${l}`) : []),
       ].join('\n')).join('\n') : `${job} has not run yet`));
     }));

@@ -45,7 +45,8 @@ export class CronRuns {
 
   /** The newest slot of a job that fell due on its schedule (not one run by hand). */
   lastScheduled(app: string, job: string): string | null {
-    return this.get<{ m: string | null }>("SELECT MAX(scheduled_at) AS m FROM cron_runs WHERE app = ? AND job = ? AND trigger != 'manual'", app, job)?.m ?? null;
+    return this.get<{ m: string | null }>("SELECT MAX(scheduled_at) AS m FROM cron_runs WHERE app = ? AND job = ? AND trigger != 'manual'", app,
+      job)?.m ?? null;
   }
 
   /** Newest first. */

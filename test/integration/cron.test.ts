@@ -11,7 +11,9 @@ import { Platform, platformWithApps, SAMPLE, until } from '../helpers/platform.j
 const p = new Platform();
 const daemon = () => new DaemonClient(join(p.root, 'run', 'berth.sock'), 10_000);
 
-interface Run { id: number; state: string; exit_code: number | null; scheduled_at: string; trigger: string; log_tail: string | null; duration_ms: number | null }
+interface Run {
+  id: number; state: string; exit_code: number | null; scheduled_at: string; trigger: string; log_tail: string | null; duration_ms: number | null;
+}
 const runs = (job: string) => p.json<Run[]>(['cron', 'jobs', job, '--limit', '50']);
 
 /** Prints when it started and ended (ms), so runs can be checked for overlap from their own output. */
@@ -51,7 +53,8 @@ test('the jobs of the live release are listed with their schedule and next run; 
   const manual = list.jobs.find((j) => j.job === 'manual')!;
   assert.equal(manual.timezone, 'Europe/Berlin');
   assert.match(manual.next_run!, /-12-31T23:00:00\.000Z$/, 'midnight of January 1st in Berlin');
-  const ticks = await until(async () => { const r = (await runs('tick')).filter((x) => x.state === 'succeeded'); return r.length >= 2 && r; }, 30_000, 'two ticks');
+  const ticks = await until(async () => { const r = (await runs('tick')).filter((x) => x.state === 'succeeded'); return r.length >= 2 && r; }, 30_000,
+    'two ticks');
   assert.equal(ticks[0]!.log_tail, 'tick from-config');
   assert.equal(ticks[0]!.exit_code, 0);
   assert.match((await p.ok(['cron', 'jobs'])).stdout, /tick\s+\*\/2 \* \* \* \* \*\s+UTC/);

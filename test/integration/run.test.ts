@@ -47,7 +47,8 @@ test('output streams as it comes, and the exit code is berth\'s: 3, then 0', asy
 });
 
 test('the command sees the app\'s env (config and DATABASE_URL), no shell in between', async () => {
-  const r = await p.ok(['run', 'runner', '--', 'node', '-e', 'process.stdout.write([process.env.GREETING, !!process.env.DATABASE_URL, process.argv[1]].join(" "))',
+  const r = await p.ok(['run', 'runner', '--', 'node', '-e',
+    'process.stdout.write([process.env.GREETING, !!process.env.DATABASE_URL, process.argv[1]].join(" "))',
     '$HOME && x']);
   assert.equal(r.stdout, 'hello-from-config true $HOME && x');
   const worker = await p.ok(['run', 'runner', '--process', 'worker', '--', 'node', '-e', 'process.stdout.write(process.env.GREETING)']);

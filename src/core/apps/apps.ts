@@ -163,7 +163,8 @@ export async function showApp(ctx: Ctx, name: string) {
     warnings: warningsOf(ctx, a.name),
     containers: units.map((u) => ({ name: u.name, release: u.release, process: u.process, replica: u.replica, running: u.running, serving: u.serving })),
     upstream: (live && specOf(live).upstream?.url) ?? ctx.runtime.servingName(a.name, (live && primaryOf(live)) ?? WEB),
-    routes: live ? (specOf(live).routes ?? []).map((r) => `${r.path} -> ${r.kind === 'static' ? 'static site' : r.process}${r.kind === 'process' && r.strip_prefix ? ' (prefix stripped)' : ''}`) : [],
+    routes: live ? (specOf(live).routes ?? []).map((r) => `${r.path} -> ${r.kind === 'static' ? 'static site' : r.process}`
+      + `${r.kind === 'process' && r.strip_prefix ? ' (prefix stripped)' : ''}`) : [],
   };
 }
 

@@ -5,7 +5,9 @@ import type { CronRunRow } from '../../state/cron-runs.js';
 import type { Ctx } from '../context.js';
 import { jobsOf } from './plan.js';
 
-export interface LastRun { id: number; state: CronRunRow['state']; exit_code: number | null; duration_ms: number | null; scheduled_at: string; finished_at: string | null }
+export interface LastRun {
+  id: number; state: CronRunRow['state']; exit_code: number | null; duration_ms: number | null; scheduled_at: string; finished_at: string | null;
+}
 
 const lastRunOf = (r: CronRunRow | undefined): LastRun | null => (r ? {
   id: r.id, state: r.state, exit_code: r.exit_code, duration_ms: r.duration_ms, scheduled_at: r.scheduled_at, finished_at: r.finished_at,

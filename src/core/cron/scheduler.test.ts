@@ -30,7 +30,8 @@ function appWithCron(cron: Record<string, { schedule: string; command: string[];
 }
 
 test('every slot is a run; a slot due while the last run goes on is skipped; never two at once; a timeout is recorded', async () => {
-  const { ctx, rt } = appWithCron({ slow: { schedule: '* * * * * *', command: ['sleep', '1500'] }, hung: { schedule: '* * * * * *', command: ['sleep', '60000'], timeout_ms: 500 } });
+  const { ctx, rt } = appWithCron({ slow: { schedule: '* * * * * *', command: ['sleep', '1500'] }, hung: { schedule: '* * * * * *', command: ['sleep',
+    '60000'], timeout_ms: 500 } });
   const cron = new CronScheduler(ctx);
   let most = 0;
   const watch = setInterval(() => { most = Math.max(most, [...rt.started.values()].filter((o) => o.key && o.running && o.cmd[1] === '1500').length); }, 5);
@@ -50,11 +51,13 @@ test('every slot is a run; a slot due while the last run goes on is skipped; nev
 });
 
 test('a restarted daemon waits for a run still going, marks a run whose container is gone, and catches up the last missed slot once', async () => {
-  const { ctx, rt } = appWithCron({ nightly: { schedule: '0 3 * * *', command: ['sleep', '300'] }, often: { schedule: '* * * * * *', command: ['exit', '0', 'hi'] } });
+  const { ctx, rt } = appWithCron({ nightly: { schedule: '0 3 * * *', command: ['sleep', '300'] }, often: { schedule: '* * * * * *', command: ['exit',
+    '0', 'hi'] } });
   // what a daemon that died left: a run going on, and a run that never got its container
   const going = ctx.store.cron.insert({ app: 'shop', job: 'nightly', release: 'v1', trigger: 'schedule', scheduled_at: '2026-01-01T03:00:00.000Z',
     timeout_ms: 60_000, actor: 'berth', state: 'running' })!;
-  await rt.startOneOff({ app: 'shop', release: 'v1', process: 'web', image: 'img:1', env: {}, port: 8000 }, ['sleep', '300'], { kind: 'cron', key: String(going.id) });
+  await rt.startOneOff({ app: 'shop', release: 'v1', process: 'web', image: 'img:1', env: {}, port: 8000 }, ['sleep', '300'], { kind: 'cron',
+    key: String(going.id) });
   const lost = ctx.store.cron.insert({ app: 'shop', job: 'often', release: 'v1', trigger: 'schedule', scheduled_at: new Date(Date.now() - 60_000).toISOString(),
     timeout_ms: 60_000, actor: 'berth', state: 'running' })!;
   const cron = new CronScheduler(ctx, 10 * 60_000);

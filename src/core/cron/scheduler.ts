@@ -159,7 +159,8 @@ export class CronScheduler {
     }
     for (const c of containers.filter((x) => !rows.some((r) => String(r.id) === x.key && r.app === x.app))) {
       await this.ctx.runtime.waitOneOff(c, { timeoutMs: 1 }).catch((e: unknown) => {
-        if (asBerthError(e).code !== 'timeout') this.ctx.log.warn({ container: c.name, err: asBerthError(e).message }, 'removing a stray cron container failed');
+        if (asBerthError(e).code !== 'timeout') this.ctx.log.warn({ container: c.name, err: asBerthError(e).message },
+          'removing a stray cron container failed');
       });
     }
   }

@@ -19,7 +19,8 @@ export function runTarget(ctx: Ctx, app: string, process = WEB): { spec: Process
   const release = liveRelease(ctx, app);
   const known = processesOf(release);
   if (!known.includes(process)) {
-    throw new ValidationError('process', `${JSON.stringify(process)} is not a process of ${app}'s live release ${relName(release)} (it runs ${known.join(', ')})`,
+    throw new ValidationError('process',
+      `${JSON.stringify(process)} is not a process of ${app}'s live release ${relName(release)} (it runs ${known.join(', ')})`,
       `name one of them: berth run ${app} --process ${known.find((p) => p !== WEB) ?? WEB} -- CMD`);
   }
   return { spec: processSpec(ctx, release, process), release };

@@ -83,5 +83,6 @@ export function checkSpec(input: SpecInput): Checked {
   const parsed = parseBerthDoc(merged, file);
   if (!parsed.ok) errors.push(...parsed.errors.map((e) => ({ ...e, ...traceBack(layers, e.at) })));
   if (errors.length || !parsed.ok) return done();
-  return { ok: true, spec: parsed.spec, doc: merged as Record<string, unknown>, warnings: [...warnings, ...specWarnings(parsed.spec)], files: [...files.keys()] };
+  return { ok: true, spec: parsed.spec, doc: merged as Record<string, unknown>, warnings: [...warnings, ...specWarnings(parsed.spec)],
+    files: [...files.keys()] };
 }

@@ -12,7 +12,7 @@ import type {
   RegistryAuth, RunOptions, Runtime, Unit, WaitOptions,
 } from '../types.js';
 import { WEB } from '../types.js';
-import { demux, EngineApi, isNotFound, isNotModified } from './engine-api.js';
+import { demux, EngineApi, isNotFound, isNotModified, wholeFrames } from './engine-api.js';
 import { classifyPullError, pullHint, pullImage } from './pull.js';
 import { ndjson } from '../../lib/ndjson.js';
 import { runToEnd } from './run-to-end.js';
@@ -343,15 +343,12 @@ export class DockerRuntime implements Runtime {
       { query: { stdout: true, stderr: true, tail, follow: true }, timeoutMs: 0 });
     const stop = () => res.destroy();
     signal.addEventListener('abort', stop, { once: true });
-    let pending = Buffer.alloc(0);
+    let pending: Buffer = Buffer.alloc(0);
     try {
       for await (const chunk of res) {
-        pending = Buffer.concat([pending, chunk as Buffer]);
-        // emit whole frames only; keep a partial one for the next chunk
-        let i = 0;
-        while (i + 8 <= pending.length && i + 8 + pending.readUInt32BE(i + 4) <= pending.length) i += 8 + pending.readUInt32BE(i + 4);
-        if (i > 0) onChunk(demux(pending.subarray(0, i)));
-        pending = pending.subarray(i);
+        const f = wholeFrames(Buffer.concat([pending, chunk as Buffer]));
+        if (f.whole) onChunk(demux(f.whole));
+        pending = f.rest;
       }
     } catch (e) {
       if (!signal.aborted) throw e;

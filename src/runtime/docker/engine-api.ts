@@ -122,6 +122,14 @@ async function readAll(res: IncomingMessage): Promise<Buffer> {
 }
 
 /** Splits Docker's multiplexed stdout/stderr frames (8-byte headers) into text. */
+/** Splits a multiplexed log stream's bytes into the whole frames there are and the partial one
+ *  left for the next chunk. */
+export function wholeFrames(pending: Buffer): { whole: Buffer | null; rest: Buffer } {
+  let i = 0;
+  while (i + 8 <= pending.length && i + 8 + pending.readUInt32BE(i + 4) <= pending.length) i += 8 + pending.readUInt32BE(i + 4);
+  return { whole: i > 0 ? pending.subarray(0, i) : null, rest: pending.subarray(i) };
+}
+
 export function demux(buf: Buffer): string {
   let out = '';
   let i = 0;

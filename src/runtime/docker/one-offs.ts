@@ -3,7 +3,7 @@
 // again by its label after a daemon restart and waited for by the next daemon.
 import { BerthError } from '../../lib/errors.js';
 import type { OneOffKind, OneOffRef, WaitOptions } from '../types.js';
-import { demux, type EngineApi, isNotFound, isNotModified } from './engine-api.js';
+import { demux, type EngineApi, isNotFound, isNotModified, wholeFrames } from './engine-api.js';
 import { LABEL, type Names } from './specs.js';
 
 /** What a waiter keeps of a one-off's output: its end, for the caller's log tail. */
@@ -82,14 +82,12 @@ async function followOutput(api: EngineApi, ref: Pick<OneOffRef, 'id' | 'name'>,
     const res = await api.open('GET', `/containers/${ref.id}/logs`, `logs ${ref.name}`,
       { query: { stdout: true, stderr: true, follow: true }, timeoutMs: 0, signal });
     const tty = res.headers['content-type'] === 'application/vnd.docker.raw-stream';
-    let pending = Buffer.alloc(0);
+    let pending: Buffer = Buffer.alloc(0);
     for await (const chunk of res) {
       if (tty) { onChunk((chunk as Buffer).toString('utf8')); continue; }
-      pending = Buffer.concat([pending, chunk as Buffer]);
-      let i = 0;
-      while (i + 8 <= pending.length && i + 8 + pending.readUInt32BE(i + 4) <= pending.length) i += 8 + pending.readUInt32BE(i + 4);
-      if (i > 0) onChunk(demux(pending.subarray(0, i)));
-      pending = pending.subarray(i);
+      const f = wholeFrames(Buffer.concat([pending, chunk as Buffer]));
+      if (f.whole) onChunk(demux(f.whole));
+      pending = f.rest;
     }
   } catch (e) {
     if (signal.aborted || isNotFound(e)) return;
