@@ -104,9 +104,9 @@ apps.command('show <name>').description('show one app')
         .join(', ')}: berth cron ${r.name as string} JOB --history` : null,
     };
     out(!!globals().json, r, () => [
-      ...['name', 'domains', 'release', 'image', 'digest', 'port', 'health_path', 'upstream', 'limits', 'oom', 'cron', 'config_keys', 'database',
-        'pg_connections',
-        'redis', 'redis_user', 'bucket', 'object_storage', 'created_at']
+      ...['name', 'domains', 'release', 'processes', 'image', 'digest', 'port', 'health_path', 'upstream', 'upstream_health', 'routes', 'limits',
+        'oom', 'cron', 'config_keys', 'database', 'pg_connections', 'redis', 'redis_user', 'bucket', 'object_storage', 'created_at']
+        .filter((k) => k !== 'upstream_health' || fields[k] !== undefined)
         .map((k) => `${k.padEnd(14)} ${Array.isArray(fields[k]) ? (fields[k] as string[]).join(', ') || '-' : fields[k] ?? '-'}`),
       ...(r.warnings ?? []).map((w) => `WARNING: object storage: ${w}`),
       '', table(r.containers, ['name', 'release', 'running', 'serving']),

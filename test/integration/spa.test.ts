@@ -117,8 +117,13 @@ test('an upstream app is a route to a server outside berth, with TLS and the fil
   const old = await fetchHttps('old-tail.localhost', '/p');
   assert.equal(old.status, 301);
   assert.equal(old.headers.location, `https://tail.localhost:${p.httpsPort}/p`);
-  const show = await p.json<{ upstream: string; release: string }>(['apps', 'show', 'tail']);
+  const show = await p.json<{ upstream: string; release: string; upstream_health: string }>(['apps', 'show', 'tail']);
   assert.equal(show.upstream, `http://${gateway}:${port}`);
   assert.equal(show.release, 'v1');
+  assert.match(show.upstream_health, /^healthy: GET \/ answered 200/);
+  await new Promise((res) => outside.close(res));
+  const down = await p.json<{ upstream_health: string }>(['apps', 'show', 'tail']);
+  assert.match(down.upstream_health, /^unhealthy: GET \/ failed \(ECONNREFUSED\)/);
+  assert.equal((await fetchHttps('tail.localhost', '/')).status, 503, 'the proxy did not say the service is down');
   rmSync(dir, { recursive: true, force: true });
 });

@@ -19,6 +19,7 @@ import { changedLimits, ownLimits } from './limits.js';
 import { effectiveLimits } from '../../lib/limits.js';
 import { describeProcesses, limitsOf, primaryOf } from '../deploy/processes.js';
 import { specOf } from '../deploy/release-spec.js';
+import { probeUrl } from '../../lib/http-probe.js';
 import { failingJobs } from '../cron/history.js';
 
 /** A status line's note on cron jobs whose last run did not succeed (pure). */
@@ -142,6 +143,16 @@ function resourcesOf(ctx: Ctx, app: string) {
   };
 }
 
+/** An upstream app's service, probed from this host as berth probes a release: what a GET of its
+ *  health path (its root without one) answers now. */
+async function upstreamHealth(u: NonNullable<ReturnType<typeof specOf>['upstream']>): Promise<string> {
+  const path = u.health?.path ?? '/';
+  const t0 = Date.now();
+  const r = await probeUrl(u.url, path, u.health?.timeout_ms ?? 3000);
+  const ok = typeof r === 'number' && r >= 200 && r < 400;
+  return `${ok ? 'healthy' : 'unhealthy'}: GET ${path} ${typeof r === 'number' ? `answered ${r}` : `failed (${r})`} in ${Date.now() - t0} ms`;
+}
+
 export async function showApp(ctx: Ctx, name: string) {
   const a = ctx.store.getApp(v.appName(name));
   if (!a) throw new BerthError('not_found', `app ${name} not found`, 'list apps with: berth apps list');
@@ -163,6 +174,7 @@ export async function showApp(ctx: Ctx, name: string) {
     warnings: warningsOf(ctx, a.name),
     containers: units.map((u) => ({ name: u.name, release: u.release, process: u.process, replica: u.replica, running: u.running, serving: u.serving })),
     upstream: (live && specOf(live).upstream?.url) ?? ctx.runtime.servingName(a.name, (live && primaryOf(live)) ?? WEB),
+    ...(live && specOf(live).upstream ? { upstream_health: await upstreamHealth(specOf(live).upstream!) } : {}),
     routes: live ? (specOf(live).routes ?? []).map((r) => `${r.path} -> ${r.kind === 'static' ? 'static site' : r.process}`
       + `${r.kind === 'process' && r.strip_prefix ? ' (prefix stripped)' : ''}`) : [],
   };

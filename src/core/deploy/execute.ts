@@ -243,8 +243,10 @@ async function runStep(ctx: Ctx, step: Step, x: Execution, run: RunState): Promi
       return run.unit.name;
     }
     case 'start_workers': {
-      run.workersAt = Date.now();
       run.workers = await startWorkers(ctx, target, step.workers);
+      // counted from when the last one started: a start slowed down by a busy engine (seconds,
+      // measured under load) must not eat the time a crashing worker has to show it
+      run.workersAt = Date.now();
       return run.workers.map((u) => u.name).join(', ');
     }
     case 'check_workers': {

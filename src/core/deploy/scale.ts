@@ -33,9 +33,8 @@ export async function scale(ctx: Ctx, req: { app: string; processes: Formation; 
       const extra = units.filter((u) => u.process === process && u.replica > want && u.running);
       const missing = Array.from({ length: want }, (_, i) => i + 1).filter((i) => !have.includes(i));
       for (const i of missing) {
-        const at = Date.now();
         const [u] = await startWorkers(ctx, live, [{ process, replicas: i }], i);
-        await confirmWorkers(ctx, live, [u!], at, ctx.settings.worker_up_ms, controller.signal)
+        await confirmWorkers(ctx, live, [u!], Date.now(), ctx.settings.worker_up_ms, controller.signal)
           .catch(async (e) => { await ctx.runtime.remove(u!); throw e; });
         started.push(u!.name);
       }

@@ -5,7 +5,7 @@
 import { chmodSync, existsSync, mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { DockerBuilder } from '../../build/docker-builder.js';
-import { request } from '../../lib/node-http.js';
+import { httpProbe } from '../../lib/http-probe.js';
 import { BerthError } from '../../lib/errors.js';
 import type {
   ExportedDir, HealthCheck, ImageInfo, IsolationReport, OneOffKind, OneOffOptions, OneOffRef, OomEvent, ProcessSpec, ProcessType, Progress, PullCheck,
@@ -31,19 +31,6 @@ const PROBE_TIMEOUT_MS = 1000;
 interface ListedContainer {
   Id: string; Names: string[]; State: string; Status: string; Labels: Record<string, string>;
   NetworkSettings?: { Networks?: Record<string, { IPAddress?: string }> };
-}
-
-/** One HTTP GET to a container's address: the status, or the error code. */
-function httpProbe(host: string, port: number, path: string, timeoutMs: number): Promise<number | string> {
-  return new Promise((resolve) => {
-    const req = request({ host, port, path, method: 'GET', timeout: timeoutMs, headers: { 'user-agent': 'berth-health' } }, (res) => {
-      res.resume();
-      resolve(res.statusCode ?? 0);
-    });
-    req.on('timeout', () => req.destroy(new Error('timed out')));
-    req.on('error', (e: NodeJS.ErrnoException) => resolve(e.code ?? e.message));
-    req.end();
-  });
 }
 
 export class DockerRuntime implements Runtime {
