@@ -10,6 +10,7 @@
 //   MISBEHAVE         "true" turns on /alloc?mb=N (holds N MB more per call) and /fork?n=N (starts up
 //                     to N idle child processes), and ALLOC_AT_START_MB (held before listening):
 //                     the tests' runaway app. Off unless set.
+// GET /host answers its version and hostname (the container id): which copy answered.
 // GET /env?keys=A,B answers which of those keys are set ({"A":true,"B":false}), never their
 // values: a sample is what people copy, and an app's env holds its secrets.
 'use strict';
@@ -78,6 +79,11 @@ const server = http.createServer((req, res) => {
     let n = 0;
     const timer = setInterval(() => res.write(`data: ${version} ${n++}\n\n`), 100);
     return req.on('close', () => clearInterval(timer));
+  }
+  if (url.pathname === '/host') {
+    // which copy answered: its container's hostname (Docker sets it to the container id)
+    res.writeHead(200, { 'content-type': 'text/plain' });
+    return res.end(`${version} ${require('node:os').hostname()}\n`);
   }
   if (url.pathname === '/log') {
     console.log(String(url.searchParams.get('msg') ?? '').slice(0, 200));

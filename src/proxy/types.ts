@@ -4,7 +4,7 @@
 /** Where the requests of one path prefix go. */
 export type RouteTarget =
   /** A name the proxy resolves (through the runtime's DNS) on every refresh, as `upstream`. */
-  | { kind: 'process'; upstream: string; port: number }
+  | { kind: 'process'; upstream: string; port: number; upstreams?: string[] }
   /** Files under a host directory (static-sites: <root>/static/APP/current), served by the
    *  proxy's file server; spa: a path that is no file (and no asset, see caddy/static.ts) gets
    *  /index.html. */
@@ -33,6 +33,9 @@ export interface RouteInput {
    *  resolves only once a release serves: the route is the same before and after the first
    *  deploy, so that deploy changes no proxy config. Not read when `paths` is given. */
   upstream: string;
+  /** Every copy's name when the serving process runs several (`upstream` first): the proxy
+   *  balances across those that resolve. Absent: the one copy, `upstream`. */
+  upstreams?: string[];
   port: number;
   /** The app's routing table; when given it is the whole of it (a request no prefix matches
    *  gets 404). Absent: everything to upstream:port, as before routing tables. */

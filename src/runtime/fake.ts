@@ -108,7 +108,7 @@ export class FakeRuntime implements Runtime {
     Object.assign(x, { running: false, restarting, exitCode: 1 });
   }
 
-  servingName(app: string, process: ProcessType): string { return `${this.instance}-${app}-${process}`; }
+  servingName(app: string, process: ProcessType, replica = 1): string { return `${this.instance}-${app}-${process}${replica > 1 ? `_${replica}` : ''}`; }
   private parkedName(s: { app: string; process: string; release: string; replica?: number }) {
     return `${this.instance}-${s.app}-${s.process}-${s.release}${(s.replica ?? 1) > 1 ? `-${s.replica}` : ''}`;
   }
@@ -197,7 +197,7 @@ export class FakeRuntime implements Runtime {
   }
 
   async activate(unit: Unit, between?: () => Promise<void>): Promise<void> {
-    const serving = this.servingName(unit.app, unit.process);
+    const serving = this.servingName(unit.app, unit.process, unit.replica);
     const target = this.units.get(unit.id);
     if (!target) throw new BerthError('not_found', `no such container: ${unit.name}`);
     if (!target.serves) {

@@ -96,8 +96,10 @@ export interface Runtime {
   ping(): Promise<{ engine: string }>;
   /** Checks registry credentials with the registry itself. */
   checkAuth(auth: RegistryAuth): Promise<void>;
-  /** The DNS name the proxy resolves to reach an app's serving process. */
-  servingName(app: string, process: ProcessType): string;
+  /** The DNS name the proxy resolves to reach one copy of an app's serving process (copy 1 when
+   *  not given): each copy of web has its own, which its release's copy of that number takes at
+   *  the switch. */
+  servingName(app: string, process: ProcessType, replica?: number): string;
   /** The platform's own network (the proxy, the shared services, berth's tasks). */
   ensureNetwork(): Promise<void>;
   /** Keeps each listed app on a network of its own, shared with the proxy and the shared
@@ -120,7 +122,7 @@ export interface Runtime {
   /** One health probe of a unit: the HTTP status, or why there was none. The runtime knows
    *  where the unit answers (on Swarm a task's address is not reachable from the host). */
   probe(unit: Unit, check: HealthCheck): Promise<number | string>;
-  /** The web process: makes this unit the one servingName resolves to; the unit serving before
+  /** The web process: makes this unit the one servingName (of its copy number) resolves to; the unit serving before
    *  keeps running. All or nothing: when it fails, whatever served before serves again before
    *  it returns. `between` runs mid-switch (crash and failure tests hold it there).
    *  The same for any process that serves (ProcessSpec.serves: a route goes to it).

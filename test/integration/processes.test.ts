@@ -65,8 +65,8 @@ test('scale runs more copies without a deploy; a rollback brings back the earlie
   const s = await p.json<{ release: string; processes: string; started: string[] }>(['scale', 'shop', 'worker=2']);
   assert.deepEqual([s.release, s.processes, s.started.length], ['v2', 'web, worker x2', 1]);
   assert.deepEqual(await workers(), ['v1.1:exited', 'v2.1:running', 'v2.2:running']);
-  const bad = await p.berth(['scale', 'shop', 'web=2']);
-  assert.match(bad.stderr, /web: runs one copy for now/);
+  const bad = await p.berth(['scale', 'shop', 'web=0']);
+  assert.match(bad.stderr, /web: serves the app's requests: it runs one copy at least/);
   await p.ok(['rollback', 'shop']);
   const now = await until(async () => {
     const w = await workers();

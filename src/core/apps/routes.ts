@@ -5,6 +5,7 @@ import type { Ctx } from '../context.js';
 import type { ReleaseRow } from '../../state/store.js';
 import { siteLayout } from '../static-sites/index.js';
 import { releaseRouting } from './routing.js';
+import { type Formation, replicasOf } from '../deploy/processes.js';
 import { s3PublicRoute } from '../shared-services/public.js';
 
 /** The app's route as its live release has it. */
@@ -17,7 +18,11 @@ export function routeFor(ctx: Ctx, app: string): RouteInput {
 
 /** The app's route as one release of it would have it (a deploy sets it ahead of the switch). */
 export function routeForRelease(ctx: Ctx, r: ReleaseRow): RouteInput {
-  const names = { servingName: (p: string) => ctx.runtime.servingName(r.app, p), staticDir: siteLayout(ctx.paths.staticDir, r.app).current };
+  const formation = JSON.parse(ctx.store.getApp(r.app)?.formation ?? '{}') as Formation;
+  const names = {
+    servingName: (p: string, replica?: number) => ctx.runtime.servingName(r.app, p, replica), copies: (p: string) => replicasOf(formation, p),
+    staticDir: siteLayout(ctx.paths.staticDir, r.app).current,
+  };
   return { app: r.app, domains: ctx.store.domainsOf(r.app), ...releaseRouting(r, names) };
 }
 

@@ -9,12 +9,20 @@ import { type ReleaseSpec, specOf } from '../deploy/release-spec.js';
 
 export interface RoutingNames {
   /** The name the proxy resolves to reach a process of the app. */
-  servingName(process: string): string;
+  servingName(process: string, replica?: number): string;
+  /** How many copies of a process run (the app's formation); 1 when absent. */
+  copies?(process: string): number;
   /** The directory the app's static site is served from (its pointer to the live release's files). */
   staticDir: string;
 }
 
-type Routing = Pick<RouteInput, 'upstream' | 'port' | 'paths' | 'redirects' | 'headers'>;
+type Routing = Pick<RouteInput, 'upstream' | 'upstreams' | 'port' | 'paths' | 'redirects' | 'headers'>;
+
+/** The names of every copy of a process, when it runs more than one (the proxy lists them all). */
+function copiesOf(names: RoutingNames, process: string): { upstreams?: string[] } {
+  const n = names.copies?.(process) ?? 1;
+  return n > 1 ? { upstreams: Array.from({ length: n }, (_, i) => names.servingName(process, i + 1)) } : {};
+}
 
 /** A process's port in a release: its own, else the release's (web's). */
 const portOf = (r: Pick<ReleaseRow, 'processes' | 'port'>, process: string) => entryOf(r, process).port ?? r.port;
@@ -22,7 +30,7 @@ const portOf = (r: Pick<ReleaseRow, 'processes' | 'port'>, process: string) => e
 export function releaseRouting(r: Pick<ReleaseRow, 'processes' | 'port' | 'spec'>, names: RoutingNames): Routing {
   const spec: ReleaseSpec = specOf(r);
   const primary = primaryOf(r) ?? 'web';
-  const base = { upstream: names.servingName(primary), port: portOf(r, primary) };
+  const base = { upstream: names.servingName(primary), ...copiesOf(names, primary), port: portOf(r, primary) };
   const paths = pathsOf(spec, r, names);
   const extra = {
     ...(spec.redirects?.length ? { redirects: spec.redirects } : {}),
@@ -41,6 +49,6 @@ function pathsOf(spec: ReleaseSpec, r: Pick<ReleaseRow, 'processes' | 'port'>, n
       return { prefix: route.path, strip_prefix: route.path !== '/', target: { kind: 'static', dir: names.staticDir, spa: spec.static?.spa ?? false } };
     }
     return { prefix: route.path, strip_prefix: route.strip_prefix,
-      target: { kind: 'process', upstream: names.servingName(route.process), port: portOf(r, route.process) } };
+      target: { kind: 'process', upstream: names.servingName(route.process), ...copiesOf(names, route.process), port: portOf(r, route.process) } };
   });
 }

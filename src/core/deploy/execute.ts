@@ -73,13 +73,14 @@ export async function execute(ctx: Ctx, x: Execution): Promise<DeployResult> {
     workers: workersOf(target).map((process) => ({ process, replicas: replicasOf(formation, process) })),
     liveHasWorkers: !!live && workersOf(live).length > 0, workerUpMs: ctx.settings.worker_up_ms, primary: !!primaryOf(target),
     routeChange: live && routingDiffers(ctx, live, target) ? 'the release routes requests differently' : undefined,
+    copies: primaryOf(target) ? replicasOf(formation, primaryOf(target)!) : 1,
     siteRoot: siteOf(target)?.root,
   };
   const steps = planDeploy(input);
   const name = releaseNamer(input);
   x.emit({ type: 'plan', deploy: deployId, release: relName(target), steps: steps.map((s) => describeStep(s, name)) });
   ctx.log.info({ app, deploy: deployId, kind, release: relName(target), steps: steps.map((s) => s.kind) }, 'deploy started');
-  const run: RunState = { unit: x.targetRunning ? await unitOf(ctx, target) : null, workers: [], workersAt: 0 };
+  const run: RunState = { unit: x.targetRunning ? await unitOf(ctx, target) : null, copies: [], workers: [], workersAt: 0 };
   let switched = false;
   const warnings: string[] = [];
   try {
@@ -113,7 +114,7 @@ export async function execute(ctx: Ctx, x: Execution): Promise<DeployResult> {
     };
   } catch (e) {
     const err = asBerthError(e);
-    await undoBeforeSwitch(ctx, target, x.targetRunning, run.unit, run.workers).catch((ce) => warnings.push(`clean-up: ${asBerthError(ce).message}`));
+    await undoBeforeSwitch(ctx, target, x.targetRunning, run.unit, [...run.copies, ...run.workers]).catch((ce) => warnings.push(`clean-up: ${asBerthError(ce).message}`));
     // a route already changed for the new release (its port) goes back to what the state says
     if (ctx.store.stepDone(deployId, 'route')) {
       await ctx.proxy.ensureRoute(routeFor(ctx, app))
@@ -138,7 +139,8 @@ export function commitSwitch(ctx: Ctx, deployId: number, target: ReleaseRow, liv
     if (live && live.id !== target.id) ctx.store.setReleaseState(live.id, 'warm', warmUntil);
     ctx.store.journal(deployId, 'switch', 'done', { from: live?.id ?? null, to: target.id });
   });
-  ctx.restarts.delete(target.app); // a new live release: the reconcile's count starts again
+  // a new live release: the reconcile's counts start again (every copy's)
+  for (const k of ctx.restarts.keys()) if (k === target.app || k.startsWith(`${target.app} copy `)) ctx.restarts.delete(k);
   return warmUntil;
 }
 
@@ -201,7 +203,18 @@ const abortableSleep = (ms: number, signal: AbortSignal) => new Promise<void>((r
   signal.addEventListener('abort', () => { clearTimeout(t); rej(new BerthError('aborted', 'cancelled')); }, { once: true });
 });
 
-interface RunState { unit: Unit | null; workers: Unit[]; workersAt: number }
+/** unit: the serving process's first copy (the target's, started or warm); copies: its others. */
+interface RunState { unit: Unit | null; copies: Unit[]; workers: Unit[]; workersAt: number }
+
+/** The serving process's copies 2..N of a release, started where missing (a deploy starts them
+ *  all; a warm release being rolled back to may lack those added by `berth scale` since). */
+async function startCopies(ctx: Ctx, r: ReleaseRow, copies: number): Promise<Unit[]> {
+  const process = servingProcess(r);
+  const have = (await unitsOf(ctx, r)).filter((u) => u.process === process && u.running);
+  const out: Unit[] = [];
+  for (let i = 2; i <= copies; i++) out.push(have.find((u) => u.replica === i) ?? await ctx.runtime.start(processSpec(ctx, r, process, i)));
+  return out;
+}
 
 async function runStep(ctx: Ctx, step: Step, x: Execution, run: RunState): Promise<string | undefined> {
   const rt = ctx.runtime;
@@ -240,7 +253,8 @@ async function runStep(ctx: Ctx, step: Step, x: Execution, run: RunState): Promi
     }
     case 'start': {
       run.unit = await rt.start(processSpec(ctx, target));
-      return run.unit.name;
+      run.copies = await startCopies(ctx, target, step.copies ?? 1);
+      return [run.unit, ...run.copies].map((u) => u.name).join(', ');
     }
     case 'start_workers': {
       run.workers = await startWorkers(ctx, target, step.workers);
@@ -261,8 +275,11 @@ async function runStep(ctx: Ctx, step: Step, x: Execution, run: RunState): Promi
     }
     case 'health': {
       if (!run.unit) throw new BerthError('internal', `release ${relName(target)} has no container`);
-      const r = await waitHealthy(rt, run.unit, { path: step.path, port: step.port }, step.timeoutMs, x.signal, meanwhile(x.live ? relName(x.live) : null));
-      return `healthy after ${r.ms} ms`;
+      if (x.targetRunning) run.copies = await startCopies(ctx, target, step.copies ?? 1);
+      const checks = [run.unit, ...run.copies].map((u) =>
+        waitHealthy(rt, u, { path: step.path, port: step.port }, step.timeoutMs, x.signal, meanwhile(x.live ? relName(x.live) : null)));
+      const ms = Math.max(...(await Promise.all(checks)).map((r) => r.ms));
+      return `healthy after ${ms} ms${run.copies.length ? ` (${run.copies.length + 1} copies)` : ''}`;
     }
     case 'route':
       return ctx.proxy.ensureRoute(routeForRelease(ctx, target));
@@ -270,9 +287,14 @@ async function runStep(ctx: Ctx, step: Step, x: Execution, run: RunState): Promi
       if (run.unit) await rt.activate(run.unit, () => pauseIfHooked(ctx, 'switch.mid'));
       await pauseIfHooked(ctx, 'switch.renamed'); // crash tests: switched in the runtime, not yet in the state
       const warmUntil = commitSwitch(ctx, x.deployId, target, x.live);
-      // the processes routes go to, each by its own name: a failure here is the reconcile's to
-      // finish (it moves a running routed process's name), the release serves already
+      // the processes routes go to, each by its own name, and the serving process's other copies,
+      // each by its copy's name (until each renames, the old copy of that number serves: a mix of
+      // both releases, as in any rolling switch): a failure here is the reconcile's to finish (it
+      // moves a running copy's name), the release serves already
       const late: string[] = [];
+      for (const u of run.copies) {
+        await rt.activate(u).catch((e: unknown) => late.push(`${u.process} copy ${u.replica}: ${asBerthError(e).message} (the reconcile switches it)`));
+      }
       // the site's files with the release: one flip of its pointer (the proxy reads it per request)
       if (siteOf(target)) {
         try {

@@ -104,16 +104,18 @@ export function specProcessTable(i: SpecTableInput): ProcessTable {
 /** Copies per process from the file, for the processes `berth scale` has not set yet: once set,
  *  the formation is the operator's, and a deploy of an unchanged file does not undo it. */
 export function formationFromSpec(spec: AppSpec, formation: Record<string, number>): Record<string, number> | null {
-  const web = spec.processes[WEB];
-  if (web && web.replicas !== 1) {
-    throw new ValidationError('processes.web.replicas', 'web runs one copy for now: balancing across several web copies is not built yet',
-      'run more copies of a worker, or leave replicas out for web');
+  const primary = primaryProcess(spec);
+  if (primary && spec.processes[primary]!.replicas < 1) {
+    throw new ValidationError(`processes.${primary}.replicas`, 'serves the app\'s requests: it runs one copy at least', 'leave replicas out for one copy');
   }
+  // the serving process's copies each hold a name the proxy balances across (caddy/targets.ts);
+  // another process a route goes to has one name, so one copy
   for (const r of spec.routes) {
-    if (r.kind === 'process' && r.process !== WEB && (spec.processes[r.process]?.replicas ?? 1) !== 1) {
-      throw new ValidationError(`processes.${r.process}.replicas`, 'a process that routes go to runs one copy for now', 'leave replicas out for it');
+    if (r.kind === 'process' && r.process !== primary && (spec.processes[r.process]?.replicas ?? 1) !== 1) {
+      throw new ValidationError(`processes.${r.process}.replicas`, 'a process that routes go to runs one copy (only the serving one runs several)',
+        'leave replicas out for it');
     }
   }
-  const added = Object.entries(spec.processes).filter(([name]) => name !== WEB && !(name in formation));
+  const added = Object.entries(spec.processes).filter(([name]) => !(name in formation));
   return added.length ? { ...formation, ...Object.fromEntries(added.map(([name, p]) => [name, p.replicas])) } : null;
 }

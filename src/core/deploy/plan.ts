@@ -15,9 +15,9 @@ export type Step =
   | { kind: 'pull'; image: string }
   | { kind: 'release_command'; cmd: string[] }
   | { kind: 'static'; release: number; root: string }
-  | { kind: 'start'; release: number }
+  | { kind: 'start'; release: number; copies?: number }
   | { kind: 'start_workers'; release: number; workers: WorkerCount[] }
-  | { kind: 'health'; release: number; path: string; port: number; timeoutMs: number }
+  | { kind: 'health'; release: number; path: string; port: number; timeoutMs: number; copies?: number }
   | { kind: 'check_workers'; release: number; upMs: number }
   | { kind: 'route'; reason: string }
   | { kind: 'switch'; from: number | null; to: number }
@@ -37,6 +37,8 @@ export interface PlanInput {
   /** The target's web container is already running (a warm release). */
   targetRunning: boolean;
   releaseCommand?: string[];
+  /** Copies of the serving process (`berth scale APP web=3`); 1 when absent. */
+  copies?: number;
   /** The target's processes besides web, with their copies (none at 0: scaled to zero). */
   workers?: WorkerCount[];
   /** The live release runs processes besides web: they stop once the target serves. */
@@ -62,14 +64,15 @@ export function planDeploy(i: PlanInput): Step[] {
   if (!i.targetRunning) {
     if (primary || workers.length) steps.push({ kind: 'pull', image: i.target.image });
     if (i.releaseCommand?.length) steps.push({ kind: 'release_command', cmd: i.releaseCommand });
-    if (primary) steps.push({ kind: 'start', release: i.target.id });
+    if (primary) steps.push({ kind: 'start', release: i.target.id, ...copies(i) });
   }
   // the site's files are copied out of their image beside the live ones (kept: a rollback finds them there)
   if (i.siteRoot) steps.push({ kind: 'static', release: i.target.id, root: i.siteRoot });
   // Workers start beside the web process and boot while its health check runs; a rollback's
   // warm release kept only its web process running, so its workers start afresh too.
   if (workers.length) steps.push({ kind: 'start_workers', release: i.target.id, workers });
-  if (primary) steps.push({ kind: 'health', release: i.target.id, path: i.target.health_path, port: i.target.port, timeoutMs: i.deployTimeoutMs });
+  // every copy passes before any switches; a warm release (a rollback) starts the copies it lacks first
+  if (primary) steps.push({ kind: 'health', release: i.target.id, path: i.target.health_path, port: i.target.port, timeoutMs: i.deployTimeoutMs, ...copies(i) });
   if (workers.length) steps.push({ kind: 'check_workers', release: i.target.id, upMs: i.workerUpMs ?? 2000 });
   if (!i.live) steps.push({ kind: 'route', reason: 'first release: check that the route points at the app (and its port)' });
   else if (i.live.port !== i.target.port) steps.push({ kind: 'route', reason: `port changes from ${i.live.port} to ${i.target.port}` });
@@ -87,6 +90,8 @@ export function planDeploy(i: PlanInput): Step[] {
   if (prune.length) steps.push({ kind: 'prune', releases: prune });
   return steps;
 }
+
+const copies = (i: PlanInput) => ((i.copies ?? 1) > 1 ? { copies: i.copies } : {});
 
 /** Releases past the newest `keepReleases` whose images can go; never the target or the live one. */
 export function pruneCandidates(i: Pick<PlanInput, 'releases' | 'keepReleases' | 'target' | 'live'>): number[] {
@@ -109,11 +114,11 @@ export function describeStep(s: Step, name: (id: number) => string): string {
     case 'pull': return `pull ${s.image} (if missing)`;
     case 'release_command': return `run release command: ${quoteWords(s.cmd)}`;
     case 'static': return `copy ${name(s.release)}'s static site (${s.root} of its image) beside the live one`;
-    case 'start': return `start release ${name(s.release)} beside the live one`;
+    case 'start': return `start release ${name(s.release)}${s.copies ? ` (${s.copies} copies)` : ''} beside the live one`;
     case 'start_workers': return `start ${name(s.release)}'s ${s.workers.map((w) => (w.replicas > 1 ? `${w.process} x${w.replicas}` : w.process)).join(', ')}`;
     case 'check_workers': return `check that ${name(s.release)}'s other processes stay up (${s.upMs} ms at least)`;
     case 'stop_workers': return `stop ${name(s.release)}'s other processes (SIGTERM, then their grace period)`;
-    case 'health': return `wait until GET ${s.path} on port ${s.port} answers 2xx (timeout ${s.timeoutMs / 1000}s)`;
+    case 'health': return `wait until GET ${s.path} on port ${s.port} answers 2xx${s.copies ? ` on all ${s.copies} copies` : ''} (timeout ${s.timeoutMs / 1000}s)`;
     case 'route': return `update the proxy route: ${s.reason}`;
     case 'switch': return s.from ? `switch traffic from release ${name(s.from)} to ${name(s.to)}` : `send traffic to release ${name(s.to)}`;
     case 'settle': return `wait ${s.ms} ms until the proxy resolves the new release`;

@@ -85,7 +85,7 @@ test('scale runs more or fewer copies of a worker without a deploy; the next dep
   await scale(c.ctx, { app: 'app', processes: { worker: 1 }, actor: 'tester' });
   await settle(c);
   assert.deepEqual(running(c), ['v2/web.1', 'v3/web.1', 'v3/worker.1']);
-  await assert.rejects(scale(c.ctx, { app: 'app', processes: { web: 2 }, actor: 'tester' }), /web: runs one copy for now/);
+  await assert.rejects(scale(c.ctx, { app: 'app', processes: { web: 0 }, actor: 'tester' }), /web: serves the app's requests: it runs one copy at least/);
   await assert.rejects(scale(c.ctx, { app: 'app', processes: { beat: 1 }, actor: 'tester' }), /beat: is not a process of app's live release/);
 });
 

@@ -77,7 +77,7 @@ export const commandOf = (r: Pick<ReleaseRow, 'processes'>, process: ProcessType
 export const graceOf = (r: Pick<ReleaseRow, 'processes'>, process: ProcessType, fallbackMs: number): number =>
   processTable(r)[process]?.stop_grace_ms ?? fallbackMs;
 
-export const replicasOf = (formation: Formation, process: ProcessType): number => (process === WEB ? 1 : formation[process] ?? 1);
+export const replicasOf = (formation: Formation, process: ProcessType): number => formation[process] ?? 1;
 
 export const entryOf = (r: Pick<ReleaseRow, 'processes'>, process: ProcessType): ProcessEntry => processTable(r)[process] ?? {};
 
@@ -96,8 +96,8 @@ export function releaseProcesses(live: Pick<ReleaseRow, 'processes'> | null, app
   return JSON.stringify(Object.fromEntries(Object.entries(table).map(([name, p]) => [name, { ...p, limits }])));
 }
 
-/** Checks a scale request against the live release (pure): known processes, web at one copy
- *  (several web copies need the proxy to balance across them: not built yet), a sane count. */
+/** Checks a scale request against the live release (pure): known processes, a sane count, the
+ *  serving process at one copy at least, a process a route goes to (beside it) at one. */
 export function checkScale(live: Pick<ReleaseRow, 'processes'> | null, app: string, want: Formation): Formation {
   if (!live) throw new BerthError('conflict', `${app} has no live release to scale`, `deploy it first: berth deploy ${app} --image REF`);
   const known = processesOf(live);
@@ -107,9 +107,12 @@ export function checkScale(live: Pick<ReleaseRow, 'processes'> | null, app: stri
         `add it at a deploy: berth deploy ${app} --process ${p}=CMD`);
     }
     if (!Number.isInteger(n) || n < 0 || n > MAX_REPLICAS) throw new ValidationError(p, `copies must be a whole number from 0 to ${MAX_REPLICAS}`);
-    if (p === WEB && n !== 1) {
-      throw new ValidationError('web', 'runs one copy for now: balancing across several web copies is not built yet',
-        'scale workers: berth scale APP worker=3');
+    if (p === primaryOf(live) && n < 1) {
+      throw new ValidationError(p, 'serves the app\'s requests: it runs one copy at least', `stop the app instead, or scale another process: berth scale ${app} worker=0`);
+    }
+    if (p !== primaryOf(live) && processTable(live)[p]!.routed && n !== 1) {
+      throw new ValidationError(p, 'runs one copy: a route goes to it, and balancing across copies is built for the serving process only',
+        `scale the serving process: berth scale ${app} ${primaryOf(live) ?? WEB}=3`);
     }
   }
   return want;

@@ -64,12 +64,15 @@ export async function recoverDeploys(ctx: Ctx): Promise<Pick<RecoveryReport, 'fi
   return out;
 }
 
-/** Whether a unit belongs (pure): the live release's web process and its workers' copies up to
- *  the formation; a warm release's web process, and its workers once stopped (their output is
- *  read until it retires) or while they drain. */
+/** Whether a unit belongs (pure): the live release's web copies and its workers' copies up to
+ *  the formation; a warm release's web copies (up to the same count: a rollback finds them
+ *  running), and its workers once stopped (their output is read until it retires) or while they
+ *  drain; a web copy `berth scale` took away while it drains. */
 export function wantedUnit(u: Unit, r: ReleaseRow | undefined, liveId: number | undefined, formation: Formation, draining: Set<string>): boolean {
   if (!r) return false;
-  if (u.process === primaryOf(r)) return u.replica === 1 && (r.id === liveId || r.state === 'warm');
+  if (u.process === primaryOf(r)) {
+    return (r.id === liveId || r.state === 'warm') && (u.replica <= replicasOf(formation, u.process) || (u.running && draining.has(u.id)));
+  }
   if (r.id === liveId) return workersOf(r).includes(u.process) && u.replica <= replicasOf(formation, u.process);
   return r.state === 'warm' && (!u.running || draining.has(u.id));
 }
@@ -89,15 +92,20 @@ async function reconcileApp(ctx: Ctx, app: string, units: Unit[], report: Recove
     }
   }
   if (live && primaryOf(live)) {
-    let unit: Unit | null | undefined = units.find((u) => u.release === relName(live) && u.process === primaryOf(live));
-    if (unit?.restarting) {
-      report.crashing.push(`${app} ${relName(live)}`); // its restart policy brings it back: not ours to race
-    } else if (!unit || !unit.running || !unit.attached) {
-      // gone, stopped, or cut off the network (e.g. the network was removed by hand)
-      unit = await restartLive(ctx, live, unit, signal);
-      if (unit) report.restarted.push(`${app} ${relName(live)}`);
+    // each copy of the serving process: its restart policy's to bring back, or started again
+    // from the image, health-checked, and given its copy's name; the others serve meanwhile
+    for (let i = 1; i <= replicasOf(formation, primaryOf(live)!) && !signal.aborted; i++) {
+      const copy = i > 1 ? ` copy ${i}` : '';
+      let unit: Unit | null | undefined = units.find((u) => u.release === relName(live) && u.process === primaryOf(live) && u.replica === i);
+      if (unit?.restarting) {
+        report.crashing.push(`${app} ${relName(live)}${copy}`); // its restart policy brings it back: not ours to race
+      } else if (!unit || !unit.running || !unit.attached) {
+        // gone, stopped, or cut off the network (e.g. the network was removed by hand)
+        unit = await restartLive(ctx, live, unit, signal, i);
+        if (unit) report.restarted.push(`${app} ${relName(live)}${copy}`);
+      }
+      if (unit?.running && !unit.serving && !signal.aborted) await ctx.runtime.activate(unit);
     }
-    if (unit?.running && !unit.serving && !signal.aborted) await ctx.runtime.activate(unit);
     if (!signal.aborted) report.restarted.push(...await restartWorkers(ctx, live, units, formation));
   }
   if (live && siteOf(live) && sitesOf(ctx).current(app) !== relName(live)) {
@@ -130,21 +138,26 @@ async function restartWorkers(ctx: Ctx, live: ReleaseRow, units: Unit[], formati
   return out;
 }
 
+/** Where the reconcile counts a copy's restarts: the app's own entry for the first (berth status shows it). */
+export const restartKey = (app: string, replica: number) => (replica > 1 ? `${app} copy ${replica}` : app);
+
 /** Starts the live release again from its image, unless it was restarted lately (backing off
  *  one that keeps going down); null when it waits or was cancelled. */
-async function restartLive(ctx: Ctx, r: ReleaseRow, old: Unit | undefined, signal: AbortSignal): Promise<Unit | null> {
-  const seen = ctx.restarts.get(r.app);
+async function restartLive(ctx: Ctx, r: ReleaseRow, old: Unit | undefined, signal: AbortSignal, replica = 1): Promise<Unit | null> {
+  // each copy backs off on its own: one copy that keeps going down never holds back another's restart
+  const key = restartKey(r.app, replica);
+  const seen = ctx.restarts.get(key);
   const prior = seen?.release === r.id ? seen : { release: r.id, count: 0, nextAt: 0, lastError: null };
   if (Date.now() < prior.nextAt) return null;
-  ctx.restarts.set(r.app, { ...prior, count: prior.count + 1, nextAt: Date.now() + restartBackoffMs(prior.count + 1) });
+  ctx.restarts.set(key, { ...prior, count: prior.count + 1, nextAt: Date.now() + restartBackoffMs(prior.count + 1) });
   if (old) await ctx.runtime.remove(old);
-  const unit = await ctx.runtime.start(processSpec(ctx, r));
+  const unit = await ctx.runtime.start(processSpec(ctx, r, primaryOf(r)!, replica));
   try {
     await waitHealthy(ctx.runtime, unit, { path: r.health_path, port: r.port }, ctx.settings.deploy_timeout_ms, signal,
       'nothing serves it meanwhile; the daemon tries again, with growing pauses');
     return unit;
   } catch (e) {
-    ctx.restarts.set(r.app, { ...ctx.restarts.get(r.app)!, lastError: asBerthError(e).message });
+    ctx.restarts.set(key, { ...ctx.restarts.get(key)!, lastError: asBerthError(e).message });
     await ctx.runtime.remove(unit); // never activated without a passed health check
     if (!signal.aborted) throw e;
     return null;
@@ -158,8 +171,12 @@ function looksSettled(ctx: Ctx, app: string, units: Unit[]): boolean {
   const byName = new Map(releases.map((r) => [relName(r), r] as const));
   const formation = formationOf(ctx, app);
   const live = row.live_release ? ctx.store.getRelease(row.live_release)! : null;
-  const expected = releases.filter((r) => r.state === 'warm' && r.id !== live?.id).length
-    + (live ? (primaryOf(live) ? 1 : 0) + workersOf(live).reduce((n, p) => n + replicasOf(formation, p), 0) : 0);
+  const copies = (r: ReleaseRow) => (primaryOf(r) ? replicasOf(formation, primaryOf(r)!) : 0);
+  // a warm release keeps the copies it has (one started before `berth scale` added more has fewer)
+  const warmCopies = (r: ReleaseRow) => Math.max(1, units.filter((u) => u.release === relName(r) && u.process === primaryOf(r)
+    && u.replica <= copies(r)).length);
+  const expected = releases.filter((r) => r.state === 'warm' && r.id !== live?.id).reduce((n, r) => n + warmCopies(r), 0)
+    + (live ? copies(live) + workersOf(live).reduce((n, p) => n + replicasOf(formation, p), 0) : 0);
   const isPrimary = (u: Unit) => u.process === primaryOf(byName.get(u.release) ?? { processes: '{}' });
   const running = units.filter((u) => (u.running && !ctx.draining.has(u.id)) || isPrimary(u));
   return running.length === expected && units.every((u) => wantedUnit(u, byName.get(u.release), live?.id, formation, ctx.draining))
@@ -184,7 +201,8 @@ export async function reconcile(ctx: Ctx): Promise<RecoveryReport> {
   for (const app of apps) {
     if (looksSettled(ctx, app, units.filter((u) => u.app === app))) {
       const live = ctx.store.getApp(app)!.live_release;
-      if (live && ctx.restarts.get(app)?.release === live) ctx.restarts.delete(app); // it stayed up: forget its restarts
+      // it stayed up: forget its restarts (every copy's)
+      for (const [k, v] of ctx.restarts) if ((k === app || k.startsWith(`${app} copy `)) && v.release === live) ctx.restarts.delete(k);
       continue;
     }
     await ctx.locks.whileFree(app, 'the daemon repairing its containers', async (signal) => reconcileApp(ctx, app, await ctx.runtime.list(app), report, signal))

@@ -49,7 +49,7 @@ export function isInternalDomain(d: string): boolean {
 
 /** The app's own route: its domains, to upstream:port, or through its routing table. */
 export function appRoute(r: RouteInput, o: RouteOptions) {
-  const serve = r.paths ? [{ handler: 'subroute', routes: pathRoutes(r.paths, o) }] : [processHandler(r.upstream, r.port, o)];
+  const serve = r.paths ? [{ handler: 'subroute', routes: pathRoutes(r.paths, o) }] : [processHandler(r.upstream, r.port, o, r.upstreams)];
   return { '@id': idOf(r), match: [{ host: r.domains }], handle: [...headersHandler(r.headers), ...serve], terminal: true };
 }
 

@@ -21,7 +21,7 @@ import { createAndStart, listOneOffs, removeContainer, waitOneOff } from './one-
 import { DockerNetworks } from './networks.js';
 import { DockerServices } from './services.js';
 import {
-  appNetworkName, cronRunName, exitCodeFromStatus, LABEL, type Names, networkCreateBody, oneOffName, ownedFilter, parkedName, processContainer,
+  appNetworkName, cronRunName, exitCodeFromStatus, LABEL, type Names, networkCreateBody, oneOffName, ownedFilter, processContainer,
   SERVING_CPU_SHARES, SERVING_RESTART_POLICY, servingName, unitName, volumeDir,
 } from './specs.js';
 import type { Paths } from '../../state/paths.js';
@@ -46,7 +46,7 @@ export class DockerRuntime implements Runtime {
     this.builder = new DockerBuilder(api, { stateDir: join(paths.stateDir, 'build') });
   }
 
-  servingName(app: string, process: ProcessType): string { return servingName(this.names, app, process); }
+  servingName(app: string, process: ProcessType, replica = 1): string { return servingName(this.names, app, process, replica); }
 
   async ping(): Promise<{ engine: string }> {
     const n = await this.api.negotiate();
@@ -117,18 +117,19 @@ export class DockerRuntime implements Runtime {
     const name = (c.Names[0] ?? '').replace(/^\//, '');
     const app = c.Labels[LABEL.app] ?? '';
     const process = c.Labels[LABEL.process] ?? WEB;
+    const replica = Number(c.Labels[LABEL.replica] ?? 1);
     const nets = c.NetworkSettings?.Networks ?? {};
     // its app's network; the platform network only on a platform not yet migrated (networks.ts)
     const ip = nets[appNetworkName(this.names, app)]?.IPAddress || nets[this.names.network]?.IPAddress || null;
     if (ip) this.addresses.set(c.Id, ip);
     else this.addresses.delete(c.Id);
     return {
-      id: c.Id, name, app, process, release: c.Labels[LABEL.release] ?? '', replica: Number(c.Labels[LABEL.replica] ?? 1),
+      id: c.Id, name, app, process, release: c.Labels[LABEL.release] ?? '', replica,
       running: c.State === 'running',
       restarting: c.State === 'restarting',
       exitCode: c.State === 'exited' ? exitCodeFromStatus(c.Status) : null,
       attached: !!ip,
-      serving: name === this.servingName(app, process),
+      serving: name === this.servingName(app, process, replica),
       serves: process === WEB || c.Labels[LABEL.serves] === '1',
     };
   }
@@ -227,7 +228,7 @@ export class DockerRuntime implements Runtime {
       await this.update(unit.id, unit.name, { RestartPolicy: SERVING_RESTART_POLICY, CpuShares: SERVING_CPU_SHARES });
       return;
     }
-    const serving = this.servingName(unit.app, unit.process);
+    const serving = this.servingName(unit.app, unit.process, unit.replica);
     if (unit.name === serving) return;
     const current = await this.byName(serving);
     let parked: { id: string; name: string; stopped: boolean } | null = null;
@@ -239,7 +240,7 @@ export class DockerRuntime implements Runtime {
         await this.update(current.id, serving, { RestartPolicy: { Name: 'no' } });
         await this.stop(current, 0);
       }
-      const name = parkedName(this.names, current.app, current.process, current.release);
+      const name = unitName(this.names, current.app, current.process, current.release, current.replica);
       if (name !== current.name) {
         await this.removeByName(name);
         await this.rename(current.id, serving, name);

@@ -26,8 +26,11 @@ export const namesFor = (instance: string): Names => ({ instance, network: insta
 /** Each app's own network (networks.ts); `network` above is the platform's, for the proxy and the services. */
 export const appNetworkName = (n: Names, app: string) => `${n.instance}-app-${app}`;
 
-export function servingName(n: Names, app: string, process: string): string {
-  return `${n.instance}-${app}-${process}`;
+/** The name the proxy resolves for one copy of a serving process: the first copy's is the
+ *  process's own name, copy N's ends in `_N` (an underscore: no process name has one, so copy 2 of
+ *  `web` never meets a process called `web-2`; Docker's DNS and Caddy's resolver take it, measured). */
+export function servingName(n: Names, app: string, process: string, replica = 1): string {
+  return `${n.instance}-${app}-${process}${replica > 1 ? `_${replica}` : ''}`;
 }
 
 export function parkedName(n: Names, app: string, process: string, release: string): string {
