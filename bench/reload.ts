@@ -4,7 +4,8 @@
 // CaddyProxy, the way berth changes routes. Counts the loaded app's failed requests.
 //
 //   npm run bench -- reload [--changes 40] [--concurrency 8] [--variant NAME]
-// Variants rewrite the config berth loads (for comparing Caddy options; `berth` is as shipped).
+// Variants rewrite the config berth loads, one /load a change (for comparing Caddy options);
+// `berth` is the proxy as shipped.
 // Last line: {"bench":"reload","variant":"...","changes":N,"total":N,"failed":N,"failures":{...}}
 import { createServer } from 'node:http';
 import { readFileSync } from 'node:fs';
@@ -12,7 +13,8 @@ import type { AddressInfo } from 'node:net';
 import { Load } from '../test/helpers/load.js';
 import { HostCaddy } from '../test/helpers/host-caddy.js';
 import { CaddyProxy } from '../src/proxy/caddy/proxy.js';
-import { fullConfig } from '../src/proxy/caddy/config.js';
+import { DRAIN_ID, drainListener, fullConfig } from '../src/proxy/caddy/config.js';
+import { dirname } from 'node:path';
 import type { RouteInput } from '../src/proxy/types.js';
 import { sleep, until } from '../test/helpers/platform.js';
 import { arg, log, main, numArg, round } from './lib/common.js';
@@ -21,40 +23,33 @@ const changes = numArg('changes', 40);
 const concurrency = numArg('concurrency', 8);
 const variant = arg('variant', 'berth');
 
-type Cfg = { apps: { http: Record<string, unknown> & { servers: Record<string, Record<string, unknown>> } } };
-const variants: Record<string, (c: Cfg, n: number) => void> = {
-  full_load: () => undefined,
-  shutdown_delay: (c) => { c.apps.http.shutdown_delay = '2s'; },
-  grace_period: (c) => { c.apps.http.grace_period = '10s'; },
-  idle_timeout_1s: (c) => { c.apps.http.servers.berth!.idle_timeout = '1s'; },
-  idle_timeout_1h: (c) => { c.apps.http.servers.berth!.idle_timeout = '1h'; },
-  keepalive_interval: (c) => { c.apps.http.servers.berth!.keepalive_interval = '1s'; },
-  h1_only: (c) => { c.apps.http.servers.berth!.protocols = ['h1']; },
-  no_keepalive: (c) => {
-    const s = c.apps.http.servers.berth!;
-    s.routes = [{ handle: [{ handler: 'headers', response: { set: { Connection: ['close'] } } }] }, ...(s.routes as object[])];
-  },
-  // shutdown_delay applies only when a listener of the old config closes (app.go Stop():
-  // ListenerUsage < 2): a second listener alternating between two loopback ports closes at
-  // every load, so the old server keeps serving for the delay, and answers with
-  // `Connection: close` meanwhile (not a 1xx: a WebSocket's 101 keeps its Upgrade).
-  drain: (c, n) => drain(c, n, '1s', true),
-  drain_nohint: (c, n) => drain(c, n, '1s', false),
-  drain_250ms: (c, n) => drain(c, n, '250ms', true),
-};
-
-function drain(c: Cfg, n: number, delay: string, hint: boolean) {
-  c.apps.http.shutdown_delay = delay;
+type Server = Record<string, unknown> & { listen: string[]; routes: { '@id'?: string; handle?: unknown[] }[] };
+type Cfg = { apps: { http: Record<string, unknown> & { servers: Record<string, Server> } } };
+/** The config as it was before drain listeners (config.ts): no shutdown_delay, one listener. */
+function before(c: Cfg): Server {
+  delete c.apps.http.shutdown_delay;
   const s = c.apps.http.servers.berth!;
-  s.listen = [...(s.listen as string[]), `127.0.0.1:${altPort + (n % 2)}`];
-  if (hint) {
-    s.routes = [{
-      match: [{ vars: { '{http.shutting_down}': ['true'] } }],
-      handle: [{ handler: 'headers', response: { set: { Connection: ['close'] }, require: { status_code: [2, 3, 4, 5] } } }],
-    }, ...(s.routes as object[])];
-  }
+  s.listen = s.listen.filter((l) => !l.startsWith('unix/'));
+  s.routes = s.routes.filter((r) => r['@id'] !== DRAIN_ID);
+  return s;
 }
-const altPort = 20000 + Math.floor(Math.random() * 20000);
+// Each one a rewrite of fullConfig's config for load number n (`berth`: as the proxy loads it).
+const variants: Record<string, (c: Cfg, n: number) => void> = {
+  before: (c) => { before(c); },
+  shutdown_delay: (c) => { before(c); c.apps.http.shutdown_delay = '2s'; },
+  grace_period: (c) => { before(c); c.apps.http.grace_period = '10s'; },
+  idle_timeout_1s: (c) => { before(c).idle_timeout = '1s'; },
+  keepalive_interval: (c) => { before(c).keepalive_interval = '1s'; },
+  h1_only: (c) => { before(c).protocols = ['h1']; },
+  no_keepalive: (c) => {
+    const s = before(c);
+    s.routes = [{ handle: [{ handler: 'headers', response: { set: { Connection: ['close'] } } }] }, ...s.routes];
+  },
+  // shutdown_delay and the alternating drain listener, without the drain route's Connection: close
+  no_drain_route: (c) => { const s = c.apps.http.servers.berth!; s.routes = s.routes.filter((r) => r['@id'] !== DRAIN_ID); },
+  // the drain listener the same at every load
+  one_drain_listener: (c) => { const s = c.apps.http.servers.berth!; s.listen = [s.listen[0]!, drainListener({ adminSocket: '/x/admin.sock' }, 0).replace('/x', dirname(s.listen[1]!.slice(5)))]; },
+};
 
 main('reload', async () => {
   const rewrite = variants[variant];
@@ -76,7 +71,7 @@ main('reload', async () => {
       for (const r of next) await proxy.ensureRoute(r);
       if (!next.some((r) => r.app === 'a')) await proxy.removeRoute('a');
     } else {
-      const c = fullConfig(caddy.base, next) as unknown as Cfg;
+      const c = fullConfig(caddy.base, next, n) as unknown as Cfg;
       rewrite!(c, n++);
       await caddy.admin.ok('POST', '/load', c);
     }
