@@ -103,10 +103,15 @@ export function tlsPolicies(b: BaseInput, domains: string[]) {
 // when the new config listens on the same address as here. So the server also listens on one
 // of two unix sockets that no one connects to, the other one at each load: the old one closes,
 // and the delay applies. Measured by `npm run bench -- reload` (a host Caddy, 8 HTTP/1.1
-// keep-alive workers on one app, 15 loads of another app's route): without this 23 of 79,345
-// requests failed ("socket hang up"), with it 0 of 145,259; with the delay but without
-// drainRoute 13 of 137,985. The price: each load takes the delay longer (Stop() sleeps it
-// before the admin API answers).
+// keep-alive workers on one app, 15 loads of another app's route): before, 21 of 97,315 and
+// 23 of 79,345 requests failed ("socket hang up"); with this 0 of 148,066 and 0 of 146,966. The
+// delay alone, with the drain listener but without drainRoute: 13 of 137,985. shutdown_delay
+// without the drain listener (it never applies) 24 of 83,332; grace_period 17, idle_timeout 1s
+// 8, keepalive_interval 1s 5, protocols h1 16. `npm run bench -- appspec` phase 2 (40 route
+// changes of 10 other apps): 157 of 39,750 failed before, 0 of 87,614 after, 0 WebSocket
+// disconnects. A 250ms delay also gave 0 of 111,531; 1s leaves a margin for a loaded host. The
+// price: each load takes the delay longer (Stop() sleeps it before the admin API answers), and a
+// connection idle for the whole delay is still closed under a client that sends at that instant.
 export const SHUTDOWN_DELAY = '1s';
 
 /** The listener that closes at a config load: load number `gen`'s, the other one of two. */
