@@ -13,7 +13,7 @@ import type { AddressInfo } from 'node:net';
 import { Load } from '../test/helpers/load.js';
 import { HostCaddy } from '../test/helpers/host-caddy.js';
 import { CaddyProxy } from '../src/proxy/caddy/proxy.js';
-import { DRAIN_ID, drainListener, fullConfig } from '../src/proxy/caddy/config.js';
+import { DRAIN_ID, fullConfig } from '../src/proxy/caddy/config.js';
 import { dirname } from 'node:path';
 import type { RouteInput } from '../src/proxy/types.js';
 import { sleep, until } from '../test/helpers/platform.js';
@@ -48,7 +48,10 @@ const variants: Record<string, (c: Cfg, n: number) => void> = {
   // shutdown_delay and the alternating drain listener, without the drain route's Connection: close
   no_drain_route: (c) => { const s = c.apps.http.servers.berth!; s.routes = s.routes.filter((r) => r['@id'] !== DRAIN_ID); },
   // the drain listener the same at every load
-  one_drain_listener: (c) => { const s = c.apps.http.servers.berth!; s.listen = [s.listen[0]!, drainListener({ adminSocket: '/x/admin.sock' }, 0).replace('/x', dirname(s.listen[1]!.slice(5)))]; },
+  one_drain_listener: (c) => {
+    const s = c.apps.http.servers.berth!;
+    s.listen = [s.listen[0]!, `unix/${dirname(s.listen[1]!.slice(5))}/drain-0.sock`];
+  },
 };
 
 main('reload', async () => {
