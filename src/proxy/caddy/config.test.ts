@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { appRoute, fullConfig, isInternalDomain, routeId, tlsPolicies } from './config.js';
+import { appRoute, drainGeneration, drainListener, fullConfig, isInternalDomain, routeId, tlsPolicies } from './config.js';
 
 const base = { adminSocket: '/run/caddy/admin.sock', httpPort: 80, httpsPort: 443, refreshMs: 250, streamCloseDelayMs: 8 * 3600_000 };
 
@@ -24,7 +24,7 @@ test('when no release answers, the proxy\'s bare 502 or 503 becomes a 503 that s
   const e = c.apps.http.servers.berth.errors.routes[0]!;
   assert.deepEqual(e.match, [{ expression: '{http.error.status_code} == 502 || {http.error.status_code} == 503' }]);
   assert.equal(e.handle[0]!.status_code, 503);
-  assert.equal(routeId('x'), c.apps.http.servers.berth.routes[0]!['@id']);
+  assert.equal(routeId('x'), c.apps.http.servers.berth.routes[1]!['@id']);
 });
 
 test('internal names get the internal CA, others ACME with the configured CA', () => {
@@ -43,6 +43,24 @@ test('the full config keeps the fallback route last and the admin API on a unix 
   const c = fullConfig(base, [{ app: 'a', domains: ['a.localhost'], upstream: 'berth-a-web', port: 8000 }]);
   assert.equal(c.admin.listen, 'unix//run/caddy/admin.sock');
   const routes = c.apps.http.servers.berth.routes;
-  assert.deepEqual(routes.map((r) => r['@id']), ['berth-app-a', 'berth-fallback']);
-  assert.deepEqual(c.apps.http.servers.berth.listen, [':443']);
+  assert.deepEqual(routes.map((r) => r['@id']), ['berth-drain', 'berth-app-a', 'berth-fallback']);
+  assert.deepEqual(c.apps.http.servers.berth.listen, [':443', 'unix//run/caddy/drain-0.sock']);
+});
+
+test('each load listens on the other drain socket, so the old one closes and shutdown_delay applies', () => {
+  const c = (gen: number) => fullConfig(base, [], gen);
+  assert.equal(c(0).apps.http.shutdown_delay, '1s');
+  assert.deepEqual(c(1).apps.http.servers.berth.listen, [':443', 'unix//run/caddy/drain-1.sock']);
+  assert.equal(drainListener(base, 2), drainListener(base, 0));
+  assert.equal(drainGeneration(base, c(0).apps.http.servers.berth.listen), 0);
+  assert.equal(drainGeneration(base, c(1).apps.http.servers.berth.listen), 1);
+  assert.equal(drainGeneration(base, [':443']), 0, 'a config from before drain listeners');
+  // While draining, the old server's answers close their connections, but never a 101's.
+  const drain = c(0).apps.http.servers.berth.routes[0]!;
+  assert.deepEqual(drain, {
+    '@id': 'berth-drain',
+    match: [{ vars: { '{http.shutting_down}': ['true'] } }],
+    handle: [{ handler: 'headers', response: { set: { Connection: ['close'] }, require: { status_code: [2, 3, 4, 5] } } }],
+  });
+  assert.ok(!('terminal' in drain), 'the drain route must fall through to the app routes');
 });

@@ -1,16 +1,18 @@
 // Caddy's configuration as JSON, built by pure functions. Each app has one route tagged
-// "@id": "berth-app-NAME", changed alone through the admin API. The route's upstream is a
-// name resolved through DNS every `refresh`, so a deploy or rollback changes what the name
-// resolves to (a container rename) and never Caddy's configuration.
+// "@id": "berth-app-NAME". The route's upstream is a name resolved through DNS every `refresh`,
+// so a deploy or rollback changes what the name resolves to (a container rename) and never
+// Caddy's configuration.
 //
 // Why not switch by PATCHing the route's upstream (one admin call, no rename, and what a Swarm
-// service could use too)? Because any config change makes Caddy load a whole new config and
-// close every idle keep-alive connection of every app, and a request sent on one at that
-// instant fails. Measured by `npm run bench -- switch` (22 routes, 20 switches each way under
-// the same load): by rename 0 of 26,832 requests to the app and 0 of 18,542 to another app
-// failed; by PATCH 81 of 19,413 and 36 of 11,802 ("socket hang up"). So route changes are kept
-// to what needs them (an app's creation, deletion, domains, port, routing table, redirects and
-// headers), and stream_close_delay keeps WebSockets and SSE streams open across those.
+// service could use too)? Because any config change, a one-route PATCH as much as a /load, makes
+// Caddy start a whole new config and Shutdown() the old servers, and Go's Shutdown closes every
+// idle keep-alive connection at once: a request sent on one at that instant fails ("socket hang
+// up"). Measured by `npm run bench -- switch` (22 routes, 20 switches each way under the same
+// load): by rename 0 of 26,832 requests to the app and 0 of 18,542 to another app failed; by
+// PATCH 81 of 19,413 and 36 of 11,802. So route changes are kept to what needs them (an app's
+// creation, deletion, domains, port, routing table, redirects and headers), stream_close_delay
+// keeps WebSockets and SSE streams open across those, and each such change drains the old
+// server's keep-alive connections before it closes them (drainListener below).
 //
 // An app with a routing table (paths), static files or extra headers keeps one route: its
 // handlers become a subroute (paths.ts), so that changing its table is still one route change.
@@ -18,6 +20,7 @@
 // together with the first in one config change (proxy.ts). A static site's files switch by a
 // symlink flip under the file server's root (static.ts), again without a config change.
 
+import { dirname } from 'node:path';
 import { domainsOf, idOf, type RouteInput, routeId } from '../types.js';
 import { pathRoutes } from './paths.js';
 import { headersHandler, redirectRoute } from './redirects.js';
@@ -26,6 +29,7 @@ import { processHandler } from './targets.js';
 export const SERVER = 'berth';
 export const ADMIN_ORIGIN = 'berth-admin';
 export const FALLBACK_ID = 'berth-fallback';
+export const DRAIN_ID = 'berth-drain';
 export { routeId };
 
 export interface BaseInput {
@@ -90,7 +94,47 @@ export function tlsPolicies(b: BaseInput, domains: string[]) {
   ];
 }
 
-export function fullConfig(b: BaseInput, routes: RouteInput[]) {
+// Draining keep-alive connections across a config load. Caddy's shutdown_delay keeps the old
+// server serving for that long before Shutdown(), and meanwhile {http.shutting_down} is true
+// there, so drainRoute answers every request with `Connection: close`: a client then closes the
+// connection after that answer instead of reusing it, and by the time Shutdown() closes the
+// idle ones, a client that is sending has none left. But Caddy applies the delay only when a
+// listener of the old config closes (caddyhttp/app.go Stop(): ListenerUsage(addr) < 2), never
+// when the new config listens on the same address as here. So the server also listens on one
+// of two unix sockets that no one connects to, the other one at each load: the old one closes,
+// and the delay applies. Measured by `npm run bench -- reload` (a host Caddy, 8 HTTP/1.1
+// keep-alive workers on one app, 15 loads of another app's route): before, 21 of 97,315 and
+// 23 of 79,345 requests failed ("socket hang up"); with this 0 of 148,066 and 0 of 146,966. The
+// delay alone, with the drain listener but without drainRoute: 13 of 137,985. shutdown_delay
+// without the drain listener (it never applies) 24 of 83,332; grace_period 17, idle_timeout 1s
+// 8, keepalive_interval 1s 5, protocols h1 16. `npm run bench -- appspec` phase 2 (40 route
+// changes of 10 other apps): 157 of 39,750 failed before, 0 of 87,614 after, 0 WebSocket
+// disconnects. A 250ms delay also gave 0 of 111,531; 1s leaves a margin for a loaded host. The
+// price: each load takes the delay longer (Stop() sleeps it before the admin API answers), and a
+// connection idle for the whole delay is still closed under a client that sends at that instant.
+export const SHUTDOWN_DELAY = '1s';
+
+/** The listener that closes at a config load: load number `gen`'s, the other one of two. */
+export function drainListener(b: Pick<BaseInput, 'adminSocket'>, gen: number): string {
+  return `unix/${dirname(b.adminSocket)}/drain-${gen % 2}.sock`;
+}
+
+/** The generation of a running server's listen list (the other one is the next load's). */
+export function drainGeneration(b: Pick<BaseInput, 'adminSocket'>, listen: unknown): number {
+  return Array.isArray(listen) && listen.includes(drainListener(b, 1)) ? 1 : 0;
+}
+
+/** First of the routes, ending in none: while the old server drains, every answer but a 1xx (a
+ *  WebSocket's 101 must keep its `Connection: Upgrade`) tells the client to close. */
+export function drainRoute() {
+  return {
+    '@id': DRAIN_ID,
+    match: [{ vars: { '{http.shutting_down}': ['true'] } }],
+    handle: [{ handler: 'headers', response: { set: { Connection: ['close'] }, require: { status_code: [2, 3, 4, 5] } } }],
+  };
+}
+
+export function fullConfig(b: BaseInput, routes: RouteInput[], gen = 0) {
   const domains = routes.flatMap(domainsOf);
   return {
     admin: { listen: `unix/${b.adminSocket}`, origins: [ADMIN_ORIGIN] },
@@ -98,13 +142,14 @@ export function fullConfig(b: BaseInput, routes: RouteInput[]) {
     apps: {
       http: {
         http_port: b.httpPort,
+        shutdown_delay: SHUTDOWN_DELAY,
         https_port: b.httpsPort,
         servers: {
           [SERVER]: {
             // Only the HTTPS port: Caddy then adds its own HTTP server that answers ACME
             // challenges and redirects everything else to HTTPS.
-            listen: [`:${b.httpsPort}`],
-            routes: [...routes.flatMap((r) => appRoutes(r, b)), fallbackRoute()],
+            listen: [`:${b.httpsPort}`, drainListener(b, gen)],
+            routes: [drainRoute(), ...routes.flatMap((r) => appRoutes(r, b)), fallbackRoute()],
             errors: errorRoutes(),
           },
         },

@@ -62,7 +62,7 @@ test('redirect domains get their own route, with the same path and query, and a 
   const two = appRoutes(withTwo, base)[1] as unknown as { handle: { routes: unknown[] }[] };
   assert.equal(two.handle[0]!.routes.length, 2);
   const c = fullConfig(base, [r]);
-  assert.deepEqual(c.apps.http.servers.berth.routes.map((x) => x['@id']), ['berth-app-w', 'berth-app-w-redirect', 'berth-fallback']);
+  assert.deepEqual(c.apps.http.servers.berth.routes.map((x) => x['@id']), ['berth-drain', 'berth-app-w', 'berth-app-w-redirect', 'berth-fallback']);
   assert.deepEqual(c.apps.tls.automation.policies, tlsPolicies(base, ['w.test', 'www.w.test', 'old.localhost']));
   assert.deepEqual(c.apps.tls.automation.policies[0], { subjects: ['old.localhost', 'w.test', 'www.w.test'], issuers: [{ module: 'internal' }] });
 });

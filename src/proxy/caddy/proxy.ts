@@ -3,19 +3,21 @@
 // proxy comes back with every route.
 //
 // Every admin write makes Caddy load a whole new config (and keep each one an open stream was
-// proxied under until stream_close_delay ends): so each change is one write at most, a route
-// PUT/PATCH/DELETE when only that route changes, or one load of the full config when the TLS
-// policies (which name the internal domains) must change with it, or when more than one of an
-// app's routes changes at once (its own and its redirect route, config.ts).
+// proxied under until stream_close_delay ends): so each change is one write at most, one load of
+// the full config. Not a route PUT/PATCH/DELETE, though Caddy reloads everything for those too:
+// each load must also swap the server's drain listener, so that the old server drains its
+// keep-alive connections before closing them (config.ts, drainListener).
 import { renameSync, writeFileSync } from 'node:fs';
 import { isDeepStrictEqual } from 'node:util';
 import { asBerthError } from '../../lib/errors.js';
 import { domainsOf, idOf, type Proxy, type ProxyStatus, type RouteChange, type RouteInput, redirectIdOf, routeId } from '../types.js';
 import type { CaddyAdmin } from './admin.js';
-import { appRoutes, type BaseInput, errorRoutes, FALLBACK_ID, fullConfig, SERVER, tlsPolicies } from './config.js';
+import {
+  appRoutes, type BaseInput, DRAIN_ID, drainGeneration, drainListener, drainRoute, errorRoutes, FALLBACK_ID, fullConfig, SERVER, SHUTDOWN_DELAY, tlsPolicies,
+} from './config.js';
 
-const ROUTES = `/config/apps/http/servers/${SERVER}/routes`;
-const POLICIES = '/config/apps/tls/automation/policies';
+const SERVER_PATH = `/config/apps/http/servers/${SERVER}`;
+const ROUTES = `${SERVER_PATH}/routes`;
 
 /** The desired routes with one of them replaced (or added), or removed (pure). */
 export function withRoute(routes: RouteInput[], id: string, r: RouteInput | null): RouteInput[] {
@@ -25,17 +27,6 @@ export function withRoute(routes: RouteInput[], id: string, r: RouteInput | null
 
 /** One route of an app as it is and as it should be (null: absent). */
 export interface RouteDiff { id: string; have: unknown; want: unknown }
-
-/** The one admin call that makes a single route change, or null when more than one route
- *  changes (a full load then does it in one change). Pure. */
-export function singleRouteCall(diffs: RouteDiff[]): { method: string; path: string; body?: unknown } | null {
-  const changed = diffs.filter((d) => !isDeepStrictEqual(d.have, d.want));
-  if (changed.length !== 1) return null;
-  const d = changed[0]!;
-  if (d.have === null) return { method: 'PUT', path: `${ROUTES}/0`, body: d.want };
-  if (d.want === null) return { method: 'DELETE', path: `/id/${d.id}` };
-  return { method: 'PATCH', path: `/id/${d.id}`, body: d.want };
-}
 
 export class CaddyProxy implements Proxy {
   constructor(
@@ -55,20 +46,26 @@ export class CaddyProxy implements Proxy {
     return run;
   }
 
+  /** The drain listener generation of the last load (any one will do for a start). */
+  private gen = 0;
+
   persist(routes = this.desired()): void {
     const tmp = `${this.configFile}.tmp`;
-    writeFileSync(tmp, JSON.stringify(fullConfig(this.base, routes), null, 1), { mode: 0o600 });
+    writeFileSync(tmp, JSON.stringify(fullConfig(this.base, routes, this.gen), null, 1), { mode: 0o600 });
     renameSync(tmp, this.configFile);
   }
 
   async status(): Promise<ProxyStatus> {
-    return this.admin.call<unknown[]>('GET', ROUTES).then((r) => ({ ok: r.status === 200, routes: Array.isArray(r.body) ? r.body.length : 0 }),
+    const count = (b: unknown) => (Array.isArray(b) ? b.filter((r: { '@id'?: string }) => r['@id'] !== DRAIN_ID).length : 0);
+    return this.admin.call<unknown[]>('GET', ROUTES).then((r) => ({ ok: r.status === 200, routes: count(r.body) }),
       (e) => ({ ok: false, error: asBerthError(e).message }));
   }
 
-  private async policiesDiffer(routes: RouteInput[]): Promise<boolean> {
-    const have = await this.admin.call('GET', POLICIES);
-    return !isDeepStrictEqual(have.body, tlsPolicies(this.base, routes.flatMap(domainsOf)));
+  /** One load of the full config, on the drain listener the running one does not use. */
+  private async load(routes: RouteInput[]): Promise<void> {
+    const listen = await this.admin.call('GET', `${SERVER_PATH}/listen`);
+    this.gen = drainGeneration(this.base, listen.body) + 1;
+    await this.admin.ok('POST', '/load', fullConfig(this.base, routes, this.gen));
   }
 
   ensureRoute(r: RouteInput): Promise<RouteChange> { return this.serial(() => this.ensureRouteNow(r)); }
@@ -84,13 +81,9 @@ export class CaddyProxy implements Proxy {
   private async apply(ids: string[], want: Map<string, unknown>, routes: RouteInput[]): Promise<RouteDiff[]> {
     const diffs: RouteDiff[] = [];
     for (const id of ids) diffs.push({ id, have: await this.live(id), want: want.get(id) ?? null });
-    if (diffs.some((d) => !isDeepStrictEqual(d.have, d.want))) {
-      // The policies must hold the moment the route does: Caddy starts obtaining a new domain's
-      // certificate at once, with whatever issuer they give (a stale default is Let's Encrypt).
-      const call = (await this.policiesDiffer(routes)) ? null : singleRouteCall(diffs);
-      if (call) await this.admin.ok(call.method, call.path, call.body);
-      else await this.admin.ok('POST', '/load', fullConfig(this.base, routes));
-    }
+    // The load brings the TLS policies too: they must hold the moment the route does, as Caddy
+    // starts obtaining a new domain's certificate at once, with whatever issuer they give.
+    if (diffs.some((d) => !isDeepStrictEqual(d.have, d.want))) await this.load(routes);
     this.persist(routes);
     return diffs;
   }
@@ -114,7 +107,7 @@ export class CaddyProxy implements Proxy {
     const desired = this.desired();
     type Live = {
       apps?: {
-        http?: { servers?: Record<string, { routes?: { '@id'?: string }[]; errors?: unknown }> };
+        http?: { shutdown_delay?: unknown; servers?: Record<string, { listen?: unknown; routes?: { '@id'?: string }[]; errors?: unknown }> };
         tls?: { automation?: { policies?: unknown } };
       };
     };
@@ -126,7 +119,10 @@ export class CaddyProxy implements Proxy {
       if (!isDeepStrictEqual(server.errors, errorRoutes())) fixed.push('error routes');
       if (!isDeepStrictEqual(cfg.body?.apps?.tls?.automation?.policies, tlsPolicies(this.base, desired.flatMap(domainsOf)))) fixed.push('tls policies');
       const live = new Map((server.routes ?? []).map((r) => [r['@id'], r] as const));
-      const wanted = new Set([FALLBACK_ID]);
+      const drains = [0, 1].map((g) => drainListener(this.base, g));
+      const draining = Array.isArray(server.listen) && server.listen.some((l) => drains.includes(l));
+      if (!draining || cfg.body?.apps?.http?.shutdown_delay !== SHUTDOWN_DELAY || !isDeepStrictEqual(server.routes?.[0], drainRoute())) fixed.push('drain');
+      const wanted = new Set([DRAIN_ID, FALLBACK_ID]);
       for (const r of desired) {
         for (const route of appRoutes(r, this.base)) {
           wanted.add(route['@id']);
@@ -136,7 +132,7 @@ export class CaddyProxy implements Proxy {
       for (const id of live.keys()) if (!id || !wanted.has(id)) fixed.push(id ?? 'a route without an id');
       if ((server.routes ?? []).at(-1)?.['@id'] !== FALLBACK_ID) fixed.push('fallback route');
     }
-    if (fixed.length) await this.admin.ok('POST', '/load', fullConfig(this.base, desired));
+    if (fixed.length) await this.load(desired);
     if (fixed.length) this.persist(desired);
     return [...new Set(fixed)];
   }
