@@ -59,6 +59,12 @@ export class CronRuns {
     return this.get<CronRunRow>("SELECT * FROM cron_runs WHERE app = ? AND job = ? AND state != 'skipped' ORDER BY id DESC LIMIT 1", app, job);
   }
 
+  /** The last run that ended (not one going on, not a skipped slot): what status reports. */
+  lastEnded(app: string, job: string): CronRunRow | undefined {
+    return this.get<CronRunRow>("SELECT * FROM cron_runs WHERE app = ? AND job = ? AND state NOT IN ('skipped', 'running') ORDER BY id DESC LIMIT 1",
+      app, job);
+  }
+
   idsOf(app: string, job: string): { id: number; state: CronRunState }[] {
     return this.all('SELECT id, state FROM cron_runs WHERE app = ? AND job = ? ORDER BY id DESC', app, job);
   }

@@ -7,7 +7,7 @@
 // cannot start each leave the release before serving.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { docker, ensureSample, Platform, SAMPLE, until } from '../helpers/platform.js';
@@ -55,6 +55,7 @@ test('berth deploy in the directory of a compose file runs every service of it, 
   assert.match(await body('/some/page'), /<p>\/some\/page<\/p>/);
   assert.deepEqual(await hello(), { backend: 'v1', migrated: 'v1' });
   assert.equal(await jobDoneBy(), 'done by v1');
+  assert.deepEqual(JSON.parse(await body('/api/visits')), { visits: 1, release: 'v1' });
   const releases = await p.json<{ release: string; processes: string }[]>(['releases', 'uku']);
   assert.equal(releases[0]!.processes, 'web, celery-worker, frontend');
 });
@@ -68,11 +69,16 @@ test('a redeploy replaces every process and runs the migration again; a rollback
   assert.match(await body('/'), /frontend v2/);
   assert.deepEqual(await hello(), { backend: 'v2', migrated: 'v2' });
   assert.equal(await jobDoneBy(), 'done by v2');
+  assert.deepEqual(JSON.parse(await body('/api/visits')), { visits: 2, release: 'v2' }, 'the volume did not outlive its release');
   const back = await p.berth(['rollback', 'uku']);
   assert.equal(back.code, 0, back.stderr);
+  // the v2 worker drains: a job it took off the queue before its SIGTERM is still its to finish
+  await until(async () => (!(await processes()).includes('v2 celery-worker') ? true : undefined), 30_000, 'the v2 worker to stop');
   assert.match(await body('/'), /frontend v1/);
   assert.equal((await hello()).backend, 'v1');
   assert.equal(await jobDoneBy(), 'done by v1', 'the rollback did not bring back the v1 worker');
+  assert.equal(JSON.parse(await body('/api/visits')).visits, 3, 'a rollback lost the volume\'s data');
+  assert.ok(existsSync(join(p.root, 'volumes', 'uku', 'uploads', 'visits')), 'the volume is not under the data root');
 });
 
 test('a failing migration, a failing build and a frontend that cannot start each leave the live release serving', async () => {

@@ -39,7 +39,8 @@ export function cronHistory(ctx: Ctx, app: string, job: string, limit: number): 
 /** The live release's jobs whose last run did not succeed: what a status line warns of. */
 export function failingJobs(ctx: Ctx, app: string): { job: string; state: string; exit_code: number | null; at: string | null }[] {
   return liveJobs(ctx, app).flatMap((d) => {
-    const last = ctx.store.cron.lastStarted(app, d.job);
+    // the last run that ended: a run going on now says nothing yet of how the job fares
+    const last = ctx.store.cron.lastEnded(app, d.job);
     return last && ['failed', 'timeout', 'interrupted'].includes(last.state)
       ? [{ job: d.job, state: last.state, exit_code: last.exit_code, at: last.finished_at }] : [];
   });

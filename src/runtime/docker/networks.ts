@@ -168,11 +168,20 @@ export class DockerNetworks {
   /** Removes an app's network once its containers are gone: the proxy and the services leave it
    *  first. With `onlyMembers`, a network that holds any other container is kept. True if removed. */
   async remove(name: string, onlyMembers?: Set<string>): Promise<boolean> {
-    const net = await this.inspect(name);
-    if (!net) return false;
-    if (onlyMembers && Object.keys(net.Containers ?? {}).some((id) => !onlyMembers.has(id))) return false;
-    for (const id of Object.keys(net.Containers ?? {})) await this.disconnect(name, id);
-    await this.api.buffer('DELETE', `/networks/${net.Id}`, `remove network ${name}`).catch((e) => { if (!isNotFound(e)) throw e; });
-    return true;
+    // A member may join between the disconnects and the delete (a reconcile connecting the proxy
+    // to every app's network, seen once in CI: "has active endpoints"): look again and retry.
+    for (let attempt = 1; ; attempt++) {
+      const net = await this.inspect(name);
+      if (!net) return false;
+      if (onlyMembers && Object.keys(net.Containers ?? {}).some((id) => !onlyMembers.has(id))) return false;
+      for (const id of Object.keys(net.Containers ?? {})) await this.disconnect(name, id);
+      try {
+        await this.api.buffer('DELETE', `/networks/${net.Id}`, `remove network ${name}`);
+        return true;
+      } catch (e) {
+        if (isNotFound(e)) return true;
+        if (attempt >= 3 || !/active endpoints/.test((e as Error).message)) throw e;
+      }
+    }
   }
 }
