@@ -114,7 +114,8 @@ export async function execute(ctx: Ctx, x: Execution): Promise<DeployResult> {
     };
   } catch (e) {
     const err = asBerthError(e);
-    await undoBeforeSwitch(ctx, target, x.targetRunning, run.unit, [...run.copies, ...run.workers]).catch((ce) => warnings.push(`clean-up: ${asBerthError(ce).message}`));
+    await undoBeforeSwitch(ctx, target, x.targetRunning, run.unit, [...run.copies,
+      ...run.workers]).catch((ce) => warnings.push(`clean-up: ${asBerthError(ce).message}`));
     // a route already changed for the new release (its port) goes back to what the state says
     if (ctx.store.stepDone(deployId, 'route')) {
       await ctx.proxy.ensureRoute(routeFor(ctx, app))

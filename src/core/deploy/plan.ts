@@ -72,7 +72,8 @@ export function planDeploy(i: PlanInput): Step[] {
   // warm release kept only its web process running, so its workers start afresh too.
   if (workers.length) steps.push({ kind: 'start_workers', release: i.target.id, workers });
   // every copy passes before any switches; a warm release (a rollback) starts the copies it lacks first
-  if (primary) steps.push({ kind: 'health', release: i.target.id, path: i.target.health_path, port: i.target.port, timeoutMs: i.deployTimeoutMs, ...copies(i) });
+  if (primary) steps.push({ kind: 'health', release: i.target.id, path: i.target.health_path, port: i.target.port, timeoutMs: i.deployTimeoutMs,
+    ...copies(i) });
   if (workers.length) steps.push({ kind: 'check_workers', release: i.target.id, upMs: i.workerUpMs ?? 2000 });
   if (!i.live) steps.push({ kind: 'route', reason: 'first release: check that the route points at the app (and its port)' });
   else if (i.live.port !== i.target.port) steps.push({ kind: 'route', reason: `port changes from ${i.live.port} to ${i.target.port}` });
@@ -118,7 +119,8 @@ export function describeStep(s: Step, name: (id: number) => string): string {
     case 'start_workers': return `start ${name(s.release)}'s ${s.workers.map((w) => (w.replicas > 1 ? `${w.process} x${w.replicas}` : w.process)).join(', ')}`;
     case 'check_workers': return `check that ${name(s.release)}'s other processes stay up (${s.upMs} ms at least)`;
     case 'stop_workers': return `stop ${name(s.release)}'s other processes (SIGTERM, then their grace period)`;
-    case 'health': return `wait until GET ${s.path} on port ${s.port} answers 2xx${s.copies ? ` on all ${s.copies} copies` : ''} (timeout ${s.timeoutMs / 1000}s)`;
+    case 'health':
+      return `wait until GET ${s.path} on port ${s.port} answers 2xx${s.copies ? ` on all ${s.copies} copies` : ''} (timeout ${s.timeoutMs / 1000}s)`;
     case 'route': return `update the proxy route: ${s.reason}`;
     case 'switch': return s.from ? `switch traffic from release ${name(s.from)} to ${name(s.to)}` : `send traffic to release ${name(s.to)}`;
     case 'settle': return `wait ${s.ms} ms until the proxy resolves the new release`;

@@ -108,7 +108,8 @@ export function checkScale(live: Pick<ReleaseRow, 'processes'> | null, app: stri
     }
     if (!Number.isInteger(n) || n < 0 || n > MAX_REPLICAS) throw new ValidationError(p, `copies must be a whole number from 0 to ${MAX_REPLICAS}`);
     if (p === primaryOf(live) && n < 1) {
-      throw new ValidationError(p, 'serves the app\'s requests: it runs one copy at least', `stop the app instead, or scale another process: berth scale ${app} worker=0`);
+      throw new ValidationError(p, 'serves the app\'s requests: it runs one copy at least',
+        `stop the app instead, or scale another process: berth scale ${app} worker=0`);
     }
     if (p !== primaryOf(live) && processTable(live)[p]!.routed && n !== 1) {
       throw new ValidationError(p, 'runs one copy: a route goes to it, and balancing across copies is built for the serving process only',
