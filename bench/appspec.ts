@@ -11,12 +11,11 @@
 //
 //   npm run bench -- appspec [--concurrency 4] [--steady 5] [--deploys 10] [--rollbacks 5] [--others 10]
 // Last line: {"bench":"appspec","total":N,"failed":N,"failed_api":N,"failed_static":N,"p99_steady_ms":X,"p99_deploy_ms":X,"ws_disconnects":N,...}
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { rmSync } from 'node:fs';
 import WebSocket from 'ws';
 import type { LoadResult } from '../test/helpers/load.js';
-import { type Platform, SAMPLE, sleep } from '../test/helpers/platform.js';
+import { type Platform, sleep } from '../test/helpers/platform.js';
+import { copyFixtureApp } from '../test/helpers/fixture-apps.js';
 import { log, main, numArg, opsPattern, round, stats, timed, withPlatform } from './lib/common.js';
 import { RemoteLoad } from './lib/remote-load.js';
 
@@ -28,14 +27,6 @@ const others = numArg('others', 10);
 const HOST = 'spa.localhost';
 
 const inWindow = (r: LoadResult, from: number, to: number) => r.latencies.filter((l) => l.at >= from && l.at <= to).map((l) => l.ms);
-
-/** The fixture app, with berth.yml's build args naming the local sample image. */
-function appDir(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'berth-bench-spa-'));
-  cpSync(join(process.cwd(), 'test', 'fixtures', 'apps', 'spa'), dir, { recursive: true });
-  writeFileSync(join(dir, 'berth.yml'), readFileSync(join(dir, 'berth.yml.in'), 'utf8').replaceAll('@BASE@', SAMPLE));
-  return dir;
-}
 
 const ops = () => opsPattern(deploys, rollbacks);
 
@@ -117,7 +108,7 @@ async function othersPhase(p: Platform) {
 }
 
 main('appspec', () => withPlatform(async (p) => {
-  const dir = appDir();
+  const dir = copyFixtureApp('spa');
   try {
     await p.ok(['apps', 'create', 'spa', '--domain', HOST]);
     const first = await p.berth(['deploy', 'spa'], { cwd: dir, timeoutMs: 300_000 });

@@ -43,7 +43,9 @@ test('scale web 1 -> 3 -> 1 under load: no failed request, and all three copies 
   // the two scale commands are two config loads: measured, they can cost a request each on an idle keep-alive connection
   assert.ok(res.failed <= 2 * 8, `failed requests: ${JSON.stringify(res.failures)} of ${res.total}`);
   console.log(`scale 1 -> 3 -> 1: ${res.failed} failed of ${res.total} (${JSON.stringify(res.failures)}); by copy ${JSON.stringify(res.bodies)}`);
-  assert.deepEqual(Object.keys(await servingCopies()), [`${p.instance}-shop-web`]);
+  // the copies taken away are out of the route already; they stop in the background (their drain)
+  await until(async () => (Object.keys(await servingCopies()).join() === `${p.instance}-shop-web` ? true : undefined), 10_000,
+    'only copy 1 to hold a serving name');
   await until(async () => (Object.keys(await copies()).length === 1 ? true : undefined), 40_000, 'the copies taken away to drain and go');
 });
 

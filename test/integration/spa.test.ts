@@ -7,17 +7,18 @@
 // reached through the platform network's gateway, as a Tailscale address would be).
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { request } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { docker, ensureSample, Platform, SAMPLE } from '../helpers/platform.js';
+import { docker, ensureSample, Platform } from '../helpers/platform.js';
+import { copyFixtureApp, fixtureApp } from '../helpers/fixture-apps.js';
 import { CaddyAdmin } from '../../src/proxy/caddy/admin.js';
 
 const p = new Platform();
-const src = mkdtempSync(join(tmpdir(), 'berth-spa-'));
+const src = copyFixtureApp('spa');
 const HOST = 'spa.localhost';
 let outside: Server;
 
@@ -32,17 +33,16 @@ function fetchHttps(host: string, path: string): Promise<{ status: number; heade
   });
 }
 
+/** The SPA's build output says which version it is. */
 function writeSpa(version: string): void {
-  writeFileSync(join(src, 'berth.yml'), readFileSync(join(src, 'berth.yml.in'), 'utf8').replaceAll('@BASE@', SAMPLE));
-  const index = join(process.cwd(), 'test', 'fixtures', 'apps', 'spa', 'frontend', 'dist', 'index.html');
-  writeFileSync(join(src, 'frontend', 'dist', 'index.html'), readFileSync(index, 'utf8').replace('VERSION', version));
+  const index = readFileSync(fixtureApp('spa', 'frontend', 'dist', 'index.html'), 'utf8');
+  writeFileSync(join(src, 'frontend', 'dist', 'index.html'), index.replace('VERSION', version));
 }
 
 /** The running Caddy's whole config, as its admin API gives it. */
 const caddyConfig = async () => JSON.stringify((await new CaddyAdmin(join(p.root, 'run', 'caddy', 'admin.sock')).call('GET', '/config/')).body);
 
 before(async () => {
-  cpSync(join(process.cwd(), 'test', 'fixtures', 'apps', 'spa'), src, { recursive: true });
   await p.up(['--services', 'none']);
   await ensureSample(p);
   await p.ok(['apps', 'create', 'spa', '--domain', HOST]);

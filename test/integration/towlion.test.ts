@@ -7,13 +7,13 @@
 // cannot start each leave the release before serving.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { cpSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpSync, existsSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { docker, ensureSample, Platform, SAMPLE, until } from '../helpers/platform.js';
+import { copyFixtureApp, fixtureApp } from '../helpers/fixture-apps.js';
 
 const p = new Platform();
-const src = mkdtempSync(join(tmpdir(), 'berth-towlion-'));
+const src = copyFixtureApp('towlion');
 const HOST = 'uku.localhost';
 const env = { BASE_IMAGE: SAMPLE };
 
@@ -32,7 +32,6 @@ async function jobDoneBy(): Promise<string> {
 }
 
 before(async () => {
-  cpSync(join(process.cwd(), 'test', 'fixtures', 'apps', 'towlion'), src, { recursive: true });
   await p.up(['--services', 'redis']);
   await ensureSample(p);
   await p.ok(['apps', 'create', 'uku', '--domain', HOST]);
@@ -95,7 +94,7 @@ test('a failing migration, a failing build and a frontend that cannot start each
   r = await deployHere();
   assert.notEqual(r.code, 0);
   assert.match(r.stderr, /build/i);
-  cpSync(join(process.cwd(), 'test', 'fixtures', 'apps', 'towlion', 'frontend', 'Dockerfile'), join(src, 'frontend', 'Dockerfile'));
+  cpSync(fixtureApp('towlion', 'frontend', 'Dockerfile'), join(src, 'frontend', 'Dockerfile'));
 
   await p.ok(['config', 'set', 'uku', 'FRONTEND_BROKEN=1', '--no-deploy']);
   r = await deployHere();

@@ -293,9 +293,9 @@ async function runStep(ctx: Ctx, step: Step, x: Execution, run: RunState): Promi
       // both releases, as in any rolling switch): a failure here is the reconcile's to finish (it
       // moves a running copy's name), the release serves already
       const late: string[] = [];
-      for (const u of run.copies) {
-        await rt.activate(u).catch((e: unknown) => late.push(`${u.process} copy ${u.replica}: ${asBerthError(e).message} (the reconcile switches it)`));
-      }
+      const activateLate = (u: Unit) => rt.activate(u).catch((e: unknown) =>
+        late.push(`${u.process}${u.replica > 1 ? ` copy ${u.replica}` : ''}: ${asBerthError(e).message} (the reconcile switches it)`));
+      for (const u of run.copies) await activateLate(u);
       // the site's files with the release: one flip of its pointer (the proxy reads it per request)
       if (siteOf(target)) {
         try {
@@ -304,9 +304,7 @@ async function runStep(ctx: Ctx, step: Step, x: Execution, run: RunState): Promi
           late.push(`static site: ${asBerthError(e).message} (the reconcile points it)`);
         }
       }
-      for (const u of run.workers.filter((w) => w.serves)) {
-        await rt.activate(u).catch((e: unknown) => late.push(`${u.process}: ${asBerthError(e).message} (the reconcile switches it)`));
-      }
+      for (const u of run.workers.filter((w) => w.serves)) await activateLate(u);
       if (late.length) ctx.log.warn({ app: target.app, late }, 'a routed process did not switch with the release');
       return [x.live ? `${relName(x.live)} stays warm until ${warmUntil}` : '', ...late].filter(Boolean).join('; ') || undefined;
     }

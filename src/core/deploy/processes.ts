@@ -65,8 +65,6 @@ export function servingProcess(r: Pick<ReleaseRow, 'processes'>): ProcessType {
   return p;
 }
 
-/** Processes besides the serving one that routes send requests to: health-checked, switched by name. */
-export const routedOf = (r: Pick<ReleaseRow, 'processes'>): ProcessType[] => workersOf(r).filter((p) => processTable(r)[p]!.routed);
 
 /** The limits a release's process runs with (set when the release was made). */
 export const limitsOf = (r: Pick<ReleaseRow, 'processes'>, process: ProcessType): Limits =>
