@@ -1,5 +1,7 @@
 // The runtime contract (src/runtime/contract.ts) on Docker Engine: the same suite the in-memory
 // fake passes, so the engine's unit tests on the fake say true things about Docker.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -9,7 +11,7 @@ import { runtimeContract, SITE_DIR, SITE_FILES, SITE_LINKS } from '../../src/run
 import { buildScratchImage, imageExists } from '../../src/runtime/docker/images.js';
 import { DockerRuntime } from '../../src/runtime/docker/driver.js';
 import { EngineApi } from '../../src/runtime/docker/engine-api.js';
-import { namesFor } from '../../src/runtime/docker/specs.js';
+import { cronRunName, namesFor, processContainer } from '../../src/runtime/docker/specs.js';
 import { pathsFor } from '../../src/state/paths.js';
 import { docker, SAMPLE } from '../helpers/platform.js';
 
@@ -40,14 +42,40 @@ runtimeContract('docker runtime', async () => {
       await c.update({ RestartPolicy: { Name: 'no' } });
       await c.kill();
     },
-    close: async () => {
-      const cs = await docker.listContainers({ all: true, filters: { label: [`berth.instance=${instance}`] } });
-      await Promise.all(cs.map((c) => docker.getContainer(c.Id).remove({ force: true })));
-      // the platform's network and the app's own (a leftover would hold a subnet of the pool)
-      const nets = await docker.listNetworks({ filters: { label: [`berth.instance=${instance}`] } });
-      await Promise.all(nets.map((n) => docker.getNetwork(n.Id).remove()));
-      await docker.getNetwork(instance).remove().catch((e: { statusCode?: number }) => { if (e.statusCode !== 404) throw e; });
-      rmSync(root, { recursive: true, force: true });
-    },
+    close: () => removeInstance(instance, root),
   };
 });
+
+// A daemon killed between a cron run's create and its start leaves a container that never ran:
+// Docker's wait answers such a one at once with exit 0, and an empty log. Its waiter must run it.
+test('docker runtime: a one-off created but never started is started by its waiter, not taken for a success', async () => {
+  const api = new EngineApi();
+  const instance = `rt${Math.random().toString(36).slice(2, 8)}`;
+  const root = mkdtempSync(join(tmpdir(), 'berth-rt-'));
+  const names = namesFor(instance);
+  const rt = new DockerRuntime(api, names, pathsFor(root));
+  try {
+    await rt.ensureNetwork();
+    const spec = { app: 'pending', release: 'v1', process: 'web', image: SAMPLE, env: {}, port: 8000 };
+    await rt.networks.ensureApp(spec.app);
+    const cmd = ['/usr/bin/node', '-e', 'console.log("ran"); process.exit(3)'];
+    const name = cronRunName(names, spec.app, '41');
+    await api.json('POST', '/containers/create', 'create', { query: { name }, body: processContainer(names, spec, { oneOff: { role: 'cron', key: '41' }, cmd }) });
+    const [left] = await rt.listOneOffs('cron');
+    assert.equal(left?.running, false);
+    const r = await rt.waitOneOff(left!, { timeoutMs: 30_000 });
+    assert.deepEqual([r.exitCode, r.output], [3, 'ran\n']);
+  } finally {
+    await removeInstance(instance, root);
+  }
+});
+
+async function removeInstance(instance: string, root: string): Promise<void> {
+  const cs = await docker.listContainers({ all: true, filters: { label: [`berth.instance=${instance}`] } });
+  await Promise.all(cs.map((c) => docker.getContainer(c.Id).remove({ force: true })));
+  // the platform's network and the app's own (a leftover would hold a subnet of the pool)
+  const nets = await docker.listNetworks({ filters: { label: [`berth.instance=${instance}`] } });
+  await Promise.all(nets.map((n) => docker.getNetwork(n.Id).remove()));
+  await docker.getNetwork(instance).remove().catch((e: { statusCode?: number }) => { if (e.statusCode !== 404) throw e; });
+  rmSync(root, { recursive: true, force: true });
+}

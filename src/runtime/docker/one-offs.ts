@@ -40,6 +40,7 @@ export async function waitOneOff(api: EngineApi, ref: Pick<OneOffRef, 'id' | 'na
     kept = (kept + s).slice(-KEPT_OUTPUT);
     o.onOutput?.(s);
   };
+  await startIfNeverStarted(api, ref);
   const following = new AbortController();
   const logs = followOutput(api, ref, keep, following.signal);
   try {
@@ -66,6 +67,14 @@ export async function waitOneOff(api: EngineApi, ref: Pick<OneOffRef, 'id' | 'na
     await logs;
     await removeContainer(api, ref.id, ref.name);
   }
+}
+
+/** A starter that died between create and start (a daemon killed) left a container that never
+ *  ran: Docker's wait would answer it at once with exit 0 and no output, a success that never was. */
+async function startIfNeverStarted(api: EngineApi, ref: Pick<OneOffRef, 'id' | 'name'>): Promise<void> {
+  const c = await api.json<{ State: { Status: string } }>('GET', `/containers/${ref.id}/json`, `inspect ${ref.name}`);
+  if (c.State.Status !== 'created') return;
+  await api.buffer('POST', `/containers/${ref.id}/start`, `start ${ref.name}`).catch((e) => { if (!isNotModified(e)) throw e; });
 }
 
 /** What the end of a log adds to the output seen so far (pure): `last` from the longest head of it
