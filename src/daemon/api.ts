@@ -14,7 +14,7 @@ import { scale } from '../core/deploy/scale.js';
 import { describeProcesses } from '../core/deploy/processes.js';
 import { formationOf } from '../core/deploy/execute.js';
 import { platformStatus } from '../core/status.js';
-import { runCommand } from '../core/run/run.js';
+import { runAttached, runCommand } from '../core/run/run.js';
 import { cronHistory, cronJobs } from '../core/cron/history.js';
 import { registryLogin } from '../core/registry.js';
 import { ensureServices } from '../core/shared-services/services.js';
@@ -28,11 +28,12 @@ import { appConnections, servicesStatus } from '../core/shared-services/status.j
 import { API_VERSION } from './api-version.js';
 import {
   AppCreateBody, AppUpdateBody, ConfigBody, DeployBody, DomainsBody, ExposeBody, LimitsBody, MoveBody, parseBody, RegistryBody, RollbackBody,
-  CronJobName, RotateBody, RunBody, ScaleBody,
+  CronJobName, RotateBody, RunBody, AttachedRunBody, ScaleBody,
   ServiceName, ServiceSetBody,
 } from './bodies.js';
 import { buildId } from './build.js';
 import { json, type Req, type Reply, Router } from './http.js';
+import { terminalBridge } from './terminal.js';
 
 
 const actorOf = (r: Req) => (r.header('x-berth-actor') ?? 'unknown').slice(0, 100);
@@ -113,6 +114,18 @@ export function buildApi(ctx: Ctx): Router {
     // the client leaving (Ctrl-C) stops the command: its container is removed
     return { kind: 'ndjson', run: (emit, left) => runCommand(ctx, { app: name, process: b.process, cmd: b.cmd, timeoutMs: b.timeout, actor: actorOf(r) },
       emit, left) } satisfies Reply;
+  });
+
+  api.on('POST', `${P}/apps/:name/runs/attached`, async (r) => {
+    const b = parseBody(AttachedRunBody, await r.json());
+    const name = mustApp(ctx, r.params.name!);
+    return { kind: 'upgrade', run: async (peer, left) => {
+      const bridge = terminalBridge(peer, b.tty, ctx.log);
+      const result = await runAttached(ctx, { app: name, process: b.process, cmd: b.cmd, timeoutMs: b.timeout, actor: actorOf(r),
+        stdin: b.stdin, tty: b.tty, rows: b.rows, cols: b.cols }, bridge.attached, left);
+      await bridge.drained();
+      return result;
+    } } satisfies Reply;
   });
 
   api.on('GET', `${P}/apps/:name/cron`, (r) => ({ app: r.params.name, jobs: cronJobs(ctx, mustApp(ctx, r.params.name!)) }));

@@ -73,6 +73,9 @@ export const CronJobName = z.string().regex(/^[a-z][a-z0-9-]{0,30}$/, 'is not a 
 
 /** POST /apps/NAME/runs: a command in a one-off container of the live release. */
 export const RunBody = z.object({ cmd: argv, process: via(v.processName).optional(), timeout: duration }).strict();
+/** `berth run -i/-t`: stdin kept open, a terminal of the caller's size (rows, columns). */
+const termSide = z.number().int().min(1).max(1000).optional();
+export const AttachedRunBody = RunBody.extend({ stdin: z.boolean(), tty: z.boolean(), rows: termSide, cols: termSide });
 
 export const DeployBody = z.object({
   image: via(v.imageRef).optional(), build: BuildSpecBody.optional(), port: via(v.port).optional(), health_path: via(v.healthPath).optional(),

@@ -105,7 +105,7 @@ export async function startDaemon(root: string) {
 
   if (existsSync(paths.daemonSocket)) rmSync(paths.daemonSocket);
   const api = buildApi(ctx);
-  const server = createServer(api.handle);
+  const server = createServer(api.handle).on('upgrade', api.handleUpgrade);
   await new Promise<void>((resolve) => server.listen(paths.daemonSocket, resolve));
   chmodSync(paths.daemonSocket, 0o600);
   log.info({ socket: paths.daemonSocket, pid: process.pid, instance: settings.instance }, 'berth daemon ready');

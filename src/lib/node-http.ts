@@ -9,3 +9,4 @@ const http = createRequire(import.meta.url)('node:http') as typeof Http;
 
 export const request: typeof Http.request = http.request;
 export const createServer: typeof Http.createServer = http.createServer;
+export const STATUS_CODES: typeof Http.STATUS_CODES = http.STATUS_CODES;

@@ -8,6 +8,7 @@ import { lstatSync, mkdtempSync, readFileSync, readlinkSync, rmSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ProcessSpec, Runtime, Unit } from './types.js';
+import { framesOf } from '../lib/frames.js';
 
 /** The site in a harness's siteImage: files under SITE_DIR, and symlinks (one inside, two out). */
 export const SITE_DIR = '/srv/site';
@@ -25,6 +26,8 @@ export interface RuntimeHarness {
   sleep: (ms: number) => string[];
   /** A command that prints "one", a second later "two", and exits 3. */
   talk: string[];
+  /** A command that copies its stdin to its stdout until the stdin ends, then exits 0. */
+  cat: string[];
   /** A reference no registry gives (the pull finds no registry at all). */
   unpullable: string;
   /** A local image holding SITE (below) under SITE_DIR, for exportDir. */
@@ -201,6 +204,31 @@ export function runtimeContract(name: string, make: () => Promise<RuntimeHarness
       assert.match(r.output, /one\n[^]*two\n/);
       assert.deepEqual(await h.rt.listOneOffs('run'), []);
       assert.deepEqual(await h.rt.list(h.app), [], 'a one-off counts as a unit of the app');
+    } finally {
+      await h.close();
+    }
+  });
+
+  test(`${name}: an attached one-off reads the caller's stdin and gives its output, in frames, or raw with a terminal`, async () => {
+    const h = await make();
+    try {
+      for (const tty of [false, true]) {
+        const a = await h.rt.startAttached(spec(h, 'v1'), h.cat, { kind: 'run', key: `a${tty}`, stdin: true, tty, rows: 30, cols: 100 });
+        const out: Buffer[] = [];
+        a.io.on('data', (d: Buffer) => out.push(d));
+        const ended = new Promise((r) => a.io.once('end', r));
+        a.io.write('hello\n');
+        await until(async () => Buffer.concat(out).includes('hello'), 10_000, 'the echo');
+        // a terminal passes ^D on as end of input; a pipe ends by closing its side
+        if (tty) a.io.write('\x04'); else a.io.end();
+        const r = await h.rt.waitOneOff(a.ref, { timeoutMs: 30_000 });
+        await ended;
+        assert.equal(r.exitCode, 0);
+        const bytes = Buffer.concat(out);
+        if (tty) assert.ok(bytes.includes('hello') && bytes[0] !== 1, `raw output: ${JSON.stringify(bytes.toString())}`);
+        else assert.deepEqual(framesOf(bytes).map((f) => [f.stream, f.payload.toString()]), [[1, 'hello\n']]);
+      }
+      assert.deepEqual(await h.rt.listOneOffs('run'), []);
     } finally {
       await h.close();
     }

@@ -8,8 +8,10 @@
 // TEXT2, CODE] prints TEXT, MS later TEXT2, and ends with CODE.
 import { mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve, sep } from 'node:path';
+import { duplexPair } from 'node:stream';
 import { FakeBuilder } from '../build/fake.js';
 import { BerthError } from '../lib/errors.js';
+import { frame, STDOUT } from '../lib/frames.js';
 import type { ServiceName } from '../state/settings.js';
 import { SERVICE_PORTS } from './service-ports.js';
 import type {
@@ -17,7 +19,7 @@ import type {
   IsolationReport,
   OomEvent,
   RedisMemory,
-  HealthCheck, ImageInfo, OneOffKind, OneOffOptions, OneOffRef, ProcessSpec, ProcessType, Progress, PullCheck, RegistryAuth, RunOptions, Runtime,
+  Attached, AttachOptions, HealthCheck, ImageInfo, OneOffKind, OneOffOptions, OneOffRef, ProcessSpec, ProcessType, Progress, PullCheck, RegistryAuth, RunOptions, Runtime,
   ServiceRun, ServiceRuntime, ServiceSlot, ServiceState, Unit, WaitOptions,
 } from './types.js';
 
@@ -263,6 +265,25 @@ export class FakeRuntime implements Runtime {
   }
 
   async startOneOff(spec: ProcessSpec, cmd: string[], o: OneOffOptions): Promise<OneOffRef> {
+    return this.oneOffView(await this.spawnOneOff(spec, cmd, o));
+  }
+
+  /** `cat` copies its stdin to its output and exits 0 when the stdin ends (^D on a terminal); output comes back
+   *  raw with a terminal, else in stdout frames, as from Docker. */
+  async startAttached(spec: ProcessSpec, cmd: string[], o: OneOffOptions & AttachOptions): Promise<Attached> {
+    const [ours, io] = duplexPair();
+    const x = await this.spawnOneOff(spec, cmd, o, (say, end) => {
+      // a terminal takes ^D for the end of input
+      ours.on('data', (d: Buffer) => (o.tty && d.includes(4) ? end(0) : say(d.toString('utf8'), '')));
+      ours.on('end', () => end(0));
+    });
+    x.listeners.add((s) => ours.write(o.tty ? s : frame(STDOUT, s)));
+    void x.exited.then(() => ours.end());
+    return { ref: this.oneOffView(x), io, resize: async () => undefined };
+  }
+
+  private async spawnOneOff(spec: ProcessSpec, cmd: string[], o: OneOffOptions,
+    cat?: (say: (text: string, eol?: string) => void, end: (code: number) => void) => void): Promise<FakeOneOff> {
     await this.op('runOnce');
     if (!this.images.has(spec.image)) throw new BerthError('not_found', `no such image: ${spec.image}`);
     const n = ++this.seq;
@@ -274,8 +295,8 @@ export class FakeRuntime implements Runtime {
       id: `o${n}`, name, app: spec.app, kind: o.kind, key: o.key, running: true, spec, cmd, output: '', exitCode: null, listeners: new Set(), exited,
       kill: () => { timers.forEach(clearTimeout); end(137); },
     };
-    const say = (text: string) => {
-      const line = `${text}\n`;
+    const say = (text: string, eol = '\n') => {
+      const line = `${text}${eol}`;
       x.output += line;
       for (const l of x.listeners) l(line);
     };
@@ -292,12 +313,14 @@ export class FakeRuntime implements Runtime {
     } else if (cmd[0] === 'talk') {
       say(cmd[1]!);
       timers.push(setTimeout(() => { say(cmd[3]!); end(Number(cmd[4])); }, Number(cmd[2])));
+    } else if (cmd[0] === 'cat' && cat) {
+      cat(say, end);
     } else {
       say(`${cmd[0]}: not found`);
       end(127);
     }
     this.started.set(x.id, x);
-    return this.oneOffView(x);
+    return x;
   }
 
   private oneOffView(x: FakeOneOff): OneOffRef {

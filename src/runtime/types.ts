@@ -4,6 +4,7 @@
 // (contract.ts); a Swarm driver will sit beside them (PRODUCT.md item 11).
 import type { Builder } from '../build/types.js';
 import type { Limits } from '../lib/limits.js';
+import type { Duplex } from 'node:stream';
 import type { ServiceName } from '../state/settings.js';
 
 /** A process type of an app: `web` serves HTTP through the proxy; others (worker, beat, ...)
@@ -86,6 +87,12 @@ export type OneOffKind = 'run' | 'cron';
 /** `key`: what the caller finds it by again (a cron run's id), kept as a label. */
 export interface OneOffRef { id: string; name: string; app: string; kind: OneOffKind; key: string; running: boolean }
 export interface OneOffOptions { kind: OneOffKind; key: string }
+/** A one-off the caller talks to (`berth run -i/-t`): its stdin open (stdin), a terminal (tty)
+ *  of that size. */
+export interface AttachOptions { tty: boolean; stdin: boolean; rows?: number; cols?: number }
+/** `io` carries the one-off's stdin (when asked) and its output: raw bytes with a terminal,
+ *  else Docker's multiplexed frames (lib/frames.ts); it ends when the one-off exits. */
+export interface Attached { ref: OneOffRef; io: Duplex; resize(rows: number, cols: number): Promise<void> }
 export interface WaitOptions extends RunOptions {
   /** Called with its output as it comes, from its start (a waiter that comes back replays it). */
   onOutput?: (chunk: string) => void;
@@ -141,6 +148,9 @@ export interface Runtime {
   /** Waits for a one-off to exit (one that exited already answers at once), then removes it; also
    *  when out of time (code 'timeout') or cancelled (code 'aborted'): it never runs on unseen. */
   waitOneOff(ref: Pick<OneOffRef, 'id' | 'name'>, opts: WaitOptions): Promise<{ exitCode: number; output: string }>;
+  /** Starts a `run` one-off attached to its caller (its first output included); waited for like
+   *  any one-off, by waitOneOff. */
+  startAttached(spec: ProcessSpec, cmd: string[], o: OneOffOptions & AttachOptions): Promise<Attached>;
   /** The one-offs of a kind that exist now, running or exited. */
   listOneOffs(kind: OneOffKind): Promise<OneOffRef[]>;
   inspect(app: string, process: ProcessType, release: string): Promise<Unit | null>;

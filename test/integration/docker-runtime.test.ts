@@ -36,6 +36,7 @@ runtimeContract('docker runtime', async () => {
     exit3: ['/usr/bin/node', '-e', 'console.log("boom"); process.exit(3)'],
     sleep: (ms) => ['/usr/bin/node', '-e', `setTimeout(() => {}, ${ms})`],
     talk: ['/usr/bin/node', '-e', 'console.log("one"); setTimeout(() => { console.log("two"); process.exit(3); }, 1000)'],
+    cat: ['/usr/bin/node', '-e', 'process.stdin.pipe(process.stdout)'],
     unpullable: 'localhost:1/berth-none:x', siteImage,
     crash: async (u) => {
       const c = docker.getContainer(u.id);

@@ -3,9 +3,13 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { DaemonClient } from '../../src/daemon/client.js';
+import { CONTROL, frame, frameReader, STDOUT } from '../../src/lib/frames.js';
 import { BIN, ensureSample, Platform, SAMPLE, until } from '../helpers/platform.js';
 
 const p = new Platform();
+const daemon = () => new DaemonClient(join(p.root, 'run', 'berth.sock'), 10_000);
 
 before(async () => {
   await p.up();
@@ -98,10 +102,62 @@ test('a timeout stops the command; no live release and unknown processes are ref
   assert.equal(none.code, 2);
   const tty = await p.berth(['run', 'runner', '-it', '--', 'sh']);
   assert.equal(tty.code, 2);
-  assert.match(tty.stderr, /interactive terminal \(berth run -it\) is not built yet/);
+  assert.match(tty.stderr, /the input is not a terminal: -it needs one[^]*hint: pipe input without a terminal: berth run -i runner -- sh/);
   const audit = await p.json<{ action: string; actor: string; result: string; detail: string }[]>(['audit', 'runner']);
   const runs = audit.filter((a) => a.action === 'run');
   assert.ok(runs.some((a) => a.result === 'exit 3' && JSON.parse(a.detail).argv[0] === 'node' && a.actor.startsWith('tester')), JSON.stringify(runs));
   assert.ok(runs.some((a) => a.result === 'timeout'));
   assert.ok(!JSON.stringify(audit).includes('hello-from-config'), 'the env reached the audit log');
+});
+
+test('-i: a pipe reaches the command\'s stdin, its end ends the input, the exit code comes back', async () => {
+  const cat = await p.berth(['run', '-i', 'runner', '--', 'node', '-e', 'process.stdin.pipe(process.stdout)'], { input: 'line one\nline two\n' });
+  assert.deepEqual([cat.code, cat.stdout], [0, 'line one\nline two\n'], cat.stderr);
+  const counted = await p.berth(['run', '-i', 'runner', '--', 'node', '-e',
+    'let n = 0; process.stdin.on("data", (d) => { n += d.length; }).on("end", () => { console.error("read " + n); process.exit(4); })'],
+  { input: 'x'.repeat(300_000) });
+  assert.deepEqual([counted.code, counted.stderr.trim()], [4, 'read 300000']);
+  const unknown = await p.berth(['run', '-i', 'nosuch', '--', 'true']);
+  assert.notEqual(unknown.code, 0);
+  assert.match(unknown.stderr, /nosuch/);
+  const audit = await p.json<{ action: string; result: string; detail: string }[]>(['audit', 'runner']);
+  assert.ok(audit.some((a) => a.action === 'run' && JSON.parse(a.detail).interactive === true && a.result === 'exit 4'), 'the attached runs are audited');
+});
+
+test('-it: a terminal of the caller\'s size, keys to the command, its exit code back (driven through script(1))', async () => {
+  // script gives berth a pseudo-terminal, as a user's shell would; its stdin is the keyboard
+  const child = spawn('script', ['-qec', `stty rows 31 cols 101; exec ${BIN} run -it runner -- node`, '/dev/null'],
+    { env: p.env(), stdio: ['pipe', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout.setEncoding('utf8').on('data', (d: string) => { out += d; });
+  child.stderr.setEncoding('utf8').on('data', (d: string) => { out += d; });
+  const done = new Promise<number | null>((r) => child.once('close', r));
+  try {
+    await until(async () => out.includes('> '), 60_000, 'the REPL\'s prompt');
+    child.stdin.write('process.stdout.rows + "x" + process.stdout.columns\r');
+    await until(async () => out.includes("'31x101'"), 10_000, `the terminal's size in: ${JSON.stringify(out)}`);
+    child.stdin.write('6 * 7\r');
+    await until(async () => out.includes('42'), 10_000, `the answer in: ${JSON.stringify(out)}`);
+    child.stdin.write('process.exit(5)\r');
+    assert.equal(await done, 5, out);
+  } finally {
+    child.kill('SIGKILL');
+  }
+  await until(async () => (await p.containers()).every((c) => !c.name.includes('-run-')), 30_000, 'the one-off container to be removed');
+});
+
+test('-it over the daemon\'s upgraded connection: a resize reaches the terminal; a client gone removes the container', async () => {
+  const peer = await daemon().upgrade('/apps/runner/runs/attached', {
+    cmd: ['node', '-e', 'const say = () => console.log("size " + process.stdout.rows + "x" + process.stdout.columns); say();'
+      + ' process.stdout.on("resize", say); setInterval(() => {}, 1000)'],
+    stdin: true, tty: true, rows: 20, cols: 70,
+  });
+  let out = '';
+  peer.on('data', frameReader((stream, payload) => { if (stream === STDOUT) out += payload.toString(); }));
+  await until(async () => out.includes('size 20x70'), 60_000, `the first size in: ${JSON.stringify(out)}`);
+  peer.write(frame(CONTROL, JSON.stringify({ type: 'resize', rows: 40, cols: 120 })));
+  await until(async () => out.includes('size 40x120'), 10_000, `the new size in: ${JSON.stringify(out)}`);
+  assert.equal((await p.containers()).filter((c) => c.name.includes('-runner-run-')).length, 1);
+  peer.destroy();
+  await until(async () => (await p.containers()).every((c) => !c.name.includes('-run-')), 30_000, 'the one-off container to be removed');
 });

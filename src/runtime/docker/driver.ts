@@ -8,7 +8,7 @@ import { DockerBuilder } from '../../build/docker-builder.js';
 import { httpProbe } from '../../lib/http-probe.js';
 import { BerthError } from '../../lib/errors.js';
 import type {
-  ExportedDir, HealthCheck, ImageInfo, IsolationReport, OneOffKind, OneOffOptions, OneOffRef, OomEvent, ProcessSpec, ProcessType, Progress, PullCheck,
+  Attached, AttachOptions, ExportedDir, HealthCheck, ImageInfo, IsolationReport, OneOffKind, OneOffOptions, OneOffRef, OomEvent, ProcessSpec, ProcessType, Progress, PullCheck,
   RegistryAuth, RunOptions, Runtime, Unit, WaitOptions,
 } from '../types.js';
 import { WEB } from '../types.js';
@@ -17,7 +17,7 @@ import { classifyPullError, pullHint, pullImage } from './pull.js';
 import { ndjson } from '../../lib/ndjson.js';
 import { runToEnd } from './run-to-end.js';
 import { exportDir } from './export-dir.js';
-import { createAndStart, listOneOffs, removeContainer, waitOneOff } from './one-offs.js';
+import { createAndStart, listOneOffs, removeContainer, startAttached, waitOneOff } from './one-offs.js';
 import { DockerNetworks } from './networks.js';
 import { DockerServices } from './services.js';
 import {
@@ -302,6 +302,14 @@ export class DockerRuntime implements Runtime {
     const id = await createAndStart(this.api, name,
       processContainer(this.names, spec, { oneOff: { role: o.kind, key: o.key }, cmd, volumesDir: this.paths.volumesDir }));
     return { id, name, app: spec.app, kind: o.kind, key: o.key, running: true };
+  }
+
+  async startAttached(spec: ProcessSpec, cmd: string[], o: OneOffOptions & AttachOptions): Promise<Attached> {
+    const name = oneOffName(this.names, spec.app, spec.release, Date.now().toString(36));
+    await this.networks.ensureApp(spec.app);
+    this.ensureVolumes(spec);
+    const body = processContainer(this.names, spec, { oneOff: { role: o.kind, key: o.key }, cmd, volumesDir: this.paths.volumesDir, attach: o });
+    return startAttached(this.api, { name, app: spec.app }, body, o);
   }
 
   waitOneOff(ref: Pick<OneOffRef, 'id' | 'name'>, opts: WaitOptions): Promise<{ exitCode: number; output: string }> {

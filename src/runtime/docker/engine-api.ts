@@ -5,6 +5,7 @@
 // The API version is negotiated with the engine on first use (see negotiateVersion and
 // docs/engine-api.md): the newest one both berth and the engine speak.
 import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
 import { request } from '../../lib/node-http.js';
 import { BerthError } from '../../lib/errors.js';
 import { ndjson } from '../../lib/ndjson.js';
@@ -115,31 +116,20 @@ function qs(q: Query = {}): string {
   return entries.length ? `?${new URLSearchParams(entries)}` : '';
 }
 
+async function engineError(res: IncomingMessage, what: string): Promise<EngineError> {
+  const text = (await readAll(res).catch(() => Buffer.alloc(0))).toString('utf8');
+  let message = text.trim();
+  try { message = JSON.parse(text).message ?? message; } catch { /* not JSON: keep the text */ }
+  return new EngineError(res.statusCode ?? 500, what, message || `HTTP ${res.statusCode}`);
+}
+
 async function readAll(res: IncomingMessage): Promise<Buffer> {
   const chunks: Buffer[] = [];
   for await (const c of res) chunks.push(c as Buffer);
   return Buffer.concat(chunks);
 }
 
-/** Splits Docker's multiplexed stdout/stderr frames (8-byte headers) into text. */
-/** Splits a multiplexed log stream's bytes into the whole frames there are and the partial one
- *  left for the next chunk. */
-export function wholeFrames(pending: Buffer): { whole: Buffer | null; rest: Buffer } {
-  let i = 0;
-  while (i + 8 <= pending.length && i + 8 + pending.readUInt32BE(i + 4) <= pending.length) i += 8 + pending.readUInt32BE(i + 4);
-  return { whole: i > 0 ? pending.subarray(0, i) : null, rest: pending.subarray(i) };
-}
-
-export function demux(buf: Buffer): string {
-  let out = '';
-  let i = 0;
-  while (i + 8 <= buf.length && buf[i]! <= 2 && buf[i + 1] === 0) {
-    const size = buf.readUInt32BE(i + 4);
-    out += buf.subarray(i + 8, i + 8 + size).toString('utf8');
-    i += 8 + size;
-  }
-  return i === 0 ? buf.toString('utf8') : out + buf.subarray(i).toString('utf8');
-}
+export { demux, wholeFrames } from '../../lib/frames.js';
 
 export class EngineApi {
   private negotiation: Promise<Negotiated> | undefined;
@@ -197,10 +187,7 @@ export class EngineApi {
       }, async (res) => {
         response = res;
         if ((res.statusCode ?? 500) < 300) return resolve(res);
-        const text = (await readAll(res).catch(() => Buffer.alloc(0))).toString('utf8');
-        let message = text.trim();
-        try { message = JSON.parse(text).message ?? message; } catch { /* not JSON: keep the text */ }
-        reject(new EngineError(res.statusCode ?? 500, what, message || `HTTP ${res.statusCode}`));
+        reject(await engineError(res, what));
       });
       req.on('timeout', () => fail(new BerthError('timeout', `docker: ${what} did not answer within ${timeoutMs / 1000}s`)));
       if (o.signal) {
@@ -209,11 +196,33 @@ export class EngineApi {
         o.signal.addEventListener('abort', abort, { once: true });
         req.on('close', () => o.signal!.removeEventListener('abort', abort));
       }
-      req.on('error', (e: NodeJS.ErrnoException) => reject(e instanceof BerthError ? e
-        : new BerthError('unavailable', `docker: ${what}: cannot reach Docker Engine at ${this.socketPath} (${e.code ?? e.message})`, 'start it with: berth up')));
+      req.on('error', (e: NodeJS.ErrnoException) => reject(e instanceof BerthError ? e : this.unreachable(what, e)));
       if (o.raw) o.raw.pipe(req);
       else req.end(payload);
     });
+  }
+
+  /** A hijacked connection (attach): the engine answers 101 and the socket carries the stream
+   *  both ways, with no timeout (it lasts as long as the container's stdio). */
+  async upgrade(path: string, what: string, query?: CallOptions['query']): Promise<Duplex> {
+    const version = await this.version();
+    return new Promise((resolve, reject) => {
+      const req = request({
+        socketPath: this.socketPath, method: 'POST', path: `/v${version}${path}${qs(query)}`,
+        headers: { host: 'docker', connection: 'Upgrade', upgrade: 'tcp' },
+      });
+      req.on('upgrade', (_res, socket, head) => {
+        if (head.length) socket.unshift(head);
+        resolve(socket);
+      });
+      req.on('response', (res) => void engineError(res, what).then(reject));
+      req.on('error', (e: NodeJS.ErrnoException) => reject(this.unreachable(what, e)));
+      req.end();
+    });
+  }
+
+  private unreachable(what: string, e: NodeJS.ErrnoException): BerthError {
+    return new BerthError('unavailable', `docker: ${what}: cannot reach Docker Engine at ${this.socketPath} (${e.code ?? e.message})`, 'start it with: berth up');
   }
 
   async json<T>(method: string, path: string, what: string, o: CallOptions = {}): Promise<T> {

@@ -2,8 +2,9 @@
 // started, then waited for (its output followed as it comes) and removed; a cron run is found
 // again by its label after a daemon restart and waited for by the next daemon.
 import { BerthError } from '../../lib/errors.js';
-import type { OneOffKind, OneOffRef, WaitOptions } from '../types.js';
-import { demux, type EngineApi, isNotFound, isNotModified, wholeFrames } from './engine-api.js';
+import type { Duplex } from 'node:stream';
+import type { AttachOptions, Attached, OneOffKind, OneOffOptions, OneOffRef, WaitOptions } from '../types.js';
+import { demux, type EngineApi, type EngineError, isNotFound, isNotModified, wholeFrames } from './engine-api.js';
 import { LABEL, type Names } from './specs.js';
 
 /** What a waiter keeps of a one-off's output: its end, for the caller's log tail. */
@@ -22,6 +23,26 @@ export async function createAndStart(api: EngineApi, name: string, body: object)
     throw e;
   }
   return id;
+}
+
+/** Created, attached, then started (attached first: its first output is not lost), and sized. */
+export async function startAttached(api: EngineApi, { name, app }: { name: string; app: string }, body: object,
+  o: OneOffOptions & AttachOptions): Promise<Attached> {
+  const { Id: id } = await api.json<{ Id: string }>('POST', '/containers/create', `create ${name}`, { query: { name }, body });
+  const ref = { id, name, app, kind: o.kind, key: o.key, running: true };
+  let io: Duplex | undefined;
+  try {
+    io = await api.upgrade(`/containers/${id}/attach`, `attach ${name}`, { stream: true, stdin: o.stdin, stdout: true, stderr: true });
+    await api.buffer('POST', `/containers/${id}/start`, `start ${name}`);
+    const resize = (rows: number, cols: number) => api.buffer('POST', `/containers/${id}/resize`, `resize ${name}`, { query: { h: rows, w: cols } })
+      .then(() => undefined, (e) => { if (!isNotFound(e) && (e as EngineError).statusCode !== 409) throw e; }); // exited meanwhile
+    if (o.tty && o.rows && o.cols) await resize(o.rows, o.cols);
+    return { ref, io, resize };
+  } catch (e) {
+    io?.destroy();
+    await removeContainer(api, id, name);
+    throw e;
+  }
 }
 
 export async function listOneOffs(api: EngineApi, names: Names, kind: OneOffKind): Promise<OneOffRef[]> {

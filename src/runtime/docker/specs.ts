@@ -1,7 +1,7 @@
 // Pure builders of Docker Engine API bodies: every container berth creates is described here,
 // so tests can assert the exact request without a daemon.
 import { BASE_CAPS, DEFAULT_LIMITS } from '../../lib/limits.js';
-import type { ProcessSpec } from '../types.js';
+import type { AttachOptions, ProcessSpec } from '../types.js';
 import { versionAtLeast } from './engine-api.js';
 
 export const LABEL = {
@@ -54,7 +54,7 @@ export function cronRunName(n: Names, app: string, key: string): string {
 
 /** Body of POST /containers/create for a release process, on its app's own network. */
 export function processContainer(n: Names, spec: ProcessSpec,
-  opts: { oneOff?: boolean | { role: Role; key: string }; cmd?: string[]; volumesDir?: string } = {}) {
+  opts: { oneOff?: boolean | { role: Role; key: string }; cmd?: string[]; volumesDir?: string; attach?: AttachOptions } = {}) {
   const network = appNetworkName(n, spec.app);
   const limits = spec.limits ?? DEFAULT_LIMITS;
   const env = { ...spec.env, PORT: String(spec.port) };
@@ -64,6 +64,11 @@ export function processContainer(n: Names, spec: ProcessSpec,
     Env: Object.entries(env).map(([k, v]) => `${k}=${v}`),
     ...(opts.cmd ?? spec.cmd ? { Cmd: opts.cmd ?? spec.cmd } : {}),
     ...(spec.entrypoint ? { Entrypoint: spec.entrypoint } : {}),
+    // `berth run -i/-t`: stdin kept open until the caller closes it, a terminal when asked
+    ...(opts.attach ? {
+      Tty: opts.attach.tty, OpenStdin: opts.attach.stdin, StdinOnce: opts.attach.stdin,
+      AttachStdin: opts.attach.stdin, AttachStdout: true, AttachStderr: true,
+    } : {}),
     Labels: {
       [LABEL.instance]: n.instance,
       [LABEL.app]: spec.app,
