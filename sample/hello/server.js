@@ -3,7 +3,7 @@
 //   VERSION           text served at / (default "v1")
 //   PORT              listen port (default 8000)
 //   STARTUP_DELAY_MS  wait this long before listening (default 0)
-//   HEALTHY           "false" makes /health answer 500 forever
+//   HEALTHY           "false" makes /health answer 500 forever (so does a file /tmp/unhealthy, from then on)
 //   EXIT_AFTER_MS     exit(1) this long after start (a release that crashes)
 //   MIGRATE_FAIL      "true" makes `node server.js migrate` exit 1
 //   JOB_MS, WORKER_FAIL  `node server.js worker`: a job worker (see below)
@@ -17,11 +17,12 @@
 const http = require('node:http');
 const crypto = require('node:crypto');
 const { spawn } = require('node:child_process');
+const fs = require('node:fs');
 
 const version = process.env.VERSION || 'v1';
 const port = Number(process.env.PORT || 8000);
 const delay = Number(process.env.STARTUP_DELAY_MS || 0);
-const healthy = process.env.HEALTHY !== 'false';
+const healthy = () => process.env.HEALTHY !== 'false' && !fs.existsSync('/tmp/unhealthy');
 const started = Date.now();
 const hoard = [];
 const children = [];
@@ -67,8 +68,9 @@ function wsAccept(req, socket) {
 const server = http.createServer((req, res) => {
   const url = new URL(req.url, 'http://x');
   if (url.pathname === '/health') {
-    res.writeHead(healthy ? 200 : 500, { 'content-type': 'text/plain' });
-    return res.end(healthy ? 'ok\n' : 'unhealthy\n');
+    const ok = healthy();
+    res.writeHead(ok ? 200 : 500, { 'content-type': 'text/plain' });
+    return res.end(ok ? 'ok\n' : 'unhealthy\n');
   }
   if (url.pathname === '/slow') {
     const ms = Number(url.searchParams.get('ms') || 1000);

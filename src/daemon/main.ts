@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { desiredRoutes } from '../core/apps/routes.js';
 import { type Ctx, newCtx } from '../core/context.js';
 import { reconcile, recoverDeploys, retireExpired } from '../core/deploy/recover.js';
+import { checkCopies } from '../core/deploy/copy-health.js';
 import { locateServices, reapplyRedisGrants } from '../core/shared-services/services.js';
 import { settleRotations } from '../core/shared-services/rotate.js';
 import { watchOoms } from '../core/apps/oom.js';
@@ -30,6 +31,8 @@ import { DAEMON_EXIT_SUPERSEDED } from './exit-codes.js';
 
 const RECONCILE_EVERY_MS = 15_000;
 const RETIRE_EVERY_MS = 5_000;
+/** After an app's container exits: long enough for a deploy's own stops to come together. */
+const EXIT_RECONCILE_DELAY_MS = 300;
 
 /** Whether this process is still the daemon of its data root: the pid file names it. One that a
  *  newer daemon superseded, or whose data root was removed under it, must stop acting at once:
@@ -92,14 +95,30 @@ export async function startDaemon(root: string) {
     await ctx.cron?.sync(); // an app deleted or changed outside a deploy
   };
   await tick();
+  let checking = false;
+  const checkingCopies = async () => {
+    if (checking || !owner()) return;
+    checking = true;
+    try {
+      const replaced = await checkCopies(ctx);
+      if (replaced.length) log.warn({ replaced }, 'replaced copies that failed their health checks');
+    } catch (e) { log.error({ err: asBerthError(e).message }, 'checking the serving copies failed; will retry'); } finally { checking = false; }
+  };
   // after the deploys are settled (a cron run is a container of the live release); a run the
   // previous daemon left is waited for again, a slot missed meanwhile runs once (core/cron/plan.ts)
   ctx.cron = new CronScheduler(ctx);
   await ctx.cron.start().catch((e) => log.error({ err: asBerthError(e).message }, 'starting cron failed; the next reconcile schedules the jobs'));
   const watching = new AbortController();
-  void watchOoms(ctx, watching.signal);
+  // a copy of web that died leaves its name resolving to nothing, which slows Caddy's lookups for
+  // every app (copy-health.ts): the reconcile brings it back now, not at its next pass
+  let soon: NodeJS.Timeout | undefined;
+  const reconcileSoon = () => {
+    soon ??= setTimeout(() => { soon = undefined; if (reconciling) reconcileSoon(); else void tick(); }, EXIT_RECONCILE_DELAY_MS);
+  };
+  void watchOoms(ctx, watching.signal, (e) => { if (!e.oneOff) reconcileSoon(); });
   const timers = [
     setInterval(() => void tick(), RECONCILE_EVERY_MS),
+    setInterval(() => void checkingCopies(), settings.copy_check_ms),
     setInterval(() => void (owner() && retireExpired(ctx).catch((e) => log.error({ err: asBerthError(e).message }, 'retire failed'))), RETIRE_EVERY_MS),
   ];
 

@@ -17,9 +17,8 @@ import { SERVICE_PORTS } from './service-ports.js';
 import type {
   ExportedDir,
   IsolationReport,
-  OomEvent,
   RedisMemory,
-  Attached, AttachOptions, HealthCheck, ImageInfo, OneOffKind, OneOffOptions, OneOffRef, ProcessSpec, ProcessType, Progress, PullCheck, RegistryAuth, RunOptions, Runtime,
+  Attached, AttachOptions, HealthCheck, ImageInfo, OneOffKind, OneOffOptions, OneOffRef, ProcessSpec, ProcessType, Progress, PullCheck, RegistryAuth, RunOptions, Runtime, UnitEvent,
   ServiceRun, ServiceRuntime, ServiceSlot, ServiceState, Unit, WaitOptions,
 } from './types.js';
 
@@ -134,19 +133,21 @@ export class FakeRuntime implements Runtime {
 
   async removeAppNetwork(app: string) { this.appNetworks.delete(app); }
 
-  private readonly oomWatchers = new Set<(u: OomEvent) => void>();
+  private readonly unitWatchers = new Set<(u: UnitEvent) => void>();
 
-  async watchOom(onOom: (u: OomEvent) => void, signal: AbortSignal): Promise<void> {
-    this.oomWatchers.add(onOom);
+  async watchUnits(on: (u: UnitEvent) => void, signal: AbortSignal): Promise<void> {
+    this.unitWatchers.add(on);
     await new Promise<void>((res) => signal.addEventListener('abort', () => res(), { once: true }));
-    this.oomWatchers.delete(onOom);
+    this.unitWatchers.delete(on);
   }
 
   /** The unit passes its memory limit: it exits, said so, and watchers hear of it. */
   oom(u: Pick<Unit, 'id'>): void {
     const x = this.units.get(u.id)!;
     Object.assign(x, { running: false, restarting: false, exitCode: 137, oomKilled: true });
-    for (const w of this.oomWatchers) w({ app: x.app, release: x.release, process: x.process, name: x.name, oneOff: false });
+    for (const kind of ['oom', 'exit'] as const) {
+      for (const w of this.unitWatchers) w({ kind, app: x.app, release: x.release, process: x.process, name: x.name, oneOff: false });
+    }
   }
 
   async imageInfo(ref: string): Promise<ImageInfo | null> { return this.images.get(ref) ?? null; }
@@ -213,7 +214,7 @@ export class FakeRuntime implements Runtime {
     if (current) {
       await this.op('activate.park');
       if (!current.running) Object.assign(current, { restarting: false }); // stopped for good, as Docker's driver does
-      current.name = this.parkedName(current);
+      current.name = this.parkedName(current) === target.name ? `${target.name}-replaced` : this.parkedName(current);
       current.serving = false;
       parked = current;
     }

@@ -65,6 +65,8 @@ export interface IsolationReport { created: string[]; stranded: string[]; remove
 export interface ImageInfo { id: string; digest: string | null }
 
 export interface OomEvent { app: string; release: string; process: ProcessType; name: string; oneOff: boolean }
+/** An app's container was killed for passing its memory limit (oom), or exited for any reason (exit). */
+export interface UnitEvent extends OomEvent { kind: 'oom' | 'exit' }
 
 export type Progress = (line: string) => void;
 
@@ -167,9 +169,9 @@ export interface Runtime {
    *  running the image. Nothing lands outside dest: symlinks that point outside it, and files
    *  that are neither regular files, directories nor links, are left out (in `skipped`). */
   exportDir(image: string, path: string, dest: string): Promise<ExportedDir>;
-  /** Calls onOom each time an app's process is killed for passing its memory limit, until the
-   *  signal aborts or the engine's event stream ends (the caller watches again). */
-  watchOom(onOom: (u: OomEvent) => void, signal: AbortSignal): Promise<void>;
+  /** Calls back each time an app's process is killed for passing its memory limit or exits,
+   *  until the signal aborts or the engine's event stream ends (the caller watches again). */
+  watchUnits(on: (e: UnitEvent) => void, signal: AbortSignal): Promise<void>;
   /** The shared services' containers. */
   services: ServiceRuntime;
   /** Builds an app's image from a source directory (berth deploy --build), into this runtime's images. */

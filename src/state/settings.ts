@@ -42,6 +42,8 @@ export const SettingsSchema = z.object({
    *  boot (a missing module, a bad env) do so within a second of their runtime's start, which
    *  itself can take a second on a busy 2-core server. */
   worker_up_ms: z.number().int().min(0).default(2000),
+  /** How often the daemon probes each serving copy of an app running several (core/deploy/copy-health.ts). */
+  copy_check_ms: z.number().int().min(200).default(2000),
   /** How often Caddy re-resolves an app's upstream name: bounds switch time. */
   upstream_refresh_ms: z.number().int().min(20).max(5000).default(25),
   caddy_image: z.string().default(`caddy:${CADDY_VERSION}`),

@@ -56,16 +56,41 @@ test('a killed copy stops getting requests, and the reconcile brings it back', a
   const before = await servingCopies();
   const killed = before[`${p.instance}-shop-web_2`]!;
   await docker.getContainer(`${p.instance}-shop-web_2`).kill();
+  const killedAt = Date.now();
   const at = l.result.bodies[killed] ?? 0;
   await sleep(2000);
   assert.ok((l.result.bodies[killed] ?? 0) - at <= 8, 'the killed copy answered nothing after its kill (in flight at most)');
   // the reconcile (every 15 s) starts copy 2 again, health-checks it and gives it its name
   const back = await until(async () => (await servingCopies())[`${p.instance}-shop-web_2`], 40_000, 'copy 2 to run again');
+  const backMs = Date.now() - killedAt;
   const from = l.result.bodies[back] ?? 0;
   await until(async () => ((l.result.bodies[back] ?? 0) > from + 20 ? true : undefined), 10_000, 'copy 2 to get requests again');
   const res = await l.stop();
-  console.log(`copy killed: ${res.failed} failed of ${res.total} (${JSON.stringify(res.failures)})`);
+  console.log(`copy killed: ${res.failed} failed of ${res.total} (${JSON.stringify(res.failures)}); back serving after ${backMs} ms`);
   assert.equal(res.failed, 0, `failed requests: ${JSON.stringify(res.failures)}`);
+});
+
+test('a copy that answers but fails its health check is replaced under load: it gets no more requests, none fails', async () => {
+  await p.ok(['scale', 'shop', 'web=3']);
+  await until(async () => Object.keys(await servingCopies()).length === 3 || undefined, 30_000, 'three serving copies');
+  const l = load();
+  await sleep(500);
+  const sickName = `${p.instance}-shop-web_2`;
+  const sick = (await servingCopies())[sickName]!;
+  // the copy still answers / (the load keeps reaching it), only its /health says 500
+  await docker.getContainer(sickName).exec({ Cmd: ['/usr/bin/node', '-e', 'require("fs").writeFileSync("/tmp/unhealthy", "")'] })
+    .then((e) => e.start({})).then((s) => new Promise((r) => { s.on('end', r); s.resume(); }));
+  const fresh = await until(async () => { const h = (await servingCopies())[sickName]; return h && h !== sick ? h : undefined; },
+    30_000, 'a fresh copy to take copy 2\'s name');
+  await sleep(300); // one upstream refresh, and requests in flight
+  const at = l.result.bodies[sick] ?? 0;
+  await until(async () => ((l.result.bodies[fresh] ?? 0) > 20 ? true : undefined), 10_000, 'the fresh copy to get requests');
+  assert.ok((l.result.bodies[sick] ?? 0) - at <= 8, 'the unhealthy copy still got requests after its replacement');
+  const res = await l.stop();
+  console.log(`copy replaced: ${res.failed} failed of ${res.total}`);
+  assert.equal(res.failed, 0, `failed requests: ${JSON.stringify(res.failures)}`);
+  const audit = await p.json<{ action: string; detail: string }[]>(['audit', 'shop']);
+  assert.ok(audit.some((a) => a.action === 'copy.replace' && JSON.parse(a.detail).copy === 2), 'the replacement is audited');
 });
 
 test('a deploy and a rollback at web=3 switch all three copies under load with no failed request', async () => {

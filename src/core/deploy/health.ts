@@ -14,6 +14,9 @@ export function meanwhile(live: string | null): string {
   return live ? `${live} keeps serving` : 'the app has no release serving yet (this was its first deploy)';
 }
 
+/** A health check's answer that passes: a 2xx or 3xx status. */
+export const passes = (answer: number | string) => typeof answer === 'number' && answer >= 200 && answer < 400;
+
 /** Polls until the unit answers its health check. `serving` is said in the hint when it fails:
  *  what serves meanwhile (see meanwhile()). */
 export async function waitHealthy(rt: Runtime, unit: Unit, check: HealthCheck, timeoutMs: number, signal: AbortSignal,
@@ -43,7 +46,7 @@ export async function waitHealthy(rt: Runtime, unit: Unit, check: HealthCheck, t
     }
     if (attached) {
       last = await rt.probe(unit, check);
-      if (typeof last === 'number' && last >= 200 && last < 400) return { ms: Date.now() - start };
+      if (passes(last)) return { ms: Date.now() - start };
     }
     if (Date.now() - start > timeoutMs) {
       const logs = await rt.logs(unit, LOG_LINES);

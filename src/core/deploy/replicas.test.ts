@@ -8,6 +8,7 @@ import type { Unit } from '../../runtime/types.js';
 import { createApp } from '../apps/apps.js';
 import { type Core, fakeCore, noEvents } from '../testing.js';
 import { deploy, rollback } from './engine.js';
+import { checkCopies, copiesToReplace, FAILS_IN_A_ROW } from './copy-health.js';
 import { reconcile } from './recover.js';
 import { scale } from './scale.js';
 
@@ -114,4 +115,33 @@ test('the reconcile replaces a copy that died and gives it its name; a copy past
   assert.deepEqual(report.restarted.sort(), ['app v1 copy 2', 'app v1 copy 3']);
   assert.deepEqual(serving(c), { [name(c, 1)]: 'v1', [name(c, 2)]: 'v1', [name(c, 3)]: 'v1' });
   assert.deepEqual((await reconcile(c.ctx)).restarted, [], 'settled');
+});
+
+test('a copy failing its health check 3 times in a row is replaced by a fresh copy under its name; none is while every copy fails', async () => {
+  const c = await withApp();
+  await scale(c.ctx, { app: 'app', processes: { web: 3 }, actor: 'tester' });
+  const sick = [...c.rt.units.values()].find((u) => u.name === name(c, 2))!;
+  const changes = c.proxy.changes;
+  c.rt.health = (u) => (u.id === sick.id ? 500 : 200);
+  for (let i = 1; i < FAILS_IN_A_ROW; i++) assert.deepEqual(await checkCopies(c.ctx), [], `replaced after ${i} failed probes`);
+  assert.deepEqual(await checkCopies(c.ctx), ['app v1 copy 2']);
+  const holder = [...c.rt.units.values()].find((u) => u.name === name(c, 2) && u.running)!;
+  assert.notEqual(holder.id, sick.id, 'the copy\'s name went to a fresh copy');
+  assert.deepEqual(serving(c), { [name(c, 1)]: 'v1', [name(c, 2)]: 'v1', [name(c, 3)]: 'v1' });
+  await drained();
+  assert.ok(!c.rt.units.get(sick.id)?.running, 'the replaced copy drained and went');
+  assert.equal(c.proxy.changes, changes, 'a replacement changes no route');
+  // the whole app failing is not a copy's fault: nothing is replaced, however long it lasts
+  c.rt.health = () => 503;
+  for (let i = 0; i < FAILS_IN_A_ROW + 2; i++) assert.deepEqual(await checkCopies(c.ctx), []);
+});
+
+test('which copies to replace: failures in a row only, a pass resets the count, and only while another copy passes', () => {
+  const fails = new Map<string, number>();
+  const round = (a: number | string, b: number | string) => copiesToReplace([{ id: 'a', status: a }, { id: 'b', status: b }], fails);
+  assert.deepEqual([round(500, 200), round('ECONNREFUSED', 200), round(200, 200), round(500, 200), round(500, 200)], [[], [], [], [], []]);
+  assert.deepEqual(round(502, 301), ['a']);
+  fails.clear();
+  assert.deepEqual([round(500, 500), round(500, 500), round(500, 500)], [[], [], []]);
+  assert.deepEqual(round(500, 200), ['a'], 'its failures counted while the other failed too');
 });

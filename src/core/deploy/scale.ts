@@ -97,7 +97,7 @@ async function scaleServing(ctx: Ctx, live: ReleaseRow, process: string, from: n
 }
 
 /** Copies out of the route finish their requests (the drain timeout) and go, in the background. */
-function drainCopies(ctx: Ctx, units: Unit[]): void {
+export function drainCopies(ctx: Ctx, units: Unit[]): void {
   for (const u of units) {
     ctx.draining.add(u.id);
     ctx.runtime.stop(u, ctx.settings.drain_timeout_ms)

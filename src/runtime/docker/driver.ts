@@ -8,8 +8,8 @@ import { DockerBuilder } from '../../build/docker-builder.js';
 import { httpProbe } from '../../lib/http-probe.js';
 import { BerthError } from '../../lib/errors.js';
 import type {
-  Attached, AttachOptions, ExportedDir, HealthCheck, ImageInfo, IsolationReport, OneOffKind, OneOffOptions, OneOffRef, OomEvent, ProcessSpec, ProcessType, Progress, PullCheck,
-  RegistryAuth, RunOptions, Runtime, Unit, WaitOptions,
+  Attached, AttachOptions, ExportedDir, HealthCheck, ImageInfo, IsolationReport, OneOffKind, OneOffOptions, OneOffRef, ProcessSpec, ProcessType, Progress, PullCheck,
+  RegistryAuth, RunOptions, Runtime, Unit, UnitEvent, WaitOptions,
 } from '../types.js';
 import { WEB } from '../types.js';
 import { demux, EngineApi, isNotFound, isNotModified, wholeFrames } from './engine-api.js';
@@ -240,7 +240,9 @@ export class DockerRuntime implements Runtime {
         await this.update(current.id, serving, { RestartPolicy: { Name: 'no' } });
         await this.stop(current, 0);
       }
-      const name = unitName(this.names, current.app, current.process, current.release, current.replica);
+      // a fresh copy of the same release replacing this one (unhealthy) starts under this one's parked name
+      const parkedAs = unitName(this.names, current.app, current.process, current.release, current.replica);
+      const name = parkedAs === unit.name ? `${parkedAs}-replaced` : parkedAs;
       if (name !== current.name) {
         await this.removeByName(name);
         await this.rename(current.id, serving, name);
@@ -353,17 +355,17 @@ export class DockerRuntime implements Runtime {
     }
   }
 
-  async watchOom(onOom: (u: OomEvent) => void, signal: AbortSignal): Promise<void> {
-    const filters = { type: ['container'], event: ['oom'], label: [`${LABEL.instance}=${this.names.instance}`] };
+  async watchUnits(on: (e: UnitEvent) => void, signal: AbortSignal): Promise<void> {
+    const filters = { type: ['container'], event: ['oom', 'die'], label: [`${LABEL.instance}=${this.names.instance}`] };
     const res = await this.api.open('GET', '/events', 'watch events', { query: { filters: JSON.stringify(filters) }, timeoutMs: 0 });
     const stop = () => res.destroy();
     signal.addEventListener('abort', stop, { once: true });
     try {
-      for await (const e of ndjson<{ Actor?: { Attributes?: Record<string, string> } }>(res)) {
+      for await (const e of ndjson<{ Action?: string; Actor?: { Attributes?: Record<string, string> } }>(res)) {
         const a = e.Actor?.Attributes ?? {};
         if (a[LABEL.role] !== 'app' && a[LABEL.role] !== 'one-off') continue;
-        onOom({
-          app: a[LABEL.app] ?? '', release: a[LABEL.release] ?? '', process: a[LABEL.process] ?? WEB, name: a.name ?? '', oneOff: a[LABEL.role] === 'one-off',
+        on({
+          kind: e.Action === 'oom' ? 'oom' : 'exit', app: a[LABEL.app] ?? '', release: a[LABEL.release] ?? '', process: a[LABEL.process] ?? WEB, name: a.name ?? '', oneOff: a[LABEL.role] === 'one-off',
         });
       }
     } catch (e) {
