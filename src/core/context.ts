@@ -50,8 +50,8 @@ export interface Ctx {
   provisioning: { tail: Promise<unknown> };
   /** Per app: the live release the reconcile restarted, and when it may try again. */
   restarts: Map<string, Restarts>;
-  /** Serving copies' failed health probes in a row, by unit id (copy-health.ts). */
-  copyFails: Map<string, number>;
+  /** Per app: its serving copies' failed health probes in a row (unit id -> count), and when it was last checked (copy-health.ts). */
+  copyHealth: { fails: Map<string, Map<string, number>>; checkedAt: Map<string, number> };
   /** Workers stopping in their grace period (ids): the reconcile leaves them to finish. */
   draining: Set<string>;
   /** Apps whose credentials are being rotated (never two rotations of one app at once). */
@@ -65,7 +65,7 @@ export type CtxParts = Pick<Ctx, 'store' | 'cipher' | 'runtime' | 'proxy' | 'set
 export function newCtx(p: CtxParts): Ctx {
   return {
     ...p, locks: new AppLocks(p.store, p.boot, p.log), leaving: new Set(), serviceAddresses: new Map(),
-    provisioning: { tail: Promise.resolve() }, restarts: new Map(), copyFails: new Map(), rotating: new Set(), draining: new Set(),
+    provisioning: { tail: Promise.resolve() }, restarts: new Map(), copyHealth: { fails: new Map(), checkedAt: new Map() }, rotating: new Set(), draining: new Set(),
   };
 }
 

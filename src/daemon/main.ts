@@ -31,6 +31,8 @@ import { DAEMON_EXIT_SUPERSEDED } from './exit-codes.js';
 
 const RECONCILE_EVERY_MS = 15_000;
 const RETIRE_EVERY_MS = 5_000;
+/** How often apps are looked at for copies due a health check (each at its own interval). */
+const COPY_CHECK_TICK_MS = 500;
 /** After an app's container exits: long enough for a deploy's own stops to come together. */
 const EXIT_RECONCILE_DELAY_MS = 300;
 
@@ -118,7 +120,7 @@ export async function startDaemon(root: string) {
   void watchOoms(ctx, watching.signal, (e) => { if (!e.oneOff) reconcileSoon(); });
   const timers = [
     setInterval(() => void tick(), RECONCILE_EVERY_MS),
-    setInterval(() => void checkingCopies(), settings.copy_check_ms),
+    setInterval(() => void checkingCopies(), COPY_CHECK_TICK_MS),
     setInterval(() => void (owner() && retireExpired(ctx).catch((e) => log.error({ err: asBerthError(e).message }, 'retire failed'))), RETIRE_EVERY_MS),
   ];
 

@@ -14,40 +14,49 @@ import type { ReleaseRow } from '../../state/store.js';
 import type { Ctx } from '../context.js';
 import { formationOf, processSpec, relName } from './execute.js';
 import { passes, waitHealthy } from './health.js';
-import { primaryOf, replicasOf } from './processes.js';
+import { entryOf, primaryOf, replicasOf } from './processes.js';
 import { drainCopies } from './scale.js';
 
 export const FAILS_IN_A_ROW = 3;
+/** A pass that comes a little early (timers drift) still checks an app that is due. */
+const CLOCK_SLACK_MS = 100;
 
 /** Which copies to replace now (pure): those failing FAILS_IN_A_ROW probes in a row, when at
- *  least one copy passes. `fails` is updated: unit id -> failed probes in a row. */
-export function copiesToReplace(probed: { id: string; status: number | string }[], fails: Map<string, number>): string[] {
-  for (const p of probed) fails.set(p.id, passes(p.status) ? 0 : (fails.get(p.id) ?? 0) + 1);
-  if (!probed.some((p) => passes(p.status))) return [];
-  return probed.filter((p) => (fails.get(p.id) ?? 0) >= FAILS_IN_A_ROW).map((p) => p.id);
+ *  least one copy passes; and the failures in a row of each copy probed (unit id -> count). */
+export function copiesToReplace(probed: { id: string; status: number | string }[], before: ReadonlyMap<string, number>)
+  : { replace: string[]; fails: Map<string, number> } {
+  const fails = new Map(probed.map((p) => [p.id, passes(p.status) ? 0 : (before.get(p.id) ?? 0) + 1] as const));
+  const replace = probed.some((p) => passes(p.status)) ? probed.filter((p) => fails.get(p.id)! >= FAILS_IN_A_ROW).map((p) => p.id) : [];
+  return { replace, fails };
 }
 
-/** One pass over the apps running more than one copy of their serving process; says what it replaced. */
-export async function checkCopies(ctx: Ctx): Promise<string[]> {
+/** One pass over the apps running more than one copy of their serving process, each checked
+ *  when its interval has passed; says what it replaced. */
+export async function checkCopies(ctx: Ctx, now = Date.now()): Promise<string[]> {
   const replaced: string[] = [];
-  const seen = new Set<string>();
+  const { fails, checkedAt } = ctx.copyHealth;
+  for (const app of [...checkedAt.keys()].filter((a) => !ctx.store.getApp(a))) { checkedAt.delete(app); fails.delete(app); }
   for (const row of ctx.store.listApps()) {
     const live = row.live_release ? ctx.store.getRelease(row.live_release) : undefined;
     const primary = live && primaryOf(live);
-    if (!live || !primary || replicasOf(formationOf(ctx, row.name), primary) < 2) continue;
+    if (!live || !primary || replicasOf(formationOf(ctx, row.name), primary) < 2) { fails.delete(row.name); continue; }
+    // each app at its own pace: its health `interval` from a berth.yml, else copy_check_ms
+    const health = entryOf(live, primary)?.health;
+    if (now + CLOCK_SLACK_MS < (checkedAt.get(row.name) ?? 0) + (health?.interval_ms ?? ctx.settings.copy_check_ms)) continue;
+    checkedAt.set(row.name, now);
     const copies = (await ctx.runtime.list(row.name))
       .filter((u) => u.release === relName(live) && u.process === primary && u.serving && u.running && !ctx.draining.has(u.id));
-    const check = { path: live.health_path, port: live.port };
+    const check = { path: live.health_path, port: live.port, ...(health ? { timeoutMs: health.timeout_ms } : {}) };
     const probed = await Promise.all(copies.map(async (u) => ({ id: u.id, status: await ctx.runtime.probe(u, check) })));
-    probed.forEach((p) => seen.add(p.id));
-    for (const id of copiesToReplace(probed, ctx.copyFails)) {
+    const next = copiesToReplace(probed, fails.get(row.name) ?? new Map());
+    fails.set(row.name, next.fails);
+    for (const id of next.replace) {
       const sick = copies.find((u) => u.id === id)!;
       const done = await ctx.locks.whileFree(row.name, 'the daemon replacing an unhealthy copy', (signal) => replaceCopy(ctx, live, sick, signal))
         .catch((e: unknown) => { ctx.log.warn({ app: row.name, copy: sick.name, err: asBerthError(e).message }, 'replacing an unhealthy copy failed'); });
       if (done) replaced.push(`${row.name} ${relName(live)} copy ${sick.replica}`);
     }
   }
-  for (const id of ctx.copyFails.keys()) if (!seen.has(id)) ctx.copyFails.delete(id);
   return replaced;
 }
 
@@ -61,7 +70,6 @@ async function replaceCopy(ctx: Ctx, live: ReleaseRow, sick: Unit, signal: Abort
     await ctx.runtime.remove(fresh);
     throw e;
   }
-  ctx.copyFails.delete(sick.id);
   ctx.log.warn({ app: live.app, release: relName(live), copy: sick.replica, failedProbes: FAILS_IN_A_ROW }, 'replaced a copy that failed its health check');
   ctx.store.audit({ actor: 'berth', action: 'copy.replace', app: live.app, result: 'succeeded',
     detail: { release: relName(live), copy: sick.replica, reason: `failed ${FAILS_IN_A_ROW} health checks in a row while another copy passed` } });

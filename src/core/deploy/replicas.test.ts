@@ -123,8 +123,11 @@ test('a copy failing its health check 3 times in a row is replaced by a fresh co
   const sick = [...c.rt.units.values()].find((u) => u.name === name(c, 2))!;
   const changes = c.proxy.changes;
   c.rt.health = (u) => (u.id === sick.id ? 500 : 200);
-  for (let i = 1; i < FAILS_IN_A_ROW; i++) assert.deepEqual(await checkCopies(c.ctx), [], `replaced after ${i} failed probes`);
-  assert.deepEqual(await checkCopies(c.ctx), ['app v1 copy 2']);
+  let t = Date.now();
+  const pass = () => checkCopies(c.ctx, t += c.ctx.settings.copy_check_ms);
+  for (let i = 1; i < FAILS_IN_A_ROW; i++) assert.deepEqual(await pass(), [], `replaced after ${i} failed probes`);
+  assert.deepEqual(await checkCopies(c.ctx, t + 500), [], 'a check before the interval passed counted');
+  assert.deepEqual(await pass(), ['app v1 copy 2']);
   const holder = [...c.rt.units.values()].find((u) => u.name === name(c, 2) && u.running)!;
   assert.notEqual(holder.id, sick.id, 'the copy\'s name went to a fresh copy');
   assert.deepEqual(serving(c), { [name(c, 1)]: 'v1', [name(c, 2)]: 'v1', [name(c, 3)]: 'v1' });
@@ -133,15 +136,19 @@ test('a copy failing its health check 3 times in a row is replaced by a fresh co
   assert.equal(c.proxy.changes, changes, 'a replacement changes no route');
   // the whole app failing is not a copy's fault: nothing is replaced, however long it lasts
   c.rt.health = () => 503;
-  for (let i = 0; i < FAILS_IN_A_ROW + 2; i++) assert.deepEqual(await checkCopies(c.ctx), []);
+  for (let i = 0; i < FAILS_IN_A_ROW + 2; i++) assert.deepEqual(await pass(), []);
 });
 
 test('which copies to replace: failures in a row only, a pass resets the count, and only while another copy passes', () => {
-  const fails = new Map<string, number>();
-  const round = (a: number | string, b: number | string) => copiesToReplace([{ id: 'a', status: a }, { id: 'b', status: b }], fails);
+  let fails = new Map<string, number>();
+  const round = (a: number | string, b: number | string) => {
+    const r = copiesToReplace([{ id: 'a', status: a }, { id: 'b', status: b }], fails);
+    fails = r.fails;
+    return r.replace;
+  };
   assert.deepEqual([round(500, 200), round('ECONNREFUSED', 200), round(200, 200), round(500, 200), round(500, 200)], [[], [], [], [], []]);
   assert.deepEqual(round(502, 301), ['a']);
-  fails.clear();
+  fails = new Map();
   assert.deepEqual([round(500, 500), round(500, 500), round(500, 500)], [[], [], []]);
   assert.deepEqual(round(500, 200), ['a'], 'its failures counted while the other failed too');
 });

@@ -25,7 +25,7 @@ function spec(text: string): AppSpec {
 test('the smallest berth.yml: web on 8000 with /health, one replica, every request to web', () => {
   const s = spec('processes:\n  web: {}\n');
   assert.deepEqual(s.processes.web, {
-    command: null, entrypoint: null, image: null, build: null, port: 8000, health: { path: '/health', interval_ms: 10_000, timeout_ms: 5_000 },
+    command: null, entrypoint: null, image: null, build: null, port: 8000, health: { path: '/health', interval_ms: 2_000, timeout_ms: 5_000 },
     replicas: 1, stop_grace_period_ms: 10_000, resources: { cpus: null, memory_mb: null }, volumes: [], env: {}, depends_on: [],
   });
   assert.deepEqual(s.routes, [{ path: '/', kind: 'process', process: 'web', strip_prefix: false }]);
