@@ -2,7 +2,8 @@
 // on the machine it is typed on, with the user's env for ${VAR}; the daemon gets the merged
 // document and checks it again. The spec code is loaded only when there is a file to read.
 import { dirname } from 'node:path';
-import { ValidationError } from '../lib/errors.js';
+import { BerthError, ValidationError } from '../lib/errors.js';
+import type { DaemonClient } from '../daemon/client.js';
 import { progress } from './output.js';
 import { findSpecFile } from '../core/spec/files.js';
 
@@ -23,4 +24,24 @@ export async function describedApp(o: DescribedOptions, cwd = '.'): Promise<{ sp
   if (!r.ok) throw new spec.SpecInvalid(r.issues, r.warnings);
   if (!target) progress(`deploying what ${r.path} describes`);
   return { spec: r.doc, spec_dir: dirname(r.path) };
+}
+
+/** One file and one command: an app that a description deploys is created first when it does not
+ *  exist yet, on the file's domains, with the defaults of `berth apps create` (the platform's
+ *  shared services). Without domains in the file there is nothing to serve it on: said, with the fix. */
+export async function createDescribedApp(client: DaemonClient, name: string, doc: Record<string, unknown>): Promise<void> {
+  try {
+    await client.call('GET', `/apps/${encodeURIComponent(name)}`);
+    return;
+  } catch (e) {
+    if (!(e instanceof BerthError) || e.code !== 'not_found') throw e;
+  }
+  const domains = Array.isArray(doc.domains) ? doc.domains as string[] : [];
+  if (!domains.length) {
+    throw new BerthError('not_found', `app ${name} does not exist, and the file names no domains to create it on`,
+      `add domains: [${name}.example.com] to the file, or create it first: berth apps create ${name} --domain ${name}.example.com`);
+  }
+  const r = await client.call<{ app: string; domains: string[]; resources: Record<string, string | null> }>('POST', '/apps', { name, domains });
+  const held = Object.entries(r.resources).filter(([, x]) => x).map(([k]) => k);
+  progress(`created app ${r.app} (${r.domains.join(', ')})${held.length ? ` with ${held.join(', ')}` : ''}; berth apps show ${r.app} lists what it has`);
 }

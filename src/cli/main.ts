@@ -17,7 +17,7 @@ import { upCommand, sampleCommand } from './platform-commands.js';
 import { servicesCommands } from './services-commands.js';
 import { type LimitOptions, limitsCommand, limitsFrom, withLimitOptions } from './limits-commands.js';
 import { specCommands } from './spec-commands.js';
-import { describedApp } from './described-app.js';
+import { createDescribedApp, describedApp } from './described-app.js';
 import { runCommands } from './run-commands.js';
 import { cronCommands } from './cron-commands.js';
 
@@ -230,6 +230,7 @@ program.command('deploy <name>').description('deploy a new release with zero dow
       return out(!!globals().json, r, () => `abort requested for deploy #${r.deploy}`);
     }
     const described = await describedApp(o);
+    if (described && !o.dryRun) await createDescribedApp(client(300_000), name, described.spec);
     const body = {
       image: o.image, build: buildSpecFrom(o, resolve), port: o.port, health_path: o.healthPath, timeout: o.timeout,
       release_timeout: o.releaseTimeout, lock_timeout: o.lockTimeout, dry_run: o.dryRun,

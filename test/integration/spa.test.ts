@@ -45,7 +45,6 @@ const caddyConfig = async () => JSON.stringify((await new CaddyAdmin(join(p.root
 before(async () => {
   await p.up(['--services', 'none']);
   await ensureSample(p);
-  await p.ok(['apps', 'create', 'spa', '--domain', HOST]);
 });
 after(async () => {
   outside?.close();
@@ -53,10 +52,12 @@ after(async () => {
   rmSync(src, { recursive: true, force: true });
 });
 
-test('an SPA with an API: files from the image served by Caddy, /api without its prefix, redirects and headers', async () => {
+test('an SPA with an API, one file and one command: files from the image served by Caddy, /api without its prefix, redirects and headers', async () => {
   writeSpa('one');
+  // the app does not exist yet: the deploy creates it on the file's domains
   const r = await p.berth(['deploy', 'spa'], { cwd: src, timeoutMs: 300_000 });
   assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stderr, /created app spa \(spa\.localhost\)/);
   assert.match(r.stderr, /copy v1's static site/);
   const index = await fetchHttps(HOST, '/');
   assert.equal(index.status, 200);
@@ -108,6 +109,14 @@ test('an upstream app is a route to a server outside berth, with TLS and the fil
   const dir = mkdtempSync(join(tmpdir(), 'berth-upstream-'));
   writeFileSync(join(dir, 'berth.yml'), [`upstream: http://${gateway}:${port}`, 'domains: [tail.localhost]',
     'redirects:', '  - { from: old-tail.localhost, to: tail.localhost, code: 301 }', ''].join('\n'));
+  // a file without domains cannot create its app: said with the fix, nothing created
+  const bare = mkdtempSync(join(tmpdir(), 'berth-upstream-'));
+  writeFileSync(join(bare, 'berth.yml'), `upstream: http://${gateway}:${port}\n`);
+  const refused = await p.berth(['deploy', 'bare'], { cwd: bare });
+  rmSync(bare, { recursive: true, force: true });
+  assert.notEqual(refused.code, 0);
+  assert.match(refused.stderr, /app bare does not exist, and the file names no domains[^]*berth apps create bare --domain/);
+  assert.equal((await p.berth(['apps', 'show', 'bare'])).code, 3, 'the refused deploy created the app');
   await p.ok(['apps', 'create', 'tail', '--domain', 'tail.localhost']);
   const r = await p.berth(['deploy', 'tail'], { cwd: dir });
   assert.equal(r.code, 0, r.stderr);
