@@ -13,6 +13,7 @@ import { type ProcessRequest, releaseProcesses, replicasOf, workersOf } from './
 import { describeStep, planDeploy, releaseNamer } from './plan.js';
 import { describeSpecBuilds, draftFromSpec, specSources } from './spec-draft.js';
 import { formationFromSpec } from './from-spec.js';
+import { releaseCommandFor, specOf } from './release-spec.js';
 import { changeDomains } from '../apps/domains.js';
 import type { AppSpec } from '../spec/index.js';
 
@@ -95,7 +96,8 @@ export async function deploy(ctx: Ctx, req: DeployRequest, emit: Emit): Promise<
       health_path: t.healthPath };
     const formation = formationOf(ctx, app.name);
     const workers = workersOf({ processes: releaseProcesses(live, app.limits, req.processes) });
-    const input = { kind: req.kind, target: fake, live, releases, targetRunning: false, releaseCommand: req.releaseCommand,
+    const input = { kind: req.kind, target: fake, live, releases, targetRunning: false,
+      releaseCommand: releaseCommandFor(req.kind, req.releaseCommand, live, releaseTimeoutMs)?.command,
       deployTimeoutMs: timeoutMs, refreshMs: ctx.settings.upstream_refresh_ms, keepReleases: ctx.settings.keep_releases,
       workers: workers.map((process) => ({ process, replicas: replicasOf(formation, process) })), liveHasWorkers: !!live && workersOf(live).length > 0,
       workerUpMs: ctx.settings.worker_up_ms };
@@ -113,16 +115,18 @@ export async function deploy(ctx: Ctx, req: DeployRequest, emit: Emit): Promise<
     const t = targetOf(built ? { ...request, image: built.tag } : request, live, ctx.store.getApp(app.name)!);
     if (request.port !== undefined || request.healthPath !== undefined) ctx.store.updateAppDefaults(app.name, t.port, t.healthPath);
     const seqNext = (ctx.store.releasesOf(app.name)[0]?.seq ?? 0) + 1;
+    const release = releaseCommandFor(req.kind, req.releaseCommand, live, releaseTimeoutMs);
     const target = ctx.store.insertRelease({
       app: app.name, image: t.image, image_id: built?.imageId ?? t.imageId, digest: t.imageId ? live?.digest ?? null : null,
       port: t.port, health_path: t.healthPath,
       processes: releaseProcesses(live, ctx.store.getApp(app.name)!.limits, req.processes),
-      env: ctx.cipher.encryptJSON(releaseEnv(ctx, app.name, `v${seqNext}`)), actor: req.actor, spec: live?.spec ?? '{}',
+      env: ctx.cipher.encryptJSON(releaseEnv(ctx, app.name, `v${seqNext}`)), actor: req.actor, spec: JSON.stringify({ ...(live ? specOf(live) : {}), release }),
       note: req.note ?? (built ? `built from ${req.build!.context}` : req.kind === 'config' ? 'config change' : null),
     });
     ctx.store.setDeployReleases(deployId, target.id, live?.id ?? null);
     return execute(ctx, {
-      deployId, kind: req.kind, target, live, targetRunning: false, timeoutMs, releaseTimeoutMs, releaseCommand: req.releaseCommand, signal, emit,
+      deployId, kind: req.kind, target, live, targetRunning: false, timeoutMs, signal, emit,
+      releaseCommand: release?.command, releaseProcess: release?.process ?? undefined, releaseTimeoutMs: release?.timeout_ms ?? releaseTimeoutMs,
     });
   });
 }

@@ -4,7 +4,7 @@
 import type { AppSpec } from '../spec/index.js';
 import type { ReleaseRow } from '../../state/store.js';
 
-export type ReleaseSpec = Partial<Pick<AppSpec, 'routes' | 'static' | 'cron' | 'redirects' | 'headers' | 'upstream' | 'volumes'>> & {
+export type ReleaseSpec = Partial<Pick<AppSpec, 'routes' | 'static' | 'cron' | 'redirects' | 'headers' | 'upstream' | 'volumes' | 'release'>> & {
   /** The static site's files: the image they come from (an id once built or pulled) and their directory in it. */
   site?: { image: string; root: string };
 };
@@ -14,9 +14,18 @@ export const specOf = (r: Pick<ReleaseRow, 'spec'>): ReleaseSpec => JSON.parse(r
 /** The parts of an app's description a release keeps; a release without a description keeps none. */
 export function releaseSpec(spec: AppSpec | undefined, siteImage: string | null = null): string {
   if (!spec) return '{}';
-  const { routes, static: st, cron, redirects, headers, upstream, volumes } = spec;
+  const { routes, static: st, cron, redirects, headers, upstream, volumes, release } = spec;
   const site = st && siteImage ? { image: siteImage, root: st.root } : undefined;
-  return JSON.stringify({ routes, static: st, cron, redirects, headers, upstream, volumes, ...(site ? { site } : {}) } satisfies ReleaseSpec);
+  return JSON.stringify({ routes, static: st, cron, redirects, headers, upstream, volumes, release, ...(site ? { site } : {}) } satisfies ReleaseSpec);
+}
+
+/** The release command a deploy runs, and keeps with its release: the one asked for; else, for a
+ *  config change, the live release's (its env changed: migrations run against it again, as
+ *  Heroku's release phase does); else none. */
+export function releaseCommandFor(kind: string, asked: string[] | undefined, live: Pick<ReleaseRow, 'spec'> | null, timeoutMs: number)
+  : NonNullable<ReleaseSpec['release']> | undefined {
+  if (asked?.length) return { command: asked, process: null, timeout_ms: timeoutMs };
+  return kind === 'config' && live ? specOf(live).release ?? undefined : undefined;
 }
 
 /** The release's static site files, where it has a site. */

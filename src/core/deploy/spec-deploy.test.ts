@@ -133,3 +133,19 @@ test('a description with replicas of a routed process beside web is refused befo
   }
   assert.deepEqual(c.ctx.store.releasesOf('uku'), []);
 });
+
+test("a config change runs the live release's release command again, with the new env; a deploy that names none keeps none", async () => {
+  const c = await app();
+  const ran: string[] = [];
+  const orig = c.rt.runOnce.bind(c.rt);
+  c.rt.runOnce = (spec, cmd, o) => { ran.push(`${spec.release} ${cmd.join(' ')} LOG_LEVEL=${spec.env.LOG_LEVEL}`); return orig(spec, cmd, o); };
+  await specDeploy(c, towlion({ release: ['exit', '0', 'migrated'] }));
+  await changeConfig(c.ctx, 'uku', { set: { LOG_LEVEL: 'debug' }, deploy: true, actor: 'tester' }, noEvents);
+  assert.deepEqual(ran, ['v1 exit 0 migrated LOG_LEVEL=info', 'v2 exit 0 migrated LOG_LEVEL=debug']);
+  await deploy(c.ctx, { app: 'uku', kind: 'deploy', image: BACKEND, actor: 'tester' }, noEvents);
+  await changeConfig(c.ctx, 'uku', { set: { LOG_LEVEL: 'warn' }, deploy: true, actor: 'tester' }, noEvents);
+  assert.equal(ran.length, 2, `a release command ran without being named: ${ran.join('; ')}`);
+  await deploy(c.ctx, { app: 'uku', kind: 'deploy', image: BACKEND, actor: 'tester', releaseCommand: ['exit', '0', 'cli'] }, noEvents);
+  await changeConfig(c.ctx, 'uku', { set: { LOG_LEVEL: 'error' }, deploy: true, actor: 'tester' }, noEvents);
+  assert.deepEqual(ran.slice(2), ['v5 exit 0 cli LOG_LEVEL=warn', 'v6 exit 0 cli LOG_LEVEL=error']);
+});
