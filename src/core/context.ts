@@ -65,7 +65,8 @@ export type CtxParts = Pick<Ctx, 'store' | 'cipher' | 'runtime' | 'proxy' | 'set
 export function newCtx(p: CtxParts): Ctx {
   return {
     ...p, locks: new AppLocks(p.store, p.boot, p.log), leaving: new Set(), serviceAddresses: new Map(),
-    provisioning: { tail: Promise.resolve() }, restarts: new Map(), copyHealth: { fails: new Map(), checkedAt: new Map() }, rotating: new Set(), draining: new Set(),
+    provisioning: { tail: Promise.resolve() }, restarts: new Map(),
+    copyHealth: { fails: new Map(), checkedAt: new Map() }, rotating: new Set(), draining: new Set(),
   };
 }
 

@@ -52,7 +52,8 @@ export class DaemonClient {
   }
 
   private unreachable(e: NodeJS.ErrnoException): BerthError {
-    return new BerthError('unavailable', `cannot reach the berth daemon at ${this.socketPath} (${e.code ?? e.message})`, 'start the platform with: berth up (as root)');
+    return new BerthError('unavailable', `cannot reach the berth daemon at ${this.socketPath} (${e.code ?? e.message})`,
+      'start the platform with: berth up (as root)');
   }
 
   /** Opens an upgraded connection (`berth run -it`): the body goes in `?body=`, and the socket

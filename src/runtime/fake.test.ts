@@ -10,7 +10,8 @@ runtimeContract('fake runtime', async () => {
     ...Object.entries(SITE_LINKS).map(([p, l]) => [`${SITE_DIR}/${p}`, { symlink: l }] as const)]);
   rt.addImage('site:1', undefined, site);
   return {
-    rt, app: `app${++n}`, image: 'sample:1', exit3: ['exit', '3', 'boom'], sleep: (ms) => ['sleep', String(ms)], talk: ['talk', 'one', '1000', 'two', '3'], cat: ['cat'],
+    rt, app: `app${++n}`, image: 'sample:1', exit3: ['exit', '3', 'boom'], sleep: (ms) => ['sleep', String(ms)], talk: ['talk', 'one', '1000', 'two', '3'],
+    cat: ['cat'],
     unpullable: 'localhost:1/berth-none:x', siteImage: 'site:1',
     crash: async (u) => rt.crash(u), close: async () => undefined,
   };

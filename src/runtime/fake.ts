@@ -18,7 +18,8 @@ import type {
   ExportedDir,
   IsolationReport,
   RedisMemory,
-  Attached, AttachOptions, HealthCheck, ImageInfo, OneOffKind, OneOffOptions, OneOffRef, ProcessSpec, ProcessType, Progress, PullCheck, RegistryAuth, RunOptions, Runtime, UnitEvent,
+  Attached, AttachOptions, HealthCheck, ImageInfo, OneOffKind, OneOffOptions, OneOffRef, ProcessSpec, ProcessType, Progress, PullCheck,
+  RegistryAuth, RunOptions, Runtime, UnitEvent,
   ServiceRun, ServiceRuntime, ServiceSlot, ServiceState, Unit, WaitOptions,
 } from './types.js';
 

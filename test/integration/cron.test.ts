@@ -93,8 +93,8 @@ test('a run by hand starts now; a second one while it goes on is skipped', async
 test('a daemon killed during a run: the next one waits for it and records its end; no slot lost or run twice', async () => {
   const going = await until(async () => (await runs('slow')).find((r) => r.state === 'running'), 30_000, 'a slow run going on');
   // killed once its container exists: a kill before the create leaves nothing to wait for (interrupted)
-  await until(async () => (await docker.listContainers({ all: true, filters: { label: [`berth.key=${going.id}`, `berth.instance=${p.instance}`] } })).length > 0,
-    5_000, 'the run\'s container');
+  const label = [`berth.key=${going.id}`, `berth.instance=${p.instance}`];
+  await until(async () => (await docker.listContainers({ all: true, filters: { label } })).length > 0, 5_000, 'the run\'s container');
   p.killDaemon('SIGKILL');
   await until(async () => !(await daemon().alive()), 10_000, 'the daemon to die');
   p.startDaemon({});

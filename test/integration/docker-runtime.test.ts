@@ -61,7 +61,8 @@ test('docker runtime: a one-off created but never started is started by its wait
     await rt.networks.ensureApp(spec.app);
     const cmd = ['/usr/bin/node', '-e', 'console.log("ran"); process.exit(3)'];
     const name = cronRunName(names, spec.app, '41');
-    await api.json('POST', '/containers/create', 'create', { query: { name }, body: processContainer(names, spec, { oneOff: { role: 'cron', key: '41' }, cmd }) });
+    const body = processContainer(names, spec, { oneOff: { role: 'cron', key: '41' }, cmd });
+    await api.json('POST', '/containers/create', 'create', { query: { name }, body });
     const [left] = await rt.listOneOffs('cron');
     assert.equal(left?.running, false);
     const r = await rt.waitOneOff(left!, { timeoutMs: 30_000 });

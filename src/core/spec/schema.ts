@@ -22,7 +22,8 @@ const Build = z.union([
 
 const HealthFields = f.mapping({
   path: f.urlPath.optional().meta({ description: `the HTTP path that answers 2xx/3xx when healthy (default ${DEFAULTS.healthPath})` }),
-  interval: f.duration.optional().meta({ description: 'time between checks of each copy once it serves (default 2s); 3 failures in a row replace a copy while another passes' }),
+  interval: f.duration.optional()
+    .meta({ description: 'time between checks of each copy once it serves (default 2s); 3 failures in a row replace a copy while another passes' }),
   timeout: f.duration.optional().meta({ description: 'how long one check may take (default 5s)' }),
 });
 const Health = z.union([f.urlPath.transform((path) => ({ path, interval: undefined, timeout: undefined })), HealthFields],

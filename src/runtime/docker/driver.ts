@@ -8,8 +8,8 @@ import { DockerBuilder } from '../../build/docker-builder.js';
 import { httpProbe } from '../../lib/http-probe.js';
 import { BerthError } from '../../lib/errors.js';
 import type {
-  Attached, AttachOptions, ExportedDir, HealthCheck, ImageInfo, IsolationReport, OneOffKind, OneOffOptions, OneOffRef, ProcessSpec, ProcessType, Progress, PullCheck,
-  RegistryAuth, RunOptions, Runtime, Unit, UnitEvent, WaitOptions,
+  Attached, AttachOptions, ExportedDir, HealthCheck, ImageInfo, IsolationReport, OneOffKind, OneOffOptions, OneOffRef, ProcessSpec,
+  ProcessType, Progress, PullCheck, RegistryAuth, RunOptions, Runtime, Unit, UnitEvent, WaitOptions,
 } from '../types.js';
 import { WEB } from '../types.js';
 import { demux, EngineApi, isNotFound, isNotModified, wholeFrames } from './engine-api.js';
@@ -365,7 +365,8 @@ export class DockerRuntime implements Runtime {
         const a = e.Actor?.Attributes ?? {};
         if (a[LABEL.role] !== 'app' && a[LABEL.role] !== 'one-off') continue;
         on({
-          kind: e.Action === 'oom' ? 'oom' : 'exit', app: a[LABEL.app] ?? '', release: a[LABEL.release] ?? '', process: a[LABEL.process] ?? WEB, name: a.name ?? '', oneOff: a[LABEL.role] === 'one-off',
+          kind: e.Action === 'oom' ? 'oom' : 'exit',
+          app: a[LABEL.app] ?? '', release: a[LABEL.release] ?? '', process: a[LABEL.process] ?? WEB, name: a.name ?? '', oneOff: a[LABEL.role] === 'one-off',
         });
       }
     } catch (e) {

@@ -222,7 +222,8 @@ export class EngineApi {
   }
 
   private unreachable(what: string, e: NodeJS.ErrnoException): BerthError {
-    return new BerthError('unavailable', `docker: ${what}: cannot reach Docker Engine at ${this.socketPath} (${e.code ?? e.message})`, 'start it with: berth up');
+    return new BerthError('unavailable', `docker: ${what}: cannot reach Docker Engine at ${this.socketPath} (${e.code ?? e.message})`,
+      'start it with: berth up');
   }
 
   async json<T>(method: string, path: string, what: string, o: CallOptions = {}): Promise<T> {
