@@ -130,6 +130,12 @@ export async function up(p: Paths, o: UpOptions): Promise<{ steps: UpStep[]; set
     const changed = Object.entries(r).filter(([, v]) => v !== 'ok');
     return changed.length ? changed.map(([k, v]) => `${k} ${v}`).join(', ') : 'ok';
   });
+  await step('backup key', async () => {
+    if (!settings.services.includes('postgres')) return 'none needed (no PostgreSQL)';
+    const k = await new DaemonClient(p.daemonSocket, 300_000).call<{ path: string; created: boolean }>('POST', '/backups/key');
+    if (k.created) o.progress(`  keep a copy of ${k.path} away from this server (berth backup key export prints it): without it no backup can be read`);
+    return k.created ? `created ${k.path}` : `ok (${k.path})`;
+  });
   await step('apps', async () => {
     const r = await new DaemonClient(p.daemonSocket, 300_000)
       .call<{ restarted: string[]; removed: string[]; routes: string[]; networks?: string[] }>('POST', '/reconcile');

@@ -3,7 +3,6 @@
 import { Command, Option } from 'commander';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { createInterface } from 'node:readline/promises';
 import { BerthError, ValidationError } from '../lib/errors.js';
 import { splitWords } from '../lib/shell-words.js';
 import * as v from '../lib/validate.js';
@@ -20,6 +19,8 @@ import { specCommands } from './spec-commands.js';
 import { createDescribedApp, describedApp } from './described-app.js';
 import { runCommands } from './run-commands.js';
 import { cronCommands } from './cron-commands.js';
+import { backupCommands } from './backup-commands.js';
+import { confirmTyped } from './confirm.js';
 
 const { version } = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -127,14 +128,9 @@ apps.command('delete <name>').alias('rm').description('delete an app: its route 
   .option('--purge', "also drop its database (after a final dump into <root>/backups/NAME), Redis keys and bucket")
   .action(action(async (name: string, o: { yes?: boolean; purge?: boolean }) => {
     v.appName(name);
-    if (!o.yes) {
-      if (!process.stdin.isTTY) throw new BerthError('invalid', `refusing to delete ${name} without confirmation`, `add --yes: berth apps delete ${name}${o.purge ? ' --purge' : ''} --yes`);
-      const rl = createInterface({ input: process.stdin, output: process.stderr });
-      const what = o.purge ? 'its route, containers, database (a final dump is kept), Redis keys and bucket' : 'its route and its containers (its data is kept)';
-      const answer = await rl.question(`Delete app ${name}, ${what}? Type the app name to confirm: `);
-      rl.close();
-      if (answer.trim() !== name) throw new BerthError('aborted', 'not confirmed; nothing was deleted');
-    }
+    const what = o.purge ? 'its route, containers, database (a final dump is kept), Redis keys and bucket' : 'its route and its containers (its data is kept)';
+    await confirmTyped({ yes: o.yes, question: `Delete app ${name}, ${what}?`, expect: name, refusal: `refusing to delete ${name} without confirmation`,
+      hint: `add --yes: berth apps delete ${name}${o.purge ? ' --purge' : ''} --yes` });
     const r = await client(DELETE_TIMEOUT_MS).call<{ final_dump: string | null }>('DELETE', `/apps/${enc(name)}${o.purge ? '?purge=1' : ''}`);
     out(!!globals().json, r, () => `deleted ${name}${r.final_dump ? `; final dump of its database: ${r.final_dump}` : ''}`);
   }));
@@ -336,6 +332,7 @@ limitsCommand(apps, { client, globals, action });
 specCommands(program, { globals, action });
 runCommands(program, { client, globals, action });
 cronCommands(program, { client, globals, action });
+backupCommands(program, { client, globals, action });
 
 program.command('daemon').description('run the berth daemon in the foreground (berth up starts it for you)')
   .action(action(async () => {

@@ -54,6 +54,8 @@ export interface Ctx {
   copyHealth: { fails: Map<string, Map<string, number>>; checkedAt: Map<string, number> };
   /** Workers stopping in their grace period (ids): the reconcile leaves them to finish. */
   draining: Set<string>;
+  /** Apps a backup task runs for (one at a time per app: core/backups/backups.ts). */
+  backingUp: Set<string>;
   /** Apps whose credentials are being rotated (never two rotations of one app at once). */
   rotating: Set<string>;
   /** The daemon's cron (absent in a core that schedules nothing: unit tests, tools). */
@@ -66,7 +68,7 @@ export function newCtx(p: CtxParts): Ctx {
   return {
     ...p, locks: new AppLocks(p.store, p.boot, p.log), leaving: new Set(), serviceAddresses: new Map(),
     provisioning: { tail: Promise.resolve() }, restarts: new Map(),
-    copyHealth: { fails: new Map(), checkedAt: new Map() }, rotating: new Set(), draining: new Set(),
+    copyHealth: { fails: new Map(), checkedAt: new Map() }, rotating: new Set(), backingUp: new Set(), draining: new Set(),
   };
 }
 

@@ -32,18 +32,13 @@ import {
   ServiceName, ServiceSetBody,
 } from './bodies.js';
 import { buildId } from './build.js';
-import { json, type Req, type Reply, Router } from './http.js';
+import { json, type Reply, Router } from './http.js';
 import { terminalBridge } from './terminal.js';
+import { backupRoutes } from './backup-routes.js';
+import { actorOf, mustApp } from './handlers.js';
 
 
-const actorOf = (r: Req) => (r.header('x-berth-actor') ?? 'unknown').slice(0, 100);
 const ndjson = (run: (emit: (e: DeployEvent) => void) => Promise<unknown>): Reply => ({ kind: 'ndjson', run });
-
-function mustApp(ctx: Ctx, raw: string): string {
-  const name = v.appName(raw);
-  if (!ctx.store.getApp(name)) throw new BerthError('not_found', `app ${name} not found`, 'list apps with: berth apps list');
-  return name;
-}
 
 export function buildApi(ctx: Ctx): Router {
   const api = new Router((e, raw) => ctx.log.error({ err: e.message, stack: (raw as Error)?.stack }, 'request failed'));
@@ -53,6 +48,7 @@ export function buildApi(ctx: Ctx): Router {
   api.on('GET', `${P}/health`, () => ({ ok: true, boot: ctx.boot, pid: process.pid, build }));
   api.on('GET', `${P}/status`, () => platformStatus(ctx));
 
+  backupRoutes(api, ctx, P);
   api.on('GET', `${P}/apps`, () => listApps(ctx));
   api.on('POST', `${P}/apps`, async (r) => {
     const b = parseBody(AppCreateBody, await r.json());

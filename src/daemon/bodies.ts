@@ -72,6 +72,9 @@ const argv = z.array(z.string().max(4096)).min(1, 'give the command to run').max
 export const CronJobName = z.string().regex(/^[a-z][a-z0-9-]{0,30}$/, 'is not a cron job name (lower-case letters, digits, dashes)');
 
 /** POST /apps/NAME/runs: a command in a one-off container of the live release. */
+/** A backup by its id (none: the latest). */
+export const BackupVerifyBody = z.object({ id: z.number().int().positive().optional() }).strict();
+
 export const RunBody = z.object({ cmd: argv, process: via(v.processName).optional(), timeout: duration }).strict();
 /** `berth run -i/-t`: stdin kept open, a terminal of the caller's size (rows, columns). */
 const termSide = z.number().int().min(1).max(1000).optional();

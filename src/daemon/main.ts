@@ -33,8 +33,6 @@ const RECONCILE_EVERY_MS = 15_000;
 const RETIRE_EVERY_MS = 5_000;
 /** How often apps are looked at for copies due a health check (each at its own interval). */
 const COPY_CHECK_TICK_MS = 500;
-/** After an app's container exits: long enough for a deploy's own stops to come together. */
-const EXIT_RECONCILE_DELAY_MS = 300;
 
 /** Whether this process is still the daemon of its data root: the pid file names it. One that a
  *  newer daemon superseded, or whose data root was removed under it, must stop acting at once:
@@ -111,13 +109,7 @@ export async function startDaemon(root: string) {
   ctx.cron = new CronScheduler(ctx);
   await ctx.cron.start().catch((e) => log.error({ err: asBerthError(e).message }, 'starting cron failed; the next reconcile schedules the jobs'));
   const watching = new AbortController();
-  // a copy of web that died leaves its name resolving to nothing, which slows Caddy's lookups for
-  // every app (copy-health.ts): the reconcile brings it back now, not at its next pass
-  let soon: NodeJS.Timeout | undefined;
-  const reconcileSoon = () => {
-    soon ??= setTimeout(() => { soon = undefined; if (reconciling) reconcileSoon(); else void tick(); }, EXIT_RECONCILE_DELAY_MS);
-  };
-  void watchOoms(ctx, watching.signal, (e) => { if (!e.oneOff) reconcileSoon(); });
+  void watchOoms(ctx, watching.signal);
   const timers = [
     setInterval(() => void tick(), RECONCILE_EVERY_MS),
     setInterval(() => void checkingCopies(), COPY_CHECK_TICK_MS),

@@ -19,7 +19,7 @@ import type {
   IsolationReport,
   RedisMemory,
   Attached, AttachOptions, HealthCheck, ImageInfo, OneOffKind, OneOffOptions, OneOffRef, ProcessSpec, ProcessType, Progress, PullCheck,
-  RegistryAuth, RunOptions, Runtime, UnitEvent,
+  OomEvent, RegistryAuth, RunOptions, Runtime,
   ServiceRun, ServiceRuntime, ServiceSlot, ServiceState, Unit, WaitOptions,
 } from './types.js';
 
@@ -134,21 +134,19 @@ export class FakeRuntime implements Runtime {
 
   async removeAppNetwork(app: string) { this.appNetworks.delete(app); }
 
-  private readonly unitWatchers = new Set<(u: UnitEvent) => void>();
+  private readonly oomWatchers = new Set<(u: OomEvent) => void>();
 
-  async watchUnits(on: (u: UnitEvent) => void, signal: AbortSignal): Promise<void> {
-    this.unitWatchers.add(on);
+  async watchOom(onOom: (u: OomEvent) => void, signal: AbortSignal): Promise<void> {
+    this.oomWatchers.add(onOom);
     await new Promise<void>((res) => signal.addEventListener('abort', () => res(), { once: true }));
-    this.unitWatchers.delete(on);
+    this.oomWatchers.delete(onOom);
   }
 
   /** The unit passes its memory limit: it exits, said so, and watchers hear of it. */
   oom(u: Pick<Unit, 'id'>): void {
     const x = this.units.get(u.id)!;
     Object.assign(x, { running: false, restarting: false, exitCode: 137, oomKilled: true });
-    for (const kind of ['oom', 'exit'] as const) {
-      for (const w of this.unitWatchers) w({ kind, app: x.app, release: x.release, process: x.process, name: x.name, oneOff: false });
-    }
+    for (const w of this.oomWatchers) w({ app: x.app, release: x.release, process: x.process, name: x.name, oneOff: false });
   }
 
   async imageInfo(ref: string): Promise<ImageInfo | null> { return this.images.get(ref) ?? null; }

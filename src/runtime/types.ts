@@ -65,8 +65,6 @@ export interface IsolationReport { created: string[]; stranded: string[]; remove
 export interface ImageInfo { id: string; digest: string | null }
 
 export interface OomEvent { app: string; release: string; process: ProcessType; name: string; oneOff: boolean }
-/** An app's container was killed for passing its memory limit (oom), or exited for any reason (exit). */
-export interface UnitEvent extends OomEvent { kind: 'oom' | 'exit' }
 
 export type Progress = (line: string) => void;
 
@@ -169,9 +167,9 @@ export interface Runtime {
    *  running the image. Nothing lands outside dest: symlinks that point outside it, and files
    *  that are neither regular files, directories nor links, are left out (in `skipped`). */
   exportDir(image: string, path: string, dest: string): Promise<ExportedDir>;
-  /** Calls back each time an app's process is killed for passing its memory limit or exits,
-   *  until the signal aborts or the engine's event stream ends (the caller watches again). */
-  watchUnits(on: (e: UnitEvent) => void, signal: AbortSignal): Promise<void>;
+  /** Calls onOom each time an app's process is killed for passing its memory limit, until the
+   *  signal aborts or the engine's event stream ends (the caller watches again). */
+  watchOom(onOom: (u: OomEvent) => void, signal: AbortSignal): Promise<void>;
   /** The shared services' containers. */
   services: ServiceRuntime;
   /** Builds an app's image from a source directory (berth deploy --build), into this runtime's images. */
@@ -230,9 +228,13 @@ export interface ServiceRuntime {
   /** A one-off task in the service's image (pg_dump for a purge), attached to the platform
    *  network. Secrets go in files (`secretFiles`: name -> content, mounted read-only under
    *  /run/secrets/berth), never in the env; `outputDir` on the host is mounted at /out. */
-  task(s: ServiceName, t: { name: string; cmd: string[]; env?: Record<string, string>; secretFiles?: Record<string, string>; outputDir: string },
+  task(image: TaskImage, t: { name: string; cmd: string[]; env?: Record<string, string>; secretFiles?: Record<string, string>; outputDir: string },
     opts: RunOptions): Promise<{ exitCode: number; output: string }>;
 }
+
+/** What a task runs in: a service's image, or pg-tools (PostgreSQL's client programs and age,
+ *  for backups: runtime/docker/pg-tools.sh). */
+export type TaskImage = ServiceName | 'pg-tools';
 
 /** Where a service task finds its secret files and its output directory. */
 export const TASK_SECRETS_DIR = '/run/secrets/berth';

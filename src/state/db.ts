@@ -54,6 +54,13 @@ export const MIGRATIONS: string[] = [
      UNIQUE(app, job, scheduled_at));
    CREATE INDEX cron_runs_job ON cron_runs(app, job, id);
    CREATE INDEX cron_runs_state ON cron_runs(state);`,
+  // Backups (state/backups.ts): one row per file written and proven (size, sha256). No foreign
+  // key: an app's backups outlive the app, for the day someone wants it back.
+  `CREATE TABLE backups(
+     id INTEGER PRIMARY KEY AUTOINCREMENT, app TEXT NOT NULL, kind TEXT NOT NULL, file TEXT NOT NULL, size INTEGER NOT NULL,
+     sha256 TEXT NOT NULL, recipient TEXT NOT NULL, created_at TEXT NOT NULL, duration_ms INTEGER NOT NULL, trigger TEXT NOT NULL,
+     actor TEXT NOT NULL, verified_at TEXT, verify_state TEXT, verify_detail TEXT);
+   CREATE INDEX backups_app ON backups(app, id);`,
 ];
 
 export function openDb(file: string): DB {

@@ -3,6 +3,7 @@
 import type { SQLInputValue, StatementSync } from 'node:sqlite';
 import type { DB } from './db.js';
 import { now, transaction } from './db.js';
+import { Backups } from './backups.js';
 import { CronRuns } from './cron-runs.js';
 
 export type ReleaseState = 'pending' | 'live' | 'warm' | 'stopped' | 'failed' | 'pruned';
@@ -25,7 +26,12 @@ export interface AuditRow { id: number; at: string; actor: string; action: strin
 export class Store {
   /** The history of cron runs. */
   readonly cron: CronRuns;
-  constructor(readonly db: DB) { this.cron = new CronRuns(db); }
+  /** The backups made, and how each was verified. */
+  readonly backups: Backups;
+  constructor(readonly db: DB) {
+    this.cron = new CronRuns(db);
+    this.backups = new Backups(db);
+  }
 
   // Prepared once, reused: the daemon runs the same few statements all day.
   private readonly statements = new Map<string, StatementSync>();

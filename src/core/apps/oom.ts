@@ -1,7 +1,7 @@
 // Kills for memory, recorded where an operator looks: each one in the audit (with the limit it
 // passed), in berth status while it concerns the live release, and in a deploy's error.
 import { asBerthError } from '../../lib/errors.js';
-import type { OomEvent, UnitEvent } from '../../runtime/types.js';
+import type { OomEvent } from '../../runtime/types.js';
 import type { Ctx } from '../context.js';
 import { limitsOf } from '../deploy/processes.js';
 
@@ -15,11 +15,11 @@ export function recordOom(ctx: Ctx, e: OomEvent): void {
   ctx.log.warn({ app: e.app, ...detail }, 'an app process was killed for passing its memory limit');
 }
 
-/** Watches the runtime's kills for memory while the daemon runs (and passes other exits on to
- *  onExit); a stream that ends (the engine restarted) is opened again. */
-export async function watchOoms(ctx: Ctx, signal: AbortSignal, onExit: (e: UnitEvent) => void = () => undefined): Promise<void> {
+/** Watches the runtime's kills for memory while the daemon runs; a stream that ends (the engine
+ *  restarted) is opened again. */
+export async function watchOoms(ctx: Ctx, signal: AbortSignal): Promise<void> {
   while (!signal.aborted) {
-    await ctx.runtime.watchUnits((e) => (e.kind === 'oom' ? recordOom(ctx, e) : onExit(e)), signal)
+    await ctx.runtime.watchOom((e) => recordOom(ctx, e), signal)
       .catch((e) => ctx.log.warn({ err: asBerthError(e).message }, 'watching for kills for memory failed; watching again'));
     if (!signal.aborted) await new Promise((r) => setTimeout(r, RETRY_MS));
   }

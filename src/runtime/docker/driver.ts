@@ -8,8 +8,8 @@ import { DockerBuilder } from '../../build/docker-builder.js';
 import { httpProbe } from '../../lib/http-probe.js';
 import { BerthError } from '../../lib/errors.js';
 import type {
-  Attached, AttachOptions, ExportedDir, HealthCheck, ImageInfo, IsolationReport, OneOffKind, OneOffOptions, OneOffRef, ProcessSpec,
-  ProcessType, Progress, PullCheck, RegistryAuth, RunOptions, Runtime, Unit, UnitEvent, WaitOptions,
+  Attached, AttachOptions, ExportedDir, HealthCheck, ImageInfo, IsolationReport, OneOffKind, OneOffOptions, OneOffRef, OomEvent, ProcessSpec,
+  ProcessType, Progress, PullCheck, RegistryAuth, RunOptions, Runtime, Unit, WaitOptions,
 } from '../types.js';
 import { WEB } from '../types.js';
 import { demux, EngineApi, isNotFound, isNotModified, wholeFrames } from './engine-api.js';
@@ -355,17 +355,16 @@ export class DockerRuntime implements Runtime {
     }
   }
 
-  async watchUnits(on: (e: UnitEvent) => void, signal: AbortSignal): Promise<void> {
-    const filters = { type: ['container'], event: ['oom', 'die'], label: [`${LABEL.instance}=${this.names.instance}`] };
+  async watchOom(onOom: (u: OomEvent) => void, signal: AbortSignal): Promise<void> {
+    const filters = { type: ['container'], event: ['oom'], label: [`${LABEL.instance}=${this.names.instance}`] };
     const res = await this.api.open('GET', '/events', 'watch events', { query: { filters: JSON.stringify(filters) }, timeoutMs: 0 });
     const stop = () => res.destroy();
     signal.addEventListener('abort', stop, { once: true });
     try {
-      for await (const e of ndjson<{ Action?: string; Actor?: { Attributes?: Record<string, string> } }>(res)) {
+      for await (const e of ndjson<{ Actor?: { Attributes?: Record<string, string> } }>(res)) {
         const a = e.Actor?.Attributes ?? {};
         if (a[LABEL.role] !== 'app' && a[LABEL.role] !== 'one-off') continue;
-        on({
-          kind: e.Action === 'oom' ? 'oom' : 'exit',
+        onOom({
           app: a[LABEL.app] ?? '', release: a[LABEL.release] ?? '', process: a[LABEL.process] ?? WEB, name: a.name ?? '', oneOff: a[LABEL.role] === 'one-off',
         });
       }

@@ -132,7 +132,7 @@ export async function unpackDebian(packages: string[], progress: (l: string) => 
   }
 }
 
-const sourceLabel = (u: Unpacked, packages: string[]) =>
+export const sourceLabel = (u: Unpacked, packages: string[]) =>
   `debian ${packages.map((p) => `${p}=${u.versions[p]}`).join(' ')}`;
 
 // ---------------------------------------------------------------------------------------------

@@ -6,7 +6,7 @@ import { BerthError } from '../../lib/errors.js';
 import type { Paths } from '../../state/paths.js';
 import type { ServiceName } from '../../state/settings.js';
 import { SERVICE_PORTS } from '../service-ports.js';
-import { type Progress, type RedisMemory, type RunOptions, type ServiceRun, type ServiceRuntime, type ServiceSlot, type ServiceState, TASK_OUTPUT_DIR,
+import { type Progress, type RedisMemory, type RunOptions, type ServiceRun, type ServiceRuntime, type ServiceSlot, type ServiceState, type TaskImage, TASK_OUTPUT_DIR,
   TASK_SECRETS_DIR } from '../types.js';
 import { type EngineApi, isNotFound } from './engine-api.js';
 import { imageExists } from './images.js';
@@ -15,6 +15,7 @@ import { runToEnd } from './run-to-end.js';
 import {
   dedicatedRedisPlacement, ensureServiceContainer, minioSecretsDir, serviceContainerName, serviceDataDir, sharedPlacement,
 } from './service-containers.js';
+import { ensurePgToolsImage } from './pg-tools-image.js';
 import { ensurePostgresImage, ensureRedisImage, ensureS3Image, POSTGRES_IMAGE, REDIS_IMAGE, S3_IMAGE } from './service-images.js';
 import type { DockerNetworks } from './networks.js';
 import { LABEL, type Names } from './specs.js';
@@ -117,7 +118,7 @@ export class DockerServices implements ServiceRuntime {
 
   dataDir(s: ServiceName, slot?: ServiceSlot): string { return serviceDataDir(this.paths, s, slot); }
 
-  async task(s: ServiceName, t: { name: string; cmd: string[]; env?: Record<string, string>; secretFiles?: Record<string, string>; outputDir: string },
+  async task(s: TaskImage, t: { name: string; cmd: string[]; env?: Record<string, string>; secretFiles?: Record<string, string>; outputDir: string },
     opts: RunOptions): Promise<{ exitCode: number; output: string }> {
     // secrets in 0600 files under the root-only run dir, mounted read-only: never in the env,
     // where docker inspect would show them
@@ -128,7 +129,7 @@ export class DockerServices implements ServiceRuntime {
       const name = `${this.names.instance}-${t.name}`;
       await this.api.buffer('DELETE', `/containers/${name}`, `remove ${name}`, { query: { force: true } }).catch((e) => { if (!isNotFound(e)) throw e; });
       return await runToEnd(this.api, name, {
-        Image: BUILT_IMAGES[s],
+        Image: s === 'pg-tools' ? await ensurePgToolsImage(this.api, () => undefined) : BUILT_IMAGES[s],
         Cmd: t.cmd,
         Env: Object.entries(t.env ?? {}).map(([k, v]) => `${k}=${v}`),
         Labels: { [LABEL.instance]: this.names.instance, [LABEL.role]: 'one-off' },

@@ -1,0 +1,99 @@
+// `berth backup ...`: an app's logical backups (create, list, verify, delete) and the platform's
+// backup key. A backup streams from the daemon as progress; the outcome is one line, or JSON.
+import type { Command } from 'commander';
+import { BerthError } from '../lib/errors.js';
+import * as v from '../lib/validate.js';
+import type { DaemonClient } from '../daemon/client.js';
+import { confirmTyped } from './confirm.js';
+import { out, progress, table } from './output.js';
+
+interface Deps {
+  client: (timeoutMs?: number) => DaemonClient;
+  globals: () => { json?: boolean };
+  action: <A extends unknown[]>(fn: (...args: A) => Promise<void>) => (...args: A) => Promise<void>;
+}
+
+interface Backup {
+  id: number; app: string; file: string; size: number; created_at: string; duration_ms: number; trigger: string;
+  verified_at: string | null; verify_state: string | null; verify_detail: string | null; stored: string[];
+}
+interface Verified { backup: number; state: string; detail: string; tables: number; rows: number }
+
+const LOST = 'lost the daemon during the backup task; nothing half-written is recorded: see berth backup list';
+const mb = (n: number) => `${(n / 1048576).toFixed(1)} MB`;
+const enc = encodeURIComponent;
+
+export function backupCommands(program: Command, { client, globals, action }: Deps): void {
+  const backup = program.command('backup').description('backups of app databases: create, list, verify by restoring, delete; the backup key');
+  const json = () => !!globals().json;
+  const onProgress = (e: { type: string; line?: unknown }) => { if (e.type === 'progress' && !json()) progress(String(e.line)); };
+
+  backup.command('create [name]').description("back up an app's database now (pg_dump, encrypted to the backup key), or every app's with --all")
+    .option('--all', 'every app that has a database; one failing does not stop the others')
+    .action(action(async (name: string | undefined, o: { all?: boolean }) => {
+      if (!name === !o.all) throw new BerthError('invalid', 'name one app, or give --all', 'berth backup create shop, or berth backup create --all');
+      const apps = o.all
+        ? (await client().call<{ name: string; resources?: Record<string, unknown> }[]>('GET', '/apps')).map((a) => a.name) : [v.appName(name!)];
+      const done: Backup[] = [];
+      const failed: { app: string; error: string }[] = [];
+      for (const app of apps) {
+        try {
+          done.push(await client().stream<Backup>('POST', `/apps/${enc(app)}/backups`, {}, onProgress, LOST));
+        } catch (e) {
+          if (!o.all || (e instanceof BerthError && e.code === 'conflict' && /has no database/.test(e.message))) {
+            if (!o.all) throw e;
+            progress(`${app}: no database, nothing to back up`);
+            continue;
+          }
+          failed.push({ app, error: (e as Error).message });
+          progress(`${app}: FAILED: ${(e as Error).message}`);
+        }
+      }
+      out(json(), o.all ? { backups: done, failed } : done[0], () => [...done.map((b) => `${b.app}: backup #${b.id} ${mb(b.size)} in ${(b.duration_ms / 1000).toFixed(1)}s`),
+        ...failed.map((f) => `${f.app}: FAILED: ${f.error}`)].join('\n'));
+      if (failed.length) process.exitCode = 1;
+    }));
+
+  backup.command('list <name>').alias('ls').description("an app's backups: time, size, where stored, verified when and how")
+    .action(action(async (name: string) => {
+      const rows = await client().call<Backup[]>('GET', `/apps/${enc(v.appName(name))}/backups`);
+      out(json(), rows, () => (rows.length ? table(rows.map((b) => ({
+        id: b.id, created: b.created_at, size: mb(b.size), stored: b.stored.join(', ') || 'MISSING',
+        verified: b.verify_state ? `${b.verify_state} ${b.verified_at}` : 'never',
+      })), ['id', 'created', 'size', 'stored', 'verified']) : `${name} has no backups; make one: berth backup create ${name}`));
+    }));
+
+  backup.command('verify <name> [id]').description('restore a backup (the latest by default) into a scratch database and check it: pg_restore, pg_amcheck, row counts')
+    .action(action(async (name: string, id: string | undefined) => {
+      const r = await client().stream<Verified>('POST', `/apps/${enc(v.appName(name))}/backups/verify`, id === undefined ? {} : { id: Number(id) },
+        onProgress, LOST);
+      out(json(), r, () => `backup #${r.backup} of ${name}: ${r.state}: ${r.detail}`);
+      if (r.state !== 'ok') process.exitCode = 1;
+    }));
+
+  backup.command('delete <name> <id>').description('delete a backup file and its record (asks first)')
+    .option('-y, --yes', 'do not ask')
+    .action(action(async (name: string, id: string, o: { yes?: boolean }) => {
+      v.appName(name);
+      await confirmTyped({ yes: o.yes, question: `Delete backup #${id} of ${name}? It cannot be brought back.`, expect: id,
+        refusal: `refusing to delete backup #${id} of ${name} without confirmation`, hint: `add --yes: berth backup delete ${name} ${id} --yes` });
+      const r = await client().call<{ deleted: number; file: string }>('DELETE', `/apps/${enc(name)}/backups/${enc(id)}`);
+      out(json(), r, () => `deleted backup #${r.deleted} (${r.file})`);
+    }));
+
+  backup.command('key [export]').description('where the backup key is and its public half; `export` prints the key itself (asks first)')
+    .option('-y, --yes', 'do not ask (export)')
+    .action(action(async (what: string | undefined, o: { yes?: boolean }) => {
+      if (what !== undefined && what !== 'export') throw new BerthError('invalid', `unknown: ${what}`, 'berth backup key, or berth backup key export');
+      if (!what) {
+        const k = await client().call<{ path: string; recipient: string }>('GET', '/backups/key');
+        out(json(), k, () => `backup key: ${k.path}\nrecipient:  ${k.recipient}\nkeep a copy of the key away from this server: berth backup key export`);
+        return;
+      }
+      await confirmTyped({ yes: o.yes, question: 'Print the backup key? Whoever has it can read every backup.', expect: 'export',
+        refusal: 'refusing to print the backup key without confirmation', hint: 'add --yes: berth backup key export --yes > somewhere-safe.key' });
+      const k = await client().call<{ path: string; identity: string }>('POST', '/backups/key/export');
+      if (json()) out(true, k, () => '');
+      else process.stdout.write(k.identity);
+    }));
+}

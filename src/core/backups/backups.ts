@@ -1,0 +1,123 @@
+// Logical backups of an app's database (berth backup create/list/verify/delete): pg_dump's custom
+// format piped straight into age inside berth/pg-tools (pg-tools.sh), so the dump is never on
+// disk unencrypted and berth's own memory stays flat whatever the size; the file is renamed into
+// place only once whole, hashed, and recorded. A verification restores it into a scratch
+// database no app may connect to, checks it and counts its rows (plan.ts says what it found).
+import { createHash, randomBytes } from 'node:crypto';
+import { createReadStream, existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { BerthError } from '../../lib/errors.js';
+import type { BackupRow, BackupTrigger } from '../../state/backups.js';
+import type { Ctx } from '../context.js';
+import { pgpassLine } from '../shared-services/purge.js';
+import { adminJob, grantsOf, locateServices } from '../shared-services/services.js';
+import { TASK_SECRETS_DIR } from '../../runtime/types.js';
+import { mustBackupKey } from './key.js';
+import { backupFileName, SCRATCH_PREFIX, verdictOf, type Verdict } from './plan.js';
+
+const DUMP_TIMEOUT_MS = 6 * 3600_000;
+
+export const backupDir = (ctx: Ctx, app: string) => join(ctx.paths.root, 'backups', app);
+
+/** How a pg-tools task reaches the shared PostgreSQL as its administrator: the password in a
+ *  0600 file (a container's env is shown by docker inspect), for any database. */
+async function pgAccess(ctx: Ctx): Promise<{ env: Record<string, string>; secretFiles: Record<string, string> }> {
+  await locateServices(ctx);
+  const admin = adminJob(ctx, 'postgres').postgres!.admin;
+  return {
+    env: { PGHOST: admin.host, PGPORT: String(admin.port), PGUSER: admin.user, PGPASSFILE: `${TASK_SECRETS_DIR}/pgpass` },
+    secretFiles: { pgpass: pgpassLine({ host: admin.host, port: admin.port, db: '*', user: admin.user, password: admin.password }) },
+  };
+}
+
+/** One backup of an app at a time: a second would share the first's task container. */
+async function alone<T>(ctx: Ctx, app: string, what: string, fn: () => Promise<T>): Promise<T> {
+  if (ctx.backingUp.has(app)) throw new BerthError('conflict', `a backup task of ${app} is going on`, `wait for it, then ${what} again`);
+  ctx.backingUp.add(app);
+  try { return await fn(); } finally { ctx.backingUp.delete(app); }
+}
+
+export function createBackup(ctx: Ctx, app: string, o: { actor: string; trigger: BackupTrigger }): Promise<BackupRow> {
+  const db = grantsOf(ctx, app).postgres?.db;
+  if (!db) throw new BerthError('conflict', `${app} has no database to back up`, 'apps created with --no-db have none');
+  const key = mustBackupKey(ctx.paths);
+  return alone(ctx, app, 'create a backup', async () => {
+    const dir = backupDir(ctx, app);
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    const file = backupFileName(new Date(), randomBytes(3).toString('hex'));
+    const partial = join(dir, `${file}.partial`);
+    const t0 = Date.now();
+    try {
+      const pg = await pgAccess(ctx);
+      const r = await ctx.runtime.services.task('pg-tools', {
+        name: `${app}-backup`, cmd: ['dump'], env: { ...pg.env, DB: db, RECIPIENT: key.recipient, FILE: `${file}.partial` },
+        secretFiles: pg.secretFiles, outputDir: dir,
+      }, { timeoutMs: DUMP_TIMEOUT_MS });
+      if (r.exitCode !== 0 || !existsSync(partial)) {
+        throw new BerthError('command_failed', `backing up ${app} failed (exit ${r.exitCode}): ${r.output.trim().slice(-500)}`,
+          'no backup was recorded; the earlier ones are untouched');
+      }
+      const { size, sha256 } = { size: statSync(partial).size, sha256: await sha256Of(partial) };
+      renameSync(partial, join(dir, file));
+      const row = ctx.store.backups.insert({ app, file, size, sha256, recipient: key.recipient, duration_ms: Date.now() - t0, trigger: o.trigger, actor: o.actor });
+      ctx.store.audit({ actor: o.actor, action: 'backup.create', app, result: 'succeeded', detail: { id: row.id, file, size } });
+      return row;
+    } catch (e) {
+      rmSync(partial, { force: true });
+      ctx.store.audit({ actor: o.actor, action: 'backup.create', app, result: 'failed', detail: { error: (e as Error).message } });
+      throw e;
+    }
+  });
+}
+
+/** An app's backups, newest first, each with whether its file is still there. */
+export function listBackups(ctx: Ctx, app: string): (BackupRow & { stored: string[] })[] {
+  return ctx.store.backups.of(app).map((b) => ({ ...b, stored: existsSync(join(backupDir(ctx, app), b.file)) ? ['local'] : [] }));
+}
+
+function backupOf(ctx: Ctx, app: string, id?: number): BackupRow {
+  const b = id === undefined ? ctx.store.backups.of(app)[0] : ctx.store.backups.byId(id);
+  if (!b || b.app !== app) {
+    throw new BerthError('not_found', id === undefined ? `${app} has no backup yet` : `${app} has no backup #${id}`,
+      id === undefined ? `make one: berth backup create ${app}` : `list them: berth backup list ${app}`);
+  }
+  return b;
+}
+
+/** Restores the backup (the latest when no id) into a scratch database, checks it, and records what was found. */
+export async function verifyBackup(ctx: Ctx, app: string, o: { id?: number; actor: string }): Promise<{ backup: number } & Verdict> {
+  const b = backupOf(ctx, app, o.id);
+  const path = join(backupDir(ctx, app), b.file);
+  const v = await alone(ctx, app, 'verify', async (): Promise<Verdict> => {
+    if (!existsSync(path)) return { state: 'damaged', detail: `the file ${path} is gone`, tables: 0, rows: 0 };
+    const sha256 = await sha256Of(path);
+    if (sha256 !== b.sha256) {
+      return { state: 'damaged', detail: `the file is not what was written: ${statSync(path).size} bytes with sha256 ${sha256.slice(0, 12)}…, `
+        + `written as ${b.size} bytes with ${b.sha256.slice(0, 12)}… (truncated or changed)`, tables: 0, rows: 0 };
+    }
+    const pg = await pgAccess(ctx);
+    const r = await ctx.runtime.services.task('pg-tools', {
+      name: `${app}-verify`, cmd: ['verify'], env: { ...pg.env, FILE: b.file, SCRATCH: `${SCRATCH_PREFIX}${randomBytes(6).toString('hex')}` },
+      secretFiles: { ...pg.secretFiles, 'backup.key': readFileSync(mustBackupKey(ctx.paths).path, 'utf8') }, outputDir: backupDir(ctx, app),
+    }, { timeoutMs: DUMP_TIMEOUT_MS });
+    return verdictOf(r.output, r.exitCode);
+  });
+  ctx.store.backups.verified(b.id, v.state, v.detail);
+  ctx.store.audit({ actor: o.actor, action: 'backup.verify', app, result: v.state, detail: { id: b.id, detail: v.detail } });
+  return { backup: b.id, ...v };
+}
+
+export function deleteBackup(ctx: Ctx, app: string, o: { id: number; actor: string }): { deleted: number; file: string } {
+  const b = backupOf(ctx, app, o.id);
+  rmSync(join(backupDir(ctx, app), b.file), { force: true });
+  ctx.store.backups.remove(b.id);
+  ctx.store.audit({ actor: o.actor, action: 'backup.delete', app, result: 'deleted', detail: { id: b.id, file: b.file } });
+  return { deleted: b.id, file: b.file };
+}
+
+/** The file's sha256, read as a stream (memory flat whatever its size). */
+async function sha256Of(path: string): Promise<string> {
+  const h = createHash('sha256');
+  for await (const chunk of createReadStream(path)) h.update(chunk as Buffer);
+  return h.digest('hex');
+}

@@ -1,0 +1,40 @@
+// The API of backups: the platform's key, and each app's backups. An app's backups outlive the
+// app, so reading, verifying and deleting them name the app without requiring it to exist.
+import { readFileSync } from 'node:fs';
+import type { Ctx } from '../core/context.js';
+import { createBackup, deleteBackup, listBackups, verifyBackup } from '../core/backups/backups.js';
+import { ensureBackupKey, mustBackupKey } from '../core/backups/key.js';
+import * as v from '../lib/validate.js';
+import { BackupVerifyBody, parseBody } from './bodies.js';
+import { actorOf, mustApp } from './handlers.js';
+import type { Reply, Router } from './http.js';
+
+export function backupRoutes(api: Router, ctx: Ctx, P: string): void {
+  api.on('POST', `${P}/backups/key`, () => ensureBackupKey(ctx));
+  api.on('GET', `${P}/backups/key`, () => mustBackupKey(ctx.paths));
+  // the identity itself, for the copy the operator keeps away from the server (the CLI asks first)
+  api.on('POST', `${P}/backups/key/export`, (r) => {
+    const k = mustBackupKey(ctx.paths);
+    ctx.store.audit({ actor: actorOf(r), action: 'backup.key.export', app: null, result: 'exported', detail: { recipient: k.recipient } });
+    return { ...k, identity: readFileSync(k.path, 'utf8') };
+  });
+
+  api.on('GET', `${P}/apps/:name/backups`, (r) => listBackups(ctx, v.appName(r.params.name!)));
+  api.on('POST', `${P}/apps/:name/backups`, (r) => {
+    const app = mustApp(ctx, r.params.name!);
+    return { kind: 'ndjson', run: (emit) => {
+      emit({ type: 'progress', line: `dumping ${app}'s database into age (pg_dump's custom format, encrypted as it streams)` });
+      return createBackup(ctx, app, { actor: actorOf(r), trigger: 'manual' });
+    } } satisfies Reply;
+  });
+  api.on('POST', `${P}/apps/:name/backups/verify`, async (r) => {
+    const app = v.appName(r.params.name!);
+    const b = parseBody(BackupVerifyBody, await r.json());
+    return { kind: 'ndjson', run: (emit) => {
+      emit({ type: 'progress', line: 'restoring it into a scratch database no app can reach, then pg_amcheck and the row counts' });
+      return verifyBackup(ctx, app, { id: b.id, actor: actorOf(r) });
+    } } satisfies Reply;
+  });
+  api.on('DELETE', `${P}/apps/:name/backups/:id`, (r) =>
+    deleteBackup(ctx, v.appName(r.params.name!), { id: parseBody(BackupVerifyBody, { id: Number(r.params.id) }).id!, actor: actorOf(r) }));
+}

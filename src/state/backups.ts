@@ -1,0 +1,41 @@
+// The backups berth made (table backups): one row per encrypted file, inserted once the file is
+// written, renamed into place and hashed. Rows in, rows out; the rules are in core/backups/.
+import type { SQLInputValue } from 'node:sqlite';
+import type { DB } from './db.js';
+import { now } from './db.js';
+
+/** ok: restored, checked and counted; damaged: the file is not what was written (truncated, a
+ *  flipped byte); wrong_key: made for another backup key; failed: it did not restore or check. */
+export type VerifyState = 'ok' | 'damaged' | 'wrong_key' | 'failed';
+export type BackupTrigger = 'manual' | 'schedule';
+
+export interface BackupRow {
+  id: number; app: string; kind: 'logical'; file: string; size: number; sha256: string; recipient: string; created_at: string;
+  duration_ms: number; trigger: BackupTrigger; actor: string; verified_at: string | null; verify_state: VerifyState | null;
+  verify_detail: string | null;
+}
+
+export class Backups {
+  constructor(private readonly db: DB) {}
+
+  private all<T>(sql: string, ...p: SQLInputValue[]): T[] { return this.db.prepare(sql).all(...p) as T[]; }
+
+  insert(r: Pick<BackupRow, 'app' | 'file' | 'size' | 'sha256' | 'recipient' | 'duration_ms' | 'trigger' | 'actor'>): BackupRow {
+    const info = this.db.prepare(`INSERT INTO backups(app, kind, file, size, sha256, recipient, created_at, duration_ms, trigger, actor)
+      VALUES (?, 'logical', ?, ?, ?, ?, ?, ?, ?, ?)`).run(r.app, r.file, r.size, r.sha256, r.recipient, now(), r.duration_ms, r.trigger, r.actor);
+    return this.byId(Number(info.lastInsertRowid))!;
+  }
+
+  byId(id: number): BackupRow | undefined {
+    return this.db.prepare('SELECT * FROM backups WHERE id = ?').get(id) as BackupRow | undefined;
+  }
+
+  /** An app's backups, newest first. */
+  of(app: string): BackupRow[] { return this.all<BackupRow>('SELECT * FROM backups WHERE app = ? ORDER BY id DESC', app); }
+
+  verified(id: number, state: VerifyState, detail: string): void {
+    this.db.prepare('UPDATE backups SET verified_at = ?, verify_state = ?, verify_detail = ? WHERE id = ?').run(now(), state, detail, id);
+  }
+
+  remove(id: number): void { this.db.prepare('DELETE FROM backups WHERE id = ?').run(id); }
+}
