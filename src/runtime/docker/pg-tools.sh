@@ -26,7 +26,7 @@ verify)
   echo 'CREATE DATABASE :"db"; REVOKE ALL ON DATABASE :"db" FROM PUBLIC;' | sql
   age -d -i "$KEY" "/out/$FILE" | pg_restore --no-owner --no-privileges --exit-on-error --dbname="$SCRATCH"
   echo "berth: restored"
-  pg_amcheck --install-missing --heapallindexed --dbname="$SCRATCH"
+  pg_amcheck --install-missing --heapallindexed --database="$SCRATCH"
   echo "berth: checked"
   echo "berth: dump counts"
   age -d -i "$KEY" "/out/$FILE" | pg_restore --data-only --file=- | awk '
