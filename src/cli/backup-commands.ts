@@ -18,6 +18,8 @@ interface Backup {
   verified_at: string | null; verify_state: string | null; verify_detail: string | null; stored: string[];
 }
 interface Verified { backup: number; state: string; detail: string; tables: number; rows: number }
+interface Restored { app: string; backup: number; db: string; previous_db: string; release: string | null; detail: string }
+interface RestoreRow { id: number; backup: number; db: string; previous_db: string; at: string; purged_at: string | null }
 
 const LOST = 'lost the daemon during the backup task; nothing half-written is recorded: see berth backup list';
 const mb = (n: number) => `${(n / 1048576).toFixed(1)} MB`;
@@ -69,6 +71,36 @@ export function backupCommands(program: Command, { client, globals, action }: De
         onProgress, LOST);
       out(json(), r, () => `backup #${r.backup} of ${name}: ${r.state}: ${r.detail}`);
       if (r.state !== 'ok') process.exitCode = 1;
+    }));
+
+  backup.command('restore <name> [id]').description('restore a backup (the latest by default) into a new database, check it, then move the app onto it with a zero-downtime release; the database before is kept')
+    .option('--dry-run', 'say what it would do, change nothing')
+    .action(action(async (name: string, id: string | undefined, o: { dryRun?: boolean }) => {
+      const body = { ...(id === undefined ? {} : { id: Number(id) }), ...(o.dryRun ? { dry_run: true } : {}) };
+      const r = await client().stream<Restored | { plan: string[] }>('POST', `/apps/${enc(v.appName(name))}/backups/restore`, body,
+        (e) => { if (!json() && e.type === 'progress') progress(String(e.line)); else if (!json() && e.type === 'step' && e.state === 'done') progress(`✓ ${String(e.step)}`); },
+        LOST);
+      out(json(), r, () => ('plan' in r ? `plan:\n${r.plan.map((s, i) => `  ${i + 1}. ${s}`).join('\n')}`
+        : `${name} now runs on ${r.db} (backup #${r.backup}${r.release ? `, release ${r.release}` : ''}): ${r.detail}\n`
+          + `${r.previous_db} is kept; drop it once you are sure: berth backup restored ${name} --purge ID`));
+    }));
+
+  backup.command('restored <name>').description('the databases restores moved the app away from (kept); --purge ID drops one (asks)')
+    .option('--purge <id>', 'drop the database this restore replaced')
+    .option('-y, --yes', 'do not ask (--purge)')
+    .action(action(async (name: string, o: { purge?: string; yes?: boolean }) => {
+      const app = enc(v.appName(name));
+      if (o.purge) {
+        await confirmTyped({ yes: o.yes, question: `Drop the database restore #${o.purge} of ${name} replaced? Its data is gone for good.`, expect: o.purge,
+          refusal: `refusing to drop the database of restore #${o.purge} without confirmation`, hint: `add --yes: berth backup restored ${name} --purge ${o.purge} --yes` });
+        const r = await client(300_000).call<RestoreRow>('DELETE', `/apps/${app}/restores/${enc(o.purge)}`);
+        out(json(), r, () => `dropped ${r.previous_db}`);
+        return;
+      }
+      const rows = await client().call<RestoreRow[]>('GET', `/apps/${app}/restores`);
+      out(json(), rows, () => (rows.length ? table(rows.map((r) => ({
+        id: r.id, at: r.at, backup: `#${r.backup}`, moved_to: r.db, kept: r.purged_at ? `${r.previous_db} (purged)` : r.previous_db,
+      })), ['id', 'at', 'backup', 'moved_to', 'kept']) : `${name} was never restored`));
     }));
 
   backup.command('delete <name> <id>').description('delete a backup file and its record (asks first)')

@@ -5,7 +5,8 @@ import type { Ctx } from '../core/context.js';
 import { createBackup, deleteBackup, listBackups, verifyBackup } from '../core/backups/backups.js';
 import { ensureBackupKey, mustBackupKey } from '../core/backups/key.js';
 import * as v from '../lib/validate.js';
-import { BackupVerifyBody, parseBody } from './bodies.js';
+import { purgeRestored, restoreBackup, restoresOf } from '../core/backups/restore.js';
+import { BackupRestoreBody, BackupVerifyBody, parseBody } from './bodies.js';
 import { actorOf, mustApp } from './handlers.js';
 import type { Reply, Router } from './http.js';
 
@@ -35,6 +36,14 @@ export function backupRoutes(api: Router, ctx: Ctx, P: string): void {
       return verifyBackup(ctx, app, { id: b.id, actor: actorOf(r) });
     } } satisfies Reply;
   });
+  api.on('POST', `${P}/apps/:name/backups/restore`, async (r) => {
+    const app = mustApp(ctx, r.params.name!);
+    const b = parseBody(BackupRestoreBody, await r.json());
+    return { kind: 'ndjson', run: (emit) => restoreBackup(ctx, app, { id: b.id, dryRun: b.dry_run, actor: actorOf(r) }, emit) } satisfies Reply;
+  });
+  api.on('GET', `${P}/apps/:name/restores`, (r) => restoresOf(ctx, mustApp(ctx, r.params.name!)));
+  api.on('DELETE', `${P}/apps/:name/restores/:id`, (r) =>
+    purgeRestored(ctx, mustApp(ctx, r.params.name!), { id: parseBody(BackupVerifyBody, { id: Number(r.params.id) }).id!, actor: actorOf(r) }));
   api.on('DELETE', `${P}/apps/:name/backups/:id`, (r) =>
     deleteBackup(ctx, v.appName(r.params.name!), { id: parseBody(BackupVerifyBody, { id: Number(r.params.id) }).id!, actor: actorOf(r) }));
 }

@@ -74,6 +74,7 @@ export const CronJobName = z.string().regex(/^[a-z][a-z0-9-]{0,30}$/, 'is not a 
 /** POST /apps/NAME/runs: a command in a one-off container of the live release. */
 /** A backup by its id (none: the latest). */
 export const BackupVerifyBody = z.object({ id: z.number().int().positive().optional() }).strict();
+export const BackupRestoreBody = BackupVerifyBody.extend({ dry_run: z.boolean().optional() });
 
 export const RunBody = z.object({ cmd: argv, process: via(v.processName).optional(), timeout: duration }).strict();
 /** `berth run -i/-t`: stdin kept open, a terminal of the caller's size (rows, columns). */

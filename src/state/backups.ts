@@ -15,6 +15,9 @@ export interface BackupRow {
   verify_detail: string | null;
 }
 
+/** A restore: the app moved from previous_db to db; previous_db is kept until purged. */
+export interface RestoreRow { id: number; app: string; backup: number; db: string; previous_db: string; at: string; actor: string; purged_at: string | null }
+
 export class Backups {
   constructor(private readonly db: DB) {}
 
@@ -38,4 +41,15 @@ export class Backups {
   }
 
   remove(id: number): void { this.db.prepare('DELETE FROM backups WHERE id = ?').run(id); }
+
+  restored(r: Pick<RestoreRow, 'app' | 'backup' | 'db' | 'previous_db' | 'actor'>): RestoreRow {
+    const info = this.db.prepare('INSERT INTO restores(app, backup, db, previous_db, at, actor) VALUES (?, ?, ?, ?, ?, ?)')
+      .run(r.app, r.backup, r.db, r.previous_db, now(), r.actor);
+    return this.restoresOf(r.app).find((x) => x.id === Number(info.lastInsertRowid))!;
+  }
+
+  /** An app's restores, newest first. */
+  restoresOf(app: string): RestoreRow[] { return this.all<RestoreRow>('SELECT * FROM restores WHERE app = ? ORDER BY id DESC', app); }
+
+  purged(id: number): void { this.db.prepare('UPDATE restores SET purged_at = ? WHERE id = ?').run(now(), id); }
 }

@@ -61,6 +61,12 @@ export const MIGRATIONS: string[] = [
      sha256 TEXT NOT NULL, recipient TEXT NOT NULL, created_at TEXT NOT NULL, duration_ms INTEGER NOT NULL, trigger TEXT NOT NULL,
      actor TEXT NOT NULL, verified_at TEXT, verify_state TEXT, verify_detail TEXT);
    CREATE INDEX backups_app ON backups(app, id);`,
+  // Restores (state/backups.ts): the database an app was moved to, and the one it left (kept
+  // until purged: a restore never drops the data it replaces).
+  `CREATE TABLE restores(
+     id INTEGER PRIMARY KEY AUTOINCREMENT, app TEXT NOT NULL, backup INTEGER NOT NULL, db TEXT NOT NULL, previous_db TEXT NOT NULL,
+     at TEXT NOT NULL, actor TEXT NOT NULL, purged_at TEXT);
+   CREATE INDEX restores_app ON restores(app, id);`,
 ];
 
 export function openDb(file: string): DB {

@@ -10,12 +10,14 @@ import { closeSync, existsSync, openSync, readFileSync, readSync, renameSync, st
 import { join } from 'node:path';
 import pg from 'pg';
 import { DaemonClient } from '../../src/daemon/client.js';
-import { docker, Platform } from '../helpers/platform.js';
+import { Load } from '../helpers/load.js';
+import { docker, ensureSample, Platform, SAMPLE } from '../helpers/platform.js';
 
 const p = new Platform();
 const APPS = ['ba', 'bb', 'bc', 'bd', 'be'];
 type Conn = { postgres: { user: string; password: string; db: string } };
 interface Backup { id: number; app: string; file: string; size: number; stored: string[]; verify_state: string | null }
+interface Restored { backup: number; db: string; previous_db: string; release: string | null; detail: string }
 interface Verified { backup: number; state: string; detail: string; tables: number; rows: number }
 
 const key = () => join(p.root, 'state', 'backup.key');
@@ -27,9 +29,9 @@ async function pgIp(): Promise<string> {
   return (await docker.getContainer(`${p.instance}-postgres`).inspect()).NetworkSettings.Networks[p.instance]!.IPAddress;
 }
 /** A client of the app's own database, as the app. */
-async function asApp(app: string): Promise<pg.Client> {
+async function asApp(app: string, database?: string): Promise<pg.Client> {
   const c = (await new DaemonClient(`${p.root}/run/berth.sock`).call<Conn>('GET', `/apps/${app}/services`)).postgres;
-  const client = new pg.Client({ host: await pgIp(), port: 5432, user: c.user, password: c.password, database: c.db, connectionTimeoutMillis: 10_000 });
+  const client = new pg.Client({ host: await pgIp(), port: 5432, user: c.user, password: c.password, database: database ?? c.db, connectionTimeoutMillis: 10_000 });
   await client.connect();
   return client;
 }
@@ -158,4 +160,54 @@ test('delete asks first and without a terminal refuses; with --yes the file and 
   await p.ok(['backup', 'delete', 'be', String(b.id), '--yes']);
   assert.ok(!existsSync(fileOf(b)));
   assert.deepEqual(await p.json<Backup[]>(['backup', 'list', 'be']), []);
+});
+
+test('restore under load: into a new database, checked, the app moved onto it by a release, the one before kept; 0 failed', async () => {
+  await ensureSample(p);
+  await p.ok(['deploy', 'bd', '--image', SAMPLE]);
+  const c = await asApp('bd');
+  await c.query("INSERT INTO notes(body) SELECT 'written after the backup' FROM generate_series(1, 5)");
+  const before = c.database!;
+  await c.end();
+  const dry = await p.json<{ plan: string[] }>(['backup', 'restore', 'bd', '--dry-run']);
+  assert.equal(dry.plan.length, 5);
+  assert.equal((await asApp('bd').then(async (x) => { await x.end(); return x.database; })), before, 'a dry run moved the app');
+  const load = new Load({ port: p.httpsPort, host: 'bd.localhost', ca: p.caRoot, path: '/' }, 4);
+  const r = await p.json<Restored>(['backup', 'restore', 'bd']);
+  const res = await load.stop();
+  console.log(`restore under load: ${res.failed} failed of ${res.total}`);
+  assert.equal(res.failed, 0, JSON.stringify(res.failures));
+  assert.equal(r.previous_db, before);
+  assert.notEqual(r.db, before);
+  assert.match(r.release ?? '', /^v\d+$/);
+  const now = await asApp('bd');
+  assert.equal(now.database, r.db);
+  assert.equal((await now.query('SELECT count(*)::int AS n FROM notes')).rows[0].n, 40, 'the app does not see the restored rows');
+  await now.end();
+  const env = await p.ok(['run', 'bd', '--', 'node', '-e', 'process.stdout.write(new URL(process.env.DATABASE_URL).pathname)']);
+  assert.equal(env.stdout, `/${r.db}`, 'the live release does not use the restored database');
+  const kept = await asApp('bd', before);
+  assert.equal((await kept.query('SELECT count(*)::int AS n FROM notes')).rows[0].n, 45, 'the database before was changed');
+  await kept.end();
+  const listed = await p.json<{ id: number; previous_db: string; db: string }[]>(['backup', 'restored', 'bd']);
+  assert.deepEqual(listed.map((x) => [x.previous_db, x.db]), [[before, r.db]]);
+  // purging the database before asks first, then drops it
+  const refused = await p.berth(['backup', 'restored', 'bd', '--purge', String(listed[0]!.id)]);
+  assert.equal(refused.code, 2);
+  await p.ok(['backup', 'restored', 'bd', '--purge', String(listed[0]!.id), '--yes']);
+  await assert.rejects(asApp('bd', before), /does not exist/);
+});
+
+test('a restore whose backup does not check out changes nothing', async () => {
+  const c = await asApp('ba');
+  const db = c.database;
+  await c.end();
+  const r = await p.berth(['backup', 'restore', 'ba']); // its latest backup was truncated above
+  assert.equal(r.code, 4, r.stderr);
+  assert.match(r.stderr, /backup #\d+ of ba is damaged[^]*nothing was changed/);
+  const after = await asApp('ba');
+  assert.equal(after.database, db);
+  const names = (await after.query("SELECT datname FROM pg_database WHERE datname LIKE $1", [`${db}_r%`])).rows;
+  assert.deepEqual(names, [], 'a restore database was left behind');
+  await after.end();
 });

@@ -8,6 +8,7 @@ import { pgConnectionsSetting } from '../shared-services/pg-limits.js';
 import { objectStoreNotes, objectStoreWarnings } from '../shared-services/object-storage.js';
 import { s3PublicDomain } from '../shared-services/public.js';
 import { dropAppData, finalDump } from '../shared-services/purge.js';
+import { dropReplacedDatabases } from '../backups/restore.js';
 import * as v from '../../lib/validate.js';
 import type { Ctx, Restarts } from '../context.js';
 import { type Unit, WEB } from '../../runtime/types.js';
@@ -195,6 +196,7 @@ export async function deleteApp(ctx: Ctx, name: string, actor: string, opts: { p
       for (const u of await ctx.runtime.list(app)) await ctx.runtime.remove(u);
       await ctx.runtime.removeAppNetwork(app);
       sitesOf(ctx).remove(app);
+      if (opts.purge) await dropReplacedDatabases(ctx, app); // before the roles that own them
       if (opts.purge) await dropAppData(ctx, app);
       // an app's own Redis goes with it; its data only with --purge (a re-created app finds it again)
       if (grantsOf(ctx, app).redis?.dedicated) await ctx.runtime.services.dedicatedRedis.remove(app, { data: !!opts.purge });

@@ -21,7 +21,7 @@ export const backupDir = (ctx: Ctx, app: string) => join(ctx.paths.root, 'backup
 
 /** How a pg-tools task reaches the shared PostgreSQL as its administrator: the password in a
  *  0600 file (a container's env is shown by docker inspect), for any database. */
-async function pgAccess(ctx: Ctx): Promise<{ env: Record<string, string>; secretFiles: Record<string, string> }> {
+export async function pgAccess(ctx: Ctx): Promise<{ env: Record<string, string>; secretFiles: Record<string, string> }> {
   await locateServices(ctx);
   const admin = adminJob(ctx, 'postgres').postgres!.admin;
   return {
@@ -31,7 +31,7 @@ async function pgAccess(ctx: Ctx): Promise<{ env: Record<string, string>; secret
 }
 
 /** One backup of an app at a time: a second would share the first's task container. */
-async function alone<T>(ctx: Ctx, app: string, what: string, fn: () => Promise<T>): Promise<T> {
+export async function alone<T>(ctx: Ctx, app: string, what: string, fn: () => Promise<T>): Promise<T> {
   if (ctx.backingUp.has(app)) throw new BerthError('conflict', `a backup task of ${app} is going on`, `wait for it, then ${what} again`);
   ctx.backingUp.add(app);
   try { return await fn(); } finally { ctx.backingUp.delete(app); }
@@ -75,7 +75,7 @@ export function listBackups(ctx: Ctx, app: string): (BackupRow & { stored: strin
   return ctx.store.backups.of(app).map((b) => ({ ...b, stored: existsSync(join(backupDir(ctx, app), b.file)) ? ['local'] : [] }));
 }
 
-function backupOf(ctx: Ctx, app: string, id?: number): BackupRow {
+export function backupOf(ctx: Ctx, app: string, id?: number): BackupRow {
   const b = id === undefined ? ctx.store.backups.of(app)[0] : ctx.store.backups.byId(id);
   if (!b || b.app !== app) {
     throw new BerthError('not_found', id === undefined ? `${app} has no backup yet` : `${app} has no backup #${id}`,
@@ -87,24 +87,31 @@ function backupOf(ctx: Ctx, app: string, id?: number): BackupRow {
 /** Restores the backup (the latest when no id) into a scratch database, checks it, and records what was found. */
 export async function verifyBackup(ctx: Ctx, app: string, o: { id?: number; actor: string }): Promise<{ backup: number } & Verdict> {
   const b = backupOf(ctx, app, o.id);
-  const path = join(backupDir(ctx, app), b.file);
-  const v = await alone(ctx, app, 'verify', async (): Promise<Verdict> => {
-    if (!existsSync(path)) return { state: 'damaged', detail: `the file ${path} is gone`, tables: 0, rows: 0 };
-    const sha256 = await sha256Of(path);
-    if (sha256 !== b.sha256) {
-      return { state: 'damaged', detail: `the file is not what was written: ${statSync(path).size} bytes with sha256 ${sha256.slice(0, 12)}…, `
-        + `written as ${b.size} bytes with ${b.sha256.slice(0, 12)}… (truncated or changed)`, tables: 0, rows: 0 };
-    }
-    const pg = await pgAccess(ctx);
-    const r = await ctx.runtime.services.task('pg-tools', {
-      name: `${app}-verify`, cmd: ['verify'], env: { ...pg.env, FILE: b.file, SCRATCH: `${SCRATCH_PREFIX}${randomBytes(6).toString('hex')}` },
-      secretFiles: { ...pg.secretFiles, 'backup.key': readFileSync(mustBackupKey(ctx.paths).path, 'utf8') }, outputDir: backupDir(ctx, app),
-    }, { timeoutMs: DUMP_TIMEOUT_MS });
-    return verdictOf(r.output, r.exitCode);
-  });
+  const v = await alone(ctx, app, 'verify', async (): Promise<Verdict> => (await checkFile(ctx, b))
+    ?? runRestoreTask(ctx, app, b, { cmd: 'verify', env: { SCRATCH: `${SCRATCH_PREFIX}${randomBytes(6).toString('hex')}` } }));
   ctx.store.backups.verified(b.id, v.state, v.detail);
   ctx.store.audit({ actor: o.actor, action: 'backup.verify', app, result: v.state, detail: { id: b.id, detail: v.detail } });
   return { backup: b.id, ...v };
+}
+
+/** The file against what was recorded when it was written: null when it is that file. */
+export async function checkFile(ctx: Ctx, b: BackupRow): Promise<Verdict | null> {
+  const path = join(backupDir(ctx, b.app), b.file);
+  if (!existsSync(path)) return { state: 'damaged', detail: `the file ${path} is gone`, tables: 0, rows: 0 };
+  const sha256 = await sha256Of(path);
+  if (sha256 === b.sha256) return null;
+  return { state: 'damaged', detail: `the file is not what was written: ${statSync(path).size} bytes with sha256 ${sha256.slice(0, 12)}…, `
+    + `written as ${b.size} bytes with ${b.sha256.slice(0, 12)}… (truncated or changed)`, tables: 0, rows: 0 };
+}
+
+/** pg-tools' verify (into a scratch database) or restore (into the app's new one), and what it found. */
+export async function runRestoreTask(ctx: Ctx, app: string, b: BackupRow, t: { cmd: 'verify' | 'restore'; env: Record<string, string> }): Promise<Verdict> {
+  const pg = await pgAccess(ctx);
+  const r = await ctx.runtime.services.task('pg-tools', {
+    name: `${app}-${t.cmd}`, cmd: [t.cmd], env: { ...pg.env, ...t.env, FILE: b.file },
+    secretFiles: { ...pg.secretFiles, 'backup.key': readFileSync(mustBackupKey(ctx.paths).path, 'utf8') }, outputDir: backupDir(ctx, app),
+  }, { timeoutMs: DUMP_TIMEOUT_MS });
+  return verdictOf(r.output, r.exitCode);
 }
 
 export function deleteBackup(ctx: Ctx, app: string, o: { id: number; actor: string }): { deleted: number; file: string } {

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { backupFileName, countsOf, verdictOf } from './plan.js';
+import { backupFileName, countsOf, restoredDbName, verdictOf } from './plan.js';
 
 const out = (dump: string, restored: string) =>
   `berth: restored\nberth: checked\nberth: dump counts\n${dump}berth: restored counts\n${restored}berth: end\n`;
@@ -28,4 +28,11 @@ test('age says damaged, or another key; a step that fails is named', () => {
 test('counts and file names', () => {
   assert.deepEqual([...countsOf('public.a\t12\nnoise\npublic."b\tc"\t4\n')], [['public.a', 12], ['public."b\tc"', 4]]);
   assert.equal(backupFileName(new Date('2026-12-01T10:32:00.123Z'), 'a1b2'), '2026-12-01T10-32-00-123Z-a1b2.dump.age');
+});
+
+test('a restore\'s database: the app\'s database name and the time, within PostgreSQL\'s 63 bytes', () => {
+  const at = new Date('2026-12-01T10:32:07Z');
+  assert.equal(restoredDbName('app_shop', at), 'app_shop_r20261201103207');
+  assert.equal(restoredDbName('a'.repeat(63), at).length, 63);
+  assert.match(restoredDbName('a'.repeat(63), at), /_r20261201103207$/);
 });

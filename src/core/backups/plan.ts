@@ -6,6 +6,13 @@ export function backupFileName(at: Date, suffix: string): string {
   return `${at.toISOString().replace(/[:.]/g, '-')}-${suffix}.dump.age`;
 }
 
+/** The database a restore moves an app to: its database's name and the time (PostgreSQL's 63
+ *  bytes at most, the time kept whole). */
+export function restoredDbName(db: string, at: Date): string {
+  const stamp = at.toISOString().replace(/[-:T]/g, '').slice(0, 14);
+  return `${db.slice(0, 63 - stamp.length - 2)}_r${stamp}`;
+}
+
 /** Scratch databases of verifications: berth's own prefix, never an app's name. */
 export const SCRATCH_PREFIX = 'berth_verify_';
 

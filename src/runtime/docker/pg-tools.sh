@@ -17,16 +17,26 @@ dump)
   # pg_dump's custom format (compressed) of $DB, straight into age: the dump is never on disk unencrypted
   pg_dump -Fc -w --dbname="$DB" | age -r "$RECIPIENT" -o "/out/$FILE"
   ;;
-verify)
-  # restore /out/$FILE into the scratch database $SCRATCH (no app may connect to it), check it,
-  # and print the row counts the dump holds and those the restored copy has; the scratch goes
-  # however it ends
+verify | restore)
+  # verify: restore /out/$FILE into the scratch database $SCRATCH (made here, no app may connect
+  # to it, dropped however it ends). restore: into the app's new database $TARGET (made by berth,
+  # owned by the app's role $ROLE, which comes to own what is restored). Both then check it and
+  # print the row counts the dump holds and those the restored copy has.
   sql() { psql -X -q -v ON_ERROR_STOP=1 -v db="$SCRATCH" --dbname=postgres; }
-  trap 'echo "DROP DATABASE IF EXISTS :\"db\" WITH (FORCE);" | sql' EXIT
-  echo 'CREATE DATABASE :"db"; REVOKE ALL ON DATABASE :"db" FROM PUBLIC;' | sql
-  age -d -i "$KEY" "/out/$FILE" | pg_restore --no-owner --no-privileges --exit-on-error --dbname="$SCRATCH"
+  if [ "$1" = verify ]; then
+    DB="$SCRATCH"
+    trap 'echo "DROP DATABASE IF EXISTS :\"db\" WITH (FORCE);" | sql' EXIT
+    echo 'CREATE DATABASE :"db"; REVOKE ALL ON DATABASE :"db" FROM PUBLIC;' | sql
+    age -d -i "$KEY" "/out/$FILE" | pg_restore --no-owner --no-privileges --exit-on-error --dbname="$DB"
+  else
+    DB="$TARGET"
+    age -d -i "$KEY" "/out/$FILE" | pg_restore --no-owner --no-privileges --role="$ROLE" --exit-on-error --dbname="$DB"
+  fi
   echo "berth: restored"
-  pg_amcheck --install-missing --heapallindexed --database="$SCRATCH"
+  had=$(psql -X -A -t -q --dbname="$DB" -c "SELECT count(*) FROM pg_extension WHERE extname = 'amcheck'")
+  pg_amcheck --install-missing --heapallindexed --database="$DB"
+  # an app's database is left as the dump had it: without amcheck unless it was there
+  [ "$had" = 1 ] || psql -X -q -v ON_ERROR_STOP=1 --dbname="$DB" -c 'DROP EXTENSION IF EXISTS amcheck'
   echo "berth: checked"
   echo "berth: dump counts"
   age -d -i "$KEY" "/out/$FILE" | pg_restore --data-only --file=- | awk '
@@ -34,7 +44,7 @@ verify)
     on && $0 == "\\." { print t "\t" n; on = 0; next }
     on { n++ }'
   echo "berth: restored counts"
-  psql -X -A -t -q -v ON_ERROR_STOP=1 --dbname="$SCRATCH" <<'SQL'
+  psql -X -A -t -q -v ON_ERROR_STOP=1 --dbname="$DB" <<'SQL'
 SELECT format('%I.%I', n.nspname, c.relname) || E'\t'
   || (xpath('/row/c/text()', query_to_xml(format('SELECT count(*) AS c FROM %I.%I', n.nspname, c.relname), false, true, '')))[1]::text
 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
@@ -43,8 +53,12 @@ ORDER BY 1;
 SQL
   echo "berth: end"
   ;;
+dropdb)
+  # a database berth made and no longer needs ($DB: a restore's target that failed, or the one a restore replaced)
+  echo 'DROP DATABASE IF EXISTS :"db" WITH (FORCE);' | psql -X -q -v ON_ERROR_STOP=1 -v db="$DB" --dbname=postgres
+  ;;
 *)
-  echo "usage: berth-pg-tools keygen|dump|verify" >&2
+  echo "usage: berth-pg-tools keygen|dump|verify|restore|dropdb" >&2
   exit 2
   ;;
 esac
