@@ -56,6 +56,33 @@ export function backupCommands(program: Command, { client, globals, action }: De
       if (failed.length) process.exitCode = 1;
     }));
 
+  backup.command('schedule <name> [cron]').description("an app's backup policy: when it is backed up and verified, what retention keeps; shown without options")
+    .option('--off', 'no scheduled backups (manual ones only)')
+    .option('--timezone <tz>', 'the time zone of the schedules (IANA, e.g. Europe/Berlin)')
+    .option('--verify <cron>', 'when its latest backup is verified by restoring it (default weekly: "0 4 * * 0"); "off" for never')
+    .option('--verify-after', 'verify every backup right after it is made')
+    .option('--no-verify-after', 'only on the verify schedule')
+    .option('--keep-daily <n>', 'keep the newest backup of each of the last N days (default 7)')
+    .option('--keep-weekly <n>', 'of each of the last N weeks (default 4)')
+    .option('--keep-monthly <n>', 'of each of the last N months (default 6)')
+    .action(action(async (name: string, cron: string | undefined, o: {
+      off?: boolean; timezone?: string; verify?: string; verifyAfter?: boolean; keepDaily?: string; keepWeekly?: string; keepMonthly?: string;
+    }) => {
+      const app = enc(v.appName(name));
+      const n = (s: string | undefined) => (s === undefined ? undefined : /^\d+$/.test(s) ? Number(s) : s);
+      const body = Object.fromEntries(Object.entries({
+        schedule: o.off ? null : cron, timezone: o.timezone, verify_schedule: o.verify === 'off' ? null : o.verify,
+        verify_after: o.verifyAfter, keep_daily: n(o.keepDaily), keep_weekly: n(o.keepWeekly), keep_monthly: n(o.keepMonthly),
+      }).filter(([, x]) => x !== undefined));
+      type View = { policy: Record<string, unknown>; next_backup: string | null; next_verify: string | null };
+      const r = Object.keys(body).length ? await client().call<View>('PUT', `/apps/${app}/backups/policy`, body)
+        : await client().call<View>('GET', `/apps/${app}/backups/policy`);
+      const p = r.policy;
+      out(json(), r, () => [`backups: ${p.schedule ?? 'off'} (${String(p.timezone)}), next ${r.next_backup ?? '-'}`,
+        `verify:  ${p.verify_schedule ?? 'off'}${p.verify_after ? ', and after every backup' : ''}, next ${r.next_verify ?? '-'}`,
+        `keep:    ${String(p.keep_daily)} daily, ${String(p.keep_weekly)} weekly, ${String(p.keep_monthly)} monthly (and always the newest verified one)`].join('\n'));
+    }));
+
   backup.command('list <name>').alias('ls').description("an app's backups: time, size, where stored, verified when and how")
     .action(action(async (name: string) => {
       const rows = await client().call<Backup[]>('GET', `/apps/${enc(v.appName(name))}/backups`);

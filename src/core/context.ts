@@ -10,6 +10,7 @@ import type { ServiceName, Settings } from '../state/settings.js';
 import type { Store } from '../state/store.js';
 import { AppLocks } from './deploy/lock.js';
 import type { CronScheduler } from './cron/scheduler.js';
+import type { BackupScheduler } from './backups/scheduler.js';
 
 export interface Hooks {
   /** Pause before this step, or each of these steps (comma-separated) (test hook). */
@@ -60,6 +61,8 @@ export interface Ctx {
   rotating: Set<string>;
   /** The daemon's cron (absent in a core that schedules nothing: unit tests, tools). */
   cron?: CronScheduler;
+  /** The daemon's backup schedule (absent likewise). */
+  backups?: BackupScheduler;
 }
 
 export type CtxParts = Pick<Ctx, 'store' | 'cipher' | 'runtime' | 'proxy' | 'settings' | 'paths' | 'log' | 'boot' | 'hooks' | 'jobs'>;

@@ -6,9 +6,16 @@ import { createBackup, deleteBackup, listBackups, verifyBackup } from '../core/b
 import { ensureBackupKey, mustBackupKey } from '../core/backups/key.js';
 import * as v from '../lib/validate.js';
 import { purgeRestored, restoreBackup, restoresOf } from '../core/backups/restore.js';
-import { BackupRestoreBody, BackupVerifyBody, parseBody } from './bodies.js';
+import { policyOf } from '../core/backups/scheduler.js';
+import { ValidationError } from '../lib/errors.js';
+import { BackupPolicyBody, BackupRestoreBody, BackupVerifyBody, parseBody } from './bodies.js';
 import { actorOf, mustApp } from './handlers.js';
 import type { Reply, Router } from './http.js';
+
+function policyView(ctx: Ctx, app: string) {
+  const next = ctx.backups?.nextOf(app);
+  return { app, policy: policyOf(ctx, app), next_backup: next?.backup ?? null, next_verify: next?.verify ?? null };
+}
 
 export function backupRoutes(api: Router, ctx: Ctx, P: string): void {
   api.on('POST', `${P}/backups/key`, () => ensureBackupKey(ctx));
@@ -35,6 +42,24 @@ export function backupRoutes(api: Router, ctx: Ctx, P: string): void {
       emit({ type: 'progress', line: 'restoring it into a scratch database no app can reach, then pg_amcheck and the row counts' });
       return verifyBackup(ctx, app, { id: b.id, actor: actorOf(r) });
     } } satisfies Reply;
+  });
+  api.on('GET', `${P}/apps/:name/backups/policy`, (r) => policyView(ctx, mustApp(ctx, r.params.name!)));
+  api.on('PUT', `${P}/apps/:name/backups/policy`, async (r) => {
+    const app = mustApp(ctx, r.params.name!);
+    const b = parseBody(BackupPolicyBody, await r.json());
+    const next = { ...policyOf(ctx, app), ...b };
+    const { patternError } = await import('../core/cron/pattern.js');
+    for (const [key, s] of [['schedule', next.schedule], ['verify_schedule', next.verify_schedule]] as const) {
+      const why = s ? patternError(s) : null;
+      if (why) throw new ValidationError(key, `${JSON.stringify(s)} is not a schedule: ${why}`, 'cron syntax, e.g. "0 3 * * *" (03:00 every day)');
+    }
+    try { new Intl.DateTimeFormat('en', { timeZone: next.timezone }); } catch {
+      throw new ValidationError('timezone', `${JSON.stringify(next.timezone)} is not a time zone`, 'an IANA name such as Europe/Berlin or Etc/UTC');
+    }
+    ctx.store.backups.setPolicy(app, JSON.stringify(next));
+    ctx.store.audit({ actor: actorOf(r), action: 'backup.policy', app, result: 'set', detail: next });
+    await ctx.backups?.sync();
+    return policyView(ctx, app);
   });
   api.on('POST', `${P}/apps/:name/backups/restore`, async (r) => {
     const app = mustApp(ctx, r.params.name!);

@@ -75,6 +75,13 @@ export const CronJobName = z.string().regex(/^[a-z][a-z0-9-]{0,30}$/, 'is not a 
 /** A backup by its id (none: the latest). */
 export const BackupVerifyBody = z.object({ id: z.number().int().positive().optional() }).strict();
 export const BackupRestoreBody = BackupVerifyBody.extend({ dry_run: z.boolean().optional() });
+/** An app's backup policy: what is given changes, the rest stays; a schedule of null turns it off. */
+const keep = z.number().int().min(0).max(1000).optional();
+const cronText = z.string().min(1).max(100).nullable().optional();
+export const BackupPolicyBody = z.object({
+  schedule: cronText, verify_schedule: cronText, timezone: z.string().min(1).max(64).optional(), verify_after: z.boolean().optional(),
+  keep_daily: keep, keep_weekly: keep, keep_monthly: keep,
+}).strict();
 
 export const RunBody = z.object({ cmd: argv, process: via(v.processName).optional(), timeout: duration }).strict();
 /** `berth run -i/-t`: stdin kept open, a terminal of the caller's size (rows, columns). */

@@ -8,6 +8,7 @@ import { desiredRoutes } from '../core/apps/routes.js';
 import { type Ctx, newCtx } from '../core/context.js';
 import { reconcile, recoverDeploys, retireExpired } from '../core/deploy/recover.js';
 import { checkCopies } from '../core/deploy/copy-health.js';
+import { BackupScheduler } from '../core/backups/scheduler.js';
 import { locateServices, reapplyRedisGrants } from '../core/shared-services/services.js';
 import { settleRotations } from '../core/shared-services/rotate.js';
 import { watchOoms } from '../core/apps/oom.js';
@@ -93,6 +94,7 @@ export async function startDaemon(root: string) {
     reconciling = true;
     try { await reconcile(ctx); } catch (e) { log.error({ err: asBerthError(e).message }, 'reconcile failed; will retry'); } finally { reconciling = false; }
     await ctx.cron?.sync(); // an app deleted or changed outside a deploy
+    await ctx.backups?.sync();
   };
   await tick();
   let checking = false;
@@ -108,6 +110,9 @@ export async function startDaemon(root: string) {
   // previous daemon left is waited for again, a slot missed meanwhile runs once (core/cron/plan.ts)
   ctx.cron = new CronScheduler(ctx);
   await ctx.cron.start().catch((e) => log.error({ err: asBerthError(e).message }, 'starting cron failed; the next reconcile schedules the jobs'));
+  // every app's backups on its policy's schedule; a backup missed while the daemon was down runs once now
+  ctx.backups = new BackupScheduler(ctx);
+  await ctx.backups.sync(true).catch((e) => log.error({ err: asBerthError(e).message }, 'scheduling backups failed; the next reconcile tries again'));
   const watching = new AbortController();
   void watchOoms(ctx, watching.signal);
   const timers = [
@@ -132,6 +137,7 @@ export async function startDaemon(root: string) {
     timers.forEach(clearInterval);
     watching.abort();
     ctx.cron?.stop(); // runs going on keep running: the next daemon waits for them
+    ctx.backups?.stop();
     // closing unlinks the socket path: only while it is ours (a newer daemon may listen there)
     const owned = stillOwner(paths.daemonPid);
     if (owned) server.close();

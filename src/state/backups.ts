@@ -51,5 +51,14 @@ export class Backups {
   /** An app's restores, newest first. */
   restoresOf(app: string): RestoreRow[] { return this.all<RestoreRow>('SELECT * FROM restores WHERE app = ? ORDER BY id DESC', app); }
 
+  /** The app's policy as set (JSON; core/backups/plan.ts has its shape and default), or null. */
+  policy(app: string): string | null {
+    return (this.db.prepare('SELECT policy FROM backup_policies WHERE app = ?').get(app) as { policy: string } | undefined)?.policy ?? null;
+  }
+
+  setPolicy(app: string, policy: string): void {
+    this.db.prepare('INSERT INTO backup_policies(app, policy) VALUES (?, ?) ON CONFLICT(app) DO UPDATE SET policy = excluded.policy').run(app, policy);
+  }
+
   purged(id: number): void { this.db.prepare('UPDATE restores SET purged_at = ? WHERE id = ?').run(now(), id); }
 }

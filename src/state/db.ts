@@ -67,6 +67,8 @@ export const MIGRATIONS: string[] = [
      id INTEGER PRIMARY KEY AUTOINCREMENT, app TEXT NOT NULL, backup INTEGER NOT NULL, db TEXT NOT NULL, previous_db TEXT NOT NULL,
      at TEXT NOT NULL, actor TEXT NOT NULL, purged_at TEXT);
    CREATE INDEX restores_app ON restores(app, id);`,
+  // Backup policies (state/backups.ts): an app without a row has the default (core/backups/plan.ts).
+  `CREATE TABLE backup_policies(app TEXT PRIMARY KEY, policy TEXT NOT NULL);`,
 ];
 
 export function openDb(file: string): DB {

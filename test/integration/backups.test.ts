@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { DaemonClient } from '../../src/daemon/client.js';
 import { Load } from '../helpers/load.js';
-import { docker, ensureSample, Platform, SAMPLE } from '../helpers/platform.js';
+import { docker, ensureSample, Platform, SAMPLE, until } from '../helpers/platform.js';
 
 const p = new Platform();
 const APPS = ['ba', 'bb', 'bc', 'bd', 'be'];
@@ -210,4 +210,42 @@ test('a restore whose backup does not check out changes nothing', async () => {
   const names = (await after.query("SELECT datname FROM pg_database WHERE datname LIKE $1", [`${db}_r%`])).rows;
   assert.deepEqual(names, [], 'a restore database was left behind');
   await after.end();
+});
+
+test('a schedule backs up, verifies each backup and applies retention; berth status says ok, then failed when a backup fails', async () => {
+  const shown = await p.ok(['backup', 'schedule', 'bb', '*/3 * * * * *', '--verify-after', '--keep-daily', '1', '--keep-weekly', '0', '--keep-monthly', '0']);
+  assert.match(shown.stdout, /backups: \*\/3 \* \* \* \* \* \(Etc\/UTC\), next 20/);
+  assert.match(shown.stdout, /and after every backup/);
+  const audit = async () => (await p.json<{ action: string; actor: string; result: string }[]>(['audit', 'bb']))
+    .filter((a) => a.actor === 'berth' && a.action.startsWith('backup.'));
+  await until(async () => {
+    const a = await audit();
+    return a.filter((x) => x.action === 'backup.create' && x.result === 'succeeded').length >= 2
+      && a.some((x) => x.action === 'backup.delete') && a.some((x) => x.action === 'backup.verify' && x.result === 'ok');
+  }, 60_000, 'two scheduled backups, a verification and a prune');
+  await p.ok(['backup', 'schedule', 'bb', '--off']);
+  // a backup that fired before the schedule went off is verified and pruned after, as every other
+  const list = await until(async () => {
+    const l = await p.json<Backup[]>(['backup', 'list', 'bb']);
+    return l[0]?.verify_state && l.length <= 2 ? l : undefined;
+  }, 30_000, 'the last scheduled backup to be verified and retention applied');
+  assert.equal(list[0]!.verify_state, 'ok');
+  const status = await p.json<{ apps: { name: string; backup: { state: string } | null }[] }>(['status']);
+  assert.equal(status.apps.find((a) => a.name === 'bb')!.backup!.state, 'ok');
+  const bad = await p.berth(['backup', 'schedule', 'bb', 'every day']);
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /schedule: "every day" is not a schedule/);
+  // PostgreSQL down: the backup fails, nothing is recorded, and status says so
+  await docker.getContainer(`${p.instance}-postgres`).stop();
+  try {
+    const failed = await p.berth(['backup', 'create', 'bb']);
+    assert.notEqual(failed.code, 0);
+    const s = await p.json<{ apps: { name: string; status: string; backup: { state: string } }[] }>(['status']);
+    const bb = s.apps.find((a) => a.name === 'bb')!;
+    assert.equal(bb.backup.state, 'failed');
+    assert.match(bb.status, /backups failed/);
+    assert.equal((await p.json<Backup[]>(['backup', 'list', 'bb'])).length, list.length, 'a failed backup was recorded');
+  } finally {
+    await docker.getContainer(`${p.instance}-postgres`).start();
+  }
 });

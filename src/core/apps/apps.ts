@@ -9,6 +9,7 @@ import { objectStoreNotes, objectStoreWarnings } from '../shared-services/object
 import { s3PublicDomain } from '../shared-services/public.js';
 import { dropAppData, finalDump } from '../shared-services/purge.js';
 import { dropReplacedDatabases } from '../backups/restore.js';
+import { backupStatus } from '../backups/status.js';
 import * as v from '../../lib/validate.js';
 import type { Ctx, Restarts } from '../context.js';
 import { type Unit, WEB } from '../../runtime/types.js';
@@ -121,11 +122,12 @@ export async function listApps(ctx: Ctx) {
     const serving = units.find((u) => u.app === a.name && u.serving);
     const oom = lastOomOf(ctx, a.name, live ? relName(live) : null);
     const cronFailing = failingJobs(ctx, a.name);
+    const backup = backupStatus(ctx, a.name);
     return {
       name: a.name, domains: ctx.store.domainsOf(a.name), release: live ? relName(live) : null, image: live?.image ?? null,
       status: appStatus(!!live, serving, live && ctx.restarts.get(a.name)?.release === live.id ? ctx.restarts.get(a.name) : undefined, oom?.at)
-        + cronNote(cronFailing),
-      killed_for_memory: oom, cron_failing: cronFailing,
+        + cronNote(cronFailing) + (backup && (backup.state === 'failed' || backup.state === 'stale') ? `; backups ${backup.state}: ${backup.detail}` : ''),
+      killed_for_memory: oom, cron_failing: cronFailing, backup,
     };
   });
 }

@@ -53,3 +53,60 @@ export function verdictOf(output: string, exitCode: number): Verdict {
 function lastLines(s: string, n: number): string {
   return s.trim().split('\n').filter((l) => !l.startsWith('berth: ')).slice(-n).join(' | ');
 }
+
+/** How an app is backed up: when (cron syntax, in a time zone), when its latest backup is
+ *  verified (and whether each backup is, at once), and what retention keeps. */
+export interface BackupPolicy {
+  schedule: string | null; timezone: string; verify_schedule: string | null; verify_after: boolean;
+  keep_daily: number; keep_weekly: number; keep_monthly: number;
+}
+export const DEFAULT_POLICY: BackupPolicy = {
+  schedule: '0 3 * * *', timezone: 'Etc/UTC', verify_schedule: '0 4 * * 0', verify_after: false, keep_daily: 7, keep_weekly: 4, keep_monthly: 6,
+};
+
+type Kept = { id: number; created_at: string; verify_state: string | null };
+
+/** The backups retention prunes (pure): it keeps the newest of each of the last keep_daily days,
+ *  keep_weekly ISO weeks and keep_monthly months that hold one (UTC), the newest of all, and the
+ *  newest that passed a verification (so a proven backup always remains, however old). */
+export function toPrune(backups: Kept[], p: Pick<BackupPolicy, 'keep_daily' | 'keep_weekly' | 'keep_monthly'>): number[] {
+  const newest = [...backups].sort((a, b) => b.created_at.localeCompare(a.created_at) || b.id - a.id);
+  const keep = new Set<number>(newest.slice(0, 1).map((b) => b.id));
+  const proven = newest.find((b) => b.verify_state === 'ok');
+  if (proven) keep.add(proven.id);
+  const buckets = (key: (d: Date) => string, n: number) => {
+    const seen = new Set<string>();
+    for (const b of newest) {
+      const k = key(new Date(b.created_at));
+      if (seen.has(k)) continue;
+      if (seen.size >= n) break;
+      seen.add(k);
+      keep.add(b.id);
+    }
+  };
+  buckets((d) => d.toISOString().slice(0, 10), p.keep_daily);
+  buckets(isoWeek, p.keep_weekly);
+  buckets((d) => d.toISOString().slice(0, 7), p.keep_monthly);
+  return newest.filter((b) => !keep.has(b.id)).map((b) => b.id).sort((a, b) => a - b);
+}
+
+/** ISO 8601 week of a date (UTC), e.g. 2026-W49. */
+export function isoWeek(d: Date): string {
+  const t = new Date(Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate()));
+  const day = t.getUTCDay() || 7;
+  t.setUTCDate(t.getUTCDate() + 4 - day); // the Thursday of its week names the week's year
+  const week = Math.ceil(((t.getTime() - Date.UTC(t.getUTCFullYear(), 0, 1)) / 86_400_000 + 1) / 7);
+  return `${t.getUTCFullYear()}-W${String(week).padStart(2, '0')}`;
+}
+
+/** An app's backups as `berth status` shows them (pure): failed when the last attempt failed;
+ *  stale when no backup is newer than 1.5 times the schedule's interval; none before the first. */
+export function backupHealth(o: { lastOk: string | null; lastFailed: string | null; badVerify: string | null; since: string; intervalMs: number | null; now: Date })
+  : { state: 'ok' | 'failed' | 'stale' | 'none'; detail: string } {
+  if (o.lastFailed && (!o.lastOk || o.lastFailed > o.lastOk)) return { state: 'failed', detail: `the last backup failed at ${o.lastFailed}` };
+  if (o.badVerify) return { state: 'failed', detail: o.badVerify };
+  const age = o.now.getTime() - new Date(o.lastOk ?? o.since).getTime();
+  if (!o.lastOk) return o.intervalMs && age > 1.5 * o.intervalMs ? { state: 'stale', detail: 'no backup yet' } : { state: 'none', detail: 'no backup yet' };
+  if (o.intervalMs && age > 1.5 * o.intervalMs) return { state: 'stale', detail: `the last backup is ${Math.round(age / 3_600_000)} h old` };
+  return { state: 'ok', detail: `last backup at ${o.lastOk}` };
+}
