@@ -51,8 +51,8 @@ export function backupCommands(program: Command, { client, globals, action }: De
           progress(`${app}: FAILED: ${(e as Error).message}`);
         }
       }
-      out(json(), o.all ? { backups: done, failed } : done[0], () => [...done.map((b) => `${b.app}: backup #${b.id} ${mb(b.size)} in ${(b.duration_ms / 1000).toFixed(1)}s`),
-        ...failed.map((f) => `${f.app}: FAILED: ${f.error}`)].join('\n'));
+      const line = (b: Backup) => `${b.app}: backup #${b.id} ${mb(b.size)} in ${(b.duration_ms / 1000).toFixed(1)}s`;
+      out(json(), o.all ? { backups: done, failed } : done[0], () => [...done.map(line), ...failed.map((f) => `${f.app}: FAILED: ${f.error}`)].join('\n'));
       if (failed.length) process.exitCode = 1;
     }));
 
@@ -80,7 +80,8 @@ export function backupCommands(program: Command, { client, globals, action }: De
       const p = r.policy;
       out(json(), r, () => [`backups: ${p.schedule ?? 'off'} (${String(p.timezone)}), next ${r.next_backup ?? '-'}`,
         `verify:  ${p.verify_schedule ?? 'off'}${p.verify_after ? ', and after every backup' : ''}, next ${r.next_verify ?? '-'}`,
-        `keep:    ${String(p.keep_daily)} daily, ${String(p.keep_weekly)} weekly, ${String(p.keep_monthly)} monthly (and always the newest verified one)`].join('\n'));
+        `keep:    ${String(p.keep_daily)} daily, ${String(p.keep_weekly)} weekly, ${String(p.keep_monthly)} monthly`
+          + ' (and always the newest verified one)'].join('\n'));
     }));
 
   backup.command('list <name>').alias('ls').description("an app's backups: time, size, where stored, verified when and how")
@@ -92,7 +93,8 @@ export function backupCommands(program: Command, { client, globals, action }: De
       })), ['id', 'created', 'size', 'stored', 'verified']) : `${name} has no backups; make one: berth backup create ${name}`));
     }));
 
-  backup.command('verify <name> [id]').description('restore a backup (the latest by default) into a scratch database and check it: pg_restore, pg_amcheck, row counts')
+  backup.command('verify <name> [id]')
+    .description('restore a backup (the latest by default) into a scratch database and check it: pg_restore, pg_amcheck, row counts')
     .action(action(async (name: string, id: string | undefined) => {
       const r = await client().stream<Verified>('POST', `/apps/${enc(v.appName(name))}/backups/verify`, id === undefined ? {} : { id: Number(id) },
         onProgress, LOST);
@@ -100,13 +102,18 @@ export function backupCommands(program: Command, { client, globals, action }: De
       if (r.state !== 'ok') process.exitCode = 1;
     }));
 
-  backup.command('restore <name> [id]').description('restore a backup (the latest by default) into a new database, check it, then move the app onto it with a zero-downtime release; the database before is kept')
+  backup.command('restore <name> [id]')
+    .description('restore a backup (the latest by default) into a new database, check it, then move the app onto it with a zero-downtime release; '
+      + 'the database before is kept')
     .option('--dry-run', 'say what it would do, change nothing')
     .action(action(async (name: string, id: string | undefined, o: { dryRun?: boolean }) => {
       const body = { ...(id === undefined ? {} : { id: Number(id) }), ...(o.dryRun ? { dry_run: true } : {}) };
       const r = await client().stream<Restored | { plan: string[] }>('POST', `/apps/${enc(v.appName(name))}/backups/restore`, body,
-        (e) => { if (!json() && e.type === 'progress') progress(String(e.line)); else if (!json() && e.type === 'step' && e.state === 'done') progress(`✓ ${String(e.step)}`); },
-        LOST);
+        (e) => {
+          if (json()) return;
+          if (e.type === 'progress') progress(String(e.line));
+          else if (e.type === 'step' && e.state === 'done') progress(`✓ ${String(e.step)}`);
+        }, LOST);
       out(json(), r, () => ('plan' in r ? `plan:\n${r.plan.map((s, i) => `  ${i + 1}. ${s}`).join('\n')}`
         : `${name} now runs on ${r.db} (backup #${r.backup}${r.release ? `, release ${r.release}` : ''}): ${r.detail}\n`
           + `${r.previous_db} is kept; drop it once you are sure: berth backup restored ${name} --purge ID`));
@@ -118,8 +125,11 @@ export function backupCommands(program: Command, { client, globals, action }: De
     .action(action(async (name: string, o: { purge?: string; yes?: boolean }) => {
       const app = enc(v.appName(name));
       if (o.purge) {
-        await confirmTyped({ yes: o.yes, question: `Drop the database restore #${o.purge} of ${name} replaced? Its data is gone for good.`, expect: o.purge,
-          refusal: `refusing to drop the database of restore #${o.purge} without confirmation`, hint: `add --yes: berth backup restored ${name} --purge ${o.purge} --yes` });
+        await confirmTyped({
+          yes: o.yes, question: `Drop the database restore #${o.purge} of ${name} replaced? Its data is gone for good.`, expect: o.purge,
+          refusal: `refusing to drop the database of restore #${o.purge} without confirmation`,
+          hint: `add --yes: berth backup restored ${name} --purge ${o.purge} --yes`,
+        });
         const r = await client(300_000).call<RestoreRow>('DELETE', `/apps/${app}/restores/${enc(o.purge)}`);
         out(json(), r, () => `dropped ${r.previous_db}`);
         return;

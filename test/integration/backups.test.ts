@@ -31,7 +31,9 @@ async function pgIp(): Promise<string> {
 /** A client of the app's own database, as the app. */
 async function asApp(app: string, database?: string): Promise<pg.Client> {
   const c = (await new DaemonClient(`${p.root}/run/berth.sock`).call<Conn>('GET', `/apps/${app}/services`)).postgres;
-  const client = new pg.Client({ host: await pgIp(), port: 5432, user: c.user, password: c.password, database: database ?? c.db, connectionTimeoutMillis: 10_000 });
+  const client = new pg.Client({
+    host: await pgIp(), port: 5432, user: c.user, password: c.password, database: database ?? c.db, connectionTimeoutMillis: 10_000,
+  });
   await client.connect();
   return client;
 }

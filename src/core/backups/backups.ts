@@ -59,7 +59,9 @@ export function createBackup(ctx: Ctx, app: string, o: { actor: string; trigger:
       }
       const { size, sha256 } = { size: statSync(partial).size, sha256: await sha256Of(partial) };
       renameSync(partial, join(dir, file));
-      const row = ctx.store.backups.insert({ app, file, size, sha256, recipient: key.recipient, duration_ms: Date.now() - t0, trigger: o.trigger, actor: o.actor });
+      const row = ctx.store.backups.insert({
+        app, file, size, sha256, recipient: key.recipient, duration_ms: Date.now() - t0, trigger: o.trigger, actor: o.actor,
+      });
       ctx.store.audit({ actor: o.actor, action: 'backup.create', app, result: 'succeeded', detail: { id: row.id, file, size } });
       return row;
     } catch (e) {

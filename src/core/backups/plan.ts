@@ -47,7 +47,8 @@ export function verdictOf(output: string, exitCode: number): Verdict {
     .map(([t, n]) => `${t}: ${n} rows in the dump, ${restored.has(t) ? restored.get(t) : 'no such table'} restored`);
   const rows = [...dumped.values()].reduce((a, b) => a + b, 0);
   if (wrong.length) return { state: 'failed', detail: `the restored copy differs from the dump: ${wrong.slice(0, 5).join('; ')}`, tables: dumped.size, rows };
-  return { state: 'ok', detail: `restored, pg_amcheck found no corruption, ${dumped.size} tables with ${rows} rows as the dump holds`, tables: dumped.size, rows };
+  const detail = `restored, pg_amcheck found no corruption, ${dumped.size} tables with ${rows} rows as the dump holds`;
+  return { state: 'ok', detail, tables: dumped.size, rows };
 }
 
 function lastLines(s: string, n: number): string {
@@ -101,8 +102,9 @@ export function isoWeek(d: Date): string {
 
 /** An app's backups as `berth status` shows them (pure): failed when the last attempt failed;
  *  stale when no backup is newer than 1.5 times the schedule's interval; none before the first. */
-export function backupHealth(o: { lastOk: string | null; lastFailed: string | null; badVerify: string | null; since: string; intervalMs: number | null; now: Date })
-  : { state: 'ok' | 'failed' | 'stale' | 'none'; detail: string } {
+export function backupHealth(o: {
+  lastOk: string | null; lastFailed: string | null; badVerify: string | null; since: string; intervalMs: number | null; now: Date;
+}): { state: 'ok' | 'failed' | 'stale' | 'none'; detail: string } {
   if (o.lastFailed && (!o.lastOk || o.lastFailed > o.lastOk)) return { state: 'failed', detail: `the last backup failed at ${o.lastFailed}` };
   if (o.badVerify) return { state: 'failed', detail: o.badVerify };
   const age = o.now.getTime() - new Date(o.lastOk ?? o.since).getTime();

@@ -33,7 +33,10 @@ export async function restoreBackup(ctx: Ctx, app: string, o: { id?: number; dry
   if (o.dryRun) return { plan };
   return alone(ctx, app, 'restore', async () => {
     const bad = await checkFile(ctx, b);
-    if (bad) throw new BerthError('conflict', `backup #${b.id} of ${app} is ${bad.state}: ${bad.detail}`, 'nothing was changed; pick another: berth backup list ' + app);
+    if (bad) {
+      throw new BerthError('conflict', `backup #${b.id} of ${app} is ${bad.state}: ${bad.detail}`,
+        `nothing was changed; pick another: berth backup list ${app}`);
+    }
     await locateServices(ctx);
     emit({ type: 'progress', line: `creating database ${db}` });
     const errs = failures(await ctx.jobs({ postgres: { ...adminJob(ctx, 'postgres').postgres!, grant: { ...g, db } } }));

@@ -37,7 +37,8 @@ export class BackupScheduler {
     for (const a of apps) {
       if (!this.pattern) break;
       const p = policyOf(this.ctx, a.name);
-      for (const [kind, schedule, fire] of [['backup', p.schedule, () => this.backUp(a.name)], ['verify', p.verify_schedule, () => this.verify(a.name)]] as const) {
+      const jobs = [['backup', p.schedule, () => this.backUp(a.name)], ['verify', p.verify_schedule, () => this.verify(a.name)]] as const;
+      for (const [kind, schedule, fire] of jobs) {
         const key = `${a.name} ${kind} ${schedule} ${p.timezone}`;
         if (schedule) want.set(key, () => this.arm(key, schedule, p.timezone, fire));
       }

@@ -19,7 +19,8 @@ export async function ensurePgToolsImage(api: EngineApi, progress: (l: string) =
   const hash = createHash('sha256').update(readFileSync(SCRIPT)).digest('hex').slice(0, 16);
   const have = await imageLabel(api, PG_TOOLS_IMAGE, 'berth.script');
   if (have === hash) return PG_TOOLS_IMAGE;
-  progress(have ? `${PG_TOOLS_IMAGE} holds an older script: rebuilding it` : `building ${PG_TOOLS_IMAGE} (PostgreSQL's client programs and age, from Debian packages)`);
+  progress(have ? `${PG_TOOLS_IMAGE} holds an older script: rebuilding it`
+    : `building ${PG_TOOLS_IMAGE} (PostgreSQL's client programs and age, from Debian packages)`);
   const main = ['postgresql-client-15', 'libpq5', 'age', 'busybox-static'];
   const u = await unpackDebian(main, progress);
   try {

@@ -6,8 +6,10 @@ import { BerthError } from '../../lib/errors.js';
 import type { Paths } from '../../state/paths.js';
 import type { ServiceName } from '../../state/settings.js';
 import { SERVICE_PORTS } from '../service-ports.js';
-import { type Progress, type RedisMemory, type RunOptions, type ServiceRun, type ServiceRuntime, type ServiceSlot, type ServiceState, type TaskImage, TASK_OUTPUT_DIR,
-  TASK_SECRETS_DIR } from '../types.js';
+import {
+  type Progress, type RedisMemory, type RunOptions, type ServiceRun, type ServiceRuntime, type ServiceSlot, type ServiceState, type TaskImage,
+  TASK_OUTPUT_DIR, TASK_SECRETS_DIR,
+} from '../types.js';
 import { type EngineApi, isNotFound } from './engine-api.js';
 import { imageExists } from './images.js';
 import { classifyPullError, pullHint, pullImage } from './pull.js';
