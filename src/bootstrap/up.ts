@@ -134,7 +134,7 @@ export async function up(p: Paths, o: UpOptions): Promise<{ steps: UpStep[]; set
     if (!settings.services.includes('postgres')) return 'none needed (no PostgreSQL)';
     const k = await new DaemonClient(p.daemonSocket, 300_000).call<{ path: string; created: boolean }>('POST', '/backups/key');
     if (k.created) o.progress(`  keep a copy of ${k.path} away from this server (berth backup key export prints it): without it no backup can be read`);
-    return k.created ? `created ${k.path}` : `ok (${k.path})`;
+    return k.created ? `created ${k.path}` : 'ok'; // berth backup key says where it is
   });
   await step('apps', async () => {
     const r = await new DaemonClient(p.daemonSocket, 300_000)
