@@ -84,6 +84,55 @@ export function backupCommands(program: Command, { client, globals, action }: De
           + ' (and always the newest verified one)'].join('\n'));
     }));
 
+  backup.command('target <kind> [name]').description('add an off-site S3 target (AWS S3, R2, B2, a MinIO elsewhere): every backup is copied there and read back')
+    .requiredOption('--endpoint <url>', 'the S3 endpoint, e.g. https://s3.eu-central-1.amazonaws.com')
+    .requiredOption('--bucket <bucket>', 'an existing bucket')
+    .requiredOption('--access-key <key>', 'the access key id')
+    .option('--secret-key-stdin', 'read the secret key from stdin (the only way: never in argv, where ps shows it)')
+    .option('--prefix <prefix>', 'a path in the bucket to keep backups under', '')
+    .option('--region <region>', 'the region, for AWS', 'us-east-1')
+    .action(action(async (kind: string, name: string | undefined, o: { endpoint: string; bucket: string; accessKey: string; secretKeyStdin?: boolean; prefix: string; region: string }) => {
+      if (kind !== 's3') throw new BerthError('invalid', `unknown target kind ${JSON.stringify(kind)}`, 'berth backup target s3 --endpoint URL --bucket B ...');
+      if (!o.secretKeyStdin) throw new BerthError('invalid', 'the secret key is read from stdin', 'echo "$SECRET" | berth backup target s3 ... --secret-key-stdin');
+      let secret = '';
+      for await (const chunk of process.stdin) secret += chunk;
+      const body = { name: name ?? 'offsite', endpoint: o.endpoint, bucket: o.bucket, region: o.region, prefix: o.prefix, access_key: o.accessKey,
+        secret_key: secret.trim() };
+      const r = await client(300_000).call<{ name: string; endpoint: string; bucket: string }>('POST', '/backups/targets', body);
+      out(json(), r, () => `target ${r.name} (${r.endpoint}, bucket ${r.bucket}) works: every backup from now on is copied there`);
+    }));
+
+  backup.command('targets').description('the off-site targets, with their last success and last error')
+    .option('--remove <name>', 'forget a target (its copies stay where they are)')
+    .action(action(async (o: { remove?: string }) => {
+      if (o.remove) {
+        const r = await client().call<{ removed: string }>('DELETE', `/backups/targets/${enc(o.remove)}`);
+        out(json(), r, () => `removed target ${r.removed}; its copies stay in the bucket`);
+        return;
+      }
+      const rows = await client().call<{ name: string; endpoint: string; bucket: string; prefix: string; last_success_at: string | null; last_error: string | null }[]>(
+        'GET', '/backups/targets');
+      out(json(), rows, () => (rows.length ? table(rows.map((t) => ({ ...t, last_success_at: t.last_success_at ?? 'never', last_error: t.last_error ?? '-' })),
+        ['name', 'endpoint', 'bucket', 'prefix', 'last_success_at', 'last_error'])
+        : 'no off-site target: backups stay on this server alone; add one: berth backup target s3 --endpoint URL --bucket B --access-key K --secret-key-stdin'));
+    }));
+
+  program.command('notify').description('where berth says that backups failed or went stale (once per incident, and when it clears)')
+    .argument('[kind]', 'webhook').argument('[url]', 'a Slack-compatible incoming webhook URL')
+    .option('--off', 'no notifications')
+    .option('--test', 'send a test message')
+    .action(action(async (kind: string | undefined, url: string | undefined, o: { off?: boolean; test?: boolean }) => {
+      if (kind !== undefined && kind !== 'webhook') throw new BerthError('invalid', `unknown channel ${JSON.stringify(kind)}`, 'berth notify webhook URL');
+      if (url || o.off) {
+        const r = await client().call<{ webhook: string | null }>('PUT', '/notify/webhook', { url: o.off ? null : url });
+        out(json(), r, () => (r.webhook ? `notifications go to ${r.webhook}` : 'no notifications'));
+      }
+      if (o.test) await client().call('POST', '/notify/test');
+      const r = await client().call<{ webhook: string | null; incidents: { key: string; detail: string; since: string }[] }>('GET', '/notify');
+      if (!url && !o.off) out(json(), r, () => [`webhook: ${r.webhook ?? 'none'}${o.test ? ' (test message sent)' : ''}`,
+        ...r.incidents.map((i) => `open since ${i.since}: ${i.detail}`)].join('\n'));
+    }));
+
   backup.command('list <name>').alias('ls').description("an app's backups: time, size, where stored, verified when and how")
     .action(action(async (name: string) => {
       const rows = await client().call<Backup[]>('GET', `/apps/${enc(v.appName(name))}/backups`);

@@ -1,4 +1,5 @@
-// The API of backups: the platform's key, and each app's backups. An app's backups outlive the
+// The API of backups: the platform's key, off-site targets, each app's backups, and the
+// notification channel that hears of their failures. An app's backups outlive the
 // app, so reading, verifying and deleting them name the app without requiring it to exist.
 import { readFileSync } from 'node:fs';
 import type { Ctx } from '../core/context.js';
@@ -8,7 +9,11 @@ import * as v from '../lib/validate.js';
 import { purgeRestored, restoreBackup, restoresOf } from '../core/backups/restore.js';
 import { policyOf } from '../core/backups/scheduler.js';
 import { ValidationError } from '../lib/errors.js';
-import { BackupPolicyBody, BackupRestoreBody, BackupVerifyBody, parseBody } from './bodies.js';
+import { addTarget, listTargets, removeTarget } from '../core/backups/offsite.js';
+import { post, redacted, setWebhook, webhookOf } from '../core/notify/notify.js';
+import { BerthError } from '../lib/errors.js';
+import { hostname } from 'node:os';
+import { BackupPolicyBody, BackupRestoreBody, BackupTargetBody, BackupVerifyBody, NotifyBody, parseBody } from './bodies.js';
 import { actorOf, mustApp } from './handlers.js';
 import type { Reply, Router } from './http.js';
 
@@ -26,6 +31,21 @@ export function backupRoutes(api: Router, ctx: Ctx, P: string): void {
     ctx.store.audit({ actor: actorOf(r), action: 'backup.key.export', app: null, result: 'exported', detail: { recipient: k.recipient } });
     return { ...k, identity: readFileSync(k.path, 'utf8') };
   });
+
+  api.on('GET', `${P}/notify`, () => { const url = webhookOf(ctx); return { webhook: url && redacted(url), incidents: ctx.store.incidents() }; });
+  api.on('PUT', `${P}/notify/webhook`, async (r) => setWebhook(ctx, parseBody(NotifyBody, await r.json()).url, actorOf(r)));
+  api.on('POST', `${P}/notify/test`, async () => {
+    const url = webhookOf(ctx);
+    if (!url) throw new BerthError('conflict', 'no webhook is set', 'berth notify webhook URL');
+    await post(url, { text: `berth on ${hostname()}: a test message (berth notify webhook --test)`, berth: { event: 'test', host: hostname() } });
+    return { sent: true };
+  });
+  api.on('GET', `${P}/backups/targets`, () => listTargets(ctx));
+  api.on('POST', `${P}/backups/targets`, async (r) => {
+    const { name, ...t } = parseBody(BackupTargetBody, await r.json());
+    return addTarget(ctx, name, t, actorOf(r));
+  });
+  api.on('DELETE', `${P}/backups/targets/:target`, (r) => removeTarget(ctx, r.params.target!, actorOf(r)));
 
   api.on('GET', `${P}/apps/:name/backups`, (r) => listBackups(ctx, v.appName(r.params.name!)));
   api.on('POST', `${P}/apps/:name/backups`, (r) => {

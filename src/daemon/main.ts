@@ -9,6 +9,7 @@ import { type Ctx, newCtx } from '../core/context.js';
 import { reconcile, recoverDeploys, retireExpired } from '../core/deploy/recover.js';
 import { checkCopies } from '../core/deploy/copy-health.js';
 import { BackupScheduler } from '../core/backups/scheduler.js';
+import { notifyPass } from '../core/notify/notify.js';
 import { locateServices, reapplyRedisGrants } from '../core/shared-services/services.js';
 import { settleRotations } from '../core/shared-services/rotate.js';
 import { watchOoms } from '../core/apps/oom.js';
@@ -95,6 +96,8 @@ export async function startDaemon(root: string) {
     try { await reconcile(ctx); } catch (e) { log.error({ err: asBerthError(e).message }, 'reconcile failed; will retry'); } finally { reconciling = false; }
     await ctx.cron?.sync(); // an app deleted or changed outside a deploy
     await ctx.backups?.sync();
+    // failed or stale backups told to the notification channel, once per incident and once when it clears
+    await notifyPass(ctx).catch((e) => log.error({ err: asBerthError(e).message }, 'notifying failed; tried again at the next pass'));
   };
   await tick();
   let checking = false;

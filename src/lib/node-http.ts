@@ -10,3 +10,10 @@ const http = createRequire(import.meta.url)('node:http') as typeof Http;
 export const request: typeof Http.request = http.request;
 export const createServer: typeof Http.createServer = http.createServer;
 export const STATUS_CODES: typeof Http.STATUS_CODES = http.STATUS_CODES;
+
+/** node:https (and TLS) only once asked for: the daemon at rest does without them. */
+let https: typeof import('node:https') | undefined;
+export const httpsRequest = ((...args: Parameters<typeof Http.request>) => {
+  https ??= createRequire(import.meta.url)('node:https') as typeof import('node:https');
+  return (https.request as typeof Http.request)(...args);
+}) as typeof Http.request;

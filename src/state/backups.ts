@@ -18,6 +18,10 @@ export interface BackupRow {
 /** A restore: the app moved from previous_db to db; previous_db is kept until purged. */
 export interface RestoreRow { id: number; app: string; backup: number; db: string; previous_db: string; at: string; actor: string; purged_at: string | null }
 
+/** An off-site target; `config` is encrypted JSON (core/backups/offsite.ts). */
+export interface TargetRow { name: string; kind: 's3'; config: string; created_at: string; last_success_at: string | null; last_error: string | null }
+export interface CopyRow { backup: number; target: string; key: string; at: string }
+
 export class Backups {
   constructor(private readonly db: DB) {}
 
@@ -59,6 +63,31 @@ export class Backups {
   setPolicy(app: string, policy: string): void {
     this.db.prepare('INSERT INTO backup_policies(app, policy) VALUES (?, ?) ON CONFLICT(app) DO UPDATE SET policy = excluded.policy').run(app, policy);
   }
+
+  targets(): TargetRow[] { return this.all<TargetRow>('SELECT * FROM backup_targets ORDER BY name'); }
+
+  addTarget(name: string, config: string): void {
+    this.db.prepare(`INSERT INTO backup_targets(name, kind, config, created_at) VALUES (?, 's3', ?, ?)
+      ON CONFLICT(name) DO UPDATE SET config = excluded.config, last_error = NULL`).run(name, config, now());
+  }
+
+  removeTarget(name: string): void {
+    this.db.prepare('DELETE FROM backup_copies WHERE target = ?').run(name);
+    this.db.prepare('DELETE FROM backup_targets WHERE name = ?').run(name);
+  }
+
+  targetOutcome(name: string, error: string | null): void {
+    if (error) this.db.prepare('UPDATE backup_targets SET last_error = ? WHERE name = ?').run(error, name);
+    else this.db.prepare('UPDATE backup_targets SET last_success_at = ?, last_error = NULL WHERE name = ?').run(now(), name);
+  }
+
+  copied(backup: number, target: string, key: string): void {
+    this.db.prepare('INSERT OR REPLACE INTO backup_copies(backup, target, key, at) VALUES (?, ?, ?, ?)').run(backup, target, key, now());
+  }
+
+  copiesOf(backup: number): CopyRow[] { return this.all<CopyRow>('SELECT * FROM backup_copies WHERE backup = ? ORDER BY target', backup); }
+
+  uncopy(backup: number, target: string): void { this.db.prepare('DELETE FROM backup_copies WHERE backup = ? AND target = ?').run(backup, target); }
 
   purged(id: number): void { this.db.prepare('UPDATE restores SET purged_at = ? WHERE id = ?').run(now(), id); }
 }

@@ -69,6 +69,12 @@ export const MIGRATIONS: string[] = [
    CREATE INDEX restores_app ON restores(app, id);`,
   // Backup policies (state/backups.ts): an app without a row has the default (core/backups/plan.ts).
   `CREATE TABLE backup_policies(app TEXT PRIMARY KEY, policy TEXT NOT NULL);`,
+  // Off-site targets (config encrypted: it holds the secret key) and the copies each holds.
+  `CREATE TABLE backup_targets(
+     name TEXT PRIMARY KEY, kind TEXT NOT NULL, config TEXT NOT NULL, created_at TEXT NOT NULL, last_success_at TEXT, last_error TEXT);
+   CREATE TABLE backup_copies(backup INTEGER NOT NULL, target TEXT NOT NULL, key TEXT NOT NULL, at TEXT NOT NULL, PRIMARY KEY(backup, target));`,
+  // Incidents the notification channel was told of (core/notify): one row while one lasts.
+  `CREATE TABLE incidents(key TEXT PRIMARY KEY, detail TEXT NOT NULL, since TEXT NOT NULL);`,
 ];
 
 export function openDb(file: string): DB {

@@ -166,6 +166,16 @@ export class Store {
       .run(now(), e.actor, e.action, e.app ?? null, e.result, e.detail === undefined ? null : JSON.stringify(e.detail));
   }
   /** The newest audit entry of one action for an app (e.g. its last kill for memory). */
+  meta(key: string): string | null { return this.one<{ value: string }>('SELECT value FROM meta WHERE key = ?', key)?.value ?? null; }
+  setMeta(key: string, value: string | null): void {
+    if (value === null) this.q('DELETE FROM meta WHERE key = ?').run(key);
+    else this.q('INSERT INTO meta(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value').run(key, value);
+  }
+  /** The incidents a notification went out for, still open. */
+  incidents(): { key: string; detail: string; since: string }[] { return this.many('SELECT * FROM incidents ORDER BY key'); }
+  openIncident(key: string, detail: string): void { this.q('INSERT OR REPLACE INTO incidents(key, detail, since) VALUES (?, ?, ?)').run(key, detail, now()); }
+  closeIncident(key: string): void { this.q('DELETE FROM incidents WHERE key = ?').run(key); }
+
   lastAudit(app: string, action: string): AuditRow | undefined {
     return this.one<AuditRow>('SELECT * FROM audit WHERE app = ? AND action = ? ORDER BY id DESC LIMIT 1', app, action);
   }

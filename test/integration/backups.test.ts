@@ -6,12 +6,17 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { closeSync, existsSync, openSync, readFileSync, readSync, renameSync, statSync, truncateSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readFileSync, readSync, renameSync, rmSync, statSync, truncateSync, writeSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import pg from 'pg';
 import { DaemonClient } from '../../src/daemon/client.js';
+import { CreateBucketCommand, GetObjectCommand, HeadObjectCommand } from '@aws-sdk/client-s3';
+import { ExternalMinio } from '../helpers/external-minio.js';
 import { Load } from '../helpers/load.js';
-import { docker, ensureSample, Platform, SAMPLE, until } from '../helpers/platform.js';
+import { s3Client } from '../helpers/s3-client.js';
+import { docker, ensureSample, Platform, SAMPLE, sleep, until } from '../helpers/platform.js';
 
 const p = new Platform();
 const APPS = ['ba', 'bb', 'bc', 'bd', 'be'];
@@ -249,5 +254,71 @@ test('a schedule backs up, verifies each backup and applies retention; berth sta
     assert.equal((await p.json<Backup[]>(['backup', 'list', 'bb'])).length, list.length, 'a failed backup was recorded');
   } finally {
     await docker.getContainer(`${p.instance}-postgres`).start();
+  }
+});
+
+test('an off-site S3 target: a wrong key is refused; each backup is copied there byte for byte; a lost local file comes back; deletion reaches it', async () => {
+  const vm = new ExternalMinio(p);
+  await vm.start();
+  try {
+    const s3 = s3Client(vm.endpoint, vm.rootUser, vm.rootSecret);
+    await s3.send(new CreateBucketCommand({ Bucket: 'offsite' }));
+    const add = ['backup', 'target', 's3', '--endpoint', vm.endpoint, '--bucket', 'offsite', '--access-key', vm.rootUser, '--prefix', 'berth', '--secret-key-stdin'];
+    const wrong = await p.berth(add, { input: 'not-the-secret\n' });
+    assert.equal(wrong.code, 2, wrong.stderr);
+    assert.match(wrong.stderr, /the target does not work[^]*nothing was saved/);
+    assert.deepEqual(await p.json<unknown[]>(['backup', 'targets']), []);
+    await p.ok(add, { input: `${vm.rootSecret}\n` });
+    assert.ok(!JSON.stringify(await p.json<unknown[]>(['backup', 'targets'])).includes(vm.rootSecret), 'the secret key is shown');
+    const b = await p.json<Backup & { copies: { target: string; ok: boolean }[] }>(['backup', 'create', 'bd']);
+    assert.deepEqual(b.copies, [{ target: 'offsite', ok: true }]);
+    const key = `berth/bd/${b.file}`;
+    const obj = await s3.send(new GetObjectCommand({ Bucket: 'offsite', Key: key }));
+    assert.ok(Buffer.from(await obj.Body!.transformToByteArray()).equals(readFileSync(fileOf(b))), 'the copy differs from the local file');
+    assert.deepEqual((await p.json<Backup[]>(['backup', 'list', 'bd']))[0]!.stored, ['local', 'offsite']);
+    const [t] = await p.json<{ last_success_at: string | null; last_error: string | null }[]>(['backup', 'targets']);
+    assert.ok(t!.last_success_at && !t!.last_error, JSON.stringify(t));
+    // the server's copy is lost: a verification brings it back from the target first
+    rmSync(fileOf(b));
+    assert.equal((await p.json<Verified>(['backup', 'verify', 'bd', String(b.id)])).state, 'ok');
+    assert.ok(existsSync(fileOf(b)));
+    await p.ok(['backup', 'delete', 'bd', String(b.id), '--yes']);
+    await assert.rejects(s3.send(new HeadObjectCommand({ Bucket: 'offsite', Key: key })), /NotFound|404/);
+    await p.ok(['backup', 'targets', '--remove', 'offsite']);
+  } finally {
+    await vm.stop();
+  }
+});
+
+test('notifications: a failed backup is told to the webhook once, and once more when it clears', async () => {
+  const got: { text: string; berth: { event: string; key: string } }[] = [];
+  const hook = createServer((req, res) => {
+    let body = '';
+    req.on('data', (d: Buffer) => { body += d; }).on('end', () => { got.push(JSON.parse(body)); res.end('ok'); });
+  });
+  await new Promise<void>((r) => hook.listen(0, '127.0.0.1', () => r()));
+  const url = `http://127.0.0.1:${(hook.address() as AddressInfo).port}/hook/secret-token`;
+  try {
+    await p.ok(['notify', 'webhook', url]);
+    assert.ok(!(await p.ok(['notify'])).stdout.includes('secret-token'), 'the hook\'s secret path is shown');
+    await p.ok(['notify', '--test']);
+    assert.equal(got.at(-1)?.berth.event, 'test');
+    const about = (event: string) => got.filter((g) => g.berth.key === 'backup bd' && g.berth.event === event);
+    await docker.getContainer(`${p.instance}-postgres`).stop();
+    try {
+      assert.notEqual((await p.berth(['backup', 'create', 'bd'])).code, 0);
+    } finally {
+      await docker.getContainer(`${p.instance}-postgres`).start();
+    }
+    await until(async () => about('opened').length > 0, 40_000, 'the failure to be told');
+    assert.match(about('opened')[0]!.text, /backups of bd failed/);
+    await sleep(16_000); // a reconcile pass later: not told again
+    assert.equal(about('opened').length, 1, 'an incident was told twice');
+    await until(async () => (await p.berth(['backup', 'create', 'bd'])).code === 0, 30_000, 'a backup once PostgreSQL is back');
+    await until(async () => about('cleared').length > 0, 40_000, 'the recovery to be told');
+    assert.match(about('cleared')[0]!.text, /resolved: backups of bd failed/);
+    await p.ok(['notify', '--off']);
+  } finally {
+    hook.close();
   }
 });

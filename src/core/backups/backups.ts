@@ -13,6 +13,7 @@ import { pgpassLine } from '../shared-services/purge.js';
 import { adminJob, grantsOf, locateServices } from '../shared-services/services.js';
 import { TASK_SECRETS_DIR } from '../../runtime/types.js';
 import { mustBackupKey } from './key.js';
+import { copyOffsite, deleteOffsite, fetchOffsite } from './offsite.js';
 import { backupFileName, SCRATCH_PREFIX, verdictOf, type Verdict } from './plan.js';
 
 const DUMP_TIMEOUT_MS = 6 * 3600_000;
@@ -37,7 +38,8 @@ export async function alone<T>(ctx: Ctx, app: string, what: string, fn: () => Pr
   try { return await fn(); } finally { ctx.backingUp.delete(app); }
 }
 
-export function createBackup(ctx: Ctx, app: string, o: { actor: string; trigger: BackupTrigger }): Promise<BackupRow> {
+export function createBackup(ctx: Ctx, app: string, o: { actor: string; trigger: BackupTrigger })
+  : Promise<BackupRow & { copies: Awaited<ReturnType<typeof copyOffsite>> }> {
   const db = grantsOf(ctx, app).postgres?.db;
   if (!db) throw new BerthError('conflict', `${app} has no database to back up`, 'apps created with --no-db have none');
   const key = mustBackupKey(ctx.paths);
@@ -63,7 +65,7 @@ export function createBackup(ctx: Ctx, app: string, o: { actor: string; trigger:
         app, file, size, sha256, recipient: key.recipient, duration_ms: Date.now() - t0, trigger: o.trigger, actor: o.actor,
       });
       ctx.store.audit({ actor: o.actor, action: 'backup.create', app, result: 'succeeded', detail: { id: row.id, file, size } });
-      return row;
+      return { ...row, copies: await copyOffsite(ctx, row) };
     } catch (e) {
       rmSync(partial, { force: true });
       ctx.store.audit({ actor: o.actor, action: 'backup.create', app, result: 'failed', detail: { error: (e as Error).message } });
@@ -74,7 +76,9 @@ export function createBackup(ctx: Ctx, app: string, o: { actor: string; trigger:
 
 /** An app's backups, newest first, each with whether its file is still there. */
 export function listBackups(ctx: Ctx, app: string): (BackupRow & { stored: string[] })[] {
-  return ctx.store.backups.of(app).map((b) => ({ ...b, stored: existsSync(join(backupDir(ctx, app), b.file)) ? ['local'] : [] }));
+  return ctx.store.backups.of(app).map((b) => ({
+    ...b, stored: [...(existsSync(join(backupDir(ctx, app), b.file)) ? ['local'] : []), ...ctx.store.backups.copiesOf(b.id).map((c) => c.target)],
+  }));
 }
 
 export function backupOf(ctx: Ctx, app: string, id?: number): BackupRow {
@@ -99,7 +103,12 @@ export async function verifyBackup(ctx: Ctx, app: string, o: { id?: number; acto
 /** The file against what was recorded when it was written: null when it is that file. */
 export async function checkFile(ctx: Ctx, b: BackupRow): Promise<Verdict | null> {
   const path = join(backupDir(ctx, b.app), b.file);
-  if (!existsSync(path)) return { state: 'damaged', detail: `the file ${path} is gone`, tables: 0, rows: 0 };
+  // gone here (a lost disk, a wiped data root): brought back from a target that holds a copy
+  if (!existsSync(path)) {
+    mkdirSync(backupDir(ctx, b.app), { recursive: true, mode: 0o700 });
+    const from = await fetchOffsite(ctx, b);
+    if (!from) return { state: 'damaged', detail: `the file ${path} is gone, and no target holds a copy`, tables: 0, rows: 0 };
+  }
   const sha256 = await sha256Of(path);
   if (sha256 === b.sha256) return null;
   return { state: 'damaged', detail: `the file is not what was written: ${statSync(path).size} bytes with sha256 ${sha256.slice(0, 12)}…, `
@@ -116,8 +125,9 @@ export async function runRestoreTask(ctx: Ctx, app: string, b: BackupRow, t: { c
   return verdictOf(r.output, r.exitCode);
 }
 
-export function deleteBackup(ctx: Ctx, app: string, o: { id: number; actor: string }): { deleted: number; file: string } {
+export async function deleteBackup(ctx: Ctx, app: string, o: { id: number; actor: string }): Promise<{ deleted: number; file: string }> {
   const b = backupOf(ctx, app, o.id);
+  await deleteOffsite(ctx, b); // a target that refuses keeps the record: nothing is forgotten that is still stored
   rmSync(join(backupDir(ctx, app), b.file), { force: true });
   ctx.store.backups.remove(b.id);
   ctx.store.audit({ actor: o.actor, action: 'backup.delete', app, result: 'deleted', detail: { id: b.id, file: b.file } });

@@ -94,7 +94,7 @@ export class BackupScheduler {
     try {
       const b = await createBackup(this.ctx, app, { actor: 'berth', trigger: 'schedule' });
       if (policyOf(this.ctx, app).verify_after) await verifyBackup(this.ctx, app, { id: b.id, actor: 'berth' });
-      this.prune(app);
+      await this.prune(app);
     } catch (e) {
       this.ctx.log.error({ app, err: asBerthError(e).message }, 'a scheduled backup failed');
     }
@@ -111,9 +111,9 @@ export class BackupScheduler {
   }
 
   /** Retention after a backup: what the policy does not keep goes, file and record. */
-  prune(app: string): number[] {
+  async prune(app: string): Promise<number[]> {
     const gone = toPrune(this.ctx.store.backups.of(app), policyOf(this.ctx, app));
-    for (const id of gone) deleteBackup(this.ctx, app, { id, actor: 'berth' });
+    for (const id of gone) await deleteBackup(this.ctx, app, { id, actor: 'berth' });
     return gone;
   }
 }

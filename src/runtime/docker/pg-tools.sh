@@ -57,8 +57,27 @@ dropdb)
   # a database berth made and no longer needs ($DB: a restore's target that failed, or the one a restore replaced)
   echo 'DROP DATABASE IF EXISTS :"db" WITH (FORCE);' | psql -X -q -v ON_ERROR_STOP=1 -v db="$DB" --dbname=postgres
   ;;
+copy-to | sum-at | copy-from | delete-at | probe)
+  # an off-site target (rclone's remote "target" in the 0600 config file berth wrote): /out/$FILE
+  # to $KEY_AT; the sha256 of what the target holds (read back whole); $KEY_AT back to /out/$FILE;
+  # $KEY_AT removed; a probe object written, read and removed (credentials and bucket work)
+  rc() { rclone --config /run/secrets/berth/rclone.conf -q --retries 3 --low-level-retries 10 --s3-upload-concurrency 2 --s3-chunk-size 16M "$@"; }
+  case "$1" in
+  copy-to) rc copyto "/out/$FILE" "target:$KEY_AT" ;;
+  sum-at) rc hashsum sha256 --download "target:$KEY_AT" ;;
+  copy-from) rc copyto "target:$KEY_AT" "/out/$FILE" ;;
+  delete-at) rc deletefile "target:$KEY_AT" ;;
+  probe)
+    echo "berth probe" > /tmp/probe
+    rc copyto /tmp/probe "target:$KEY_AT"
+    rc cat "target:$KEY_AT" | grep -q "berth probe"
+    rc deletefile "target:$KEY_AT"
+    echo "berth: probe ok"
+    ;;
+  esac
+  ;;
 *)
-  echo "usage: berth-pg-tools keygen|dump|verify|restore|dropdb" >&2
+  echo "usage: berth-pg-tools keygen|dump|verify|restore|dropdb|copy-to|sum-at|copy-from|delete-at|probe" >&2
   exit 2
   ;;
 esac
