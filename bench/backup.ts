@@ -88,7 +88,8 @@ main('backup', () => withPlatform(async (p) => {
     let ms = 0;
     peaks.push(await peakRss(p, async () => { ms = (await timed(p, ['backup', 'create', 'big'])).ms; }));
     berth.push(ms / 1000);
-    log(`round ${i + 1}: plain pg_dump ${round(plain[i]!, 1)} s, berth backup ${round(berth[i]!, 1)} s, daemon peak ${peaks[i]!.daemon} MB (children ${peaks[i]!.children} MB)`);
+    log(`round ${i + 1}: plain pg_dump ${round(plain[i]!, 1)} s, berth backup ${round(berth[i]!, 1)} s,`
+      + ` daemon peak ${peaks[i]!.daemon} MB (children ${peaks[i]!.children} MB)`);
   }
   const smallPeak = await peakRss(p, () => timed(p, ['backup', 'create', 'small']));
   const v0 = performance.now();

@@ -84,16 +84,21 @@ export function backupCommands(program: Command, { client, globals, action }: De
           + ' (and always the newest verified one)'].join('\n'));
     }));
 
-  backup.command('target <kind> [name]').description('add an off-site S3 target (AWS S3, R2, B2, a MinIO elsewhere): every backup is copied there and read back')
+  backup.command('target <kind> [name]')
+    .description('add an off-site S3 target (AWS S3, R2, B2, a MinIO elsewhere): every backup is copied there and read back')
     .requiredOption('--endpoint <url>', 'the S3 endpoint, e.g. https://s3.eu-central-1.amazonaws.com')
     .requiredOption('--bucket <bucket>', 'an existing bucket')
     .requiredOption('--access-key <key>', 'the access key id')
     .option('--secret-key-stdin', 'read the secret key from stdin (the only way: never in argv, where ps shows it)')
     .option('--prefix <prefix>', 'a path in the bucket to keep backups under', '')
     .option('--region <region>', 'the region, for AWS', 'us-east-1')
-    .action(action(async (kind: string, name: string | undefined, o: { endpoint: string; bucket: string; accessKey: string; secretKeyStdin?: boolean; prefix: string; region: string }) => {
+    .action(action(async (kind: string, name: string | undefined, o: {
+      endpoint: string; bucket: string; accessKey: string; secretKeyStdin?: boolean; prefix: string; region: string;
+    }) => {
       if (kind !== 's3') throw new BerthError('invalid', `unknown target kind ${JSON.stringify(kind)}`, 'berth backup target s3 --endpoint URL --bucket B ...');
-      if (!o.secretKeyStdin) throw new BerthError('invalid', 'the secret key is read from stdin', 'echo "$SECRET" | berth backup target s3 ... --secret-key-stdin');
+      if (!o.secretKeyStdin) {
+        throw new BerthError('invalid', 'the secret key is read from stdin', 'echo "$SECRET" | berth backup target s3 ... --secret-key-stdin');
+      }
       let secret = '';
       for await (const chunk of process.stdin) secret += chunk;
       const body = { name: name ?? 'offsite', endpoint: o.endpoint, bucket: o.bucket, region: o.region, prefix: o.prefix, access_key: o.accessKey,
@@ -110,11 +115,12 @@ export function backupCommands(program: Command, { client, globals, action }: De
         out(json(), r, () => `removed target ${r.removed}; its copies stay in the bucket`);
         return;
       }
-      const rows = await client().call<{ name: string; endpoint: string; bucket: string; prefix: string; last_success_at: string | null; last_error: string | null }[]>(
-        'GET', '/backups/targets');
+      type Target = { name: string; endpoint: string; bucket: string; prefix: string; last_success_at: string | null; last_error: string | null };
+      const rows = await client().call<Target[]>('GET', '/backups/targets');
       out(json(), rows, () => (rows.length ? table(rows.map((t) => ({ ...t, last_success_at: t.last_success_at ?? 'never', last_error: t.last_error ?? '-' })),
         ['name', 'endpoint', 'bucket', 'prefix', 'last_success_at', 'last_error'])
-        : 'no off-site target: backups stay on this server alone; add one: berth backup target s3 --endpoint URL --bucket B --access-key K --secret-key-stdin'));
+        : 'no off-site target: backups stay on this server alone; add one:'
+          + ' berth backup target s3 --endpoint URL --bucket B --access-key K --secret-key-stdin'));
     }));
 
   program.command('notify').description('where berth says that backups failed or went stale (once per incident, and when it clears)')

@@ -76,7 +76,8 @@ export const CronJobName = z.string().regex(/^[a-z][a-z0-9-]{0,30}$/, 'is not a 
 export const BackupVerifyBody = z.object({ id: z.number().int().positive().optional() }).strict();
 /** An off-site S3 target: checked again in core (offsite.ts checkTarget). */
 export const BackupTargetBody = z.object({
-  name: z.string().min(1).max(40), endpoint: z.string().min(1).max(500), bucket: z.string().min(1).max(63), region: z.string().min(1).max(64).default('us-east-1'),
+  name: z.string().min(1).max(40), endpoint: z.string().min(1).max(500), bucket: z.string().min(1).max(63),
+  region: z.string().min(1).max(64).default('us-east-1'),
   prefix: z.string().max(200).default(''), access_key: z.string().min(1).max(200), secret_key: z.string().min(1).max(500),
 }).strict();
 export const NotifyBody = z.object({ url: z.string().min(1).max(2000).nullable() }).strict();

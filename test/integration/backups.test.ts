@@ -257,13 +257,14 @@ test('a schedule backs up, verifies each backup and applies retention; berth sta
   }
 });
 
-test('an off-site S3 target: a wrong key is refused; each backup is copied there byte for byte; a lost local file comes back; deletion reaches it', async () => {
+test('an off-site S3 target: a wrong key is refused; each backup copied byte for byte; a lost local file comes back; deletion reaches it', async () => {
   const vm = new ExternalMinio(p);
   await vm.start();
   try {
     const s3 = s3Client(vm.endpoint, vm.rootUser, vm.rootSecret);
     await s3.send(new CreateBucketCommand({ Bucket: 'offsite' }));
-    const add = ['backup', 'target', 's3', '--endpoint', vm.endpoint, '--bucket', 'offsite', '--access-key', vm.rootUser, '--prefix', 'berth', '--secret-key-stdin'];
+    const add = ['backup', 'target', 's3', '--endpoint', vm.endpoint, '--bucket', 'offsite', '--access-key', vm.rootUser, '--prefix', 'berth',
+      '--secret-key-stdin'];
     const wrong = await p.berth(add, { input: 'not-the-secret\n' });
     assert.equal(wrong.code, 2, wrong.stderr);
     assert.match(wrong.stderr, /the target does not work[^]*nothing was saved/);

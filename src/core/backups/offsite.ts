@@ -16,7 +16,11 @@ export interface S3Target { endpoint: string; bucket: string; region: string; pr
 /** The target's settings, checked at the edge: no value may hold a line break (rclone's config is lines). */
 export function checkTarget(t: S3Target): S3Target {
   let url: URL;
-  try { url = new URL(t.endpoint); } catch { throw new ValidationError('endpoint', `${JSON.stringify(t.endpoint)} is not a URL`, 'e.g. https://s3.eu-central-1.amazonaws.com'); }
+  try {
+    url = new URL(t.endpoint);
+  } catch {
+    throw new ValidationError('endpoint', `${JSON.stringify(t.endpoint)} is not a URL`, 'e.g. https://s3.eu-central-1.amazonaws.com');
+  }
   if (!['http:', 'https:'].includes(url.protocol)) throw new ValidationError('endpoint', 'must be http:// or https://');
   if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(t.bucket)) throw new ValidationError('bucket', `${JSON.stringify(t.bucket)} is not an S3 bucket name`);
   if (!/^[A-Za-z0-9._/-]{0,200}$/.test(t.prefix) || t.prefix.includes('..')) throw new ValidationError('prefix', 'letters, digits, . _ - and / only');
@@ -47,7 +51,9 @@ export async function addTarget(ctx: Ctx, name: string, raw: S3Target, actor: st
   v.appName(name, 'name'); // the same shape as an app name
   const t = checkTarget(raw);
   await rclone(ctx, '_targets', t, 'probe', { KEY_AT: `${t.bucket}/${[t.prefix, `.berth-probe-${Date.now()}`].filter(Boolean).join('/')}` })
-    .catch((e: BerthError) => { throw new BerthError('invalid', `the target does not work: ${e.message}`, 'check the endpoint, bucket and keys; nothing was saved'); });
+    .catch((e: BerthError) => {
+      throw new BerthError('invalid', `the target does not work: ${e.message}`, 'check the endpoint, bucket and keys; nothing was saved');
+    });
   ctx.store.backups.addTarget(name, ctx.cipher.encryptJSON(t));
   ctx.store.audit({ actor, action: 'backup.target', app: null, result: 'added', detail: { name, endpoint: t.endpoint, bucket: t.bucket, prefix: t.prefix } });
   return { name, endpoint: t.endpoint, bucket: t.bucket };
@@ -62,7 +68,9 @@ export function listTargets(ctx: Ctx) {
 }
 
 export function removeTarget(ctx: Ctx, name: string, actor: string): { removed: string } {
-  if (!ctx.store.backups.targets().some((r) => r.name === name)) throw new BerthError('not_found', `no backup target ${name}`, 'list them: berth backup targets');
+  if (!ctx.store.backups.targets().some((r) => r.name === name)) {
+    throw new BerthError('not_found', `no backup target ${name}`, 'list them: berth backup targets');
+  }
   ctx.store.backups.removeTarget(name);
   ctx.store.audit({ actor, action: 'backup.target', app: null, result: 'removed', detail: { name } });
   return { removed: name };
@@ -84,7 +92,8 @@ export async function copyOffsite(ctx: Ctx, b: BackupRow): Promise<{ target: str
       out.push({ target: row.name, ok: true });
     } catch (e) {
       ctx.store.backups.targetOutcome(row.name, (e as Error).message);
-      ctx.store.audit({ actor: 'berth', action: 'backup.copy', app: b.app, result: 'failed', detail: { id: b.id, target: row.name, error: (e as Error).message } });
+      const error = (e as Error).message;
+      ctx.store.audit({ actor: 'berth', action: 'backup.copy', app: b.app, result: 'failed', detail: { id: b.id, target: row.name, error } });
       out.push({ target: row.name, ok: false, error: (e as Error).message });
     }
   }

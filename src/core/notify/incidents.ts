@@ -9,7 +9,8 @@ export function changes(now: Incident[], open: Incident[]): { opened: Incident[]
 }
 
 /** A Slack-compatible payload (`text`; Mattermost, Discord's /slack endpoint and most chat hooks take it). */
-export function payload(kind: 'opened' | 'cleared', i: Incident, host: string): { text: string; berth: { event: string; key: string; detail: string; host: string } } {
+export function payload(kind: 'opened' | 'cleared', i: Incident, host: string)
+  : { text: string; berth: { event: string; key: string; detail: string; host: string } } {
   const text = kind === 'opened' ? `:red_circle: berth on ${host}: ${i.detail}` : `:large_green_circle: berth on ${host}: resolved: ${i.detail}`;
   return { text, berth: { event: kind, key: i.key, detail: i.detail, host } };
 }
