@@ -124,11 +124,18 @@ export function backupCommands(program: Command, { client, globals, action }: De
     }));
 
   program.command('notify').description('where berth says that backups failed or went stale (once per incident, and when it clears)')
-    .argument('[kind]', 'webhook').argument('[url]', 'a Slack-compatible incoming webhook URL')
+    .argument('[kind]', 'webhook').argument('[url]', 'a Slack-compatible incoming webhook URL (its path is a secret: prefer --url-stdin)')
+    .option('--url-stdin', 'read the URL from stdin, out of ps and the shell history')
     .option('--off', 'no notifications')
     .option('--test', 'send a test message')
-    .action(action(async (kind: string | undefined, url: string | undefined, o: { off?: boolean; test?: boolean }) => {
+    .action(action(async (kind: string | undefined, given: string | undefined, o: { off?: boolean; test?: boolean; urlStdin?: boolean }) => {
       if (kind !== undefined && kind !== 'webhook') throw new BerthError('invalid', `unknown channel ${JSON.stringify(kind)}`, 'berth notify webhook URL');
+      let url = given;
+      if (o.urlStdin) {
+        url = '';
+        for await (const chunk of process.stdin) url += chunk;
+        url = url.trim();
+      }
       if (url || o.off) {
         const r = await client().call<{ webhook: string | null }>('PUT', '/notify/webhook', { url: o.off ? null : url });
         out(json(), r, () => (r.webhook ? `notifications go to ${r.webhook}` : 'no notifications'));

@@ -73,7 +73,7 @@ export class Router {
       // the server keeps sockets half-open: a client that leaves shows as the end of its side
       for (const ev of ['end', 'close', 'error']) socket.on(ev, () => left.abort());
       const last = (m: object) => { if (!socket.destroyed) socket.end(frame(CONTROL, JSON.stringify(m))); };
-      r.run(socket, left.signal).then((result) => last({ type: 'result', result }),
+      Promise.resolve().then(() => r.run(socket, left.signal)).then((result) => last({ type: 'result', result }),
         (e) => last({ type: 'error', error: (this.errorReply(e) as { body: { error: unknown } }).body.error }));
     }, (e) => refuse(this.errorReply(e)));
   };
@@ -112,7 +112,8 @@ export class Router {
       const emit = (e: unknown) => { if (!res.destroyed) res.write(JSON.stringify(e) + '\n'); };
       const left = new AbortController();
       res.on('close', () => left.abort());
-      r.run(emit, left.signal)
+      // a run that throws at once (not async) fails like one that rejects, after the headers went
+      Promise.resolve().then(() => r.run(emit, left.signal))
         .then((result) => emit({ type: 'result', result }))
         .catch((e) => emit({ type: 'error', error: (this.errorReply(e) as { body: { error: unknown } }).body.error }))
         .finally(() => res.end());
@@ -122,7 +123,7 @@ export class Router {
       res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8' });
       const ac = new AbortController();
       res.on('close', () => ac.abort());
-      r.run((s) => { if (!res.destroyed) res.write(s); }, ac.signal)
+      Promise.resolve().then(() => r.run((s) => { if (!res.destroyed) res.write(s); }, ac.signal))
         .catch((e) => { if (!res.destroyed) res.write(`\nerror: ${asBerthError(e).message}\n`); })
         .finally(() => res.end());
     }

@@ -9,6 +9,7 @@ import { type Ctx, newCtx } from '../core/context.js';
 import { reconcile, recoverDeploys, retireExpired } from '../core/deploy/recover.js';
 import { checkCopies } from '../core/deploy/copy-health.js';
 import { BackupScheduler } from '../core/backups/scheduler.js';
+import { sweepScratch } from '../core/backups/backups.js';
 import { notifyPass } from '../core/notify/notify.js';
 import { locateServices, reapplyRedisGrants } from '../core/shared-services/services.js';
 import { settleRotations } from '../core/shared-services/rotate.js';
@@ -116,6 +117,10 @@ export async function startDaemon(root: string) {
   // every app's backups on its policy's schedule; a backup missed while the daemon was down runs once now
   ctx.backups = new BackupScheduler(ctx);
   await ctx.backups.sync(true).catch((e) => log.error({ err: asBerthError(e).message }, 'scheduling backups failed; the next reconcile tries again'));
+  if (ctx.store.backups.any()) {
+    void sweepScratch(ctx).then((gone) => gone.length && log.warn({ gone }, 'dropped scratch databases a killed verification left'),
+      (e) => log.error({ err: asBerthError(e).message }, 'sweeping scratch databases failed'));
+  }
   const watching = new AbortController();
   void watchOoms(ctx, watching.signal);
   const timers = [

@@ -77,7 +77,11 @@ export type PullCheck = { ok: true } | { ok: false; reason: PullFailure; message
 
 export interface HealthCheck { path: string; port: number; timeoutMs?: number }
 
-export interface RunOptions { timeoutMs: number; signal?: AbortSignal }
+export interface RunOptions {
+  timeoutMs: number; signal?: AbortSignal;
+  /** How many of the last lines of output come back (default 50). */
+  outputLines?: number;
+}
 
 /** What exportDir copied: regular files and their bytes, and what it left out, with why. */
 export interface ExportedDir { files: number; bytes: number; skipped: string[] }

@@ -37,6 +37,9 @@ export class Backups {
     return this.db.prepare('SELECT * FROM backups WHERE id = ?').get(id) as BackupRow | undefined;
   }
 
+  /** Whether any backup was ever made (a verification may have run). */
+  any(): boolean { return !!this.db.prepare('SELECT 1 FROM backups LIMIT 1').get(); }
+
   /** An app's backups, newest first. */
   of(app: string): BackupRow[] { return this.all<BackupRow>('SELECT * FROM backups WHERE app = ? ORDER BY id DESC', app); }
 

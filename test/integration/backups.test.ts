@@ -52,6 +52,8 @@ before(async () => {
     await c.query(`INSERT INTO notes(body) SELECT 'note ' || g || ' of ${app}' FROM generate_series(1, ${(i + 1) * 10}) g`);
     await c.end();
   }
+  // an app without a database: --all passes it by (a backup of it used to throw before the stream began)
+  await p.ok(['apps', 'create', 'bz', '--domain', 'bz.localhost', '--no-db', '--no-redis', '--no-bucket']);
 });
 after(() => p.destroy());
 
@@ -61,6 +63,10 @@ test('berth backup create --all backs up every app\'s database, each file encryp
   const r = await p.json<{ backups: Backup[]; failed: unknown[] }>(['backup', 'create', '--all']);
   assert.deepEqual(r.failed, []);
   assert.deepEqual(r.backups.map((b) => b.app).sort(), APPS, 'an app was skipped');
+  const none = await p.berth(['backup', 'create', 'bz']);
+  assert.equal(none.code, 4, none.stderr);
+  assert.match(none.stderr, /bz has no database to back up/);
+  assert.ok(await new DaemonClient(`${p.root}/run/berth.sock`).alive(), 'the daemon died');
   made = r.backups;
   for (const b of made) {
     const head = Buffer.alloc(64);
@@ -75,6 +81,21 @@ test('berth backup create --all backs up every app\'s database, each file encryp
   assert.equal(statSync(key()).mode & 0o777, 0o600);
   const list = await p.json<Backup[]>(['backup', 'list', 'bc']);
   assert.deepEqual(list.map((b) => [b.id, b.stored, b.verify_state]), [[made.find((b) => b.app === 'bc')!.id, ['local'], null]]);
+});
+
+test('berth backup key says where the key is; export asks first, then prints the identity itself', async () => {
+  const k = await p.json<{ path: string; recipient: string }>(['backup', 'key']);
+  assert.equal(k.path, key());
+  assert.match(k.recipient, /^age1[0-9a-z]+$/);
+  const refused = await p.berth(['backup', 'key', 'export']);
+  assert.equal(refused.code, 2);
+  assert.match(refused.stderr, /refusing to print the backup key without confirmation[^]*--yes/);
+  assert.doesNotMatch(refused.stdout + refused.stderr, /AGE-SECRET-KEY/);
+  const exported = await p.ok(['backup', 'key', 'export', '--yes']);
+  assert.equal(exported.stdout, readFileSync(key(), 'utf8'));
+  assert.match(exported.stdout, /^AGE-SECRET-KEY-1[0-9A-Z]+$/m);
+  const audit = await p.json<{ action: string }[]>(['audit']);
+  assert.ok(audit.some((a) => a.action === 'backup.key.export'), 'the export is not audited');
 });
 
 test('a backup is read with Debian\'s age and the key alone, and restores with pg_restore (the README\'s commands); not without the key', async () => {
@@ -196,6 +217,10 @@ test('restore under load: into a new database, checked, the app moved onto it by
   const kept = await asApp('bd', before);
   assert.equal((await kept.query('SELECT count(*)::int AS n FROM notes')).rows[0].n, 45, 'the database before was changed');
   await kept.end();
+  // a rollback to the release before would serve the database the restore left: refused
+  const back = await p.berth(['rollback', 'bd']);
+  assert.equal(back.code, 4, back.stderr);
+  assert.match(back.stderr, /uses the database \S+, which a restore moved the app away from/);
   const listed = await p.json<{ id: number; previous_db: string; db: string }[]>(['backup', 'restored', 'bd']);
   assert.deepEqual(listed.map((x) => [x.previous_db, x.db]), [[before, r.db]]);
   // purging the database before asks first, then drops it
@@ -300,7 +325,7 @@ test('notifications: a failed backup is told to the webhook once, and once more 
   await new Promise<void>((r) => hook.listen(0, '127.0.0.1', () => r()));
   const url = `http://127.0.0.1:${(hook.address() as AddressInfo).port}/hook/secret-token`;
   try {
-    await p.ok(['notify', 'webhook', url]);
+    await p.ok(['notify', 'webhook', '--url-stdin'], { input: `${url}\n` });
     assert.ok(!(await p.ok(['notify'])).stdout.includes('secret-token'), 'the hook\'s secret path is shown');
     await p.ok(['notify', '--test']);
     assert.equal(got.at(-1)?.berth.event, 'test');

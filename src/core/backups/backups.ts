@@ -17,6 +17,8 @@ import { copyOffsite, deleteOffsite, fetchOffsite } from './offsite.js';
 import { backupFileName, SCRATCH_PREFIX, verdictOf, type Verdict } from './plan.js';
 
 const DUMP_TIMEOUT_MS = 6 * 3600_000;
+/** A verification's whole output: two lines per table (its counts), whatever the schema. */
+const VERIFY_OUTPUT_LINES = 1_000_000;
 
 export const backupDir = (ctx: Ctx, app: string) => join(ctx.paths.root, 'backups', app);
 
@@ -38,7 +40,7 @@ export async function alone<T>(ctx: Ctx, app: string, what: string, fn: () => Pr
   try { return await fn(); } finally { ctx.backingUp.delete(app); }
 }
 
-export function createBackup(ctx: Ctx, app: string, o: { actor: string; trigger: BackupTrigger })
+export async function createBackup(ctx: Ctx, app: string, o: { actor: string; trigger: BackupTrigger })
   : Promise<BackupRow & { copies: Awaited<ReturnType<typeof copyOffsite>> }> {
   const db = grantsOf(ctx, app).postgres?.db;
   if (!db) throw new BerthError('conflict', `${app} has no database to back up`, 'apps created with --no-db have none');
@@ -121,7 +123,7 @@ export async function runRestoreTask(ctx: Ctx, app: string, b: BackupRow, t: { c
   const r = await ctx.runtime.services.task('pg-tools', {
     name: `${app}-${t.cmd}`, cmd: [t.cmd], env: { ...pg.env, ...t.env, FILE: b.file },
     secretFiles: { ...pg.secretFiles, 'backup.key': readFileSync(mustBackupKey(ctx.paths).path, 'utf8') }, outputDir: backupDir(ctx, app),
-  }, { timeoutMs: DUMP_TIMEOUT_MS });
+  }, { timeoutMs: DUMP_TIMEOUT_MS, outputLines: VERIFY_OUTPUT_LINES });
   return verdictOf(r.output, r.exitCode);
 }
 
@@ -132,6 +134,17 @@ export async function deleteBackup(ctx: Ctx, app: string, o: { id: number; actor
   ctx.store.backups.remove(b.id);
   ctx.store.audit({ actor: o.actor, action: 'backup.delete', app, result: 'deleted', detail: { id: b.id, file: b.file } });
   return { deleted: b.id, file: b.file };
+}
+
+/** Drops the scratch databases a verification killed mid-way left behind (its trap never ran):
+ *  at daemon start, when no verification runs. */
+export async function sweepScratch(ctx: Ctx): Promise<string[]> {
+  const pg = await pgAccess(ctx);
+  mkdirSync(join(ctx.paths.root, 'backups'), { recursive: true, mode: 0o700 });
+  const r = await ctx.runtime.services.task('pg-tools', { name: 'backup-sweep', cmd: ['sweep'], env: pg.env, secretFiles: pg.secretFiles,
+    outputDir: join(ctx.paths.root, 'backups') }, { timeoutMs: 120_000 });
+  if (r.exitCode !== 0) throw new BerthError('command_failed', `sweeping scratch databases failed: ${r.output.trim().slice(-300)}`);
+  return [...r.output.matchAll(/^berth: dropped (\S+)$/gm)].map((m) => m[1]!);
 }
 
 /** The file's sha256, read as a stream (memory flat whatever its size). */

@@ -3,6 +3,8 @@
 // as stored there. rclone does the transfer inside berth/pg-tools (streamed multipart uploads,
 // retries), so the daemon never holds a backup in memory. The target's secret key is encrypted
 // in berth's state and reaches the task in a 0600 config file, never in an env.
+import { renameSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { BerthError, ValidationError } from '../../lib/errors.js';
 import * as v from '../../lib/validate.js';
 import type { BackupRow, TargetRow } from '../../state/backups.js';
@@ -110,14 +112,22 @@ export async function deleteOffsite(ctx: Ctx, b: BackupRow): Promise<void> {
   }
 }
 
-/** Brings a backup's file back from a target that holds a copy, when the local one is gone. */
+/** Brings a backup's file back from a target that holds a copy, when the local one is gone: into
+ *  a .partial first, renamed once whole; a target that fails gives way to the next. */
 export async function fetchOffsite(ctx: Ctx, b: BackupRow): Promise<string | null> {
   const targets = new Map(ctx.store.backups.targets().map((r) => [r.name, r] as const));
+  const partial = join(backupDir(ctx, b.app), `${b.file}.partial`);
   for (const c of ctx.store.backups.copiesOf(b.id)) {
     const row = targets.get(c.target);
     if (!row) continue;
-    await rclone(ctx, b.app, targetOf(ctx, row), 'copy-from', { FILE: b.file, KEY_AT: c.key });
-    return c.target;
+    try {
+      await rclone(ctx, b.app, targetOf(ctx, row), 'copy-from', { FILE: `${b.file}.partial`, KEY_AT: c.key });
+      renameSync(partial, join(backupDir(ctx, b.app), b.file));
+      return c.target;
+    } catch (e) {
+      rmSync(partial, { force: true });
+      ctx.log.warn({ app: b.app, backup: b.id, target: c.target, err: (e as Error).message }, 'fetching a backup from a target failed');
+    }
   }
   return null;
 }

@@ -41,6 +41,11 @@ export function verdictOf(output: string, exitCode: number): Verdict {
     const step = at('restored') < 0 ? 'pg_restore' : at('checked') < 0 ? 'pg_amcheck' : 'counting the rows';
     return { state: 'failed', detail: `${step} failed (exit ${exitCode}): ${lastLines(output, 6)}`, ...none };
   }
+  // every marker, in order: an output cut short (or lines lost) is no proof
+  const marks = ['restored', 'checked', 'dump counts', 'restored counts', 'end'].map(at);
+  if (marks.some((m, i) => m < 0 || (i > 0 && m < marks[i - 1]!))) {
+    return { state: 'failed', detail: `the verification's output is incomplete: ${lastLines(output, 3)}`, ...none };
+  }
   const dumped = countsOf(output.slice(at('dump counts'), at('restored counts')));
   const restored = countsOf(output.slice(at('restored counts'), at('end')));
   const wrong = [...dumped].filter(([t, n]) => restored.get(t) !== n)

@@ -14,6 +14,8 @@ import { adminJob, failures, grantsOf, locateServices, storeGrant } from '../sha
 import { alone, backupDir, backupOf, checkFile, pgAccess, runRestoreTask } from './backups.js';
 import { restoredDbName } from './plan.js';
 
+const RESTORE_LOCK_WAIT_MS = 10 * 60_000;
+
 export interface RestoreResult { app: string; backup: number; db: string; previous_db: string; release: string | null; detail: string }
 
 export async function restoreBackup(ctx: Ctx, app: string, o: { id?: number; dryRun?: boolean; actor: string }, emit: Emit)
@@ -48,17 +50,29 @@ export async function restoreBackup(ctx: Ctx, app: string, o: { id?: number; dry
       if (v.state !== 'ok') throw new BerthError('command_failed', `the restored copy did not check out (${v.state}): ${v.detail}`, 'nothing was changed');
       storeGrant(ctx, app, 'postgres', { ...g, db } satisfies PgGrant);
       moved = true;
-      const release = live ? (await deploy(ctx, { app, kind: 'config', actor: o.actor, note: `restored backup #${b.id} into ${db}` }, emit)).release : null;
+      // waits behind a deploy that holds the lock (that one already rolls out on the restored database)
+      const release = live ? (await deploy(ctx, { app, kind: 'config', actor: o.actor, note: `restored backup #${b.id} into ${db}`,
+        lockTimeoutMs: RESTORE_LOCK_WAIT_MS }, emit)).release : null;
       const row = ctx.store.backups.restored({ app, backup: b.id, db, previous_db: g.db, actor: o.actor });
       ctx.store.audit({ actor: o.actor, action: 'backup.restore', app, result: 'succeeded', detail: { backup: b.id, db, previous_db: g.db, release } });
       return { app, backup: b.id, db, previous_db: row.previous_db, release, detail: v.detail };
     } catch (e) {
+      // a release that serves on the new database keeps it (another deploy took the move along)
+      if (moved && liveUses(ctx, app, db)) throw e;
       if (moved) storeGrant(ctx, app, 'postgres', g); // the release before serves on, on the database before
       await dropDatabase(ctx, app, db);
       ctx.store.audit({ actor: o.actor, action: 'backup.restore', app, result: 'failed', detail: { backup: b.id, error: (e as Error).message } });
       throw e;
     }
   });
+}
+
+/** Whether the app's live release reads the database `db`. */
+function liveUses(ctx: Ctx, app: string, db: string): boolean {
+  const id = ctx.store.getApp(app)?.live_release;
+  const live = id ? ctx.store.getRelease(id) : undefined;
+  const url = live ? ctx.cipher.decryptJSON<Record<string, string>>(live.env).DATABASE_URL : undefined;
+  return !!url && new URL(url).pathname.slice(1) === db;
 }
 
 export function restoresOf(ctx: Ctx, app: string): (RestoreRow & { current: boolean })[] {

@@ -61,6 +61,9 @@ export async function checkCopies(ctx: Ctx, now = Date.now()): Promise<string[]>
 }
 
 async function replaceCopy(ctx: Ctx, live: ReleaseRow, sick: Unit, signal: AbortSignal): Promise<boolean> {
+  // probed outside the lock: a deploy may have switched since; only the copy still serving is replaced
+  const now = await ctx.runtime.list(live.app);
+  if (ctx.store.getApp(live.app)?.live_release !== live.id || !now.some((u) => u.id === sick.id && u.serving && u.running)) return false;
   const fresh = await ctx.runtime.start(processSpec(ctx, live, sick.process, sick.replica));
   try {
     await waitHealthy(ctx.runtime, fresh, { path: live.health_path, port: live.port }, ctx.settings.deploy_timeout_ms, signal,

@@ -216,11 +216,19 @@ export function rollbackTarget(releases: ReleaseRow[], live: ReleaseRow | null, 
   return target;
 }
 
-/** A rollback never goes to a release from before a move of object storage: it would serve from
- *  the old store, whose data stopped being updated at the move. */
+/** A rollback never goes to a release from before a move of object storage, or of the app's
+ *  database (berth backup restore): it would serve from data that stopped being updated at the
+ *  move (and a restore's purge could drop it under it). */
 function notOnOldStore(ctx: Ctx, app: string, target: ReleaseRow): ReleaseRow {
   const env = ctx.cipher.decryptJSON<Record<string, string>>(target.env);
-  if (readsOtherStore(env, serviceEnv(ctx, app))) {
+  const now = serviceEnv(ctx, app);
+  const dbOf = (url: string | undefined) => (url ? new URL(url).pathname.slice(1) : null);
+  if (dbOf(env.DATABASE_URL) !== dbOf(now.DATABASE_URL)) {
+    throw new BerthError('conflict',
+      `release ${relName(target)} of ${app} uses the database ${dbOf(env.DATABASE_URL)}, which a restore moved the app away from`,
+      `roll back to a release made since the restore (berth releases ${app}), or deploy that image again: berth deploy ${app} --image ${target.image}`);
+  }
+  if (readsOtherStore(env, now)) {
     throw new BerthError('conflict', `release ${relName(target)} of ${app} reads object storage at ${env.S3_ENDPOINT}, which the platform moved away from`,
       `roll back to a release made since the move (berth releases ${app}), or deploy that image again: berth deploy ${app} --image ${target.image}`);
   }

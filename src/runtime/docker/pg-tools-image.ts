@@ -18,7 +18,15 @@ const CA_BUNDLE = '/etc/ssl/certs/ca-certificates.crt';
 const PACKAGES = ['postgresql-client-15', 'libpq5', 'age', 'rclone', 'busybox-static'];
 const SCRIPT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', '..', 'src', 'runtime', 'docker', 'pg-tools.sh');
 
-export async function ensurePgToolsImage(api: EngineApi, progress: (l: string) => void): Promise<string> {
+/** One build at a time: tasks that start together (the catch-up backups of every app) share it. */
+let building: Promise<string> | undefined;
+
+export function ensurePgToolsImage(api: EngineApi, progress: (l: string) => void): Promise<string> {
+  building ??= buildIfNeeded(api, progress).finally(() => { building = undefined; });
+  return building;
+}
+
+async function buildIfNeeded(api: EngineApi, progress: (l: string) => void): Promise<string> {
   // the script and the packages it needs: a change to either rebuilds the image
   const hash = createHash('sha256').update(readFileSync(SCRIPT)).update(PACKAGES.join(' ')).digest('hex').slice(0, 16);
   const have = await imageLabel(api, PG_TOOLS_IMAGE, 'berth.script');

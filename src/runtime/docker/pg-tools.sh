@@ -39,10 +39,11 @@ verify | restore)
   [ "$had" = 1 ] || psql -X -q -v ON_ERROR_STOP=1 --dbname="$DB" -c 'DROP EXTENSION IF EXISTS amcheck'
   echo "berth: checked"
   echo "berth: dump counts"
+  # inside a COPY block every line is a row (one starting with "COPY " too) until the "\." line
   age -d -i "$KEY" "/out/$FILE" | pg_restore --data-only --file=- | awk '
-    /^COPY / { t = substr($0, 6); i = index(t, " ("); if (i == 0) i = index(t, " FROM stdin;"); t = substr(t, 1, i - 1); n = 0; on = 1; next }
     on && $0 == "\\." { print t "\t" n; on = 0; next }
-    on { n++ }'
+    on { n++; next }
+    /^COPY / { t = substr($0, 6); i = index(t, " ("); if (i == 0) i = index(t, " FROM stdin;"); t = substr(t, 1, i - 1); n = 0; on = 1 }'
   echo "berth: restored counts"
   psql -X -A -t -q -v ON_ERROR_STOP=1 --dbname="$DB" <<'SQL'
 SELECT format('%I.%I', n.nspname, c.relname) || E'\t'
@@ -52,6 +53,14 @@ WHERE c.relkind IN ('r', 'p') AND n.nspname NOT IN ('pg_catalog', 'information_s
 ORDER BY 1;
 SQL
   echo "berth: end"
+  ;;
+sweep)
+  # scratch databases a verification left (killed mid-way: its trap never ran), dropped at daemon start
+  psql -X -A -t -q -v ON_ERROR_STOP=1 --dbname=postgres -c "SELECT datname FROM pg_database WHERE datname LIKE 'berth\_verify\_%'" |
+    while read -r db; do
+      echo 'DROP DATABASE IF EXISTS :"db" WITH (FORCE);' | psql -X -q -v ON_ERROR_STOP=1 -v db="$db" --dbname=postgres
+      echo "berth: dropped $db"
+    done
   ;;
 dropdb)
   # a database berth made and no longer needs ($DB: a restore's target that failed, or the one a restore replaced)

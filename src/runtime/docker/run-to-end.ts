@@ -17,7 +17,7 @@ export async function runToEnd(api: EngineApi, name: string, body: object, opts:
         }
         throw e;
       });
-    const out = await api.buffer('GET', `/containers/${id}/logs`, `logs ${name}`, { query: { stdout: true, stderr: true, tail: 50 } });
+    const out = await api.buffer('GET', `/containers/${id}/logs`, `logs ${name}`, { query: { stdout: true, stderr: true, tail: opts.outputLines ?? 50 } });
     outcome = { exitCode: res.StatusCode, output: demux(out) };
     return outcome;
   } finally {
