@@ -81,9 +81,10 @@ test('a superseded daemon stopped with SIGTERM leaves the new daemon\'s socket a
   const fresh = spawn(process.execPath, ['--jitless', join(REPO, 'dist', 'src', 'daemon', 'main.js'), '--root', p.root], { env: p.env(), stdio: 'ignore', detached: true });
   fresh.unref();
   await until(async () => p.daemonPid() === fresh.pid, 20_000, 'the new daemon to claim the data root');
-  await until(async () => (await p.berth(['status', '--json'])).code === 0, 20_000, 'the new daemon to answer');
+  // at once: the superseded daemon exits by itself at its next owner check (every 5 s)
   process.kill(old, 'SIGTERM'); // e.g. an operator stopping what they think is the daemon
   await until(async () => { try { process.kill(old, 0); return false; } catch { return true; } }, 10_000, 'the old daemon to exit');
+  await until(async () => (await p.berth(['status', '--json'])).code === 0, 20_000, 'the new daemon to answer');
   const s = await p.json<{ daemon: { pid: number } }>(['status']);
   assert.equal(s.daemon.pid, fresh.pid, 'the new daemon lost its socket');
 });
