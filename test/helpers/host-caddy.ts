@@ -33,7 +33,8 @@ export class CountingAdmin extends CaddyAdmin {
   }
 }
 
-let nextPort = 41000 + Math.floor(Math.random() * 10000);
+// below Linux's ephemeral range (32768-60999), where a load test's client sockets could hold a port
+let nextPort = 20000 + Math.floor(Math.random() * 10000);
 
 export class HostCaddy {
   readonly dir = mkdtempSync(join(tmpdir(), 'berth-caddy-'));
@@ -44,12 +45,29 @@ export class HostCaddy {
   readonly admin = new CountingAdmin(this.base.adminSocket);
   private child: ChildProcess | null = null;
 
+  /** Starts Caddy; one that exits before its admin API answers (a port taken meanwhile) is said
+   *  with its last output, and tried again on the next ports when the config is still the first one. */
   async start(): Promise<void> {
-    if (!existsSync(this.configFile)) writeFileSync(this.configFile, JSON.stringify(fullConfig(this.base, [])));
-    this.child = spawn(await caddyBinary(), ['run', '--config', this.configFile], {
-      env: { ...process.env, XDG_DATA_HOME: join(this.dir, 'data'), XDG_CONFIG_HOME: join(this.dir, 'config') }, stdio: 'ignore',
-    });
-    await until(() => this.admin.call('GET', '/config/').then((r) => r.status === 200, () => false), 10_000, 'caddy to start');
+    const fresh = !existsSync(this.configFile);
+    for (let attempt = 1; ; attempt++) {
+      if (fresh) writeFileSync(this.configFile, JSON.stringify(fullConfig(this.base, [])));
+      const child = spawn(await caddyBinary(), ['run', '--config', this.configFile], {
+        env: { ...process.env, XDG_DATA_HOME: join(this.dir, 'data'), XDG_CONFIG_HOME: join(this.dir, 'config') }, stdio: ['ignore', 'ignore', 'pipe'],
+      });
+      this.child = child;
+      let stderr = '';
+      child.stderr!.on('data', (d: Buffer) => { stderr = (stderr + d.toString()).slice(-2000); });
+      const exited = () => child.exitCode !== null || child.signalCode !== null;
+      // 'exited' ends the wait at once (until retries what throws)
+      const r = await until(async () => (exited() ? 'exited' : this.admin.call('GET', '/config/').then((x) => x.status === 200 && 'up', () => false)),
+        30_000, 'caddy to start');
+      if (r === 'up') return;
+      const why = `caddy exited (${child.exitCode ?? child.signalCode}) before its admin API answered: ${stderr}`;
+      if (!fresh || attempt === 3) throw new Error(why);
+      process.stderr.write(`# ${why}; trying the next ports\n`);
+      this.base.httpPort = nextPort++;
+      this.base.httpsPort = nextPort++;
+    }
   }
 
   async stop(): Promise<void> {
