@@ -14,12 +14,27 @@ interface Deps {
 }
 
 interface Backup {
-  id: number; app: string; file: string; size: number; created_at: string; duration_ms: number; trigger: string;
+  id: number; app: string; kind: string; file: string; size: number; created_at: string; duration_ms: number; trigger: string;
   verified_at: string | null; verify_state: string | null; verify_detail: string | null; stored: string[];
 }
 interface Verified { backup: number; state: string; detail: string; tables: number; rows: number }
 interface Restored { app: string; backup: number; db: string; previous_db: string; release: string | null; detail: string }
 interface RestoreRow { id: number; backup: number; db: string; previous_db: string; at: string; purged_at: string | null }
+
+interface PitrWindow {
+  archiving: boolean; from: string | null; to: string | null; last_archived_at: string | null; note?: string;
+  base_backups: { label: string; type: string; finished_at: string; stored_bytes: number }[]; archive_failing: { at: string; wal: string } | null;
+}
+
+function pitrText(w: PitrWindow): string {
+  if (!w.archiving) return w.note ?? 'this platform does not archive its PostgreSQL';
+  const lines = [w.from ? `recoverable: from ${w.from} to now (${w.to})` : `nothing recoverable yet: ${w.note ?? 'no base backup'}`,
+    `WAL last archived: ${w.last_archived_at ?? 'never yet'}`];
+  if (w.archive_failing) lines.push(`WARNING: archiving is failing since ${w.archive_failing.at} (segment ${w.archive_failing.wal}): see berth services logs postgres`);
+  if (w.base_backups.length) lines.push('base backups:', table(w.base_backups.map((b) => ({ label: b.label, type: b.type, finished: b.finished_at,
+    stored: mb(b.stored_bytes) })), ['label', 'type', 'finished', 'stored']));
+  return lines.join('\n');
+}
 
 const LOST = 'lost the daemon during the backup task; nothing half-written is recorded: see berth backup list';
 const mb = (n: number) => `${(n / 1048576).toFixed(1)} MB`;
@@ -150,9 +165,9 @@ export function backupCommands(program: Command, { client, globals, action }: De
     .action(action(async (name: string) => {
       const rows = await client().call<Backup[]>('GET', `/apps/${enc(v.appName(name))}/backups`);
       out(json(), rows, () => (rows.length ? table(rows.map((b) => ({
-        id: b.id, created: b.created_at, size: mb(b.size), stored: b.stored.join(', ') || 'MISSING',
+        id: b.id, kind: b.kind, created: b.created_at, size: mb(b.size), stored: b.stored.join(', ') || 'MISSING',
         verified: b.verify_state ? `${b.verify_state} ${b.verified_at}` : 'never',
-      })), ['id', 'created', 'size', 'stored', 'verified']) : `${name} has no backups; make one: berth backup create ${name}`));
+      })), ['id', 'kind', 'created', 'size', 'stored', 'verified']) : `${name} has no backups; make one: berth backup create ${name}`));
     }));
 
   backup.command('verify <name> [id]')
@@ -167,9 +182,12 @@ export function backupCommands(program: Command, { client, globals, action }: De
   backup.command('restore <name> [id]')
     .description('restore a backup (the latest by default) into a new database, check it, then move the app onto it with a zero-downtime release; '
       + 'the database before is kept')
+    .option('--at <time>', 'instead of a backup: the database as it was at this instant, from the WAL archive ("2026-12-01 10:32:00", UTC '
+      + 'unless an offset is given; see berth backup pitr)')
     .option('--dry-run', 'say what it would do, change nothing')
-    .action(action(async (name: string, id: string | undefined, o: { dryRun?: boolean }) => {
-      const body = { ...(id === undefined ? {} : { id: Number(id) }), ...(o.dryRun ? { dry_run: true } : {}) };
+    .action(action(async (name: string, id: string | undefined, o: { dryRun?: boolean; at?: string }) => {
+      if (id !== undefined && o.at) throw new BerthError('invalid', 'give a backup id or --at, not both', `berth backup restore ${name} --at "TIME"`);
+      const body = { ...(id === undefined ? {} : { id: Number(id) }), ...(o.at ? { at: o.at } : {}), ...(o.dryRun ? { dry_run: true } : {}) };
       const r = await client().stream<Restored | { plan: string[] }>('POST', `/apps/${enc(v.appName(name))}/backups/restore`, body,
         (e) => {
           if (json()) return;
@@ -179,6 +197,19 @@ export function backupCommands(program: Command, { client, globals, action }: De
       out(json(), r, () => ('plan' in r ? `plan:\n${r.plan.map((s, i) => `  ${i + 1}. ${s}`).join('\n')}`
         : `${name} now runs on ${r.db} (backup #${r.backup}${r.release ? `, release ${r.release}` : ''}): ${r.detail}\n`
           + `${r.previous_db} is kept; drop it once you are sure: berth backup restored ${name} --purge ID`));
+    }));
+
+  backup.command('pitr').description('point-in-time recovery: the window that can be restored to (berth backup restore NAME --at TIME), '
+    + 'the base backups and the WAL archiver; --base takes a base backup now')
+    .option('--base', 'take a base backup now (full when none of the last week is there, differential otherwise)')
+    .option('--full', 'with --base: a full one')
+    .action(action(async (o: { base?: boolean; full?: boolean }) => {
+      if (o.full && !o.base) throw new BerthError('invalid', '--full goes with --base', 'berth backup pitr --base --full');
+      const w = o.base
+        ? await client().stream<PitrWindow>('POST', '/backups/pitr/base', o.full ? { type: 'full' } : {}, onProgress, LOST)
+        : await client().call<PitrWindow>('GET', '/backups/pitr');
+      out(json(), w, () => pitrText(w));
+      if (w.archive_failing) process.exitCode = 1;
     }));
 
   backup.command('restored <name>').description('the databases restores moved the app away from (kept); --purge ID drops one (asks)')

@@ -57,6 +57,8 @@ export interface Ctx {
   draining: Set<string>;
   /** Apps a backup task runs for (one at a time per app: core/backups/backups.ts). */
   backingUp: Set<string>;
+  /** The WAL archive's base backup going on (one at a time: core/backups/pitr.ts). */
+  archiveBase?: Promise<unknown>;
   /** Apps whose credentials are being rotated (never two rotations of one app at once). */
   rotating: Set<string>;
   /** The daemon's cron (absent in a core that schedules nothing: unit tests, tools). */

@@ -13,7 +13,9 @@ import { addTarget, listTargets, removeTarget } from '../core/backups/offsite.js
 import { post, redacted, setWebhook, webhookOf } from '../core/notify/notify.js';
 import { BerthError } from '../lib/errors.js';
 import { hostname } from 'node:os';
-import { BackupPolicyBody, BackupRestoreBody, BackupTargetBody, BackupVerifyBody, NotifyBody, parseBody } from './bodies.js';
+import { baseBackup, pitrWindow, restoreAt } from '../core/backups/pitr.js';
+import { parsePitrTime } from '../core/backups/pitr-plan.js';
+import { BackupPolicyBody, BackupRestoreBody, PitrBaseBody, BackupTargetBody, BackupVerifyBody, NotifyBody, parseBody } from './bodies.js';
 import { actorOf, mustApp } from './handlers.js';
 import type { Reply, Router } from './http.js';
 
@@ -84,7 +86,18 @@ export function backupRoutes(api: Router, ctx: Ctx, P: string): void {
   api.on('POST', `${P}/apps/:name/backups/restore`, async (r) => {
     const app = mustApp(ctx, r.params.name!);
     const b = parseBody(BackupRestoreBody, await r.json());
-    return { kind: 'ndjson', run: (emit) => restoreBackup(ctx, app, { id: b.id, dryRun: b.dry_run, actor: actorOf(r) }, emit) } satisfies Reply;
+    const at = b.at === undefined ? undefined : parsePitrTime(b.at); // refused before anything runs
+    return { kind: 'ndjson', run: (emit) => (at
+      ? restoreAt(ctx, app, at, { dryRun: b.dry_run, actor: actorOf(r) }, emit)
+      : restoreBackup(ctx, app, { id: b.id, dryRun: b.dry_run, actor: actorOf(r) }, emit)) } satisfies Reply;
+  });
+  api.on('GET', `${P}/backups/pitr`, () => pitrWindow(ctx));
+  api.on('POST', `${P}/backups/pitr/base`, async (r) => {
+    const b = parseBody(PitrBaseBody, await r.json());
+    return { kind: 'ndjson', run: (emit) => {
+      emit({ type: 'progress', line: `taking a ${b.type ?? 'full or differential (as due)'} base backup of the shared PostgreSQL (pgBackRest)` });
+      return baseBackup(ctx, { type: b.type, actor: actorOf(r) });
+    } } satisfies Reply;
   });
   api.on('GET', `${P}/apps/:name/restores`, (r) => restoresOf(ctx, mustApp(ctx, r.params.name!)));
   api.on('DELETE', `${P}/apps/:name/restores/:id`, (r) =>

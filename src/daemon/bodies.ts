@@ -81,7 +81,10 @@ export const BackupTargetBody = z.object({
   prefix: z.string().max(200).default(''), access_key: z.string().min(1).max(200), secret_key: z.string().min(1).max(500),
 }).strict();
 export const NotifyBody = z.object({ url: z.string().min(1).max(2000).nullable() }).strict();
-export const BackupRestoreBody = BackupVerifyBody.extend({ dry_run: z.boolean().optional() });
+/** `at`: an instant to restore to from the WAL archive (text the user gave: parsePitrTime), instead of a backup `id`. */
+export const BackupRestoreBody = BackupVerifyBody.extend({ dry_run: z.boolean().optional(), at: z.string().min(1).max(64).optional() })
+  .refine((b) => b.id === undefined || b.at === undefined, { message: 'give a backup id or an instant (--at), not both' });
+export const PitrBaseBody = z.object({ type: z.enum(['full', 'diff']).optional() });
 /** An app's backup policy: what is given changes, the rest stays; a schedule of null turns it off. */
 const keep = z.number().int().min(0).max(1000).optional();
 const cronText = z.string().min(1).max(100).nullable().optional();

@@ -451,4 +451,28 @@ export class FakeServices implements ServiceRuntime {
     this.tasks.push({ service: s, name: t.name, cmd: t.cmd, env: t.env ?? {}, secretFiles: t.secretFiles ?? {} });
     return this.taskResult;
   }
+  /** The archive as a log of what was asked (programs run beside the server, instants restored
+   *  to) and a stanza with its base backups; `archiveResult`, when set, answers every program. */
+  readonly archiveCalls: string[][] = [];
+  archiveResult: { exitCode: number; output: string } | undefined;
+  private stanza = false;
+  private readonly bases: { label: string; type: string; timestamp: { start: number; stop: number } }[] = [];
+  private answer(cmd: string[]): string {
+    const [prog, sub] = cmd;
+    if (prog === 'psql') return '||';
+    if (sub === 'stanza-create') { const had = this.stanza; this.stanza = true; return had ? "stanza 'berth' already exists" : 'stanza-create for stanza'; }
+    if (sub === 'info') return JSON.stringify([{ backup: this.bases, status: { code: 0, message: 'ok' } }]);
+    if (sub === 'backup') {
+      const t = Math.floor(Date.now() / 1000);
+      this.bases.push({ label: `fake-${this.bases.length}`, type: cmd.find((a) => a.startsWith('--type='))?.slice(7) ?? 'full', timestamp: { start: t, stop: t } });
+    }
+    return '';
+  }
+  readonly archive = {
+    exec: async (cmd: string[]) => { this.archiveCalls.push(cmd); return this.archiveResult ?? { exitCode: 0, output: this.answer(cmd) }; },
+    atTime: async <T>(o: { at: Date; db: string }, fn: (s: { network: string; host: string; port: number }) => Promise<T>) => {
+      this.archiveCalls.push(['at', o.at.toISOString(), o.db]);
+      return fn({ network: 'fake-pitr', host: 'fake-pitr', port: SERVICE_PORTS.postgres });
+    },
+  };
 }

@@ -196,6 +196,8 @@ export interface ServiceRun {
   redis?: RedisMemory;
   /** A bundled Garage: its node's RPC secret (adminPassword is its root admin token). */
   garage?: { rpcSecret: string };
+  /** PostgreSQL: its WAL archived continuously (pgBackRest), its repository encrypted with this pass. */
+  archive?: { cipherPass: string };
 }
 /** floorMb: the least the container may use (256 MB for the shared Redis, by default) */
 export interface RedisMemory { maxmemoryMb: number; policy: string; floorMb?: number }
@@ -232,8 +234,25 @@ export interface ServiceRuntime {
   /** A one-off task in the service's image (pg_dump for a purge), attached to the platform
    *  network. Secrets go in files (`secretFiles`: name -> content, mounted read-only under
    *  /run/secrets/berth), never in the env; `outputDir` on the host is mounted at /out. */
-  task(image: TaskImage, t: { name: string; cmd: string[]; env?: Record<string, string>; secretFiles?: Record<string, string>; outputDir: string },
-    opts: RunOptions): Promise<{ exitCode: number; output: string }>;
+  task(image: TaskImage, t: TaskSpec, opts: RunOptions): Promise<{ exitCode: number; output: string }>;
+  /** PostgreSQL's continuous archive, for point-in-time recovery. */
+  archive: PgArchiveRuntime;
+}
+
+/** `network`: another network than the platform's (the scratch server of a point-in-time restore). */
+export interface TaskSpec {
+  name: string; cmd: string[]; env?: Record<string, string>; secretFiles?: Record<string, string>; outputDir: string; network?: string;
+}
+
+/** The shared PostgreSQL's WAL archive and base backups (pgBackRest, stanza `berth`). */
+export interface PgArchiveRuntime {
+  /** Runs a program beside the running server, as its user, with the administrator's password
+   *  for its logins: `pgbackrest CMD` (its config and the stanza found by itself), or psql. */
+  exec(cmd: string[], o: RunOptions & { password: string }): Promise<{ exitCode: number; output: string }>;
+  /** Restores the archive as it was at `at` into a scratch server on a network of its own (no app
+   *  is on it), waits until it has recovered to that instant, and runs fn while it serves (a task
+   *  joins `network` to reach it at host:port). Removed, data and network, however fn ends. */
+  atTime<T>(o: { at: Date; db: string }, fn: (s: { network: string; host: string; port: number }) => Promise<T>, opts: RunOptions): Promise<T>;
 }
 
 /** What a task runs in: a service's image, or pg-tools (PostgreSQL's client programs and age,

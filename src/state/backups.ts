@@ -9,8 +9,12 @@ import { now } from './db.js';
 export type VerifyState = 'ok' | 'damaged' | 'wrong_key' | 'failed';
 export type BackupTrigger = 'manual' | 'schedule';
 
+/** logical: pg_dump of the app's database; pitr: the same, of its database as it was at an instant
+ *  (restored from the WAL archive into a scratch server), made by `backup restore --at`. */
+export type BackupKind = 'logical' | 'pitr';
+
 export interface BackupRow {
-  id: number; app: string; kind: 'logical'; file: string; size: number; sha256: string; recipient: string; created_at: string;
+  id: number; app: string; kind: BackupKind; file: string; size: number; sha256: string; recipient: string; created_at: string;
   duration_ms: number; trigger: BackupTrigger; actor: string; verified_at: string | null; verify_state: VerifyState | null;
   verify_detail: string | null;
 }
@@ -27,9 +31,9 @@ export class Backups {
 
   private all<T>(sql: string, ...p: SQLInputValue[]): T[] { return this.db.prepare(sql).all(...p) as T[]; }
 
-  insert(r: Pick<BackupRow, 'app' | 'file' | 'size' | 'sha256' | 'recipient' | 'duration_ms' | 'trigger' | 'actor'>): BackupRow {
+  insert(r: Pick<BackupRow, 'app' | 'kind' | 'file' | 'size' | 'sha256' | 'recipient' | 'duration_ms' | 'trigger' | 'actor'>): BackupRow {
     const info = this.db.prepare(`INSERT INTO backups(app, kind, file, size, sha256, recipient, created_at, duration_ms, trigger, actor)
-      VALUES (?, 'logical', ?, ?, ?, ?, ?, ?, ?, ?)`).run(r.app, r.file, r.size, r.sha256, r.recipient, now(), r.duration_ms, r.trigger, r.actor);
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`).run(r.app, r.kind, r.file, r.size, r.sha256, r.recipient, now(), r.duration_ms, r.trigger, r.actor);
     return this.byId(Number(info.lastInsertRowid))!;
   }
 

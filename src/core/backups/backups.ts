@@ -22,11 +22,15 @@ const VERIFY_OUTPUT_LINES = 1_000_000;
 
 export const backupDir = (ctx: Ctx, app: string) => join(ctx.paths.root, 'backups', app);
 
-/** How a pg-tools task reaches the shared PostgreSQL as its administrator: the password in a
- *  0600 file (a container's env is shown by docker inspect), for any database. */
-export async function pgAccess(ctx: Ctx): Promise<{ env: Record<string, string>; secretFiles: Record<string, string> }> {
+/** Where a dump is taken from instead of the shared server: a scratch server of a point-in-time
+ *  restore, on a network of its own (the administrator's login is the same). */
+export interface DumpSource { host: string; port: number; network: string }
+
+/** How a pg-tools task reaches the shared PostgreSQL (or `at`) as its administrator: the password
+ *  in a 0600 file (a container's env is shown by docker inspect), for any database. */
+export async function pgAccess(ctx: Ctx, at?: DumpSource): Promise<{ env: Record<string, string>; secretFiles: Record<string, string> }> {
   await locateServices(ctx);
-  const admin = adminJob(ctx, 'postgres').postgres!.admin;
+  const admin = { ...adminJob(ctx, 'postgres').postgres!.admin, ...(at ? { host: at.host, port: at.port } : {}) };
   return {
     env: { PGHOST: admin.host, PGPORT: String(admin.port), PGUSER: admin.user, PGPASSFILE: `${TASK_SECRETS_DIR}/pgpass` },
     secretFiles: { pgpass: pgpassLine({ host: admin.host, port: admin.port, db: '*', user: admin.user, password: admin.password }) },
@@ -40,9 +44,10 @@ export async function alone<T>(ctx: Ctx, app: string, what: string, fn: () => Pr
   try { return await fn(); } finally { ctx.backingUp.delete(app); }
 }
 
-export async function createBackup(ctx: Ctx, app: string, o: { actor: string; trigger: BackupTrigger })
+/** `from`: dump database `db` of a scratch server instead (a point-in-time restore's). */
+export async function createBackup(ctx: Ctx, app: string, o: { actor: string; trigger: BackupTrigger; from?: DumpSource & { db: string } })
   : Promise<BackupRow & { copies: Awaited<ReturnType<typeof copyOffsite>> }> {
-  const db = grantsOf(ctx, app).postgres?.db;
+  const db = o.from?.db ?? grantsOf(ctx, app).postgres?.db;
   if (!db) throw new BerthError('conflict', `${app} has no database to back up`, 'apps created with --no-db have none');
   const key = mustBackupKey(ctx.paths);
   return alone(ctx, app, 'create a backup', async () => {
@@ -52,10 +57,10 @@ export async function createBackup(ctx: Ctx, app: string, o: { actor: string; tr
     const partial = join(dir, `${file}.partial`);
     const t0 = Date.now();
     try {
-      const pg = await pgAccess(ctx);
+      const pg = await pgAccess(ctx, o.from);
       const r = await ctx.runtime.services.task('pg-tools', {
         name: `${app}-backup`, cmd: ['dump'], env: { ...pg.env, DB: db, RECIPIENT: key.recipient, FILE: `${file}.partial` },
-        secretFiles: pg.secretFiles, outputDir: dir,
+        secretFiles: pg.secretFiles, outputDir: dir, ...(o.from ? { network: o.from.network } : {}),
       }, { timeoutMs: DUMP_TIMEOUT_MS });
       if (r.exitCode !== 0 || !existsSync(partial)) {
         throw new BerthError('command_failed', `backing up ${app} failed (exit ${r.exitCode}): ${r.output.trim().slice(-500)}`,
@@ -64,7 +69,7 @@ export async function createBackup(ctx: Ctx, app: string, o: { actor: string; tr
       const { size, sha256 } = { size: statSync(partial).size, sha256: await sha256Of(partial) };
       renameSync(partial, join(dir, file));
       const row = ctx.store.backups.insert({
-        app, file, size, sha256, recipient: key.recipient, duration_ms: Date.now() - t0, trigger: o.trigger, actor: o.actor,
+        app, kind: o.from ? 'pitr' : 'logical', file, size, sha256, recipient: key.recipient, duration_ms: Date.now() - t0, trigger: o.trigger, actor: o.actor,
       });
       ctx.store.audit({ actor: o.actor, action: 'backup.create', app, result: 'succeeded', detail: { id: row.id, file, size } });
       return { ...row, copies: await copyOffsite(ctx, row) };

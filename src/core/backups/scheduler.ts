@@ -2,16 +2,19 @@
 // (daily at 03:00 UTC unless set), its latest backup verified on the verify schedule (weekly) or
 // right after each backup (verify_after), and retention applied after each backup. A slot missed
 // while the daemon was down runs once when it starts (the last due within a day and a half).
-// Failures are recorded (audit, berth status); the schedule goes on.
+// Failures are recorded (audit, berth status); the schedule goes on. The WAL archive of the
+// bundled PostgreSQL gets a base backup every day at 02:30 UTC (pitr.ts).
 import { asBerthError } from '../../lib/errors.js';
 import type { Ctx } from '../context.js';
 import { grantsOf } from '../shared-services/services.js';
 import { createBackup, deleteBackup, verifyBackup } from './backups.js';
+import { archives, baseBackup } from './pitr.js';
 import { type BackupPolicy, DEFAULT_POLICY, toPrune } from './plan.js';
 
 type Pattern = typeof import('../cron/pattern.js');
 interface Slot { key: string; timer?: NodeJS.Timeout }
 
+const BASE_BACKUP_SCHEDULE = '30 2 * * *';
 const MAX_TIMER_MS = 24 * 3_600_000;
 const CATCH_UP_MS = 36 * 3_600_000;
 
@@ -48,6 +51,13 @@ export class BackupScheduler {
         // a slot the app existed for, with no backup since
         if (due && due > new Date(a.created_at) && (!last || new Date(last) < due)) void this.backUp(a.name);
       }
+    }
+    // the WAL archive's base backup, daily (full once a week, differential between): the older
+    // the last one, the more WAL a point-in-time restore replays
+    if (archives(this.ctx)) {
+      this.pattern ??= await import('../cron/pattern.js');
+      const key = `pitr base ${BASE_BACKUP_SCHEDULE}`;
+      want.set(key, () => this.arm(key, BASE_BACKUP_SCHEDULE, 'Etc/UTC', () => this.baseBackup()));
     }
     for (const [key, s] of this.slots) if (!want.has(key)) { clearTimeout(s.timer); this.slots.delete(key); }
     for (const [key, arm] of want) if (!this.slots.has(key)) arm();
@@ -97,6 +107,14 @@ export class BackupScheduler {
       await this.prune(app);
     } catch (e) {
       this.ctx.log.error({ app, err: asBerthError(e).message }, 'a scheduled backup failed');
+    }
+  }
+
+  private async baseBackup(): Promise<void> {
+    try {
+      await baseBackup(this.ctx, { actor: 'berth' });
+    } catch (e) {
+      this.ctx.log.error({ err: asBerthError(e).message }, 'the scheduled base backup of the WAL archive failed');
     }
   }
 

@@ -31,6 +31,8 @@ export interface ServiceRecord {
   /** bundled store: runs beside the usual place (the Garage `berth services move s3` brought up
    *  next to a MinIO: `<instance>-s3-garage`), absent for `<instance>-s3` */
   slot?: ServiceSlot;
+  /** bundled PostgreSQL: the pass its WAL archive's repository is encrypted with (pitr.ts) */
+  archiveCipher?: string;
 }
 
 /** The service's record, created with a fresh admin password the first time. */

@@ -9,6 +9,7 @@ import { type AppGrants, type LegacyRedisGrant, type PgGrant, pgLogin, pgNames, 
 import type { WorkerJob, WorkerResult } from '../../provisioning/worker.js';
 import { type Ctx, pauseIfHooked } from '../context.js';
 import { bundledStore, firstS3Record, objectStoreWarnings, S3_REGION, s3Grant, s3PublicEndpoint } from './object-storage.js';
+import { archiveCipher, archives, baseBackup, ensureStanza, pitrWindow } from '../backups/pitr.js';
 import { enabledServices, newSecret, type ServiceRecord, serviceRecord } from './records.js';
 import { pgLimitSpecs, withConnections } from './pg-limits.js';
 import { dedicatedAdmin } from './dedicated-redis.js';
@@ -25,8 +26,9 @@ async function ensureOne(ctx: Ctx, s: ServiceName, progress: (l: string) => void
   const minio = store === 'minio' ? { rootUser: rec.accessKey! } : undefined;
   const garage = store === 'garage' ? { rpcSecret: rec.rpcSecret! } : undefined;
   const redis = s === 'redis' ? { maxmemoryMb: ctx.settings.redis_maxmemory_mb, policy: ctx.settings.redis_maxmemory_policy } : undefined;
+  const archive = s === 'postgres' ? { cipherPass: archiveCipher(ctx) } : undefined;
   const { result, address } = await ctx.runtime.services.ensure({ service: s, slot: rec.slot, image: rec.image, adminPassword: rec.password, minio, garage,
-    redis }, progress);
+    redis, archive }, progress);
   ctx.serviceAddresses.set(s, address);
   if (garage) {
     const token = await setupGarage(ctx, rec, address);
@@ -105,11 +107,24 @@ export async function ensureServices(ctx: Ctx, progress: (l: string) => void): P
     await new Promise((r) => setTimeout(r, 500));
   }
   await applyPgLimits(ctx);
+  if (archives(ctx)) await ensureArchive(ctx, out);
   // apps' Redis users in today's shape and rules (after an upgrade), and their own Redis
   // containers; one app's failure is reported, and does not keep the platform from coming up
   const redisErrs = await reapplyRedisGrants(ctx);
   if (redisErrs.length) out['apps\' Redis users'] = `failed for ${redisErrs.join('; ')} (berth up tries again)`;
   return out;
+}
+
+/** The WAL archive's stanza, and its first base backup in the background (until there is one,
+ *  nothing can be recovered to a point in time: berth backup pitr says so). */
+async function ensureArchive(ctx: Ctx, out: Record<string, string>): Promise<void> {
+  const r = await ensureStanza(ctx);
+  if (r !== 'ok') out['postgres archive'] = r;
+  const w = await pitrWindow(ctx);
+  if (w.base_backups.length || ctx.archiveBase) return;
+  baseBackup(ctx, { type: 'full', actor: 'berth' }).catch((e: Error) => {
+    ctx.log.error({ err: e.message }, 'the first base backup of the WAL archive failed (the daily one tries again)');
+  });
 }
 
 /** Refreshes where the running service containers are (after a daemon or engine restart). */

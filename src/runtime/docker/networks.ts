@@ -59,36 +59,52 @@ export class DockerNetworks {
       .catch((e) => { if (!isNotFound(e) && !/is not connected/i.test((e as Error).message)) throw e; });
   }
 
-  /** One network created at a time by this process: apps created in parallel would otherwise
-   *  all pick the same free subnet. */
+  /** One network created at a time by this process (inPool). */
   private creating: Promise<void> = Promise.resolve();
 
   private async create(app: string): Promise<void> {
+    const v = await this.api.version();
+    await this.inPool(appNetworkName(this.n, app), `the network of ${app}`, (name, subnet) => appNetworkBody(this.n, name, app, subnet, v));
+  }
+
+  /** An internal network (no way out, no app on it) for a scratch server of a point-in-time
+   *  restore and the task that reads it; removed with removeScratch. */
+  async createScratch(name: string): Promise<void> {
+    await this.inPool(name, `the scratch network ${name}`, (n, subnet) => ({
+      Name: n, Driver: 'bridge', Internal: true, IPAM: { Driver: 'default', Config: [{ Subnet: subnet }] },
+      Labels: { [LABEL.instance]: this.n.instance, 'berth.scratch': 'pitr' },
+    }));
+  }
+
+  async removeScratch(name: string): Promise<void> {
+    await this.api.buffer('DELETE', `/networks/${name}`, `remove network ${name}`).catch((e) => { if (!isNotFound(e)) throw e; });
+  }
+
+  /** Creates a network in the first free subnet of the pool, one at a time in this process (apps
+   *  created in parallel would otherwise all pick the same one); a subnet taken meanwhile (another
+   *  platform on the same engine) is skipped and the next one tried. */
+  private async inPool(name: string, what: string, body: (name: string, subnet: string) => object): Promise<void> {
     const before = this.creating;
     let done!: () => void;
     this.creating = new Promise<void>((r) => { done = r; });
     await before;
     try {
-      await this.createNow(app);
+      await this.createNow(name, what, body);
     } finally {
       done(); // the next one goes, whatever became of this one (its caller has the error)
     }
   }
 
-  /** Creates the app's network in the first free subnet; a subnet taken meanwhile (another
-   *  platform on the same engine) is skipped and the next one tried. */
-  private async createNow(app: string): Promise<void> {
-    const name = appNetworkName(this.n, app);
+  private async createNow(name: string, what: string, body: (name: string, subnet: string) => object): Promise<void> {
     for (let attempt = 0; attempt < 5; attempt++) {
       const taken = (await this.listNetworks()).flatMap((x) => (x.IPAM?.Config ?? []).map((c) => c.Subnet ?? '')).filter((s) => s.includes('.'));
       const subnet = pickSubnet(APP_SUBNET_POOL, APP_SUBNET_BITS, [...taken, ...hostRoutes(this.routes())]);
       if (!subnet) {
-        throw new BerthError('unavailable', `no free /${APP_SUBNET_BITS} left in ${APP_SUBNET_POOL} for the network of ${app}`,
+        throw new BerthError('unavailable', `no free /${APP_SUBNET_BITS} left in ${APP_SUBNET_POOL} for ${what}`,
           'remove unused Docker networks (docker network ls), or apps you no longer need');
       }
       try {
-        const body = appNetworkBody(this.n, name, app, subnet, await this.api.version());
-        await this.api.json('POST', '/networks/create', `create network ${name}`, { body });
+        await this.api.json('POST', '/networks/create', `create network ${name}`, { body: body(name, subnet) });
         return;
       } catch (e) {
         const msg = (e as Error).message;
@@ -96,7 +112,7 @@ export class DockerNetworks {
         if (!/overlap/i.test(msg)) throw e;
       }
     }
-    throw new BerthError('unavailable', `could not create the network of ${app}: every subnet tried was taken meanwhile`, 'try again');
+    throw new BerthError('unavailable', `could not create ${what}: every subnet tried was taken meanwhile`, 'try again');
   }
 
   /** The app's own network, created when missing, with the proxy and the shared services on it. */

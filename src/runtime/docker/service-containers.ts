@@ -11,6 +11,7 @@ import type { ServiceName } from '../../state/settings.js';
 import type { Paths } from '../../state/paths.js';
 import type { RedisMemory, ServiceSlot } from '../types.js';
 import { GARAGE_ADMIN_PORT, GARAGE_REGION } from '../service-ports.js';
+import { ARCHIVE_CONFIG_FILE, ARCHIVE_REPO_PATH, archiveRepoDir, archivingServerArgs, pgbackrestConfig } from './pg-archive.js';
 import { POSTGRES_VOLUME_PATH, REDIS_ACL_FILE, REDIS_DATA_PATH, REDIS_PORT, redisAclFile, S3_DATA_PATH, S3_PORT, SERVICE_UID } from './service-images.js';
 
 const MB = 1024 * 1024;
@@ -78,11 +79,12 @@ export function garageConfig(): string {
 
 /** What a service's container needs beyond its image: a bundled MinIO's or Garage's secrets,
  *  Redis's memory settings, and where it runs (the shared container, or an app's own Redis). */
-export interface ServiceExtras { minio?: MinioRun; garage?: GarageRun; redis?: RedisMemory; at?: Placement }
+export interface ServiceExtras { minio?: MinioRun; garage?: GarageRun; redis?: RedisMemory; at?: Placement; archive?: { cipherPass: string } }
 
 export function serviceContainerSpec(n: Names, p: Paths, s: ServiceName, image: string, adminPassword: string, x: ServiceExtras = {}) {
   const { minio, garage, redis } = x;
   const at = x.at ?? sharedPlacement(n, p, s);
+  const archive = s === 'postgres' && x.archive; // WAL archiving, its repository mounted (pg-archive.ts)
   const mount = { postgres: POSTGRES_VOLUME_PATH, redis: REDIS_DATA_PATH, s3: S3_DATA_PATH }[s];
   // MinIO reads its root credentials from files (MINIO_ROOT_*_FILE), written by prepareData
   const env = minio ? [`MINIO_ROOT_USER_FILE=${MINIO_SECRETS_PATH}/root_user`, `MINIO_ROOT_PASSWORD_FILE=${MINIO_SECRETS_PATH}/root_password`, 'MINIO_BROWSER=off'] : [];
@@ -95,12 +97,14 @@ export function serviceContainerSpec(n: Names, p: Paths, s: ServiceName, image: 
     ...(minio ? { Cmd: ['server', S3_DATA_PATH, '--address', `:${S3_PORT}`] } : {}),
     ...(garage ? { Entrypoint: ['/garage'], Cmd: ['-c', GARAGE_CONFIG, 'server'], User: `${SERVICE_UID}:${SERVICE_UID}` } : {}),
     ...(s === 'redis' && redis ? { Cmd: redisServerArgs(redis) } : {}),
+    ...(archive ? { Cmd: archivingServerArgs() } : {}),
     Labels: { [LABEL.instance]: n.instance, [LABEL.role]: 'service', 'berth.service': s, ...at.labels } as Record<string, string>,
     Healthcheck: {
       Test: minio ? MINIO_HEALTHCHECK : garage ? GARAGE_HEALTHCHECK : HEALTHCHECKS[s], Interval: 10 * S, Timeout: 5 * S, Retries: 3, StartPeriod: 30 * S,
     },
     HostConfig: {
-      Binds: [`${at.dataDir}:${mount}`, ...(secrets ? [`${at.secretsDir ?? minioSecretsDir(p)}:${MINIO_SECRETS_PATH}:ro`] : [])],
+      Binds: [`${at.dataDir}:${mount}`, ...(secrets ? [`${at.secretsDir ?? minioSecretsDir(p)}:${MINIO_SECRETS_PATH}:ro`] : []),
+        ...(archive ? [`${archiveRepoDir(p)}:${ARCHIVE_REPO_PATH}`] : [])],
       NetworkMode: n.network,
       RestartPolicy: { Name: 'unless-stopped' },
       Memory: s === 'redis' && redis ? redisContainerMemory(redis) : MEMORY_LIMITS[s],
@@ -115,7 +119,7 @@ export function serviceContainerSpec(n: Names, p: Paths, s: ServiceName, image: 
 
 /** Prepares the data directory, and the admin password where the service reads it: a file for
  *  PostgreSQL's first start, Redis's ACL file (on first start), MinIO's secret files. */
-function prepareData(p: Paths, s: ServiceName, adminPassword: string, x: Pick<ServiceExtras, 'minio' | 'garage'>, at: Placement): void {
+function prepareData(p: Paths, s: ServiceName, adminPassword: string, x: Pick<ServiceExtras, 'minio' | 'garage' | 'archive'>, at: Placement): void {
   const { minio, garage } = x;
   const dir = at.dataDir;
   if (minio) {
@@ -145,6 +149,15 @@ function prepareData(p: Paths, s: ServiceName, adminPassword: string, x: Pick<Se
   if (s === 'postgres' && !existsSync(join(dir, 'pgdata', 'PG_VERSION'))) {
     // read by the entrypoint to create the cluster, then removed
     writeFileSync(join(dir, POSTGRES_INIT_PASSWORD_FILE), `${adminPassword}\n`, { mode: 0o600 });
+  }
+  if (s === 'postgres' && x.archive) {
+    // pgBackRest runs as the server's user (uid 999): its config (it holds the cipher pass) and repository are its own
+    mkdirSync(archiveRepoDir(p), { recursive: true, mode: 0o700 });
+    chownSync(archiveRepoDir(p), SERVICE_UID, SERVICE_UID);
+    const conf = join(dir, ARCHIVE_CONFIG_FILE);
+    writeFileSync(conf, pgbackrestConfig(x.archive.cipherPass), { mode: 0o600 });
+    chmodSync(conf, 0o600);
+    chownSync(conf, SERVICE_UID, SERVICE_UID);
   }
   const acl = join(dir, REDIS_ACL_FILE.slice(REDIS_DATA_PATH.length + 1));
   if (s === 'redis' && !existsSync(acl)) {

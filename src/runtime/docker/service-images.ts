@@ -5,6 +5,7 @@
 //
 // Versions used when this was written (Debian 12 bookworm + bookworm-security, amd64):
 //   postgresql-15, postgresql-client-15, libpq5   15.20-0+deb12u1
+//   pgbackrest                                    2.45-1
 //   redis-server, redis-tools                     5:7.0.15-1~deb12u10
 //   tzdata 2026f-0+deb12u1, busybox-static 1:1.35.0-4+deb12u1+b1
 //   libjemalloc2 5.3.0-1, liblzf1 3.6-3 (Redis), and any other library package the host lacks
@@ -148,14 +149,14 @@ export async function ensurePostgresImage(api: EngineApi, progress: (l: string) 
   const entrypoint = srcFile('postgres-entrypoint.sh');
   if (!existsSync(entrypoint)) throw new BerthError('internal', `missing ${entrypoint}`);
   // the entrypoint is baked in: an image holding an older one is rebuilt
-  const entrypointHash = createHash('sha256').update(readFileSync(entrypoint)).digest('hex').slice(0, 16);
+  const main = ['postgresql-15', 'postgresql-client-15', 'libpq5', 'pgbackrest', 'tzdata', 'busybox-static'];
+  const entrypointHash = createHash('sha256').update(readFileSync(entrypoint)).update(main.join(' ')).digest('hex').slice(0, 16);
   const have = await imageLabel(api, POSTGRES_IMAGE, 'berth.entrypoint');
   if (have === entrypointHash) return POSTGRES_IMAGE;
-  if (have !== null) progress(`${POSTGRES_IMAGE} holds an older entrypoint: rebuilding it`);
+  if (have !== null) progress(`${POSTGRES_IMAGE} holds an older entrypoint or packages: rebuilding it`);
   if (!existsSync('/usr/lib/locale/C.utf8') || !existsSync('/usr/bin/locale')) {
     throw new BerthError('unavailable', 'this host lacks /usr/lib/locale/C.utf8 or /usr/bin/locale (Debian package libc-bin)', 'apt-get install --reinstall libc-bin');
   }
-  const main = ['postgresql-15', 'postgresql-client-15', 'libpq5', 'tzdata', 'busybox-static'];
   const u = await unpackDebian(main, progress);
   try {
     const bin = join(u.root, PG, 'bin');
@@ -173,6 +174,8 @@ export async function ensurePostgresImage(api: EngineApi, progress: (l: string) 
         ...binaries.map((f) => ({ from: join(bin, f), to: `${PG}/bin/${f}` })),
         ...modules.map((f) => ({ from: join(lib, f), to: `${PG}/lib/${f}` })),
         { from: join(u.root, 'bin', 'busybox'), to: '/bin/busybox' },
+        // WAL archiving and base backups for point-in-time recovery (src/runtime/docker/pg-archive.ts)
+        { from: join(u.root, 'usr/bin/pgbackrest'), to: '/usr/bin/pgbackrest' },
         // initdb imports the system's collations with `locale -a` (host's libc-bin, like libc itself)
         { from: '/usr/bin/locale', to: '/usr/bin/locale' },
       ],
@@ -200,6 +203,7 @@ export async function ensurePostgresImage(api: EngineApi, progress: (l: string) 
         'ENTRYPOINT ["/usr/local/bin/berth-postgres-entrypoint"]',
         'CMD ["postgres"]',
       ],
+      // berth.entrypoint: the entrypoint and the packages (an image without pgBackRest is rebuilt)
       labels: { 'berth.source': sourceLabel(u, main), 'berth.service': 'postgres', 'berth.entrypoint': entrypointHash },
     }, progress);
   } finally {

@@ -7,7 +7,7 @@ import type { Paths } from '../../state/paths.js';
 import type { ServiceName } from '../../state/settings.js';
 import { SERVICE_PORTS } from '../service-ports.js';
 import {
-  type Progress, type RedisMemory, type RunOptions, type ServiceRun, type ServiceRuntime, type ServiceSlot, type ServiceState, type TaskImage,
+  type Progress, type RedisMemory, type RunOptions, type ServiceRun, type ServiceRuntime, type ServiceSlot, type ServiceState, type TaskImage, type TaskSpec,
   TASK_OUTPUT_DIR, TASK_SECRETS_DIR,
 } from '../types.js';
 import { type EngineApi, isNotFound } from './engine-api.js';
@@ -18,6 +18,7 @@ import {
   dedicatedRedisPlacement, ensureServiceContainer, minioSecretsDir, serviceContainerName, serviceDataDir, sharedPlacement,
 } from './service-containers.js';
 import { ensurePgToolsImage } from './pg-tools-image.js';
+import { ARCHIVE_CONFIG_FILE, DockerPgArchive } from './pg-archive.js';
 import { ensurePostgresImage, ensureRedisImage, ensureS3Image, POSTGRES_IMAGE, REDIS_IMAGE, S3_IMAGE } from './service-images.js';
 import type { DockerNetworks } from './networks.js';
 import { LABEL, type Names } from './specs.js';
@@ -29,7 +30,11 @@ type Inspect = { Id: string; State: { Status: string; Running: boolean; Health?:
 const BUILT_IMAGES: Record<ServiceName, string> = { postgres: POSTGRES_IMAGE, redis: REDIS_IMAGE, s3: S3_IMAGE };
 
 export class DockerServices implements ServiceRuntime {
-  constructor(readonly api: EngineApi, readonly names: Names, readonly paths: Paths, private readonly networks: DockerNetworks) {}
+  readonly archive: DockerPgArchive;
+
+  constructor(readonly api: EngineApi, readonly names: Names, readonly paths: Paths, private readonly networks: DockerNetworks) {
+    this.archive = new DockerPgArchive(api, names, paths, networks, join(serviceDataDir(paths, 'postgres'), ARCHIVE_CONFIG_FILE));
+  }
 
   private name(s: ServiceName, slot?: ServiceSlot): string { return serviceContainerName(this.names, s, slot); }
 
@@ -60,7 +65,7 @@ export class DockerServices implements ServiceRuntime {
     const local = run.garage ? ensureGarageImage : { postgres: ensurePostgresImage, redis: ensureRedisImage, s3: ensureS3Image }[s];
     const image = run.image ? await this.pulled(run.image, progress) : await local(this.api, progress);
     const { result, ip, id } = await ensureServiceContainer(this.api, this.names, this.paths, s, image, run.adminPassword, progress,
-      { minio: run.minio, redis: run.redis, garage: run.garage, ...(run.slot ? { at: sharedPlacement(this.names, this.paths, s, run.slot) } : {}) });
+      { minio: run.minio, redis: run.redis, garage: run.garage, archive: run.archive, ...(run.slot ? { at: sharedPlacement(this.names, this.paths, s, run.slot) } : {}) });
     // on every app's network at once: a recreated service must not wait for the reconcile
     if (result !== 'ok') await this.networks.attachEverywhere(id);
     return { result, address: ip };
@@ -120,8 +125,7 @@ export class DockerServices implements ServiceRuntime {
 
   dataDir(s: ServiceName, slot?: ServiceSlot): string { return serviceDataDir(this.paths, s, slot); }
 
-  async task(s: TaskImage, t: { name: string; cmd: string[]; env?: Record<string, string>; secretFiles?: Record<string, string>; outputDir: string },
-    opts: RunOptions): Promise<{ exitCode: number; output: string }> {
+  async task(s: TaskImage, t: TaskSpec, opts: RunOptions): Promise<{ exitCode: number; output: string }> {
     // secrets in 0600 files under the root-only run dir, mounted read-only: never in the env,
     // where docker inspect would show them
     mkdirSync(this.paths.runDir, { recursive: true, mode: 0o700 });
@@ -135,7 +139,7 @@ export class DockerServices implements ServiceRuntime {
         Cmd: t.cmd,
         Env: Object.entries(t.env ?? {}).map(([k, v]) => `${k}=${v}`),
         Labels: { [LABEL.instance]: this.names.instance, [LABEL.role]: 'one-off' },
-        HostConfig: { Binds: [`${t.outputDir}:${TASK_OUTPUT_DIR}`, `${secrets}:${TASK_SECRETS_DIR}:ro`], NetworkMode: this.names.network },
+        HostConfig: { Binds: [`${t.outputDir}:${TASK_OUTPUT_DIR}`, `${secrets}:${TASK_SECRETS_DIR}:ro`], NetworkMode: t.network ?? this.names.network },
       }, opts);
     } finally {
       rmSync(secrets, { recursive: true, force: true });

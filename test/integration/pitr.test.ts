@@ -1,0 +1,117 @@
+// Point-in-time recovery on a real platform: the shared PostgreSQL archives its WAL with
+// pgBackRest (encrypted repository under <root>/backups/pitr) and has a base backup soon after
+// berth up. An app writes rows, the time is noted, its table is dropped and another app writes
+// on; restoring the first app to the noted time brings its rows back in a new database (the one
+// it left is kept), and the other app's later writes are untouched.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { openSync, readdirSync, readSync, closeSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import pg from 'pg';
+import { DaemonClient } from '../../src/daemon/client.js';
+import { docker, Platform, sleep, until } from '../helpers/platform.js';
+
+const p = new Platform();
+type Conn = { postgres: { user: string; password: string; db: string } };
+interface PitrWindow { archiving: boolean; from: string | null; to: string | null; last_archived_at: string | null; base_backups: { type: string }[] }
+interface Restored { backup: number; db: string; previous_db: string; release: string | null; detail: string }
+
+async function asApp(app: string, database?: string): Promise<pg.Client> {
+  const c = (await new DaemonClient(`${p.root}/run/berth.sock`).call<Conn>('GET', `/apps/${app}/services`)).postgres;
+  const ip = (await docker.getContainer(`${p.instance}-postgres`).inspect()).NetworkSettings.Networks[p.instance]!.IPAddress;
+  const client = new pg.Client({ host: ip, port: 5432, user: c.user, password: c.password, database: database ?? c.db, connectionTimeoutMillis: 10_000 });
+  await client.connect();
+  return client;
+}
+const count = async (app: string, sql: string, database?: string) => {
+  const c = await asApp(app, database);
+  try { return Number((await c.query(sql)).rows[0].n); } finally { await c.end(); }
+};
+/** Every file under dir, recursively. */
+const filesUnder = (dir: string): string[] => readdirSync(dir, { withFileTypes: true })
+  .flatMap((d) => (d.isDirectory() ? filesUnder(join(dir, d.name)) : [join(dir, d.name)]));
+
+before(async () => {
+  await p.up();
+  for (const app of ['pa', 'pb']) await p.ok(['apps', 'create', app, '--domain', `${app}.localhost`, '--no-redis', '--no-bucket']);
+});
+after(() => p.destroy());
+
+test('berth up archives the WAL and takes a first base backup; berth backup pitr shows the window; the repository is encrypted', async () => {
+  const w = await until(async () => { const x = await p.json<PitrWindow>(['backup', 'pitr']); return x.from ? x : false; }, 120_000, 'a base backup');
+  assert.equal(w.archiving, true);
+  assert.equal(w.base_backups[0]!.type, 'full');
+  const text = await p.ok(['backup', 'pitr']);
+  assert.match(text.stdout, /recoverable: from \S+ to now/);
+  const repo = join(p.root, 'backups', 'pitr');
+  assert.equal(statSync(repo).mode & 0o777, 0o700);
+  const files = filesUnder(repo).filter((f) => /\.(zst|info)$/.test(f) || f.includes('/archive/'));
+  assert.ok(files.length > 3, `only ${files.length} files in the repository`);
+  for (const f of files.slice(0, 20)) {
+    const head = Buffer.alloc(8);
+    const fd = openSync(f, 'r');
+    readSync(fd, head, 0, 8, 0);
+    closeSync(fd);
+    assert.equal(head.toString('latin1'), 'Salted__', `${f} is not encrypted`); // OpenSSL's aes-256-cbc envelope, pgBackRest's cipher
+  }
+});
+
+test('restore --at: rows written, the time noted, the table dropped; the app gets its rows back, the other app\'s later writes stay', async () => {
+  const a = await asApp('pa');
+  await a.query('CREATE TABLE notes(id serial PRIMARY KEY, body text NOT NULL)');
+  await a.query("INSERT INTO notes(body) SELECT 'note ' || g FROM generate_series(1, 50) g");
+  await a.end();
+  const b = await asApp('pb');
+  await b.query('CREATE TABLE events(id serial PRIMARY KEY, what text)');
+  await b.query("INSERT INTO events(what) VALUES ('before')");
+  await sleep(1200);
+  const noted = new Date();
+  await sleep(1200);
+  const a2 = await asApp('pa');
+  await a2.query('DROP TABLE notes');
+  await a2.end();
+  await b.query("INSERT INTO events(what) VALUES ('after')");
+  await b.end();
+  const dbOf = async (app: string) => (await new DaemonClient(`${p.root}/run/berth.sock`).call<Conn>('GET', `/apps/${app}/services`)).postgres.db;
+  const pbDb = await dbOf('pb');
+  const paDb = await dbOf('pa');
+
+  const at = noted.toISOString().replace('T', ' ').replace('Z', ''); // as a user types it: UTC, no zone
+  const plan = await p.json<{ plan: string[]; db: string }>(['backup', 'restore', 'pa', '--at', at, '--dry-run']);
+  assert.equal(plan.db, paDb);
+  assert.match(plan.plan.join('\n'), /scratch server/);
+  const r = await p.json<Restored>(['backup', 'restore', 'pa', '--at', at]);
+  assert.equal(r.previous_db, paDb);
+  assert.notEqual(r.db, paDb);
+  assert.equal(await count('pa', 'SELECT count(*) AS n FROM notes'), 50, 'the rows are not back');
+  // the database it left is kept, as it was (without the table)
+  assert.equal(await count('pa', "SELECT count(*) AS n FROM pg_tables WHERE tablename = 'notes'", paDb), 0);
+  // the other app: untouched, its write after the noted time still there
+  assert.equal(await count('pb', "SELECT count(*) AS n FROM events WHERE what = 'after'"), 1);
+  assert.equal(await dbOf('pb'), pbDb);
+  // the backup it went through is listed as one made from the archive
+  const list = await p.json<{ id: number; kind: string }[]>(['backup', 'list', 'pa']);
+  assert.equal(list.find((x) => x.id === r.backup)?.kind, 'pitr');
+  // nothing of the scratch server is left: container, network, data
+  const left = await docker.listContainers({ all: true, filters: { name: [`${p.instance}-pitr-`] } });
+  assert.deepEqual(left.map((c) => c.Names), []);
+  const nets = await docker.listNetworks({ filters: { name: [`${p.instance}-pitr-`] } });
+  assert.deepEqual(nets.map((n) => n.Name), []);
+  assert.deepEqual(readdirSync(join(p.root, 'backups', '.scratch')), []);
+});
+
+test('restore --at refuses, changing nothing: an instant before the window, in the future, not an instant, or with a backup id', async () => {
+  const db = (await new DaemonClient(`${p.root}/run/berth.sock`).call<Conn>('GET', '/apps/pa/services')).postgres.db;
+  const cases: [string[], RegExp][] = [
+    [['--at', '2001-01-01 00:00:00'], /before the oldest base backup ended/],
+    [['--at', new Date(Date.now() + 3_600_000).toISOString()], /in the future/],
+    [['--at', 'yesterday'], /is not an instant berth can restore to/],
+    [['1', '--at', '2026-12-01 10:00:00'], /a backup id or --at, not both/],
+  ];
+  for (const [args, why] of cases) {
+    const r = await p.berth(['backup', 'restore', 'pa', ...args]);
+    assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
+    assert.match(r.stderr, why);
+  }
+  assert.equal((await new DaemonClient(`${p.root}/run/berth.sock`).call<Conn>('GET', '/apps/pa/services')).postgres.db, db);
+});
