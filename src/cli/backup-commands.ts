@@ -212,6 +212,23 @@ export function backupCommands(program: Command, { client, globals, action }: De
       if (w.archive_failing) process.exitCode = 1;
     }));
 
+  backup.command('platform').description('back up the platform itself: every app\'s database, then the state, keys, settings and Caddy\'s '
+    + 'certificates in one encrypted file, copied to every target (berth restore-host reads it); --list shows them')
+    .option('--list', 'the platform backups there are')
+    .action(action(async (o: { list?: boolean }) => {
+      if (o.list) {
+        const rows = await client().call<Backup[]>('GET', '/backups/platform');
+        out(json(), rows, () => (rows.length ? table(rows.map((b) => ({ id: b.id, created: b.created_at, size: mb(b.size), stored: b.stored.join(', ') })),
+          ['id', 'created', 'size', 'stored']) : 'no platform backup yet: berth backup platform'));
+        return;
+      }
+      const r = await client().stream<{ backup: Backup & { copies?: unknown }; apps: { app: string; backup: number | null; error?: string }[] }>(
+        'POST', '/backups/platform', {}, onProgress, LOST);
+      out(json(), r, () => `platform backup #${r.backup.id} (${mb(r.backup.size)}) of ${r.apps.length} apps' databases and the platform's state: `
+        + `${r.backup.file}\nrestore it on a new machine: berth restore-host --from s3://BUCKET/PREFIX --key backup.key ... (see the README)`);
+      if (r.apps.some((a) => a.error)) process.exitCode = 1;
+    }));
+
   backup.command('restored <name>').description('the databases restores moved the app away from (kept); --purge ID drops one (asks)')
     .option('--purge <id>', 'drop the database this restore replaced')
     .option('-y, --yes', 'do not ask (--purge)')

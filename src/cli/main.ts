@@ -12,7 +12,7 @@ import { pathsFor, rootFromEnv } from '../state/paths.js';
 import { renderEvent } from './deploy-events.js';
 import { buildSpecFrom, cancelOnInterrupt } from './build-options.js';
 import { fail, out, table } from './output.js';
-import { upCommand, sampleCommand } from './platform-commands.js';
+import { restoreHostCommand, upCommand, sampleCommand } from './platform-commands.js';
 import { servicesCommands } from './services-commands.js';
 import { type LimitOptions, limitsCommand, limitsFrom, withLimitOptions } from './limits-commands.js';
 import { specCommands } from './spec-commands.js';
@@ -45,6 +45,7 @@ const count = (s: string | undefined): number | string | undefined => (s === und
 const DELETE_TIMEOUT_MS = 30 * 60_000; // a purge dumps the database first
 
 upCommand(program, globals, action);
+restoreHostCommand(program, globals, action);
 sampleCommand(program, action);
 
 program.command('status').description('platform health, apps and running deploys')

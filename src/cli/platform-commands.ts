@@ -2,6 +2,7 @@
 import type { Command } from 'commander';
 // The platform code is imported only when one of these commands runs: it is the heaviest
 // part of the CLI and every other command talks to the daemon instead.
+import { existsSync, readFileSync } from 'node:fs';
 import { BerthError, ValidationError } from '../lib/errors.js';
 import * as v from '../lib/validate.js';
 import { pathsFor, rootFromEnv } from '../state/paths.js';
@@ -96,5 +97,29 @@ export function sampleCommand(program: Command, action: Action): void {
       if (!o.force && await sampleIsCurrent(api, o.tag)) return out(false, null, () => `${o.tag} is up to date`);
       await buildSampleImage(api, o.tag, progress);
       out(false, null, () => `built ${o.tag}`);
+    }));
+}
+
+export function restoreHostCommand(program: Command, globals: Globals, action: Action): void {
+  program.command('restore-host').description('disaster recovery: bring back the platform and every app with its data from a platform '
+    + 'backup (berth backup platform), on a fresh machine or an empty data root; never overwrites one')
+    .requiredOption('--from <source>', 's3://BUCKET/PREFIX (a backup target), or a directory holding a copy of the old <root>/backups')
+    .requiredOption('--key <file>', 'the backup key (the file berth backup key export printed)')
+    .option('--endpoint <url>', 'the S3 endpoint, for an s3:// source')
+    .option('--region <region>', 'the S3 region', 'us-east-1')
+    .option('--access-key <id>', 'the S3 access key id')
+    .option('--secret-key-stdin', 'read the S3 secret key from stdin')
+    .action(action(async (o: { from: string; key: string; endpoint?: string; region: string; accessKey?: string; secretKeyStdin?: boolean }) => {
+      requireRoot();
+      const root = rootFromEnv(globals().root);
+      const [{ restoreHost, parseSource }, { EngineApi }] = await Promise.all([import('../bootstrap/restore-host.js'), import('../runtime/docker/engine-api.js')]);
+      let secret = '';
+      if (o.secretKeyStdin) for await (const chunk of process.stdin) secret += chunk;
+      secret = secret.trim();
+      const s3 = o.endpoint ? { endpoint: o.endpoint, region: o.region, access_key: o.accessKey ?? '', secret_key: secret } : null;
+      if (!existsSync(o.key)) throw new BerthError('invalid', `no key file at ${o.key}`, 'give the file berth backup key export printed: --key FILE');
+      const r = await restoreHost(pathsFor(root), { from: parseSource(o.from, s3), identity: readFileSync(o.key, 'utf8'), api: new EngineApi(), progress });
+      out(!!globals().json, { root, ...r }, () => `${table(r.apps, ['app', 'result'])}\n\nthe platform is back from ${r.archive} (root ${root}). `
+        + 'Apps\' Redis data and bucket objects are not in a platform backup: see the README (Backups, restore-host).');
     }));
 }

@@ -14,6 +14,7 @@ import { post, redacted, setWebhook, webhookOf } from '../core/notify/notify.js'
 import { BerthError } from '../lib/errors.js';
 import { hostname } from 'node:os';
 import { baseBackup, pitrWindow, restoreAt } from '../core/backups/pitr.js';
+import { createPlatformBackup, PLATFORM, restoreData } from '../core/backups/platform.js';
 import { parsePitrTime } from '../core/backups/pitr-plan.js';
 import { BackupPolicyBody, BackupRestoreBody, PitrBaseBody, BackupTargetBody, BackupVerifyBody, NotifyBody, parseBody } from './bodies.js';
 import { actorOf, mustApp } from './handlers.js';
@@ -92,6 +93,10 @@ export function backupRoutes(api: Router, ctx: Ctx, P: string): void {
       : restoreBackup(ctx, app, { id: b.id, dryRun: b.dry_run, actor: actorOf(r) }, emit)) } satisfies Reply;
   });
   api.on('GET', `${P}/backups/pitr`, () => pitrWindow(ctx));
+  api.on('GET', `${P}/backups/platform`, () => listBackups(ctx, PLATFORM));
+  api.on('POST', `${P}/backups/platform`, (r) => ({ kind: 'ndjson', run: (emit) => createPlatformBackup(ctx, { actor: actorOf(r), fresh: true }, emit) }) satisfies Reply);
+  // restore-host, once the platform is up again on the restored state: every app's data back
+  api.on('POST', `${P}/platform/restore-data`, (r) => ({ kind: 'ndjson', run: (emit) => restoreData(ctx, { actor: actorOf(r) }, emit) }) satisfies Reply);
   api.on('POST', `${P}/backups/pitr/base`, async (r) => {
     const b = parseBody(PitrBaseBody, await r.json());
     return { kind: 'ndjson', run: (emit) => {

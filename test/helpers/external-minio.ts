@@ -12,7 +12,8 @@ export class ExternalMinio {
   readonly rootUser = 'minio-root';
   readonly rootSecret = `root-${Math.random().toString(36).slice(2)}`;
   gateway = '';
-  constructor(readonly p: Platform) {}
+  /** on 'bridge': published on Docker's default bridge instead, which outlives the platform's network (a disaster-recovery test wipes that) */
+  constructor(readonly p: Platform, readonly on: 'platform' | 'bridge' = 'platform') {}
   get name() { return `${this.p.instance}-s3vm`; }
   get endpoint() { return `http://${this.gateway}:${this.port}`; }
   get admin() { return { endpoint: this.endpoint, region: 'us-east-1', accessKey: this.rootUser, secretKey: this.rootSecret }; }
@@ -20,12 +21,12 @@ export class ExternalMinio {
   /** Starts it (the platform must be up: its network's gateway is where it is published). */
   async start(): Promise<void> {
     const image = await ensureMinioImage(new EngineApi(), () => undefined);
-    const net = await docker.getNetwork(this.p.instance).inspect();
+    const net = await docker.getNetwork(this.on === 'bridge' ? 'bridge' : this.p.instance).inspect();
     this.gateway = net.IPAM?.Config?.[0]?.Gateway ?? '';
     assert.ok(this.gateway, 'the platform network has no gateway');
-    await docker.createNetwork({ Name: this.name, Labels: { 'berth.instance': this.p.instance } });
+    await docker.createNetwork({ Name: this.name, Labels: { 'berth.test-of': this.p.instance } });
     const c = await docker.createContainer({
-      name: this.name, Image: image, Cmd: ['server', '/data'], Labels: { 'berth.instance': this.p.instance, 'berth.role': 'test-s3-vm' },
+      name: this.name, Image: image, Cmd: ['server', '/data'], Labels: { 'berth.test-of': this.p.instance, 'berth.role': 'test-s3-vm' },
       // a test server's root credentials in its env: this container stands for someone else's machine
       Env: [`MINIO_ROOT_USER=${this.rootUser}`, `MINIO_ROOT_PASSWORD=${this.rootSecret}`, 'MINIO_BROWSER=off'],
       HostConfig: { NetworkMode: this.name, PortBindings: { '9000/tcp': [{ HostIp: this.gateway, HostPort: String(this.port) }] } },

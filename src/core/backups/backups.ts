@@ -66,12 +66,9 @@ export async function createBackup(ctx: Ctx, app: string, o: { actor: string; tr
         throw new BerthError('command_failed', `backing up ${app} failed (exit ${r.exitCode}): ${r.output.trim().slice(-500)}`,
           'no backup was recorded; the earlier ones are untouched');
       }
-      const { size, sha256 } = { size: statSync(partial).size, sha256: await sha256Of(partial) };
-      renameSync(partial, join(dir, file));
-      const row = ctx.store.backups.insert({
-        app, kind: o.from ? 'pitr' : 'logical', file, size, sha256, recipient: key.recipient, duration_ms: Date.now() - t0, trigger: o.trigger, actor: o.actor,
-      });
-      ctx.store.audit({ actor: o.actor, action: 'backup.create', app, result: 'succeeded', detail: { id: row.id, file, size } });
+      const kind = o.from ? 'pitr' : 'logical';
+      const row = await recordBackupFile(ctx, app, file, { kind, recipient: key.recipient, t0, trigger: o.trigger, actor: o.actor });
+      ctx.store.audit({ actor: o.actor, action: 'backup.create', app, result: 'succeeded', detail: { id: row.id, file, size: row.size } });
       return { ...row, copies: await copyOffsite(ctx, row) };
     } catch (e) {
       rmSync(partial, { force: true });
@@ -79,6 +76,16 @@ export async function createBackup(ctx: Ctx, app: string, o: { actor: string; tr
       throw e;
     }
   });
+}
+
+/** `<file>.partial`, written whole: hashed, renamed into place, recorded. */
+export async function recordBackupFile(ctx: Ctx, app: string, file: string,
+  o: Pick<BackupRow, 'kind' | 'recipient' | 'trigger' | 'actor'> & { t0: number }): Promise<BackupRow> {
+  const partial = join(backupDir(ctx, app), `${file}.partial`);
+  const { size, sha256 } = { size: statSync(partial).size, sha256: await sha256Of(partial) };
+  renameSync(partial, join(backupDir(ctx, app), file));
+  return ctx.store.backups.insert({ app, kind: o.kind, file, size, sha256, recipient: o.recipient, duration_ms: Date.now() - o.t0,
+    trigger: o.trigger, actor: o.actor });
 }
 
 /** An app's backups, newest first, each with whether its file is still there. */

@@ -35,7 +35,7 @@ const targetOf = (ctx: Ctx, row: TargetRow) => ctx.cipher.decryptJSON(row.config
 /** Where a backup goes on a target: the prefix, the app, the file. */
 export const keyAt = (t: S3Target, b: Pick<BackupRow, 'app' | 'file'>) => `${t.bucket}/${[t.prefix, b.app, b.file].filter(Boolean).join('/')}`;
 
-function rcloneConf(t: S3Target): string {
+export function rcloneConf(t: S3Target): string {
   return ['[target]', 'type = s3', 'provider = Other', 'env_auth = false', `access_key_id = ${t.access_key}`, `secret_access_key = ${t.secret_key}`,
     `endpoint = ${t.endpoint}`, `region = ${t.region}`, 'force_path_style = true', ''].join('\n');
 }

@@ -3,18 +3,21 @@
 // right after each backup (verify_after), and retention applied after each backup. A slot missed
 // while the daemon was down runs once when it starts (the last due within a day and a half).
 // Failures are recorded (audit, berth status); the schedule goes on. The WAL archive of the
-// bundled PostgreSQL gets a base backup every day at 02:30 UTC (pitr.ts).
+// bundled PostgreSQL gets a base backup every day at 02:30 UTC (pitr.ts), the platform its own
+// at 04:00 UTC (platform.ts).
 import { asBerthError } from '../../lib/errors.js';
 import type { Ctx } from '../context.js';
 import { grantsOf } from '../shared-services/services.js';
 import { createBackup, deleteBackup, verifyBackup } from './backups.js';
 import { archives, baseBackup } from './pitr.js';
+import { createPlatformBackup, PLATFORM } from './platform.js';
 import { type BackupPolicy, DEFAULT_POLICY, toPrune } from './plan.js';
 
 type Pattern = typeof import('../cron/pattern.js');
 interface Slot { key: string; timer?: NodeJS.Timeout }
 
 const BASE_BACKUP_SCHEDULE = '30 2 * * *';
+const PLATFORM_SCHEDULE = '0 4 * * *';
 const MAX_TIMER_MS = 24 * 3_600_000;
 const CATCH_UP_MS = 36 * 3_600_000;
 
@@ -58,6 +61,10 @@ export class BackupScheduler {
       this.pattern ??= await import('../cron/pattern.js');
       const key = `pitr base ${BASE_BACKUP_SCHEDULE}`;
       want.set(key, () => this.arm(key, BASE_BACKUP_SCHEDULE, 'Etc/UTC', () => this.baseBackup()));
+    }
+    if (apps.length) {
+      const key = `platform ${PLATFORM_SCHEDULE}`;
+      want.set(key, () => this.arm(key, PLATFORM_SCHEDULE, 'Etc/UTC', () => this.platform()));
     }
     for (const [key, s] of this.slots) if (!want.has(key)) { clearTimeout(s.timer); this.slots.delete(key); }
     for (const [key, arm] of want) if (!this.slots.has(key)) arm();
@@ -107,6 +114,17 @@ export class BackupScheduler {
       await this.prune(app);
     } catch (e) {
       this.ctx.log.error({ app, err: asBerthError(e).message }, 'a scheduled backup failed');
+    }
+  }
+
+  /** The platform's own backup, after the apps' nightly ones (which it points at). */
+  private async platform(): Promise<void> {
+    try {
+      await createPlatformBackup(this.ctx, { actor: 'berth', fresh: false }, () => undefined);
+      const gone = toPrune(this.ctx.store.backups.of(PLATFORM), DEFAULT_POLICY);
+      for (const id of gone) await deleteBackup(this.ctx, PLATFORM, { id, actor: 'berth' });
+    } catch (e) {
+      this.ctx.log.error({ err: asBerthError(e).message }, 'the scheduled platform backup failed');
     }
   }
 

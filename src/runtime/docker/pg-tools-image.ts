@@ -38,7 +38,7 @@ async function buildIfNeeded(api: EngineApi, progress: (l: string) => void): Pro
     const bin = join(u.root, PG, 'bin');
     const programs = ['pg_dump', 'pg_restore', 'psql', 'pg_amcheck'];
     const links = readdirSync(bin).filter((f) => programs.includes(f) && lstatSync(join(bin, f)).isSymbolicLink());
-    const applets = ['sh', 'awk', 'cat', 'rm', 'mv', 'mkdir', 'head', 'wc', 'grep'];
+    const applets = ['sh', 'awk', 'cat', 'rm', 'mv', 'mkdir', 'head', 'wc', 'grep', 'tar', 'sort', 'tail'];
     await buildScratchImage(api, {
       tag: PG_TOOLS_IMAGE,
       libraryRoot: u.root,

@@ -66,7 +66,16 @@ dropdb)
   # a database berth made and no longer needs ($DB: a restore's target that failed, or the one a restore replaced)
   echo 'DROP DATABASE IF EXISTS :"db" WITH (FORCE);' | psql -X -q -v ON_ERROR_STOP=1 -v db="$DB" --dbname=postgres
   ;;
-copy-to | sum-at | copy-from | delete-at | probe)
+pack)
+  # the platform's backup: the staged directory /out/$STAGED (state copy, keys, certificates) as
+  # one tar straight into age; unpack: the reverse, into /out/$STAGED (restore-host)
+  tar -C "/out/$STAGED" -cf - . | age -r "$RECIPIENT" -o "/out/$FILE"
+  ;;
+unpack)
+  mkdir -p "/out/$STAGED"
+  age -d -i "$KEY" "/out/$FILE" | tar -C "/out/$STAGED" -xf -
+  ;;
+copy-to | sum-at | copy-from | delete-at | probe | latest-at)
   # an off-site target (rclone's remote "target" in the 0600 config file berth wrote): /out/$FILE
   # to $KEY_AT; the sha256 of what the target holds (read back whole); $KEY_AT back to /out/$FILE;
   # $KEY_AT removed; a probe object written, read and removed (credentials and bucket work)
@@ -76,6 +85,13 @@ copy-to | sum-at | copy-from | delete-at | probe)
   sum-at) rc hashsum sha256 --download "target:$KEY_AT" ;;
   copy-from) rc copyto "target:$KEY_AT" "/out/$FILE" ;;
   delete-at) rc deletefile "target:$KEY_AT" ;;
+  latest-at)
+    # the newest platform backup under $KEY_AT (names sort by time), copied to /out/$FILE
+    name=$(rc lsf --files-only "target:$KEY_AT" | grep '\.age$' | sort | tail -n 1)
+    [ -n "$name" ] || { echo "berth: no platform backup under $KEY_AT" >&2; exit 3; }
+    rc copyto "target:$KEY_AT/$name" "/out/$FILE"
+    echo "berth: fetched $name"
+    ;;
   probe)
     echo "berth probe" > /tmp/probe
     rc copyto /tmp/probe "target:$KEY_AT"
@@ -86,7 +102,7 @@ copy-to | sum-at | copy-from | delete-at | probe)
   esac
   ;;
 *)
-  echo "usage: berth-pg-tools keygen|dump|verify|restore|dropdb|copy-to|sum-at|copy-from|delete-at|probe" >&2
+  echo "usage: berth-pg-tools keygen|dump|verify|restore|dropdb|pack|unpack|copy-to|sum-at|copy-from|delete-at|probe|latest-at" >&2
   exit 2
   ;;
 esac

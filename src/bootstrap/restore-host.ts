@@ -1,0 +1,119 @@
+// `berth restore-host`: disaster recovery on a fresh machine (or a wiped data root). It fetches
+// the newest platform backup (core/backups/platform.ts) from an S3 target or a directory, opens
+// it with the backup key, lays the state, master key, settings and Caddy's certificates back
+// into the data root, brings the platform up as `berth up` does (fresh services under the same
+// credentials), then asks the daemon to fill every app's database from its latest backup and
+// starts the apps. It never overwrites: a data root that holds a platform is refused.
+import { randomBytes } from 'node:crypto';
+import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { checkTarget, rcloneConf, type S3Target } from '../core/backups/offsite.js';
+import { PLATFORM } from '../core/backups/platform.js';
+import { DaemonClient } from '../daemon/client.js';
+import { BerthError } from '../lib/errors.js';
+import type { EngineApi } from '../runtime/docker/engine-api.js';
+import { ensurePgToolsImage } from '../runtime/docker/pg-tools-image.js';
+import { runToEnd } from '../runtime/docker/run-to-end.js';
+import { TASK_OUTPUT_DIR, TASK_SECRETS_DIR } from '../runtime/types.js';
+import type { Paths } from '../state/paths.js';
+import { ensureEngine } from './engine.js';
+import { up } from './up.js';
+
+export type RestoreSource = { dir: string } | { s3: S3Target };
+export interface RestoreHostOptions { from: RestoreSource; identity: string; api: EngineApi; progress: (l: string) => void }
+
+const TASK_TIMEOUT_MS = 3600_000;
+
+/** `s3://BUCKET[/PREFIX]` or a directory holding a copy of <root>/backups. */
+export function parseSource(from: string, s3: Omit<S3Target, 'bucket' | 'prefix'> | null): RestoreSource {
+  const m = /^s3:\/\/([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])(?:\/(.*))?$/.exec(from);
+  if (!m) {
+    if (from.startsWith('s3:')) throw new BerthError('invalid', `${from} is not s3://BUCKET/PREFIX`, 'e.g. s3://my-backups/berth');
+    if (!existsSync(join(from, PLATFORM))) throw new BerthError('invalid', `${from} holds no ${PLATFORM} directory`, 'give a copy of the old server\'s <root>/backups');
+    return { dir: from };
+  }
+  if (!s3) throw new BerthError('invalid', 'an s3:// source needs --endpoint, --access-key and --secret-key-stdin');
+  return { s3: checkTarget({ ...s3, bucket: m[1]!, prefix: m[2] ?? '' }) };
+}
+
+export async function restoreHost(p: Paths, o: RestoreHostOptions): Promise<{ archive: string; apps: { app: string; result: string }[] }> {
+  if (existsSync(p.stateDb)) {
+    throw new BerthError('conflict', `${p.root} already holds a platform (${p.stateDb}): restore-host never overwrites one`,
+      'restore into another root (--root), or move this one away first');
+  }
+  if (!/^AGE-SECRET-KEY-1[0-9A-Z]+$/m.test(o.identity)) throw new BerthError('invalid', 'the key given is not an age identity (AGE-SECRET-KEY-1...)', 'give the file berth backup key export printed');
+  o.progress('… docker engine');
+  await ensureEngine(o.api, o.progress, '/var/log/berth-restore-dockerd.log');
+  const work = join(p.root, 'backups', PLATFORM);
+  mkdirSync(work, { recursive: true, mode: 0o700 });
+  const secrets = mkdtempSync(join(p.root, 'backups', '.restore-'));
+  chmodSync(secrets, 0o700);
+  try {
+    writeFileSync(join(secrets, 'backup.key'), o.identity, { mode: 0o600 });
+    const task = async (cmd: string, env: Record<string, string>) => {
+      const r = await runToEnd(o.api, `berth-restore-host-${randomBytes(3).toString('hex')}`, {
+        Image: await ensurePgToolsImage(o.api, o.progress), Cmd: [cmd], Env: Object.entries(env).map(([k, v]) => `${k}=${v}`),
+        HostConfig: { Binds: [`${work}:${TASK_OUTPUT_DIR}`, `${secrets}:${TASK_SECRETS_DIR}:ro`] },
+      }, { timeoutMs: TASK_TIMEOUT_MS });
+      if (r.exitCode !== 0) throw new BerthError('command_failed', `${cmd} failed: ${r.output.trim().slice(-500)}`, 'nothing was changed in the data root');
+      return r.output;
+    };
+    o.progress('… fetching the newest platform backup');
+    const archive = await fetchArchive(o.from, work, secrets, task);
+    o.progress(`✓ ${archive}`);
+    const staged = `.unpacked-${randomBytes(3).toString('hex')}`;
+    await task('unpack', { FILE: archive, STAGED: staged });
+    layDown(p, join(work, staged), o.identity);
+    rmSync(join(work, staged), { recursive: true, force: true });
+    if ('dir' in o.from) copyAppBackups(o.from.dir, join(p.root, 'backups'));
+    o.progress('✓ state, keys, settings and certificates restored; bringing the platform up');
+    await up(p, { progress: o.progress, api: o.api });
+    const client = new DaemonClient(p.daemonSocket, 0);
+    const apps = await client.stream<{ app: string; result: string }[]>('POST', '/platform/restore-data', {}, (e) => {
+      if (e.type === 'progress') o.progress(`  ${String(e.line)}`);
+    }, 'lost the daemon while it restored the apps\' data; run berth up, then berth backup restore NAME for each app');
+    await new DaemonClient(p.daemonSocket, 300_000).call('POST', '/reconcile');
+    return { archive, apps };
+  } finally {
+    rmSync(secrets, { recursive: true, force: true });
+  }
+}
+
+async function fetchArchive(from: RestoreSource, work: string, secrets: string, task: (cmd: string, env: Record<string, string>) => Promise<string>) {
+  if ('dir' in from) {
+    const newest = readdirSync(join(from.dir, PLATFORM)).filter((f) => f.endsWith('.tar.age')).sort().pop();
+    if (!newest) throw new BerthError('not_found', `no platform backup in ${join(from.dir, PLATFORM)}`);
+    if (join(from.dir, PLATFORM) !== work) cpSync(join(from.dir, PLATFORM, newest), join(work, newest));
+    return newest;
+  }
+  const t = from.s3;
+  writeFileSync(join(secrets, 'rclone.conf'), rcloneConf(t), { mode: 0o600 });
+  const file = `fetched-${randomBytes(3).toString('hex')}.tar.age`;
+  const out = await task('latest-at', { KEY_AT: `${t.bucket}/${[t.prefix, PLATFORM].filter(Boolean).join('/')}`, FILE: file });
+  const name = /^berth: fetched (\S+)$/m.exec(out)?.[1] ?? file;
+  renameSync(join(work, file), join(work, name));
+  return name;
+}
+
+/** The unpacked backup into the data root: state (0600), settings, Caddy's data, static files; the key beside the state. */
+function layDown(p: Paths, from: string, identity: string): void {
+  if (!existsSync(join(from, 'state', 'berth.db')) || !existsSync(join(from, 'state', 'master.key'))) {
+    throw new BerthError('invalid', 'the platform backup holds no state database or master key', 'nothing was changed in the data root');
+  }
+  const manifest = JSON.parse(readFileSync(join(from, 'manifest.json'), 'utf8')) as { format: number };
+  if (manifest.format !== 1) throw new BerthError('invalid', `the platform backup is of format ${manifest.format}, which this berth does not read`);
+  mkdirSync(p.stateDir, { recursive: true, mode: 0o700 });
+  for (const f of readdirSync(join(from, 'state'))) cpSync(join(from, 'state', f), join(p.stateDir, f));
+  writeFileSync(join(p.stateDir, 'backup.key'), identity, { mode: 0o600 });
+  for (const f of readdirSync(p.stateDir)) chmodSync(join(p.stateDir, f), 0o600);
+  cpSync(join(from, 'berth.json'), p.settings);
+  if (existsSync(join(from, 'caddy', 'data'))) cpSync(join(from, 'caddy', 'data'), p.caddyDataDir, { recursive: true });
+  if (existsSync(join(from, 'static'))) cpSync(join(from, 'static'), p.staticDir, { recursive: true });
+}
+
+/** Every app's backup files from the directory given (the daemon fetches them from a target otherwise). */
+function copyAppBackups(dir: string, to: string): void {
+  for (const app of readdirSync(dir, { withFileTypes: true }).filter((d) => d.isDirectory() && /^[a-z]/.test(d.name))) {
+    cpSync(join(dir, app.name), join(to, app.name), { recursive: true });
+  }
+}

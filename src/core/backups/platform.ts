@@ -1,0 +1,96 @@
+// The platform's own backup (`berth backup platform`, daily by schedule): first a fresh logical
+// backup of every app's database, then one encrypted tar (age, to the backup key) of what
+// berth needs to come back on another machine: a consistent online copy of the state database
+// (it records every app, release, grant and backup), the master key that opens its secrets, the
+// settings, Caddy's certificates and ACME account, and static sites' files. It is recorded like
+// an app's backup under the name PLATFORM, so it is copied to every target, listed and pruned
+// the same way. `berth restore-host` (bootstrap/restore-host.ts) reads it back; restoreData
+// then brings every app's database back from its latest backup.
+import { randomBytes } from 'node:crypto';
+import { cpSync, existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { asBerthError, BerthError } from '../../lib/errors.js';
+import type { BackupRow } from '../../state/backups.js';
+import type { Ctx } from '../context.js';
+import type { Emit } from '../deploy/execute.js';
+import { grantsOf, provisionApp } from '../shared-services/services.js';
+import type { ServiceName } from '../../state/settings.js';
+import { alone, backupDir, checkFile, createBackup, recordBackupFile, runRestoreTask } from './backups.js';
+import { mustBackupKey } from './key.js';
+import { copyOffsite } from './offsite.js';
+import { backupFileName } from './plan.js';
+
+/** The name platform backups are recorded and stored under (no app can have it: names start with a letter). */
+export const PLATFORM = '_platform';
+const PACK_TIMEOUT_MS = 3600_000;
+
+export interface PlatformBackup { backup: BackupRow; apps: { app: string; backup: number | null; error?: string }[] }
+
+/** `fresh`: back up every app's database first (the scheduled one relies on the apps' own schedules). */
+export async function createPlatformBackup(ctx: Ctx, o: { actor: string; fresh: boolean }, emit: Emit): Promise<PlatformBackup> {
+  const key = mustBackupKey(ctx.paths);
+  const apps: PlatformBackup['apps'] = [];
+  for (const a of ctx.store.listApps().filter((x) => grantsOf(ctx, x.name).postgres)) {
+    if (!o.fresh) { apps.push({ app: a.name, backup: ctx.store.backups.of(a.name)[0]?.id ?? null }); continue; }
+    emit({ type: 'progress', line: `backing up ${a.name}'s database` });
+    try {
+      apps.push({ app: a.name, backup: (await createBackup(ctx, a.name, { actor: o.actor, trigger: 'manual' })).id });
+    } catch (e) {
+      // its latest earlier backup is what a restore-host brings back; said here and in the audit
+      apps.push({ app: a.name, backup: ctx.store.backups.of(a.name)[0]?.id ?? null, error: asBerthError(e).message });
+      emit({ type: 'progress', line: `WARNING: ${a.name}: ${asBerthError(e).message}` });
+    }
+  }
+  return alone(ctx, PLATFORM, 'back up the platform', async () => {
+    const dir = backupDir(ctx, PLATFORM);
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    const staged = `.staged-${randomBytes(4).toString('hex')}`;
+    const file = backupFileName(new Date(), randomBytes(3).toString('hex')).replace('.dump.age', '.tar.age');
+    try {
+      emit({ type: 'progress', line: 'copying the state database (online), keys, settings and Caddy\'s certificates' });
+      stage(ctx, join(dir, staged), apps);
+      const t0 = Date.now();
+      const r = await ctx.runtime.services.task('pg-tools', { name: 'platform-backup', cmd: ['pack'],
+        env: { STAGED: staged, RECIPIENT: key.recipient, FILE: `${file}.partial` }, outputDir: dir }, { timeoutMs: PACK_TIMEOUT_MS });
+      if (r.exitCode !== 0) throw new BerthError('command_failed', `packing the platform backup failed: ${r.output.trim().slice(-400)}`);
+      const row = await recordBackupFile(ctx, PLATFORM, file, { kind: 'logical', recipient: key.recipient, t0, trigger: 'manual', actor: o.actor });
+      ctx.store.audit({ actor: o.actor, action: 'backup.platform', app: null, result: 'succeeded', detail: { id: row.id, file, apps } });
+      await copyOffsite(ctx, row);
+      return { backup: row, apps };
+    } finally {
+      rmSync(join(dir, staged), { recursive: true, force: true });
+      rmSync(join(dir, `${file}.partial`), { force: true });
+    }
+  });
+}
+
+/** What goes into the tar: the state copy, the master key, the settings, Caddy's data, static files. */
+function stage(ctx: Ctx, to: string, apps: PlatformBackup['apps']): void {
+  const p = ctx.paths;
+  mkdirSync(join(to, 'state'), { recursive: true, mode: 0o700 });
+  ctx.store.copyTo(join(to, 'state', 'berth.db'));
+  cpSync(p.keyFile, join(to, 'state', 'master.key'));
+  for (const f of ['backup.key.pub']) if (existsSync(join(p.stateDir, f))) cpSync(join(p.stateDir, f), join(to, 'state', f));
+  cpSync(p.settings, join(to, 'berth.json'));
+  if (existsSync(p.caddyDataDir)) cpSync(p.caddyDataDir, join(to, 'caddy', 'data'), { recursive: true });
+  if (existsSync(p.staticDir)) cpSync(p.staticDir, join(to, 'static'), { recursive: true });
+  writeFileSync(join(to, 'manifest.json'), JSON.stringify({ format: 1, created_at: new Date().toISOString(), apps }, null, 2));
+}
+
+/** After restore-host: every app's grants applied again in the fresh services (the stored
+ *  secrets), and its database filled from its latest backup (fetched from a target when not here). */
+export async function restoreData(ctx: Ctx, o: { actor: string }, emit: Emit): Promise<{ app: string; backup: number | null; result: string }[]> {
+  const out: { app: string; backup: number | null; result: string }[] = [];
+  for (const a of ctx.store.listApps()) {
+    emit({ type: 'progress', line: `${a.name}: its databases, users and keys` });
+    const grants = await provisionApp(ctx, a.name, ctx.store.appServices(a.name) as ServiceName[]);
+    const b = grants.postgres ? ctx.store.backups.of(a.name)[0] : undefined;
+    if (!grants.postgres || !b) { out.push({ app: a.name, backup: null, result: grants.postgres ? 'no backup to restore' : 'no database' }); continue; }
+    emit({ type: 'progress', line: `${a.name}: restoring backup #${b.id} into ${grants.postgres.db}` });
+    const bad = await checkFile(ctx, b);
+    const v = bad ?? await alone(ctx, a.name, 'restore', () => runRestoreTask(ctx, a.name, b, { cmd: 'restore', env: { TARGET: grants.postgres!.db, ROLE: grants.postgres!.group } }));
+    out.push({ app: a.name, backup: b.id, result: v.state === 'ok' ? `restored: ${v.detail}` : `FAILED (${v.state}): ${v.detail}` });
+  }
+  ctx.store.audit({ actor: o.actor, action: 'backup.restore-host', app: null, result: 'done', detail: out });
+  return out;
+}
