@@ -29,7 +29,9 @@ export function parseSource(from: string, s3: Omit<S3Target, 'bucket' | 'prefix'
   const m = /^s3:\/\/([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])(?:\/(.*))?$/.exec(from);
   if (!m) {
     if (from.startsWith('s3:')) throw new BerthError('invalid', `${from} is not s3://BUCKET/PREFIX`, 'e.g. s3://my-backups/berth');
-    if (!existsSync(join(from, PLATFORM))) throw new BerthError('invalid', `${from} holds no ${PLATFORM} directory`, 'give a copy of the old server\'s <root>/backups');
+    if (!existsSync(join(from, PLATFORM))) {
+      throw new BerthError('invalid', `${from} holds no ${PLATFORM} directory`, 'give a copy of the old server\'s <root>/backups');
+    }
     return { dir: from };
   }
   if (!s3) throw new BerthError('invalid', 'an s3:// source needs --endpoint, --access-key and --secret-key-stdin');
@@ -41,7 +43,9 @@ export async function restoreHost(p: Paths, o: RestoreHostOptions): Promise<{ ar
     throw new BerthError('conflict', `${p.root} already holds a platform (${p.stateDb}): restore-host never overwrites one`,
       'restore into another root (--root), or move this one away first');
   }
-  if (!/^AGE-SECRET-KEY-1[0-9A-Z]+$/m.test(o.identity)) throw new BerthError('invalid', 'the key given is not an age identity (AGE-SECRET-KEY-1...)', 'give the file berth backup key export printed');
+  if (!/^AGE-SECRET-KEY-1[0-9A-Z]+$/m.test(o.identity)) {
+    throw new BerthError('invalid', 'the key given is not an age identity (AGE-SECRET-KEY-1...)', 'give the file berth backup key export printed');
+  }
   o.progress('… docker engine');
   await ensureEngine(o.api, o.progress, '/var/log/berth-restore-dockerd.log');
   const work = join(p.root, 'backups', PLATFORM);

@@ -30,7 +30,8 @@ function pitrText(w: PitrWindow): string {
   if (!w.archiving) return w.note ?? 'this platform does not archive its PostgreSQL';
   const lines = [w.from ? `recoverable: from ${w.from} to now (${w.to})` : `nothing recoverable yet: ${w.note ?? 'no base backup'}`,
     `WAL last archived: ${w.last_archived_at ?? 'never yet'}`];
-  if (w.archive_failing) lines.push(`WARNING: archiving is failing since ${w.archive_failing.at} (segment ${w.archive_failing.wal}): see berth services logs postgres`);
+  const f = w.archive_failing;
+  if (f) lines.push(`WARNING: archiving is failing since ${f.at} (segment ${f.wal}): see berth services logs postgres`);
   if (w.base_backups.length) lines.push('base backups:', table(w.base_backups.map((b) => ({ label: b.label, type: b.type, finished: b.finished_at,
     stored: mb(b.stored_bytes) })), ['label', 'type', 'finished', 'stored']));
   return lines.join('\n');

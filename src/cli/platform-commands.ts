@@ -112,7 +112,8 @@ export function restoreHostCommand(program: Command, globals: Globals, action: A
     .action(action(async (o: { from: string; key: string; endpoint?: string; region: string; accessKey?: string; secretKeyStdin?: boolean }) => {
       requireRoot();
       const root = rootFromEnv(globals().root);
-      const [{ restoreHost, parseSource }, { EngineApi }] = await Promise.all([import('../bootstrap/restore-host.js'), import('../runtime/docker/engine-api.js')]);
+      const [{ restoreHost, parseSource }, { EngineApi }] = await Promise.all([
+        import('../bootstrap/restore-host.js'), import('../runtime/docker/engine-api.js')]);
       let secret = '';
       if (o.secretKeyStdin) for await (const chunk of process.stdin) secret += chunk;
       secret = secret.trim();

@@ -94,7 +94,8 @@ export function backupRoutes(api: Router, ctx: Ctx, P: string): void {
   });
   api.on('GET', `${P}/backups/pitr`, () => pitrWindow(ctx));
   api.on('GET', `${P}/backups/platform`, () => listBackups(ctx, PLATFORM));
-  api.on('POST', `${P}/backups/platform`, (r) => ({ kind: 'ndjson', run: (emit) => createPlatformBackup(ctx, { actor: actorOf(r), fresh: true }, emit) }) satisfies Reply);
+  api.on('POST', `${P}/backups/platform`, (r) =>
+    ({ kind: 'ndjson', run: (emit) => createPlatformBackup(ctx, { actor: actorOf(r), fresh: true }, emit) }) satisfies Reply);
   // restore-host, once the platform is up again on the restored state: every app's data back
   api.on('POST', `${P}/platform/restore-data`, (r) => ({ kind: 'ndjson', run: (emit) => restoreData(ctx, { actor: actorOf(r) }, emit) }) satisfies Reply);
   api.on('POST', `${P}/backups/pitr/base`, async (r) => {

@@ -464,7 +464,8 @@ export class FakeServices implements ServiceRuntime {
     if (sub === 'info') return JSON.stringify([{ backup: this.bases, status: { code: 0, message: 'ok' } }]);
     if (sub === 'backup') {
       const t = Math.floor(Date.now() / 1000);
-      this.bases.push({ label: `fake-${this.bases.length}`, type: cmd.find((a) => a.startsWith('--type='))?.slice(7) ?? 'full', timestamp: { start: t, stop: t } });
+      const type = cmd.find((a) => a.startsWith('--type='))?.slice(7) ?? 'full';
+      this.bases.push({ label: `fake-${this.bases.length}`, type, timestamp: { start: t, stop: t } });
     }
     return '';
   }

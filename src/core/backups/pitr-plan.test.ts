@@ -45,7 +45,9 @@ test('pitr: the database an app had at an instant is the one the first later res
 
 test('pitr: a full base backup once a week, differential ones between', () => {
   const now = new Date('2026-12-08T02:30:00Z');
-  const full = (daysAgo: number) => ({ label: 'F', type: 'full', started_at: '', finished_at: new Date(now.getTime() - daysAgo * 86_400_000).toISOString(), stored_bytes: 0 });
+  const full = (daysAgo: number) => ({
+    label: 'F', type: 'full', started_at: '', finished_at: new Date(now.getTime() - daysAgo * 86_400_000).toISOString(), stored_bytes: 0,
+  });
   assert.equal(baseTypeDue([], now), 'full');
   assert.equal(baseTypeDue([full(1)], now), 'diff');
   assert.equal(baseTypeDue([full(7)], now), 'full');

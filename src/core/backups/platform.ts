@@ -88,7 +88,8 @@ export async function restoreData(ctx: Ctx, o: { actor: string }, emit: Emit): P
     if (!grants.postgres || !b) { out.push({ app: a.name, backup: null, result: grants.postgres ? 'no backup to restore' : 'no database' }); continue; }
     emit({ type: 'progress', line: `${a.name}: restoring backup #${b.id} into ${grants.postgres.db}` });
     const bad = await checkFile(ctx, b);
-    const v = bad ?? await alone(ctx, a.name, 'restore', () => runRestoreTask(ctx, a.name, b, { cmd: 'restore', env: { TARGET: grants.postgres!.db, ROLE: grants.postgres!.group } }));
+    const env = { TARGET: grants.postgres.db, ROLE: grants.postgres.group };
+    const v = bad ?? await alone(ctx, a.name, 'restore', () => runRestoreTask(ctx, a.name, b, { cmd: 'restore', env }));
     out.push({ app: a.name, backup: b.id, result: v.state === 'ok' ? `restored: ${v.detail}` : `FAILED (${v.state}): ${v.detail}` });
   }
   ctx.store.audit({ actor: o.actor, action: 'backup.restore-host', app: null, result: 'done', detail: out });

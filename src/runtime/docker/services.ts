@@ -65,7 +65,8 @@ export class DockerServices implements ServiceRuntime {
     const local = run.garage ? ensureGarageImage : { postgres: ensurePostgresImage, redis: ensureRedisImage, s3: ensureS3Image }[s];
     const image = run.image ? await this.pulled(run.image, progress) : await local(this.api, progress);
     const { result, ip, id } = await ensureServiceContainer(this.api, this.names, this.paths, s, image, run.adminPassword, progress,
-      { minio: run.minio, redis: run.redis, garage: run.garage, archive: run.archive, ...(run.slot ? { at: sharedPlacement(this.names, this.paths, s, run.slot) } : {}) });
+      { minio: run.minio, redis: run.redis, garage: run.garage, archive: run.archive,
+        ...(run.slot ? { at: sharedPlacement(this.names, this.paths, s, run.slot) } : {}) });
     // on every app's network at once: a recreated service must not wait for the reconcile
     if (result !== 'ok') await this.networks.attachEverywhere(id);
     return { result, address: ip };
