@@ -5,22 +5,29 @@
 // credentials), then asks the daemon to fill every app's database from its latest backup and
 // starts the apps. It never overwrites: a data root that holds a platform is refused.
 import { randomBytes } from 'node:crypto';
-import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { chmodSync, chownSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { checkTarget, rcloneConf, type S3Target } from '../core/backups/offsite.js';
-import { PLATFORM } from '../core/backups/platform.js';
+import { PLATFORM, restoreHostMarker } from '../core/backups/platform.js';
 import { DaemonClient } from '../daemon/client.js';
 import { BerthError } from '../lib/errors.js';
 import type { EngineApi } from '../runtime/docker/engine-api.js';
 import { ensurePgToolsImage } from '../runtime/docker/pg-tools-image.js';
 import { runToEnd } from '../runtime/docker/run-to-end.js';
+import { restoreClusterFromArchive } from '../runtime/docker/pg-archive.js';
+import { ensurePostgresImage, SERVICE_UID } from '../runtime/docker/service-images.js';
+import { ARCHIVE_ON_TARGET, archivePathFor } from '../core/backups/pitr.js';
+import { Cipher } from '../lib/secrets.js';
+import { openDb } from '../state/db.js';
+import { Store } from '../state/store.js';
 import { TASK_OUTPUT_DIR, TASK_SECRETS_DIR } from '../runtime/types.js';
 import type { Paths } from '../state/paths.js';
 import { ensureEngine } from './engine.js';
 import { up } from './up.js';
 
 export type RestoreSource = { dir: string } | { s3: S3Target };
-export interface RestoreHostOptions { from: RestoreSource; identity: string; api: EngineApi; progress: (l: string) => void }
+/** noArchive: leave the WAL archive aside (a damaged one): every app's latest logical backup instead. */
+export interface RestoreHostOptions { from: RestoreSource; identity: string; api: EngineApi; progress: (l: string) => void; noArchive?: boolean }
 
 const TASK_TIMEOUT_MS = 3600_000;
 
@@ -38,9 +45,11 @@ export function parseSource(from: string, s3: Omit<S3Target, 'bucket' | 'prefix'
   return { s3: checkTarget({ ...s3, bucket: m[1]!, prefix: m[2] ?? '' }) };
 }
 
-export async function restoreHost(p: Paths, o: RestoreHostOptions): Promise<{ archive: string; apps: { app: string; result: string }[] }> {
-  if (existsSync(p.stateDb)) {
-    throw new BerthError('conflict', `${p.root} already holds a platform (${p.stateDb}): restore-host never overwrites one`,
+export async function restoreHost(p: Paths, o: RestoreHostOptions)
+  : Promise<{ archive: string; from_archive: boolean; apps: { app: string; result: string }[] }> {
+  const there = [p.stateDb, p.settings, p.keyFile].find((f) => existsSync(f));
+  if (there) {
+    throw new BerthError('conflict', `${p.root} already holds a platform (${there}): restore-host never overwrites one`,
       'restore into another root (--root), or move this one away first');
   }
   if (!/^AGE-SECRET-KEY-1[0-9A-Z]+$/m.test(o.identity)) {
@@ -66,22 +75,77 @@ export async function restoreHost(p: Paths, o: RestoreHostOptions): Promise<{ ar
     const archive = await fetchArchive(o.from, work, secrets, task);
     o.progress(`✓ ${archive}`);
     const staged = `.unpacked-${randomBytes(3).toString('hex')}`;
-    await task('unpack', { FILE: archive, STAGED: staged });
-    layDown(p, join(work, staged), o.identity);
-    rmSync(join(work, staged), { recursive: true, force: true });
-    if ('dir' in o.from) copyAppBackups(o.from.dir, join(p.root, 'backups'));
-    o.progress('✓ state, keys, settings and certificates restored; bringing the platform up');
+    try {
+      await task('unpack', { FILE: archive, STAGED: staged });
+      layDown(p, join(work, staged), o.identity);
+    } finally {
+      rmSync(join(work, staged), { recursive: true, force: true }); // the state and master key, in clear
+    }
+    mkdirSync(p.runDir, { recursive: true, mode: 0o700 });
+    writeFileSync(restoreHostMarker(p), `${process.pid}\n`);
+    if ('dir' in o.from && resolve(o.from.dir) !== resolve(p.root, 'backups')) copyAppBackups(o.from.dir, join(p.root, 'backups'));
+    o.progress('✓ state, keys, settings and certificates restored');
+    const fromArchive = !o.noArchive && await restoreFromArchive(p, o, task);
+    o.progress('… bringing the platform up');
     await up(p, { progress: o.progress, api: o.api });
     const client = new DaemonClient(p.daemonSocket, 0);
-    const apps = await client.stream<{ app: string; result: string }[]>('POST', '/platform/restore-data', {}, (e) => {
+    const apps = await client.stream<{ app: string; result: string }[]>('POST', '/platform/restore-data', { from_archive: fromArchive }, (e) => {
       if (e.type === 'progress') o.progress(`  ${String(e.line)}`);
     }, 'lost the daemon while it restored the apps\' data; run berth up, then berth backup restore NAME for each app');
     await new DaemonClient(p.daemonSocket, 300_000).call('POST', '/reconcile');
-    return { archive, apps };
+    return { archive, from_archive: fromArchive, apps };
   } finally {
     rmSync(secrets, { recursive: true, force: true });
+    rmSync(restoreHostMarker(p), { force: true });
   }
 }
+
+/** The shared PostgreSQL's WAL archive from the source (when it holds one), and the whole cluster
+ *  restored from it to its end: every database as of the last archived segment, newer than the
+ *  nightly logical backups. False when there is no archive (the logical backups are restored). */
+async function restoreFromArchive(p: Paths, o: RestoreHostOptions, task: (cmd: string, env: Record<string, string>) => Promise<string>) {
+  const settings = JSON.parse(readFileSync(p.settings, 'utf8')) as { services?: string[] };
+  const db = openDb(p.stateDb);
+  let rec: { mode: string; archiveCipher?: string; archiveSystemId?: string } | null;
+  try {
+    const row = new Store(db).getService('postgres');
+    rec = row ? Cipher.fromKeyFile(p.keyFile).decryptJSON(row.secret) : null;
+  } finally {
+    db.close();
+  }
+  if (!(settings.services ?? ['postgres']).includes('postgres') || rec?.mode !== 'container' || !rec.archiveCipher || !rec.archiveSystemId) {
+    return false;
+  }
+  mkdirSync(p.archiveDir, { recursive: true, mode: 0o700 });
+  if ('dir' in o.from) {
+    const there = join(o.from.dir, ARCHIVE_ON_TARGET); // this server's own repository (one cluster's)
+    if (existsSync(there) && resolve(there) !== resolve(p.archiveDir)) cpSync(there, p.archiveDir, { recursive: true });
+  } else {
+    o.progress('… fetching the WAL archive');
+    const t = o.from.s3;
+    // copied into the platform directory first (the task's /out), then moved into place
+    const into = `.pitr-${randomBytes(3).toString('hex')}`;
+    await task('copy-tree-from', { KEY_AT: `${t.bucket}/${[t.prefix, archivePathFor(rec.archiveSystemId)].filter(Boolean).join('/')}/`, STAGED: into })
+      .catch((e: Error) => { o.progress(`  no WAL archive on the target (${e.message.slice(0, 200)})`); });
+    const got = join(p.root, 'backups', PLATFORM, into);
+    if (existsSync(got)) { rmSync(p.archiveDir, { recursive: true, force: true }); renameSync(got, p.archiveDir); }
+  }
+  if (!existsSync(join(p.archiveDir, 'backup', 'berth', 'backup.info'))) {
+    o.progress('  no WAL archive: every app\'s latest logical backup is restored instead');
+    return false;
+  }
+  chownSync(p.archiveDir, SERVICE_UID, SERVICE_UID);
+  for (const f of walk(p.archiveDir)) chownSync(f, SERVICE_UID, SERVICE_UID);
+  o.progress('… restoring the shared PostgreSQL from the WAL archive, to its end');
+  await ensurePostgresImage(o.api, o.progress);
+  await restoreClusterFromArchive(o.api, p, rec.archiveCipher);
+  o.progress('✓ PostgreSQL restored from the WAL archive');
+  return true;
+}
+
+/** Every file and directory under dir. */
+const walk = (dir: string): string[] => readdirSync(dir, { withFileTypes: true })
+  .flatMap((d) => [join(dir, d.name), ...(d.isDirectory() ? walk(join(dir, d.name)) : [])]);
 
 async function fetchArchive(from: RestoreSource, work: string, secrets: string, task: (cmd: string, env: Record<string, string>) => Promise<string>) {
   if ('dir' in from) {

@@ -23,6 +23,7 @@ interface RestoreRow { id: number; backup: number; db: string; previous_db: stri
 
 interface PitrWindow {
   archiving: boolean; from: string | null; to: string | null; last_archived_at: string | null; note?: string;
+  offsite?: { target: string; copied_at: string | null }[];
   base_backups: { label: string; type: string; finished_at: string; stored_bytes: number }[]; archive_failing: { at: string; wal: string } | null;
 }
 
@@ -30,6 +31,7 @@ function pitrText(w: PitrWindow): string {
   if (!w.archiving) return w.note ?? 'this platform does not archive its PostgreSQL';
   const lines = [w.from ? `recoverable: from ${w.from} to now (${w.to})` : `nothing recoverable yet: ${w.note ?? 'no base backup'}`,
     `WAL last archived: ${w.last_archived_at ?? 'never yet'}`];
+  for (const t of w.offsite ?? []) lines.push(`copied to target ${t.target}: ${t.copied_at ?? 'not yet'}`);
   const f = w.archive_failing;
   if (f) lines.push(`WARNING: archiving is failing since ${f.at} (segment ${f.wal}): see berth services logs postgres`);
   if (w.base_backups.length) lines.push('base backups:', table(w.base_backups.map((b) => ({ label: b.label, type: b.type, finished: b.finished_at,
@@ -204,11 +206,13 @@ export function backupCommands(program: Command, { client, globals, action }: De
     + 'the base backups and the WAL archiver; --base takes a base backup now')
     .option('--base', 'take a base backup now (full when none of the last week is there, differential otherwise)')
     .option('--full', 'with --base: a full one')
-    .action(action(async (o: { base?: boolean; full?: boolean }) => {
+    .option('--push', 'copy the archive to the backup targets now (the daemon does every 5 minutes, and after each base backup)')
+    .action(action(async (o: { base?: boolean; full?: boolean; push?: boolean }) => {
       if (o.full && !o.base) throw new BerthError('invalid', '--full goes with --base', 'berth backup pitr --base --full');
       const w = o.base
         ? await client().stream<PitrWindow>('POST', '/backups/pitr/base', o.full ? { type: 'full' } : {}, onProgress, LOST)
-        : await client().call<PitrWindow>('GET', '/backups/pitr');
+        : o.push ? await client(0).call<PitrWindow>('POST', '/backups/pitr/push')
+          : await client().call<PitrWindow>('GET', '/backups/pitr');
       out(json(), w, () => pitrText(w));
       if (w.archive_failing) process.exitCode = 1;
     }));

@@ -109,7 +109,9 @@ export function restoreHostCommand(program: Command, globals: Globals, action: A
     .option('--region <region>', 'the S3 region', 'us-east-1')
     .option('--access-key <id>', 'the S3 access key id')
     .option('--secret-key-stdin', 'read the S3 secret key from stdin')
-    .action(action(async (o: { from: string; key: string; endpoint?: string; region: string; accessKey?: string; secretKeyStdin?: boolean }) => {
+    .option('--no-archive', 'leave the WAL archive aside: every app\'s latest logical backup instead (an archive that does not restore)')
+    .action(action(async (o: { from: string; key: string; endpoint?: string; region: string; accessKey?: string; secretKeyStdin?: boolean;
+      archive: boolean }) => {
       requireRoot();
       const root = rootFromEnv(globals().root);
       const [{ restoreHost, parseSource }, { EngineApi }] = await Promise.all([
@@ -119,8 +121,10 @@ export function restoreHostCommand(program: Command, globals: Globals, action: A
       secret = secret.trim();
       const s3 = o.endpoint ? { endpoint: o.endpoint, region: o.region, access_key: o.accessKey ?? '', secret_key: secret } : null;
       if (!existsSync(o.key)) throw new BerthError('invalid', `no key file at ${o.key}`, 'give the file berth backup key export printed: --key FILE');
-      const r = await restoreHost(pathsFor(root), { from: parseSource(o.from, s3), identity: readFileSync(o.key, 'utf8'), api: new EngineApi(), progress });
-      out(!!globals().json, { root, ...r }, () => `${table(r.apps, ['app', 'result'])}\n\nthe platform is back from ${r.archive} (root ${root}). `
+      const r = await restoreHost(pathsFor(root), { from: parseSource(o.from, s3), identity: readFileSync(o.key, 'utf8'), api: new EngineApi(), progress,
+        noArchive: !o.archive });
+      out(!!globals().json, { root, ...r }, () => `${table(r.apps, ['app', 'result'])}\n\nthe platform is back from ${r.archive}`
+        + `${r.from_archive ? ' and PostgreSQL from its WAL archive' : ''} (root ${root}). `
         + 'Apps\' Redis data and bucket objects are not in a platform backup: see the README (Backups, restore-host).');
     }));
 }

@@ -59,6 +59,11 @@ export interface Ctx {
   backingUp: Set<string>;
   /** The WAL archive's base backup going on (one at a time: core/backups/pitr.ts). */
   archiveBase?: Promise<unknown>;
+  /** A restore to an instant going on (one at a time: pitr.ts). */
+  pitrRestoring?: boolean;
+  /** The WAL archive's copy to the targets: going on, and when the daemon's pass last started one. */
+  pushingArchive?: boolean;
+  archivePushedAt?: number;
   /** Apps whose credentials are being rotated (never two rotations of one app at once). */
   rotating: Set<string>;
   /** The daemon's cron (absent in a core that schedules nothing: unit tests, tools). */

@@ -13,10 +13,10 @@ import { addTarget, listTargets, removeTarget } from '../core/backups/offsite.js
 import { post, redacted, setWebhook, webhookOf } from '../core/notify/notify.js';
 import { BerthError } from '../lib/errors.js';
 import { hostname } from 'node:os';
-import { baseBackup, pitrWindow, restoreAt } from '../core/backups/pitr.js';
+import { baseBackup, pitrWindow, pushArchive, restoreAt } from '../core/backups/pitr.js';
 import { createPlatformBackup, PLATFORM, restoreData } from '../core/backups/platform.js';
 import { parsePitrTime } from '../core/backups/pitr-plan.js';
-import { BackupPolicyBody, BackupRestoreBody, PitrBaseBody, BackupTargetBody, BackupVerifyBody, NotifyBody, parseBody } from './bodies.js';
+import { BackupPolicyBody, BackupRestoreBody, PitrBaseBody, RestoreDataBody, BackupTargetBody, BackupVerifyBody, NotifyBody, parseBody } from './bodies.js';
 import { actorOf, mustApp } from './handlers.js';
 import type { Reply, Router } from './http.js';
 
@@ -93,11 +93,15 @@ export function backupRoutes(api: Router, ctx: Ctx, P: string): void {
       : restoreBackup(ctx, app, { id: b.id, dryRun: b.dry_run, actor: actorOf(r) }, emit)) } satisfies Reply;
   });
   api.on('GET', `${P}/backups/pitr`, () => pitrWindow(ctx));
+  api.on('POST', `${P}/backups/pitr/push`, async () => ({ copies: await pushArchive(ctx, { now: true }), ...(await pitrWindow(ctx)) }));
   api.on('GET', `${P}/backups/platform`, () => listBackups(ctx, PLATFORM));
   api.on('POST', `${P}/backups/platform`, (r) =>
     ({ kind: 'ndjson', run: (emit) => createPlatformBackup(ctx, { actor: actorOf(r), fresh: true }, emit) }) satisfies Reply);
   // restore-host, once the platform is up again on the restored state: every app's data back
-  api.on('POST', `${P}/platform/restore-data`, (r) => ({ kind: 'ndjson', run: (emit) => restoreData(ctx, { actor: actorOf(r) }, emit) }) satisfies Reply);
+  api.on('POST', `${P}/platform/restore-data`, async (r) => {
+    const b = parseBody(RestoreDataBody, await r.json());
+    return { kind: 'ndjson', run: (emit) => restoreData(ctx, { actor: actorOf(r), fromArchive: b.from_archive }, emit) } satisfies Reply;
+  });
   api.on('POST', `${P}/backups/pitr/base`, async (r) => {
     const b = parseBody(PitrBaseBody, await r.json());
     return { kind: 'ndjson', run: (emit) => {

@@ -85,6 +85,7 @@ export const NotifyBody = z.object({ url: z.string().min(1).max(2000).nullable()
 export const BackupRestoreBody = BackupVerifyBody.extend({ dry_run: z.boolean().optional(), at: z.string().min(1).max(64).optional() })
   .refine((b) => b.id === undefined || b.at === undefined, { message: 'give a backup id or an instant (--at), not both' });
 export const PitrBaseBody = z.object({ type: z.enum(['full', 'diff']).optional() });
+export const RestoreDataBody = z.object({ from_archive: z.boolean() });
 /** An app's backup policy: what is given changes, the rest stays; a schedule of null turns it off. */
 const keep = z.number().int().min(0).max(1000).optional();
 const cronText = z.string().min(1).max(100).nullable().optional();

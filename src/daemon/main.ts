@@ -11,6 +11,8 @@ import { checkCopies } from '../core/deploy/copy-health.js';
 import { BackupScheduler } from '../core/backups/scheduler.js';
 import { sweepScratch } from '../core/backups/backups.js';
 import { notifyPass } from '../core/notify/notify.js';
+import { pushArchivePass } from '../core/backups/pitr.js';
+import { sweepLeftovers } from '../core/backups/platform.js';
 import { locateServices, reapplyRedisGrants } from '../core/shared-services/services.js';
 import { settleRotations } from '../core/shared-services/rotate.js';
 import { watchOoms } from '../core/apps/oom.js';
@@ -99,6 +101,8 @@ export async function startDaemon(root: string) {
     await ctx.backups?.sync();
     // failed or stale backups told to the notification channel, once per incident and once when it clears
     await notifyPass(ctx).catch((e) => log.error({ err: asBerthError(e).message }, 'notifying failed; tried again at the next pass'));
+    // the WAL archive to the targets every few minutes, in the background (a copy may take long)
+    void pushArchivePass(ctx).catch((e) => log.error({ err: asBerthError(e).message }, 'copying the WAL archive off-site failed'));
   };
   await tick();
   let checking = false;
@@ -117,6 +121,8 @@ export async function startDaemon(root: string) {
   // every app's backups on its policy's schedule; a backup missed while the daemon was down runs once now
   ctx.backups = new BackupScheduler(ctx);
   await ctx.backups.sync(true).catch((e) => log.error({ err: asBerthError(e).message }, 'scheduling backups failed; the next reconcile tries again'));
+  void sweepLeftovers(ctx).then((gone) => gone.length && log.warn({ gone }, 'removed what a backup task cut short left'),
+    (e) => log.error({ err: asBerthError(e).message }, 'sweeping what backup tasks left failed'));
   if (ctx.store.backups.any()) {
     void sweepScratch(ctx).then((gone) => gone.length && log.warn({ gone }, 'dropped scratch databases a killed verification left'),
       (e) => log.error({ err: asBerthError(e).message }, 'sweeping scratch databases failed'));

@@ -461,7 +461,9 @@ export class FakeServices implements ServiceRuntime {
     const [prog, sub] = cmd;
     if (prog === 'psql') return '||';
     if (sub === 'stanza-create') { const had = this.stanza; this.stanza = true; return had ? "stanza 'berth' already exists" : 'stanza-create for stanza'; }
-    if (sub === 'info') return JSON.stringify([{ backup: this.bases, status: { code: 0, message: 'ok' } }]);
+    if (sub === 'info') {
+      return JSON.stringify([{ backup: this.bases, status: { code: 0, message: 'ok' }, db: [{ 'system-id': 7000000000000000001, version: '15' }] }]);
+    }
     if (sub === 'backup') {
       const t = Math.floor(Date.now() / 1000);
       const type = cmd.find((a) => a.startsWith('--type='))?.slice(7) ?? 'full';
@@ -470,6 +472,7 @@ export class FakeServices implements ServiceRuntime {
     return '';
   }
   readonly archive = {
+    sweep: async () => [] as string[],
     exec: async (cmd: string[]) => { this.archiveCalls.push(cmd); return this.archiveResult ?? { exitCode: 0, output: this.answer(cmd) }; },
     atTime: async <T>(o: { at: Date; db: string }, fn: (s: { network: string; host: string; port: number }) => Promise<T>) => {
       this.archiveCalls.push(['at', o.at.toISOString(), o.db]);

@@ -252,7 +252,11 @@ export interface PgArchiveRuntime {
   /** Restores the archive as it was at `at` into a scratch server on a network of its own (no app
    *  is on it), waits until it has recovered to that instant, and runs fn while it serves (a task
    *  joins `network` to reach it at host:port). Removed, data and network, however fn ends. */
-  atTime<T>(o: { at: Date; db: string }, fn: (s: { network: string; host: string; port: number }) => Promise<T>, opts: RunOptions): Promise<T>;
+  atTime<T>(o: { at: Date; db: string }, fn: (s: { network: string; host: string; port: number }) => Promise<T>,
+    opts: RunOptions & { progress?: Progress }): Promise<T>;
+  /** Removes what a restore to an instant cut short left (the daemon died in it): scratch servers,
+   *  their networks and data. Returns what went. */
+  sweep(): Promise<string[]>;
 }
 
 /** What a task runs in: a service's image, or pg-tools (PostgreSQL's client programs and age,

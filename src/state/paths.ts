@@ -26,6 +26,9 @@ export interface Paths {
   volumesDir: string;
   /** Static sites' files (core/static-sites), mounted read-only into the proxy at the same path. */
   staticDir: string;
+  /** The shared PostgreSQL's WAL archive (pgBackRest's repository), beside the apps' backup
+   *  directories under a name no app can have (app names start with a letter). */
+  archiveDir: string;
 }
 
 export function rootFromEnv(flag?: string): string {
@@ -53,6 +56,7 @@ export function pathsFor(root: string): Paths {
     daemonLog: join(root, 'logs', 'daemon.log'),
     volumesDir: join(root, 'volumes'),
     staticDir: join(root, 'static'),
+    archiveDir: join(root, 'backups', '_pitr'),
   };
 }
 

@@ -21,7 +21,9 @@ const HOSTILE = ['a b', 'a{b}', 'a"b', "a'b", 'a\nb', 'x;rm -rf /', '$(id)', '`i
 test('hostile names, domains, keys and images get a clear error and change nothing', async () => {
   await p.ok(['apps', 'create', 'good', '--domain', 'good.localhost']);
   const routesBefore = (await p.json<{ proxy: { routes: number } }>(['status'])).proxy.routes;
-  const auditBefore = (await p.json<unknown[]>(['audit'])).length;
+  // what people did (the platform's own work, such as the WAL archive's first base backup, goes on meanwhile)
+  const byPeople = async () => (await p.json<{ actor: string }[]>(['audit'])).filter((e) => e.actor !== 'berth').length;
+  const auditBefore = await byPeople();
   const containersBefore = (await p.containers()).length;
   for (const bad of HOSTILE) {
     for (const args of [
@@ -48,7 +50,7 @@ test('hostile names, domains, keys and images get a clear error and change nothi
   await assert.rejects(api().call('PATCH', '/apps/good/config', { set: { OK: 'nul\u0000byte' } }), /NUL/);
   await assert.rejects(api().call('POST', '/apps', { name: 'x', domains: ['x.localhost'], extra: 1 }), /Unrecognized key/);
   assert.equal((await p.json<{ proxy: { routes: number } }>(['status'])).proxy.routes, routesBefore, 'a route was added');
-  assert.equal((await p.json<unknown[]>(['audit'])).length, auditBefore, 'something was changed');
+  assert.equal(await byPeople(), auditBefore, 'something was changed');
   assert.equal((await p.containers()).length, containersBefore, 'a container was created');
   assert.equal((await p.json<unknown[]>(['apps', 'list'])).length, 1);
 });

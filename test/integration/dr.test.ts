@@ -1,13 +1,15 @@
 // Disaster recovery: a platform with two apps serving over HTTPS, each with rows in its
-// database, makes a platform backup to an off-site S3 target (a real MinIO outside berth). Then
-// the data root and every berth container are wiped (the daemon killed first), as when the
-// server is lost, and `berth restore-host` from the S3 target, with the backup key alone, brings
-// it all back: the apps serve over HTTPS with the certificates of before, their rows are there.
+// database, makes a platform backup to an off-site S3 target (a real MinIO outside berth) and
+// copies its WAL archive there. Then the data root and every berth container are wiped (the
+// daemon killed first), as when the server is lost, and `berth restore-host` from the S3 target,
+// with the backup key alone, brings it all back: the apps serve over HTTPS with the certificates
+// of before, their rows are there, up to the last archived segment. Then once more from a
+// directory, with the logical backups alone (--no-archive).
 // What a fresh machine would add and this one cannot show: the app images are still in this
 // Docker (a new machine pulls or builds them: README, restore-host).
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, cpSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
@@ -50,40 +52,24 @@ after(async () => {
   rmSync(keep, { recursive: true, force: true });
 });
 
-test('a wiped server comes back from the S3 target with restore-host: every app serves its restored data over HTTPS', async () => {
-  const s3 = s3Client(vm.endpoint, vm.rootUser, vm.rootSecret);
-  await s3.send(new CreateBucketCommand({ Bucket: 'dr-offsite' }));
-  await p.ok(['backup', 'target', 's3', '--endpoint', vm.endpoint, '--bucket', 'dr-offsite', '--access-key', vm.rootUser, '--prefix', 'berth',
-    '--secret-key-stdin'], { input: `${vm.rootSecret}\n` });
-  const made = await p.json<{ backup: { id: number; file: string }; apps: { app: string; backup: number | null; error?: string }[] }>(['backup', 'platform']);
-  assert.deepEqual(made.apps.map((a) => [a.app, a.error]), APPS.map((a) => [a, undefined]));
-  const keys = (await s3.send(new ListObjectsV2Command({ Bucket: 'dr-offsite', Prefix: 'berth/' }))).Contents?.map((o) => o.Key) ?? [];
-  assert.ok(keys.includes(`berth/_platform/${made.backup.file}`), `the platform backup is not on the target: ${keys.join(' ')}`);
-  // what the operator kept away from the server: the backup key; and what the test checks with: the CA of before
-  copyFileSync(join(p.root, 'state', 'backup.key'), join(keep, 'backup.key'));
-  const caRoot = join(p.root, 'caddy', 'data', 'caddy', 'pki', 'authorities', 'local', 'root.crt');
-  copyFileSync(caRoot, join(keep, 'root.crt'));
-
-  // the server is lost: daemon, every berth container and network, the data root
+/** The server is lost: daemon, every berth container and network, the data root. */
+async function wipe(): Promise<void> {
   p.killDaemon('SIGKILL');
   const cs = await docker.listContainers({ all: true, filters: { label: [`berth.instance=${p.instance}`] } });
   await Promise.all(cs.map((c) => docker.getContainer(c.Id).remove({ force: true })));
   const nets = await docker.listNetworks({ filters: { label: [`berth.instance=${p.instance}`] } });
   await Promise.all(nets.map((n) => docker.getNetwork(n.Id).remove()));
-  if (!nets.some((n) => n.Name === p.instance)) await docker.getNetwork(p.instance).remove();
+  if (!nets.some((n) => n.Name === p.instance) && (await docker.listNetworks({ filters: { name: [p.instance] } })).some((n) => n.Name === p.instance)) {
+    await docker.getNetwork(p.instance).remove();
+  }
   rmSync(p.root, { recursive: true, force: true });
   assert.ok(!existsSync(p.root));
+}
 
-  const r = await p.berth(['restore-host', '--from', 's3://dr-offsite/berth', '--endpoint', vm.endpoint, '--access-key', vm.rootUser,
-    '--secret-key-stdin', '--key', join(keep, 'backup.key'), '--json'], { input: `${vm.rootSecret}\n`, timeoutMs: 900_000 });
-  assert.equal(r.code, 0, `restore-host: ${r.stdout}\n${r.stderr}`);
-  const out = JSON.parse(r.stdout) as { apps: { app: string; result: string }[] };
-  assert.deepEqual(out.apps.map((a) => a.app).sort(), APPS);
-  for (const a of out.apps) assert.match(a.result, /^restored/, `${a.app}: ${a.result}`);
-
+/** Every app serves over HTTPS with a certificate of the CA of before, and holds `rows[i]` orders. */
+async function serves(rows: number[]): Promise<void> {
   const ca = readFileSync(join(keep, 'root.crt'));
   for (const [i, app] of APPS.entries()) {
-    // over HTTPS, checked against the CA of before: the certificates came back with the platform
     const res = await until(async () => {
       const x = await httpsGet(p.httpsPort, `${app}.localhost`, '/', { ca }); // until() retries what throws
       return x.status === 200 ? x : false;
@@ -92,11 +78,58 @@ test('a wiped server comes back from the S3 target with restore-host: every app 
     const c = await asApp(app);
     const n = Number((await c.query('SELECT count(*) AS n FROM orders')).rows[0].n);
     await c.end();
-    assert.equal(n, (i + 1) * 25, `${app}'s rows are not back`);
+    assert.equal(n, rows[i], `${app}'s rows are not back`);
   }
-  // and it refuses to restore over a platform that is there
-  const again = await p.berth(['restore-host', '--from', 's3://dr-offsite/berth', '--endpoint', vm.endpoint, '--access-key', vm.rootUser,
-    '--secret-key-stdin', '--key', join(keep, 'backup.key')], { input: `${vm.rootSecret}\n` });
+}
+
+const restoreHost = (args: string[], input = '') => p.berth(['restore-host', '--key', join(keep, 'backup.key'), '--json', ...args],
+  { input, timeoutMs: 900_000 });
+
+test('a wiped server comes back with restore-host: from the S3 target with the WAL archive (rows up to the last archived segment), '
+  + 'and from a directory with the logical backups alone; every app serves its data over HTTPS', async () => {
+  const s3 = s3Client(vm.endpoint, vm.rootUser, vm.rootSecret);
+  await s3.send(new CreateBucketCommand({ Bucket: 'dr-offsite' }));
+  await p.ok(['backup', 'target', 's3', '--endpoint', vm.endpoint, '--bucket', 'dr-offsite', '--access-key', vm.rootUser, '--prefix', 'berth',
+    '--secret-key-stdin'], { input: `${vm.rootSecret}\n` });
+  const made = await p.json<{ backup: { id: number; file: string }; apps: { app: string; backup: number | null; error?: string }[] }>(['backup', 'platform']);
+  assert.deepEqual(made.apps.map((a) => [a.app, a.error]), APPS.map((a) => [a, undefined]));
+  // written after the platform backup: only the WAL archive holds them
+  const c = await asApp('dra');
+  await c.query("INSERT INTO orders(item) SELECT 'late ' || g FROM generate_series(1, 5) g");
+  await c.end();
+  const pushed = await p.json<{ copies: { target: string; ok: boolean }[] }>(['backup', 'pitr', '--push']);
+  assert.deepEqual(pushed.copies, [{ target: 'offsite', ok: true }]);
+  const keys = (await s3.send(new ListObjectsV2Command({ Bucket: 'dr-offsite', Prefix: 'berth/' }))).Contents?.map((o) => o.Key!) ?? [];
+  assert.ok(keys.includes(`berth/_platform/${made.backup.file}`), `the platform backup is not on the target: ${keys.join(' ')}`);
+  // the archive of this cluster, under its system id
+  assert.ok(keys.some((k) => /^berth\/_pitr\/\d+\/archive\/berth\//.test(k)) && keys.some((k) => /^berth\/_pitr\/\d+\/backup\/berth\/backup\.info$/.test(k)),
+    `the WAL archive is not on the target: ${keys.join(' ')}`);
+  // what the operator kept away from the server: the backup key (and a copy of <root>/backups); what the test checks with: the CA
+  copyFileSync(join(p.root, 'state', 'backup.key'), join(keep, 'backup.key'));
+  copyFileSync(join(p.root, 'caddy', 'data', 'caddy', 'pki', 'authorities', 'local', 'root.crt'), join(keep, 'root.crt'));
+  cpSync(join(p.root, 'backups'), join(keep, 'backups'), { recursive: true });
+
+  await wipe();
+  const s3Args = ['--from', 's3://dr-offsite/berth', '--endpoint', vm.endpoint, '--access-key', vm.rootUser, '--secret-key-stdin'];
+  const r = await restoreHost(s3Args, `${vm.rootSecret}\n`);
+  assert.equal(r.code, 0, `restore-host: ${r.stdout}\n${r.stderr}`);
+  const out = JSON.parse(r.stdout) as { from_archive: boolean; apps: { app: string; result: string }[] };
+  assert.equal(out.from_archive, true);
+  assert.deepEqual(out.apps.map((a) => [a.app, a.result]).sort(), APPS.map((a) => [a, 'restored from the WAL archive']));
+  await serves([30, 50]);
+  // the archive goes on: archiving works on the restored cluster
+  assert.equal((await p.json<{ archive_failing: unknown }>(['backup', 'pitr', '--push'])).archive_failing, null);
+  // it refuses to restore over a platform that is there
+  const again = await restoreHost(s3Args, `${vm.rootSecret}\n`);
   assert.equal(again.code, 4, again.stderr);
   assert.match(again.stderr, /never overwrites/);
+
+  // lost again; this time from the copy of <root>/backups, the archive left aside: the logical backups
+  await wipe();
+  const d = await restoreHost(['--from', join(keep, 'backups'), '--no-archive']);
+  assert.equal(d.code, 0, `restore-host: ${d.stdout}\n${d.stderr}`);
+  const dout = JSON.parse(d.stdout) as { from_archive: boolean; apps: { app: string; result: string }[] };
+  assert.equal(dout.from_archive, false);
+  for (const a of dout.apps) assert.match(a.result, /^restored:/, `${a.app}: ${a.result}`);
+  await serves([25, 50]); // as of the platform backup: the 5 later rows were only in the archive
 });

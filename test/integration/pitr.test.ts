@@ -14,7 +14,6 @@ import { docker, Platform, sleep, until } from '../helpers/platform.js';
 const p = new Platform();
 type Conn = { postgres: { user: string; password: string; db: string } };
 interface PitrWindow { archiving: boolean; from: string | null; to: string | null; last_archived_at: string | null; base_backups: { type: string }[] }
-interface Restored { backup: number; db: string; previous_db: string; release: string | null; detail: string }
 
 async function asApp(app: string, database?: string): Promise<pg.Client> {
   const c = (await new DaemonClient(`${p.root}/run/berth.sock`).call<Conn>('GET', `/apps/${app}/services`)).postgres;
@@ -43,7 +42,7 @@ test('berth up archives the WAL and takes a first base backup; berth backup pitr
   assert.equal(w.base_backups[0]!.type, 'full');
   const text = await p.ok(['backup', 'pitr']);
   assert.match(text.stdout, /recoverable: from \S+ to now/);
-  const repo = join(p.root, 'backups', 'pitr');
+  const repo = join(p.root, 'backups', '_pitr');
   assert.equal(statSync(repo).mode & 0o777, 0o700);
   const files = filesUnder(repo).filter((f) => /\.(zst|info)$/.test(f) || f.includes('/archive/'));
   assert.ok(files.length > 3, `only ${files.length} files in the repository`);
@@ -64,10 +63,13 @@ test('restore --at: rows written, the time noted, the table dropped; the app get
   const b = await asApp('pb');
   await b.query('CREATE TABLE events(id serial PRIMARY KEY, what text)');
   await b.query("INSERT INTO events(what) VALUES ('before')");
+  // a base backup that holds pa's database: the restore then brings back that database alone
+  await p.ok(['backup', 'pitr', '--base']);
   await sleep(1200);
   const noted = new Date();
   await sleep(1200);
   const a2 = await asApp('pa');
+  await a2.query("INSERT INTO notes(body) VALUES ('after the noted time')"); // must not come back
   await a2.query('DROP TABLE notes');
   await a2.end();
   await b.query("INSERT INTO events(what) VALUES ('after')");
@@ -80,18 +82,25 @@ test('restore --at: rows written, the time noted, the table dropped; the app get
   const plan = await p.json<{ plan: string[]; db: string }>(['backup', 'restore', 'pa', '--at', at, '--dry-run']);
   assert.equal(plan.db, paDb);
   assert.match(plan.plan.join('\n'), /scratch server/);
-  const r = await p.json<Restored>(['backup', 'restore', 'pa', '--at', at]);
+  const run = await p.ok(['backup', 'restore', 'pa', '--at', at]); // as text: the progress says what was restored
+  assert.match(run.stderr, new RegExp(`restored ${paDb} alone from the base backup before the instant`));
+  const said = /now runs on (\S+) \(backup #(\d+)/.exec(run.stdout);
+  assert.ok(said, run.stdout);
+  const r = { db: said[1]!, backup: Number(said[2]), previous_db: (await p.json<{ previous_db: string }[]>(['backup', 'restored', 'pa']))[0]!.previous_db };
   assert.equal(r.previous_db, paDb);
   assert.notEqual(r.db, paDb);
-  assert.equal(await count('pa', 'SELECT count(*) AS n FROM notes'), 50, 'the rows are not back');
+  assert.equal(await count('pa', 'SELECT count(*) AS n FROM notes'), 50, 'the rows are not back, or a later one came too');
   // the database it left is kept, as it was (without the table)
   assert.equal(await count('pa', "SELECT count(*) AS n FROM pg_tables WHERE tablename = 'notes'", paDb), 0);
   // the other app: untouched, its write after the noted time still there
   assert.equal(await count('pb', "SELECT count(*) AS n FROM events WHERE what = 'after'"), 1);
   assert.equal(await dbOf('pb'), pbDb);
-  // the backup it went through is listed as one made from the archive
+  // the backup it went through is listed as one made from the archive, and is not the app's latest
   const list = await p.json<{ id: number; kind: string }[]>(['backup', 'list', 'pa']);
   assert.equal(list.find((x) => x.id === r.backup)?.kind, 'pitr');
+  const latest = await p.berth(['backup', 'verify', 'pa']);
+  assert.equal(latest.code, 3, `a point-in-time dump was taken for the app's latest backup: ${latest.stdout}${latest.stderr}`);
+  assert.match(latest.stderr, /pa has no backup yet/);
   // nothing of the scratch server is left: container, network, data
   const left = await docker.listContainers({ all: true, filters: { name: [`${p.instance}-pitr-`] } });
   assert.deepEqual(left.map((c) => c.Names), []);
@@ -103,7 +112,7 @@ test('restore --at: rows written, the time noted, the table dropped; the app get
 test('restore --at refuses, changing nothing: an instant before the window, in the future, not an instant, or with a backup id', async () => {
   const db = (await new DaemonClient(`${p.root}/run/berth.sock`).call<Conn>('GET', '/apps/pa/services')).postgres.db;
   const cases: [string[], RegExp][] = [
-    [['--at', '2001-01-01 00:00:00'], /before the oldest base backup ended/],
+    [['--at', '2001-01-01 00:00:00'], /not after the oldest base backup ended/],
     [['--at', new Date(Date.now() + 3_600_000).toISOString()], /in the future/],
     [['--at', 'yesterday'], /is not an instant berth can restore to/],
     [['1', '--at', '2026-12-01 10:00:00'], /a backup id or --at, not both/],

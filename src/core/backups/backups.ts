@@ -88,6 +88,11 @@ export async function recordBackupFile(ctx: Ctx, app: string, file: string,
     trigger: o.trigger, actor: o.actor });
 }
 
+/** An app's backups of its database as it is (logical), newest first: the ones "latest", schedules,
+ *  health and retention go by. A point-in-time dump (kind pitr) holds older data: it is listed and
+ *  restorable by id, and kept until deleted. */
+export const currentBackups = (ctx: Ctx, app: string): BackupRow[] => ctx.store.backups.of(app).filter((b) => b.kind !== 'pitr');
+
 /** An app's backups, newest first, each with whether its file is still there. */
 export function listBackups(ctx: Ctx, app: string): (BackupRow & { stored: string[] })[] {
   return ctx.store.backups.of(app).map((b) => ({
@@ -96,7 +101,7 @@ export function listBackups(ctx: Ctx, app: string): (BackupRow & { stored: strin
 }
 
 export function backupOf(ctx: Ctx, app: string, id?: number): BackupRow {
-  const b = id === undefined ? ctx.store.backups.of(app)[0] : ctx.store.backups.byId(id);
+  const b = id === undefined ? currentBackups(ctx, app)[0] : ctx.store.backups.byId(id);
   if (!b || b.app !== app) {
     throw new BerthError('not_found', id === undefined ? `${app} has no backup yet` : `${app} has no backup #${id}`,
       id === undefined ? `make one: berth backup create ${app}` : `list them: berth backup list ${app}`);

@@ -40,9 +40,9 @@ export function rcloneConf(t: S3Target): string {
     `endpoint = ${t.endpoint}`, `region = ${t.region}`, 'force_path_style = true', ''].join('\n');
 }
 
-async function rclone(ctx: Ctx, app: string, t: S3Target, cmd: string, env: Record<string, string>): Promise<string> {
+async function rclone(ctx: Ctx, app: string, t: S3Target, cmd: string, env: Record<string, string>, dir = backupDir(ctx, app)): Promise<string> {
   const r = await ctx.runtime.services.task('pg-tools', {
-    name: `${app}-${cmd}`, cmd: [cmd], env, secretFiles: { 'rclone.conf': rcloneConf(t) }, outputDir: backupDir(ctx, app),
+    name: `${app}-${cmd}`, cmd: [cmd], env, secretFiles: { 'rclone.conf': rcloneConf(t) }, outputDir: dir,
   }, { timeoutMs: COPY_TIMEOUT_MS });
   if (r.exitCode !== 0) throw new BerthError('command_failed', `${cmd} on ${t.endpoint}/${t.bucket} failed: ${r.output.trim().slice(-400)}`);
   return r.output;
@@ -100,6 +100,31 @@ export async function copyOffsite(ctx: Ctx, b: BackupRow): Promise<{ target: str
     }
   }
   return out;
+}
+
+/** Copies a directory tree (the WAL archive) to every target under PREFIX/name: new and changed
+ *  files go, nothing is removed there; each target's outcome is recorded, the others go on. */
+export async function copyTreeOffsite(ctx: Ctx, dir: string, name: string): Promise<{ target: string; ok: boolean; error?: string }[]> {
+  const out: { target: string; ok: boolean; error?: string }[] = [];
+  for (const row of ctx.store.backups.targets()) {
+    const t = targetOf(ctx, row);
+    try {
+      // the task is named after the tree's first part: a container name holds no slash
+      await rclone(ctx, name.split('/')[0]!, t, 'copy-tree-to', { KEY_AT: `${t.bucket}/${[t.prefix, name].filter(Boolean).join('/')}` }, dir);
+      ctx.store.backups.targetOutcome(row.name, null);
+      ctx.store.setMeta(`tree_copied:${name}:${row.name}`, new Date().toISOString());
+      out.push({ target: row.name, ok: true });
+    } catch (e) {
+      ctx.store.backups.targetOutcome(row.name, (e as Error).message);
+      out.push({ target: row.name, ok: false, error: (e as Error).message });
+    }
+  }
+  return out;
+}
+
+/** When each target last took the tree `name` whole. */
+export function treeCopies(ctx: Ctx, name: string): { target: string; copied_at: string | null }[] {
+  return ctx.store.backups.targets().map((r) => ({ target: r.name, copied_at: ctx.store.meta(`tree_copied:${name}:${r.name}`) ?? null }));
 }
 
 /** Removes a backup's copies from the targets that hold one (retention, berth backup delete). */

@@ -10,7 +10,7 @@ test('pitr: an instant is read as UTC unless it says otherwise; anything else is
   assert.equal(parsePitrTime('2026-12-01 11:32:00+01:00').toISOString(), '2026-12-01T10:32:00.000Z');
   assert.equal(parsePitrTime('2026-12-01 11:32:00+0100').toISOString(), '2026-12-01T10:32:00.000Z');
   assert.equal(parsePitrTime('2026-12-01 08:32:00-02').toISOString(), '2026-12-01T10:32:00.000Z');
-  for (const bad of ['yesterday', '2026-13-01 10:00:00', '2026-12-01', '10:32:00', "2026-12-01 10:32:00'; DROP"]) {
+  for (const bad of ['yesterday', '2026-13-01 10:00:00', '2026-02-30 10:00:00', '2026-12-01 24:00:00', '2026-12-01 10:60:00', '2026-12-01', '10:32:00', "2026-12-01 10:32:00'; DROP"]) {
     assert.throws(() => parsePitrTime(bad), /is not an instant berth can restore to/, bad);
   }
 });
@@ -30,7 +30,8 @@ test('pitr: the window runs from the end of the oldest base backup to now; a fai
   const empty = windowOf('[{"backup":[]}]', '||', now);
   assert.equal(empty.from, null);
   assert.match(outsideWindow(empty, now)!, /no base backup yet/);
-  assert.match(outsideWindow(w, new Date('2001-01-01T00:00:00Z'))!, /before the oldest base backup ended/);
+  assert.match(outsideWindow(w, new Date('2001-01-01T00:00:00Z'))!, /not after the oldest base backup ended/);
+  assert.match(outsideWindow(w, new Date(w.from!))!, /not after/, 'the instant a base backup ended cannot be restored to');
   assert.match(outsideWindow(w, new Date(Date.now() + 60_000))!, /in the future/);
   assert.equal(outsideWindow(w, new Date(1796159600 * 1000)), null);
 });

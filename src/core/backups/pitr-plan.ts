@@ -9,7 +9,14 @@ export function parsePitrTime(text: string): Date {
   const m = /^(\d{4}-\d{2}-\d{2})[T ](\d{2}:\d{2})(:\d{2}(\.\d{1,3})?)?\s*(Z|[+-]\d{2}(:?\d{2})?)?$/i.exec(text.trim());
   const zone = m?.[5] ? (m[5].toUpperCase() === 'Z' ? 'Z' : m[5].length === 3 ? `${m[5]}:00` : m[5].replace(/^([+-]\d{2})(\d{2})$/, '$1:$2')) : 'Z';
   const d = m ? new Date(`${m[1]}T${m[2]}${m[3] ?? ':00'}${zone}`) : new Date(NaN);
-  if (Number.isNaN(d.getTime())) {
+  // the fields as written, read back: no 2026-02-30 or 24:00 rolled over into another day
+  const [y, mo, day] = (m?.[1] ?? '').split('-').map(Number);
+  const [h, mi] = (m?.[2] ?? '').split(':').map(Number);
+  const sec = Number((m?.[3] ?? ':00').slice(1, 3));
+  const f = new Date(Date.UTC(y!, mo! - 1, day, h, mi, sec));
+  const exact = !!m && f.getUTCFullYear() === y && f.getUTCMonth() === mo! - 1 && f.getUTCDate() === day && f.getUTCHours() === h
+    && f.getUTCMinutes() === mi && f.getUTCSeconds() === sec;
+  if (!exact || Number.isNaN(d.getTime())) {
     throw new BerthError('invalid', `"${text}" is not an instant berth can restore to`,
       'give a date and time like "2026-12-01 10:32:00" (UTC), or with an offset: "2026-12-01 11:32:00+01:00"');
   }
@@ -18,8 +25,9 @@ export function parsePitrTime(text: string): Date {
 
 /** What `pgbackrest info --output=json` says of the stanza (the fields berth reads). */
 export interface PgBackRestInfo {
-  backup?: { label: string; type: string; timestamp: { start: number; stop: number }; info?: { repository?: { delta?: number } } }[];
+  backup?: { label: string; type: string; timestamp: { start: number; stop: number }; info?: { size?: number; repository?: { delta?: number } } }[];
   status?: { code: number; message: string };
+  db?: { 'system-id': number; version: string }[];
 }
 
 export interface BaseBackup { label: string; type: string; started_at: string; finished_at: string; stored_bytes: number }
@@ -35,6 +43,12 @@ export interface PitrWindow {
   last_archived_at: string | null;
   /** the archiver's last failure, when it came after its last success */
   archive_failing: { at: string; wal: string } | null;
+  /** the cluster's system identifier (pgBackRest's stanza is of that one cluster): where its archive goes on a target */
+  system_id?: string;
+  /** the cluster's size at its newest base backup: what a restore to an instant writes to disk at most */
+  cluster_bytes?: number;
+  /** each target's last complete copy of the archive */
+  offsite?: { target: string; copied_at: string | null }[];
   note?: string;
 }
 
@@ -53,6 +67,8 @@ export function windowOf(infoJson: string, archiver: string, now: Date): PitrWin
   const lastBad = num(failed);
   return {
     archiving: true, base_backups: base, from: base[0]?.finished_at ?? null, to: base.length ? now.toISOString() : null,
+    cluster_bytes: info?.backup?.at(-1)?.info?.size ?? 0,
+    ...(info?.db?.length ? { system_id: String(info.db.at(-1)!['system-id']) } : {}),
     last_archived_at: lastOk === null ? null : iso(lastOk),
     archive_failing: lastBad !== null && (lastOk === null || lastBad > lastOk) ? { at: iso(lastBad), wal: wal ?? '' } : null,
     ...(base.length ? {} : { note: 'no base backup yet: one is taken when the platform starts; take one now with berth backup pitr --base' }),
@@ -63,7 +79,8 @@ export function windowOf(infoJson: string, archiver: string, now: Date): PitrWin
 export function outsideWindow(w: PitrWindow, at: Date): string | null {
   if (!w.archiving) return w.note ?? 'this platform does not archive its PostgreSQL';
   if (!w.from) return w.note ?? 'there is no base backup yet';
-  if (at.getTime() < new Date(w.from).getTime()) return `${at.toISOString()} is before the oldest base backup ended (${w.from})`;
+  // pgBackRest restores from a set that ended strictly before the instant
+  if (at.getTime() <= new Date(w.from).getTime()) return `${at.toISOString()} is not after the oldest base backup ended (${w.from})`;
   if (at.getTime() > Date.now()) return `${at.toISOString()} is in the future`;
   return null;
 }

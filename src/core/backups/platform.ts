@@ -7,7 +7,7 @@
 // the same way. `berth restore-host` (bootstrap/restore-host.ts) reads it back; restoreData
 // then brings every app's database back from its latest backup.
 import { randomBytes } from 'node:crypto';
-import { cpSync, existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { asBerthError, BerthError } from '../../lib/errors.js';
 import type { BackupRow } from '../../state/backups.js';
@@ -15,10 +15,14 @@ import type { Ctx } from '../context.js';
 import type { Emit } from '../deploy/execute.js';
 import { grantsOf, provisionApp } from '../shared-services/services.js';
 import type { ServiceName } from '../../state/settings.js';
-import { alone, backupDir, checkFile, createBackup, recordBackupFile, runRestoreTask } from './backups.js';
+import type { Paths } from '../../state/paths.js';
+import { alone, backupDir, checkFile, createBackup, currentBackups, recordBackupFile, runRestoreTask } from './backups.js';
 import { mustBackupKey } from './key.js';
 import { copyOffsite } from './offsite.js';
 import { backupFileName } from './plan.js';
+
+/** Written by restore-host while it runs (restoreData refuses without it). */
+export const restoreHostMarker = (p: Paths) => join(p.runDir, 'restore-host');
 
 /** The name platform backups are recorded and stored under (no app can have it: names start with a letter). */
 export const PLATFORM = '_platform';
@@ -31,13 +35,13 @@ export async function createPlatformBackup(ctx: Ctx, o: { actor: string; fresh: 
   const key = mustBackupKey(ctx.paths);
   const apps: PlatformBackup['apps'] = [];
   for (const a of ctx.store.listApps().filter((x) => grantsOf(ctx, x.name).postgres)) {
-    if (!o.fresh) { apps.push({ app: a.name, backup: ctx.store.backups.of(a.name)[0]?.id ?? null }); continue; }
+    if (!o.fresh) { apps.push({ app: a.name, backup: currentBackups(ctx, a.name)[0]?.id ?? null }); continue; }
     emit({ type: 'progress', line: `backing up ${a.name}'s database` });
     try {
       apps.push({ app: a.name, backup: (await createBackup(ctx, a.name, { actor: o.actor, trigger: 'manual' })).id });
     } catch (e) {
       // its latest earlier backup is what a restore-host brings back; said here and in the audit
-      apps.push({ app: a.name, backup: ctx.store.backups.of(a.name)[0]?.id ?? null, error: asBerthError(e).message });
+      apps.push({ app: a.name, backup: currentBackups(ctx, a.name)[0]?.id ?? null, error: asBerthError(e).message });
       emit({ type: 'progress', line: `WARNING: ${a.name}: ${asBerthError(e).message}` });
     }
   }
@@ -64,6 +68,18 @@ export async function createPlatformBackup(ctx: Ctx, o: { actor: string; fresh: 
   });
 }
 
+/** At daemon start: what a task cut short by the daemon's death left, some of it in clear (a
+ *  platform backup's staged state and master key; a restore to an instant's scratch cluster). */
+export async function sweepLeftovers(ctx: Ctx): Promise<string[]> {
+  const gone = await ctx.runtime.services.archive.sweep();
+  const dir = backupDir(ctx, PLATFORM);
+  for (const f of existsSync(dir) ? readdirSync(dir).filter((x) => /^\.(staged|unpacked)-|\.partial$/.test(x)) : []) {
+    rmSync(join(dir, f), { recursive: true, force: true });
+    gone.push(join(dir, f));
+  }
+  return gone;
+}
+
 /** What goes into the tar: the state copy, the master key, the settings, Caddy's data, static files. */
 function stage(ctx: Ctx, to: string, apps: PlatformBackup['apps']): void {
   const p = ctx.paths;
@@ -78,20 +94,36 @@ function stage(ctx: Ctx, to: string, apps: PlatformBackup['apps']): void {
 }
 
 /** After restore-host: every app's grants applied again in the fresh services (the stored
- *  secrets), and its database filled from its latest backup (fetched from a target when not here). */
-export async function restoreData(ctx: Ctx, o: { actor: string }, emit: Emit): Promise<{ app: string; backup: number | null; result: string }[]> {
+ *  secrets), and its database filled from its latest backup (fetched from a target when not here),
+ *  unless PostgreSQL came back whole from the WAL archive (fromArchive). */
+export async function restoreData(ctx: Ctx, o: { actor: string; fromArchive: boolean }, emit: Emit)
+  : Promise<{ app: string; backup: number | null; result: string }[]> {
+  // it restores into the apps' databases as they are: only on the fresh services restore-host made
+  if (!existsSync(restoreHostMarker(ctx.paths))) {
+    throw new BerthError('conflict', 'restoring every app\'s data is a step of berth restore-host only', 'restore one app: berth backup restore NAME [ID]');
+  }
   const out: { app: string; backup: number | null; result: string }[] = [];
   for (const a of ctx.store.listApps()) {
     emit({ type: 'progress', line: `${a.name}: its databases, users and keys` });
-    const grants = await provisionApp(ctx, a.name, ctx.store.appServices(a.name) as ServiceName[]);
-    const b = grants.postgres ? ctx.store.backups.of(a.name)[0] : undefined;
-    if (!grants.postgres || !b) { out.push({ app: a.name, backup: null, result: grants.postgres ? 'no backup to restore' : 'no database' }); continue; }
-    emit({ type: 'progress', line: `${a.name}: restoring backup #${b.id} into ${grants.postgres.db}` });
-    const bad = await checkFile(ctx, b);
-    const env = { TARGET: grants.postgres.db, ROLE: grants.postgres.group };
-    const v = bad ?? await alone(ctx, a.name, 'restore', () => runRestoreTask(ctx, a.name, b, { cmd: 'restore', env }));
-    out.push({ app: a.name, backup: b.id, result: v.state === 'ok' ? `restored: ${v.detail}` : `FAILED (${v.state}): ${v.detail}` });
+    try {
+      out.push(await restoreAppData(ctx, a.name, o.fromArchive, emit));
+    } catch (e) {
+      // one app's failure is said; the others go on
+      out.push({ app: a.name, backup: null, result: `FAILED: ${asBerthError(e).message} (berth backup restore ${a.name} ID once fixed)` });
+    }
   }
   ctx.store.audit({ actor: o.actor, action: 'backup.restore-host', app: null, result: 'done', detail: out });
   return out;
+}
+
+async function restoreAppData(ctx: Ctx, app: string, fromArchive: boolean, emit: Emit): Promise<{ app: string; backup: number | null; result: string }> {
+  const grants = await provisionApp(ctx, app, ctx.store.appServices(app) as ServiceName[]);
+  if (fromArchive && grants.postgres) return { app, backup: null, result: 'restored from the WAL archive' };
+  const b = grants.postgres ? currentBackups(ctx, app)[0] : undefined;
+  if (!grants.postgres || !b) return { app, backup: null, result: grants.postgres ? 'no backup to restore' : 'no database' };
+  emit({ type: 'progress', line: `${app}: restoring backup #${b.id} into ${grants.postgres.db}` });
+  const bad = await checkFile(ctx, b);
+  const env = { TARGET: grants.postgres.db, ROLE: grants.postgres.group };
+  const v = bad ?? await alone(ctx, app, 'restore', () => runRestoreTask(ctx, app, b, { cmd: 'restore', env }));
+  return { app, backup: b.id, result: v.state === 'ok' ? `restored: ${v.detail}` : `FAILED (${v.state}): ${v.detail}` };
 }

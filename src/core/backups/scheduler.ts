@@ -8,7 +8,7 @@
 import { asBerthError } from '../../lib/errors.js';
 import type { Ctx } from '../context.js';
 import { grantsOf } from '../shared-services/services.js';
-import { createBackup, deleteBackup, verifyBackup } from './backups.js';
+import { createBackup, currentBackups, deleteBackup, verifyBackup } from './backups.js';
 import { archives, baseBackup } from './pitr.js';
 import { createPlatformBackup, PLATFORM } from './platform.js';
 import { type BackupPolicy, DEFAULT_POLICY, toPrune } from './plan.js';
@@ -50,7 +50,7 @@ export class BackupScheduler {
       }
       if (catchUp && p.schedule) {
         const due = this.pattern.lastDue(this.pattern.compile(p.schedule, p.timezone), new Date(), CATCH_UP_MS);
-        const last = this.ctx.store.backups.of(a.name)[0]?.created_at;
+        const last = currentBackups(this.ctx, a.name)[0]?.created_at;
         // a slot the app existed for, with no backup since
         if (due && due > new Date(a.created_at) && (!last || new Date(last) < due)) void this.backUp(a.name);
       }
@@ -137,7 +137,7 @@ export class BackupScheduler {
   }
 
   private async verify(app: string): Promise<void> {
-    if (!this.ctx.store.backups.of(app).length) return;
+    if (!currentBackups(this.ctx, app).length) return;
     try {
       const v = await verifyBackup(this.ctx, app, { actor: 'berth' });
       if (v.state !== 'ok') this.ctx.log.error({ app, backup: v.backup, state: v.state, detail: v.detail }, 'a backup failed its verification');
@@ -148,7 +148,7 @@ export class BackupScheduler {
 
   /** Retention after a backup: what the policy does not keep goes, file and record. */
   async prune(app: string): Promise<number[]> {
-    const gone = toPrune(this.ctx.store.backups.of(app), policyOf(this.ctx, app));
+    const gone = toPrune(currentBackups(this.ctx, app), policyOf(this.ctx, app));
     for (const id of gone) await deleteBackup(this.ctx, app, { id, actor: 'berth' });
     return gone;
   }

@@ -3,11 +3,12 @@
 import type { Ctx } from '../context.js';
 import { grantsOf } from '../shared-services/services.js';
 import { backupHealth } from './plan.js';
+import { currentBackups } from './backups.js';
 
 export function backupStatus(ctx: Ctx, app: string): ({ last: string | null } & ReturnType<typeof backupHealth>) | null {
   const row = ctx.store.getApp(app);
   if (!row || !grantsOf(ctx, app).postgres) return null;
-  const backups = ctx.store.backups.of(app);
+  const backups = currentBackups(ctx, app);
   const failed = ctx.store.lastAudit(app, 'backup.create');
   const verified = backups.filter((b) => b.verified_at).sort((a, b) => b.verified_at!.localeCompare(a.verified_at!))[0];
   const h = backupHealth({

@@ -33,6 +33,8 @@ export interface ServiceRecord {
   slot?: ServiceSlot;
   /** bundled PostgreSQL: the pass its WAL archive's repository is encrypted with (pitr.ts) */
   archiveCipher?: string;
+  /** bundled PostgreSQL: its cluster's system id (its archive's directory on a target) */
+  archiveSystemId?: string;
 }
 
 /** The service's record, created with a fresh admin password the first time. */

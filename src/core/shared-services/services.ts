@@ -107,7 +107,8 @@ export async function ensureServices(ctx: Ctx, progress: (l: string) => void): P
     await new Promise((r) => setTimeout(r, 500));
   }
   await applyPgLimits(ctx);
-  if (archives(ctx)) await ensureArchive(ctx, out);
+  // the archive's trouble is said, and keeps no service from coming up (berth up tries again)
+  if (archives(ctx)) await ensureArchive(ctx, out).catch((e: Error) => { out['postgres archive'] = `FAILED: ${e.message} (berth up tries again)`; });
   // apps' Redis users in today's shape and rules (after an upgrade), and their own Redis
   // containers; one app's failure is reported, and does not keep the platform from coming up
   const redisErrs = await reapplyRedisGrants(ctx);
@@ -118,6 +119,7 @@ export async function ensureServices(ctx: Ctx, progress: (l: string) => void): P
 /** The WAL archive's stanza, and its first base backup in the background (until there is one,
  *  nothing can be recovered to a point in time: berth backup pitr says so). */
 async function ensureArchive(ctx: Ctx, out: Record<string, string>): Promise<void> {
+  if (ctx.archiveBase) return; // a base backup runs: the stanza is there (and its lock would refuse stanza-create)
   const r = await ensureStanza(ctx);
   if (r !== 'ok') out['postgres archive'] = r;
   const w = await pitrWindow(ctx);

@@ -1,16 +1,16 @@
 // Point-in-time recovery of the shared PostgreSQL on Docker: pgBackRest (Debian's, in berth's
 // PostgreSQL image) archives every WAL segment as the server closes it (archive_command) into a
-// repository on the host (<root>/backups/pitr, encrypted with the repository cipher), and takes
+// repository on the host (<root>/backups/_pitr, encrypted with the repository cipher), and takes
 // base backups when asked (exec in the server's container). A restore to an instant runs in
 // containers of its own: pgBackRest restores into a scratch directory, then a scratch server
 // replays the WAL up to that instant and is promoted, on an internal network no app is on.
 import { randomBytes } from 'node:crypto';
-import { chownSync, mkdirSync, rmSync } from 'node:fs';
+import { chownSync, existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BerthError } from '../../lib/errors.js';
 import { demux } from '../../lib/frames.js';
 import type { Paths } from '../../state/paths.js';
-import type { PgArchiveRuntime, RunOptions } from '../types.js';
+import type { PgArchiveRuntime, Progress, RunOptions } from '../types.js';
 import { type EngineApi, isNotFound } from './engine-api.js';
 import type { DockerNetworks } from './networks.js';
 import { runToEnd } from './run-to-end.js';
@@ -31,7 +31,7 @@ export const ARCHIVE_TIMEOUT_S = 60;
 const SCRATCH_MEMORY = 512 * 1024 * 1024;
 const RECOVERY_TIMEOUT_MS = 30 * 60_000;
 
-export const archiveRepoDir = (p: Paths) => join(p.root, 'backups', 'pitr');
+export const archiveRepoDir = (p: Paths) => p.archiveDir;
 const scratchDir = (p: Paths, id: string) => join(p.root, 'backups', '.scratch', `pitr-${id}`);
 
 /** pgBackRest's config: one local repository, encrypted, two full backups kept (and the WAL
@@ -53,6 +53,7 @@ export function archivingServerArgs(): string[] {
 export const pitrTarget = (d: Date) => `${d.toISOString().replace('T', ' ').replace('Z', '')}+00`;
 
 export class DockerPgArchive implements PgArchiveRuntime {
+
   constructor(private readonly api: EngineApi, private readonly names: Names, private readonly paths: Paths,
     private readonly networks: DockerNetworks, private readonly configFile: string) {}
 
@@ -70,7 +71,8 @@ export class DockerPgArchive implements PgArchiveRuntime {
     return { exitCode: ExitCode ?? -1, output: lines.slice(-(o.outputLines ?? 50) - 1).join('\n') };
   }
 
-  async atTime<T>(o: { at: Date; db: string }, fn: (s: { network: string; host: string; port: number }) => Promise<T>, opts: RunOptions): Promise<T> {
+  async atTime<T>(o: { at: Date; db: string }, fn: (s: { network: string; host: string; port: number }) => Promise<T>,
+    opts: RunOptions & { progress?: Progress }): Promise<T> {
     const id = randomBytes(4).toString('hex');
     const name = `${this.names.instance}-pitr-${id}`;
     const dir = scratchDir(this.paths, id);
@@ -79,7 +81,9 @@ export class DockerPgArchive implements PgArchiveRuntime {
     const binds = [`${dir}:${POSTGRES_VOLUME_PATH}`, `${archiveRepoDir(this.paths)}:${ARCHIVE_REPO_PATH}:ro`, `${this.configFile}:${SCRATCH_CONFIG}:ro`];
     const labels = { [LABEL.instance]: this.names.instance, [LABEL.role]: 'one-off' };
     try {
-      await this.restore(name, o, binds, labels, opts);
+      const how = await this.restore(name, o, binds, labels, opts);
+      opts.progress?.(how === 'database' ? `restored ${o.db} alone from the base backup before the instant`
+        : `the base backup before the instant predates ${o.db}: restored the whole cluster`);
       await this.networks.createScratch(name);
       await this.api.json('POST', '/containers/create', `create ${name}`, { query: { name }, body: {
         Image: POSTGRES_IMAGE, Cmd: ['postgres', '-c', 'archive_mode=off'], Labels: labels,
@@ -89,21 +93,45 @@ export class DockerPgArchive implements PgArchiveRuntime {
       await this.recovered(name, o.at, opts);
       return await fn({ network: name, host: name, port: POSTGRES_PORT });
     } finally {
-      await this.api.buffer('DELETE', `/containers/${name}`, `remove ${name}`, { query: { force: true } }).catch((e) => { if (!isNotFound(e)) throw e; });
-      await this.networks.removeScratch(name);
-      rmSync(dir, { recursive: true, force: true });
+      // each step whatever became of the one before: the data (every app's, in clear) goes first
+      await this.api.buffer('DELETE', `/containers/${name}`, `remove ${name}`, { query: { force: true } }).catch((e) => { if (!isNotFound(e)) throw e; })
+        .finally(() => rmSync(dir, { recursive: true, force: true }))
+        .finally(() => this.networks.removeScratch(name));
     }
+  }
+
+  async sweep(): Promise<string[]> {
+    const gone: string[] = [];
+    const prefix = `${this.names.instance}-pitr-`;
+    const cs = await this.api.json<{ Id: string; Names: string[] }[]>('GET', '/containers/json', 'list containers', {
+      query: { all: true, filters: JSON.stringify({ name: [prefix] }) } });
+    for (const c of cs.filter((x) => x.Names.some((n) => n.slice(1).startsWith(prefix)))) {
+      await this.api.buffer('DELETE', `/containers/${c.Id}`, `remove ${c.Names[0]}`, { query: { force: true } }).catch((e) => { if (!isNotFound(e)) throw e; });
+      gone.push(`container ${c.Names[0]!.slice(1)}`);
+    }
+    const nets = await this.api.json<{ Name: string; Labels?: Record<string, string> }[]>('GET', '/networks', 'list networks', {
+      query: { filters: JSON.stringify({ label: [`${LABEL.instance}=${this.names.instance}`, 'berth.scratch=pitr'] }) } });
+    for (const n of nets) { await this.networks.removeScratch(n.Name); gone.push(`network ${n.Name}`); }
+    const scratch = join(this.paths.root, 'backups', '.scratch');
+    for (const d of existsSync(scratch) ? readdirSync(scratch).filter((x) => x.startsWith('pitr-')) : []) {
+      rmSync(join(scratch, d), { recursive: true, force: true });
+      gone.push(join(scratch, d));
+    }
+    return gone;
   }
 
   /** pgBackRest restores the backup set before `at` with recovery settings for it: only the
    *  app's database when that set holds it, the whole cluster when the database came later. */
-  private async restore(name: string, o: { at: Date; db: string }, binds: string[], labels: Record<string, string>, opts: RunOptions) {
+  private async restore(name: string, o: { at: Date; db: string }, binds: string[], labels: Record<string, string>, opts: RunOptions)
+    : Promise<'database' | 'cluster'> {
     const base = ['pgbackrest', `--config=${SCRATCH_CONFIG}`, `--stanza=${STANZA}`, `--pg1-path=${PGDATA}`, '--type=time',
       `--target=${pitrTarget(o.at)}`, '--target-action=promote'];
     const body = (cmd: string[]) => ({ Image: POSTGRES_IMAGE, Cmd: cmd, User: `${SERVICE_UID}:${SERVICE_UID}`, Labels: labels,
       HostConfig: { Binds: binds, NetworkMode: 'none' } });
     let r = await runToEnd(this.api, `${name}-restore`, body([...base, `--db-include=${o.db}`, 'restore']), opts);
+    let how: 'database' | 'cluster' = 'database';
     if (r.exitCode !== 0 && /ERROR: \[080\]/.test(r.output)) {
+      how = 'cluster';
       rmSync(join(binds[0]!.split(':')[0]!, 'pgdata'), { recursive: true, force: true });
       r = await runToEnd(this.api, `${name}-restore`, body([...base, 'restore']), opts);
     }
@@ -111,6 +139,7 @@ export class DockerPgArchive implements PgArchiveRuntime {
       throw new BerthError('command_failed', `pgBackRest could not restore the archive at ${o.at.toISOString()}: ${errorLines(r.output)}`,
         'see the recoverable window: berth backup pitr');
     }
+    return how;
   }
 
   /** Waits until the scratch server has replayed the WAL to the target and been promoted; one that
@@ -129,6 +158,28 @@ export class DockerPgArchive implements PgArchiveRuntime {
       if (Date.now() > end) throw new BerthError('timeout', `the scratch server did not reach ${at.toISOString()} in time`);
       await new Promise((r) => setTimeout(r, 500));
     }
+  }
+}
+
+/** Disaster recovery (restore-host): the whole cluster from the archive in <root>/backups/_pitr,
+ *  to its end, into the shared server's data directory, before the server first starts there. The
+ *  server then replays the WAL to the last archived segment, is promoted, and archives on. */
+export async function restoreClusterFromArchive(api: EngineApi, p: Paths, cipherPass: string): Promise<void> {
+  const dataDir = join(p.root, 'services', 'postgres');
+  if (existsSync(join(dataDir, 'pgdata'))) throw new BerthError('conflict', `${dataDir}/pgdata exists: the archive is restored into an empty data directory only`);
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  chownSync(dataDir, SERVICE_UID, SERVICE_UID);
+  writeFileSync(join(dataDir, ARCHIVE_CONFIG_FILE), pgbackrestConfig(cipherPass), { mode: 0o600 });
+  chownSync(join(dataDir, ARCHIVE_CONFIG_FILE), SERVICE_UID, SERVICE_UID);
+  const r = await runToEnd(api, `berth-restore-cluster-${randomBytes(3).toString('hex')}`, {
+    Image: POSTGRES_IMAGE, User: `${SERVICE_UID}:${SERVICE_UID}`,
+    Cmd: ['pgbackrest', `--config=${ARCHIVE_CONFIG}`, `--stanza=${STANZA}`, 'restore'],
+    HostConfig: { Binds: [`${dataDir}:${POSTGRES_VOLUME_PATH}`, `${archiveRepoDir(p)}:${ARCHIVE_REPO_PATH}`], NetworkMode: 'none' },
+  }, { timeoutMs: RECOVERY_TIMEOUT_MS * 4 });
+  if (r.exitCode !== 0) {
+    rmSync(join(dataDir, 'pgdata'), { recursive: true, force: true });
+    throw new BerthError('command_failed', `pgBackRest could not restore the cluster from the archive: ${errorLines(r.output)}`,
+      'run restore-host again with --no-archive: every app\'s latest logical backup instead');
   }
 }
 

@@ -75,7 +75,7 @@ unpack)
   mkdir -p "/out/$STAGED"
   age -d -i "$KEY" "/out/$FILE" | tar -C "/out/$STAGED" -xf -
   ;;
-copy-to | sum-at | copy-from | delete-at | probe | latest-at)
+copy-to | sum-at | copy-from | delete-at | probe | latest-at | copy-tree-to | copy-tree-from)
   # an off-site target (rclone's remote "target" in the 0600 config file berth wrote): /out/$FILE
   # to $KEY_AT; the sha256 of what the target holds (read back whole); $KEY_AT back to /out/$FILE;
   # $KEY_AT removed; a probe object written, read and removed (credentials and bucket work)
@@ -85,6 +85,9 @@ copy-to | sum-at | copy-from | delete-at | probe | latest-at)
   sum-at) rc hashsum sha256 --download "target:$KEY_AT" ;;
   copy-from) rc copyto "target:$KEY_AT" "/out/$FILE" ;;
   delete-at) rc deletefile "target:$KEY_AT" ;;
+  # a tree (the WAL archive): new and changed files, files being written left for the next time
+  copy-tree-to) rc copy --exclude '*.tmp' /out "target:$KEY_AT" ;;
+  copy-tree-from) rc copy "target:$KEY_AT" "/out/$STAGED" ;;
   latest-at)
     # the newest platform backup under $KEY_AT (names sort by time), copied to /out/$FILE
     name=$(rc lsf --files-only "target:$KEY_AT" | grep '\.age$' | sort | tail -n 1)
