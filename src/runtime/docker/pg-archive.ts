@@ -166,7 +166,9 @@ export class DockerPgArchive implements PgArchiveRuntime {
  *  server then replays the WAL to the last archived segment, is promoted, and archives on. */
 export async function restoreClusterFromArchive(api: EngineApi, p: Paths, cipherPass: string): Promise<void> {
   const dataDir = join(p.root, 'services', 'postgres');
-  if (existsSync(join(dataDir, 'pgdata'))) throw new BerthError('conflict', `${dataDir}/pgdata exists: the archive is restored into an empty data directory only`);
+  if (existsSync(join(dataDir, 'pgdata'))) {
+    throw new BerthError('conflict', `${dataDir}/pgdata exists: the archive is restored into an empty data directory only`);
+  }
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   chownSync(dataDir, SERVICE_UID, SERVICE_UID);
   writeFileSync(join(dataDir, ARCHIVE_CONFIG_FILE), pgbackrestConfig(cipherPass), { mode: 0o600 });
