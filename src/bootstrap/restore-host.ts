@@ -10,11 +10,13 @@ import { join, resolve } from 'node:path';
 import { checkTarget, rcloneConf, type S3Target } from '../core/backups/offsite.js';
 import { PLATFORM, restoreHostMarker } from '../core/backups/platform.js';
 import { DaemonClient } from '../daemon/client.js';
+import { copyTree } from '../exec/copy-tree.js';
 import { BerthError } from '../lib/errors.js';
 import type { EngineApi } from '../runtime/docker/engine-api.js';
 import { ensurePgToolsImage } from '../runtime/docker/pg-tools-image.js';
 import { runToEnd } from '../runtime/docker/run-to-end.js';
 import { restoreClusterFromArchive } from '../runtime/docker/pg-archive.js';
+import { loadImageFrom } from '../runtime/docker/image-archive.js';
 import { ensurePostgresImage, SERVICE_UID } from '../runtime/docker/service-images.js';
 import { ARCHIVE_ON_TARGET, archivePathFor } from '../core/backups/pitr.js';
 import { Cipher } from '../lib/secrets.js';
@@ -77,7 +79,8 @@ export async function restoreHost(p: Paths, o: RestoreHostOptions)
     const staged = `.unpacked-${randomBytes(3).toString('hex')}`;
     try {
       await task('unpack', { FILE: archive, STAGED: staged });
-      layDown(p, join(work, staged), o.identity);
+      await layDown(p, join(work, staged), o.identity);
+      await loadImages(o, join(work, staged, 'images'));
     } finally {
       rmSync(join(work, staged), { recursive: true, force: true }); // the state and master key, in clear
     }
@@ -163,8 +166,9 @@ async function fetchArchive(from: RestoreSource, work: string, secrets: string, 
   return name;
 }
 
-/** The unpacked backup into the data root: state (0600), settings, Caddy's data, static files; the key beside the state. */
-function layDown(p: Paths, from: string, identity: string): void {
+/** The unpacked backup into the data root: state (0600), settings, Caddy's data, static files,
+ *  apps' volumes (owners kept); the key beside the state. */
+async function layDown(p: Paths, from: string, identity: string): Promise<void> {
   if (!existsSync(join(from, 'state', 'berth.db')) || !existsSync(join(from, 'state', 'master.key'))) {
     throw new BerthError('invalid', 'the platform backup holds no state database or master key', 'nothing was changed in the data root');
   }
@@ -175,8 +179,16 @@ function layDown(p: Paths, from: string, identity: string): void {
   writeFileSync(join(p.stateDir, 'backup.key'), identity, { mode: 0o600 });
   for (const f of readdirSync(p.stateDir)) chmodSync(join(p.stateDir, f), 0o600);
   cpSync(join(from, 'berth.json'), p.settings);
-  if (existsSync(join(from, 'caddy', 'data'))) cpSync(join(from, 'caddy', 'data'), p.caddyDataDir, { recursive: true });
-  if (existsSync(join(from, 'static'))) cpSync(join(from, 'static'), p.staticDir, { recursive: true });
+  for (const [there, here] of [[join(from, 'caddy', 'data'), p.caddyDataDir], [join(from, 'static'), p.staticDir], [join(from, 'volumes'), p.volumesDir]]) {
+    if (existsSync(there)) await copyTree(there, here);
+  }
+}
+
+/** The app images the platform backup holds (berth backup platform --images) into this engine. */
+async function loadImages(o: RestoreHostOptions, dir: string): Promise<void> {
+  for (const f of existsSync(dir) ? readdirSync(dir).filter((x) => x.endsWith('.tar')) : []) {
+    o.progress(`  ${await loadImageFrom(o.api, join(dir, f))}`);
+  }
 }
 
 /** Every app's backup files from the directory given (the daemon fetches them from a target otherwise). */

@@ -220,7 +220,8 @@ export function backupCommands(program: Command, { client, globals, action }: De
   backup.command('platform').description('back up the platform itself: every app\'s database, then the state, keys, settings and Caddy\'s '
     + 'certificates in one encrypted file, copied to every target (berth restore-host reads it); --list shows them')
     .option('--list', 'the platform backups there are')
-    .action(action(async (o: { list?: boolean }) => {
+    .option('--images', 'put every app\'s live release image in too (a new machine needs no registry; each can be hundreds of MB)')
+    .action(action(async (o: { list?: boolean; images?: boolean }) => {
       if (o.list) {
         const rows = await client().call<Backup[]>('GET', '/backups/platform');
         out(json(), rows, () => (rows.length ? table(rows.map((b) => ({ id: b.id, created: b.created_at, size: mb(b.size), stored: b.stored.join(', ') })),
@@ -228,7 +229,7 @@ export function backupCommands(program: Command, { client, globals, action }: De
         return;
       }
       const r = await client().stream<{ backup: Backup & { copies?: unknown }; apps: { app: string; backup: number | null; error?: string }[] }>(
-        'POST', '/backups/platform', {}, onProgress, LOST);
+        'POST', '/backups/platform', o.images ? { images: true } : {}, onProgress, LOST);
       out(json(), r, () => `platform backup #${r.backup.id} (${mb(r.backup.size)}) of ${r.apps.length} apps' databases and the platform's state: `
         + `${r.backup.file}\nrestore it on a new machine: berth restore-host --from s3://BUCKET/PREFIX --key backup.key ... (see the README)`);
       if (r.apps.some((a) => a.error)) process.exitCode = 1;

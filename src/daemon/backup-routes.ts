@@ -16,7 +16,7 @@ import { hostname } from 'node:os';
 import { baseBackup, pitrWindow, pushArchive, restoreAt } from '../core/backups/pitr.js';
 import { createPlatformBackup, PLATFORM, restoreData } from '../core/backups/platform.js';
 import { parsePitrTime } from '../core/backups/pitr-plan.js';
-import { BackupPolicyBody, BackupRestoreBody, PitrBaseBody, RestoreDataBody, BackupTargetBody, BackupVerifyBody, NotifyBody, parseBody } from './bodies.js';
+import { BackupPolicyBody, BackupRestoreBody, PitrBaseBody, PlatformBackupBody, RestoreDataBody, BackupTargetBody, BackupVerifyBody, NotifyBody, parseBody } from './bodies.js';
 import { actorOf, mustApp } from './handlers.js';
 import type { Reply, Router } from './http.js';
 
@@ -95,8 +95,10 @@ export function backupRoutes(api: Router, ctx: Ctx, P: string): void {
   api.on('GET', `${P}/backups/pitr`, () => pitrWindow(ctx));
   api.on('POST', `${P}/backups/pitr/push`, async () => ({ copies: await pushArchive(ctx, { now: true }), ...(await pitrWindow(ctx)) }));
   api.on('GET', `${P}/backups/platform`, () => listBackups(ctx, PLATFORM));
-  api.on('POST', `${P}/backups/platform`, (r) =>
-    ({ kind: 'ndjson', run: (emit) => createPlatformBackup(ctx, { actor: actorOf(r), fresh: true }, emit) }) satisfies Reply);
+  api.on('POST', `${P}/backups/platform`, async (r) => {
+    const b = parseBody(PlatformBackupBody, await r.json());
+    return { kind: 'ndjson', run: (emit) => createPlatformBackup(ctx, { actor: actorOf(r), fresh: true, images: b.images }, emit) } satisfies Reply;
+  });
   // restore-host, once the platform is up again on the restored state: every app's data back
   api.on('POST', `${P}/platform/restore-data`, async (r) => {
     const b = parseBody(RestoreDataBody, await r.json());

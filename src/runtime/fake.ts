@@ -402,6 +402,12 @@ export class FakeRuntime implements Runtime {
     return out;
   }
 
+  /** an image "saved": a file naming it */
+  async saveImage(ref: string, file: string): Promise<void> {
+    if (!this.images.has(ref)) throw new BerthError('not_found', `no image ${ref}`);
+    writeFileSync(file, `fake image ${ref}\n`, { mode: 0o600 });
+  }
+
   async removeImage(id: string): Promise<void> {
     for (const [k, v] of this.images) if (v.id === id) this.images.delete(k);
   }

@@ -167,6 +167,8 @@ export interface Runtime {
   logs(unit: Pick<Unit, 'id' | 'name'>, tail: number): Promise<string>;
   followLogs(unit: Pick<Unit, 'id' | 'name'>, tail: number, onLine: (chunk: string) => void, signal: AbortSignal): Promise<void>;
   removeImage(id: string): Promise<void>;
+  /** Writes an image (by reference: its tag comes along) to a file another engine can load (0600). */
+  saveImage(ref: string, file: string): Promise<void>;
   /** Copies a directory of an image (e.g. /app/dist) into dest (created when missing), without
    *  running the image. Nothing lands outside dest: symlinks that point outside it, and files
    *  that are neither regular files, directories nor links, are left out (in `skipped`). */

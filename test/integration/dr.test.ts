@@ -9,9 +9,9 @@
 // Docker (a new machine pulls or builds them: README, restore-host).
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { copyFileSync, cpSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { chownSync, copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import pg from 'pg';
 import { CreateBucketCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { DaemonClient } from '../../src/daemon/client.js';
@@ -21,6 +21,8 @@ import { docker, ensureSample, httpsGet, Platform, SAMPLE, until } from '../help
 
 const p = new Platform();
 const APPS = ['dra', 'drb'];
+// the apps' image under a tag of this test's own: the wipe removes it, as a new machine lacks it
+const IMAGE = () => `berth/dr-${p.instance}:1`;
 const vm = new ExternalMinio(p, 'bridge');
 const keep = mkdtempSync(join(tmpdir(), 'berth-dr-'));
 type Conn = { postgres: { user: string; password: string; db: string } };
@@ -36,9 +38,10 @@ async function asApp(app: string): Promise<pg.Client> {
 before(async () => {
   await p.up();
   await ensureSample(p);
+  await docker.getImage(SAMPLE).tag({ repo: IMAGE().split(':')[0], tag: '1' });
   for (const [i, app] of APPS.entries()) {
     await p.ok(['apps', 'create', app, '--domain', `${app}.localhost`, '--no-redis', '--no-bucket']);
-    await p.ok(['deploy', app, '--image', SAMPLE]);
+    await p.ok(['deploy', app, '--image', IMAGE()]);
     const c = await asApp(app);
     await c.query('CREATE TABLE orders(id serial PRIMARY KEY, item text NOT NULL)');
     await c.query(`INSERT INTO orders(item) SELECT '${app} item ' || g FROM generate_series(1, ${(i + 1) * 25}) g`);
@@ -49,6 +52,8 @@ before(async () => {
 after(async () => {
   await vm.stop();
   await p.destroy();
+  // only the tag: the sample image stays for the other tests
+  if ((await docker.listImages({ filters: { reference: [IMAGE()] } })).length) await docker.getImage(IMAGE()).remove();
   rmSync(keep, { recursive: true, force: true });
 });
 
@@ -64,6 +69,7 @@ async function wipe(): Promise<void> {
   }
   rmSync(p.root, { recursive: true, force: true });
   assert.ok(!existsSync(p.root));
+  await docker.getImage(IMAGE()).remove(); // the tag alone (the sample image keeps its own)
 }
 
 /** Every app serves over HTTPS with a certificate of the CA of before, and holds `rows[i]` orders. */
@@ -91,7 +97,12 @@ test('a wiped server comes back with restore-host: from the S3 target with the W
   await s3.send(new CreateBucketCommand({ Bucket: 'dr-offsite' }));
   await p.ok(['backup', 'target', 's3', '--endpoint', vm.endpoint, '--bucket', 'dr-offsite', '--access-key', vm.rootUser, '--prefix', 'berth',
     '--secret-key-stdin'], { input: `${vm.rootSecret}\n` });
-  const made = await p.json<{ backup: { id: number; file: string }; apps: { app: string; backup: number | null; error?: string }[] }>(['backup', 'platform']);
+  // a file in an app's volume, owned by the app's user (what a process writing there leaves)
+  const volFile = join(p.root, 'volumes', 'dra', 'uploads', 'a.txt');
+  mkdirSync(dirname(volFile), { recursive: true });
+  writeFileSync(volFile, 'uploaded before the loss');
+  chownSync(volFile, 1234, 1234);
+  const made = await p.json<{ backup: { id: number; file: string }; apps: { app: string; backup: number | null; error?: string }[] }>(['backup', 'platform', '--images']);
   assert.deepEqual(made.apps.map((a) => [a.app, a.error]), APPS.map((a) => [a, undefined]));
   // written after the platform backup: only the WAL archive holds them
   const c = await asApp('dra');
@@ -117,6 +128,9 @@ test('a wiped server comes back with restore-host: from the S3 target with the W
   assert.equal(out.from_archive, true);
   assert.deepEqual(out.apps.map((a) => [a.app, a.result]).sort(), APPS.map((a) => [a, 'restored from the WAL archive']));
   await serves([30, 50]);
+  assert.ok(await docker.getImage(IMAGE()).inspect(), 'the app image did not come back from the platform backup');
+  assert.equal(readFileSync(volFile, 'utf8'), 'uploaded before the loss');
+  assert.deepEqual([statSync(volFile).uid, statSync(volFile).gid], [1234, 1234], 'the volume file lost its owner');
   // the archive goes on: archiving works on the restored cluster
   assert.equal((await p.json<{ archive_failing: unknown }>(['backup', 'pitr', '--push'])).archive_failing, null);
   // it refuses to restore over a platform that is there

@@ -97,3 +97,36 @@ test('apps get their database and Redis user on the external servers; berth runs
   assert.equal((await admin.query("SELECT tableowner FROM pg_tables WHERE tablename = 't'")).rows[0].tableowner, 'app_ext');
   await admin.end();
 });
+
+test('with an external PostgreSQL, logical backups are made, verified and restored there; point-in-time recovery is its provider\'s job', async () => {
+  const before = (await p.appEnv('ext', ['DATABASE_URL'])).DATABASE_URL;
+  const app = new pg.Client({ connectionString: before });
+  await app.connect();
+  await app.query('INSERT INTO t(x) SELECT g FROM generate_series(1, 20) g');
+  await app.end();
+  const b = await p.json<{ id: number; size: number }>(['backup', 'create', 'ext']);
+  assert.ok(b.size > 0);
+  const v = await p.json<{ state: string; tables: number; rows: number }>(['backup', 'verify', 'ext']);
+  assert.deepEqual([v.state, v.tables, v.rows], ['ok', 1, 20]);
+  const gone = new pg.Client({ connectionString: before });
+  await gone.connect();
+  await gone.query('DELETE FROM t');
+  await gone.end();
+  await p.ok(['backup', 'restore', 'ext', String(b.id)]);
+  const after = (await until(async () => {
+    const e = await p.appEnv('ext', ['DATABASE_URL']);
+    return e.DATABASE_URL !== before ? e : false;
+  }, 30_000, 'the release on the restored database')).DATABASE_URL;
+  const now = new pg.Client({ connectionString: after });
+  await now.connect();
+  assert.equal(Number((await now.query('SELECT count(*) AS n FROM t')).rows[0].n), 20);
+  await now.end();
+  assert.equal(new URL(after).host, new URL(before).host, 'the restored database is not on the external server');
+  // the archive: not berth's to keep on someone else's server
+  const w = await p.json<{ archiving: boolean; note: string }>(['backup', 'pitr']);
+  assert.equal(w.archiving, false);
+  assert.match(w.note, /external: point-in-time recovery is its provider's job/);
+  const at = await p.berth(['backup', 'restore', 'ext', '--at', new Date(Date.now() - 60_000).toISOString()]);
+  assert.equal(at.code, 2, at.stderr);
+  assert.match(at.stderr, /provider's job/);
+});

@@ -2,13 +2,14 @@
 // backup of every app's database, then one encrypted tar (age, to the backup key) of what
 // berth needs to come back on another machine: a consistent online copy of the state database
 // (it records every app, release, grant and backup), the master key that opens its secrets, the
-// settings, Caddy's certificates and ACME account, and static sites' files. It is recorded like
+// settings, Caddy's certificates and ACME account, static sites' files and the apps' volumes. It is recorded like
 // an app's backup under the name PLATFORM, so it is copied to every target, listed and pruned
 // the same way. `berth restore-host` (bootstrap/restore-host.ts) reads it back; restoreData
 // then brings every app's database back from its latest backup.
 import { randomBytes } from 'node:crypto';
 import { cpSync, existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { copyTree } from '../../exec/copy-tree.js';
 import { asBerthError, BerthError } from '../../lib/errors.js';
 import type { BackupRow } from '../../state/backups.js';
 import type { Ctx } from '../context.js';
@@ -30,8 +31,10 @@ const PACK_TIMEOUT_MS = 3600_000;
 
 export interface PlatformBackup { backup: BackupRow; apps: { app: string; backup: number | null; error?: string }[] }
 
-/** `fresh`: back up every app's database first (the scheduled one relies on the apps' own schedules). */
-export async function createPlatformBackup(ctx: Ctx, o: { actor: string; fresh: boolean }, emit: Emit): Promise<PlatformBackup> {
+/** `fresh`: back up every app's database first (the scheduled one relies on the apps' own
+ *  schedules); `images`: put every app's live release image in too (a new machine can then run
+ *  them without a registry; each can be hundreds of MB). */
+export async function createPlatformBackup(ctx: Ctx, o: { actor: string; fresh: boolean; images?: boolean }, emit: Emit): Promise<PlatformBackup> {
   const key = mustBackupKey(ctx.paths);
   const apps: PlatformBackup['apps'] = [];
   for (const a of ctx.store.listApps().filter((x) => grantsOf(ctx, x.name).postgres)) {
@@ -52,7 +55,8 @@ export async function createPlatformBackup(ctx: Ctx, o: { actor: string; fresh: 
     const file = backupFileName(new Date(), randomBytes(3).toString('hex')).replace('.dump.age', '.tar.age');
     try {
       emit({ type: 'progress', line: 'copying the state database (online), keys, settings and Caddy\'s certificates' });
-      stage(ctx, join(dir, staged), apps);
+      await stage(ctx, join(dir, staged), apps);
+      if (o.images) await stageImages(ctx, join(dir, staged, 'images'), emit);
       const t0 = Date.now();
       const r = await ctx.runtime.services.task('pg-tools', { name: 'platform-backup', cmd: ['pack'],
         env: { STAGED: staged, RECIPIENT: key.recipient, FILE: `${file}.partial` }, outputDir: dir }, { timeoutMs: PACK_TIMEOUT_MS });
@@ -68,6 +72,20 @@ export async function createPlatformBackup(ctx: Ctx, o: { actor: string; fresh: 
   });
 }
 
+/** Each app's live release image, by the reference the release names (its tag comes along). */
+async function stageImages(ctx: Ctx, to: string, emit: Emit): Promise<void> {
+  mkdirSync(to, { recursive: true, mode: 0o700 });
+  const refs = new Set<string>();
+  for (const a of ctx.store.listApps()) {
+    const live = a.live_release ? ctx.store.getRelease(a.live_release) : undefined;
+    if (live) refs.add(live.image);
+  }
+  for (const [i, ref] of [...refs].entries()) {
+    emit({ type: 'progress', line: `saving image ${ref}` });
+    await ctx.runtime.saveImage(ref, join(to, `${i}.tar`));
+  }
+}
+
 /** At daemon start: what a task cut short by the daemon's death left, some of it in clear (a
  *  platform backup's staged state and master key; a restore to an instant's scratch cluster). */
 export async function sweepLeftovers(ctx: Ctx): Promise<string[]> {
@@ -81,16 +99,19 @@ export async function sweepLeftovers(ctx: Ctx): Promise<string[]> {
 }
 
 /** What goes into the tar: the state copy, the master key, the settings, Caddy's data, static files. */
-function stage(ctx: Ctx, to: string, apps: PlatformBackup['apps']): void {
+async function stage(ctx: Ctx, to: string, apps: PlatformBackup['apps']): Promise<void> {
   const p = ctx.paths;
   mkdirSync(join(to, 'state'), { recursive: true, mode: 0o700 });
   ctx.store.copyTo(join(to, 'state', 'berth.db'));
   cpSync(p.keyFile, join(to, 'state', 'master.key'));
   for (const f of ['backup.key.pub']) if (existsSync(join(p.stateDir, f))) cpSync(join(p.stateDir, f), join(to, 'state', f));
   cpSync(p.settings, join(to, 'berth.json'));
-  if (existsSync(p.caddyDataDir)) cpSync(p.caddyDataDir, join(to, 'caddy', 'data'), { recursive: true });
-  if (existsSync(p.staticDir)) cpSync(p.staticDir, join(to, 'static'), { recursive: true });
-  writeFileSync(join(to, 'manifest.json'), JSON.stringify({ format: 1, created_at: new Date().toISOString(), apps }, null, 2));
+  if (existsSync(p.caddyDataDir)) await copyTree(p.caddyDataDir, join(to, 'caddy', 'data'));
+  if (existsSync(p.staticDir)) await copyTree(p.staticDir, join(to, 'static'));
+  // apps' volumes (berth.yml volumes:), copied as they are while the apps run: not a snapshot
+  const volumes = existsSync(p.volumesDir) ? readdirSync(p.volumesDir) : [];
+  if (volumes.length) await copyTree(p.volumesDir, join(to, 'volumes'));
+  writeFileSync(join(to, 'manifest.json'), JSON.stringify({ format: 1, created_at: new Date().toISOString(), apps, volumes }, null, 2));
 }
 
 /** After restore-host: every app's grants applied again in the fresh services (the stored

@@ -20,6 +20,7 @@ import { exportDir } from './export-dir.js';
 import { createAndStart, listOneOffs, removeContainer, startAttached, waitOneOff } from './one-offs.js';
 import { DockerNetworks } from './networks.js';
 import { DockerServices } from './services.js';
+import { saveImageTo } from './image-archive.js';
 import {
   appNetworkName, cronRunName, exitCodeFromStatus, LABEL, type Names, networkCreateBody, oneOffName, ownedFilter, processContainer,
   SERVING_CPU_SHARES, SERVING_RESTART_POLICY, servingName, unitName, volumeDir,
@@ -376,6 +377,8 @@ export class DockerRuntime implements Runtime {
   }
 
   exportDir(image: string, path: string, dest: string): Promise<ExportedDir> { return exportDir(this.api, this.names, image, path, dest); }
+
+  saveImage(ref: string, file: string): Promise<void> { return saveImageTo(this.api, ref, file); }
 
   async removeImage(id: string): Promise<void> {
     // 409: another image or container still uses it; it goes with its last user
