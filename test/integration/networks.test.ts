@@ -71,10 +71,12 @@ test('from inside app A, app B is unreachable by name and by address; the servic
   };
   const r = await probeFrom(a, targets);
   assert.notEqual(r.b_by_name, 200, `B answered A by name: ${JSON.stringify(r)}`);
-  assert.match(String(r.b_by_name), /ENOTFOUND|EAI_AGAIN/, 'B\'s name does not even resolve inside A');
+  // Docker's DNS forwards a name it does not hold to the host's resolvers, which on a machine without
+  // upstream DNS may not answer within the probe's 2 s: no answer is no address too
+  assert.match(String(r.b_by_name), /ENOTFOUND|EAI_AGAIN|TimeoutError/, 'B\'s name does not even resolve inside A');
   for (let i = 0; i < bIps.length; i++) assert.notEqual(r[`b_by_ip_${i}`], 200, `B answered A at ${bIps[i]}: ${JSON.stringify(r)}`);
   assert.deepEqual([r.postgres, r.redis, r.s3, r.a_warm_release], ['open', 'open', 'open', 200], JSON.stringify(r));
-  assert.match(String(r.b_own_redis), /ENOTFOUND|EAI_AGAIN/, 'B\'s own Redis is on B\'s network only');
+  assert.match(String(r.b_own_redis), /ENOTFOUND|EAI_AGAIN|ETIMEDOUT|timeout/i, 'B\'s own Redis is on B\'s network only');
   const fromB = await probeFrom(`${p.instance}-b-web`, { own_redis: hostPort((await envOf(`${p.instance}-b-web`)).REDIS_URL!) });
   assert.equal(fromB.own_redis, 'open', 'B reaches its own Redis');
   // and the proxy still reaches both
@@ -103,9 +105,13 @@ test('a platform whose apps share the platform network moves them onto their own
   const res = await load.stop();
   assert.equal(res.failed, 0, JSON.stringify(res.failures));
   assert.ok(res.total > 20, `the load ran (${res.total} requests)`);
-  // by this berth up, or by the daemon's reconcile just before it: a new release, started on B's network
-  const releases = await p.json<{ release: string; state: string; note: string | null }[]>(['releases', 'b']);
-  assert.equal(releases.find((r) => r.state === 'live')?.note, 'moved onto its own network', `${up.stdout}\n${JSON.stringify(releases)}`);
+  // by this berth up, or by the daemon's reconcile just before it (then berth up finds the app busy
+  // and the move may still be under way): a new release, started on B's network
+  let releases: { release: string; state: string; note: string | null }[] = [];
+  await until(async () => {
+    releases = await p.json<typeof releases>(['releases', 'b']);
+    return releases.find((r) => r.state === 'live')?.note === 'moved onto its own network';
+  }, 60_000, 'the move onto its own network').catch((e: Error) => { throw new Error(`${e.message}\n${up.stdout}\n${JSON.stringify(releases)}`); });
   assert.deepEqual(await networksOf(b), [own]);
   const again = await p.ok(['up', '--instance', p.instance, '--http-port', String(p.httpPort), '--https-port', String(p.httpsPort), '--bind', '127.0.0.1']);
   assert.doesNotMatch(again.stdout, /moved|created the network/, 'idempotent');

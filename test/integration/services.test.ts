@@ -289,7 +289,11 @@ async function rotationCutShortAt(step: string): Promise<Conn> {
   const alive = () => new DaemonClient(`${p.root}/run/berth.sock`, 2000).alive();
   await p.restartDaemonWith({ BERTH_TEST_PAUSE_AT: step });
   const rotation = p.berth(['apps', 'rotate', 'alpha']);
-  await until(async () => existsSync(marker) && readFileSync(marker, 'utf8') === step, 30_000, `the rotation to pause at ${step}`);
+  let ended: { code: number; stderr: string } | undefined;
+  void rotation.then((r) => { ended = r; });
+  const paused = await until(async () => (ended ? 'ended' : existsSync(marker) && readFileSync(marker, 'utf8') === step && 'paused'),
+    60_000, `the rotation to pause at ${step}`);
+  assert.equal(paused, 'paused', `the rotation ended before it paused at ${step}: exit ${ended?.code}: ${ended?.stderr}`);
   const mid = await conn('alpha'); // the new credentials, stored and applied beside the old ones
   p.killDaemon('SIGKILL');
   assert.notEqual((await rotation).code, 0, 'the CLI reported success although the daemon died');
