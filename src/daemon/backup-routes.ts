@@ -16,7 +16,9 @@ import { hostname } from 'node:os';
 import { baseBackup, pitrWindow, pushArchive, restoreAt } from '../core/backups/pitr.js';
 import { createPlatformBackup, PLATFORM, restoreData } from '../core/backups/platform.js';
 import { parsePitrTime } from '../core/backups/pitr-plan.js';
-import { BackupPolicyBody, BackupRestoreBody, PitrBaseBody, PlatformBackupBody, RestoreDataBody, BackupTargetBody, BackupVerifyBody, NotifyBody, parseBody } from './bodies.js';
+import {
+  BackupPolicyBody, BackupRestoreBody, PitrBaseBody, PlatformBackupBody, RestoreDataBody, BackupTargetBody, BackupVerifyBody, NotifyBody, parseBody,
+} from './bodies.js';
 import { actorOf, mustApp } from './handlers.js';
 import type { Reply, Router } from './http.js';
 

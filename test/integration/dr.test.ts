@@ -102,7 +102,8 @@ test('a wiped server comes back with restore-host: from the S3 target with the W
   mkdirSync(dirname(volFile), { recursive: true });
   writeFileSync(volFile, 'uploaded before the loss');
   chownSync(volFile, 1234, 1234);
-  const made = await p.json<{ backup: { id: number; file: string }; apps: { app: string; backup: number | null; error?: string }[] }>(['backup', 'platform', '--images']);
+  type Made = { backup: { id: number; file: string }; apps: { app: string; backup: number | null; error?: string }[] };
+  const made = await p.json<Made>(['backup', 'platform', '--images']);
   assert.deepEqual(made.apps.map((a) => [a.app, a.error]), APPS.map((a) => [a, undefined]));
   // written after the platform backup: only the WAL archive holds them
   const c = await asApp('dra');
