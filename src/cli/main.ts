@@ -51,11 +51,14 @@ sampleCommand(program, action);
 program.command('status').description('platform health, apps and running deploys')
   .action(action(async () => {
     const s = await client().call<{ daemon: { pid: number; rss_mb: number; uptime_s: number }; docker: { ok: boolean; engine?: string; error?: string };
-      proxy: { ok: boolean; routes?: number; error?: string }; apps: Record<string, unknown>[]; deploys: Record<string, unknown>[] }>('GET', '/status');
+      proxy: { ok: boolean; routes?: number; error?: string }; apps: Record<string, unknown>[]; deploys: Record<string, unknown>[];
+      backups?: Record<string, { state: string; detail: string } | null> }>('GET', '/status');
+    const platformBackups = Object.entries(s.backups ?? {}).filter(([, h]) => h).map(([k, h]) => `${k} ${h!.state} (${h!.detail})`);
     out(!!globals().json, s, () => [
       `daemon  pid ${s.daemon.pid}, ${s.daemon.rss_mb} MB, up ${s.daemon.uptime_s}s`,
       `docker  ${s.docker.ok ? `ok, ${s.docker.engine}` : `DOWN: ${s.docker.error}`}`,
       `proxy   ${s.proxy.ok ? `ok, ${s.proxy.routes} routes` : `DOWN: ${s.proxy.error}`}`,
+      ...(platformBackups.length ? [`backups ${platformBackups.join('; ')}`] : []),
       '', table(s.apps, ['name', 'status', 'release', 'image', 'domains']),
       ...(s.deploys.length ? ['', 'running deploys:', table(s.deploys, ['id', 'app', 'kind', 'step', 'started_at', 'actor'])] : []),
     ].join('\n'));

@@ -59,6 +59,8 @@ export interface Ctx {
   backingUp: Set<string>;
   /** The WAL archive's base backup going on (one at a time: core/backups/pitr.ts). */
   archiveBase?: Promise<unknown>;
+  /** The WAL archive as last seen (pitr.ts, every few minutes): its newest base backup, a failing archiver. */
+  archiveHealth?: { lastBase: string | null; failing: { at: string; wal: string } | null };
   /** A restore to an instant going on (one at a time: pitr.ts). */
   pitrRestoring?: boolean;
   /** The WAL archive's copy to the targets: going on, and when the daemon's pass last started one. */

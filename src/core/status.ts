@@ -2,6 +2,7 @@
 import { asBerthError } from '../lib/errors.js';
 import { listApps } from './apps/apps.js';
 import type { Ctx } from './context.js';
+import { platformBackupStatus } from './backups/status.js';
 
 export async function platformStatus(ctx: Ctx) {
   const docker = await ctx.runtime.ping().then((v) => ({ ok: true, engine: v.engine }), (e) => ({ ok: false, error: asBerthError(e).message }));
@@ -9,7 +10,7 @@ export async function platformStatus(ctx: Ctx) {
   const apps = docker.ok ? await listApps(ctx) : [];
   return {
     daemon: { pid: process.pid, boot: ctx.boot, uptime_s: Math.round(process.uptime()), ...memory() },
-    docker, proxy, apps,
+    docker, proxy, apps, backups: platformBackupStatus(ctx),
     deploys: ctx.store.runningDeploys().map((d) => ({ id: d.id, app: d.app, kind: d.kind, step: d.step, started_at: d.started_at, actor: d.actor })),
   };
 }

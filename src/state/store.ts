@@ -186,6 +186,10 @@ export class Store {
   lastAudit(app: string, action: string): AuditRow | undefined {
     return this.one<AuditRow>('SELECT * FROM audit WHERE app = ? AND action = ? ORDER BY id DESC LIMIT 1', app, action);
   }
+  /** The last platform-wide entry (no app) of `action` that ended with `result`. */
+  lastPlatformAudit(action: string, result: string): AuditRow | undefined {
+    return this.one<AuditRow>('SELECT * FROM audit WHERE app IS NULL AND action = ? AND result = ? ORDER BY id DESC LIMIT 1', action, result);
+  }
   auditLog(app?: string, limit = 100): AuditRow[] {
     return app
       ? this.many<AuditRow>('SELECT * FROM audit WHERE app = ? ORDER BY id DESC LIMIT ?', app, limit)

@@ -72,6 +72,25 @@ test('docker runtime: a one-off created but never started is started by its wait
   }
 });
 
+test('docker runtime: removing a unit whose removal is already under way waits for it, not an error (a cold rollback racing the warm stop)', async () => {
+  const api = new EngineApi();
+  const instance = `rt${Math.random().toString(36).slice(2, 8)}`;
+  const root = mkdtempSync(join(tmpdir(), 'berth-rt-'));
+  const rt = new DockerRuntime(api, namesFor(instance), pathsFor(root));
+  try {
+    await rt.ensureNetwork();
+    const spec = { app: 'twice', release: 'v1', process: 'web', image: SAMPLE, env: {}, port: 8000 };
+    await rt.networks.ensureApp(spec.app);
+    // a process that ignores SIGTERM: its forced removal takes a moment, long enough for a second one to meet it
+    const unit = await rt.start({ ...spec, cmd: ['/usr/bin/node', '-e', 'process.on("SIGTERM", () => {}); setInterval(() => {}, 1000)'] });
+    const results = await Promise.allSettled([rt.remove(unit), rt.remove(unit), rt.remove(unit)]);
+    assert.deepEqual(results.map((r) => (r.status === 'rejected' ? String(r.reason) : 'ok')), ['ok', 'ok', 'ok']);
+    assert.equal((await docker.listContainers({ all: true, filters: { id: [unit.id] } })).length, 0);
+  } finally {
+    await removeInstance(instance, root);
+  }
+});
+
 async function removeInstance(instance: string, root: string): Promise<void> {
   const cs = await docker.listContainers({ all: true, filters: { label: [`berth.instance=${instance}`] } });
   await Promise.all(cs.map((c) => docker.getContainer(c.Id).remove({ force: true })));

@@ -5,7 +5,7 @@
 // it left is kept), and the other app's later writes are untouched.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { openSync, readdirSync, readSync, closeSync, statSync } from 'node:fs';
+import { chmodSync, chownSync, closeSync, openSync, readdirSync, readSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
 import { DaemonClient } from '../../src/daemon/client.js';
@@ -123,4 +123,24 @@ test('restore --at refuses, changing nothing: an instant before the window, in t
     assert.match(r.stderr, why);
   }
   assert.equal((await new DaemonClient(`${p.root}/run/berth.sock`).call<Conn>('GET', '/apps/pa/services')).postgres.db, db);
+});
+
+test('a base backup that fails shows in berth status, and clears with the next one that works', async () => {
+  type Status = { backups: { archive: { state: string; detail: string } | null } };
+  assert.equal((await p.json<Status>(['status'])).backups.archive?.state, 'ok');
+  const repo = join(p.root, 'backups', '_pitr');
+  chmodSync(repo, 0o000);
+  chownSync(repo, 0, 0); // the server's user can no longer write its repository
+  try {
+    const r = await p.berth(['backup', 'pitr', '--base', '--full']);
+    assert.notEqual(r.code, 0, r.stdout);
+    const s = await p.json<Status>(['status']);
+    assert.equal(s.backups.archive?.state, 'failed', JSON.stringify(s.backups));
+    assert.match((await p.ok(['status'])).stdout, /backups .*archive failed/);
+  } finally {
+    chownSync(repo, 999, 999);
+    chmodSync(repo, 0o700);
+  }
+  await p.ok(['backup', 'pitr', '--base']);
+  assert.equal((await p.json<Status>(['status'])).backups.archive?.state, 'ok');
 });

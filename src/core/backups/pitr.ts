@@ -114,10 +114,11 @@ export async function pushArchive(ctx: Ctx, o: { now?: boolean } = {}): Promise<
   }
 }
 
-/** The daemon's pass: the archive goes off-site every 5 minutes (a lost disk loses at most that). */
+/** The daemon's pass: the archive is looked at and goes off-site every 5 minutes (a lost disk loses at most that). */
 export async function pushArchivePass(ctx: Ctx, now = Date.now()): Promise<void> {
-  if (now - (ctx.archivePushedAt ?? 0) < PUSH_EVERY_MS) return;
+  if (now - (ctx.archivePushedAt ?? 0) < PUSH_EVERY_MS || !archives(ctx)) return;
   ctx.archivePushedAt = now;
+  await pitrWindow(ctx); // how the archive is, for berth status and the notification channel
   await pushArchive(ctx);
 }
 
@@ -133,6 +134,7 @@ export async function pitrWindow(ctx: Ctx): Promise<PitrWindow> {
     { timeoutMs: SHORT_MS, password: pw });
   if (a.exitCode !== 0) throw new BerthError('unavailable', `reading PostgreSQL's archiver status failed: ${a.output.trim().slice(-300)}`);
   const w = windowOf(info, a.output, new Date());
+  ctx.archiveHealth = { lastBase: w.base_backups.at(-1)?.finished_at ?? null, failing: w.archive_failing }; // for berth status
   return { ...w, offsite: w.system_id ? treeCopies(ctx, archivePathFor(w.system_id)) : [] };
 }
 

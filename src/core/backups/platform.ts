@@ -65,6 +65,9 @@ export async function createPlatformBackup(ctx: Ctx, o: { actor: string; fresh: 
       ctx.store.audit({ actor: o.actor, action: 'backup.platform', app: null, result: 'succeeded', detail: { id: row.id, file, apps } });
       await copyOffsite(ctx, row);
       return { backup: row, apps };
+    } catch (e) {
+      ctx.store.audit({ actor: o.actor, action: 'backup.platform', app: null, result: 'failed', detail: { error: asBerthError(e).message } });
+      throw e;
     } finally {
       rmSync(join(dir, staged), { recursive: true, force: true });
       rmSync(join(dir, `${file}.partial`), { force: true });

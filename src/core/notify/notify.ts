@@ -5,7 +5,7 @@ import { hostname } from 'node:os';
 import { httpsRequest, request } from '../../lib/node-http.js';
 import { BerthError, ValidationError } from '../../lib/errors.js';
 import type { Ctx } from '../context.js';
-import { backupStatus } from '../backups/status.js';
+import { backupStatus, platformBackupStatus } from '../backups/status.js';
 import { changes, type Incident, payload } from './incidents.js';
 
 const WEBHOOK = 'notify.webhook';
@@ -36,6 +36,9 @@ export function currentIncidents(ctx: Ctx): Incident[] {
   for (const a of ctx.store.listApps()) {
     const b = backupStatus(ctx, a.name);
     if (b && (b.state === 'failed' || b.state === 'stale')) out.push({ key: `backup ${a.name}`, detail: `backups of ${a.name} ${b.state}: ${b.detail}` });
+  }
+  for (const [what, h] of Object.entries(platformBackupStatus(ctx))) {
+    if (h && (h.state === 'failed' || h.state === 'stale')) out.push({ key: `backup ${what}`, detail: `the ${what} backup ${h.state}: ${h.detail}` });
   }
   return out;
 }

@@ -34,6 +34,9 @@ interface ListedContainer {
   NetworkSettings?: { Networks?: Record<string, { IPAddress?: string }> };
 }
 
+/** How long a removal waits for another call's removal of the same container to end. */
+const REMOVAL_WAIT_MS = 60_000;
+
 export class DockerRuntime implements Runtime {
   readonly services: DockerServices;
   readonly networks: DockerNetworks;
@@ -328,9 +331,28 @@ export class DockerRuntime implements Runtime {
   }
 
   async remove(unit: Unit): Promise<void> {
-    await this.api.buffer('DELETE', `/containers/${unit.id}`, `remove ${unit.name}`, { query: { force: true } })
-      .catch((e) => { if (!isNotFound(e)) throw e; });
+    await this.api.buffer('DELETE', `/containers/${unit.id}`, `remove ${unit.name}`, { query: { force: true } }).catch(async (e) => {
+      if (isNotFound(e)) return;
+      // another call removes it now (the warm stop of an older release, met by a cold rollback to it): wait until it is gone
+      if (!/removal of container .* is already in progress/.test((e as Error).message)) throw e;
+      await this.goneWithin(unit, REMOVAL_WAIT_MS);
+    });
     this.addresses.delete(unit.id);
+  }
+
+  private async goneWithin(unit: Unit, ms: number): Promise<void> {
+    const end = Date.now() + ms;
+    for (;;) {
+      const there = await this.api.json('GET', `/containers/${unit.id}/json`, `inspect ${unit.name}`).then(() => true, (e) => {
+        if (isNotFound(e)) return false;
+        throw e;
+      });
+      if (!there) return;
+      if (Date.now() > end) {
+        throw new BerthError('timeout', `${unit.name} was still being removed after ${ms / 1000}s`, `see: docker ps -a | grep ${unit.name}`);
+      }
+      await new Promise((r) => setTimeout(r, 100));
+    }
   }
 
   async logs(unit: Pick<Unit, 'id' | 'name'>, tail: number): Promise<string> {
