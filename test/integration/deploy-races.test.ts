@@ -55,9 +55,10 @@ test('a config change ships the live image id, even when its tag now names anoth
 test('a live release that crash-loops: four times in a row, a rollback at once succeeds and the app serves', async () => {
   const daemon = new DaemonClient(join(p.root, 'run', 'berth.sock'), 120_000);
   for (let i = 1; i <= 4; i++) {
-    // passes its health check, then exits 150 ms after each start: the restart policy keeps
+    // passes its health check, then exits 1 s after each start: the restart policy keeps
     // restarting it (with a growing delay), and a repair pass finds it down again and again
-    await p.ok(['config', 'set', 'loop', 'EXIT_AFTER_MS=150', `ROUND=${i}`]);
+    // (150 ms was too short on a loaded machine: the deploy's first probe came after the exit)
+    await p.ok(['config', 'set', 'loop', 'EXIT_AFTER_MS=1000', `ROUND=${i}`]);
     await sleep(4000);
     const repair = daemon.call('POST', '/reconcile').catch((e: Error) => e); // as the daemon's timer does
     await sleep(300);
