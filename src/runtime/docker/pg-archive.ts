@@ -5,7 +5,7 @@
 // containers of its own: pgBackRest restores into a scratch directory, then a scratch server
 // replays the WAL up to that instant and is promoted, on an internal network no app is on.
 import { randomBytes } from 'node:crypto';
-import { chownSync, existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BerthError } from '../../lib/errors.js';
 import { demux } from '../../lib/frames.js';
@@ -41,6 +41,14 @@ export function pgbackrestConfig(cipherPass: string): string {
   return ['[global]', `repo1-path=${ARCHIVE_REPO_PATH}`, 'repo1-cipher-type=aes-256-cbc', `repo1-cipher-pass=${cipherPass}`,
     'repo1-retention-full=2', 'compress-type=zst', 'start-fast=y', 'log-level-console=info', 'log-level-file=off',
     'lock-path=/tmp/pgbackrest', '', `[${STANZA}]`, `pg1-path=${PGDATA}`, 'pg1-user=postgres', ''].join('\n');
+}
+
+/** pgBackRest's config on PostgreSQL's data directory, 0600 and the server's user's (it holds the cipher pass). */
+export function writeArchiveConfig(dataDir: string, cipherPass: string): void {
+  const conf = join(dataDir, ARCHIVE_CONFIG_FILE);
+  writeFileSync(conf, pgbackrestConfig(cipherPass), { mode: 0o600 });
+  chmodSync(conf, 0o600);
+  chownSync(conf, SERVICE_UID, SERVICE_UID);
 }
 
 /** The server's command line with archiving on (pgBackRest pushes each segment as it is closed). */
@@ -171,8 +179,7 @@ export async function restoreClusterFromArchive(api: EngineApi, p: Paths, cipher
   }
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   chownSync(dataDir, SERVICE_UID, SERVICE_UID);
-  writeFileSync(join(dataDir, ARCHIVE_CONFIG_FILE), pgbackrestConfig(cipherPass), { mode: 0o600 });
-  chownSync(join(dataDir, ARCHIVE_CONFIG_FILE), SERVICE_UID, SERVICE_UID);
+  writeArchiveConfig(dataDir, cipherPass);
   const r = await runToEnd(api, `berth-restore-cluster-${randomBytes(3).toString('hex')}`, {
     Image: POSTGRES_IMAGE, User: `${SERVICE_UID}:${SERVICE_UID}`,
     Cmd: ['pgbackrest', `--config=${ARCHIVE_CONFIG}`, `--stanza=${STANZA}`, 'restore'],

@@ -11,7 +11,7 @@ import type { ServiceName } from '../../state/settings.js';
 import type { Paths } from '../../state/paths.js';
 import type { RedisMemory, ServiceSlot } from '../types.js';
 import { GARAGE_ADMIN_PORT, GARAGE_REGION } from '../service-ports.js';
-import { ARCHIVE_CONFIG_FILE, ARCHIVE_REPO_PATH, archiveRepoDir, archivingServerArgs, pgbackrestConfig } from './pg-archive.js';
+import { ARCHIVE_REPO_PATH, archiveRepoDir, archivingServerArgs, writeArchiveConfig } from './pg-archive.js';
 import { POSTGRES_VOLUME_PATH, REDIS_ACL_FILE, REDIS_DATA_PATH, REDIS_PORT, redisAclFile, S3_DATA_PATH, S3_PORT, SERVICE_UID } from './service-images.js';
 
 const MB = 1024 * 1024;
@@ -154,10 +154,7 @@ function prepareData(p: Paths, s: ServiceName, adminPassword: string, x: Pick<Se
     // pgBackRest runs as the server's user (uid 999): its config (it holds the cipher pass) and repository are its own
     mkdirSync(archiveRepoDir(p), { recursive: true, mode: 0o700 });
     chownSync(archiveRepoDir(p), SERVICE_UID, SERVICE_UID);
-    const conf = join(dir, ARCHIVE_CONFIG_FILE);
-    writeFileSync(conf, pgbackrestConfig(x.archive.cipherPass), { mode: 0o600 });
-    chmodSync(conf, 0o600);
-    chownSync(conf, SERVICE_UID, SERVICE_UID);
+    writeArchiveConfig(dir, x.archive.cipherPass);
   }
   const acl = join(dir, REDIS_ACL_FILE.slice(REDIS_DATA_PATH.length + 1));
   if (s === 'redis' && !existsSync(acl)) {
