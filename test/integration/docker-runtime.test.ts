@@ -91,9 +91,20 @@ test('docker runtime: removing a unit whose removal is already under way waits f
   }
 });
 
+async function removeGone(id: string): Promise<void> {
+  for (let i = 0; i < 300; i++) {
+    const e = await docker.getContainer(id).remove({ force: true }).then(() => null, (x: { statusCode?: number }) => x);
+    if (!e || e.statusCode === 404) return;
+    if (e.statusCode !== 409) throw e;
+    await new Promise((r) => setTimeout(r, 100)); // "removal already in progress": wait until it is gone
+  }
+  throw new Error(`container ${id} still there after 30 s`);
+}
+
 async function removeInstance(instance: string, root: string): Promise<void> {
   const cs = await docker.listContainers({ all: true, filters: { label: [`berth.instance=${instance}`] } });
-  await Promise.all(cs.map((c) => docker.getContainer(c.Id).remove({ force: true })));
+  // a one-off's own cleanup may be removing it at the same moment: gone is what we want
+  await Promise.all(cs.map((c) => removeGone(c.Id)));
   // the platform's network and the app's own (a leftover would hold a subnet of the pool)
   const nets = await docker.listNetworks({ filters: { label: [`berth.instance=${instance}`] } });
   await Promise.all(nets.map((n) => docker.getNetwork(n.Id).remove()));
