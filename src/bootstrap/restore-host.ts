@@ -9,6 +9,7 @@ import { chmodSync, chownSync, cpSync, existsSync, mkdirSync, mkdtempSync, readd
 import { join, resolve } from 'node:path';
 import { checkTarget, rcloneConf, type S3Target } from '../core/backups/offsite.js';
 import { PLATFORM, restoreHostMarker } from '../core/backups/platform.js';
+import { restoredBucketsDir } from '../core/backups/buckets.js';
 import { DaemonClient } from '../daemon/client.js';
 import { copyTree } from '../exec/copy-tree.js';
 import { BerthError } from '../lib/errors.js';
@@ -26,6 +27,7 @@ import { TASK_OUTPUT_DIR, TASK_SECRETS_DIR } from '../runtime/types.js';
 import type { Paths } from '../state/paths.js';
 import { ensureEngine } from './engine.js';
 import { up } from './up.js';
+import { rootBefore, undoRestore } from './restore-undo.js';
 
 export type RestoreSource = { dir: string } | { s3: S3Target };
 /** noArchive: leave the WAL archive aside (a damaged one): every app's latest logical backup instead. */
@@ -59,38 +61,14 @@ export async function restoreHost(p: Paths, o: RestoreHostOptions)
   }
   o.progress('… docker engine');
   await ensureEngine(o.api, o.progress, '/var/log/berth-restore-dockerd.log');
+  const before = rootBefore(p);
   const work = join(p.root, 'backups', PLATFORM);
   mkdirSync(work, { recursive: true, mode: 0o700 });
   const secrets = mkdtempSync(join(p.root, 'backups', '.restore-'));
   chmodSync(secrets, 0o700);
   try {
-    writeFileSync(join(secrets, 'backup.key'), o.identity, { mode: 0o600 });
-    const task = async (cmd: string, env: Record<string, string>) => {
-      const r = await runToEnd(o.api, `berth-restore-host-${randomBytes(3).toString('hex')}`, {
-        Image: await ensurePgToolsImage(o.api, o.progress), Cmd: [cmd], Env: Object.entries(env).map(([k, v]) => `${k}=${v}`),
-        HostConfig: { Binds: [`${work}:${TASK_OUTPUT_DIR}`, `${secrets}:${TASK_SECRETS_DIR}:ro`] },
-      }, { timeoutMs: TASK_TIMEOUT_MS });
-      if (r.exitCode !== 0) throw new BerthError('command_failed', `${cmd} failed: ${r.output.trim().slice(-500)}`, 'nothing was changed in the data root');
-      return r.output;
-    };
-    o.progress('… fetching the newest platform backup');
-    const archive = await fetchArchive(o.from, work, secrets, task);
-    o.progress(`✓ ${archive}`);
-    const staged = `.unpacked-${randomBytes(3).toString('hex')}`;
-    try {
-      await task('unpack', { FILE: archive, STAGED: staged });
-      await layDown(p, join(work, staged), o.identity);
-      await loadImages(o, join(work, staged, 'images'));
-    } finally {
-      rmSync(join(work, staged), { recursive: true, force: true }); // the state and master key, in clear
-    }
-    mkdirSync(p.runDir, { recursive: true, mode: 0o700 });
-    writeFileSync(restoreHostMarker(p), `${process.pid}\n`);
-    if ('dir' in o.from && resolve(o.from.dir) !== resolve(p.root, 'backups')) copyAppBackups(o.from.dir, join(p.root, 'backups'));
-    o.progress('✓ state, keys, settings and certificates restored');
-    const fromArchive = !o.noArchive && await restoreFromArchive(p, o, task);
-    o.progress('… bringing the platform up');
-    await up(p, { progress: o.progress, api: o.api });
+    // until the daemon takes over the apps' data, a failure takes back all this run made
+    const { archive, fromArchive } = await bringBack(p, o, work, secrets).catch((e: unknown) => undoRestore(p, o.api, before, e, o.progress));
     const client = new DaemonClient(p.daemonSocket, 0);
     const apps = await client.stream<{ app: string; result: string }[]>('POST', '/platform/restore-data', { from_archive: fromArchive }, (e) => {
       if (e.type === 'progress') o.progress(`  ${String(e.line)}`);
@@ -101,6 +79,42 @@ export async function restoreHost(p: Paths, o: RestoreHostOptions)
     rmSync(secrets, { recursive: true, force: true });
     rmSync(restoreHostMarker(p), { force: true });
   }
+}
+
+/** The platform backup fetched and laid into the root, the cluster restored from the archive
+ *  (when there is one and it is wanted), the platform brought up. */
+async function bringBack(p: Paths, o: RestoreHostOptions, work: string, secrets: string): Promise<{ archive: string; fromArchive: boolean }> {
+  writeFileSync(join(secrets, 'backup.key'), o.identity, { mode: 0o600 });
+  const task = async (cmd: string, env: Record<string, string>) => {
+    const r = await runToEnd(o.api, `berth-restore-host-${randomBytes(3).toString('hex')}`, {
+      Image: await ensurePgToolsImage(o.api, o.progress), Cmd: [cmd], Env: Object.entries(env).map(([k, v]) => `${k}=${v}`),
+      HostConfig: { Binds: [`${work}:${TASK_OUTPUT_DIR}`, `${secrets}:${TASK_SECRETS_DIR}:ro`] },
+    }, { timeoutMs: TASK_TIMEOUT_MS });
+    if (r.exitCode !== 0) throw new BerthError('command_failed', `${cmd} failed: ${r.output.trim().slice(-500)}`);
+    return r.output;
+  };
+  o.progress('… fetching the newest platform backup');
+  const archive = await fetchArchive(o.from, work, secrets, task);
+  o.progress(`✓ ${archive}`);
+  const staged = `.unpacked-${randomBytes(3).toString('hex')}`;
+  try {
+    await task('unpack', { FILE: archive, STAGED: staged });
+    await layDown(p, join(work, staged), o.identity);
+    // the buckets' objects, for the daemon to put back once their buckets are made anew
+    rmSync(restoredBucketsDir(work), { recursive: true, force: true });
+    if (existsSync(join(work, staged, 'buckets'))) renameSync(join(work, staged, 'buckets'), restoredBucketsDir(work));
+    await loadImages(o, join(work, staged, 'images'));
+  } finally {
+    rmSync(join(work, staged), { recursive: true, force: true }); // the state and master key, in clear
+  }
+  mkdirSync(p.runDir, { recursive: true, mode: 0o700 });
+  writeFileSync(restoreHostMarker(p), `${process.pid}\n`);
+  if ('dir' in o.from && resolve(o.from.dir) !== resolve(p.root, 'backups')) copyAppBackups(o.from.dir, join(p.root, 'backups'));
+  o.progress('✓ state, keys, settings and certificates restored');
+  const fromArchive = !o.noArchive && await restoreFromArchive(p, o, task);
+  o.progress('… bringing the platform up');
+  await up(p, { progress: o.progress, api: o.api });
+  return { archive, fromArchive };
 }
 
 /** The shared PostgreSQL's WAL archive from the source (when it holds one), and the whole cluster

@@ -83,14 +83,20 @@ export function backupCommands(program: Command, { client, globals, action }: De
     .option('--keep-daily <n>', 'keep the newest backup of each of the last N days (default 7)')
     .option('--keep-weekly <n>', 'of each of the last N weeks (default 4)')
     .option('--keep-monthly <n>', 'of each of the last N months (default 6)')
+    .option('--platform-volumes', 'the platform backup holds the app\'s volumes (the default)')
+    .option('--no-platform-volumes', 'it leaves them out')
+    .option('--platform-bucket', 'the platform backup holds the objects of the app\'s bucket too')
+    .option('--no-platform-bucket', 'it leaves them out (the default)')
     .action(action(async (name: string, cron: string | undefined, o: {
       off?: boolean; timezone?: string; verify?: string; verifyAfter?: boolean; keepDaily?: string; keepWeekly?: string; keepMonthly?: string;
+      platformVolumes?: boolean; platformBucket?: boolean;
     }) => {
       const app = enc(v.appName(name));
       const n = (s: string | undefined) => (s === undefined ? undefined : /^\d+$/.test(s) ? Number(s) : s);
       const body = Object.fromEntries(Object.entries({
         schedule: o.off ? null : cron, timezone: o.timezone, verify_schedule: o.verify === 'off' ? null : o.verify,
         verify_after: o.verifyAfter, keep_daily: n(o.keepDaily), keep_weekly: n(o.keepWeekly), keep_monthly: n(o.keepMonthly),
+        platform_volumes: o.platformVolumes, platform_bucket: o.platformBucket,
       }).filter(([, x]) => x !== undefined));
       type View = { policy: Record<string, unknown>; next_backup: string | null; next_verify: string | null };
       const r = Object.keys(body).length ? await client().call<View>('PUT', `/apps/${app}/backups/policy`, body)
@@ -99,7 +105,8 @@ export function backupCommands(program: Command, { client, globals, action }: De
       out(json(), r, () => [`backups: ${p.schedule ?? 'off'} (${String(p.timezone)}), next ${r.next_backup ?? '-'}`,
         `verify:  ${p.verify_schedule ?? 'off'}${p.verify_after ? ', and after every backup' : ''}, next ${r.next_verify ?? '-'}`,
         `keep:    ${String(p.keep_daily)} daily, ${String(p.keep_weekly)} weekly, ${String(p.keep_monthly)} monthly`
-          + ' (and always the newest verified one)'].join('\n'));
+          + ' (and always the newest verified one)',
+        `platform backup: its database${p.platform_volumes ? ', its volumes' : ''}${p.platform_bucket ? ', its bucket\'s objects' : ''}`].join('\n'));
     }));
 
   backup.command('target <kind> [name]')

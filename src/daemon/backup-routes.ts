@@ -7,7 +7,7 @@ import { createBackup, deleteBackup, listBackups, verifyBackup } from '../core/b
 import { ensureBackupKey, mustBackupKey } from '../core/backups/key.js';
 import * as v from '../lib/validate.js';
 import { purgeRestored, restoreBackup, restoresOf } from '../core/backups/restore.js';
-import { policyOf } from '../core/backups/scheduler.js';
+import { policyOf } from '../core/backups/backups.js';
 import { ValidationError } from '../lib/errors.js';
 import { addTarget, listTargets, removeTarget } from '../core/backups/offsite.js';
 import { post, redacted, setWebhook, webhookOf } from '../core/notify/notify.js';

@@ -92,7 +92,7 @@ const keep = z.number().int().min(0).max(1000).optional();
 const cronText = z.string().min(1).max(100).nullable().optional();
 export const BackupPolicyBody = z.object({
   schedule: cronText, verify_schedule: cronText, timezone: z.string().min(1).max(64).optional(), verify_after: z.boolean().optional(),
-  keep_daily: keep, keep_weekly: keep, keep_monthly: keep,
+  keep_daily: keep, keep_weekly: keep, keep_monthly: keep, platform_volumes: z.boolean().optional(), platform_bucket: z.boolean().optional(),
 }).strict();
 
 export const RunBody = z.object({ cmd: argv, process: via(v.processName).optional(), timeout: duration }).strict();

@@ -16,3 +16,18 @@ export function copyFixtureApp(name: string): string {
   if (existsSync(template)) writeFileSync(join(dir, 'berth.yml'), readFileSync(template, 'utf8').replaceAll('@BASE@', SAMPLE));
   return dir;
 }
+
+/** Copies the npm packages named, with every package they depend on, from this repository's
+ *  node_modules into `<dir>/node_modules` (a fixture app's image then needs no registry). */
+export function copyPackages(names: string[], dir: string): void {
+  const seen = new Set<string>();
+  const visit = (name: string) => {
+    if (seen.has(name)) return;
+    seen.add(name);
+    const from = join(process.cwd(), 'node_modules', name);
+    const pkg = JSON.parse(readFileSync(join(from, 'package.json'), 'utf8')) as { dependencies?: Record<string, string> };
+    cpSync(from, join(dir, 'node_modules', name), { recursive: true, dereference: true });
+    for (const d of Object.keys(pkg.dependencies ?? {})) visit(d);
+  };
+  names.forEach(visit);
+}

@@ -14,7 +14,7 @@ import { adminJob, grantsOf, locateServices } from '../shared-services/services.
 import { TASK_SECRETS_DIR } from '../../runtime/types.js';
 import { mustBackupKey } from './key.js';
 import { copyOffsite, deleteOffsite, fetchOffsite } from './offsite.js';
-import { backupFileName, SCRATCH_PREFIX, verdictOf, type Verdict } from './plan.js';
+import { backupFileName, type BackupPolicy, DEFAULT_POLICY, SCRATCH_PREFIX, verdictOf, type Verdict } from './plan.js';
 
 const DUMP_TIMEOUT_MS = 6 * 3600_000;
 /** A verification's whole output: two lines per table (its counts), whatever the schema. */
@@ -169,4 +169,10 @@ async function sha256Of(path: string): Promise<string> {
   const h = createHash('sha256');
   for await (const chunk of createReadStream(path)) h.update(chunk as Buffer);
   return h.digest('hex');
+}
+
+/** The app's backup policy: what it set over the defaults. */
+export function policyOf(ctx: Ctx, app: string): BackupPolicy {
+  const raw = ctx.store.backups.policy(app);
+  return raw ? { ...DEFAULT_POLICY, ...(JSON.parse(raw) as Partial<BackupPolicy>) } : DEFAULT_POLICY;
 }

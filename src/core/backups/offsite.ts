@@ -40,7 +40,8 @@ export function rcloneConf(t: S3Target): string {
     `endpoint = ${t.endpoint}`, `region = ${t.region}`, 'force_path_style = true', ''].join('\n');
 }
 
-async function rclone(ctx: Ctx, app: string, t: S3Target, cmd: string, env: Record<string, string>, dir = backupDir(ctx, app)): Promise<string> {
+/** A pg-tools task with rclone's remote "target" set to t; dir is the task's /out. */
+export async function rclone(ctx: Ctx, app: string, t: S3Target, cmd: string, env: Record<string, string>, dir = backupDir(ctx, app)): Promise<string> {
   const r = await ctx.runtime.services.task('pg-tools', {
     name: `${app}-${cmd}`, cmd: [cmd], env, secretFiles: { 'rclone.conf': rcloneConf(t) }, outputDir: dir,
   }, { timeoutMs: COPY_TIMEOUT_MS });
@@ -103,14 +104,17 @@ export async function copyOffsite(ctx: Ctx, b: BackupRow): Promise<{ target: str
 }
 
 /** Copies a directory tree (the WAL archive) to every target under PREFIX/name: new and changed
- *  files go, nothing is removed there; each target's outcome is recorded, the others go on. */
-export async function copyTreeOffsite(ctx: Ctx, dir: string, name: string): Promise<{ target: string; ok: boolean; error?: string }[]> {
+ *  files go, and with prune what is no longer in dir goes from there once they are; each
+ *  target's outcome is recorded, the others go on. */
+export async function copyTreeOffsite(ctx: Ctx, dir: string, name: string, o: { prune: boolean })
+  : Promise<{ target: string; ok: boolean; error?: string }[]> {
   const out: { target: string; ok: boolean; error?: string }[] = [];
   for (const row of ctx.store.backups.targets()) {
     const t = targetOf(ctx, row);
     try {
       // the task is named after the tree's first part: a container name holds no slash
-      await rclone(ctx, name.split('/')[0]!, t, 'copy-tree-to', { KEY_AT: `${t.bucket}/${[t.prefix, name].filter(Boolean).join('/')}` }, dir);
+      const env = { KEY_AT: `${t.bucket}/${[t.prefix, name].filter(Boolean).join('/')}`, ...(o.prune ? { PRUNE: '1' } : {}) };
+      await rclone(ctx, name.split('/')[0]!, t, 'copy-tree-to', env, dir);
       ctx.store.backups.targetOutcome(row.name, null);
       ctx.store.setMeta(`tree_copied:${name}:${row.name}`, new Date().toISOString());
       out.push({ target: row.name, ok: true });

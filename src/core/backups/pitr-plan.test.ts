@@ -37,6 +37,18 @@ test('pitr: the window runs from the end of the oldest base backup to now; a fai
   assert.equal(outsideWindow(w, new Date(1796159600 * 1000)), null);
 });
 
+test('pitr: the copy on a target is pruned only while pgBackRest finds the repository sound and holding a base backup', () => {
+  const now = new Date('2026-12-02T00:00:00Z');
+  const full = { label: 'F1', type: 'full', timestamp: { start: 1796159518, stop: 1796159520 } };
+  const of = (x: object) => windowOf(JSON.stringify([x]), '||', now).repo_sound;
+  assert.equal(of({ status: { code: 0, message: 'ok' }, backup: [full] }), true);
+  assert.equal(of({ status: { code: 0, message: 'ok' }, backup: [] }), false, 'an emptied repository');
+  assert.equal(of({ status: { code: 2, message: 'no valid backups' }, backup: [full] }), false);
+  assert.equal(of({ status: { code: 99, message: 'other' }, backup: [full] }), false, 'a damaged repository');
+  assert.equal(of({ backup: [full] }), false, 'no status said');
+  assert.equal(windowOf('[]', '||', now).repo_sound, false, 'no stanza');
+});
+
 test('pitr: the database an app had at an instant is the one the first later restore replaced', () => {
   const r = (at: string, previous_db: string, db: string): RestoreRow => ({ id: 1, app: 'a', backup: 1, db, previous_db, at, actor: 'x', purged_at: null });
   const restores = [r('2026-12-01T12:00:00Z', 'a_db', 'a_db_r1'), r('2026-12-01T14:00:00Z', 'a_db_r1', 'a_db_r2')];

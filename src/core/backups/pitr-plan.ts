@@ -47,6 +47,9 @@ export interface PitrWindow {
   system_id?: string;
   /** the cluster's size at its newest base backup: what a restore to an instant writes to disk at most */
   cluster_bytes?: number;
+  /** pgBackRest finds the repository sound and holding a base backup: only then may a copy on a
+   *  target lose what the repository no longer has (its expired backups and WAL) */
+  repo_sound: boolean;
   /** each target's last complete copy of the archive */
   offsite?: { target: string; copied_at: string | null }[];
   note?: string;
@@ -66,7 +69,8 @@ export function windowOf(infoJson: string, archiver: string, now: Date): PitrWin
   const lastOk = num(archived);
   const lastBad = num(failed);
   return {
-    archiving: true, base_backups: base, from: base[0]?.finished_at ?? null, to: base.length ? now.toISOString() : null,
+    archiving: true, base_backups: base, repo_sound: info?.status?.code === 0 && base.length > 0,
+    from: base[0]?.finished_at ?? null, to: base.length ? now.toISOString() : null,
     cluster_bytes: info?.backup?.at(-1)?.info?.size ?? 0,
     ...(info?.db?.length ? { system_id: String(info.db.at(-1)!['system-id']) } : {}),
     last_archived_at: lastOk === null ? null : iso(lastOk),

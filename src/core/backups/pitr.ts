@@ -100,13 +100,16 @@ async function archiveOnTarget(ctx: Ctx): Promise<string> {
 const PUSH_EVERY_MS = 5 * 60_000;
 
 /** Copies the WAL archive (already encrypted by pgBackRest) to every target; a failing target is
- *  recorded (berth backup targets) and the others go on. */
+ *  recorded (berth backup targets) and the others go on. What pgBackRest expired (retention: two
+ *  full backups and what they need) goes from the targets too, but only while the local
+ *  repository is sound: a damaged or emptied one must never empty the off-site copy. */
 export async function pushArchive(ctx: Ctx, o: { now?: boolean } = {}): Promise<{ target: string; ok: boolean; error?: string }[]> {
   if (!archives(ctx) || !ctx.store.backups.targets().length || ctx.pushingArchive) return [];
   ctx.pushingArchive = true;
   try {
     if (o.now) await pgbackrest(ctx, ['check']); // the WAL written until now archived first
-    const out = await copyTreeOffsite(ctx, ctx.paths.archiveDir, await archiveOnTarget(ctx));
+    const prune = (await pitrWindow(ctx)).repo_sound;
+    const out = await copyTreeOffsite(ctx, ctx.paths.archiveDir, await archiveOnTarget(ctx), { prune });
     for (const f of out.filter((x) => !x.ok)) ctx.log.error({ target: f.target, err: f.error }, 'copying the WAL archive to a target failed');
     return out;
   } finally {
@@ -125,7 +128,7 @@ export async function pushArchivePass(ctx: Ctx, now = Date.now()): Promise<void>
 /** What can be recovered: from the end of the oldest base backup to now. */
 export async function pitrWindow(ctx: Ctx): Promise<PitrWindow> {
   if (!archives(ctx)) {
-    return { archiving: false, from: null, to: null, base_backups: [], last_archived_at: null, archive_failing: null,
+    return { archiving: false, from: null, to: null, base_backups: [], repo_sound: false, last_archived_at: null, archive_failing: null,
       note: 'PostgreSQL is external: point-in-time recovery is its provider\'s job (RDS, a managed database); berth\'s logical backups work there' };
   }
   const info = await pgbackrest(ctx, ['info', '--output=json', '--log-level-console=warn']);

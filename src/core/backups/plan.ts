@@ -61,13 +61,17 @@ function lastLines(s: string, n: number): string {
 }
 
 /** How an app is backed up: when (cron syntax, in a time zone), when its latest backup is
- *  verified (and whether each backup is, at once), and what retention keeps. */
+ *  verified (and whether each backup is, at once), what retention keeps, and what of the app
+ *  the platform backup holds besides its database (its volumes, its bucket's objects). */
 export interface BackupPolicy {
   schedule: string | null; timezone: string; verify_schedule: string | null; verify_after: boolean;
   keep_daily: number; keep_weekly: number; keep_monthly: number;
+  platform_volumes: boolean; platform_bucket: boolean;
 }
+// a bucket can be far larger than a database: in the platform backup only when asked for
 export const DEFAULT_POLICY: BackupPolicy = {
   schedule: '0 3 * * *', timezone: 'Etc/UTC', verify_schedule: '0 4 * * 0', verify_after: false, keep_daily: 7, keep_weekly: 4, keep_monthly: 6,
+  platform_volumes: true, platform_bucket: false,
 };
 
 type Kept = { id: number; created_at: string; verify_state: string | null };

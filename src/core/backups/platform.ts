@@ -2,22 +2,25 @@
 // backup of every app's database, then one encrypted tar (age, to the backup key) of what
 // berth needs to come back on another machine: a consistent online copy of the state database
 // (it records every app, release, grant and backup), the master key that opens its secrets, the
-// settings, Caddy's certificates and ACME account, static sites' files and the apps' volumes. It is recorded like
+// settings, Caddy's certificates and ACME account, static sites' files, and of each app what its
+// policy says: its volumes (by default) and its bucket's objects (when asked). It is recorded like
 // an app's backup under the name PLATFORM, so it is copied to every target, listed and pruned
 // the same way. `berth restore-host` (bootstrap/restore-host.ts) reads it back; restoreData
 // then brings every app's database back from its latest backup.
 import { randomBytes } from 'node:crypto';
 import { cpSync, existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { copyTree } from '../../exec/copy-tree.js';
 import { asBerthError, BerthError } from '../../lib/errors.js';
 import type { BackupRow } from '../../state/backups.js';
 import type { Ctx } from '../context.js';
 import type { Emit } from '../deploy/execute.js';
+import { processTable } from '../deploy/processes.js';
 import { grantsOf, provisionApp } from '../shared-services/services.js';
 import type { ServiceName } from '../../state/settings.js';
 import type { Paths } from '../../state/paths.js';
-import { alone, backupDir, checkFile, createBackup, currentBackups, recordBackupFile, runRestoreTask } from './backups.js';
+import { alone, backupDir, checkFile, createBackup, currentBackups, policyOf, recordBackupFile, runRestoreTask } from './backups.js';
+import { restoreBucket, stageBucket } from './buckets.js';
 import { mustBackupKey } from './key.js';
 import { copyOffsite } from './offsite.js';
 import { backupFileName } from './plan.js';
@@ -55,7 +58,7 @@ export async function createPlatformBackup(ctx: Ctx, o: { actor: string; fresh: 
     const file = backupFileName(new Date(), randomBytes(3).toString('hex')).replace('.dump.age', '.tar.age');
     try {
       emit({ type: 'progress', line: 'copying the state database (online), keys, settings and Caddy\'s certificates' });
-      await stage(ctx, join(dir, staged), apps);
+      await stage(ctx, join(dir, staged), apps, emit);
       if (o.images) await stageImages(ctx, join(dir, staged, 'images'), emit);
       const t0 = Date.now();
       const r = await ctx.runtime.services.task('pg-tools', { name: 'platform-backup', cmd: ['pack'],
@@ -75,13 +78,14 @@ export async function createPlatformBackup(ctx: Ctx, o: { actor: string; fresh: 
   });
 }
 
-/** Each app's live release image, by the reference the release names (its tag comes along). */
+/** Each app's live release image, by the reference the release names (its tag comes along), and
+ *  its processes' own images (a compose file's frontend, by reference or id). */
 async function stageImages(ctx: Ctx, to: string, emit: Emit): Promise<void> {
   mkdirSync(to, { recursive: true, mode: 0o700 });
   const refs = new Set<string>();
   for (const a of ctx.store.listApps()) {
     const live = a.live_release ? ctx.store.getRelease(a.live_release) : undefined;
-    if (live) refs.add(live.image);
+    if (live) for (const ref of [live.image, ...Object.values(processTable(live)).map((e) => e.image)]) if (ref) refs.add(ref);
   }
   for (const [i, ref] of [...refs].entries()) {
     emit({ type: 'progress', line: `saving image ${ref}` });
@@ -101,8 +105,9 @@ export async function sweepLeftovers(ctx: Ctx): Promise<string[]> {
   return gone;
 }
 
-/** What goes into the tar: the state copy, the master key, the settings, Caddy's data, static files. */
-async function stage(ctx: Ctx, to: string, apps: PlatformBackup['apps']): Promise<void> {
+/** What goes into the tar: the state copy, the master key, the settings, Caddy's data, static
+ *  files, and each app's volumes and bucket as its policy says. */
+async function stage(ctx: Ctx, to: string, apps: PlatformBackup['apps'], emit: Emit): Promise<void> {
   const p = ctx.paths;
   mkdirSync(join(to, 'state'), { recursive: true, mode: 0o700 });
   ctx.store.copyTo(join(to, 'state', 'berth.db'));
@@ -112,9 +117,15 @@ async function stage(ctx: Ctx, to: string, apps: PlatformBackup['apps']): Promis
   if (existsSync(p.caddyDataDir)) await copyTree(p.caddyDataDir, join(to, 'caddy', 'data'));
   if (existsSync(p.staticDir)) await copyTree(p.staticDir, join(to, 'static'));
   // apps' volumes (berth.yml volumes:), copied as they are while the apps run: not a snapshot
-  const volumes = existsSync(p.volumesDir) ? readdirSync(p.volumesDir) : [];
-  if (volumes.length) await copyTree(p.volumesDir, join(to, 'volumes'));
-  writeFileSync(join(to, 'manifest.json'), JSON.stringify({ format: 1, created_at: new Date().toISOString(), apps, volumes }, null, 2));
+  const names = ctx.store.listApps().map((a) => a.name);
+  const volumes = names.filter((a) => policyOf(ctx, a).platform_volumes && existsSync(join(p.volumesDir, a)));
+  for (const a of volumes) await copyTree(join(p.volumesDir, a), join(to, 'volumes', a));
+  const buckets: string[] = [];
+  for (const a of names.filter((x) => policyOf(ctx, x).platform_bucket)) {
+    emit({ type: 'progress', line: `copying ${a}'s bucket` });
+    if (await stageBucket(ctx, a, join(to, '..'), join(basename(to), 'buckets', a))) buckets.push(a);
+  }
+  writeFileSync(join(to, 'manifest.json'), JSON.stringify({ format: 1, created_at: new Date().toISOString(), apps, volumes, buckets }, null, 2));
 }
 
 /** After restore-host: every app's grants applied again in the fresh services (the stored
@@ -142,6 +153,13 @@ export async function restoreData(ctx: Ctx, o: { actor: string; fromArchive: boo
 
 async function restoreAppData(ctx: Ctx, app: string, fromArchive: boolean, emit: Emit): Promise<{ app: string; backup: number | null; result: string }> {
   const grants = await provisionApp(ctx, app, ctx.store.appServices(app) as ServiceName[]);
+  const r = await restoreDatabase(ctx, app, grants, fromArchive, emit);
+  const bucket = await restoreBucket(ctx, app, backupDir(ctx, PLATFORM)).catch((e: unknown) => `bucket FAILED: ${asBerthError(e).message}`);
+  return bucket ? { ...r, result: `${r.result}; ${bucket}` } : r;
+}
+
+async function restoreDatabase(ctx: Ctx, app: string, grants: Awaited<ReturnType<typeof provisionApp>>, fromArchive: boolean, emit: Emit)
+  : Promise<{ app: string; backup: number | null; result: string }> {
   if (fromArchive && grants.postgres) return { app, backup: null, result: 'restored from the WAL archive' };
   const b = grants.postgres ? currentBackups(ctx, app)[0] : undefined;
   if (!grants.postgres || !b) return { app, backup: null, result: grants.postgres ? 'no backup to restore' : 'no database' };

@@ -8,10 +8,10 @@
 import { asBerthError } from '../../lib/errors.js';
 import type { Ctx } from '../context.js';
 import { grantsOf } from '../shared-services/services.js';
-import { createBackup, currentBackups, deleteBackup, verifyBackup } from './backups.js';
+import { createBackup, currentBackups, deleteBackup, policyOf, verifyBackup } from './backups.js';
 import { archives, baseBackup } from './pitr.js';
 import { createPlatformBackup, PLATFORM } from './platform.js';
-import { type BackupPolicy, DEFAULT_POLICY, toPrune } from './plan.js';
+import { DEFAULT_POLICY, toPrune } from './plan.js';
 
 type Pattern = typeof import('../cron/pattern.js');
 interface Slot { key: string; timer?: NodeJS.Timeout }
@@ -21,10 +21,6 @@ const PLATFORM_SCHEDULE = '0 4 * * *';
 const MAX_TIMER_MS = 24 * 3_600_000;
 const CATCH_UP_MS = 36 * 3_600_000;
 
-export function policyOf(ctx: Ctx, app: string): BackupPolicy {
-  const raw = ctx.store.backups.policy(app);
-  return raw ? { ...DEFAULT_POLICY, ...(JSON.parse(raw) as Partial<BackupPolicy>) } : DEFAULT_POLICY;
-}
 
 export class BackupScheduler {
   private readonly slots = new Map<string, Slot>();

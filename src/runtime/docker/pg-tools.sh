@@ -75,7 +75,7 @@ unpack)
   mkdir -p "/out/$STAGED"
   age -d -i "$KEY" "/out/$FILE" | tar -C "/out/$STAGED" -xf -
   ;;
-copy-to | sum-at | copy-from | delete-at | probe | latest-at | copy-tree-to | copy-tree-from)
+copy-to | sum-at | copy-from | delete-at | probe | latest-at | copy-tree-to | copy-tree-from | put-tree)
   # an off-site target (rclone's remote "target" in the 0600 config file berth wrote): /out/$FILE
   # to $KEY_AT; the sha256 of what the target holds (read back whole); $KEY_AT back to /out/$FILE;
   # $KEY_AT removed; a probe object written, read and removed (credentials and bucket work)
@@ -86,8 +86,11 @@ copy-to | sum-at | copy-from | delete-at | probe | latest-at | copy-tree-to | co
   copy-from) rc copyto "target:$KEY_AT" "/out/$FILE" ;;
   delete-at) rc deletefile "target:$KEY_AT" ;;
   # a tree (the WAL archive): new and changed files, files being written left for the next time
-  copy-tree-to) rc copy --exclude '*.tmp' /out "target:$KEY_AT" ;;
+  # (PRUNE=1: what left /out goes from the target too, once the rest is there)
+  copy-tree-to) if [ "${PRUNE:-}" = 1 ]; then rc sync --exclude '*.tmp' /out "target:$KEY_AT"; else rc copy --exclude '*.tmp' /out "target:$KEY_AT"; fi ;;
   copy-tree-from) rc copy "target:$KEY_AT" "/out/$STAGED" ;;
+  # every file of /out as an object (an app's bucket brought back): none left out
+  put-tree) rc copy /out "target:$KEY_AT" ;;
   latest-at)
     # the newest platform backup under $KEY_AT (names sort by time), copied to /out/$FILE
     name=$(rc lsf --files-only "target:$KEY_AT" | grep '\.age$' | sort | tail -n 1)
