@@ -13,6 +13,7 @@ import { sweepScratch } from '../core/backups/backups.js';
 import { notifyPass } from '../core/notify/notify.js';
 import { pushArchivePass } from '../core/backups/pitr.js';
 import { sweepLeftovers } from '../core/backups/platform.js';
+import { settleRestoreMoves } from '../core/backups/restore.js';
 import { locateServices, reapplyRedisGrants } from '../core/shared-services/services.js';
 import { settleRotations } from '../core/shared-services/rotate.js';
 import { watchOoms } from '../core/apps/oom.js';
@@ -85,6 +86,8 @@ export async function startDaemon(root: string) {
   // after the deploys: whether a rotation's release went live decides commit or undo
   await settleRotations(ctx).then((apps) => apps.length && log.warn({ apps }, 'settled credential rotations interrupted by the previous daemon'),
     (e) => log.error({ err: asBerthError(e).message }, 'settling interrupted rotations failed; berth apps rotate finishes them'));
+  const moves = settleRestoreMoves(ctx);
+  if (moves.length) log.warn({ moves }, 'settled restores interrupted by the previous daemon');
 
   const owner = () => {
     if (stillOwner(paths.daemonPid)) return true;

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { backupFileName, backupHealth, countsOf, isoWeek, restoredDbName, toPrune, verdictOf } from './plan.js';
+import { backupFileName, backupHealth, countsOf, isoWeek, restoredDbName, toPrune, unfinishedMove, verdictOf } from './plan.js';
 
 const out = (dump: string, restored: string) =>
   `berth: restored\nberth: checked\nberth: dump counts\n${dump}berth: restored counts\n${restored}berth: end\n`;
@@ -68,4 +68,11 @@ test('a backup state for status: failed beats an older success; stale past 1.5 i
   assert.equal(h({}), 'none');
   assert.equal(h({ since: '2026-11-25T00:00:00Z' }), 'stale', 'an app that never had a backup in days is not "none"');
   assert.equal(h({ since: '2026-11-25T00:00:00Z', intervalMs: null }), 'none', 'no schedule: nothing is late');
+});
+
+test('a restore cut short between its grant\'s move and its record gives the app the live release\'s database back', () => {
+  assert.equal(unfinishedMove('shop_r20261201', 'shop', []), 'shop', 'moved, never recorded: back');
+  assert.equal(unfinishedMove('shop_r20261201', 'shop', ['shop_r20261201']), null, 'recorded (a rollback to before it since): stays');
+  assert.equal(unfinishedMove('shop', 'shop', []), null, 'nothing moved');
+  assert.equal(unfinishedMove('shop_r20261201', null, []), null, 'no live release to go back to');
 });

@@ -13,6 +13,14 @@ export function restoredDbName(db: string, at: Date): string {
   return `${db.slice(0, 63 - stamp.length - 2)}_r${stamp}`;
 }
 
+/** The database an app's grant must go back to at daemon start, or null: a restore moved the
+ *  grant onto its new database (grantDb) once its release held the lock, and the daemon died
+ *  before the restore was recorded, so the recovery rolled that release back and the live one
+ *  reads liveDb. A move that was recorded (a later rollback to a release before it) stays. */
+export function unfinishedMove(grantDb: string, liveDb: string | null, recordedDbs: string[]): string | null {
+  return liveDb && liveDb !== grantDb && !recordedDbs.includes(grantDb) ? liveDb : null;
+}
+
 /** Scratch databases of verifications: berth's own prefix, never an app's name. */
 export const SCRATCH_PREFIX = 'berth_verify_';
 

@@ -12,7 +12,7 @@ import { deploy } from '../deploy/engine.js';
 import type { Emit } from '../deploy/execute.js';
 import { adminJob, failures, grantsOf, locateServices, storeGrant } from '../shared-services/services.js';
 import { alone, backupDir, backupOf, checkFile, pgAccess, runRestoreTask } from './backups.js';
-import { restoredDbName } from './plan.js';
+import { restoredDbName, unfinishedMove } from './plan.js';
 
 const RESTORE_LOCK_WAIT_MS = 10 * 60_000;
 
@@ -48,16 +48,20 @@ export async function restoreBackup(ctx: Ctx, app: string, o: { id?: number; dry
       emit({ type: 'progress', line: `restoring backup #${b.id} into ${db} and checking it` });
       const v = await runRestoreTask(ctx, app, b, { cmd: 'restore', env: { TARGET: db, ROLE: g.group } });
       if (v.state !== 'ok') throw new BerthError('command_failed', `the restored copy did not check out (${v.state}): ${v.detail}`, 'nothing was changed');
-      storeGrant(ctx, app, 'postgres', { ...g, db } satisfies PgGrant);
-      moved = true;
-      // waits behind a deploy that holds the lock (that one already rolls out on the restored database)
+      // the grant moves once the release holds the app's lock, and back there if it fails: a deploy
+      // waiting behind it (or going on now) rolls out on the database before, never half on this one
+      const move = {
+        apply: () => { storeGrant(ctx, app, 'postgres', { ...g, db } satisfies PgGrant); moved = true; },
+        undo: () => { if (!liveUses(ctx, app, db)) { storeGrant(ctx, app, 'postgres', g); moved = false; } },
+      };
+      if (!live) move.apply();
       const release = live ? (await deploy(ctx, { app, kind: 'config', actor: o.actor, note: `restored backup #${b.id} into ${db}`,
-        lockTimeoutMs: RESTORE_LOCK_WAIT_MS }, emit)).release : null;
+        lockTimeoutMs: RESTORE_LOCK_WAIT_MS, inLock: move }, emit)).release : null;
       const row = ctx.store.backups.restored({ app, backup: b.id, db, previous_db: g.db, actor: o.actor });
       ctx.store.audit({ actor: o.actor, action: 'backup.restore', app, result: 'succeeded', detail: { backup: b.id, db, previous_db: g.db, release } });
       return { app, backup: b.id, db, previous_db: row.previous_db, release, detail: v.detail };
     } catch (e) {
-      // a release that serves on the new database keeps it (another deploy took the move along)
+      // a release that failed after its switch serves on the new database: it keeps it
       if (moved && liveUses(ctx, app, db)) throw e;
       if (moved) storeGrant(ctx, app, 'postgres', g); // the release before serves on, on the database before
       await dropDatabase(ctx, app, db);
@@ -67,12 +71,29 @@ export async function restoreBackup(ctx: Ctx, app: string, o: { id?: number; dry
   });
 }
 
-/** Whether the app's live release reads the database `db`. */
-function liveUses(ctx: Ctx, app: string, db: string): boolean {
+/** The database the app's live release reads, by its DATABASE_URL. */
+function liveDbOf(ctx: Ctx, app: string): string | null {
   const id = ctx.store.getApp(app)?.live_release;
   const live = id ? ctx.store.getRelease(id) : undefined;
   const url = live ? ctx.cipher.decryptJSON<Record<string, string>>(live.env).DATABASE_URL : undefined;
-  return !!url && new URL(url).pathname.slice(1) === db;
+  return url ? new URL(url).pathname.slice(1) : null;
+}
+const liveUses = (ctx: Ctx, app: string, db: string) => liveDbOf(ctx, app) === db;
+
+/** At daemon start, after the deploys are settled: a restore cut short by the daemon's death
+ *  between its grant's move and its record gives the app its database back (the live release's;
+ *  the copy the restore made stays, unrecorded, and its command said it failed). */
+export function settleRestoreMoves(ctx: Ctx): string[] {
+  const out: string[] = [];
+  for (const a of ctx.store.listApps()) {
+    const g = grantsOf(ctx, a.name).postgres;
+    const back = g ? unfinishedMove(g.db, liveDbOf(ctx, a.name), ctx.store.backups.restoresOf(a.name).map((r) => r.db)) : null;
+    if (!g || !back) continue;
+    storeGrant(ctx, a.name, 'postgres', { ...g, db: back });
+    ctx.store.audit({ actor: 'berth', action: 'backup.restore', app: a.name, result: 'undone', detail: { db: g.db, back } });
+    out.push(`${a.name}: back on ${back} (the restore into ${g.db} was cut short)`);
+  }
+  return out;
 }
 
 export function restoresOf(ctx: Ctx, app: string): (RestoreRow & { current: boolean })[] {

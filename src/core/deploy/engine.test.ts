@@ -236,3 +236,31 @@ test('the reconcile backs off a live release that keeps going down, and says so'
   assert.equal(c.ctx.restarts.get('app')?.count, 1);
   assert.match(c.ctx.restarts.get('app')!.lastError ?? '', /health check/);
 });
+
+test('a change made in the lock (a restore\'s database move): not while waiting for it, undone there when the deploy fails', async () => {
+  const c = await withLive();
+  let moved = false;
+  const seen: boolean[] = [];
+  const tick = (ms: number) => new Promise((r) => setTimeout(r, ms));
+  const probing = c.rt.hold('probe');
+  const first = deploy(c.ctx, { app: 'app', kind: 'deploy', image: IMG2, actor: 'tester' }, noEvents);
+  await tick(20);
+  const migrating = c.rt.hold('runOnce');
+  const move = { apply: () => { moved = true; }, undo: () => { moved = false; } };
+  const second = deploy(c.ctx, { app: 'app', kind: 'config', lockTimeoutMs: 5000, actor: 'tester', inLock: move,
+    releaseCommand: ['exit', '1', 'migration failed'] }, noEvents);
+  await tick(50);
+  assert.equal(moved, false, 'applied while another deploy held the lock');
+  probing();
+  await first;
+  for (let i = 0; i < 100 && !moved; i++) await tick(10);
+  assert.equal(moved, true, 'not applied once its deploy held the lock');
+  const third = deploy(c.ctx, { app: 'app', kind: 'config', lockTimeoutMs: 5000, actor: 'tester',
+    inLock: { apply: () => { seen.push(moved); }, undo: () => undefined } }, noEvents);
+  await tick(30);
+  migrating();
+  await assert.rejects(second, /migration failed|release command/);
+  await third;
+  assert.deepEqual(seen, [false], 'the deploy waiting behind saw the failed one\'s change');
+  assert.equal(moved, false);
+});

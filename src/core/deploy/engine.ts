@@ -41,7 +41,13 @@ export interface DeployRequest {
   spec?: AppSpec;
   /** Where the description's relative paths (build contexts) start: its file's directory. */
   specDir?: string;
+  /** A change the release is made with (a restore's move onto its new database), applied once
+   *  this deploy holds the app's lock and undone there when it fails: a deploy waiting behind
+   *  it never reads the change half made. */
+  inLock?: InLockChange;
 }
+
+export interface InLockChange { apply(): void; undo(): void }
 
 function mustApp(ctx: Ctx, name: string) {
   const app = ctx.store.getApp(v.appName(name));
@@ -109,7 +115,8 @@ export async function deploy(ctx: Ctx, req: DeployRequest, emit: Emit): Promise<
   // fail before taking the lock when there is nothing to deploy, or the processes asked for are wrong
   targetOf(planned, liveOf(ctx, app.name), app);
   releaseProcesses(liveOf(ctx, app.name), app.limits, req.processes);
-  return underLock(ctx, { app: app.name, kind: req.kind, actor: req.actor }, req.lockTimeoutMs, async (deployId, signal) => {
+  return underLock(ctx, { app: app.name, kind: req.kind, actor: req.actor }, req.lockTimeoutMs, req.inLock, async (deployId, signal) => {
+    req.inLock?.apply();
     const live = liveOf(ctx, app.name);
     const built = req.build ? await buildImage(ctx, app.name, req.build, { deployId, actor: req.actor, live: live && relName(live), emit, signal }) : null;
     const t = targetOf(built ? { ...request, image: built.tag } : request, live, ctx.store.getApp(app.name)!);
@@ -141,7 +148,7 @@ async function deployFromSpec(ctx: Ctx, app: string, req: DeployRequest, spec: A
   }
   formationFromSpec(spec, {}); // its errors before the lock
   const image = req.image === undefined ? undefined : v.imageRef(req.image);
-  const result = await underLock(ctx, { app, kind: req.kind, actor: req.actor }, req.lockTimeoutMs, async (deployId, signal) => {
+  const result = await underLock(ctx, { app, kind: req.kind, actor: req.actor }, req.lockTimeoutMs, undefined, async (deployId, signal) => {
     const live = liveOf(ctx, app);
     const d = await draftFromSpec(ctx, app, spec, dir, image, { deployId, actor: req.actor, live: live && relName(live), emit, signal });
     const seqNext = (ctx.store.releasesOf(app)[0]?.seq ?? 0) + 1;
@@ -176,9 +183,10 @@ async function domainsFromSpec(ctx: Ctx, app: string, domains: string[], actor: 
   }
 }
 
-/** Records the deploy, takes the app's lock (or fails naming its holder), runs fn, lets go. */
+/** Records the deploy, takes the app's lock (or fails naming its holder), runs fn, lets go;
+ *  a change made in the lock (fn applies it) is undone before letting go when fn fails. */
 async function underLock<T>(ctx: Ctx, d: { app: string; kind: DeployKind; actor: string }, lockTimeoutMs: number | undefined,
-  fn: (deployId: number, signal: AbortSignal) => Promise<T>): Promise<T> {
+  change: InLockChange | undefined, fn: (deployId: number, signal: AbortSignal) => Promise<T>): Promise<T> {
   const row = ctx.store.insertDeploy({ ...d, release_id: null, previous_release_id: null });
   let signal: AbortSignal;
   try {
@@ -191,6 +199,7 @@ async function underLock<T>(ctx: Ctx, d: { app: string; kind: DeployKind; actor:
     return await fn(row.id, signal);
   } catch (e) {
     if (ctx.store.getDeploy(row.id)?.state === 'running') ctx.store.finishDeploy(row.id, 'failed', asBerthError(e).message);
+    change?.undo();
     throw e;
   } finally {
     ctx.locks.release(d.app, row.id);
@@ -239,7 +248,7 @@ export async function rollback(ctx: Ctx, req: RollbackRequest, emit: Emit): Prom
   const app = mustApp(ctx, req.app);
   const to = req.to === undefined ? undefined : v.releaseId(req.to, 'to');
   notOnOldStore(ctx, app.name, rollbackTarget(ctx.store.releasesOf(app.name), liveOf(ctx, app.name), app.name, to)); // a clear error before the lock
-  return underLock(ctx, { app: app.name, kind: 'rollback', actor: req.actor }, req.lockTimeoutMs, async (deployId, signal) => {
+  return underLock(ctx, { app: app.name, kind: 'rollback', actor: req.actor }, req.lockTimeoutMs, undefined, async (deployId, signal) => {
     const live = liveOf(ctx, app.name);
     const target = notOnOldStore(ctx, app.name, rollbackTarget(ctx.store.releasesOf(app.name), live, app.name, to));
     ctx.store.setDeployReleases(deployId, target.id, live?.id ?? null);
