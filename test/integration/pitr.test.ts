@@ -5,11 +5,12 @@
 // it left is kept), and the other app's later writes are untouched.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmodSync, chownSync, closeSync, openSync, readdirSync, readSync, statSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { chmodSync, chownSync, closeSync, existsSync, openSync, readdirSync, readFileSync, readSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
 import { DaemonClient } from '../../src/daemon/client.js';
-import { docker, Platform, sleep, until } from '../helpers/platform.js';
+import { docker, ensureSample, Platform, SAMPLE, sleep, until } from '../helpers/platform.js';
 
 const p = new Platform();
 type Conn = { postgres: { user: string; password: string; db: string } };
@@ -143,4 +144,49 @@ test('a base backup that fails shows in berth status, and clears with the next o
   }
   await p.ok(['backup', 'pitr', '--base']);
   assert.equal((await p.json<Status>(['status'])).backups.archive?.state, 'ok');
+});
+
+test('a restore to an instant cut short by the daemon\'s death: no app reaches its scratch server meanwhile, and the restarted daemon '
+  + 'removes the server, its network and its data; the app keeps its database', async () => {
+  await ensureSample(p);
+  await p.ok(['deploy', 'pa', '--image', SAMPLE]);
+  await sleep(1200);
+  const at = new Date().toISOString().replace('T', ' ').replace('Z', '');
+  await sleep(1200);
+  const services = () => new DaemonClient(`${p.root}/run/berth.sock`).call<Conn>('GET', '/apps/pa/services');
+  const dbBefore = (await services()).postgres.db;
+  const marker = join(p.root, 'run', 'paused');
+  await p.restartDaemonWith({ BERTH_TEST_PAUSE_AT: 'pitr.scratch' });
+  const run = p.berth(['backup', 'restore', 'pa', '--at', at]);
+  let ended: { code: number; stderr: string } | undefined;
+  void run.then((r) => { ended = r; });
+  const paused = await until(async () => (ended ? 'ended' : existsSync(marker) && readFileSync(marker, 'utf8') === 'pitr.scratch' && 'paused'),
+    180_000, 'the restore to pause with its scratch server up');
+  assert.equal(paused, 'paused', `the restore ended first: exit ${ended?.code}: ${ended?.stderr}`);
+  const scratch = (await docker.listContainers({ filters: { name: [`${p.instance}-pitr-`] } }))[0];
+  assert.ok(scratch, 'no scratch server running');
+  const sc = await docker.getContainer(scratch.Id).inspect();
+  const scratchIp = Object.values(sc.NetworkSettings.Networks)[0]!.IPAddress;
+  // the attacker: pa's own container, after the scratch server (every app's data, as it was) by address and by name
+  const probe = 'const s = require("net").connect(5432, process.argv[1]); s.setTimeout(3000);'
+    + 's.on("connect", () => { console.log("CONNECTED"); process.exit(0); }); s.on("timeout", () => { console.log("timeout"); process.exit(1); });'
+    + 's.on("error", (e) => { console.log(e.code); process.exit(1); });';
+  const tryFromApp = (host: string) => new Promise<string>((res) => execFile('docker', ['exec', `${p.instance}-pa-web`, 'node', '-e', probe, host],
+    { timeout: 20_000 }, (_e, stdout) => res(stdout.trim())));
+  assert.equal(await tryFromApp(`${p.instance}-postgres`), 'CONNECTED', 'the probe cannot reach even the shared PostgreSQL (the test would prove nothing)');
+  for (const host of [scratchIp, sc.Name.slice(1)]) assert.notEqual(await tryFromApp(host), 'CONNECTED', `the app reached the scratch server at ${host}`);
+  p.killDaemon('SIGKILL');
+  assert.notEqual((await run).code, 0, 'the CLI reported success although the daemon died');
+  rmSync(marker, { force: true });
+  p.startDaemon({});
+  await until(() => new DaemonClient(`${p.root}/run/berth.sock`, 2000).alive(), 30_000, 'the restarted daemon');
+  const left = async () => [
+    ...(await docker.listContainers({ all: true, filters: { name: [`${p.instance}-pitr-`] } })).map((c) => c.Names[0]!),
+    ...(await docker.listNetworks({ filters: { label: [`berth.instance=${p.instance}`, 'berth.scratch=pitr'] } })).map((n) => n.Name),
+    ...(existsSync(join(p.root, 'backups', '.scratch')) ? readdirSync(join(p.root, 'backups', '.scratch')) : []),
+  ];
+  await until(async () => (await left()).length === 0, 60_000, 'the scratch server, network and data to be removed').catch(async (e: Error) => {
+    throw new Error(`${e.message}: ${(await left()).join(' ')}`);
+  });
+  assert.equal((await services()).postgres.db, dbBefore, 'the app was moved off its database by a restore that never finished');
 });

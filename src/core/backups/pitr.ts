@@ -8,7 +8,7 @@
 import { randomBytes } from 'node:crypto';
 import { statfsSync } from 'node:fs';
 import { asBerthError, BerthError } from '../../lib/errors.js';
-import type { Ctx } from '../context.js';
+import { type Ctx, pauseIfHooked } from '../context.js';
 import type { Emit } from '../deploy/execute.js';
 import { serviceRecord } from '../shared-services/records.js';
 import { grantsOf } from '../shared-services/services.js';
@@ -187,6 +187,7 @@ export async function restoreAt(ctx: Ctx, app: string, at: Date, o: { dryRun?: b
     await pgbackrest(ctx, ['check']);
     emit({ type: 'progress', line: `restoring the archive at ${at.toISOString()} into a scratch server` });
     b = await ctx.runtime.services.archive.atTime({ at, db }, async (s) => {
+      await pauseIfHooked(ctx, 'pitr.scratch'); // tests attack the scratch server here, then kill the daemon
       emit({ type: 'progress', line: `dumping ${db} as it was at ${at.toISOString()}` });
       return createBackup(ctx, app, { actor: o.actor, trigger: 'manual', from: { ...s, db } });
     }, { timeoutMs: BASE_TIMEOUT_MS, progress: (line) => emit({ type: 'progress', line }) });
