@@ -269,8 +269,12 @@ export function backupCommands(program: Command, { client, globals, action }: De
       v.appName(name);
       await confirmTyped({ yes: o.yes, question: `Delete backup #${id} of ${name}? It cannot be brought back.`, expect: id,
         refusal: `refusing to delete backup #${id} of ${name} without confirmation`, hint: `add --yes: berth backup delete ${name} ${id} --yes` });
-      const r = await client().call<{ deleted: number; file: string }>('DELETE', `/apps/${enc(name)}/backups/${enc(id)}`);
-      out(json(), r, () => `deleted backup #${r.deleted} (${r.file})`);
+      const r = await client(300_000).call<{ deleted: number; file: string; kept_on: { target: string; error: string }[] }>(
+        'DELETE', `/apps/${enc(name)}/backups/${enc(id)}`);
+      out(json(), r, () => (r.kept_on.length
+        ? `deleted backup #${r.deleted} (${r.file}) here; still on ${r.kept_on.map((k) => `${k.target} (${k.error.slice(0, 200)})`).join(', ')}: `
+          + `its record stays, and the next prune or: berth backup delete ${name} ${id} tries again`
+        : `deleted backup #${r.deleted} (${r.file})`));
     }));
 
   backup.command('key [export]').description('where the backup key is and its public half; `export` prints the key itself (asks first)')

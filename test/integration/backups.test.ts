@@ -12,7 +12,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import pg from 'pg';
 import { DaemonClient } from '../../src/daemon/client.js';
-import { CreateBucketCommand, GetObjectCommand, HeadObjectCommand } from '@aws-sdk/client-s3';
+import { CreateBucketCommand, GetObjectCommand, HeadObjectCommand, ListBucketsCommand } from '@aws-sdk/client-s3';
 import { ExternalMinio } from '../helpers/external-minio.js';
 import { Load } from '../helpers/load.js';
 import { s3Client } from '../helpers/s3-client.js';
@@ -310,6 +310,19 @@ test('an off-site S3 target: a wrong key is refused; each backup copied byte for
     assert.ok(existsSync(fileOf(b)));
     await p.ok(['backup', 'delete', 'bd', String(b.id), '--yes']);
     await assert.rejects(s3.send(new HeadObjectCommand({ Bucket: 'offsite', Key: key })), /NotFound|404/);
+    // the target down: the local file goes all the same (retention must not stall and fill the
+    // disk), the copy there and its record stay, and go with the next delete once it is back
+    const b2 = await p.json<Backup>(['backup', 'create', 'bd']);
+    await docker.getContainer(vm.name).stop();
+    const down = await p.json<{ kept_on: { target: string }[] }>(['backup', 'delete', 'bd', String(b2.id), '--yes']);
+    assert.deepEqual(down.kept_on.map((k) => k.target), ['offsite']);
+    assert.ok(!existsSync(fileOf(b2)), 'the local file stayed');
+    assert.deepEqual((await p.json<Backup[]>(['backup', 'list', 'bd'])).find((x) => x.id === b2.id)?.stored, ['offsite']);
+    await docker.getContainer(vm.name).start();
+    await until(() => s3.send(new ListBucketsCommand({})).then(() => true, () => false), 60_000, 'the target to answer again');
+    assert.deepEqual((await p.json<{ kept_on: unknown[] }>(['backup', 'delete', 'bd', String(b2.id), '--yes'])).kept_on, []);
+    assert.ok(!(await p.json<Backup[]>(['backup', 'list', 'bd'])).some((x) => x.id === b2.id), 'the record stayed');
+    await assert.rejects(s3.send(new HeadObjectCommand({ Bucket: 'offsite', Key: `berth/bd/${b2.file}` })), /NotFound|404/);
     await p.ok(['backup', 'targets', '--remove', 'offsite']);
   } finally {
     await vm.stop();

@@ -144,13 +144,19 @@ export async function runRestoreTask(ctx: Ctx, app: string, b: BackupRow, t: { c
   return verdictOf(r.output, r.exitCode);
 }
 
-export async function deleteBackup(ctx: Ctx, app: string, o: { id: number; actor: string }): Promise<{ deleted: number; file: string }> {
+/** Deletes a backup here and on its targets. A target that refuses keeps its copy and the record
+ *  stays (nothing is forgotten that is still stored), listed as stored there alone: the next
+ *  delete or prune tries it again. The local file goes whatever: a target that is down must not
+ *  stall retention and fill this disk. */
+export async function deleteBackup(ctx: Ctx, app: string, o: { id: number; actor: string })
+  : Promise<{ deleted: number; file: string; kept_on: { target: string; error: string }[] }> {
   const b = backupOf(ctx, app, o.id);
-  await deleteOffsite(ctx, b); // a target that refuses keeps the record: nothing is forgotten that is still stored
+  const kept = await deleteOffsite(ctx, b);
   rmSync(join(backupDir(ctx, app), b.file), { force: true });
-  ctx.store.backups.remove(b.id);
-  ctx.store.audit({ actor: o.actor, action: 'backup.delete', app, result: 'deleted', detail: { id: b.id, file: b.file } });
-  return { deleted: b.id, file: b.file };
+  if (!kept.length) ctx.store.backups.remove(b.id);
+  ctx.store.audit({ actor: o.actor, action: 'backup.delete', app, result: kept.length ? 'kept on a target' : 'deleted',
+    detail: { id: b.id, file: b.file, ...(kept.length ? { kept_on: kept } : {}) } });
+  return { deleted: b.id, file: b.file, kept_on: kept };
 }
 
 /** Drops the scratch databases a verification killed mid-way left behind (its trap never ran):

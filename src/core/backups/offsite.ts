@@ -131,14 +131,22 @@ export function treeCopies(ctx: Ctx, name: string): { target: string; copied_at:
   return ctx.store.backups.targets().map((r) => ({ target: r.name, copied_at: ctx.store.meta(`tree_copied:${name}:${r.name}`) ?? null }));
 }
 
-/** Removes a backup's copies from the targets that hold one (retention, berth backup delete). */
-export async function deleteOffsite(ctx: Ctx, b: BackupRow): Promise<void> {
+/** Removes a backup's copies from the targets that hold one (retention, berth backup delete):
+ *  each target on its own; the copies a failing one still holds stay recorded, and are said. */
+export async function deleteOffsite(ctx: Ctx, b: BackupRow): Promise<{ target: string; error: string }[]> {
   const targets = new Map(ctx.store.backups.targets().map((r) => [r.name, r] as const));
+  const kept: { target: string; error: string }[] = [];
   for (const c of ctx.store.backups.copiesOf(b.id)) {
     const row = targets.get(c.target);
-    if (row) await rclone(ctx, b.app, targetOf(ctx, row), 'delete-at', { KEY_AT: c.key });
-    ctx.store.backups.uncopy(b.id, c.target);
+    try {
+      if (row) await rclone(ctx, b.app, targetOf(ctx, row), 'delete-at', { KEY_AT: c.key });
+      ctx.store.backups.uncopy(b.id, c.target);
+    } catch (e) {
+      ctx.store.backups.targetOutcome(c.target, (e as Error).message);
+      kept.push({ target: c.target, error: (e as Error).message });
+    }
   }
+  return kept;
 }
 
 /** Brings a backup's file back from a target that holds a copy, when the local one is gone: into

@@ -145,7 +145,10 @@ export class BackupScheduler {
   /** Retention after a backup: what the policy does not keep goes, file and record. */
   async prune(app: string): Promise<number[]> {
     const gone = toPrune(currentBackups(this.ctx, app), policyOf(this.ctx, app));
-    for (const id of gone) await deleteBackup(this.ctx, app, { id, actor: 'berth' });
+    for (const id of gone) {
+      const r = await deleteBackup(this.ctx, app, { id, actor: 'berth' });
+      if (r.kept_on.length) this.ctx.log.error({ app, backup: id, kept_on: r.kept_on }, 'retention could not remove a backup\'s copy from a target');
+    }
     return gone;
   }
 }
