@@ -61,7 +61,7 @@ export async function restoreHost(p: Paths, o: RestoreHostOptions)
   }
   o.progress('… docker engine');
   await ensureEngine(o.api, o.progress, '/var/log/berth-restore-dockerd.log');
-  const before = rootBefore(p);
+  const before = await rootBefore(p, o.api);
   const work = join(p.root, 'backups', PLATFORM);
   mkdirSync(work, { recursive: true, mode: 0o700 });
   const secrets = mkdtempSync(join(p.root, 'backups', '.restore-'));
@@ -123,7 +123,7 @@ async function bringBack(p: Paths, o: RestoreHostOptions, work: string, secrets:
 async function restoreFromArchive(p: Paths, o: RestoreHostOptions, task: (cmd: string, env: Record<string, string>) => Promise<string>) {
   const settings = JSON.parse(readFileSync(p.settings, 'utf8')) as { services?: string[] };
   const db = openDb(p.stateDb);
-  let rec: { mode: string; archiveCipher?: string; archiveSystemId?: string } | null;
+  let rec: { mode: string; archiveCipher?: string; archiveSystemId?: string; archiveGeneration?: string } | null;
   try {
     const row = new Store(db).getService('postgres');
     rec = row ? Cipher.fromKeyFile(p.keyFile).decryptJSON(row.secret) : null;
@@ -142,9 +142,12 @@ async function restoreFromArchive(p: Paths, o: RestoreHostOptions, task: (cmd: s
     const t = o.from.s3;
     // copied into the platform directory first (the task's /out), then moved into place
     const into = `.pitr-${randomBytes(3).toString('hex')}`;
-    await task('copy-tree-from', { KEY_AT: `${t.bucket}/${[t.prefix, archivePathFor(rec.archiveSystemId)].filter(Boolean).join('/')}/`, STAGED: into })
-      .catch((e: Error) => { o.progress(`  no WAL archive on the target (${e.message.slice(0, 200)})`); });
+    const from = archivePathFor(rec.archiveSystemId, rec.archiveGeneration);
     const got = join(p.root, 'backups', PLATFORM, into);
+    const whole = await task('copy-tree-from', { KEY_AT: `${t.bucket}/${[t.prefix, from].filter(Boolean).join('/')}/`, STAGED: into }).then(() => true,
+      (e: Error) => { o.progress(`  the WAL archive could not be fetched whole (${e.message.slice(0, 200)})`); return false; });
+    // a part of an archive is no archive: recovering from it could stop anywhere
+    if (!whole) rmSync(got, { recursive: true, force: true });
     if (existsSync(got)) { rmSync(p.archiveDir, { recursive: true, force: true }); renameSync(got, p.archiveDir); }
   }
   if (!existsSync(join(p.archiveDir, 'backup', 'berth', 'backup.info'))) {
@@ -156,6 +159,15 @@ async function restoreFromArchive(p: Paths, o: RestoreHostOptions, task: (cmd: s
   o.progress('… restoring the shared PostgreSQL from the WAL archive, to its end');
   await ensurePostgresImage(o.api, o.progress);
   await restoreClusterFromArchive(o.api, p, rec.archiveCipher);
+  // from now on its archive goes to a directory of its own on the targets
+  const generation = new Date().toISOString().replace(/[-:]/g, '').slice(0, 15).replace('T', '');
+  const w = openDb(p.stateDb);
+  try {
+    const cipher = Cipher.fromKeyFile(p.keyFile);
+    new Store(w).setService('postgres', rec.mode as 'container', cipher.encryptJSON({ ...rec, archiveGeneration: generation }));
+  } finally {
+    w.close();
+  }
   o.progress('✓ PostgreSQL restored from the WAL archive');
   return true;
 }

@@ -1,6 +1,6 @@
 // A restore-host that fails before the daemon takes over the apps' data leaves nothing behind:
-// the daemon it started is stopped, the platform's containers and networks are removed, and so
-// is every file it laid into the data root. The root is then as it was (a copy of the old
+// the daemon it started is stopped, the containers and networks it made are removed (never one
+// that was there before it ran), and so is every entry it added to the data root. The root is then as it was (a copy of the old
 // backups the operator put there stays), and the same command can be run again, with
 // --no-archive when the archive was the cause. A failure after that point is not undone: the
 // platform is up with the state restored, and each app's outcome is said.
@@ -15,12 +15,16 @@ import type { Paths } from '../state/paths.js';
 import { loadSettings } from '../state/settings.js';
 import { stopDaemon } from './daemon-process.js';
 
-/** What the root held before: its entries, and whether the WAL archive was among its backups. */
-export interface RootBefore { entries: Set<string>; archive: boolean }
+/** What was there before: the root's entries, whether the WAL archive was among its backups, and
+ *  every container and network of the engine (another platform's, of the same instance name, too). */
+export interface RootBefore { entries: Set<string>; archive: boolean; containers: Set<string>; networks: Set<string> }
 
-export const rootBefore = (p: Paths): RootBefore => ({
-  entries: new Set(existsSync(p.root) ? readdirSync(p.root) : []), archive: existsSync(p.archiveDir),
-});
+export async function rootBefore(p: Paths, api: EngineApi): Promise<RootBefore> {
+  const cs = await api.json<{ Id: string }[]>('GET', '/containers/json', 'list containers', { query: { all: true } });
+  const ns = await api.json<{ Id: string }[]>('GET', '/networks', 'list networks');
+  return { entries: new Set(existsSync(p.root) ? readdirSync(p.root) : []), archive: existsSync(p.archiveDir),
+    containers: new Set(cs.map((c) => c.Id)), networks: new Set(ns.map((n) => n.Id)) };
+}
 
 /** Takes back what the failed run made, then gives its error with what to do next. */
 export async function undoRestore(p: Paths, api: EngineApi, before: RootBefore, cause: unknown, progress: (l: string) => void): Promise<never> {
@@ -36,11 +40,13 @@ export async function undoRestore(p: Paths, api: EngineApi, before: RootBefore, 
     await step('the daemon', () => stopDaemon(p, s, progress, 'started by this restore'));
     await step('the containers', async () => {
       const filters = JSON.stringify({ label: [`berth.instance=${s.instance}`] });
-      for (const c of await api.json<{ Id: string }[]>('GET', '/containers/json', 'list containers', { query: { all: true, filters } })) {
+      const made = <T extends { Id: string }>(xs: T[], had: Set<string>) => xs.filter((x) => !had.has(x.Id));
+      const listed = await api.json<{ Id: string }[]>('GET', '/containers/json', 'list containers', { query: { all: true, filters } });
+      for (const c of made(listed, before.containers)) {
         await api.buffer('DELETE', `/containers/${c.Id}`, 'remove a container', { query: { force: true, v: true } })
           .catch((x) => { if (!isNotFound(x)) throw x; });
       }
-      for (const n of await api.json<{ Id: string }[]>('GET', '/networks', 'list networks', { query: { filters } })) {
+      for (const n of made(await api.json<{ Id: string }[]>('GET', '/networks', 'list networks', { query: { filters } }), before.networks)) {
         await api.buffer('DELETE', `/networks/${n.Id}`, 'remove a network').catch((x) => { if (!isNotFound(x)) throw x; });
       }
     });

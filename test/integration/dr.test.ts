@@ -213,8 +213,14 @@ test('a wiped server comes back with restore-host: from the S3 target with the W
   await bucketsBack();
   assert.equal(readFileSync(volFile, 'utf8'), 'uploaded before the loss');
   assert.deepEqual([statSync(volFile).uid, statSync(volFile).gid], [1234, 1234], 'the volume file lost its owner');
-  // the archive goes on: archiving works on the restored cluster
+  // the archive goes on: archiving works on the restored cluster, whose archive goes to a directory
+  // of its own on the target (never into the one it came from), which keeps what it had
+  const before = (await keysUnder(archive)).length;
   assert.equal((await p.json<{ archive_failing: unknown }>(['backup', 'pitr', '--push'])).archive_failing, null);
+  const dirs = [...new Set((await keysUnder('berth/_pitr/')).map((k) => k.split('/')[2]))].sort();
+  assert.equal(dirs.length, 2, `the restored cluster's archive: ${dirs.join(' ')}`);
+  assert.match(dirs[1]!, new RegExp(`^${ids[0]}-\\d{14}$`));
+  assert.ok((await keysUnder(archive)).length >= before, 'the push took files from the archive the cluster came from');
   // it refuses to restore over a platform that is there
   const again = await restoreHost(s3Args, `${vm.rootSecret}\n`);
   assert.equal(again.code, 4, again.stderr);

@@ -54,7 +54,10 @@ export async function ensureStanza(ctx: Ctx): Promise<string> {
   const made = missing ? await pgbackrest(ctx, ['stanza-create']) : '';
   const id = (await pitrWindow(ctx)).system_id;
   const rec = serviceRecord(ctx, 'postgres');
-  if (id && rec.archiveSystemId !== id) ctx.store.setService('postgres', rec.mode, ctx.cipher.encryptJSON({ ...rec, archiveSystemId: id }));
+  // a new cluster (a recovery from logical backups): its own directory on the targets
+  if (id && rec.archiveSystemId !== id) {
+    ctx.store.setService('postgres', rec.mode, ctx.cipher.encryptJSON({ ...rec, archiveSystemId: id, archiveGeneration: undefined }));
+  }
   return missing && !/already exists/.test(made) ? 'archive stanza created' : 'ok';
 }
 
@@ -86,12 +89,12 @@ async function takeBase(ctx: Ctx, o: { type?: 'full' | 'diff'; actor: string }):
  *  per cluster, so that a cluster made anew (a disaster recovery from logical backups) never
  *  writes over the archive of the one before. */
 export const ARCHIVE_ON_TARGET = '_pitr';
-export const archivePathFor = (systemId: string) => `${ARCHIVE_ON_TARGET}/${systemId}`;
+export const archivePathFor = (systemId: string, generation?: string) => `${ARCHIVE_ON_TARGET}/${systemId}${generation ? `-${generation}` : ''}`;
 
 /** The cluster's system id as the stanza knows it, kept in PostgreSQL's record (restore-host reads it there). */
 async function archiveOnTarget(ctx: Ctx): Promise<string> {
   const rec = serviceRecord(ctx, 'postgres');
-  if (rec.archiveSystemId) return archivePathFor(rec.archiveSystemId);
+  if (rec.archiveSystemId) return archivePathFor(rec.archiveSystemId, rec.archiveGeneration);
   const id = (await pitrWindow(ctx)).system_id;
   if (!id) throw new BerthError('unavailable', 'the archive does not say which cluster it is of yet (no stanza)', 'run berth up');
   ctx.store.setService('postgres', rec.mode, ctx.cipher.encryptJSON({ ...serviceRecord(ctx, 'postgres'), archiveSystemId: id }));
@@ -138,7 +141,7 @@ export async function pitrWindow(ctx: Ctx): Promise<PitrWindow> {
   if (a.exitCode !== 0) throw new BerthError('unavailable', `reading PostgreSQL's archiver status failed: ${a.output.trim().slice(-300)}`);
   const w = windowOf(info, a.output, new Date());
   ctx.archiveHealth = { lastBase: w.base_backups.at(-1)?.finished_at ?? null, failing: w.archive_failing }; // for berth status
-  return { ...w, offsite: w.system_id ? treeCopies(ctx, archivePathFor(w.system_id)) : [] };
+  return { ...w, offsite: w.system_id ? treeCopies(ctx, archivePathFor(w.system_id, serviceRecord(ctx, 'postgres').archiveGeneration)) : [] };
 }
 
 /** A restore to an instant writes the cluster (or the app's database) to this disk: refused

@@ -123,7 +123,13 @@ async function stage(ctx: Ctx, to: string, apps: PlatformBackup['apps'], emit: E
   const buckets: string[] = [];
   for (const a of names.filter((x) => policyOf(ctx, x).platform_bucket)) {
     emit({ type: 'progress', line: `copying ${a}'s bucket` });
-    if (await stageBucket(ctx, a, join(to, '..'), join(basename(to), 'buckets', a))) buckets.push(a);
+    try {
+      if (await stageBucket(ctx, a, join(to, '..'), join(basename(to), 'buckets', a))) buckets.push(a);
+    } catch (e) {
+      // the state and keys matter more than one bucket: said, recorded, and the backup goes on
+      emit({ type: 'progress', line: `WARNING: ${a}'s bucket is not in this backup: ${asBerthError(e).message}` });
+      apps.push({ app: a, backup: null, error: `bucket: ${asBerthError(e).message}` });
+    }
   }
   writeFileSync(join(to, 'manifest.json'), JSON.stringify({ format: 1, created_at: new Date().toISOString(), apps, volumes, buckets }, null, 2));
 }

@@ -50,9 +50,11 @@ export async function restoreBackup(ctx: Ctx, app: string, o: { id?: number; dry
       if (v.state !== 'ok') throw new BerthError('command_failed', `the restored copy did not check out (${v.state}): ${v.detail}`, 'nothing was changed');
       // the grant moves once the release holds the app's lock, and back there if it fails: a deploy
       // waiting behind it (or going on now) rolls out on the database before, never half on this one
+      // (read again in the lock: a rotation may have changed the logins meanwhile; only db moves)
+      const withDb = (to: string) => storeGrant(ctx, app, 'postgres', { ...grantsOf(ctx, app).postgres!, db: to } satisfies PgGrant);
       const move = {
-        apply: () => { storeGrant(ctx, app, 'postgres', { ...g, db } satisfies PgGrant); moved = true; },
-        undo: () => { if (!liveUses(ctx, app, db)) { storeGrant(ctx, app, 'postgres', g); moved = false; } },
+        apply: () => { withDb(db); moved = true; },
+        undo: () => { if (!liveUses(ctx, app, db)) { withDb(g.db); moved = false; } },
       };
       if (!live) move.apply();
       const release = live ? (await deploy(ctx, { app, kind: 'config', actor: o.actor, note: `restored backup #${b.id} into ${db}`,
@@ -63,7 +65,7 @@ export async function restoreBackup(ctx: Ctx, app: string, o: { id?: number; dry
     } catch (e) {
       // a release that failed after its switch serves on the new database: it keeps it
       if (moved && liveUses(ctx, app, db)) throw e;
-      if (moved) storeGrant(ctx, app, 'postgres', g); // the release before serves on, on the database before
+      if (moved) storeGrant(ctx, app, 'postgres', { ...grantsOf(ctx, app).postgres!, db: g.db }); // the release before serves on, on the database before
       await dropDatabase(ctx, app, db);
       ctx.store.audit({ actor: o.actor, action: 'backup.restore', app, result: 'failed', detail: { backup: b.id, error: (e as Error).message } });
       throw e;

@@ -118,7 +118,10 @@ export class BackupScheduler {
     try {
       await createPlatformBackup(this.ctx, { actor: 'berth', fresh: false }, () => undefined);
       const gone = toPrune(this.ctx.store.backups.of(PLATFORM), DEFAULT_POLICY);
-      for (const id of gone) await deleteBackup(this.ctx, PLATFORM, { id, actor: 'berth' });
+      for (const id of gone) {
+        const r = await deleteBackup(this.ctx, PLATFORM, { id, actor: 'berth' });
+        if (r.kept_on.length) this.ctx.log.error({ backup: id, kept_on: r.kept_on }, 'retention could not remove a platform backup\'s copy from a target');
+      }
     } catch (e) {
       this.ctx.log.error({ err: asBerthError(e).message }, 'the scheduled platform backup failed');
     }

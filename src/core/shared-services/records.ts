@@ -35,6 +35,10 @@ export interface ServiceRecord {
   archiveCipher?: string;
   /** bundled PostgreSQL: its cluster's system id (its archive's directory on a target) */
   archiveSystemId?: string;
+  /** bundled PostgreSQL restored from its archive by restore-host: it keeps the system id, and its
+   *  archive goes to a directory of its own on the targets (`<id>-<generation>`), never into the
+   *  one it came from, which may hold newer files than the copy it was restored from */
+  archiveGeneration?: string;
 }
 
 /** The service's record, created with a fresh admin password the first time. */

@@ -85,7 +85,8 @@ copy-to | sum-at | copy-from | delete-at | probe | latest-at | copy-tree-to | co
   sum-at) rc hashsum sha256 --download "target:$KEY_AT" ;;
   copy-from) rc copyto "target:$KEY_AT" "/out/$FILE" ;;
   # few retries: a target that is down is tried again at the next delete or prune, not held on to
-  delete-at) rc --retries 1 --low-level-retries 2 --contimeout 10s deletefile "target:$KEY_AT" ;;
+  # (an object already gone is deleted: rclone says "object not found", exit 4)
+  delete-at) rc --retries 1 --low-level-retries 2 --contimeout 10s --timeout 30s deletefile "target:$KEY_AT" || [ $? = 4 ] ;;
   # a tree (the WAL archive): new and changed files, files being written left for the next time
   # (PRUNE=1: what left /out goes from the target too, once the rest is there)
   copy-tree-to) if [ "${PRUNE:-}" = 1 ]; then rc sync --exclude '*.tmp' /out "target:$KEY_AT"; else rc copy --exclude '*.tmp' /out "target:$KEY_AT"; fi ;;
