@@ -185,7 +185,9 @@ export class DockerNetworks {
    *  first. With `onlyMembers`, a network that holds any other container is kept. True if removed. */
   async remove(name: string, onlyMembers?: Set<string>): Promise<boolean> {
     // A member may join between the disconnects and the delete (a reconcile connecting the proxy
-    // to every app's network, seen once in CI: "has active endpoints"): look again and retry.
+    // to every app's network, seen once in CI: "has active endpoints"): look again and retry. The
+    // engine also keeps a removed container's endpoint a moment after the container is gone (seen
+    // in CI: three immediate retries, every one refused, no container listed): wait a little more each time.
     for (let attempt = 1; ; attempt++) {
       const net = await this.inspect(name);
       if (!net) return false;
@@ -196,8 +198,9 @@ export class DockerNetworks {
         return true;
       } catch (e) {
         if (isNotFound(e)) return true;
-        if (attempt >= 3 || !/active endpoints/.test((e as Error).message)) throw e;
+        if (attempt >= 8 || !/active endpoints/.test((e as Error).message)) throw e;
       }
+      await new Promise((r) => setTimeout(r, 250 * attempt));
     }
   }
 }
