@@ -186,8 +186,8 @@ export class DockerNetworks {
   async remove(name: string, onlyMembers?: Set<string>): Promise<boolean> {
     // A member may join between the disconnects and the delete (a reconcile connecting the proxy
     // to every app's network, seen once in CI: "has active endpoints"): look again and retry. The
-    // engine also keeps a removed container's endpoint a moment after the container is gone (seen
-    // in CI: three immediate retries, every one refused, no container listed): wait a little more each time.
+    // engine may also hold a just-removed container's endpoint a moment longer (seen in CI: three
+    // immediate retries, all refused): wait a little more each time.
     for (let attempt = 1; ; attempt++) {
       const net = await this.inspect(name);
       if (!net) return false;
