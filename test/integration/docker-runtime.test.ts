@@ -13,7 +13,7 @@ import { DockerRuntime } from '../../src/runtime/docker/driver.js';
 import { EngineApi } from '../../src/runtime/docker/engine-api.js';
 import { cronRunName, namesFor, processContainer } from '../../src/runtime/docker/specs.js';
 import { pathsFor } from '../../src/state/paths.js';
-import { docker, SAMPLE } from '../helpers/platform.js';
+import { docker, SAMPLE, until } from '../helpers/platform.js';
 
 runtimeContract('docker runtime', async () => {
   const api = new EngineApi();
@@ -86,6 +86,45 @@ test('docker runtime: removing a unit whose removal is already under way waits f
     const results = await Promise.allSettled([rt.remove(unit), rt.remove(unit), rt.remove(unit)]);
     assert.deepEqual(results.map((r) => (r.status === 'rejected' ? String(r.reason) : 'ok')), ['ok', 'ok', 'ok']);
     assert.equal((await docker.listContainers({ all: true, filters: { id: [unit.id] } })).length, 0);
+  } finally {
+    await removeInstance(instance, root);
+  }
+});
+
+// CI (deploy-races, round 4 of a crash-looping release): the release serving was running when
+// the switch looked, and dying by the time of its rename. Docker refuses to rename a restarting
+// container ("sandbox ... not found"). The rename is intercepted here to make it die right then.
+class DiesBeforeItsRename extends EngineApi {
+  victim: string | null = null;
+  override async buffer(method: string, path: string, what: string, o?: Parameters<EngineApi['buffer']>[3]): Promise<Buffer> {
+    if (this.victim && method === 'POST' && path === `/containers/${this.victim}/rename`) {
+      const c = docker.getContainer(this.victim);
+      this.victim = null;
+      const exec = await c.exec({ Cmd: ['/usr/bin/node', '-e', 'require("fs").writeFileSync("/tmp/die", "")'] });
+      await exec.start({ Detach: true });
+      await until(async () => (await c.inspect()).State.Restarting, 10_000, 'the serving release to be restarting');
+    }
+    return super.buffer(method, path, what, o);
+  }
+}
+
+test('docker runtime: the serving release dies just before the switch renames it: the switch still succeeds', async () => {
+  const api = new DiesBeforeItsRename();
+  const instance = `rt${Math.random().toString(36).slice(2, 8)}`;
+  const root = mkdtempSync(join(tmpdir(), 'berth-rt-'));
+  const rt = new DockerRuntime(api, namesFor(instance), pathsFor(root));
+  try {
+    await rt.ensureNetwork();
+    const spec = { app: 'dying', process: 'web', image: SAMPLE, env: {}, port: 8000 };
+    const dies = 'setInterval(() => { if (require("fs").existsSync("/tmp/die")) process.exit(1); }, 20)';
+    const v1 = await rt.start({ ...spec, release: 'v1', cmd: ['/usr/bin/node', '-e', dies] });
+    await rt.activate(v1);
+    const v2 = await rt.start({ ...spec, release: 'v2' });
+    api.victim = v1.id;
+    await rt.activate(v2);
+    assert.equal(api.victim, null, 'the rename was intercepted');
+    assert.deepEqual((await rt.list('dying')).filter((u) => u.serving).map((u) => u.release), ['v2']);
+    assert.equal((await rt.inspect('dying', 'web', 'v1'))?.running, false, 'the release that died stays down');
   } finally {
     await removeInstance(instance, root);
   }

@@ -237,19 +237,21 @@ export class DockerRuntime implements Runtime {
     const current = await this.byName(serving);
     let parked: { id: string; name: string; stopped: boolean } | null = null;
     if (current) {
-      const stopped = !current.running;
-      if (stopped) {
-        // down or crash-looping: its restart policy would bring it back in the middle of the
-        // rename ("sandbox not found"). It serves nothing, so it stops for good first.
-        await this.update(current.id, serving, { RestartPolicy: { Name: 'no' } });
-        await this.stop(current, 0);
-      }
+      let stopped = !current.running;
+      if (stopped) await this.stopForGood(current, serving);
       // a fresh copy of the same release replacing this one (unhealthy) starts under this one's parked name
       const parkedAs = unitName(this.names, current.app, current.process, current.release, current.replica);
       const name = parkedAs === unit.name ? `${parkedAs}-replaced` : parkedAs;
       if (name !== current.name) {
         await this.removeByName(name);
-        await this.rename(current.id, serving, name);
+        await this.rename(current.id, serving, name).catch(async (e: Error) => {
+          // it was running when looked at, and has died since (CI: a crash-looping release):
+          // Docker renames no restarting container. It serves nothing now either.
+          if (!/sandbox .* not found/.test(e.message)) throw e;
+          await this.stopForGood(current, serving);
+          stopped = true;
+          await this.rename(current.id, serving, name);
+        });
       }
       parked = { id: current.id, name, stopped };
     }
@@ -268,6 +270,13 @@ export class DockerRuntime implements Runtime {
     }
     unit.name = serving;
     unit.serving = true;
+  }
+
+  /** Down or crash-looping: its restart policy would bring it back in the middle of a rename
+   *  ("sandbox not found"), so it stops for good (restore() gives the policy back). */
+  private async stopForGood(u: Unit, serving: string): Promise<void> {
+    await this.update(u.id, serving, { RestartPolicy: { Name: 'no' } });
+    await this.stop(u, 0);
   }
 
   /** Gives the release that served before its name back (and its restart policy, if it was
