@@ -3,7 +3,10 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { closeSync, existsSync, openSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { DaemonClient } from '../../src/daemon/client.js';
 import { docker, ensureSample, Platform, REPO, SAMPLE, until } from '../helpers/platform.js';
 
 const p = new Platform();
@@ -77,16 +80,36 @@ test('a second daemon for the same data root: the first stops acting within seco
 });
 
 test('a superseded daemon stopped with SIGTERM leaves the new daemon\'s socket alone', async () => {
-  const old = p.daemonPid()!;
-  const fresh = spawn(process.execPath, ['--jitless', join(REPO, 'dist', 'src', 'daemon', 'main.js'), '--root', p.root], { env: p.env(), stdio: 'ignore', detached: true });
-  fresh.unref();
-  await until(async () => p.daemonPid() === fresh.pid, 20_000, 'the new daemon to claim the data root');
-  // at once: the superseded daemon exits by itself at its next owner check (every 5 s)
+  const byHand = (name: string) => {
+    const log = openSync(join(p.root, 'logs', `${name}.log`), 'w');
+    const child = spawn(process.execPath, ['--jitless', join(REPO, 'dist', 'src', 'daemon', 'main.js'), '--root', p.root],
+      { env: p.env(), stdio: ['ignore', log, log], detached: true });
+    child.unref();
+    closeSync(log);
+    return child.pid!;
+  };
+  // answering: started up (its pid file is written first of all, its signal handlers later)
+  // asked with a short timeout: a stopped daemon's socket takes the connection and never answers
+  const answering = (pid: number) => until(async () => (await new DaemonClient(join(p.root, 'run', 'berth.sock'), 2000)
+    .call<{ pid: number }>('GET', '/health').catch(() => null))?.pid === pid, 20_000, `daemon ${pid} to answer`);
+  const old = byHand('superseded');
+  await answering(old);
+  await sleep(2000); // its start-up's work done: it holds no write of the state when stopped
+  // Held still until the new daemon listens: left running, it notices the new pid file within
+  // 0.5 s and exits by itself, long before the new one listens (and the signal may find it gone:
+  // CI, kill ESRCH). Continued, it runs its overdue owner check and the signal's handler, in an
+  // order of Node's choosing: each must leave the socket path, now the new daemon's, alone.
+  process.kill(old, 'SIGSTOP');
+  const fresh = byHand('fresh');
+  await answering(fresh); // the socket path is the new daemon's now
   process.kill(old, 'SIGTERM'); // e.g. an operator stopping what they think is the daemon
+  process.kill(old, 'SIGCONT');
   await until(async () => { try { process.kill(old, 0); return false; } catch { return true; } }, 10_000, 'the old daemon to exit');
-  await until(async () => (await p.berth(['status', '--json'])).code === 0, 20_000, 'the new daemon to answer');
-  const s = await p.json<{ daemon: { pid: number } }>(['status']);
-  assert.equal(s.daemon.pid, fresh.pid, 'the new daemon lost its socket');
+  const said = readFileSync(join(p.root, 'logs', 'superseded.log'), 'utf8');
+  assert.match(said, /"msg":"(berth daemon stopping|another daemon owns this data root now[^"]*)"/, `the old daemon did not say why it stopped:\n${said.slice(-800)}`);
+  console.log(`# the superseded daemon stopped by ${/"signal":"SIGTERM"/.test(said) ? 'the signal' : 'its owner check'}`);
+  assert.ok(existsSync(join(p.root, 'run', 'berth.sock')), 'the socket path is gone');
+  await answering(fresh);
 });
 
 test('berth up puts a daemon running without a supervisor under one, and restarts it under one for new settings', async () => {

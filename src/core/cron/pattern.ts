@@ -8,8 +8,12 @@ const OPTIONS = { mode: '5-or-6-parts', paused: true } as const;
 
 export type Schedule = Cron;
 
+// UTC, the default of every schedule, as a fixed offset: a time zone by name goes through
+// Intl.DateTimeFormat, which maps ICU's zone data into the daemon for good (+6 MB resident, measured).
+const UTC_NAMES = new Set(['UTC', 'Etc/UTC', 'GMT', 'Etc/GMT', 'Etc/Universal', 'Etc/Zulu']);
+
 export function compile(schedule: string, timezone: string): Schedule {
-  return new Cron(schedule, { ...OPTIONS, timezone });
+  return new Cron(schedule, UTC_NAMES.has(timezone) ? { ...OPTIONS, utcOffset: 0 } : { ...OPTIONS, timezone });
 }
 
 /** Why croner refuses a schedule, or null when it takes it. */

@@ -118,13 +118,14 @@ export class DockerNetworks {
   /** The app's own network, created when missing, with the proxy and the shared services on it. */
   async ensureApp(app: string): Promise<string> {
     const name = appNetworkName(this.n, app);
-    let net = await this.inspect(name);
+    // both at once: every release's start waits for this (Docker is slow at networks with 30+ bridges)
+    let [net, own] = await Promise.all([this.inspect(name), this.ownContainers()]);
     if (!net) {
       await this.create(app);
       net = await this.inspect(name);
     }
     const on = new Set(Object.keys(net?.Containers ?? {}));
-    const missing = (await this.ownContainers()).filter((c) => memberFor(c, app) && !on.has(c.Id));
+    const missing = own.filter((c) => memberFor(c, app) && !on.has(c.Id));
     await Promise.all(missing.map((c) => this.connect(name, c.Id)));
     return name;
   }
