@@ -51,12 +51,7 @@ runtimeContract('docker runtime', async () => {
 // Docker's wait answers such a one at once with exit 0, and an empty log. Its waiter must run it.
 test('docker runtime: a one-off created but never started is started by its waiter, not taken for a success', async () => {
   const api = new EngineApi();
-  const instance = `rt${Math.random().toString(36).slice(2, 8)}`;
-  const root = mkdtempSync(join(tmpdir(), 'berth-rt-'));
-  const names = namesFor(instance);
-  const rt = new DockerRuntime(api, names, pathsFor(root));
-  try {
-    await rt.ensureNetwork();
+  await withRuntime(api, async (rt, names) => {
     const spec = { app: 'pending', release: 'v1', process: 'web', image: SAMPLE, env: {}, port: 8000 };
     await rt.networks.ensureApp(spec.app);
     const cmd = ['/usr/bin/node', '-e', 'console.log("ran"); process.exit(3)'];
@@ -67,18 +62,11 @@ test('docker runtime: a one-off created but never started is started by its wait
     assert.equal(left?.running, false);
     const r = await rt.waitOneOff(left!, { timeoutMs: 30_000 });
     assert.deepEqual([r.exitCode, r.output], [3, 'ran\n']);
-  } finally {
-    await removeInstance(instance, root);
-  }
+  });
 });
 
 test('docker runtime: removing a unit whose removal is already under way waits for it, not an error (a cold rollback racing the warm stop)', async () => {
-  const api = new EngineApi();
-  const instance = `rt${Math.random().toString(36).slice(2, 8)}`;
-  const root = mkdtempSync(join(tmpdir(), 'berth-rt-'));
-  const rt = new DockerRuntime(api, namesFor(instance), pathsFor(root));
-  try {
-    await rt.ensureNetwork();
+  await withRuntime(new EngineApi(), async (rt) => {
     const spec = { app: 'twice', release: 'v1', process: 'web', image: SAMPLE, env: {}, port: 8000 };
     await rt.networks.ensureApp(spec.app);
     // a process that ignores SIGTERM: its forced removal takes a moment, long enough for a second one to meet it
@@ -86,9 +74,7 @@ test('docker runtime: removing a unit whose removal is already under way waits f
     const results = await Promise.allSettled([rt.remove(unit), rt.remove(unit), rt.remove(unit)]);
     assert.deepEqual(results.map((r) => (r.status === 'rejected' ? String(r.reason) : 'ok')), ['ok', 'ok', 'ok']);
     assert.equal((await docker.listContainers({ all: true, filters: { id: [unit.id] } })).length, 0);
-  } finally {
-    await removeInstance(instance, root);
-  }
+  });
 });
 
 // CI (deploy-races, round 4 of a crash-looping release): the release serving was running when
@@ -110,11 +96,7 @@ class DiesBeforeItsRename extends EngineApi {
 
 test('docker runtime: the serving release dies just before the switch renames it: the switch still succeeds', async () => {
   const api = new DiesBeforeItsRename();
-  const instance = `rt${Math.random().toString(36).slice(2, 8)}`;
-  const root = mkdtempSync(join(tmpdir(), 'berth-rt-'));
-  const rt = new DockerRuntime(api, namesFor(instance), pathsFor(root));
-  try {
-    await rt.ensureNetwork();
+  await withRuntime(api, async (rt) => {
     const spec = { app: 'dying', process: 'web', image: SAMPLE, env: {}, port: 8000 };
     const dies = 'setInterval(() => { if (require("fs").existsSync("/tmp/die")) process.exit(1); }, 20)';
     const v1 = await rt.start({ ...spec, release: 'v1', cmd: ['/usr/bin/node', '-e', dies] });
@@ -125,10 +107,22 @@ test('docker runtime: the serving release dies just before the switch renames it
     assert.equal(api.victim, null, 'the rename was intercepted');
     assert.deepEqual((await rt.list('dying')).filter((u) => u.serving).map((u) => u.release), ['v2']);
     assert.equal((await rt.inspect('dying', 'web', 'v1'))?.running, false, 'the release that died stays down');
+  });
+});
+
+/** A runtime of its own instance (its network made), removed with all it ran afterwards. */
+async function withRuntime(api: EngineApi, fn: (rt: DockerRuntime, names: ReturnType<typeof namesFor>) => Promise<void>): Promise<void> {
+  const instance = `rt${Math.random().toString(36).slice(2, 8)}`;
+  const root = mkdtempSync(join(tmpdir(), 'berth-rt-'));
+  const names = namesFor(instance);
+  const rt = new DockerRuntime(api, names, pathsFor(root));
+  try {
+    await rt.ensureNetwork();
+    await fn(rt, names);
   } finally {
     await removeInstance(instance, root);
   }
-});
+}
 
 async function removeGone(id: string): Promise<void> {
   for (let i = 0; i < 300; i++) {

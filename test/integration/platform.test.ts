@@ -99,12 +99,17 @@ test('a superseded daemon stopped with SIGTERM leaves the new daemon\'s socket a
   // 0.5 s and exits by itself, long before the new one listens (and the signal may find it gone:
   // CI, kill ESRCH). Continued, it runs its overdue owner check and the signal's handler, in an
   // order of Node's choosing: each must leave the socket path, now the new daemon's, alone.
+  const gone = () => { try { process.kill(old, 0); return false; } catch { return true; } };
   process.kill(old, 'SIGSTOP');
   const fresh = byHand('fresh');
-  await answering(fresh); // the socket path is the new daemon's now
-  process.kill(old, 'SIGTERM'); // e.g. an operator stopping what they think is the daemon
-  process.kill(old, 'SIGCONT');
-  await until(async () => { try { process.kill(old, 0); return false; } catch { return true; } }, 10_000, 'the old daemon to exit');
+  try {
+    await answering(fresh); // the socket path is the new daemon's now
+    process.kill(old, 'SIGTERM'); // e.g. an operator stopping what they think is the daemon
+    process.kill(old, 'SIGCONT');
+    await until(async () => gone(), 10_000, 'the old daemon to exit');
+  } finally {
+    if (!gone()) process.kill(old, 'SIGKILL'); // never left stopped for good
+  }
   const said = readFileSync(join(p.root, 'logs', 'superseded.log'), 'utf8');
   assert.match(said, /"msg":"(berth daemon stopping|another daemon owns this data root now[^"]*)"/, `the old daemon did not say why it stopped:\n${said.slice(-800)}`);
   console.log(`# the superseded daemon stopped by ${/"signal":"SIGTERM"/.test(said) ? 'the signal' : 'its owner check'}`);
