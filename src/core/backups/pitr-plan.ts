@@ -2,6 +2,7 @@
 // and PostgreSQL's archiver say can be recovered, and which database an app had at an instant.
 import { BerthError } from '../../lib/errors.js';
 import type { RestoreRow } from '../../state/backups.js';
+import { byCodeUnit } from '../../lib/order.js';
 
 /** `2026-12-01 10:32:00`, `2026-12-01T10:32:00.250Z`, `2026-12-01 10:32+01:00`: UTC unless the
  *  text gives an offset (said back to the user as an ISO instant). */
@@ -91,7 +92,7 @@ export function outsideWindow(w: PitrWindow, at: Date): string | null {
 
 /** The database the app used at `at`: the one the first restore after `at` replaced, or today's. */
 export function databaseAt(restores: RestoreRow[], current: string, at: Date): string {
-  const later = restores.filter((r) => new Date(r.at).getTime() > at.getTime()).sort((a, b) => a.at.localeCompare(b.at));
+  const later = restores.filter((r) => new Date(r.at).getTime() > at.getTime()).sort((a, b) => byCodeUnit(a.at, b.at));
   return later[0]?.previous_db ?? current;
 }
 

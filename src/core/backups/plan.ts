@@ -1,5 +1,6 @@
 // The rules of backups, pure: file names, and what a verification's output says about a backup.
 import type { VerifyState } from '../../state/backups.js';
+import { byCodeUnit } from '../../lib/order.js';
 
 /** A backup's file under <root>/backups/APP/: its time and a random part, never user text. */
 export function backupFileName(at: Date, suffix: string): string {
@@ -88,7 +89,7 @@ type Kept = { id: number; created_at: string; verify_state: string | null };
  *  keep_weekly ISO weeks and keep_monthly months that hold one (UTC), the newest of all, and the
  *  newest that passed a verification (so a proven backup always remains, however old). */
 export function toPrune(backups: Kept[], p: Pick<BackupPolicy, 'keep_daily' | 'keep_weekly' | 'keep_monthly'>): number[] {
-  const newest = [...backups].sort((a, b) => b.created_at.localeCompare(a.created_at) || b.id - a.id);
+  const newest = [...backups].sort((a, b) => byCodeUnit(b.created_at, a.created_at) || b.id - a.id);
   const keep = new Set<number>(newest.slice(0, 1).map((b) => b.id));
   const proven = newest.find((b) => b.verify_state === 'ok');
   if (proven) keep.add(proven.id);

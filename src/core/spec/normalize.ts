@@ -4,6 +4,7 @@
 import { DEFAULTS } from './defaults.js';
 import { crossCheck, type Report } from './cross-checks.js';
 import type { ParsedFile } from './schema.js';
+import { byCodeUnit } from '../../lib/order.js';
 
 type Processes = NonNullable<ParsedFile['processes']>;
 type Process = Processes[string];
@@ -34,7 +35,7 @@ function routesOf(p: ParsedFile, processes: Processes) {
   if (!p.upstream && processes[WEB] && !taken.has('/') && p.static?.path !== '/') {
     routes.push({ path: '/', kind: 'process', process: WEB, strip_prefix: false });
   }
-  return routes.sort((a, b) => b.path.length - a.path.length || a.path.localeCompare(b.path));
+  return routes.sort((a, b) => b.path.length - a.path.length || byCodeUnit(a.path, b.path));
 }
 
 export function normalize(p: ParsedFile, report: Report) {

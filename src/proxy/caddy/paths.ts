@@ -4,13 +4,12 @@
 import type { PathRoute } from '../types.js';
 import { literal } from './placeholders.js';
 import { targetHandlers, type TargetOptions } from './targets.js';
+import { byCodeUnit } from '../../lib/order.js';
 
 export const matchPrefix = (prefix: string) => (prefix === '/' ? undefined : [{ path: [prefix, `${prefix}/*`] }]);
 
-/** The table in the order a router tries it: longest prefix first, ties by name (stable JSON).
- *  Compared by code unit, not localeCompare: a collator loads ICU's data into the daemon (+3 MB). */
-export const byPrefix = (paths: PathRoute[]) =>
-  [...paths].sort((a, b) => b.prefix.length - a.prefix.length || (a.prefix < b.prefix ? -1 : a.prefix > b.prefix ? 1 : 0));
+/** The table in the order a router tries it: longest prefix first, ties by name (stable JSON). */
+export const byPrefix = (paths: PathRoute[]) => [...paths].sort((a, b) => b.prefix.length - a.prefix.length || byCodeUnit(a.prefix, b.prefix));
 
 export function pathRoutes(paths: PathRoute[], o: TargetOptions): object[] {
   const routes: object[] = byPrefix(paths).map((p) => {
