@@ -90,8 +90,14 @@ test('a superseded daemon stopped with SIGTERM leaves the new daemon\'s socket a
   };
   // answering: started up (its pid file is written first of all, its signal handlers later)
   // asked with a short timeout: a stopped daemon's socket takes the connection and never answers
-  const answering = (pid: number) => until(async () => (await new DaemonClient(join(p.root, 'run', 'berth.sock'), 2000)
-    .call<{ pid: number }>('GET', '/health').catch(() => null))?.pid === pid, 20_000, `daemon ${pid} to answer`);
+  const answers = async (pid: number) => {
+    try {
+      return (await new DaemonClient(join(p.root, 'run', 'berth.sock'), 2000).call<{ pid: number }>('GET', '/health')).pid === pid;
+    } catch {
+      return false; // nobody listening yet, or another daemon does
+    }
+  };
+  const answering = (pid: number) => until(() => answers(pid), 20_000, `daemon ${pid} to answer`);
   const old = byHand('superseded');
   await answering(old);
   await sleep(2000); // its start-up's work done: it holds no write of the state when stopped
@@ -111,7 +117,8 @@ test('a superseded daemon stopped with SIGTERM leaves the new daemon\'s socket a
     if (!gone()) process.kill(old, 'SIGKILL'); // never left stopped for good
   }
   const said = readFileSync(join(p.root, 'logs', 'superseded.log'), 'utf8');
-  assert.match(said, /"msg":"(berth daemon stopping|another daemon owns this data root now[^"]*)"/, `the old daemon did not say why it stopped:\n${said.slice(-800)}`);
+  const why = /"msg":"(berth daemon stopping|another daemon owns this data root now[^"]*)"/;
+  assert.match(said, why, `the old daemon did not say why it stopped:\n${said.slice(-800)}`);
   console.log(`# the superseded daemon stopped by ${/"signal":"SIGTERM"/.test(said) ? 'the signal' : 'its owner check'}`);
   assert.ok(existsSync(join(p.root, 'run', 'berth.sock')), 'the socket path is gone');
   await answering(fresh);
