@@ -3,12 +3,11 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { EngineApi } from '../runtime/docker/engine-api.js';
-import { dirname, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { sourceFile } from '../lib/install.js';
 import { buildScratchImage, imageLabel } from '../runtime/docker/images.js';
 
 export { SAMPLE_IMAGE } from './sample-image.js';
-export const sampleSource = () => resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'sample', 'hello', 'server.js');
+export const sampleSource = () => sourceFile('sample', 'hello', 'server.js');
 
 /** Changes whenever the sample's source changes, so a stale image is rebuilt. */
 export const sampleHash = () => createHash('sha256').update(readFileSync(sampleSource())).digest('hex').slice(0, 16);

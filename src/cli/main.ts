@@ -2,7 +2,8 @@
 // code), print the result.
 import { Command, Option } from 'commander';
 import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { BerthError, ValidationError } from '../lib/errors.js';
 import { splitWords } from '../lib/shell-words.js';
 import * as v from '../lib/validate.js';
@@ -21,8 +22,10 @@ import { runCommands } from './run-commands.js';
 import { cronCommands } from './cron-commands.js';
 import { backupCommands } from './backup-commands.js';
 import { confirmTyped } from './confirm.js';
+import { daemonMain } from '../daemon/build.js';
+import { installRoot } from '../lib/install.js';
 
-const { version } = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
+const { version } = JSON.parse(readFileSync(join(installRoot(), 'package.json'), 'utf8')) as { version: string };
 
 const program = new Command('berth')
   .description('A self-hosted app platform: apps behind Caddy, zero-downtime deploys, one-second rollbacks.')
@@ -341,7 +344,8 @@ backupCommands(program, { client, globals, action });
 program.command('daemon').description('run the berth daemon in the foreground (berth up starts it for you)')
   .action(action(async () => {
     process.argv.push('--root', rootFromEnv(globals().root));
-    await import('../daemon/main.js');
+    // by its installed path, never bundled into the CLI: the daemon is the module the supervisor runs
+    await import(pathToFileURL(daemonMain()).href);
   }));
 
 void program.parseAsync(process.argv).catch((e) => fail(e, !!globals().json));

@@ -1,19 +1,19 @@
 // Runs a copy pass in the copy worker (copy-worker.ts) and hands its events to the caller as
 // they come; the job, keys included, travels on stdin, never in argv. Loads no S3 code itself.
 import { spawn } from 'node:child_process';
-import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
 import { BerthError } from '../../lib/errors.js';
+import { distFile } from '../../lib/install.js';
 import type { BucketTally, CopyEvent, CopyJob } from './copy-plan.js';
 
-const WORKER = join(dirname(fileURLToPath(import.meta.url)), 'copy-worker.js');
+/** The copy worker's module: run by path, in a process of its own. */
+export const COPY_WORKER = distFile('provisioning', 'object-store', 'copy-worker.js');
 
 export type CopyRunner = (job: CopyJob, onEvent: (e: CopyEvent) => void) => Promise<BucketTally[]>;
 
 /** Fails with the worker's message; `details.buckets` says how far each bucket got. */
 export const runCopy: CopyRunner = (job, onEvent) => new Promise((resolve, reject) => {
-  const child = spawn(process.execPath, [WORKER], { stdio: ['pipe', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [COPY_WORKER], { stdio: ['pipe', 'pipe', 'pipe'] });
   let stderr = '';
   let end: CopyEvent | null = null;
   child.stderr.on('data', (d: Buffer) => { stderr = (stderr + d.toString()).slice(-4000); });

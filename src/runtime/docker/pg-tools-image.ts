@@ -6,8 +6,8 @@
 //   postgresql-client-15 15.20-0+deb12u1, age 1.1.1-1+b3, rclone 1.60.1+dfsg-2+b5, busybox-static 1:1.35.0-4+deb12u1+b1
 import { createHash } from 'node:crypto';
 import { existsSync, lstatSync, readdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { sourceFile } from '../../lib/install.js';
 import type { EngineApi } from './engine-api.js';
 import { buildScratchImage, imageLabel } from './images.js';
 import { sourceLabel, unpackDebian } from './service-images.js';
@@ -16,7 +16,7 @@ export const PG_TOOLS_IMAGE = 'berth/pg-tools:15';
 const PG = '/usr/lib/postgresql/15';
 const CA_BUNDLE = '/etc/ssl/certs/ca-certificates.crt';
 const PACKAGES = ['postgresql-client-15', 'libpq5', 'age', 'rclone', 'busybox-static'];
-const SCRIPT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', '..', 'src', 'runtime', 'docker', 'pg-tools.sh');
+export const PG_TOOLS_SCRIPT = sourceFile('src', 'runtime', 'docker', 'pg-tools.sh');
 
 /** One build at a time: tasks that start together (the catch-up backups of every app) share it. */
 let building: Promise<string> | undefined;
@@ -28,7 +28,7 @@ export function ensurePgToolsImage(api: EngineApi, progress: (l: string) => void
 
 async function buildIfNeeded(api: EngineApi, progress: (l: string) => void): Promise<string> {
   // the script and the packages it needs: a change to either rebuilds the image
-  const hash = createHash('sha256').update(readFileSync(SCRIPT)).update(PACKAGES.join(' ')).digest('hex').slice(0, 16);
+  const hash = createHash('sha256').update(readFileSync(PG_TOOLS_SCRIPT)).update(PACKAGES.join(' ')).digest('hex').slice(0, 16);
   const have = await imageLabel(api, PG_TOOLS_IMAGE, 'berth.script');
   if (have === hash) return PG_TOOLS_IMAGE;
   progress(have ? `${PG_TOOLS_IMAGE} holds an older script: rebuilding it`
@@ -50,7 +50,7 @@ async function buildIfNeeded(api: EngineApi, progress: (l: string) => void): Pro
         { from: join(u.root, 'bin', 'busybox'), to: '/bin/busybox' },
       ],
       files: [
-        { from: SCRIPT, to: '/usr/local/bin/berth-pg-tools', mode: 0o755 },
+        { from: PG_TOOLS_SCRIPT, to: '/usr/local/bin/berth-pg-tools', mode: 0o755 },
         // rclone to an https endpoint (AWS, R2, B2) checks its certificate against the host's CAs
         ...(existsSync(CA_BUNDLE) ? [{ from: CA_BUNDLE, to: CA_BUNDLE }] : []),
       ],

@@ -15,10 +15,10 @@
 import { createHash } from 'node:crypto';
 import { existsSync, lstatSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { run } from '../../exec/run.js';
 import { BerthError } from '../../lib/errors.js';
+import { sourceFile } from '../../lib/install.js';
 import type { EngineApi } from './engine-api.js';
 import { S3RVER_ACCESS_KEY, SERVICE_PORTS } from '../service-ports.js';
 import { buildScratchImage, imageExists, imageLabel } from './images.js';
@@ -40,7 +40,7 @@ export { S3RVER_ACCESS_KEY };
 const PG = '/usr/lib/postgresql/15';
 export const SERVICE_UID = 999;
 const APT_TIMEOUT_MS = 5 * 60_000;
-const srcFile = (name: string) => resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', '..', 'src', 'runtime', 'docker', name);
+const srcFile = (name: string) => sourceFile('src', 'runtime', 'docker', name);
 const passwd = (user: string, home: string) =>
   `root:x:0:0:root:/root:/sbin/nologin\n${user}:x:${SERVICE_UID}:${SERVICE_UID}:${user}:${home}:/sbin/nologin\n`;
 const group = (user: string) => `root:x:0:\n${user}:x:${SERVICE_UID}:\n`;
