@@ -4,7 +4,6 @@
 // built untagged and then given its immutable tag, which is never moved to another image.
 import { readFileSync, rmSync, mkdirSync, mkdtempSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import tar from 'tar-fs';
 import { runLines } from '../exec/run.js';
 import { BerthError } from '../lib/errors.js';
 import * as v from '../lib/validate.js';
@@ -95,6 +94,7 @@ export class DockerBuilder implements Builder {
 
   private async classic(p: Prepared & { entries: Set<string> }, labels: Record<string, string>, progress: Progress, signal: AbortSignal): Promise<string> {
     // only what the walk kept (its .dockerignore applied), owned by root as the docker CLI sends it
+    const tar = (await import('tar-fs')).default; // on use: the daemon at rest does without it
     const pack = tar.pack(p.context, {
       ignore: (name) => !p.entries.has(relative(p.context, name)),
       map: (h) => ({ ...h, uid: 0, gid: 0, uname: '', gname: '' }),

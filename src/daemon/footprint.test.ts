@@ -28,6 +28,8 @@ test('the daemon at start loads no client library of the shared services', async
     assert.ok(urls.some((u) => u.includes('/daemon/api.js')), `the daemon did not get far enough: ${loaded.slice(-500)}`);
     const heavy = urls.filter((u) => /node_modules\/(@aws-sdk|@smithy|pg|pg-[a-z]+|@redis)\//.test(u));
     assert.deepEqual(heavy, []);
+    // nor the tar code that builds and static sites use (~2 MB resident): loaded on their first use
+    assert.deepEqual(urls.filter((u) => /node_modules\/(tar-fs|tar-stream|streamx)\//.test(u)), []);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

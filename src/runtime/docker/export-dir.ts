@@ -15,7 +15,7 @@
 import { resolve, sep } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { extract, type ExtractOptions } from 'tar-fs';
+import type { ExtractOptions } from 'tar-fs';
 import { BerthError } from '../../lib/errors.js';
 import type { ExportedDir } from '../types.js';
 import { type EngineApi, isNotFound } from './engine-api.js';
@@ -68,6 +68,8 @@ export async function extractDir(tar: Readable, dest: string, what: string): Pro
       return false;
     },
   };
+  // loaded here, not at the daemon's start: the tar code costs ~2 MB resident that rests unused
+  const { extract } = await import('tar-fs');
   await pipeline(tar, extract(root, opts as unknown as ExtractOptions));
   if (notDir) throw new BerthError('invalid', `${what} is not a directory (it is a ${notDir})`, 'give the directory that holds the files');
   return out;
