@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -14,6 +14,7 @@ import { sampleSource } from '../bootstrap/sample.js';
 import { SERVICES_WORKER } from '../provisioning/run-worker.js';
 import { COPY_WORKER } from '../provisioning/object-store/run-copy.js';
 import { PG_TOOLS_SCRIPT } from '../runtime/docker/pg-tools-image.js';
+import { POSTGRES_ENTRYPOINT } from '../runtime/docker/service-images.js';
 
 const run = promisify(execFile);
 const BIN = join(installRoot(), 'bin', 'berth');
@@ -22,7 +23,7 @@ const UNBUNDLED = join(installRoot(), 'dist', 'src', 'cli', 'entry.js');
 
 test('every file berth runs or copies by path is where the install root says', () => {
   assert.equal((JSON.parse(readFileSync(join(installRoot(), 'package.json'), 'utf8')) as { name: string }).name, 'berth');
-  for (const f of [daemonMain(), SERVICES_WORKER, COPY_WORKER, sampleSource(), PG_TOOLS_SCRIPT]) assert.ok(existsSync(f), `missing: ${f}`);
+  for (const f of [daemonMain(), SERVICES_WORKER, COPY_WORKER, sampleSource(), PG_TOOLS_SCRIPT, POSTGRES_ENTRYPOINT]) assert.ok(existsSync(f), `missing: ${f}`);
   assert.match(daemonMain(), /\/dist\/src\/daemon\/main\.js$/); // the daemon check (isDaemonOf) looks for this ending
 });
 
@@ -42,6 +43,14 @@ test('bin/berth runs the bundle that npm run build made, and the bundle answers 
   assert.equal(bad[0]!.code, bad[1]!.code);
   assert.equal(bad[0]!.stderr, bad[1]!.stderr);
   assert.match(bad[0]!.stderr, /Bad_Name/);
+});
+
+test('a package the CLI imports on demand is left to Node in the bundle, not wrapped into a chunk of its own', () => {
+  // esbuild's chunk for a CommonJS package exports only its default: `const { extract } = await
+  // import('tar-fs')` would get undefined there (export-dir.ts does that)
+  const chunks = readdirSync(join(installRoot(), 'dist', 'cli')).map((f) => readFileSync(join(installRoot(), 'dist', 'cli', f), 'utf8'));
+  assert.ok(chunks.some((c) => c.includes('import("tar-fs")')), 'no chunk imports tar-fs by name');
+  assert.ok(!chunks.some((c) => c.includes('require_tar_fs')), 'tar-fs is bundled');
 });
 
 test('berth daemon, from the bundle, runs the installed daemon module, not a copy inside the bundle', async () => {

@@ -40,7 +40,8 @@ export { S3RVER_ACCESS_KEY };
 const PG = '/usr/lib/postgresql/15';
 export const SERVICE_UID = 999;
 const APT_TIMEOUT_MS = 5 * 60_000;
-const srcFile = (name: string) => sourceFile('src', 'runtime', 'docker', name);
+/** The shared PostgreSQL's entrypoint script, copied into its image. */
+export const POSTGRES_ENTRYPOINT = sourceFile('src', 'runtime', 'docker', 'postgres-entrypoint.sh');
 const passwd = (user: string, home: string) =>
   `root:x:0:0:root:/root:/sbin/nologin\n${user}:x:${SERVICE_UID}:${SERVICE_UID}:${user}:${home}:/sbin/nologin\n`;
 const group = (user: string) => `root:x:0:\n${user}:x:${SERVICE_UID}:\n`;
@@ -146,7 +147,7 @@ export const sourceLabel = (u: Unpacked, packages: string[]) =>
  * postgres (uid 999); any other Cmd (pg_dump, psql, pg_isready ...) runs as given.
  */
 export async function ensurePostgresImage(api: EngineApi, progress: (l: string) => void): Promise<string> {
-  const entrypoint = srcFile('postgres-entrypoint.sh');
+  const entrypoint = POSTGRES_ENTRYPOINT;
   if (!existsSync(entrypoint)) throw new BerthError('internal', `missing ${entrypoint}`);
   // the entrypoint is baked in: an image holding an older one is rebuilt
   const main = ['postgresql-15', 'postgresql-client-15', 'libpq5', 'pgbackrest', 'tzdata', 'busybox-static'];
