@@ -20,9 +20,11 @@ const run = promisify(execFile);
 const BIN = join(installRoot(), 'bin', 'berth');
 const BUNDLE = join(installRoot(), 'dist', 'cli', 'entry.js');
 const UNBUNDLED = join(installRoot(), 'dist', 'src', 'cli', 'entry.js');
+const CHUNKS = join(installRoot(), 'dist', 'cli');
+const pkg = () => JSON.parse(readFileSync(join(installRoot(), 'package.json'), 'utf8')) as { name: string; version: string };
 
 test('every file berth runs or copies by path is where the install root says', () => {
-  assert.equal((JSON.parse(readFileSync(join(installRoot(), 'package.json'), 'utf8')) as { name: string }).name, 'berth');
+  assert.equal(pkg().name, 'berth');
   for (const f of [daemonMain(), SERVICES_WORKER, COPY_WORKER, sampleSource(), PG_TOOLS_SCRIPT, POSTGRES_ENTRYPOINT]) assert.ok(existsSync(f), `missing: ${f}`);
   assert.match(daemonMain(), /\/dist\/src\/daemon\/main\.js$/); // the daemon check (isDaemonOf) looks for this ending
 });
@@ -31,8 +33,7 @@ test('bin/berth runs the bundle that npm run build made, and the bundle answers 
   const traced = await run('sh', ['-x', BIN, '--version']);
   const exec = traced.stderr.split('\n').find((l) => l.startsWith('+ exec ')) ?? '';
   assert.ok(exec.includes('/dist/cli/entry.js '), `bin/berth did not run the bundle (npm run build makes it):\n${traced.stderr}`);
-  const { version } = JSON.parse(readFileSync(join(installRoot(), 'package.json'), 'utf8')) as { version: string };
-  assert.equal(traced.stdout.trim(), version);
+  assert.equal(traced.stdout.trim(), pkg().version);
   for (const args of [['deploy', '--help'], ['backup', '--help']]) {
     const [a, b] = await Promise.all([BUNDLE, UNBUNDLED].map((e) => run(process.execPath, [e, ...args])));
     assert.equal(a!.stdout, b!.stdout, `berth ${args.join(' ')}`);
@@ -48,7 +49,7 @@ test('bin/berth runs the bundle that npm run build made, and the bundle answers 
 test('a package the CLI imports on demand is left to Node in the bundle, not wrapped into a chunk of its own', () => {
   // esbuild's chunk for a CommonJS package exports only its default: `const { extract } = await
   // import('tar-fs')` would get undefined there (export-dir.ts does that)
-  const chunks = readdirSync(join(installRoot(), 'dist', 'cli')).map((f) => readFileSync(join(installRoot(), 'dist', 'cli', f), 'utf8'));
+  const chunks = readdirSync(CHUNKS).map((f) => readFileSync(join(CHUNKS, f), 'utf8'));
   assert.ok(chunks.some((c) => c.includes('import("tar-fs")')), 'no chunk imports tar-fs by name');
   assert.ok(!chunks.some((c) => c.includes('require_tar_fs')), 'tar-fs is bundled');
 });
