@@ -149,4 +149,8 @@ if (process.env.EXIT_AFTER_MS) {
   setTimeout(() => { console.error(`${version} crashing on purpose`); process.exit(1); }, Number(process.env.EXIT_AFTER_MS));
 }
 if (process.env.MISBEHAVE === 'true') for (let i = 0; i < Number(process.env.ALLOC_AT_START_MB || 0); i++) hoard.push(Buffer.alloc(1024 * 1024, 1));
-if (!worker) setTimeout(() => server.listen(port, () => console.log(`${version} listening on ${port} after ${Date.now() - started} ms`)), delay);
+// after: since this file began (STARTUP_DELAY_MS and the rest); since the process began: node's own start and its loading of modules too
+if (!worker) {
+  setTimeout(() => server.listen(port, () =>
+    console.log(`${version} listening on ${port} after ${Date.now() - started} ms (${Math.round(performance.now())} ms since the process began)`)), delay);
+}

@@ -2,7 +2,7 @@
 // see whether the daemon answers).
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { request } from '../lib/node-http.js';
+import { socketRequest } from '../lib/node-http.js';
 import { userInfo, hostname } from 'node:os';
 import { BerthError } from '../lib/errors.js';
 import { ndjson } from '../lib/ndjson.js';
@@ -41,7 +41,7 @@ export class DaemonClient {
   private open(method: string, path: string, body: unknown, timeoutMs: number) {
     const payload = body === undefined ? undefined : JSON.stringify(body);
     return new Promise<IncomingMessage>((resolve, reject) => {
-      const req = request({
+      const req = socketRequest({
         socketPath: this.socketPath, method, path: `/${API_VERSION}${path}`, timeout: timeoutMs,
         headers: { host: 'berth', 'x-berth-actor': actor(), ...(payload ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) } : {}) },
       }, resolve);
@@ -60,7 +60,7 @@ export class DaemonClient {
    *  then carries berth's frames both ways (lib/frames.ts). A refusal rejects with its error. */
   upgrade(path: string, body: unknown): Promise<Duplex> {
     return new Promise((resolve, reject) => {
-      const req = request({
+      const req = socketRequest({
         socketPath: this.socketPath, method: 'POST', path: `/${API_VERSION}${path}?body=${encodeURIComponent(JSON.stringify(body))}`,
         headers: { host: 'berth', 'x-berth-actor': actor(), connection: 'Upgrade', upgrade: 'berth-frames' },
       });

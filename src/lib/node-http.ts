@@ -8,6 +8,11 @@ import type * as Http from 'node:http';
 const http = createRequire(import.meta.url)('node:http') as typeof Http;
 
 export const request: typeof Http.request = http.request;
+/** A request over a unix socket (the daemon's, Docker's): plain HTTP, so no TLS server name.
+ *  Without one the agent works it out of the Host header, and the first IPv6 check that does
+ *  compiles a large regex: about 5 ms of every CLI command's start (measured, Node 24). */
+export const socketRequest = (o: Http.RequestOptions & { socketPath: string }, cb?: (res: Http.IncomingMessage) => void): Http.ClientRequest =>
+  http.request({ ...o, servername: '' } as Http.RequestOptions, cb);
 export const createServer: typeof Http.createServer = http.createServer;
 export const STATUS_CODES: typeof Http.STATUS_CODES = http.STATUS_CODES;
 

@@ -140,6 +140,22 @@ export function runtimeContract(name: string, make: () => Promise<RuntimeHarness
     }
   });
 
+  test(`${name}: a unit left under the name the serving one parks as (a switch interrupted before) gives way to the next switch`, async () => {
+    const h = await make();
+    try {
+      const v1 = await servingV1(h);
+      const stray = await h.rt.start(spec(h, 'v1')); // holds v1's own name, which v1 takes when it stops serving
+      const v2 = await h.rt.start(spec(h, 'v2'));
+      await h.rt.activate(v2);
+      assert.deepEqual(await servingReleases(h), ['v2']);
+      const units = await h.rt.list(h.app);
+      assert.ok(!units.some((u) => u.id === stray.id), 'the unit left under the parked name is gone');
+      assert.equal(units.find((u) => u.id === v1.id)?.running, true, 'the release that served before runs on, parked');
+    } finally {
+      await h.close();
+    }
+  });
+
   test(`${name}: a serving unit that crashed is replaced by the next activation`, async () => {
     const h = await make();
     try {

@@ -213,7 +213,9 @@ export class FakeRuntime implements Runtime {
     if (current) {
       await this.op('activate.park');
       if (!current.running) Object.assign(current, { restarting: false }); // stopped for good, as Docker's driver does
-      current.name = this.parkedName(current) === target.name ? `${target.name}-replaced` : this.parkedName(current);
+      const parkedAs = this.parkedName(current) === target.name ? `${target.name}-replaced` : this.parkedName(current);
+      for (const [id, u] of this.units) if (u !== current && u.name === parkedAs) this.units.delete(id); // as Docker's driver removes it
+      current.name = parkedAs;
       current.serving = false;
       parked = current;
     }

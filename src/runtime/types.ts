@@ -135,7 +135,8 @@ export interface Runtime {
   probe(unit: Unit, check: HealthCheck): Promise<number | string>;
   /** The web process: makes this unit the one servingName (of its copy number) resolves to; the unit serving before
    *  keeps running. All or nothing: when it fails, whatever served before serves again before
-   *  it returns. `between` runs mid-switch (crash and failure tests hold it there).
+   *  it returns. `between` runs mid-switch, once the name has left the unit serving before (crash
+   *  and failure tests hold it there; a deploy's settle counts from it).
    *  The same for any process that serves (ProcessSpec.serves: a route goes to it).
    *  Any other process (a worker): it runs for good from now on (restarted when it fails, with
    *  the full CPU weight); nothing is renamed. */

@@ -2,10 +2,18 @@
 // and network, published on the platform network's gateway so that this host and app containers
 // both reach it, standing in for an S3 service on another machine.
 import assert from 'node:assert/strict';
+import { networkInterfaces } from 'node:os';
 import { EngineApi } from '../../src/runtime/docker/engine-api.js';
 import { ensureMinioImage } from '../../src/runtime/docker/object-store-images.js';
 import { MinioStore } from '../../src/provisioning/object-store/minio.js';
 import { docker, type Platform, until } from './platform.js';
+
+/** The host's address on a bridge network, from its interface: Docker 20.10 fresh from its
+ *  package once listed the default bridge with no Gateway in its IPAM config (seen in CI). */
+function bridgeAddress(net: { Id: string; Name: string; Options?: Record<string, string> }): string | undefined {
+  const ifname = net.Options?.['com.docker.network.bridge.name'] ?? (net.Name === 'bridge' ? 'docker0' : `br-${net.Id.slice(0, 12)}`);
+  return networkInterfaces()[ifname]?.find((a) => a.family === 'IPv4')?.address;
+}
 
 export class ExternalMinio {
   readonly port = 40000 + Math.floor(Math.random() * 5000);
@@ -22,8 +30,8 @@ export class ExternalMinio {
   async start(): Promise<void> {
     const image = await ensureMinioImage(new EngineApi(), () => undefined);
     const net = await docker.getNetwork(this.on === 'bridge' ? 'bridge' : this.p.instance).inspect();
-    this.gateway = net.IPAM?.Config?.[0]?.Gateway ?? '';
-    assert.ok(this.gateway, 'the platform network has no gateway');
+    this.gateway = net.IPAM?.Config?.find((c: { Gateway?: string }) => c.Gateway)?.Gateway ?? bridgeAddress(net) ?? '';
+    assert.ok(this.gateway, `network ${net.Name} has no gateway: ${JSON.stringify(net.IPAM)}`);
     await docker.createNetwork({ Name: this.name, Labels: { 'berth.test-of': this.p.instance } });
     const c = await docker.createContainer({
       name: this.name, Image: image, Cmd: ['server', '/data'], Labels: { 'berth.test-of': this.p.instance, 'berth.role': 'test-s3-vm' },

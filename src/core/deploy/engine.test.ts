@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import type { BerthError } from '../../lib/errors.js';
 import { createApp, listApps } from '../apps/apps.js';
 import { type Core, fakeCore, noEvents } from '../testing.js';
-import { abort, deploy, rollback } from './engine.js';
+import { abort, type DeployEvent, deploy, rollback } from './engine.js';
 import { reconcile, recoverDeploys } from './recover.js';
 
 const IMG1 = 'registry.test/app:1';
@@ -67,6 +67,23 @@ for (const [step, arrange, req] of failures) {
     await assertUntouched(c, 'v2');
   });
 }
+
+// The proxy caches a lookup for one refresh from its answer: the wait after a switch counts from
+// when the release before lost the serving name, so a slow second half of the switch is not waited for twice.
+test('the settle after a switch counts from when the release before lost its name', async () => {
+  const c = await withLive({ upstream_refresh_ms: 25 }); // settle: 25 + 15 ms
+  const settleOf = async (req: Record<string, unknown>) => {
+    const events: DeployEvent[] = [];
+    await deploy(c.ctx, { app: 'app', kind: 'config', actor: 'tester', ...req }, (e) => events.push(e));
+    const done = events.find((e) => e.type === 'step' && e.step === 'settle' && e.state === 'done');
+    return Number(/^(\d+) ms after the switch$/.exec((done as { detail?: string } | undefined)?.detail ?? '')?.[1] ?? NaN);
+  };
+  assert.ok(await settleOf({}) >= 25, 'a switch with a quick second half waits out the refresh');
+  const activate = c.rt.activate.bind(c.rt);
+  // the new release's rename (the second half) now takes 100 ms after the old one's name moved
+  c.rt.activate = (u, between) => activate(u, async () => { await between?.(); await new Promise((r) => setTimeout(r, 100)); });
+  assert.equal(await settleOf({}), 0, 'the refresh passed during the second half');
+});
 
 test('a deploy with a new port that fails at the switch puts the route back on the old port', async () => {
   const c = await withLive();

@@ -205,7 +205,11 @@ const abortableSleep = (ms: number, signal: AbortSignal) => new Promise<void>((r
 });
 
 /** unit: the serving process's first copy (the target's, started or warm); copies: its others. */
-interface RunState { unit: Unit | null; copies: Unit[]; workers: Unit[]; workersAt: number }
+interface RunState {
+  unit: Unit | null; copies: Unit[]; workers: Unit[]; workersAt: number;
+  /** When the switch last took a serving name from the release before (the mid-switch call). */
+  namedAwayAt?: number;
+}
 
 /** The serving process's copies 2..N of a release, started where missing (a deploy starts them
  *  all; a warm release being rolled back to may lack those added by `berth scale` since). */
@@ -285,7 +289,9 @@ async function runStep(ctx: Ctx, step: Step, x: Execution, run: RunState): Promi
     case 'route':
       return ctx.proxy.ensureRoute(routeForRelease(ctx, target));
     case 'switch': {
-      if (run.unit) await rt.activate(run.unit, () => pauseIfHooked(ctx, 'switch.mid'));
+      // Each activation marks when the release before lost the name: the settle counts from there.
+      const namedAway = async () => { run.namedAwayAt = Date.now(); };
+      if (run.unit) await rt.activate(run.unit, async () => { await namedAway(); await pauseIfHooked(ctx, 'switch.mid'); });
       await pauseIfHooked(ctx, 'switch.renamed'); // crash tests: switched in the runtime, not yet in the state
       const warmUntil = commitSwitch(ctx, x.deployId, target, x.live);
       // the processes routes go to, each by its own name, and the serving process's other copies,
@@ -293,7 +299,7 @@ async function runStep(ctx: Ctx, step: Step, x: Execution, run: RunState): Promi
       // both releases, as in any rolling switch): a failure here is the reconcile's to finish (it
       // moves a running copy's name), the release serves already
       const late: string[] = [];
-      const activateLate = (u: Unit) => rt.activate(u).catch((e: unknown) =>
+      const activateLate = (u: Unit) => rt.activate(u, namedAway).catch((e: unknown) =>
         late.push(`${u.process}${u.replica > 1 ? ` copy ${u.replica}` : ''}: ${asBerthError(e).message} (the reconcile switches it)`));
       for (const u of run.copies) await activateLate(u);
       // the site's files with the release: one flip of its pointer (the proxy reads it per request)
@@ -308,9 +314,13 @@ async function runStep(ctx: Ctx, step: Step, x: Execution, run: RunState): Promi
       if (late.length) ctx.log.warn({ app: target.app, late }, 'a routed process did not switch with the release');
       return [x.live ? `${relName(x.live)} stays warm until ${warmUntil}` : '', ...late].filter(Boolean).join('; ') || undefined;
     }
-    case 'settle':
-      await new Promise((r) => setTimeout(r, step.ms));
-      return undefined;
+    case 'settle': {
+      // A lookup answered before the name moved is cached for one refresh from then, not from
+      // the end of the switch: the switch's second half (the new release's rename) counts too.
+      const wait = Math.max(0, (run.namedAwayAt ?? Date.now()) + step.ms - Date.now());
+      await new Promise((r) => setTimeout(r, wait));
+      return `${wait} ms after the switch`;
+    }
     case 'retire':
       // End their warm window now; the janitor stops them right after this deploy lets go of
       // the lock, so stopping old containers is not on the deploy's path.

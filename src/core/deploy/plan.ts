@@ -123,7 +123,7 @@ export function describeStep(s: Step, name: (id: number) => string): string {
       return `wait until GET ${s.path} on port ${s.port} answers 2xx${s.copies ? ` on all ${s.copies} copies` : ''} (timeout ${s.timeoutMs / 1000}s)`;
     case 'route': return `update the proxy route: ${s.reason}`;
     case 'switch': return s.from ? `switch traffic from release ${name(s.from)} to ${name(s.to)}` : `send traffic to release ${name(s.to)}`;
-    case 'settle': return `wait ${s.ms} ms until the proxy resolves the new release`;
+    case 'settle': return `wait until ${s.ms} ms after the release before lost its name, so that the proxy resolves the new one`;
     case 'retire': return `end the warm window of older releases ${names(s.releases)} (stopped right after)`;
     case 'prune': return `prune releases ${names(s.releases)}`;
   }

@@ -6,7 +6,7 @@
 // docs/engine-api.md): the newest one both berth and the engine speak.
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { request } from '../../lib/node-http.js';
+import { socketRequest } from '../../lib/node-http.js';
 import { BerthError } from '../../lib/errors.js';
 import { ndjson } from '../../lib/ndjson.js';
 
@@ -26,6 +26,8 @@ export class EngineError extends BerthError {
 
 export const isNotFound = (e: unknown) => (e as EngineError)?.statusCode === 404;
 export const isNotModified = (e: unknown) => (e as EngineError)?.statusCode === 304;
+/** A name already taken: 409 with "is already in use" (a 409 also means other conflicts). */
+export const isNameTaken = (e: unknown) => (e as EngineError)?.statusCode === 409 && /already in use/i.test((e as Error).message);
 
 type Query = Record<string, string | number | boolean | undefined>;
 export interface CallOptions {
@@ -178,7 +180,7 @@ export class EngineApi {
       let response: IncomingMessage | undefined;
       // once the answer streams in, it is the response that must fail with the reason
       const fail = (e: BerthError) => (response ? response.destroy(e) : req.destroy(e));
-      const req = request({
+      const req = socketRequest({
         socketPath: this.socketPath, method, path: `${version ? `/v${version}` : ''}${path}${qs(o.query)}`, timeout: timeoutMs,
         headers: {
           host: 'docker', ...o.headers,
@@ -207,7 +209,7 @@ export class EngineApi {
   async upgrade(path: string, what: string, query?: CallOptions['query']): Promise<Duplex> {
     const version = await this.version();
     return new Promise((resolve, reject) => {
-      const req = request({
+      const req = socketRequest({
         socketPath: this.socketPath, method: 'POST', path: `/v${version}${path}${qs(query)}`,
         headers: { host: 'docker', connection: 'Upgrade', upgrade: 'tcp' },
       });
