@@ -2,17 +2,21 @@
 // and network, published on the platform network's gateway so that this host and app containers
 // both reach it, standing in for an S3 service on another machine.
 import assert from 'node:assert/strict';
-import { networkInterfaces } from 'node:os';
+import { execFileSync } from 'node:child_process';
 import { EngineApi } from '../../src/runtime/docker/engine-api.js';
 import { ensureMinioImage } from '../../src/runtime/docker/object-store-images.js';
 import { MinioStore } from '../../src/provisioning/object-store/minio.js';
 import { docker, type Platform, until } from './platform.js';
 
-/** The host's address on a bridge network, from its interface: Docker 20.10 fresh from its
- *  package once listed the default bridge with no Gateway in its IPAM config (seen in CI). */
-function bridgeAddress(net: { Id: string; Name: string; Options?: Record<string, string> }): string | undefined {
+/** The host's address on a bridge network, from its interface: a Docker Engine 20.10 started for
+ *  the first time lists the default bridge with no Gateway in its IPAM config (seen in CI; it does
+ *  after a restart). `ip`, not os.networkInterfaces(): that leaves out a bridge with no container
+ *  on it (NO-CARRIER, so not RUNNING). */
+function bridgeAddress(net: { Id: string; Name: string; Options?: Record<string, string> | null }): string | undefined {
   const ifname = net.Options?.['com.docker.network.bridge.name'] ?? (net.Name === 'bridge' ? 'docker0' : `br-${net.Id.slice(0, 12)}`);
-  return networkInterfaces()[ifname]?.find((a) => a.family === 'IPv4')?.address;
+  const shown = JSON.parse(execFileSync('ip', ['-j', '-4', 'addr', 'show', 'dev', ifname], { encoding: 'utf8' }) || '[]') as
+    { addr_info?: { local?: string }[] }[];
+  return shown[0]?.addr_info?.[0]?.local;
 }
 
 export class ExternalMinio {
