@@ -2,22 +2,11 @@
 // and network, published on the platform network's gateway so that this host and app containers
 // both reach it, standing in for an S3 service on another machine.
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { EngineApi } from '../../src/runtime/docker/engine-api.js';
 import { ensureMinioImage } from '../../src/runtime/docker/object-store-images.js';
 import { MinioStore } from '../../src/provisioning/object-store/minio.js';
 import { docker, type Platform, until } from './platform.js';
-
-/** The host's address on a bridge network, from its interface: a Docker Engine 20.10 started for
- *  the first time lists the default bridge with no Gateway in its IPAM config (seen in CI; it does
- *  after a restart). `ip`, not os.networkInterfaces(): that leaves out a bridge with no container
- *  on it (NO-CARRIER, so not RUNNING). */
-function bridgeAddress(net: { Id: string; Name: string; Options?: Record<string, string> | null }): string | undefined {
-  const ifname = net.Options?.['com.docker.network.bridge.name'] ?? (net.Name === 'bridge' ? 'docker0' : `br-${net.Id.slice(0, 12)}`);
-  const shown = JSON.parse(execFileSync('ip', ['-j', '-4', 'addr', 'show', 'dev', ifname], { encoding: 'utf8' }) || '[]') as
-    { addr_info?: { local?: string }[] }[];
-  return shown[0]?.addr_info?.[0]?.local;
-}
+import { hostAddressOn } from './gateway.js';
 
 export class ExternalMinio {
   readonly port = 40000 + Math.floor(Math.random() * 5000);
@@ -33,9 +22,9 @@ export class ExternalMinio {
   /** Starts it (the platform must be up: its network's gateway is where it is published). */
   async start(): Promise<void> {
     const image = await ensureMinioImage(new EngineApi(), () => undefined);
-    const net = await docker.getNetwork(this.on === 'bridge' ? 'bridge' : this.p.instance).inspect();
-    this.gateway = net.IPAM?.Config?.find((c: { Gateway?: string }) => c.Gateway)?.Gateway ?? bridgeAddress(net) ?? '';
-    assert.ok(this.gateway, `network ${net.Name} has no gateway: ${JSON.stringify(net.IPAM)}`);
+    const network = this.on === 'bridge' ? 'bridge' : this.p.instance;
+    this.gateway = await hostAddressOn(network);
+    assert.ok(this.gateway, `network ${network} has no gateway`);
     await docker.createNetwork({ Name: this.name, Labels: { 'berth.test-of': this.p.instance } });
     const c = await docker.createContainer({
       name: this.name, Image: image, Cmd: ['server', '/data'], Labels: { 'berth.test-of': this.p.instance, 'berth.role': 'test-s3-vm' },

@@ -20,6 +20,7 @@ import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { connect as tlsConnect, type PeerCertificate } from 'node:tls';
 import { docker, ensureSample, Platform, SAMPLE, sleep, until } from '../helpers/platform.js';
+import { hostAddressOn } from '../helpers/gateway.js';
 
 const p = new Platform();
 const domain = 'shop.berth-acme.org'; // not an internal name: served through the ACME issuer
@@ -188,9 +189,8 @@ before(async () => {
 
   // 1. The platform's network exists only after a first `up`; Caddy reaches the host at its gateway.
   await p.up();
-  const net = await docker.getNetwork(p.instance).inspect();
-  gateway = net?.IPAM?.Config?.[0]?.Gateway ?? '';
-  assert.match(gateway, /^\d+\.\d+\.\d+\.\d+$/, `no IPv4 gateway on network ${p.instance}: ${JSON.stringify(net?.IPAM)}`);
+  gateway = await hostAddressOn(p.instance);
+  assert.match(gateway, /^\d+\.\d+\.\d+\.\d+$/, `no IPv4 gateway on network ${p.instance}`);
 
   // 2. Fake DNS: every A query answers 127.0.0.1, where the proxy's ports are published.
   const dnsPort = await freePort('127.0.0.1', true);

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { createClient } from '@redis/client';
 import { POSTGRES_IMAGE, REDIS_IMAGE, redisAclFile, SERVICE_UID } from '../../src/runtime/docker/service-images.js';
 import { docker, ensureSample, Platform, SAMPLE, until } from '../helpers/platform.js';
+import { hostAddressOn } from '../helpers/gateway.js';
 
 const p = new Platform();
 const vmPassword = `vm-${Math.random().toString(36).slice(2)}`;
@@ -24,8 +25,7 @@ const redisDir = mkdtempSync(join(tmpdir(), 'berth-redisvm-'));
 before(async () => {
   await p.up();
   await ensureSample(p);
-  const net = await docker.getNetwork(p.instance).inspect();
-  gateway = net.IPAM?.Config?.[0]?.Gateway ?? '';
+  gateway = await hostAddressOn(p.instance);
   assert.ok(gateway, 'the platform network has no gateway');
   await docker.createNetwork({ Name: vmName(), Labels: { 'berth.instance': p.instance } });
   const c = await docker.createContainer({

@@ -26,6 +26,7 @@ import { namesFor } from '../../src/runtime/docker/specs.js';
 import { ensureLayout, parseSettings, pathsFor } from '../../src/state/settings.js';
 import { CountingAdmin } from '../helpers/host-caddy.js';
 import { docker, httpsFetch, sleep, until } from '../helpers/platform.js';
+import { hostAddressOn } from '../helpers/gateway.js';
 
 const api = new EngineApi();
 const instance = `rt${Math.random().toString(36).slice(2, 8)}`;
@@ -97,7 +98,7 @@ before(async () => {
     });
   }
   await docker.createNetwork({ Name: names.network, Labels: { 'berth.instance': instance } });
-  gateway = (await docker.getNetwork(names.network).inspect()).IPAM?.Config?.[0]?.Gateway ?? '';
+  gateway = await hostAddressOn(names.network);
   assert.ok(gateway, 'the test network has no gateway');
   ensureLayout(paths);
   writeFileSync(paths.caddyConfigFile, JSON.stringify(fullConfig(caddyBase(settings), [])));

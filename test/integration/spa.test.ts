@@ -13,9 +13,10 @@ import { request } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { docker, ensureSample, Platform } from '../helpers/platform.js';
+import { ensureSample, Platform } from '../helpers/platform.js';
 import { copyFixtureApp, fixtureApp } from '../helpers/fixture-apps.js';
 import { CaddyAdmin } from '../../src/proxy/caddy/admin.js';
+import { hostAddressOn } from '../helpers/gateway.js';
 
 const p = new Platform();
 const src = copyFixtureApp('spa');
@@ -100,8 +101,7 @@ test('a redeploy and a rollback switch the files with the release, and change no
 });
 
 test('an upstream app is a route to a server outside berth, with TLS and the file\'s redirects', async () => {
-  const net = await docker.getNetwork(p.instance).inspect();
-  const gateway = net.IPAM?.Config?.[0]?.Gateway as string;
+  const gateway = await hostAddressOn(p.instance);
   assert.ok(gateway, 'the platform network has no gateway');
   outside = createServer((req, res) => res.end(`outside berth: ${req.headers.host} ${req.url}`));
   await new Promise<void>((res) => outside.listen(0, gateway, () => res()));
