@@ -93,6 +93,17 @@ test('a deploy with a new port that fails at the switch puts the route back on t
   await assertUntouched(c, 'v2');
 });
 
+// The runtime switched, the state does not say so yet (the record failed: a full disk, say):
+// the release before takes its name back, and only then does the new one go.
+test('a failure between the runtime\'s switch and its record puts the old release back before removing the new one', async () => {
+  const c = await withLive();
+  c.ctx.hooks.pauseAt = 'switch.renamed';
+  c.ctx.hooks.resume = async () => { throw new Error('disk I/O error'); };
+  await assert.rejects(deploy(c.ctx, { app: 'app', kind: 'deploy', image: IMG2, actor: 'tester' }, noEvents), /disk I\/O error/);
+  c.ctx.hooks.pauseAt = undefined;
+  await assertUntouched(c, 'v2');
+});
+
 test('a failure after the switch is a warning: the new release serves', async () => {
   const c = await withLive({ keep_releases: 1 });
   await deploy(c.ctx, { app: 'app', kind: 'config', actor: 'tester' }, noEvents); // v2 live, v1 warm

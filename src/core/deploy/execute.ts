@@ -96,6 +96,7 @@ export async function execute(ctx: Ctx, x: Execution): Promise<DeployResult> {
         if (step.kind !== 'switch') ctx.store.journal(deployId, step.kind, 'done', detail);
         x.emit({ type: 'step', step: step.kind, state: 'done', ms: Date.now() - t0, detail });
       } catch (e) {
+        if (run.committed) switched = true;
         if (!switched) throw e;
         // After the switch the new release serves: clean-up trouble is a warning, not a failure.
         warnings.push(`${step.kind}: ${asBerthError(e).message}`);
@@ -114,8 +115,16 @@ export async function execute(ctx: Ctx, x: Execution): Promise<DeployResult> {
     };
   } catch (e) {
     const err = asBerthError(e);
-    await undoBeforeSwitch(ctx, target, x.targetRunning, run.unit, [...run.copies,
-      ...run.workers]).catch((ce) => warnings.push(`clean-up: ${asBerthError(ce).message}`));
+    // the runtime switched but the state never said so: the release before takes its name back
+    // first, or removing the new one would leave the app with nothing serving
+    const nameBack = run.activated && live ? await giveNameBack(ctx, live).then(() => true, (be: unknown) => {
+      warnings.push(`giving ${relName(live)} its name back: ${asBerthError(be).message} (the reconcile does)`);
+      return false;
+    }) : true;
+    if (nameBack) {
+      await undoBeforeSwitch(ctx, target, x.targetRunning, run.unit, [...run.copies,
+        ...run.workers]).catch((ce) => warnings.push(`clean-up: ${asBerthError(ce).message}`));
+    }
     // a route already changed for the new release (its port) goes back to what the state says
     if (ctx.store.stepDone(deployId, 'route')) {
       await ctx.proxy.ensureRoute(routeFor(ctx, app))
@@ -143,6 +152,13 @@ export function commitSwitch(ctx: Ctx, deployId: number, target: ReleaseRow, liv
   // a new live release: the reconcile's counts start again (every copy's)
   for (const k of ctx.restarts.keys()) if (k === target.app || k.startsWith(`${target.app} copy `)) ctx.restarts.delete(k);
   return warmUntil;
+}
+
+/** The live release's serving process takes its name back (parking whoever holds it). */
+async function giveNameBack(ctx: Ctx, live: ReleaseRow): Promise<void> {
+  const u = await unitOf(ctx, live);
+  if (!u) throw new BerthError('not_found', `${relName(live)} has no container left`);
+  await ctx.runtime.activate(u);
 }
 
 /** A failed or aborted deploy leaves no trace of the new release running. A warm release that
@@ -209,6 +225,10 @@ interface RunState {
   unit: Unit | null; copies: Unit[]; workers: Unit[]; workersAt: number;
   /** When the switch last took a serving name from the release before (the mid-switch call). */
   namedAwayAt?: number;
+  /** The runtime switched the serving process (the target holds its name) ... */
+  activated?: boolean;
+  /** ... and the state says so: from here on, a failure is a warning. */
+  committed?: boolean;
 }
 
 /** The serving process's copies 2..N of a release, started where missing (a deploy starts them
@@ -292,8 +312,10 @@ async function runStep(ctx: Ctx, step: Step, x: Execution, run: RunState): Promi
       // Each activation marks when the release before lost the name: the settle counts from there.
       const namedAway = async () => { run.namedAwayAt = Date.now(); };
       if (run.unit) await rt.activate(run.unit, async () => { await namedAway(); await pauseIfHooked(ctx, 'switch.mid'); });
+      run.activated = !!run.unit;
       await pauseIfHooked(ctx, 'switch.renamed'); // crash tests: switched in the runtime, not yet in the state
       const warmUntil = commitSwitch(ctx, x.deployId, target, x.live);
+      run.committed = true;
       // the processes routes go to, each by its own name, and the serving process's other copies,
       // each by its copy's name (until each renames, the old copy of that number serves: a mix of
       // both releases, as in any rolling switch): a failure here is the reconcile's to finish (it
