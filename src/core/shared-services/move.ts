@@ -41,7 +41,7 @@ export async function moveObjectStore(ctx: Ctx, req: MoveRequest, emit: Emit) {
   moving.add(ctx);
   try {
     ctx.store.audit({ actor: req.actor, action: 'services.move', result: 'started', detail: { service: 's3', to: 'garage', phase: st?.phase ?? 'new' } });
-    const out = await run(ctx, st ?? saveMoveState(ctx, await newMove(ctx, rec!, emit)), req, (line) => emit({ type: 'progress', line }));
+    const out = await run(ctx, st ?? saveMoveState(ctx, newMove(ctx, rec!)), req, (line) => emit({ type: 'progress', line }));
     ctx.store.audit({ actor: req.actor, action: 'services.move', result: 'succeeded', detail: { service: 's3', to: 'garage' } });
     return out;
   } catch (e) {
@@ -52,8 +52,8 @@ export async function moveObjectStore(ctx: Ctx, req: MoveRequest, emit: Emit) {
   }
 }
 
-async function newMove(ctx: Ctx, old: ServiceRecord, emit: Emit): Promise<MoveState> {
-  const garage = await newGarageRecord(ctx, (line) => emit({ type: 'progress', line }));
+function newMove(ctx: Ctx, old: ServiceRecord): MoveState {
+  const garage = newGarageRecord(ctx);
   return { phase: 'copying', started_at: new Date().toISOString(), garage: { ...garage, slot: 'garage' }, old, grants: {}, listed_at: {} };
 }
 

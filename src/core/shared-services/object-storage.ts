@@ -54,15 +54,14 @@ export function objectStoreNotes(rec: ServiceRecord): string | null {
 const hex = (bytes: number) => randomBytes(bytes).toString('hex');
 
 /** Object storage is chosen the first time it starts, and the choice sticks (stores keep data in
- *  different layouts): Garage unless the operator named another. Garage's image is pulled when a
- *  registry serves it; else berth's own build of the same release is used. MinIO must be
+ *  different layouts): Garage unless the operator named another (its image: newGarageRecord). MinIO must be
  *  pullable (no local fallback is chosen for it). s3rver only when asked for by name. */
 export async function firstS3Record(ctx: Ctx, progress: (l: string) => void): Promise<ServiceRecord> {
   if (ctx.store.getService('s3')) return serviceRecord(ctx, 's3');
   const choice = ctx.settings.object_store;
   let rec: ServiceRecord;
   if (choice === 'garage') {
-    rec = await newGarageRecord(ctx, progress);
+    rec = newGarageRecord(ctx);
   } else if (choice === 'minio') {
     const image = ctx.settings.minio_image;
     const can = await ctx.runtime.pullable(image, progress);
@@ -78,13 +77,11 @@ export async function firstS3Record(ctx: Ctx, progress: (l: string) => void): Pr
   return rec;
 }
 
-/** A bundled Garage's record, with new secrets (the root admin token in `password`): its image
- *  pulled when a registry serves it, else berth's own build of the same release. */
-export async function newGarageRecord(ctx: Ctx, progress: (l: string) => void): Promise<ServiceRecord> {
-  const image = ctx.settings.garage_image;
-  const can = await ctx.runtime.pullable(image, progress);
-  if (!can.ok) progress(`cannot pull ${image} (${can.reason.replace('_', ' ')}): using berth's local build of the same Garage release`);
-  return { mode: 'container', store: 'garage', users: true, region: GARAGE_REGION, image: can.ok ? image : undefined, password: hex(32), rpcSecret: hex(32) };
+/** A bundled Garage's record, with new secrets (the root admin token in `password`). It names
+ *  the published image; where no registry answers, the runtime runs its own build of the same
+ *  release instead, decided at each start (a pull that fails once fixes nothing). */
+export function newGarageRecord(ctx: Ctx): ServiceRecord {
+  return { mode: 'container', store: 'garage', users: true, region: GARAGE_REGION, image: ctx.settings.garage_image, password: hex(32), rpcSecret: hex(32) };
 }
 
 /** A key of the app's own: the access key names the app (a short random tail tells rotations

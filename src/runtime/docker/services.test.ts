@@ -1,9 +1,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { createServer } from 'node:http';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { BerthError } from '../../lib/errors.js';
 import { pathsFor } from '../../state/paths.js';
 import { DockerRuntime } from './driver.js';
 import { EngineApi } from './engine-api.js';
+import { pulledImage } from './services.js';
 import { namesFor } from './specs.js';
 
 // An engine that does not answer is an error, never "no such container": status must say the
@@ -16,4 +21,45 @@ test('with Docker Engine unreachable, inspecting or removing says so instead of 
   await assert.rejects(rt.services.remove('s3'), down);
   await assert.rejects(rt.inspect('app', 'web', 'v1'), down);
   await assert.rejects(rt.imageInfo('app:1'), down);
+});
+
+/** An engine on a unix socket whose image pulls fail with `message` (as Docker streams it). */
+async function failingPulls(message: string) {
+  const dir = mkdtempSync(join(tmpdir(), 'berth-pull-test-'));
+  const socket = join(dir, 'docker.sock');
+  const pulls: string[] = [];
+  const server = createServer((req, res) => {
+    const url = new URL(req.url ?? '/', 'http://docker');
+    const json = (status: number, body: unknown) => { res.writeHead(status, { 'content-type': 'application/json' }); res.end(JSON.stringify(body)); };
+    if (url.pathname === '/version') return json(200, { Version: '20.10.24', ApiVersion: '1.41', MinAPIVersion: '1.12' });
+    if (url.pathname.endsWith('/images/create')) { pulls.push(url.searchParams.get('fromImage') ?? ''); return json(200, { error: message }); }
+    return json(404, { message: 'No such image' });
+  });
+  await new Promise<void>((resolve) => server.listen(socket, resolve));
+  return { api: new EngineApi(socket), pulls, close: () => new Promise<void>((r) => server.close(() => { rmSync(dir, { recursive: true, force: true }); r(); })) };
+}
+
+// A pull that fails once must not decide what runs from then on: only "no registry answers"
+// runs the local build (this start only), any other failure is said and runs nothing.
+test('the object store\'s published image: the local build only when no registry answers, any other pull failure said', async () => {
+  const ref = 'dxflrs/garage:v2.3.0';
+  const offline = await failingPulls('Get "https://registry-1.docker.io/v2/": dial tcp: lookup registry-1.docker.io: no such host');
+  const lines: string[] = [];
+  assert.equal(await pulledImage(offline.api, ref, (l) => lines.push(l), async () => 'berth/garage:local'), 'berth/garage:local');
+  assert.match(lines.join('\n'), /no registry answers\): using berth's local build/);
+  await offline.close();
+  for (const [message, reason] of [['toomanyrequests: You have reached your pull rate limit.', 'rate_limited'],
+    ['manifest for dxflrs/garage:v2.3.0 not found: manifest unknown', 'not_found'],
+    ['Get "https://registry-1.docker.io/v2/": net/http: request canceled (Client.Timeout exceeded)', 'timeout']] as const) {
+    const engine = await failingPulls(message);
+    try {
+      let local = 0;
+      await assert.rejects(pulledImage(engine.api, ref, () => undefined, async () => { local++; return 'berth/garage:local'; }),
+        (e: BerthError) => e.details?.reason === reason && e.message.includes(message));
+      assert.equal(local, 0, `${reason}: the local build ran`);
+      assert.deepEqual(engine.pulls, ['dxflrs/garage'], 'the pull was tried');
+    } finally {
+      await engine.close();
+    }
+  }
 });

@@ -24,6 +24,27 @@ import type { DockerNetworks } from './networks.js';
 import { LABEL, type Names } from './specs.js';
 import { ensureGarageImage } from './object-store-images.js';
 
+/** The image as it is, pulled when missing; a failure says why. `offline`: the image to run
+ *  instead when no registry answers (berth's own build of the same Garage release), chosen at
+ *  each start and never recorded, so a registry that answers later gets its image pulled. Any
+ *  other failure (not found, refused, rate limited, a timeout) is said, and nothing is run. */
+export async function pulledImage(api: EngineApi, ref: string, progress: Progress, offline?: () => Promise<string>): Promise<string> {
+  if (await imageExists(api, ref)) return ref;
+  try {
+    await pullImage(api, ref, { progress, timeoutMs: 5 * 60_000 });
+    return ref;
+  } catch (e) {
+    const message = (e as Error).message;
+    const reason = classifyPullError(message);
+    if (reason === 'offline' && offline) {
+      progress(`cannot pull ${ref} (no registry answers): using berth's local build of the same release`);
+      return offline();
+    }
+    throw new BerthError('unavailable', `cannot pull ${ref} (${reason.replace('_', ' ')}), which holds the object storage's data format: ${message}`,
+      pullHint(reason, ref), { reason });
+  }
+}
+
 type Inspect = { Id: string; State: { Status: string; Running: boolean; Health?: { Status: string } }; Config: { Image: string };
   NetworkSettings: { Networks: Record<string, { IPAddress?: string }> } };
 
@@ -48,22 +69,11 @@ export class DockerServices implements ServiceRuntime {
       .catch((e) => { if (isNotFound(e)) return null; throw e; });
   }
 
-  /** The image as it is, pulled when missing; a failure says why (a lasting choice rests on it). */
-  private async pulled(ref: string, progress: Progress): Promise<string> {
-    if (await imageExists(this.api, ref)) return ref;
-    await pullImage(this.api, ref, { progress, timeoutMs: 5 * 60_000 })
-      .catch((e: Error) => {
-        const reason = classifyPullError(e.message);
-        throw new BerthError('unavailable', `cannot pull ${ref} (${reason.replace('_', ' ')}), which holds the object storage's data format: ${e.message}`,
-          pullHint(reason, ref), { reason });
-      });
-    return ref;
-  }
-
   async ensure(run: ServiceRun, progress: Progress): Promise<{ result: string; address: string }> {
     const s = run.service;
     const local = run.garage ? ensureGarageImage : { postgres: ensurePostgresImage, redis: ensureRedisImage, s3: ensureS3Image }[s];
-    const image = run.image ? await this.pulled(run.image, progress) : await local(this.api, progress);
+    const image = run.image ? await pulledImage(this.api, run.image, progress, run.garage ? () => local(this.api, progress) : undefined)
+      : await local(this.api, progress);
     const { result, ip, id } = await ensureServiceContainer(this.api, this.names, this.paths, s, image, run.adminPassword, progress,
       { minio: run.minio, redis: run.redis, garage: run.garage, archive: run.archive,
         ...(run.slot ? { at: sharedPlacement(this.names, this.paths, s, run.slot) } : {}) });
