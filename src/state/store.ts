@@ -121,6 +121,10 @@ export class Store {
   setReleaseProcesses(id: number, processes: string): void {
     this.q('UPDATE releases SET processes = ? WHERE id = ?').run(processes, id);
   }
+  /** The release's description (core/deploy/release-spec.ts), its site image pinned to an id once pulled. */
+  setReleaseSpec(id: number, spec: string): void {
+    this.q('UPDATE releases SET spec = ? WHERE id = ?').run(spec, id);
+  }
   warmReleasesDue(at: string): ReleaseRow[] {
     return this.many<ReleaseRow>("SELECT * FROM releases WHERE state = 'warm' AND warm_until IS NOT NULL AND warm_until <= ?", at);
   }

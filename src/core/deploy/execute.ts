@@ -9,7 +9,7 @@ import type { DeployKind, ReleaseRow } from '../../state/store.js';
 import { type Ctx, pauseIfHooked } from '../context.js';
 import { routeFor, routeForRelease } from '../apps/routes.js';
 import { StaticSites } from '../static-sites/index.js';
-import { siteOf } from './release-spec.js';
+import { siteOf, specOf } from './release-spec.js';
 import { logExcerpt } from '../../lib/log-excerpt.js';
 import { meanwhile, waitHealthy } from './health.js';
 import { describeStep, planDeploy, releaseNamer, type Step } from './plan.js';
@@ -273,6 +273,11 @@ async function runStep(ctx: Ctx, step: Step, x: Execution, run: RunState): Promi
       const site = siteOf(target)!;
       const image = site.image.startsWith('sha256:') ? site.image
         : (await rt.ensureImage(site.image, authFor(ctx, site.image), (line) => x.emit({ type: 'progress', line }), x.signal)).id;
+      if (image !== site.image) {
+        // pinned, as the release's own image is: a config change or rollback copies these files, whatever the tag names later
+        target.spec = JSON.stringify({ ...specOf(target), site: { ...site, image } });
+        ctx.store.setReleaseSpec(target.id, target.spec);
+      }
       const r = await sitesOf(ctx).prepare(target.app, relName(target), image, site.root);
       return `${r.files} files, ${r.bytes} bytes${r.reused ? ' (already there)' : ''}`;
     }

@@ -3,6 +3,8 @@
 // and switched by its own name; a failure of any of them leaves the release before serving.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { BerthError } from '../../lib/errors.js';
 import { createApp } from '../apps/apps.js';
 import { changeConfig } from '../config/config.js';
@@ -10,6 +12,7 @@ import { specFromBody } from '../spec/from-body.js';
 import { type Core, fakeCore, noEvents } from '../testing.js';
 import { deploy, rollback } from './engine.js';
 import { reconcile } from './recover.js';
+import { sitesOf } from './execute.js';
 import { specOf } from './release-spec.js';
 
 const BACKEND = 'registry.test/backend:1';
@@ -148,4 +151,18 @@ test("a config change runs the live release's release command again, with the ne
   await deploy(c.ctx, { app: 'uku', kind: 'deploy', image: BACKEND, actor: 'tester', releaseCommand: ['exit', '0', 'cli'] }, noEvents);
   await changeConfig(c.ctx, 'uku', { set: { LOG_LEVEL: 'error' }, deploy: true, actor: 'tester' }, noEvents);
   assert.deepEqual(ran.slice(2), ['v5 exit 0 cli LOG_LEVEL=warn', 'v6 exit 0 cli LOG_LEVEL=error']);
+});
+
+// A config change ships the live release's files, not what the site image's tag names by then.
+test('a config change serves the live release\'s static files, not what the site image\'s tag names now', async () => {
+  const c = await app();
+  const SITE = 'registry.test/site:1';
+  const first = c.rt.addImage(SITE, undefined, { '/dist/index.html': 'one' });
+  await specDeploy(c, { static: { image: SITE, root: '/dist' } });
+  c.rt.addImage(SITE, undefined, { '/dist/index.html': 'two' }); // the tag is re-pointed to other files
+  await changeConfig(c.ctx, 'uku', { set: { COLOR: 'blue' }, deploy: true, actor: 'tester' }, noEvents);
+  const v2 = c.ctx.store.releaseBySeq('uku', 2)!;
+  assert.equal(v2.state, 'live');
+  assert.equal(specOf(v2).site?.image, first.id, 'the release records the image id its files came from');
+  assert.equal(readFileSync(join(sitesOf(c.ctx).servedDir('uku'), 'index.html'), 'utf8'), 'one');
 });
