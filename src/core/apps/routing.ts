@@ -6,6 +6,7 @@ import type { PathRoute, RouteInput } from '../../proxy/types.js';
 import type { ReleaseRow } from '../../state/store.js';
 import { entryOf, primaryOf } from '../deploy/processes.js';
 import { type ReleaseSpec, specOf } from '../deploy/release-spec.js';
+import { WEB } from '../../runtime/types.js';
 
 export interface RoutingNames {
   /** The name the proxy resolves to reach a process of the app. */
@@ -29,7 +30,7 @@ const portOf = (r: Pick<ReleaseRow, 'processes' | 'port'>, process: string) => e
 
 export function releaseRouting(r: Pick<ReleaseRow, 'processes' | 'port' | 'spec'>, names: RoutingNames): Routing {
   const spec: ReleaseSpec = specOf(r);
-  const primary = primaryOf(r) ?? 'web';
+  const primary = primaryOf(r) ?? WEB;
   const base = { upstream: names.servingName(primary), ...copiesOf(names, primary), port: portOf(r, primary) };
   const paths = pathsOf(spec, r, names);
   const extra = {

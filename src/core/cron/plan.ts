@@ -5,6 +5,7 @@ import type { ReleaseRow } from '../../state/store.js';
 import type { CronRunState } from '../../state/cron-runs.js';
 import { specOf } from '../deploy/release-spec.js';
 import { relName } from '../deploy/engine.js';
+import { WEB } from '../../runtime/types.js';
 
 /** One cron entry of an app's live release, as the scheduler runs it. */
 export interface JobDef {
@@ -26,7 +27,7 @@ export const TAIL_MAX_CHARS = 8 * 1024;
 export function jobsOf(live: ReleaseRow[]): JobDef[] {
   return live.flatMap((r) => Object.entries(specOf(r).cron ?? {}).map(([job, c]) => ({
     app: r.app, job, releaseId: r.id, release: relName(r),
-    schedule: c.schedule, timezone: c.timezone, command: c.command, process: c.process ?? 'web', timeout_ms: c.timeout_ms,
+    schedule: c.schedule, timezone: c.timezone, command: c.command, process: c.process ?? WEB, timeout_ms: c.timeout_ms,
   })));
 }
 

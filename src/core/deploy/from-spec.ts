@@ -6,6 +6,7 @@ import { BerthError, ValidationError } from '../../lib/errors.js';
 import { effectiveLimits, type Limits } from '../../lib/limits.js';
 import { WEB } from '../../runtime/types.js';
 import type { AppSpec, BuildSpec as SpecBuild } from '../spec/index.js';
+import { primaryProcess } from '../spec/serving.js';
 import type { BuildSpec } from './build.js';
 import type { ProcessEntry, ProcessTable } from './processes.js';
 
@@ -59,14 +60,7 @@ export function distinctBuilds(sources: ImageSource[]): BuildSpec[] {
   return [...seen.values()];
 }
 
-/** The process that the release's own image, port and health check describe: web, else the
- *  one the widest route goes to, else the first by name. */
-export function primaryProcess(spec: AppSpec): string | null {
-  if (spec.processes[WEB]) return WEB;
-  const routed = [...spec.routes].reverse().find((r) => r.kind === 'process');
-  if (routed && routed.kind === 'process') return routed.process;
-  return Object.keys(spec.processes).sort()[0] ?? null;
-}
+export { primaryProcess } from '../spec/serving.js';
 
 export interface SpecTableInput {
   spec: AppSpec;

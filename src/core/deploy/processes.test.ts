@@ -9,7 +9,7 @@ import * as v from '../../lib/validate.js';
 import { createApp } from '../apps/apps.js';
 import { type Core, fakeCore, noEvents } from '../testing.js';
 import { deploy, rollback } from './engine.js';
-import { checkScale, releaseProcesses } from './processes.js';
+import { checkScale, describeProcesses, releaseProcesses } from './processes.js';
 import { reconcile, recoverDeploys, retireExpired } from './recover.js';
 import { scale } from './scale.js';
 
@@ -121,4 +121,11 @@ test('process names and requests are checked', () => {
   assert.throws(() => releaseProcesses(null, '{}', { web: { cmd: ['x'] } }), /processes.web/);
   assert.throws(() => checkScale(null, 'app', { worker: 1 }), /no live release/);
   assert.throws(() => checkScale({ processes: '{"web":{},"worker":{}}' }, 'app', { worker: 21 }), /0 to 20/);
+});
+
+test('a release\'s processes read in listings with its serving process first, whatever its name', () => {
+  const table = (t: Record<string, Record<string, unknown>>) => ({ processes: JSON.stringify(t) });
+  assert.equal(describeProcesses(table({ web: {}, worker: {} }), { worker: 2 }), 'web, worker x2');
+  assert.equal(describeProcesses(table({ api: { primary: true, port: 8000 }, worker: {} }), { api: 3 }), 'api x3, worker');
+  assert.equal(describeProcesses(table({ worker: {} }), {}), 'worker', 'a release with no serving process');
 });

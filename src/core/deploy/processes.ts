@@ -119,6 +119,6 @@ export function checkScale(live: Pick<ReleaseRow, 'processes'> | null, app: stri
 
 /** How a release's processes read in listings: "web, worker x2". */
 export function describeProcesses(r: Pick<ReleaseRow, 'processes'>, formation: Formation): string {
-  return [WEB, ...workersOf(r)].filter((p) => processesOf(r).includes(p))
+  return [primaryOf(r), ...workersOf(r)].filter((p): p is ProcessType => p !== null)
     .map((p) => (replicasOf(formation, p) === 1 ? p : `${p} x${replicasOf(formation, p)}`)).join(', ');
 }

@@ -5,6 +5,7 @@ import { cronScheduleError, timezoneError } from './cron-syntax.js';
 import type { Path } from './issues.js';
 import type { NormalizedSpec } from './normalize.js';
 import type { ParsedFile } from './schema.js';
+import { primaryProcess } from './serving.js';
 import { unknownNameMessage } from './suggest.js';
 
 export type Report = (path: Path, message: string, hint?: string) => void;
@@ -32,9 +33,12 @@ function checkProcessRef(s: NormalizedSpec, path: Path, name: string | null, rep
 
 function checkProcesses(s: NormalizedSpec, report: Report): void {
   const names = Object.keys(s.processes);
+  const serving = primaryProcess(s);
   for (const [name, p] of Object.entries(s.processes)) {
     if (p.health && p.port === null) report(['processes', name, 'health'], 'a health check needs a port', `add processes.${name}.port`);
-    if (name === 'web' && p.replicas < 1) report(['processes', name, 'replicas'], 'web serves the app\'s domains: it needs at least 1 replica');
+    if (name === serving && p.port !== null && p.replicas < 1) {
+      report(['processes', name, 'replicas'], `${name} serves the app's domains: it needs at least 1 replica`);
+    }
     p.depends_on.forEach((d, i) => {
       if (d === name) report(['processes', name, 'depends_on', i], 'a process cannot depend on itself');
       else if (!s.processes[d]) report(['processes', name, 'depends_on', i], unknownNameMessage('process', d, names));

@@ -5,11 +5,12 @@ import { DEFAULTS } from './defaults.js';
 import { crossCheck, type Report } from './cross-checks.js';
 import type { ParsedFile } from './schema.js';
 import { byCodeUnit } from '../../lib/order.js';
+import { WEB } from '../../runtime/types.js';
 
 type Processes = NonNullable<ParsedFile['processes']>;
 type Process = Processes[string];
 
-export const WEB = 'web';
+export { WEB };
 
 const defaultHealth = () => ({ path: DEFAULTS.healthPath, interval_ms: DEFAULTS.healthIntervalMs, timeout_ms: DEFAULTS.healthTimeoutMs });
 

@@ -163,6 +163,10 @@ volumes: [uploads]
     "processes.web.replicas: web serves the app's domains: it needs at least 1 replica",
     'processes.w.health: a health check needs a port',
   ]);
+  // the serving process by whatever name: the one the widest route goes to
+  assert.deepEqual(problems('processes: { api: { port: 8000, replicas: 0 }, worker: { command: x, replicas: 0 } }\nroutes: { /: api }'), [
+    "processes.api.replicas: api serves the app's domains: it needs at least 1 replica",
+  ]);
   const redirects = '[{ from: a.com, to: b.com }, { from: [c.com, c.com], to: a.com }, { from: b.com, to: b.com }]';
   assert.deepEqual(problems(`domains: [a.com, a.com]\nredirects: ${redirects}`), [
     'domains.1: a.com is listed twice',
