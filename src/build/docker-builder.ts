@@ -13,7 +13,8 @@ import { findBuildx } from './buildx-install.js';
 import { buildxArgv, buildxEnv, failedStepOutput } from './buildx-plan.js';
 import { buildTag, contextEntries, contextHash } from './context.js';
 import { applyWeight, BUILD_CPU_SHARES, buildkitWeightPlan, type EngineCgroups } from './cpu-weight.js';
-import { classicBuildQuery, failedClassicStep, LineSplitter } from './engine-plan.js';
+import { classicBuildQuery, failedClassicStep } from './engine-plan.js';
+import { LineSplitter } from '../lib/lines.js';
 import type { Builder, BuildRequest, BuildResult } from './types.js';
 import { buildArgs, contextDir, dockerfilePath, mustHaveDockerfile, stageName } from './validate.js';
 

@@ -19,17 +19,6 @@ export function classicBuildQuery(b: ClassicBuild): Record<string, string | numb
   };
 }
 
-/** Splits the `stream` text of build events into whole lines; a partial line waits for the rest. */
-export class LineSplitter {
-  private rest = '';
-  push(chunk: string): string[] {
-    const parts = (this.rest + chunk).split('\n');
-    this.rest = parts.pop() ?? '';
-    return parts.map((l) => l.replace(/\r$/, '')).filter((l) => l.trim());
-  }
-  end(): string[] { const l = this.rest.trim() ? [this.rest] : []; this.rest = ''; return l; }
-}
-
 /** The failing step of a classic build: its `Step N/M` line and what it printed, then the error. */
 export function failedClassicStep(log: string[], error: string): string {
   const start = log.map((l) => /^Step \d+\/\d+ :/.test(l)).lastIndexOf(true);

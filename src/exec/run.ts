@@ -3,6 +3,7 @@ import { execFile, spawn } from 'node:child_process';
 import { existsSync, openSync } from 'node:fs';
 import { join } from 'node:path';
 import { CommandFailed } from '../lib/errors.js';
+import { LineSplitter } from '../lib/lines.js';
 
 export interface RunOptions { timeoutMs?: number; env?: NodeJS.ProcessEnv; cwd?: string; input?: string }
 
@@ -69,14 +70,10 @@ export function runLines(argv: string[], onLine: (line: string) => void, o: Line
     if (o.signal?.aborted) onAbort();
     o.signal?.addEventListener('abort', onAbort, { once: true });
     for (const s of [child.stdout!, child.stderr!]) {
-      let rest = '';
+      const lines = new LineSplitter();
       s.setEncoding('utf8');
-      s.on('data', (d: string) => {
-        const parts = (rest + d).split('\n');
-        rest = parts.pop() ?? '';
-        parts.forEach((l) => onLine(l.replace(/\r$/, '')));
-      });
-      s.on('end', () => { if (rest) onLine(rest); });
+      s.on('data', (d: string) => lines.push(d, true).forEach(onLine));
+      s.on('end', () => lines.end().forEach(onLine));
     }
     child.on('error', (e) => { clearTimeout(timer); reject(new CommandFailed(argv, null, e.message)); });
     child.on('close', (code) => {

@@ -5,6 +5,7 @@
 import { createReadStream, createWriteStream } from 'node:fs';
 import { pipeline } from 'node:stream/promises';
 import { BerthError } from '../../lib/errors.js';
+import { ndjson } from '../../lib/ndjson.js';
 import type { EngineApi } from './engine-api.js';
 
 const IMAGE_TIMEOUT_MS = 3600_000;
@@ -19,9 +20,8 @@ export async function loadImageFrom(api: EngineApi, file: string): Promise<strin
   const res = await api.open('POST', '/images/load', `load the image in ${file}`, {
     raw: createReadStream(file), headers: { 'content-type': 'application/x-tar' }, query: { quiet: true }, timeoutMs: IMAGE_TIMEOUT_MS,
   });
-  let text = '';
-  for await (const chunk of res) text += String(chunk);
-  const lines = text.split('\n').filter(Boolean).map((l) => JSON.parse(l) as { stream?: string; error?: string });
+  const lines: { stream?: string; error?: string }[] = [];
+  for await (const l of ndjson<{ stream?: string; error?: string }>(res)) lines.push(l);
   const bad = lines.find((l) => l.error);
   if (bad) throw new BerthError('command_failed', `loading the image in ${file} failed: ${bad.error}`);
   return lines.map((l) => l.stream ?? '').join('').trim();
