@@ -1,9 +1,9 @@
 // Docker Engine on the host: installed from Debian's package when missing, started with
 // systemd where it runs, otherwise directly.
 import { existsSync } from 'node:fs';
-import { BerthError } from '../lib/errors.js';
+import { asBerthError, BerthError } from '../lib/errors.js';
 import { run, spawnDetached, which } from '../exec/run.js';
-import type { EngineApi } from '../runtime/docker/engine-api.js';
+import { type EngineApi, isUnreachable } from '../runtime/docker/engine-api.js';
 
 export const hasSystemd = () => existsSync('/run/systemd/system');
 
@@ -28,12 +28,19 @@ export async function aptInstall(packages: string[], progress: (l: string) => vo
 export async function ensureEngine(api: EngineApi, progress: (l: string) => void, logFile: string): Promise<string> {
   // unversioned: an engine that answers but speaks no API version berth does is running all the
   // same, and gets negotiate's clear refusal rather than an attempt to install or start another
-  const ping = () => api.buffer('GET', '/_ping', 'ping', { timeoutMs: 3000, unversioned: true }).then(() => true, () => false);
+  const ping = () => api.buffer('GET', '/_ping', 'ping', { timeoutMs: 3000, unversioned: true }).then(() => true);
+  // only an engine that is not there is started: one that is there but busy or failing is said,
+  // never joined by a second dockerd
+  const running = () => ping().catch((e: unknown) => {
+    if (isUnreachable(e)) return false;
+    throw new BerthError('unavailable', `Docker Engine at ${api.socketPath} is there but does not answer its ping: ${asBerthError(e).message}`,
+      `look at it with: docker info${hasSystemd() ? ' (and systemctl status docker)' : ''}; berth starts no second engine beside it`);
+  });
   const negotiate = async () => {
     const n = await api.negotiate();
     progress(`Docker Engine ${n.engine}: API ${n.version} (it speaks ${n.serverMin ?? '?'} to ${n.serverMax})`);
   };
-  if (await ping()) {
+  if (await running()) {
     await negotiate();
     return 'running';
   }
@@ -41,7 +48,7 @@ export async function ensureEngine(api: EngineApi, progress: (l: string) => void
   progress('starting Docker Engine');
   if (hasSystemd()) await run(['systemctl', 'enable', '--now', 'docker']);
   else spawnDetached(['dockerd'], logFile);
-  if (!(await waitFor(ping, 60_000))) {
+  if (!(await waitFor(() => ping().catch(() => false), 60_000))) {
     throw new BerthError('unavailable', 'Docker Engine did not start within 60s', `see ${hasSystemd() ? 'journalctl -u docker' : logFile}`);
   }
   await negotiate();

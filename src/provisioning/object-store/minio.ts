@@ -2,7 +2,7 @@
 // an admin key; also MinIO-compatible servers such as RustFS or pgsty/silo): a user per key with
 // one canned policy that names the app's bucket only. The admin calls are in ../minio/.
 import { bucketPolicy, type S3Key, s3PolicyName } from '../model.js';
-import { addPolicy, addUser, attachPolicy, removePolicy, removeUser, userInfo, type MinioAdmin } from '../minio/admin.js';
+import { addPolicy, addUser, attachPolicy, MinioAdminError, removePolicy, removeUser, userInfo, type MinioAdmin } from '../minio/admin.js';
 import { applyS3, checkS3, dropS3 } from '../s3.js';
 import type { Capabilities, ObjectStore } from './types.js';
 
@@ -37,7 +37,14 @@ export class MinioStore implements ObjectStore {
 }
 
 /** True when the endpoint is a MinIO server on which these credentials administer users: asking
- *  for a user that does not exist gets "no such user" there, and an error anywhere else. */
+ *  for a user that does not exist gets "no such user" there, and a refusal (4xx) anywhere else.
+ *  Anything else (no answer, a timeout, a server error) tells nothing and is thrown: the answer
+ *  is recorded for good, and a false one puts every app on one key. */
 export async function canManageUsers(a: MinioAdmin): Promise<boolean> {
-  return userInfo(a, 'berth-probe-no-such-user').then((u) => u === null, () => false);
+  try {
+    return (await userInfo(a, 'berth-probe-no-such-user')) === null;
+  } catch (e) {
+    if (e instanceof MinioAdminError && e.status >= 400 && e.status < 500) return false;
+    throw e;
+  }
 }

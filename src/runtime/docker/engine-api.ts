@@ -133,6 +133,9 @@ async function readAll(res: IncomingMessage): Promise<Buffer> {
 
 export { demux, wholeFrames } from '../../lib/frames.js';
 
+/** Nothing listens on the engine's socket (no such file, refused): the engine is not running. */
+export const isUnreachable = (e: unknown) => e instanceof BerthError && e.details?.reason === 'unreachable';
+
 export class EngineApi {
   private negotiation: Promise<Negotiated> | undefined;
 
@@ -225,7 +228,7 @@ export class EngineApi {
 
   private unreachable(what: string, e: NodeJS.ErrnoException): BerthError {
     return new BerthError('unavailable', `docker: ${what}: cannot reach Docker Engine at ${this.socketPath} (${e.code ?? e.message})`,
-      'start it with: berth up');
+      'start it with: berth up', { reason: 'unreachable' });
   }
 
   async json<T>(method: string, path: string, what: string, o: CallOptions = {}): Promise<T> {
