@@ -56,7 +56,7 @@ export const ConfigBody = z.object({
         c.addIssue({ code: z.ZodIssueCode.custom, path: [k], message: (e as ValidationError).message.slice((e as ValidationError).path.length + 2) });
       }
     })),
-  unset: z.array(via(v.envKey)).optional(), deploy: z.boolean().optional(), lock_timeout: duration,
+  unset: z.array(via(v.envKeyName)).optional(), deploy: z.boolean().optional(), lock_timeout: duration,
 }).strict();
 
 /** A build from source: a directory on the daemon's host (the CLI resolves it) and the build's inputs. */

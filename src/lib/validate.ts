@@ -40,13 +40,21 @@ export function domain(raw: unknown, path = 'domain'): string {
   return d;
 }
 
-export function envKey(raw: unknown, path = 'key'): string {
+/** An environment variable name, reserved or not (what `config unset` takes: a key stored before
+ *  berth reserved it can still go). */
+export function envKeyName(raw: unknown, path = 'key'): string {
   if (typeof raw !== 'string' || !ENV_KEY.test(raw)) {
     throw new ValidationError(path, `${describe(String(raw))} is not a valid environment variable name`,
       'use letters, digits and underscores, not starting with a digit (e.g. SMTP_HOST)');
   }
-  if (RESERVED_ENV_KEYS.has(raw)) throw new ValidationError(path, `${raw} is set by berth and cannot be changed`);
   return raw;
+}
+
+/** A name the user may set: not one berth sets. */
+export function envKey(raw: unknown, path = 'key'): string {
+  const key = envKeyName(raw, path);
+  if (RESERVED_ENV_KEYS.has(key)) throw new ValidationError(path, `${key} is set by berth and cannot be changed`);
+  return key;
 }
 
 /** A string a program gets as it is (an env value, a build arg): no NUL, at most maxKiB. */

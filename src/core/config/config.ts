@@ -23,7 +23,7 @@ export interface ConfigChange { set?: Record<string, string>; unset?: string[]; 
 export async function changeConfig(ctx: Ctx, name: string, c: ConfigChange, emit: Emit): Promise<{ keys: string[]; deploy: DeployResult | null }> {
   const a = mustApp(ctx, name);
   const set = Object.fromEntries(Object.entries(c.set ?? {}).map(([k, val]) => [v.envKey(k, `set.${k}`), v.envValue(val, `set.${k}`)]));
-  const unset = (c.unset ?? []).map((k, i) => v.envKey(k, `unset[${i}]`));
+  const unset = (c.unset ?? []).map((k, i) => v.envKeyName(k, `unset[${i}]`));
   if (!Object.keys(set).length && !unset.length) throw new BerthError('invalid', 'nothing to change', 'berth config set NAME KEY=VALUE ...');
   const before = ctx.store.configOf(a.name);
   const changed = Object.entries(set).some(([k, val]) => !before[k] || ctx.cipher.decrypt(before[k]!) !== val) || unset.some((k) => k in before);

@@ -197,6 +197,15 @@ test('abort reaches a release command that runs long; a release command has its 
   await assertUntouched(c, 'v3');
 });
 
+test('--release-timeout given with a config change bounds the release command the live release keeps', async () => {
+  const c = await withLive();
+  // v2 keeps its release command (with the default deadline): a config change runs it again
+  await deploy(c.ctx, { app: 'app', kind: 'deploy', image: IMG2, releaseCommand: ['sleep', '400'], actor: 'tester' }, noEvents);
+  await assert.rejects(deploy(c.ctx, { app: 'app', kind: 'config', releaseTimeoutMs: 100, actor: 'tester' }, noEvents),
+    (e: BerthError) => e.code === 'timeout');
+  assert.equal(c.ctx.store.releasesOf('app').find((r) => r.state === 'live')?.seq, 2);
+});
+
 test('a config change that waits behind a new-image deploy plans from what that deploy left', async () => {
   const c = await withLive();
   const release = c.rt.hold('probe'); // the new image's health check takes a while

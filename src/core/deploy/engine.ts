@@ -133,7 +133,7 @@ export async function deploy(ctx: Ctx, req: DeployRequest, emit: Emit): Promise<
     ctx.store.setDeployReleases(deployId, target.id, live?.id ?? null);
     return execute(ctx, {
       deployId, kind: req.kind, target, live, targetRunning: false, timeoutMs, signal, emit,
-      releaseCommand: release?.command, releaseProcess: release?.process ?? undefined, releaseTimeoutMs: release?.timeout_ms ?? releaseTimeoutMs,
+      releaseCommand: release?.command, releaseProcess: release?.process ?? undefined, releaseTimeoutMs: req.releaseTimeoutMs ?? release?.timeout_ms ?? releaseTimeoutMs, // the flag, when given, over what was kept
     });
   });
 }
@@ -161,7 +161,7 @@ async function deployFromSpec(ctx: Ctx, app: string, req: DeployRequest, spec: A
     return execute(ctx, {
       deployId, kind: req.kind, target, live, targetRunning: false, ...t, signal, emit,
       ...(d.releaseCommand ? { releaseCommand: d.releaseCommand.cmd, releaseProcess: d.releaseCommand.process ?? undefined,
-        releaseTimeoutMs: d.releaseCommand.timeoutMs } : {}),
+        releaseTimeoutMs: req.releaseTimeoutMs ?? d.releaseCommand.timeoutMs } : {}),
     });
   });
   if (!req.dryRun) await domainsFromSpec(ctx, app, spec.domains, req.actor, result.warnings);

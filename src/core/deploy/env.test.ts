@@ -31,6 +31,21 @@ test('every key berth puts in a release env is reserved: user config cannot set 
   await assert.rejects(changeConfig(ctx, 'shop', { set: { S3_PUBLIC_ENDPOINT: 'https://evil.example' }, actor: 'tester' }, noEvents), /set by berth/);
 });
 
+// Keys stored before berth reserved them (an older berth let a user set S3_PUBLIC_ENDPOINT): a
+// release never gets them, and the user can remove them.
+test('a reserved key left in an app\'s config from before is kept out of its releases, and can be unset', async () => {
+  const { ctx } = fakeCore();
+  await createApp(ctx, { name: 'shop', domains: ['shop.test'], services: [] }, 'tester');
+  ctx.store.setConfig('shop', 'S3_PUBLIC_ENDPOINT', ctx.cipher.encrypt('https://stale.example'));
+  ctx.store.setConfig('shop', 'SMTP_HOST', ctx.cipher.encrypt('mail'));
+  const env = releaseEnv(ctx, 'shop', 'v1');
+  assert.equal(env.SMTP_HOST, 'mail');
+  assert.equal('S3_PUBLIC_ENDPOINT' in env, false, 'a stale reserved key reached the release');
+  await changeConfig(ctx, 'shop', { unset: ['S3_PUBLIC_ENDPOINT'], deploy: false, actor: 'tester' }, noEvents);
+  assert.deepEqual(Object.keys(ctx.store.configOf('shop')), ['SMTP_HOST']);
+  await assert.rejects(changeConfig(ctx, 'shop', { unset: ['1BAD'], actor: 'tester' }, noEvents), /not a valid environment variable name/);
+});
+
 test('a rollback never goes back to a release that reads the object store the platform moved away from', async () => {
   const { ctx, rt } = fakeCore();
   rt.addImage('registry.test/shop:1');

@@ -1,4 +1,5 @@
 // The environment a release runs with: the user's config plus what berth injects.
+import { RESERVED_ENV_KEYS } from '../../lib/validate.js';
 import type { Ctx } from '../context.js';
 import { serviceEnv } from '../shared-services/services.js';
 
@@ -9,7 +10,8 @@ export const readsOtherStore = (release: Record<string, string>, now: Record<str
 
 export function releaseEnv(ctx: Ctx, app: string, release: string): Record<string, string> {
   const enc = ctx.store.configOf(app);
-  const user = Object.fromEntries(Object.entries(enc).map(([k, v]) => [k, ctx.cipher.decrypt(v)]));
+  // a key stored before berth reserved it is berth's now: a release never gets the stale value
+  const user = Object.fromEntries(Object.entries(enc).filter(([k]) => !RESERVED_ENV_KEYS.has(k)).map(([k, v]) => [k, ctx.cipher.decrypt(v)]));
   const domains = ctx.store.domainsOf(app);
   return { ...user, ...serviceEnv(ctx, app), APP_NAME: app, APP_DOMAIN: domains[0] ?? '', BERTH_RELEASE: release };
 }
