@@ -19,7 +19,7 @@ import { settleRotations } from '../core/shared-services/rotate.js';
 import { watchOoms } from '../core/apps/oom.js';
 import { CronScheduler } from '../core/cron/scheduler.js';
 import { asBerthError } from '../lib/errors.js';
-import { createLogger } from '../lib/log.js';
+import { createLogger, redact } from '../lib/log.js';
 import { Cipher } from '../lib/secrets.js';
 import { caddyBase } from '../proxy/caddy/base.js';
 import { ensureLayout, loadSettings, pathsFor, rootFromEnv } from '../state/settings.js';
@@ -168,6 +168,6 @@ export async function startDaemon(root: string) {
 
 const rootArg = process.argv.indexOf('--root');
 startDaemon(rootFromEnv(rootArg > 0 ? process.argv[rootArg + 1] : undefined)).catch((e) => {
-  process.stderr.write(`berth daemon failed to start: ${asBerthError(e).message}\n`);
+  process.stderr.write(`berth daemon failed to start: ${redact(asBerthError(e).message) as string}\n`);
   process.exit(1);
 });

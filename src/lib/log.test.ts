@@ -31,3 +31,9 @@ test('redact keeps what is not a secret', () => {
   assert.deepEqual(redact({ app: 'a', n: 1, keys: ['A', 'B'], url: 'https://example.com/x' }),
     { app: 'a', n: 1, keys: ['A', 'B'], url: 'https://example.com/x' });
 });
+
+test('what lies deeper than redaction looks is left out, not shown as it is', () => {
+  let deep: Record<string, unknown> = { password: 'hunter2', url: 'postgres://u:hunter2@db/x' };
+  for (let i = 0; i < 12; i++) deep = { next: deep };
+  assert.doesNotMatch(JSON.stringify(redact(deep)), /hunter2/);
+});

@@ -10,6 +10,7 @@ import { canManageUsers } from './object-store/minio.js';
 import { applyGrant, dropGrant, type StoreAccess, storeFor } from './object-store/index.js';
 import { setupGarage } from './object-store/garage-setup.js';
 import type { AdminEndpoint, PgGrant, PgLimitSpec, RedisGrant, S3Grant } from './model.js';
+import { redact } from '../lib/redact.js';
 
 export interface WorkerJob {
   /** limits: every app's connection limit, set where it differs (after the grant); apps: whose connections status reports */
@@ -71,7 +72,7 @@ lines.on('line', (line) => {
   runJob(JSON.parse(line) as WorkerJob)
     .then((out) => process.stdout.write(`${JSON.stringify(out)}\n`))
     .catch((e) => {
-      process.stderr.write(`services worker: ${(e as Error).message}\n`);
+      process.stderr.write(`services worker: ${redact((e as Error).message) as string}\n`);
       process.exit(1);
     })
     .finally(() => { busy = false; if (closing) process.exit(0); });
