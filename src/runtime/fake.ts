@@ -32,7 +32,8 @@ interface FakeOneOff extends OneOffRef {
 /** `promoted`: a worker activated (it would restart on failure). */
 interface FakeUnit extends Unit { spec: ProcessSpec; promoted?: boolean }
 
-type Op = 'ensureImage' | 'start' | 'probe' | 'activate.park' | 'activate.name' | 'runOnce' | 'stop' | 'remove' | 'list';
+/** `start.PROCESS`: the start of that process only (a worker's, not web's before it). */
+type Op = 'ensureImage' | 'start' | `start.${string}` | 'probe' | 'activate.park' | 'activate.name' | 'runOnce' | 'stop' | 'remove' | 'list' | 'exportDir';
 
 /** `killed`: the one-off was removed under a daemon that died waiting for it; for that daemon
  *  nothing ever comes back, so the wait never settles (and holds no timer). */
@@ -88,6 +89,10 @@ export class FakeRuntime implements Runtime {
       });
     }
     if (signal?.aborted) throw new BerthError('aborted', `${op} cancelled`);
+    this.failIfAsked(op);
+  }
+
+  private failIfAsked(op: Op): void {
     const f = this.failures.get(op)?.shift();
     if (f) throw f;
   }
@@ -178,6 +183,7 @@ export class FakeRuntime implements Runtime {
 
   async start(spec: ProcessSpec): Promise<Unit> {
     await this.op('start');
+    this.failIfAsked(`start.${spec.process}`);
     if (!this.images.has(spec.image)) throw new BerthError('not_found', `no such image: ${spec.image}`);
     this.appNetworks.add(spec.app);
     const name = this.parkedName(spec);
@@ -381,6 +387,7 @@ export class FakeRuntime implements Runtime {
   async followLogs(unit: Pick<Unit, 'id' | 'name'>, _tail: number, onLine: (s: string) => void): Promise<void> { onLine(`${unit.name}: (fake log)\n`); }
 
   async exportDir(image: string, path: string, dest: string): Promise<ExportedDir> {
+    await this.op('exportDir');
     const files = this.imageFiles.get(image);
     if (!this.images.has(image) || !files) throw new BerthError('not_found', `no such image: ${image}`);
     const under = Object.entries(files).filter(([p]) => p.startsWith(`${path}/`));

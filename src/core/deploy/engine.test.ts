@@ -116,18 +116,18 @@ test('a failure after the switch is a warning: the new release serves', async ()
 // The daemon dies at each step (the hook pauses there forever); a new daemon on the same state
 // and runtime resolves the deploy: rolled back before the runtime switched, finished after (once
 // the new release serves, even if the state did not say so yet).
-const crashes: [string, 'v1' | 'v2'][] = [
-  ['pull', 'v1'], ['release_command', 'v1'], ['start', 'v1'], ['health', 'v1'], ['switch', 'v1'], ['switch.mid', 'v1'],
-  ['switch.renamed', 'v2'], ['settle', 'v2'], ['retire', 'v2'],
+const crashes: [string, 'v1' | 'v2', Record<string, unknown>?][] = [
+  ['pull', 'v1'], ['release_command', 'v1'], ['start', 'v1'], ['health', 'v1'], ['route', 'v1', { port: 3000 }], ['switch', 'v1'],
+  ['switch.mid', 'v1'], ['switch.renamed', 'v2'], ['settle', 'v2'], ['retire', 'v2'],
 ];
-for (const [step, after] of crashes) {
+for (const [step, after, req = {}] of crashes) {
   test(`the daemon dies at ${step}: a new one ${after === 'v1' ? 'rolls the deploy back' : 'finishes it'}, and the app serves ${after}`, async () => {
     const first = await withLive();
     await deploy(first.ctx, { app: 'app', kind: 'config', actor: 'tester' }, noEvents); // v2 live, v1 warm: a retire step has work
     const c = first.restart({ pauseAt: step });
     let paused = false;
     c.ctx.hooks.onPause = () => { paused = true; };
-    void deploy(c.ctx, { app: 'app', kind: 'deploy', image: IMG2, actor: 'tester', releaseCommand: ['exit', '0'] }, noEvents);
+    void deploy(c.ctx, { app: 'app', kind: 'deploy', image: IMG2, actor: 'tester', releaseCommand: ['exit', '0'], ...req }, noEvents);
     for (let i = 0; i < 200 && !paused; i++) await new Promise((r) => setTimeout(r, 5));
     assert.ok(paused, `the deploy never reached ${step}`);
     const next = c.restart();
@@ -195,6 +195,32 @@ test('abort reaches a release command that runs long; a release command has its 
     (e: BerthError) => e.code === 'timeout');
   assert.ok(Date.now() - t0 < 5000, 'the release command ran past its own deadline (the health timeout is not its deadline)');
   await assertUntouched(c, 'v3');
+});
+
+test('abort reaches a health check that waits: the deploy ends, aborted, and the old release serves', async () => {
+  const c = await withLive();
+  c.rt.health = (u) => (u.release === 'v2' ? 503 : 200); // never healthy: the check waits for its deadline
+  const d = deploy(c.ctx, { app: 'app', kind: 'deploy', image: IMG2, timeoutMs: 60_000, actor: 'tester' }, noEvents);
+  await new Promise((r) => setTimeout(r, 50));
+  const t0 = Date.now();
+  abort(c.ctx, 'app', 'tester');
+  await assert.rejects(d, (e: BerthError) => e.code === 'aborted');
+  assert.ok(Date.now() - t0 < 2000, 'the abort waited for the health check\'s deadline');
+  c.rt.health = () => 200;
+  await assertUntouched(c, 'v2');
+});
+
+test('an abort once the new release serves changes nothing: the deploy finishes', async () => {
+  const c = await withLive({ upstream_refresh_ms: 200 }); // the settle waits 215 ms
+  const events: DeployEvent[] = [];
+  const d = deploy(c.ctx, { app: 'app', kind: 'deploy', image: IMG2, actor: 'tester' }, (e) => {
+    events.push(e);
+    if (e.type === 'step' && e.step === 'settle' && e.state === 'started') abort(c.ctx, 'app', 'tester');
+  });
+  const r = await d;
+  assert.equal(r.state, 'succeeded');
+  assert.deepEqual(serving(c), ['v2']);
+  assert.ok(events.some((e) => e.type === 'step' && e.step === 'settle' && e.state === 'done'), 'the settle did not finish');
 });
 
 test('--release-timeout given with a config change bounds the release command the live release keeps', async () => {

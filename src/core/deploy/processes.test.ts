@@ -129,3 +129,22 @@ test('a release\'s processes read in listings with its serving process first, wh
   assert.equal(describeProcesses(table({ api: { primary: true, port: 8000 }, worker: {} }), { api: 3 }), 'api x3, worker');
   assert.equal(describeProcesses(table({ worker: {} }), {}), 'worker', 'a release with no serving process');
 });
+
+test('a worker that cannot be started fails the deploy before the switch: nothing of the new release is left', async () => {
+  const c = await withWorkers();
+  c.rt.failNext('start.worker', 'no space left on device');
+  await assert.rejects(deploy(c.ctx, { app: 'app', kind: 'config', actor: 'tester' }, noEvents), /no space left on device/);
+  assert.deepEqual(running(c), ['v1/web.1', 'v2/web.1', 'v2/worker.1']);
+  assert.ok(![...c.rt.units.values()].some((u) => u.release === 'v3'), 'the new release\'s web process was left');
+  assert.equal(c.ctx.store.releaseBySeq('app', 3)?.state, 'failed');
+});
+
+test('stopping the release before\'s workers is after the switch: a failure there is a warning, the new release serves', async () => {
+  const c = await withWorkers();
+  c.rt.failNext('stop', 'the engine did not answer');
+  const r = await deploy(c.ctx, { app: 'app', kind: 'config', actor: 'tester' }, noEvents);
+  assert.equal(r.release, 'v3');
+  assert.equal(c.ctx.store.releasesOf('app').find((x) => x.state === 'live')?.seq, 3);
+  await settle(c);
+  assert.ok(running(c).includes('v3/worker.1'), running(c).join(', '));
+});

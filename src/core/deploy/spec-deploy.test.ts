@@ -166,3 +166,17 @@ test('a config change serves the live release\'s static files, not what the site
   assert.equal(specOf(v2).site?.image, first.id, 'the release records the image id its files came from');
   assert.equal(readFileSync(join(sitesOf(c.ctx).servedDir('uku'), 'index.html'), 'utf8'), 'one');
 });
+
+test('a static site whose files cannot be copied out fails the deploy before the switch: the release before serves its own', async () => {
+  const c = await app();
+  const SITE = 'registry.test/site:1';
+  c.rt.addImage(SITE, undefined, { '/dist/index.html': 'one' });
+  await specDeploy(c, { static: { image: SITE, root: '/dist' } });
+  const SITE2 = 'registry.test/site:2';
+  c.rt.addImage(SITE2, undefined, { '/dist/index.html': 'two' });
+  c.rt.failNext('exportDir', 'no space left on device');
+  await assert.rejects(specDeploy(c, { static: { image: SITE2, root: '/dist' } }), /no space left on device/);
+  assert.equal(c.ctx.store.releaseBySeq('uku', 2)?.state, 'failed');
+  assert.equal(c.ctx.store.releasesOf('uku').find((r) => r.state === 'live')?.seq, 1);
+  assert.equal(readFileSync(join(sitesOf(c.ctx).servedDir('uku'), 'index.html'), 'utf8'), 'one');
+});
