@@ -7,7 +7,7 @@ import { run } from '../exec/run.js';
 import type { EngineApi } from '../runtime/docker/engine-api.js';
 import { LABEL, type Names } from '../runtime/docker/specs.js';
 import { ACME_ROOT_IN_CONTAINER } from '../proxy/caddy/base.js';
-import { pinnedDeb } from './debian-suite.js';
+import { pinnedDeb } from '../exec/debian-suite.js';
 import { buildScratchImage, havePulled, imageExists } from '../runtime/docker/images.js';
 import { CADDY_VERSION, type Paths, type Settings } from '../state/settings.js';
 

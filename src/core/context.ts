@@ -68,6 +68,8 @@ export interface Ctx {
   archivePushedAt?: number;
   /** Apps whose credentials are being rotated (never two rotations of one app at once). */
   rotating: Set<string>;
+  /** A move of object storage going on (one at a time: shared-services/move.ts). */
+  movingObjectStore?: boolean;
   /** The daemon's cron (absent in a core that schedules nothing: unit tests, tools). */
   cron?: CronScheduler;
   /** The daemon's backup schedule (absent likewise). */

@@ -13,7 +13,7 @@ import { FakeBuilder } from '../build/fake.js';
 import { BerthError } from '../lib/errors.js';
 import { frame, STDOUT } from '../lib/frames.js';
 import type { ServiceName } from '../state/settings.js';
-import { SERVICE_PORTS } from './service-ports.js';
+import { SERVICE_PORTS } from '../state/service-ports.js';
 import type {
   ExportedDir,
   IsolationReport,

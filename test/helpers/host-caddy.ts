@@ -6,7 +6,7 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { run } from '../../src/exec/run.js';
-import { pinnedDeb } from '../../src/bootstrap/debian-suite.js';
+import { pinnedDeb } from '../../src/exec/debian-suite.js';
 import { CADDY_DEBIAN } from '../../src/bootstrap/proxy-container.js';
 import { CaddyAdmin } from '../../src/proxy/caddy/admin.js';
 import { type BaseInput, fullConfig } from '../../src/proxy/caddy/config.js';

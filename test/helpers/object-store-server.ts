@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { EngineApi } from '../../src/runtime/docker/engine-api.js';
 import { ensureGarageImage, ensureMinioImage } from '../../src/runtime/docker/object-store-images.js';
 import { ensureServiceContainer, serviceContainerName } from '../../src/runtime/docker/service-containers.js';
-import { GARAGE_ADMIN_PORT, SERVICE_PORTS } from '../../src/runtime/service-ports.js';
+import { GARAGE_ADMIN_PORT, SERVICE_PORTS } from '../../src/state/service-ports.js';
 import { pathsFor } from '../../src/state/paths.js';
 import { docker } from './platform.js';
 

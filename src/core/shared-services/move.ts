@@ -10,7 +10,7 @@ import { asBerthError, BerthError } from '../../lib/errors.js';
 import type { S3Grant } from '../../provisioning/model.js';
 import type { BucketTally, CopyEvent, CopyJob, S3Access } from '../../provisioning/object-store/copy-plan.js';
 import { runCopy } from '../../provisioning/object-store/run-copy.js';
-import { GARAGE_REGION, SERVICE_PORTS } from '../../runtime/service-ports.js';
+import { GARAGE_REGION, SERVICE_PORTS } from '../../state/service-ports.js';
 import { saveSettings } from '../../state/settings.js';
 import { type Ctx, pauseIfHooked } from '../context.js';
 import { deploy, type Emit } from '../deploy/engine.js';
@@ -26,7 +26,6 @@ import { failures, garageAccess, grantsOf, oneAtATime, setupGarage, storeGrant }
 
 const READY_TIMEOUT_MS = 60_000;
 const DEPLOY_LOCK_WAIT_MS = 5 * 60_000;
-const moving = new WeakSet<Ctx>();
 
 export interface MoveRequest { dryRun?: boolean; actor: string }
 
@@ -37,8 +36,8 @@ export async function moveObjectStore(ctx: Ctx, req: MoveRequest, emit: Emit) {
   const next = nextStep(rec, st);
   if (next.kind === 'done') return { moved: false, note: next.note };
   if (req.dryRun) return dryRun(ctx, st, (line) => emit({ type: 'progress', line }));
-  if (moving.has(ctx)) throw new BerthError('lock_held', 'a move of object storage is already running', 'wait for it to finish (berth services shows it)');
-  moving.add(ctx);
+  if (ctx.movingObjectStore) throw new BerthError('lock_held', 'a move of object storage is already running', 'wait for it to finish (berth services shows it)');
+  ctx.movingObjectStore = true;
   try {
     ctx.store.audit({ actor: req.actor, action: 'services.move', result: 'started', detail: { service: 's3', to: 'garage', phase: st?.phase ?? 'new' } });
     const out = await run(ctx, st ?? saveMoveState(ctx, newMove(ctx, rec!)), req, (line) => emit({ type: 'progress', line }));
@@ -48,7 +47,7 @@ export async function moveObjectStore(ctx: Ctx, req: MoveRequest, emit: Emit) {
     ctx.store.audit({ actor: req.actor, action: 'services.move', result: 'failed', detail: { service: 's3', error: asBerthError(e).message } });
     throw e;
   } finally {
-    moving.delete(ctx);
+    ctx.movingObjectStore = false;
   }
 }
 

@@ -5,9 +5,8 @@
 // reach the store.
 import { randomBytes } from 'node:crypto';
 import { BerthError } from '../../lib/errors.js';
-import { S3RVER_ACCESS_KEY } from '../../runtime/service-ports.js';
 import { bucketName, s3AccessKey, type S3Grant, type S3Key } from '../../provisioning/model.js';
-import { GARAGE_REGION } from '../../runtime/service-ports.js';
+import { GARAGE_REGION, S3RVER_ACCESS_KEY } from '../../state/service-ports.js';
 import type { Ctx } from '../context.js';
 import { newSecret, type ServiceRecord, serviceRecord } from './records.js';
 

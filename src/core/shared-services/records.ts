@@ -1,7 +1,7 @@
 // How berth reaches each shared service (its own container, or an external server), with the
 // administrator's secret: one record per service, stored encrypted.
 import { randomBytes } from 'node:crypto';
-import { S3RVER_ACCESS_KEY } from '../../runtime/service-ports.js';
+import { S3RVER_ACCESS_KEY } from '../../state/service-ports.js';
 import { type ServiceName, SERVICES } from '../../provisioning/model.js';
 import type { ServiceSlot } from '../../runtime/types.js';
 import type { Ctx } from '../context.js';

@@ -3,7 +3,7 @@
 // generated here, stored encrypted *before* they are applied, so a crash halfway is finished by
 // running the same command again with the same secrets.
 import { BerthError } from '../../lib/errors.js';
-import { GARAGE_ADMIN_PORT, S3RVER_ACCESS_KEY, SERVICE_PORTS } from '../../runtime/service-ports.js';
+import { GARAGE_ADMIN_PORT, S3RVER_ACCESS_KEY, SERVICE_PORTS } from '../../state/service-ports.js';
 import { type AppGrants, type LegacyRedisGrant, type PgGrant, pgLogin, pgNames, redisCredential, type RedisGrant, redisNames, type ServiceName,
   upgradeRedisGrant } from '../../provisioning/model.js';
 import type { WorkerJob, WorkerResult } from '../../provisioning/worker.js';

@@ -7,7 +7,7 @@ import { DeleteObjectsCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/c
 import type { S3Key } from '../model.js';
 import { type Capabilities, KeyGone, type ObjectStore } from './types.js';
 
-import { GARAGE_REGION } from '../../runtime/service-ports.js';
+import { GARAGE_REGION } from '../../state/service-ports.js';
 
 export { GARAGE_REGION };
 const TIMEOUT_MS = 15_000;

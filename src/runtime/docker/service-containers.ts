@@ -10,7 +10,7 @@ import { LABEL, type Names } from './specs.js';
 import type { ServiceName } from '../../state/settings.js';
 import type { Paths } from '../../state/paths.js';
 import type { RedisMemory, ServiceSlot } from '../types.js';
-import { GARAGE_ADMIN_PORT, GARAGE_REGION } from '../service-ports.js';
+import { GARAGE_ADMIN_PORT, GARAGE_REGION } from '../../state/service-ports.js';
 import { ARCHIVE_REPO_PATH, archiveRepoDir, archivingServerArgs, writeArchiveConfig } from './pg-archive.js';
 import { POSTGRES_VOLUME_PATH, REDIS_ACL_FILE, REDIS_DATA_PATH, REDIS_PORT, redisAclFile, S3_DATA_PATH, S3_PORT, SERVICE_UID } from './service-images.js';
 

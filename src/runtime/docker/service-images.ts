@@ -20,7 +20,7 @@ import { run } from '../../exec/run.js';
 import { BerthError } from '../../lib/errors.js';
 import { sourceFile } from '../../lib/install.js';
 import type { EngineApi } from './engine-api.js';
-import { S3RVER_ACCESS_KEY, SERVICE_PORTS } from '../service-ports.js';
+import { S3RVER_ACCESS_KEY, SERVICE_PORTS } from '../../state/service-ports.js';
 import { buildScratchImage, imageExists, imageLabel } from './images.js';
 
 export const POSTGRES_IMAGE = 'berth/postgres:15-debian';

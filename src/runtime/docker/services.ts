@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { BerthError } from '../../lib/errors.js';
 import type { Paths } from '../../state/paths.js';
 import type { ServiceName } from '../../state/settings.js';
-import { SERVICE_PORTS } from '../service-ports.js';
+import { SERVICE_PORTS } from '../../state/service-ports.js';
 import {
   type Progress, type RedisMemory, type RunOptions, type ServiceRun, type ServiceRuntime, type ServiceSlot, type ServiceState, type TaskImage, type TaskSpec,
   TASK_OUTPUT_DIR, TASK_SECRETS_DIR,

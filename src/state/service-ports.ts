@@ -1,6 +1,6 @@
 // The shared services as every runtime runs them: the port each listens on, and the one key the
 // offline fallback object store (s3rver) accepts.
-import type { ServiceName } from '../state/settings.js';
+import type { ServiceName } from './settings.js';
 
 export const SERVICE_PORTS: Record<ServiceName, number> = { postgres: 5432, redis: 6379, s3: 9000 };
 /** s3rver accepts only this access key id (any secret: it does not check V4 signatures). */

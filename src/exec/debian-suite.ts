@@ -3,7 +3,7 @@
 // sources file and package lists of its own, so the host's apt state is never touched.
 import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { run } from '../exec/run.js';
+import { run } from './run.js';
 import { BerthError } from '../lib/errors.js';
 
 const APT_TIMEOUT_MS = 5 * 60_000;
