@@ -249,22 +249,29 @@ export class DockerRuntime implements Runtime {
     const current = await this.byName(serving);
     let parked: { id: string; name: string; stopped: boolean } | null = null;
     if (current) {
-      let stopped = !current.running;
-      if (stopped) await this.stopForGood(current, serving);
+      // what restore() gives back if parking fails half way: its name, and its restart policy once stopped for good
+      const p = { id: current.id, name: serving, stopped: !current.running };
+      parked = p;
       // a fresh copy of the same release replacing this one (unhealthy) starts under this one's parked name
       const parkedAs = unitName(this.names, current.app, current.process, current.release, current.replica);
       const name = parkedAs === unit.name ? `${parkedAs}-replaced` : parkedAs;
-      if (name !== current.name) {
-        await this.renameOver(current.id, serving, name).catch(async (e: Error) => {
-          // it was running when looked at, and has died since (CI: a crash-looping release):
-          // Docker renames no restarting container. It serves nothing now either.
-          if (!/sandbox .* not found/.test(e.message)) throw e;
-          await this.stopForGood(current, serving);
-          stopped = true;
-          await this.renameOver(current.id, serving, name);
-        });
+      try {
+        if (p.stopped) await this.stopForGood(current, serving);
+        if (name !== current.name) {
+          await this.renameOver(current.id, serving, name).catch(async (e: Error) => {
+            // it was running when looked at, and has died since (CI: a crash-looping release):
+            // Docker renames no restarting container. It serves nothing now either.
+            if (!/sandbox .* not found/.test(e.message)) throw e;
+            p.stopped = true;
+            await this.stopForGood(current, serving);
+            await this.renameOver(current.id, serving, name);
+          });
+          p.name = name;
+        }
+      } catch (e) {
+        await this.restore(p, serving, e as Error);
+        throw e;
       }
-      parked = { id: current.id, name, stopped };
     }
     try {
       await between?.();
