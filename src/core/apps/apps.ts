@@ -108,8 +108,8 @@ export function appStatus(live: boolean, serving: Unit | undefined, restarts: Re
   if (serving?.running) return oomAt ? `running (killed for passing its memory limit at ${oomAt}, restarted)` : 'running';
   if (serving?.oomKilled) return 'down: killed for passing its memory limit (raise it: berth apps limits NAME --memory 1g)';
   if (serving?.restarting) return 'crash-looping (it keeps exiting; its restart policy brings it back): see berth logs, or roll back';
-  if (restarts && restarts.count > 1) {
-    return `down: restarted ${restarts.count} times, next attempt ${new Date(restarts.nextAt).toISOString()}` +
+  if (restarts && restarts.count >= 1) {
+    return `down: restarted ${restarts.count === 1 ? 'once' : `${restarts.count} times`}, next attempt ${new Date(restarts.nextAt).toISOString()}` +
       `${restarts.lastError ? ` (${restarts.lastError})` : ''}`;
   }
   return 'down';

@@ -298,6 +298,8 @@ test('the reconcile backs off a live release that keeps going down, and says so'
   assert.equal(c.rt.calls.filter((x) => x === 'start').length, starts, 'restarted again without backing off');
   assert.equal(c.ctx.restarts.get('app')?.count, 1);
   assert.match(c.ctx.restarts.get('app')!.lastError ?? '', /health check/);
+  const status = (await listApps(c.ctx)).find((a) => a.name === 'app')?.status ?? '';
+  assert.match(status, /^down: restarted once, next attempt \d{4}-.*health check/);
 });
 
 test('a change made in the lock (a restore\'s database move): not while waiting for it, undone there when the deploy fails', async () => {
