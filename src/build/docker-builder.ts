@@ -6,6 +6,8 @@ import { readFileSync, rmSync, mkdirSync, mkdtempSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { runLines } from '../exec/run.js';
 import { BerthError } from '../lib/errors.js';
+import { parseImageRef } from '../lib/image-ref.js';
+import { LineSplitter } from '../lib/lines.js';
 import * as v from '../lib/validate.js';
 import { type EngineApi, isNotFound } from '../runtime/docker/engine-api.js';
 import type { Progress } from '../runtime/types.js';
@@ -14,7 +16,6 @@ import { buildxArgv, buildxEnv, failedStepOutput } from './buildx-plan.js';
 import { buildTag, contextEntries, contextHash } from './context.js';
 import { applyWeight, BUILD_CPU_SHARES, buildkitWeightPlan, type EngineCgroups } from './cpu-weight.js';
 import { classicBuildQuery, failedClassicStep } from './engine-plan.js';
-import { LineSplitter } from '../lib/lines.js';
 import type { Builder, BuildRequest, BuildResult } from './types.js';
 import { buildArgs, contextDir, dockerfilePath, mustHaveDockerfile, stageName } from './validate.js';
 
@@ -149,9 +150,9 @@ export class DockerBuilder implements Builder {
         + `reproducible): this one is ${final}`);
     }
     if (await this.imageIdOf(final) !== imageId) {
-      const at = final.lastIndexOf(':');
-      await this.api.buffer('POST', `/images/${encodeURIComponent(imageId)}/tag`, `tag ${final}`,
-        { query: { repo: final.slice(0, at), tag: final.slice(at + 1) } });
+      const ref = parseImageRef(final);
+      if (!ref?.tag) throw new BerthError('internal', `${final} is not a tagged image reference`);
+      await this.api.buffer('POST', `/images/${encodeURIComponent(imageId)}/tag`, `tag ${final}`, { query: { repo: ref.name, tag: ref.tag } });
     }
     return final;
   }

@@ -4,6 +4,7 @@ import type { Command } from 'commander';
 import { BerthError } from '../lib/errors.js';
 import * as v from '../lib/validate.js';
 import type { DaemonClient } from '../daemon/client.js';
+import { BackupPolicyBody, BackupRestoreBody, BackupTargetBody, BackupVerifyBody, NotifyBody, parseBody } from '../daemon/bodies.js';
 import { confirmTyped } from './confirm.js';
 import { out, progress, table } from './output.js';
 
@@ -98,6 +99,7 @@ export function backupCommands(program: Command, { client, globals, action }: De
         verify_after: o.verifyAfter, keep_daily: n(o.keepDaily), keep_weekly: n(o.keepWeekly), keep_monthly: n(o.keepMonthly),
         platform_volumes: o.platformVolumes, platform_bucket: o.platformBucket,
       }).filter(([, x]) => x !== undefined));
+      parseBody(BackupPolicyBody, body, 'options');
       type View = { policy: Record<string, unknown>; next_backup: string | null; next_verify: string | null };
       const r = Object.keys(body).length ? await client().call<View>('PUT', `/apps/${app}/backups/policy`, body)
         : await client().call<View>('GET', `/apps/${app}/backups/policy`);
@@ -128,6 +130,7 @@ export function backupCommands(program: Command, { client, globals, action }: De
       for await (const chunk of process.stdin) secret += chunk;
       const body = { name: name ?? 'offsite', endpoint: o.endpoint, bucket: o.bucket, region: o.region, prefix: o.prefix, access_key: o.accessKey,
         secret_key: secret.trim() };
+      parseBody(BackupTargetBody, body, 'options');
       const r = await client(300_000).call<{ name: string; endpoint: string; bucket: string }>('POST', '/backups/targets', body);
       out(json(), r, () => `target ${r.name} (${r.endpoint}, bucket ${r.bucket}) works: every backup from now on is copied there`);
     }));
@@ -162,7 +165,9 @@ export function backupCommands(program: Command, { client, globals, action }: De
         url = url.trim();
       }
       if (url || o.off) {
-        const r = await client().call<{ webhook: string | null }>('PUT', '/notify/webhook', { url: o.off ? null : url });
+        const body = { url: o.off ? null : url };
+        parseBody(NotifyBody, body, 'options');
+        const r = await client().call<{ webhook: string | null }>('PUT', '/notify/webhook', body);
         out(json(), r, () => (r.webhook ? `notifications go to ${r.webhook}` : 'no notifications'));
       }
       if (o.test) await client().call('POST', '/notify/test');
@@ -183,8 +188,9 @@ export function backupCommands(program: Command, { client, globals, action }: De
   backup.command('verify <name> [id]')
     .description('restore a backup (the latest by default) into a scratch database and check it: pg_restore, pg_amcheck, row counts')
     .action(action(async (name: string, id: string | undefined) => {
-      const r = await client().stream<Verified>('POST', `/apps/${enc(v.appName(name))}/backups/verify`, id === undefined ? {} : { id: Number(id) },
-        onProgress, LOST);
+      const body = id === undefined ? {} : { id: Number(id) };
+      parseBody(BackupVerifyBody, body, 'id');
+      const r = await client().stream<Verified>('POST', `/apps/${enc(v.appName(name))}/backups/verify`, body, onProgress, LOST);
       out(json(), r, () => `backup #${r.backup} of ${name}: ${r.state}: ${r.detail}`);
       if (r.state !== 'ok') process.exitCode = 1;
     }));
@@ -198,6 +204,7 @@ export function backupCommands(program: Command, { client, globals, action }: De
     .action(action(async (name: string, id: string | undefined, o: { dryRun?: boolean; at?: string }) => {
       if (id !== undefined && o.at) throw new BerthError('invalid', 'give a backup id or --at, not both', `berth backup restore ${name} --at "TIME"`);
       const body = { ...(id === undefined ? {} : { id: Number(id) }), ...(o.at ? { at: o.at } : {}), ...(o.dryRun ? { dry_run: true } : {}) };
+      parseBody(BackupRestoreBody, body, 'options');
       const r = await client().stream<Restored | { plan: string[] }>('POST', `/apps/${enc(v.appName(name))}/backups/restore`, body,
         (e) => {
           if (json()) return;

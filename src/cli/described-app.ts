@@ -4,6 +4,7 @@
 import { dirname } from 'node:path';
 import { BerthError, ValidationError } from '../lib/errors.js';
 import type { DaemonClient } from '../daemon/client.js';
+import { AppCreateBody, parseBody } from '../daemon/bodies.js';
 import { progress } from './output.js';
 import { findSpecFile } from '../core/spec/files.js';
 
@@ -41,6 +42,7 @@ export async function createDescribedApp(client: DaemonClient, name: string, doc
     throw new BerthError('not_found', `app ${name} does not exist, and the file names no domains to create it on`,
       `add domains: [${name}.example.com] to the file, or create it first: berth apps create ${name} --domain ${name}.example.com`);
   }
+  parseBody(AppCreateBody, { name, domains }, 'file');
   const r = await client.call<{ app: string; domains: string[]; resources: Record<string, string | null> }>('POST', '/apps', { name, domains });
   const held = Object.entries(r.resources).filter(([, x]) => x).map(([k]) => k);
   progress(`created app ${r.app} (${r.domains.join(', ')})${held.length ? ` with ${held.join(', ')}` : ''}; berth apps show ${r.app} lists what it has`);

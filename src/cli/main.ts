@@ -7,7 +7,9 @@ import { pathToFileURL } from 'node:url';
 import { BerthError, ValidationError } from '../lib/errors.js';
 import { splitWords } from '../lib/shell-words.js';
 import * as v from '../lib/validate.js';
-import { AppCreateBody, AppUpdateBody, ConfigBody, DeployBody, DomainsBody, parseBody, RollbackBody, ScaleBody } from '../daemon/bodies.js';
+import {
+  AppCreateBody, AppUpdateBody, ConfigBody, DeployBody, DomainsBody, parseBody, RegistryBody, RollbackBody, RotateBody, ScaleBody,
+} from '../daemon/bodies.js';
 import { DaemonClient } from '../daemon/client.js';
 import { pathsFor, rootFromEnv } from '../state/paths.js';
 import { renderEvent } from './deploy-events.js';
@@ -149,8 +151,10 @@ apps.command('rotate <name>').description('new database, Redis and object storag
   .option('--lock-timeout <duration>', 'wait this long for a running deploy', '0s')
   .action(action(async (name: string, o: { db?: boolean; redis?: boolean; s3?: boolean; lockTimeout: string }) => {
     const services = [...(o.db ? ['postgres'] : []), ...(o.redis ? ['redis'] : []), ...(o.s3 ? ['s3'] : [])];
+    const body = { services: services.length ? services : undefined, lock_timeout: o.lockTimeout };
+    parseBody(RotateBody, body, 'options');
     const r = await client().stream<{ rotated: string[]; deploy: { release: string } | null }>('POST', `/apps/${enc(v.appName(name))}/rotate`,
-      { services: services.length ? services : undefined, lock_timeout: o.lockTimeout }, globals().json ? () => undefined : renderEvent);
+      body, globals().json ? () => undefined : renderEvent);
     out(!!globals().json, r, () => `rotated ${r.rotated.join(', ')}${r.deploy ? `; ${r.deploy.release} uses the new credentials, the old ones are revoked` : ''}`);
   }));
 
@@ -330,7 +334,9 @@ registry.command('login <registry>').description('store credentials (checked wit
     for await (const chunk of process.stdin) password += chunk;
     password = password.replace(/\r?\n$/, '');
     if (!password) throw new BerthError('invalid', 'no password on standard input', `echo "$TOKEN" | berth registry login ${reg} -u USER --password-stdin`);
-    const r = await client().call('POST', '/registries', { registry: reg, username: o.username, password });
+    const body = { registry: reg, username: o.username, password };
+    parseBody(RegistryBody, body, 'options');
+    const r = await client().call('POST', '/registries', body);
     out(!!globals().json, r, () => `logged in to ${reg} as ${o.username}`);
   }));
 

@@ -7,7 +7,7 @@ import type { Command } from 'commander';
 import { BerthError } from '../lib/errors.js';
 import * as v from '../lib/validate.js';
 import type { DaemonClient } from '../daemon/client.js';
-import { parseBody, RunBody } from '../daemon/bodies.js';
+import { AttachedRunBody, parseBody, RunBody } from '../daemon/bodies.js';
 import { progress } from './output.js';
 import { talk } from './terminal.js';
 
@@ -40,6 +40,8 @@ export function runCommands(program: Command, { client, globals, action }: Deps)
       }
       const body = { cmd, process: o.process, timeout: o.timeout };
       parseBody(RunBody, body);
+      const attached = { ...body, ...attach, ...terminalSize() };
+      if (attach.stdin || attach.tty) parseBody(AttachedRunBody, attached);
       const json = !!globals().json;
       const sink = json ? process.stderr : process.stdout;
       process.on('SIGINT', () => {
@@ -48,7 +50,7 @@ export function runCommands(program: Command, { client, globals, action }: Deps)
       });
       const path = `/apps/${encodeURIComponent(v.appName(name))}/runs`;
       const r = attach.stdin || attach.tty
-        ? await talk<RunResult>(await client().upgrade(`${path}/attached`, { ...body, ...attach, ...terminalSize() }), attach,
+        ? await talk<RunResult>(await client().upgrade(`${path}/attached`, attached), attach,
           { stdin: process.stdin, stdout: process.stdout, out: sink, err: process.stderr }, LOST_RUN)
         : await client().stream<RunResult>('POST', path, body, (e) => { if (e.type === 'output') sink.write(e.data as string); }, LOST_RUN);
       if (json) process.stdout.write(JSON.stringify(r) + '\n');

@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { BerthError } from '../lib/errors.js';
 import * as v from '../lib/validate.js';
 import type { DaemonClient } from '../daemon/client.js';
-import { MoveBody, parseBody } from '../daemon/bodies.js';
+import { ExposeBody, MoveBody, parseBody, ServiceSetBody } from '../daemon/bodies.js';
 import { out, progress, table } from './output.js';
 import { moveText, type MoveResult } from './move-output.js';
 
@@ -60,6 +60,7 @@ export function servicesCommands(program: Command, { client, globals, action }: 
       const body = service === 's3'
         ? { endpoint: o.endpoint, region: o.region, access_key: o.accessKey, secret_key: stdin.trim() || undefined }
         : { url: o.external === '-' ? stdin.trim() : o.external };
+      parseBody(ServiceSetBody, body, 'options');
       const r = await client(60_000).call<{ service: string; host: string; isolation: string }>('PUT', `/services/${service}`, body);
       out(!!globals().json, r, () => `${r.service} now uses the external server at ${r.host}
   isolation: ${r.isolation}`);
@@ -79,7 +80,8 @@ export function servicesCommands(program: Command, { client, globals, action }: 
     .action(action(async (service: string, o: { domain?: string; off?: boolean }) => {
       if (service !== 's3') throw new BerthError('invalid', `only s3 can be exposed, not ${JSON.stringify(service)}`, 'berth services expose s3 --domain storage.example.com');
       if (!o.off === !o.domain) throw new BerthError('invalid', 'give either --domain DOMAIN or --off');
-      const r = await client(60_000).call<{ public_endpoint: string | null; note: string }>('PUT', '/services/s3/public', { domain: o.off ? null : v.domain(o.domain) });
+      const body = parseBody(ExposeBody, { domain: o.off ? null : o.domain }, 'options');
+      const r = await client(60_000).call<{ public_endpoint: string | null; note: string }>('PUT', '/services/s3/public', body);
       out(!!globals().json, r, () => `${r.public_endpoint ? `object storage is served at ${r.public_endpoint}` : 'object storage is no longer served publicly'}\n  ${r.note}`);
     }));
 

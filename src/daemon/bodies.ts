@@ -84,9 +84,9 @@ export const NotifyBody = z.object({ url: z.string().min(1).max(2000).nullable()
 /** `at`: an instant to restore to from the WAL archive (text the user gave: parsePitrTime), instead of a backup `id`. */
 export const BackupRestoreBody = BackupVerifyBody.extend({ dry_run: z.boolean().optional(), at: z.string().min(1).max(64).optional() })
   .refine((b) => b.id === undefined || b.at === undefined, { message: 'give a backup id or an instant (--at), not both' });
-export const PitrBaseBody = z.object({ type: z.enum(['full', 'diff']).optional() });
-export const RestoreDataBody = z.object({ from_archive: z.boolean() });
-export const PlatformBackupBody = z.object({ images: z.boolean().optional() });
+export const PitrBaseBody = z.object({ type: z.enum(['full', 'diff']).optional() }).strict();
+export const RestoreDataBody = z.object({ from_archive: z.boolean() }).strict();
+export const PlatformBackupBody = z.object({ images: z.boolean().optional() }).strict();
 /** An app's backup policy: what is given changes, the rest stays; a schedule of null turns it off. */
 const keep = z.number().int().min(0).max(1000).optional();
 const cronText = z.string().min(1).max(100).nullable().optional();
