@@ -133,7 +133,9 @@ export async function deploy(ctx: Ctx, req: DeployRequest, emit: Emit): Promise<
     ctx.store.setDeployReleases(deployId, target.id, live?.id ?? null);
     return execute(ctx, {
       deployId, kind: req.kind, target, live, targetRunning: false, timeoutMs, signal, emit,
-      releaseCommand: release?.command, releaseProcess: release?.process ?? undefined, releaseTimeoutMs: req.releaseTimeoutMs ?? release?.timeout_ms ?? releaseTimeoutMs, // the flag, when given, over what was kept
+      // the flag, when given, over the deadline the release command was kept with
+      releaseCommand: release?.command, releaseProcess: release?.process ?? undefined,
+      releaseTimeoutMs: req.releaseTimeoutMs ?? release?.timeout_ms ?? releaseTimeoutMs,
     });
   });
 }

@@ -36,7 +36,9 @@ export async function moveObjectStore(ctx: Ctx, req: MoveRequest, emit: Emit) {
   const next = nextStep(rec, st);
   if (next.kind === 'done') return { moved: false, note: next.note };
   if (req.dryRun) return dryRun(ctx, st, (line) => emit({ type: 'progress', line }));
-  if (ctx.movingObjectStore) throw new BerthError('lock_held', 'a move of object storage is already running', 'wait for it to finish (berth services shows it)');
+  if (ctx.movingObjectStore) {
+    throw new BerthError('lock_held', 'a move of object storage is already running', 'wait for it to finish (berth services shows it)');
+  }
   ctx.movingObjectStore = true;
   try {
     ctx.store.audit({ actor: req.actor, action: 'services.move', result: 'started', detail: { service: 's3', to: 'garage', phase: st?.phase ?? 'new' } });

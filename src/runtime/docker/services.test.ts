@@ -36,7 +36,8 @@ async function failingPulls(message: string) {
     return json(404, { message: 'No such image' });
   });
   await new Promise<void>((resolve) => server.listen(socket, resolve));
-  return { api: new EngineApi(socket), pulls, close: () => new Promise<void>((r) => server.close(() => { rmSync(dir, { recursive: true, force: true }); r(); })) };
+  const close = () => new Promise<void>((r) => server.close(() => { rmSync(dir, { recursive: true, force: true }); r(); }));
+  return { api: new EngineApi(socket), pulls, close };
 }
 
 // A pull that fails once must not decide what runs from then on: only "no registry answers"
