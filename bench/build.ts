@@ -2,7 +2,7 @@
 // costs it some CPU), measured while nothing else runs, then while a CPU-heavy build (a RUN step
 // that keeps every core busy with a fixed amount of work) runs at the engine's default weight
 // (docker-buildx run by hand, as `docker buildx build` would), then while berth builds the same
-// work (`berth deploy --build`: its steps at the low CPU weight of src/build/cpu-weight.ts).
+// work (`berth deploy --build`: its steps at the low CPU weight of src/runtime/build/cpu-weight.ts).
 // Requests, failures, p99 and the build's duration per phase, in interleaved rounds.
 //
 //   npm run bench -- build [--concurrency 8] [--steady 8] [--work 3] [--rounds 2]   (work: million SHA-256 rounds per core)
@@ -10,9 +10,9 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runLines } from '../src/exec/run.js';
-import { findBuildx } from '../src/build/buildx-install.js';
-import { buildxArgv, buildxEnv } from '../src/build/buildx-plan.js';
-import { buildkitWeightPlan } from '../src/build/cpu-weight.js';
+import { findBuildx } from '../src/runtime/build/buildx-install.js';
+import { buildxArgv, buildxEnv } from '../src/runtime/build/buildx-plan.js';
+import { buildkitWeightPlan } from '../src/runtime/build/cpu-weight.js';
 import { percentile } from '../test/helpers/load.js';
 import { BIN, docker, type Platform, SAMPLE, sleep } from '../test/helpers/platform.js';
 import { RemoteLoad } from './lib/remote-load.js';

@@ -16,7 +16,7 @@ import { caddyBase } from '../proxy/caddy/base.js';
 import { ensureCaddyImage, proxyContainerName, proxyContainerSpec } from './proxy-container.js';
 import { ensureLayout, type Paths, parseSettings, saveSettings, type Settings, storedSettings, upgradedSettings } from '../state/settings.js';
 import { CaddyAdmin } from '../proxy/caddy/admin.js';
-import { BUILDX_DEBIAN, ensureBuildx } from '../build/buildx-install.js';
+import { BUILDX_DEBIAN, ensureBuildx } from '../runtime/build/buildx-install.js';
 
 export type UpStep = { step: string; result: string };
 

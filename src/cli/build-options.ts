@@ -1,7 +1,7 @@
 // The build options of `berth deploy`: the source directory is resolved on the CLI's machine
 // and sent as a path (the daemon runs on the same host and reads it itself).
 import { ValidationError } from '../lib/errors.js';
-import { buildArgPairs } from '../build/validate.js';
+import { buildArgPairs } from '../runtime/build/validate.js';
 import { progress } from './output.js';
 
 export interface BuildOptions { image?: string; build?: string | true; buildArg?: string[]; target?: string; dockerfile?: string }

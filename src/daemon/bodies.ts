@@ -6,7 +6,7 @@ import { BerthError, ValidationError } from '../lib/errors.js';
 import * as l from '../lib/limits.js';
 import * as v from '../lib/validate.js';
 import { SERVICES } from '../state/service-names.js';
-import * as bv from '../build/validate.js';
+import * as bv from '../runtime/build/validate.js';
 
 /** A field checked by one of berth's validators (lib/validate), its message kept. */
 const via = <T>(check: (raw: unknown, path: string) => T) => z.unknown().transform((raw, c): T => {

@@ -9,7 +9,7 @@
 import { mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve, sep } from 'node:path';
 import { duplexPair } from 'node:stream';
-import { FakeBuilder } from '../build/fake.js';
+import { FakeBuilder } from './build/fake.js';
 import { BerthError } from '../lib/errors.js';
 import { frame, STDOUT } from '../lib/frames.js';
 import type { ServiceName } from '../state/settings.js';

@@ -2,7 +2,7 @@
 // probes, one-off jobs and the shared services' containers. The single-host Docker driver
 // implements it (docker/driver.ts); an in-memory fake (fake.ts) passes the same contract suite
 // (contract.ts); a Swarm driver will sit beside them (PRODUCT.md item 11).
-import type { Builder } from '../build/types.js';
+import type { Builder } from './build/types.js';
 import type { Limits } from '../lib/limits.js';
 import type { Duplex } from 'node:stream';
 import type { ServiceName } from '../state/settings.js';

@@ -1,7 +1,7 @@
 // The build of a deploy from source: before anything else of the deploy, under the app's lock (an
 // abort cancels it; two deploys of one app never build at once) and before a release row exists,
 // so a failed build leaves no trace but the deploy's own failed record.
-import type { BuildResult } from '../../build/types.js';
+import type { BuildResult } from '../../runtime/build/types.js';
 import { asBerthError, BerthError } from '../../lib/errors.js';
 import type { Ctx } from '../context.js';
 import type { Emit } from './execute.js';

@@ -4,7 +4,7 @@
 // renames and never touches the proxy's configuration (why: proxy/caddy/config.ts).
 import { chmodSync, existsSync, mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { DockerBuilder } from '../../build/docker-builder.js';
+import { DockerBuilder } from '../build/docker-builder.js';
 import { httpProbe } from '../../lib/http-probe.js';
 import { BerthError } from '../../lib/errors.js';
 import type {

@@ -4,13 +4,13 @@
 // built untagged and then given its immutable tag, which is never moved to another image.
 import { readFileSync, rmSync, mkdirSync, mkdtempSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { runLines } from '../exec/run.js';
-import { BerthError } from '../lib/errors.js';
-import { parseImageRef } from '../lib/image-ref.js';
-import { LineSplitter } from '../lib/lines.js';
-import * as v from '../lib/validate.js';
-import { type EngineApi, isNotFound } from '../runtime/docker/engine-api.js';
-import type { Progress } from '../runtime/types.js';
+import { runLines } from '../../exec/run.js';
+import { BerthError } from '../../lib/errors.js';
+import { parseImageRef } from '../../lib/image-ref.js';
+import { LineSplitter } from '../../lib/lines.js';
+import * as v from '../../lib/validate.js';
+import { type EngineApi, isNotFound } from '../docker/engine-api.js';
+import type { Progress } from '../types.js';
 import { findBuildx } from './buildx-install.js';
 import { buildxArgv, buildxEnv, failedStepOutput } from './buildx-plan.js';
 import { buildTag, contextEntries, contextHash } from './context.js';

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { classicBuildQuery, failedClassicStep } from './engine-plan.js';
-import { LineSplitter } from '../lib/lines.js';
+import { LineSplitter } from '../../lib/lines.js';
 
 test('the classic build asks for the Dockerfile, args, target, labels and a low CPU weight, untagged', () => {
   assert.deepEqual(classicBuildQuery({ dockerfile: 'Dockerfile', args: { A: '1' }, target: 'prod', labels: { 'berth.app': 'web' }, cpuShares: 64 }), {

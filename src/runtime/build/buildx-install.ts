@@ -5,8 +5,8 @@
 import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, renameSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { run, which } from '../exec/run.js';
-import { pinnedDeb } from '../exec/debian-suite.js';
+import { run, which } from '../../exec/run.js';
+import { pinnedDeb } from '../../exec/debian-suite.js';
 
 export const BUILDX_DEBIAN = { pkg: 'docker-buildx', version: '0.29.1+ds1-4', suite: 'sid' } as const;
 const CACHE = '/var/cache/berth/buildx';

@@ -3,8 +3,8 @@
 // clean value or throws a ValidationError that says how to fix it.
 import { existsSync, statSync } from 'node:fs';
 import { isAbsolute, normalize, resolve, sep } from 'node:path';
-import { ValidationError } from '../lib/errors.js';
-import { plainText } from '../lib/validate.js';
+import { ValidationError } from '../../lib/errors.js';
+import { plainText } from '../../lib/validate.js';
 
 const ARG_KEY = /^[A-Za-z_][A-Za-z0-9_]{0,127}$/;
 // Docker's stage names: a letter first, then letters, digits, '-', '_' and '.'

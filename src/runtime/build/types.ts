@@ -1,7 +1,7 @@
 // Builds of an app's image from a source directory: what core asks for and what it gets back.
 // The runtime owns the builder (Runtime.builder), so core never reaches the engine itself and a
 // Swarm driver can bring its own.
-import type { Progress } from '../runtime/types.js';
+import type { Progress } from '../types.js';
 
 /** What to build. `context` is an absolute directory on the daemon's host (the CLI runs on the
  *  same host and sends its path, not a tar: see README, "Builds from source"). */

@@ -1,7 +1,7 @@
 // A builder for unit tests of the engine: no files are read and nothing runs; each build makes a
 // new image in the fake runtime, or fails the way a real failing step does when told to.
-import { BerthError } from '../lib/errors.js';
-import type { ImageInfo, Progress } from '../runtime/types.js';
+import { BerthError } from '../../lib/errors.js';
+import type { ImageInfo, Progress } from '../types.js';
 import type { Builder, BuildRequest, BuildResult } from './types.js';
 
 export class FakeBuilder implements Builder {
