@@ -104,6 +104,33 @@ test('a failure between the runtime\'s switch and its record puts the old releas
   await assertUntouched(c, 'v2');
 });
 
+test('when the release before cannot take its name back, the new one keeps it until the reconcile puts the live release back', async () => {
+  const c = await withLive();
+  c.ctx.hooks.pauseAt = 'switch.renamed';
+  c.ctx.hooks.resume = async () => { c.rt.failNext('activate.park'); throw new Error('disk I/O error'); };
+  const e = await deploy(c.ctx, { app: 'app', kind: 'deploy', image: IMG2, actor: 'tester' }, noEvents).catch((x: BerthError) => x);
+  assert.match((e as BerthError).message, /disk I\/O error/);
+  assert.match(JSON.stringify((e as BerthError).details?.warnings), /giving v1 its name back/);
+  c.ctx.hooks.pauseAt = undefined;
+  assert.deepEqual(serving(c), ['v2'], 'nothing serves: the release holding the name was removed');
+  assert.equal(c.ctx.store.releaseBySeq('app', 2)?.state, 'failed');
+  await reconcile(c.ctx);
+  await assertUntouched(c, 'v2');
+});
+
+test('a failure once the state says the new release is live undoes nothing', async () => {
+  const c = await withLive();
+  const finish = c.ctx.store.finishDeploy.bind(c.ctx.store);
+  c.ctx.store.finishDeploy = (...a: Parameters<typeof finish>) => {
+    if (a[1] === 'succeeded') throw new Error('disk I/O error');
+    return finish(...a);
+  };
+  await assert.rejects(deploy(c.ctx, { app: 'app', kind: 'deploy', image: IMG2, actor: 'tester' }, noEvents), /v2 is live, but recording/);
+  c.ctx.store.finishDeploy = finish;
+  assert.deepEqual(serving(c), ['v2']);
+  assert.deepEqual(releases(c), ['2:live', '1:warm']);
+});
+
 test('a failure after the switch is a warning: the new release serves', async () => {
   const c = await withLive({ keep_releases: 1 });
   await deploy(c.ctx, { app: 'app', kind: 'config', actor: 'tester' }, noEvents); // v2 live, v1 warm
@@ -221,15 +248,6 @@ test('an abort once the new release serves changes nothing: the deploy finishes'
   assert.equal(r.state, 'succeeded');
   assert.deepEqual(serving(c), ['v2']);
   assert.ok(events.some((e) => e.type === 'step' && e.step === 'settle' && e.state === 'done'), 'the settle did not finish');
-});
-
-test('--release-timeout given with a config change bounds the release command the live release keeps', async () => {
-  const c = await withLive();
-  // v2 keeps its release command (with the default deadline): a config change runs it again
-  await deploy(c.ctx, { app: 'app', kind: 'deploy', image: IMG2, releaseCommand: ['sleep', '400'], actor: 'tester' }, noEvents);
-  await assert.rejects(deploy(c.ctx, { app: 'app', kind: 'config', releaseTimeoutMs: 100, actor: 'tester' }, noEvents),
-    (e: BerthError) => e.code === 'timeout');
-  assert.equal(c.ctx.store.releasesOf('app').find((r) => r.state === 'live')?.seq, 2);
 });
 
 test('a config change that waits behind a new-image deploy plans from what that deploy left', async () => {

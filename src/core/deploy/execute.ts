@@ -96,7 +96,6 @@ export async function execute(ctx: Ctx, x: Execution): Promise<DeployResult> {
         if (step.kind !== 'switch') ctx.store.journal(deployId, step.kind, 'done', detail);
         x.emit({ type: 'step', step: step.kind, state: 'done', ms: Date.now() - t0, detail });
       } catch (e) {
-        if (run.committed) switched = true;
         if (!switched) throw e;
         // After the switch the new release serves: clean-up trouble is a warning, not a failure.
         warnings.push(`${step.kind}: ${asBerthError(e).message}`);
@@ -115,16 +114,22 @@ export async function execute(ctx: Ctx, x: Execution): Promise<DeployResult> {
     };
   } catch (e) {
     const err = asBerthError(e);
-    // the runtime switched but the state never said so: the release before takes its name back
-    // first, or removing the new one would leave the app with nothing serving
-    const nameBack = run.activated && live ? await giveNameBack(ctx, live).then(() => true, (be: unknown) => {
+    // The state says the new release is live: nothing is undone (what failed is the record of
+    // the deploy's end, after the switch).
+    if (run.committed) {
+      ctx.log.error({ app, deploy: deployId, err: err.message }, 'recording the end of a deploy failed; its release is live');
+      throw new BerthError(err.code, `deploy #${deployId} of ${app}: ${relName(target)} is live, but recording the deploy's end failed: ${err.message}`,
+        err.hint, { ...err.details, deploy: deployId, live: relName(target) });
+    }
+    // The runtime switched but the state never said so: the release before takes its name back
+    // first, or removing the new one would leave the app with nothing serving. If it cannot, the
+    // new one keeps serving (and the name) until the reconcile puts the live release back.
+    const nameBack = !run.activated || !live || await giveNameBack(ctx, live).then(() => true, (be: unknown) => {
       warnings.push(`giving ${relName(live)} its name back: ${asBerthError(be).message} (the reconcile does)`);
       return false;
-    }) : true;
-    if (nameBack) {
-      await undoBeforeSwitch(ctx, target, x.targetRunning, run.unit, [...run.copies,
-        ...run.workers]).catch((ce) => warnings.push(`clean-up: ${asBerthError(ce).message}`));
-    }
+    });
+    await undoBeforeSwitch(ctx, target, x.targetRunning || !nameBack, run.unit, [...run.copies,
+      ...run.workers]).catch((ce) => warnings.push(`clean-up: ${asBerthError(ce).message}`));
     // a route already changed for the new release (its port) goes back to what the state says
     if (ctx.store.stepDone(deployId, 'route')) {
       await ctx.proxy.ensureRoute(routeFor(ctx, app))
@@ -154,8 +159,10 @@ export function commitSwitch(ctx: Ctx, deployId: number, target: ReleaseRow, liv
   return warmUntil;
 }
 
-/** The live release's serving process takes its name back (parking whoever holds it). */
+/** The live release's serving process takes its name back (parking whoever holds it); a live
+ *  release without one (a static site) has no name to take. */
 async function giveNameBack(ctx: Ctx, live: ReleaseRow): Promise<void> {
+  if (!primaryOf(live)) return;
   const u = await unitOf(ctx, live);
   if (!u) throw new BerthError('not_found', `${relName(live)} has no container left`);
   await ctx.runtime.activate(u);
@@ -271,7 +278,12 @@ async function runStep(ctx: Ctx, step: Step, x: Execution, run: RunState): Promi
     }
     case 'static': {
       const site = siteOf(target)!;
-      const image = site.image.startsWith('sha256:') ? site.image
+      const pinned = site.image.startsWith('sha256:');
+      if (pinned && !(await rt.imageInfo(site.image))) {
+        throw new BerthError('not_found', `the image ${relName(target)}'s static files came from (${site.image.slice(0, 19)}) is no longer on this host`,
+          `deploy the app again from its description: berth deploy ${target.app} --file berth.yml`);
+      }
+      const image = pinned ? site.image
         : (await rt.ensureImage(site.image, authFor(ctx, site.image), (line) => x.emit({ type: 'progress', line }), x.signal)).id;
       if (image !== site.image) {
         // pinned, as the release's own image is: a config change or rollback copies these files, whatever the tag names later

@@ -180,3 +180,11 @@ test('a static site whose files cannot be copied out fails the deploy before the
   assert.equal(c.ctx.store.releasesOf('uku').find((r) => r.state === 'live')?.seq, 1);
   assert.equal(readFileSync(join(sitesOf(c.ctx).servedDir('uku'), 'index.html'), 'utf8'), 'one');
 });
+
+test('--release-timeout given with a deploy of a description bounds the release command the file names', async () => {
+  const c = await app();
+  await assert.rejects(deploy(c.ctx, {
+    app: 'uku', kind: 'deploy', spec: specFromBody(towlion({ release: 'sleep 400' })), specDir: '/src/uku', releaseTimeoutMs: 100, actor: 'tester',
+  }, noEvents), (e: BerthError) => e.code === 'timeout');
+  assert.equal(c.ctx.store.releaseBySeq('uku', 1)?.state, 'failed');
+});

@@ -27,7 +27,9 @@ async function ensureOne(ctx: Ctx, s: ServiceName, progress: (l: string) => void
   const garage = store === 'garage' ? { rpcSecret: rec.rpcSecret! } : undefined;
   const redis = s === 'redis' ? { maxmemoryMb: ctx.settings.redis_maxmemory_mb, policy: ctx.settings.redis_maxmemory_policy } : undefined;
   const archive = s === 'postgres' ? { cipherPass: archiveCipher(ctx) } : undefined;
-  const { result, address } = await ctx.runtime.services.ensure({ service: s, slot: rec.slot, image: rec.image, adminPassword: rec.password, minio, garage,
+  // a Garage recorded without an image (offline, before the image was decided at each start) tries the published one too
+  const image = rec.image ?? (garage ? ctx.settings.garage_image : undefined);
+  const { result, address } = await ctx.runtime.services.ensure({ service: s, slot: rec.slot, image, adminPassword: rec.password, minio, garage,
     redis, archive }, progress);
   ctx.serviceAddresses.set(s, address);
   if (garage) {

@@ -22,6 +22,7 @@ test('MinIO is told by its answer; no answer or a server error is an error, neve
     [404, { Code: 'XMinioAdminNoSuchUser', Message: 'The specified user does not exist.' }, true],
     [403, '<Error><Code>AccessDenied</Code></Error>', false],
     [404, '<Error><Code>NoSuchBucket</Code></Error>', false],
+    [501, '<Error><Code>NotImplemented</Code></Error>', false],
     [503, '<Error><Code>SlowDown</Code></Error>', 'throws'],
     [500, { Code: 'InternalError', Message: 'We encountered an internal error.' }, 'throws'],
   ];

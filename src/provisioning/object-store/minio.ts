@@ -37,14 +37,15 @@ export class MinioStore implements ObjectStore {
 }
 
 /** True when the endpoint is a MinIO server on which these credentials administer users: asking
- *  for a user that does not exist gets "no such user" there, and a refusal (4xx) anywhere else.
+ *  for a user that does not exist gets "no such user" there, and a refusal (4xx, 501) anywhere else.
  *  Anything else (no answer, a timeout, a server error) tells nothing and is thrown: the answer
  *  is recorded for good, and a false one puts every app on one key. */
 export async function canManageUsers(a: MinioAdmin): Promise<boolean> {
   try {
     return (await userInfo(a, 'berth-probe-no-such-user')) === null;
   } catch (e) {
-    if (e instanceof MinioAdminError && e.status >= 400 && e.status < 500) return false;
+    // a refusal, or "not implemented" (S3 servers that have no such API): an answer
+    if (e instanceof MinioAdminError && ((e.status >= 400 && e.status < 500) || e.status === 501)) return false;
     throw e;
   }
 }

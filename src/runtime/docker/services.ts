@@ -4,7 +4,7 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:
 import { join } from 'node:path';
 import { BerthError } from '../../lib/errors.js';
 import type { Paths } from '../../state/paths.js';
-import type { ServiceName } from '../../state/settings.js';
+import { GARAGE_IMAGE, type ServiceName } from '../../state/settings.js';
 import { SERVICE_PORTS } from '../../state/service-ports.js';
 import {
   type Progress, type RedisMemory, type RunOptions, type ServiceRun, type ServiceRuntime, type ServiceSlot, type ServiceState, type TaskImage, type TaskSpec,
@@ -24,11 +24,11 @@ import type { DockerNetworks } from './networks.js';
 import { LABEL, type Names } from './specs.js';
 import { ensureGarageImage } from './object-store-images.js';
 
-/** The image as it is, pulled when missing; a failure says why. `offline`: the image to run
- *  instead when no registry answers (berth's own build of the same Garage release), chosen at
- *  each start and never recorded, so a registry that answers later gets its image pulled. Any
- *  other failure (not found, refused, rate limited, a timeout) is said, and nothing is run. */
-export async function pulledImage(api: EngineApi, ref: string, progress: Progress, offline?: () => Promise<string>): Promise<string> {
+/** The image as it is, pulled when missing; a failure says why. `local`: the image to run instead
+ *  when the pull fails (berth's own build of the same Garage release), chosen at each start and
+ *  never recorded: the reason is said, and a registry that answers later gets its image pulled
+ *  (the container then moves onto it). Without `local`, the failure stops the start. */
+export async function pulledImage(api: EngineApi, ref: string, progress: Progress, local?: () => Promise<string>): Promise<string> {
   if (await imageExists(api, ref)) return ref;
   try {
     await pullImage(api, ref, { progress, timeoutMs: 5 * 60_000 });
@@ -36,9 +36,9 @@ export async function pulledImage(api: EngineApi, ref: string, progress: Progres
   } catch (e) {
     const message = (e as Error).message;
     const reason = classifyPullError(message);
-    if (reason === 'offline' && offline) {
-      progress(`cannot pull ${ref} (no registry answers): using berth's local build of the same release`);
-      return offline();
+    if (local) {
+      progress(`cannot pull ${ref} (${reason.replace('_', ' ')}: ${message}): using berth's local build of the same release; the next berth up tries again`);
+      return local();
     }
     throw new BerthError('unavailable', `cannot pull ${ref} (${reason.replace('_', ' ')}), which holds the object storage's data format: ${message}`,
       pullHint(reason, ref), { reason });
@@ -72,8 +72,9 @@ export class DockerServices implements ServiceRuntime {
   async ensure(run: ServiceRun, progress: Progress): Promise<{ result: string; address: string }> {
     const s = run.service;
     const local = run.garage ? ensureGarageImage : { postgres: ensurePostgresImage, redis: ensureRedisImage, s3: ensureS3Image }[s];
-    const image = run.image ? await pulledImage(this.api, run.image, progress, run.garage ? () => local(this.api, progress) : undefined)
-      : await local(this.api, progress);
+    // berth's build stands in for Garage's published image of the release it pins, and no other
+    const stand = run.garage && run.image === GARAGE_IMAGE ? () => local(this.api, progress) : undefined;
+    const image = run.image ? await pulledImage(this.api, run.image, progress, stand) : await local(this.api, progress);
     const { result, ip, id } = await ensureServiceContainer(this.api, this.names, this.paths, s, image, run.adminPassword, progress,
       { minio: run.minio, redis: run.redis, garage: run.garage, archive: run.archive,
         ...(run.slot ? { at: sharedPlacement(this.names, this.paths, s, run.slot) } : {}) });
