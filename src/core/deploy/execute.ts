@@ -118,6 +118,11 @@ export async function execute(ctx: Ctx, x: Execution): Promise<DeployResult> {
     // the deploy's end, after the switch).
     if (run.committed) {
       ctx.log.error({ app, deploy: deployId, err: err.message }, 'recording the end of a deploy failed; its release is live');
+      try {
+        ctx.store.finishDeploy(deployId, 'succeeded'); // once more: the store may answer now (else the next start's recovery finishes it)
+      } catch (fe) {
+        ctx.log.error({ app, deploy: deployId, err: asBerthError(fe).message }, 'the deploy stays recorded as running');
+      }
       throw new BerthError(err.code, `deploy #${deployId} of ${app}: ${relName(target)} is live, but recording the deploy's end failed: ${err.message}`,
         err.hint, { ...err.details, deploy: deployId, live: relName(target) });
     }
