@@ -4,10 +4,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { BerthError } from '../lib/errors.js';
-import { lstatSync, mkdtempSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
+import { lstatSync, mkdtempSync, readFileSync, readlinkSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { ProcessSpec, Runtime, Unit } from './types.js';
+import type { OomEvent, ProcessSpec, Runtime, Unit } from './types.js';
 import { framesOf } from '../lib/frames.js';
 
 /** The site in a harness's siteImage: files under SITE_DIR, and symlinks (one inside, two out). */
@@ -28,6 +28,8 @@ export interface RuntimeHarness {
   talk: string[];
   /** A command that copies its stdin to its stdout until the stdin ends, then exits 0. */
   cat: string[];
+  /** A command that takes memory until its limit (32 MB) kills it. */
+  hog: string[];
   /** A reference no registry gives (the pull finds no registry at all). */
   unpullable: string;
   /** A local image holding SITE (below) under SITE_DIR, for exportDir. */
@@ -166,6 +168,76 @@ export function runtimeContract(name: string, make: () => Promise<RuntimeHarness
       await h.rt.activate(v2);
       assert.deepEqual(await servingReleases(h), ['v2']);
     } finally {
+      await h.close();
+    }
+  });
+
+  test(`${name}: a unit's output is kept: followLogs streams it until the unit exits, logs gives its last lines; it stays down until it serves`, async () => {
+    const h = await make();
+    try {
+      const u = await h.rt.start({ ...spec(h, 'v1'), cmd: h.talk });
+      let followed = '';
+      const gaveUp = new AbortController();
+      const timer = setTimeout(() => gaveUp.abort(), 15_000);
+      await h.rt.followLogs(u, 100, (chunk) => { followed += chunk; }, gaveUp.signal).finally(() => clearTimeout(timer));
+      assert.equal(followed, 'one\ntwo\n', 'every line, and the stream ends with the process');
+      assert.equal(await h.rt.logs(u, 1), 'two\n');
+      assert.equal(await h.rt.logs(u, 100), 'one\ntwo\n');
+      const after = await until(() => h.rt.inspect(h.app, 'web', 'v1').then((x) => x && !x.running && x), 10_000, 'v1 to show as exited');
+      assert.deepEqual([after.exitCode, after.restarting, after.oomKilled], [3, false, false], 'not restarted: a crash before it serves shows as a crash');
+    } finally {
+      await h.close();
+    }
+  });
+
+  test(`${name}: following a unit that runs on ends when the signal aborts`, async () => {
+    const h = await make();
+    try {
+      const u = await h.rt.start({ ...spec(h, 'v1'), cmd: h.sleep(60_000) });
+      const stop = new AbortController();
+      const timer = setTimeout(() => stop.abort(), 300);
+      const t0 = Date.now();
+      await h.rt.followLogs(u, 10, () => undefined, stop.signal).finally(() => clearTimeout(timer));
+      assert.ok(Date.now() - t0 < 10_000, 'it returned once aborted');
+      assert.equal((await h.rt.inspect(h.app, 'web', 'v1'))?.running, true, 'the unit itself runs on');
+      await h.rt.remove(u);
+    } finally {
+      await h.close();
+    }
+  });
+
+  test(`${name}: watchOom hears of a unit its memory limit killed, and the unit says so`, async () => {
+    const h = await make();
+    const watching = new AbortController();
+    try {
+      const heard: OomEvent[] = [];
+      const watch = h.rt.watchOom((e) => heard.push(e), watching.signal);
+      await new Promise((r) => setTimeout(r, 500)); // its subscription to the runtime's events is in place
+      await h.rt.start({ ...spec(h, 'v1'), cmd: h.hog, limits: { memory_mb: 32, cpus: 1, pids: 64, cap_add: [] } });
+      const e = await until(async () => heard[0], 20_000, 'the OOM event');
+      assert.deepEqual([e.app, e.release, e.process, e.oneOff], [h.app, 'v1', 'web', false]);
+      assert.ok(e.name, 'the container is named');
+      const after = await until(() => h.rt.inspect(h.app, 'web', 'v1').then((x) => x && !x.running && x), 10_000, 'v1 to show as exited');
+      assert.equal(after.oomKilled, true);
+      watching.abort();
+      await watch;
+    } finally {
+      watching.abort();
+      await h.close();
+    }
+  });
+
+  test(`${name}: saveImage writes an image to a file only its owner reads; a missing image is not_found`, async () => {
+    const h = await make();
+    const dir = mkdtempSync(join(tmpdir(), 'berth-save-'));
+    try {
+      await h.rt.saveImage(h.image, join(dir, 'a.tar'));
+      const st = statSync(join(dir, 'a.tar'));
+      assert.ok(st.size > 0);
+      assert.equal(st.mode & 0o777, 0o600);
+      await assert.rejects(h.rt.saveImage('berth-none/missing:1', join(dir, 'b.tar')), (e: BerthError) => e.code === 'not_found');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
       await h.close();
     }
   });

@@ -11,8 +11,9 @@ runtimeContract('fake runtime', async () => {
   rt.addImage('site:1', undefined, site);
   return {
     rt, app: `app${++n}`, image: 'sample:1', exit3: ['exit', '3', 'boom'], sleep: (ms) => ['sleep', String(ms)], talk: ['talk', 'one', '1000', 'two', '3'],
-    cat: ['cat'],
+    cat: ['cat'], hog: ['hog'],
     unpullable: 'localhost:1/berth-none:x', siteImage: 'site:1',
-    crash: async (u) => rt.crash(u), close: async () => undefined,
+    crash: async (u) => rt.crash(u),
+    close: async () => { for (const u of await rt.list()) await rt.remove(u); }, // their commands' timers with them
   };
 });

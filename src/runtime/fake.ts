@@ -3,9 +3,11 @@
 // contract suite as the Docker driver (contract.ts), so what the engine's unit tests assume of
 // it holds for Docker too.
 //
-// One-off commands follow a tiny protocol instead of running programs: ['exit', CODE, TEXT]
-// ends with CODE and prints TEXT; ['sleep', MS] runs that long and exits 0; ['talk', TEXT, MS,
-// TEXT2, CODE] prints TEXT, MS later TEXT2, and ends with CODE.
+// Commands follow a tiny protocol instead of running programs: ['exit', CODE, TEXT] ends with
+// CODE and prints TEXT; ['sleep', MS] runs that long and exits 0; ['talk', TEXT, MS, TEXT2, CODE]
+// prints TEXT, MS later TEXT2, and ends with CODE; a unit's ['hog'] passes its memory limit at
+// once. A unit (start) with any other command, or none, runs until stopped, as a server does; a
+// one-off with another command is "not found".
 import { mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve, sep } from 'node:path';
 import { duplexPair } from 'node:stream';
@@ -29,8 +31,11 @@ interface FakeOneOff extends OneOffRef {
   listeners: Set<(s: string) => void>; exited: Promise<number>; kill: () => void;
 }
 
-/** `promoted`: a worker activated (it would restart on failure). */
-interface FakeUnit extends Unit { spec: ProcessSpec; promoted?: boolean }
+/** `promoted`: a worker activated (it would restart on failure). `output`: what its command
+ *  printed; `followers` hear each chunk of it, and null when it exits. */
+interface FakeUnit extends Unit {
+  spec: ProcessSpec; promoted?: boolean; output: string; followers: Set<(chunk: string | null) => void>; timers: NodeJS.Timeout[];
+}
 
 /** `start.PROCESS`: the start of that process only (a worker's, not web's before it). */
 type Op = 'ensureImage' | 'start' | `start.${string}` | 'probe' | 'activate.park' | 'activate.name' | 'runOnce' | 'stop' | 'remove' | 'list' | 'exportDir';
@@ -42,6 +47,9 @@ const sleep = (ms: number, signal?: AbortSignal, killed?: AbortSignal) => new Pr
   signal?.addEventListener('abort', () => { clearTimeout(t); rej(new BerthError('aborted', 'cancelled')); }, { once: true });
   killed?.addEventListener('abort', () => clearTimeout(t), { once: true });
 });
+
+/** The last `n` lines of an output (each ending in a newline). */
+const lastLines = (output: string, n: number) => (n > 0 ? output.split(/(?<=\n)/).slice(-n).join('') : '');
 
 export class FakeRuntime implements Runtime {
   /** Local images by reference and by id. */
@@ -111,8 +119,32 @@ export class FakeRuntime implements Runtime {
 
   /** The unit crashes: with restarting, the way a restart policy keeps bringing it back. */
   crash(u: Pick<Unit, 'id'>, restarting = false): void {
-    const x = this.units.get(u.id)!;
-    Object.assign(x, { running: false, restarting, exitCode: 1 });
+    this.exited(this.units.get(u.id)!, { restarting, exitCode: 1 });
+  }
+
+  /** Its process is gone (an exit, a kill, a stop): its log stream ends with it. */
+  private exited(x: FakeUnit, how: Partial<Unit>): void {
+    Object.assign(x, { running: false, restarting: false, ...how });
+    x.timers.forEach(clearTimeout);
+    for (const f of x.followers) f(null);
+  }
+
+  private print(x: FakeUnit, text: string): void {
+    x.output += `${text}\n`;
+    for (const f of x.followers) f(`${text}\n`);
+  }
+
+  /** A unit's command, in the protocol above. */
+  private runUnit(x: FakeUnit, cmd: string[] = []): void {
+    const later = (ms: number, f: () => void) => x.timers.push(setTimeout(f, ms));
+    if (cmd[0] === 'exit') {
+      if (cmd.length > 2) this.print(x, cmd.slice(2).join(' '));
+      this.exited(x, { exitCode: Number(cmd[1]) });
+    } else if (cmd[0] === 'talk') {
+      this.print(x, cmd[1]!);
+      later(Number(cmd[2]), () => { this.print(x, cmd[3]!); this.exited(x, { exitCode: Number(cmd[4]) }); });
+    } else if (cmd[0] === 'sleep') later(Number(cmd[1]), () => this.exited(x, { exitCode: 0 }));
+    else if (cmd[0] === 'hog') later(10, () => this.oom(x));
   }
 
   servingName(app: string, process: ProcessType, replica = 1): string { return `${this.instance}-${app}-${process}${replica > 1 ? `_${replica}` : ''}`; }
@@ -150,7 +182,7 @@ export class FakeRuntime implements Runtime {
   /** The unit passes its memory limit: it exits, said so, and watchers hear of it. */
   oom(u: Pick<Unit, 'id'>): void {
     const x = this.units.get(u.id)!;
-    Object.assign(x, { running: false, restarting: false, exitCode: 137, oomKilled: true });
+    this.exited(x, { exitCode: 137, oomKilled: true });
     for (const w of this.oomWatchers) w({ app: x.app, release: x.release, process: x.process, name: x.name, oneOff: false });
   }
 
@@ -177,8 +209,8 @@ export class FakeRuntime implements Runtime {
   }
 
   private view(u: FakeUnit): Unit {
-    const { spec: _spec, promoted: _promoted, ...unit } = u;
-    return { ...unit };
+    const { spec: _spec, promoted: _promoted, output: _output, followers: _followers, timers: _timers, ...unit } = u;
+    return { ...unit, ...(u.running || u.exitCode === null ? {} : { oomKilled: !!u.oomKilled }) };
   }
 
   async start(spec: ProcessSpec): Promise<Unit> {
@@ -187,13 +219,14 @@ export class FakeRuntime implements Runtime {
     if (!this.images.has(spec.image)) throw new BerthError('not_found', `no such image: ${spec.image}`);
     this.appNetworks.add(spec.app);
     const name = this.parkedName(spec);
-    for (const [id, u] of this.units) if (u.name === name) this.units.delete(id); // a leftover of an interrupted attempt
+    for (const [id, u] of this.units) if (u.name === name) { this.exited(u, {}); this.units.delete(id); } // a leftover of an interrupted attempt
     const u: FakeUnit = {
       id: `c${++this.seq}`, name, app: spec.app, release: spec.release, process: spec.process, replica: spec.replica ?? 1,
       running: true, restarting: false, exitCode: null, attached: true, serving: false, serves: spec.process === 'web' || !!spec.serves,
-      spec: { ...spec, env: { ...spec.env } },
+      spec: { ...spec, env: { ...spec.env } }, output: '', followers: new Set(), timers: [],
     };
     this.units.set(u.id, u);
+    this.runUnit(u, spec.cmd);
     return this.view(u);
   }
 
@@ -220,7 +253,7 @@ export class FakeRuntime implements Runtime {
       await this.op('activate.park');
       if (!current.running) Object.assign(current, { restarting: false }); // stopped for good, as Docker's driver does
       const parkedAs = this.parkedName(current) === target.name ? `${target.name}-replaced` : this.parkedName(current);
-      for (const [id, u] of this.units) if (u !== current && u.name === parkedAs) this.units.delete(id); // as Docker's driver removes it
+      for (const [id, u] of this.units) if (u !== current && u.name === parkedAs) { this.exited(u, {}); this.units.delete(id); } // as Docker's driver removes it
       current.name = parkedAs;
       current.serving = false;
       parked = current;
@@ -375,16 +408,37 @@ export class FakeRuntime implements Runtime {
   async stop(unit: Unit): Promise<void> {
     await this.op('stop');
     const u = this.units.get(unit.id);
-    if (u) Object.assign(u, { running: false, restarting: false, exitCode: u.exitCode ?? 0 });
+    if (u?.running) this.exited(u, { exitCode: 0 });
+    else if (u) u.restarting = false; // a stop ends a restart policy's loop too
   }
 
   async remove(unit: Unit): Promise<void> {
     await this.op('remove');
+    const u = this.units.get(unit.id);
+    if (u?.running) this.exited(u, { exitCode: 137 });
     this.units.delete(unit.id);
   }
 
-  async logs(unit: Pick<Unit, 'id' | 'name'>): Promise<string> { return `${unit.name}: (fake log)\n`; }
-  async followLogs(unit: Pick<Unit, 'id' | 'name'>, _tail: number, onLine: (s: string) => void): Promise<void> { onLine(`${unit.name}: (fake log)\n`); }
+  /** A unit's or one-off's last `tail` lines; a service container's, a line naming it. */
+  async logs(unit: Pick<Unit, 'id' | 'name'>, tail: number): Promise<string> {
+    const output = this.units.get(unit.id)?.output ?? this.started.get(unit.id)?.output;
+    return output === undefined ? `${unit.name}: (fake log)\n` : lastLines(output, tail);
+  }
+
+  /** Its last `tail` lines, then each chunk as it is printed, until it exits or the signal aborts. */
+  async followLogs(unit: Pick<Unit, 'id' | 'name'>, tail: number, onChunk: (s: string) => void, signal: AbortSignal): Promise<void> {
+    const u = this.units.get(unit.id);
+    if (!u) throw new BerthError('not_found', `docker: logs ${unit.name}: no such container`);
+    const before = lastLines(u.output, tail);
+    if (before) onChunk(before);
+    if (!u.running || signal.aborted) return;
+    await new Promise<void>((res) => {
+      const follower = (chunk: string | null) => (chunk === null ? done() : onChunk(chunk));
+      const done = () => { u.followers.delete(follower); signal.removeEventListener('abort', done); res(); };
+      u.followers.add(follower);
+      signal.addEventListener('abort', done, { once: true });
+    });
+  }
 
   async exportDir(image: string, path: string, dest: string): Promise<ExportedDir> {
     await this.op('exportDir');
