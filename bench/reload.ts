@@ -3,7 +3,7 @@
 // (test/helpers/load.ts) while another app's route is created, changed and deleted through
 // CaddyProxy, the way berth changes routes. Counts the loaded app's failed requests.
 //
-//   npm run bench -- reload [--changes 40] [--concurrency 8] [--variant NAME]
+//   npm run bench -- reload [--changes 40] [--concurrency 8] [--variant NAME] [--drain-ms 250]
 // Variants rewrite the config berth loads, one /load a change (for comparing Caddy options);
 // `berth` is the proxy as shipped.
 // Last line: {"bench":"reload","variant":"...","changes":N,"total":N,"failed":N,"failures":{...}}
@@ -17,11 +17,13 @@ import { DRAIN_ID, fullConfig } from '../src/proxy/caddy/config.js';
 import { dirname } from 'node:path';
 import type { RouteInput } from '../src/proxy/types.js';
 import { sleep, until } from '../test/helpers/platform.js';
+import { ROUTE_DRAIN_MS } from '../src/state/settings.js';
 import { arg, log, main, numArg, round } from './lib/common.js';
 
 const changes = numArg('changes', 40);
 const concurrency = numArg('concurrency', 8);
 const variant = arg('variant', 'berth');
+const drainMs = numArg('drain-ms', ROUTE_DRAIN_MS); // the route change's drain (berth up --route-drain)
 
 type Server = Record<string, unknown> & { listen: string[]; routes: { '@id'?: string; handle?: unknown[] }[] };
 type Cfg = { apps: { http: Record<string, unknown> & { servers: Record<string, Server> } } };
@@ -61,6 +63,7 @@ main('reload', async () => {
   await new Promise<void>((r) => backend.listen(0, '127.0.0.1', () => r()));
   const port = (backend.address() as AddressInfo).port;
   const caddy = new HostCaddy();
+  caddy.base.drainMs = drainMs;
   const route = (app: string, domains: string[]): RouteInput => ({ app, domains, upstream: '127.0.0.1', port });
   const b = route('b', ['b.test']);
   let desired: RouteInput[] = [b];
@@ -91,8 +94,8 @@ main('reload', async () => {
     const ms = performance.now() - t0;
     await sleep(1000);
     const r = await load.stop();
-    log(`${variant}: ${changes} changes in ${Math.round(ms)} ms; ${r.failed} of ${r.total} failed ${JSON.stringify(r.failures)}`);
-    return { variant, changes, change_ms: round(ms / changes), total: r.total, failed: r.failed, failures: r.failures };
+    log(`${variant} (drain ${drainMs} ms): ${changes} changes in ${Math.round(ms)} ms; ${r.failed} of ${r.total} failed ${JSON.stringify(r.failures)}`);
+    return { variant, drain_ms: drainMs, changes, change_ms: round(ms / changes), total: r.total, failed: r.failed, failures: r.failures };
   } finally {
     await caddy.close();
     backend.close();

@@ -21,6 +21,11 @@ function redisMaxmemory(raw: string): number {
   }
   return mb;
 }
+function routeDrain(raw: string): number {
+  const ms = v.duration(raw, 'route-drain');
+  if (ms > 10_000) throw new ValidationError('route-drain', `${JSON.stringify(raw)} is longer than 10s: every route change would take that long`, 'e.g. --route-drain 250ms or 1s');
+  return ms;
+}
 function redisPolicy(raw: string): RedisPolicy {
   if (!(REDIS_POLICIES as readonly string[]).includes(raw)) {
     throw new ValidationError('redis-policy', `${JSON.stringify(raw)} is not a maxmemory policy`, `use one of ${REDIS_POLICIES.join(', ')}`);
@@ -52,6 +57,7 @@ export function upCommand(program: Command, globals: Globals, action: Action): v
     .option('--instance <name>', 'prefix of every Docker object (default berth)')
     .option('--warm <duration>', 'how long a replaced release stays running for instant rollback (default 10m)')
     .option('--stream-close-delay <duration>', 'how long a WebSocket/SSE stream outlives a proxy config change (default 8h)')
+    .option('--route-drain <duration>', 'how long the proxy drains keep-alive connections at a route change; each change takes that long (default 250ms, at most 10s)')
     .option('--services <list>', 'shared services to run: postgres,redis,s3 (default) or none')
     .option('--redis-maxmemory <mb>', 'memory of the shared Redis for data, in MB, shared by all apps (default 160)')
     .option('--redis-policy <policy>', `what Redis does when full: ${REDIS_POLICIES.join(', ')} (default volatile-lru)`)
@@ -60,7 +66,7 @@ export function upCommand(program: Command, globals: Globals, action: Action): v
     .option('--minio-image <ref>', 'MinIO image, for --object-store minio (implied by this option); MinIO publishes no images any more')
     .action(action(async (o: {
       httpPort?: string; httpsPort?: string; bind?: string; acmeEmail?: string; acmeCa?: string; acmeCaRoot?: string;
-      instance?: string; warm?: string; streamCloseDelay?: string; services?: string; minioImage?: string; objectStore?: string;
+      instance?: string; warm?: string; streamCloseDelay?: string; routeDrain?: string; services?: string; minioImage?: string; objectStore?: string;
       redisMaxmemory?: string; redisPolicy?: string;
     }) => {
       requireRoot();
@@ -70,6 +76,7 @@ export function upCommand(program: Command, globals: Globals, action: Action): v
         bind: o.bind, acme_email: o.acmeEmail, acme_ca: o.acmeCa, acme_ca_root: o.acmeCaRoot, instance: o.instance,
         warm_ms: o.warm ? v.duration(o.warm, 'warm') : undefined,
         stream_close_delay_ms: o.streamCloseDelay ? v.duration(o.streamCloseDelay, 'stream-close-delay') : undefined,
+        route_drain_ms: o.routeDrain === undefined ? undefined : routeDrain(o.routeDrain),
         services: o.services === undefined ? undefined : o.services === 'none' ? [] : o.services.split(',').map((x) => x.trim()) as Settings['services'],
         minio_image: o.minioImage === undefined ? undefined : v.imageRef(o.minioImage, 'minio-image'),
         redis_maxmemory_mb: o.redisMaxmemory === undefined ? undefined : redisMaxmemory(o.redisMaxmemory),

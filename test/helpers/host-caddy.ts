@@ -10,6 +10,7 @@ import { pinnedDeb } from '../../src/exec/debian-suite.js';
 import { CADDY_DEBIAN } from '../../src/bootstrap/proxy-container.js';
 import { CaddyAdmin } from '../../src/proxy/caddy/admin.js';
 import { type BaseInput, fullConfig } from '../../src/proxy/caddy/config.js';
+import { ROUTE_DRAIN_MS } from '../../src/state/settings.js';
 import { httpsFetch, httpsGet, until } from './platform.js';
 
 export async function caddyBinary(): Promise<string> {
@@ -40,6 +41,7 @@ export class HostCaddy {
   readonly dir = mkdtempSync(join(tmpdir(), 'berth-caddy-'));
   readonly base: BaseInput = {
     adminSocket: join(this.dir, 'admin.sock'), httpPort: nextPort++, httpsPort: nextPort++, refreshMs: 25, streamCloseDelayMs: 8 * 3600_000,
+    drainMs: ROUTE_DRAIN_MS,
   };
   readonly configFile = join(this.dir, 'caddy.json');
   readonly admin = new CountingAdmin(this.base.adminSocket);

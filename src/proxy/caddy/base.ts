@@ -11,6 +11,6 @@ export function caddyBase(s: Settings): BaseInput {
   return {
     adminSocket: CADDY_ADMIN_IN_CONTAINER, httpPort: s.http_port, httpsPort: s.https_port,
     acmeEmail: s.acme_email, acmeCa: s.acme_ca, acmeCaRoot: s.acme_ca_root ? ACME_ROOT_IN_CONTAINER : undefined,
-    refreshMs: s.upstream_refresh_ms, streamCloseDelayMs: s.stream_close_delay_ms,
+    refreshMs: s.upstream_refresh_ms, streamCloseDelayMs: s.stream_close_delay_ms, drainMs: s.route_drain_ms,
   };
 }

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { appRoute, drainGeneration, drainListener, fullConfig, isInternalDomain, routeId, tlsPolicies } from './config.js';
 
-const base = { adminSocket: '/run/caddy/admin.sock', httpPort: 80, httpsPort: 443, refreshMs: 250, streamCloseDelayMs: 8 * 3600_000 };
+const base = { adminSocket: '/run/caddy/admin.sock', httpPort: 80, httpsPort: 443, refreshMs: 250, streamCloseDelayMs: 8 * 3600_000, drainMs: 250 };
 
 test('an app route proxies to its serving name, resolved dynamically', () => {
   const r = appRoute({ app: 'hello', domains: ['hello.localhost', 'www.hello.localhost'], upstream: 'berth-hello-web', port: 8000 }, base);
@@ -49,7 +49,7 @@ test('the full config keeps the fallback route last and the admin API on a unix 
 
 test('each load listens on the other drain socket, so the old one closes and shutdown_delay applies', () => {
   const c = (gen: number) => fullConfig(base, [], gen);
-  assert.equal(c(0).apps.http.shutdown_delay, '1s');
+  assert.equal(c(0).apps.http.shutdown_delay, '250ms');
   assert.deepEqual(c(1).apps.http.servers.berth.listen, [':443', 'unix//run/caddy/drain-1.sock']);
   assert.equal(drainListener(base, 2), drainListener(base, 0));
   assert.equal(drainGeneration(base, c(0).apps.http.servers.berth.listen), 0);

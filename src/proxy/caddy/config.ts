@@ -42,6 +42,8 @@ export interface BaseInput {
   refreshMs: number;
   /** How long a proxied stream outlives a config change (stream_close_delay), in ms. */
   streamCloseDelayMs: number;
+  /** How long the old server drains its keep-alive connections at a config change (shutdown_delay), in ms. */
+  drainMs: number;
 }
 
 export type RouteOptions = Pick<BaseInput, 'refreshMs' | 'streamCloseDelayMs' | 'httpsPort'>;
@@ -109,10 +111,13 @@ export function tlsPolicies(b: BaseInput, domains: string[]) {
 // without the drain listener (it never applies) 24 of 83,332; grace_period 17, idle_timeout 1s
 // 8, keepalive_interval 1s 5, protocols h1 16. `npm run bench -- appspec` phase 2 (40 route
 // changes of 10 other apps): 157 of 39,750 failed before, 0 of 87,614 after, 0 WebSocket
-// disconnects. A 250ms delay also gave 0 of 111,531; 1s leaves a margin for a loaded host. The
-// price: each load takes the delay longer (Stop() sleeps it before the admin API answers), and a
-// connection idle for the whole delay is still closed under a client that sends at that instant.
-export const SHUTDOWN_DELAY = '1s';
+// disconnects. The price: each load takes the delay longer (Stop() sleeps it before the admin API
+// answers), and a connection idle for the whole delay is still closed under a client that sends
+// at that instant. The delay was 1s until 2026-12-03, which made `berth apps create` take 1.45 s
+// (PRODUCT.md: under 1 s); it is the setting route_drain_ms now (berth up --route-drain), 250 ms
+// by default: `npm run bench -- reload` (40 changes, 8 workers) 0 of 203,582 failed at 250 ms
+// and 0 of 350,674 at 1 s, and apps create took 0.78 s.
+export const shutdownDelay = (b: Pick<BaseInput, 'drainMs'>) => `${b.drainMs}ms`;
 
 /** The listener that closes at a config load: load number `gen`'s, the other one of two. */
 export function drainListener(b: Pick<BaseInput, 'adminSocket'>, gen: number): string {
@@ -142,7 +147,7 @@ export function fullConfig(b: BaseInput, routes: RouteInput[], gen = 0) {
     apps: {
       http: {
         http_port: b.httpPort,
-        shutdown_delay: SHUTDOWN_DELAY,
+        shutdown_delay: shutdownDelay(b),
         https_port: b.httpsPort,
         servers: {
           [SERVER]: {

@@ -5,7 +5,7 @@ import { literal } from './placeholders.js';
 import { externalDial } from './targets.js';
 import type { RouteInput } from '../types.js';
 
-const base = { adminSocket: '/run/caddy/admin.sock', httpPort: 80, httpsPort: 443, refreshMs: 250, streamCloseDelayMs: 1000 };
+const base = { adminSocket: '/run/caddy/admin.sock', httpPort: 80, httpsPort: 443, refreshMs: 250, streamCloseDelayMs: 1000, drainMs: 250 };
 const proc = (upstream: string, port: number) => ({ kind: 'process' as const, upstream, port });
 
 test('a routing table is one route: the longest prefix first, /api matching /api and /api/..., stripped when asked', () => {

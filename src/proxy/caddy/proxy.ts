@@ -13,7 +13,7 @@ import { asBerthError } from '../../lib/errors.js';
 import { domainsOf, idOf, type Proxy, type ProxyStatus, type RouteChange, type RouteInput, redirectIdOf, routeId } from '../types.js';
 import type { CaddyAdmin } from './admin.js';
 import {
-  appRoutes, type BaseInput, DRAIN_ID, drainGeneration, drainListener, drainRoute, errorRoutes, FALLBACK_ID, fullConfig, SERVER, SHUTDOWN_DELAY, tlsPolicies,
+  appRoutes, type BaseInput, DRAIN_ID, drainGeneration, drainListener, drainRoute, errorRoutes, FALLBACK_ID, fullConfig, SERVER, shutdownDelay, tlsPolicies,
 } from './config.js';
 
 const SERVER_PATH = `/config/apps/http/servers/${SERVER}`;
@@ -121,7 +121,7 @@ export class CaddyProxy implements Proxy {
       const live = new Map((server.routes ?? []).map((r) => [r['@id'], r] as const));
       const drains = [0, 1].map((g) => drainListener(this.base, g));
       const draining = Array.isArray(server.listen) && server.listen.some((l) => drains.includes(l));
-      if (!draining || cfg.body?.apps?.http?.shutdown_delay !== SHUTDOWN_DELAY || !isDeepStrictEqual(server.routes?.[0], drainRoute())) fixed.push('drain');
+      if (!draining || cfg.body?.apps?.http?.shutdown_delay !== shutdownDelay(this.base) || !isDeepStrictEqual(server.routes?.[0], drainRoute())) fixed.push('drain');
       const wanted = new Set([DRAIN_ID, FALLBACK_ID]);
       for (const r of desired) {
         for (const route of appRoutes(r, this.base)) {
