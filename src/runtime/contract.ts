@@ -30,6 +30,8 @@ export interface RuntimeHarness {
   cat: string[];
   /** A command that takes memory until its limit (32 MB) kills it. */
   hog: string[];
+  /** A command that prints "ready" once it ignores SIGTERM, then runs on. */
+  stubborn: string[];
   /** A reference no registry gives (the pull finds no registry at all). */
   unpullable: string;
   /** A local image holding SITE (below) under SITE_DIR, for exportDir. */
@@ -223,6 +225,25 @@ export function runtimeContract(name: string, make: () => Promise<RuntimeHarness
       await watch;
     } finally {
       watching.abort();
+      await h.close();
+    }
+  });
+
+  test(`${name}: stop gives a unit its grace period: one that ends on SIGTERM goes at once, one that ignores it is killed after it`, async () => {
+    const h = await make();
+    try {
+      const polite = await h.rt.start({ ...spec(h, 'v1'), cmd: h.sleep(60_000) });
+      const stubborn = await h.rt.start({ ...spec(h, 'v2'), cmd: h.stubborn });
+      await until(async () => (await h.rt.logs(stubborn, 5)).includes('ready'), 10_000, 'v2 to ignore SIGTERM');
+      let t0 = Date.now();
+      await h.rt.stop(polite, 10_000);
+      assert.ok(Date.now() - t0 < 5000, `v1 went on SIGTERM, not after its grace (${Date.now() - t0} ms)`);
+      t0 = Date.now();
+      await h.rt.stop(stubborn, 1000);
+      assert.ok(Date.now() - t0 >= 900, `v2 had its grace (${Date.now() - t0} ms)`);
+      const codes = async () => Object.fromEntries((await h.rt.list(h.app)).map((u) => [u.release, [u.running, u.exitCode]]));
+      assert.deepEqual(await codes(), { v1: [false, 143], v2: [false, 137] }, 'v1 ended by SIGTERM, v2 killed');
+    } finally {
       await h.close();
     }
   });

@@ -11,7 +11,7 @@ runtimeContract('fake runtime', async () => {
   rt.addImage('site:1', undefined, site);
   return {
     rt, app: `app${++n}`, image: 'sample:1', exit3: ['exit', '3', 'boom'], sleep: (ms) => ['sleep', String(ms)], talk: ['talk', 'one', '1000', 'two', '3'],
-    cat: ['cat'], hog: ['hog'],
+    cat: ['cat'], hog: ['hog'], stubborn: ['stubborn'],
     unpullable: 'localhost:1/berth-none:x', siteImage: 'site:1',
     crash: async (u) => rt.crash(u),
     close: async () => { for (const u of await rt.list()) await rt.remove(u); }, // their commands' timers with them

@@ -6,7 +6,7 @@
 // Commands follow a tiny protocol instead of running programs: ['exit', CODE, TEXT] ends with
 // CODE and prints TEXT; ['sleep', MS] runs that long and exits 0; ['talk', TEXT, MS, TEXT2, CODE]
 // prints TEXT, MS later TEXT2, and ends with CODE; a unit's ['hog'] passes its memory limit at
-// once. A unit (start) with any other command, or none, runs until stopped, as a server does; a
+// once, and ['stubborn'] prints "ready" and ignores SIGTERM (a stop kills it after the grace). A unit (start) with any other command, or none, runs until stopped, as a server does; a
 // one-off with another command is "not found".
 import { mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve, sep } from 'node:path';
@@ -35,6 +35,7 @@ interface FakeOneOff extends OneOffRef {
  *  printed; `followers` hear each chunk of it, and null when it exits. */
 interface FakeUnit extends Unit {
   spec: ProcessSpec; promoted?: boolean; output: string; followers: Set<(chunk: string | null) => void>; timers: NodeJS.Timeout[];
+  ignoresTerm?: boolean;
 }
 
 /** `start.PROCESS`: the start of that process only (a worker's, not web's before it). */
@@ -145,6 +146,10 @@ export class FakeRuntime implements Runtime {
       later(Number(cmd[2]), () => { this.print(x, cmd[3]!); this.exited(x, { exitCode: Number(cmd[4]) }); });
     } else if (cmd[0] === 'sleep') later(Number(cmd[1]), () => this.exited(x, { exitCode: 0 }));
     else if (cmd[0] === 'hog') later(10, () => this.oom(x));
+    else if (cmd[0] === 'stubborn') {
+      x.ignoresTerm = true;
+      this.print(x, 'ready');
+    }
   }
 
   servingName(app: string, process: ProcessType, replica = 1): string { return `${this.instance}-${app}-${process}${replica > 1 ? `_${replica}` : ''}`; }
@@ -209,7 +214,7 @@ export class FakeRuntime implements Runtime {
   }
 
   private view(u: FakeUnit): Unit {
-    const { spec: _spec, promoted: _promoted, output: _output, followers: _followers, timers: _timers, ...unit } = u;
+    const { spec: _spec, promoted: _promoted, output: _output, followers: _followers, timers: _timers, ignoresTerm: _term, ...unit } = u;
     return { ...unit, ...(u.running || u.exitCode === null ? {} : { oomKilled: !!u.oomKilled }) };
   }
 
@@ -405,10 +410,12 @@ export class FakeRuntime implements Runtime {
     return [...this.units.values()].filter((u) => !app || u.app === app).map((u) => this.view(u));
   }
 
-  async stop(unit: Unit): Promise<void> {
+  /** SIGTERM (an init passes it on: the process ends, 143), or after the grace, SIGKILL (137). */
+  async stop(unit: Unit, graceMs: number): Promise<void> {
     await this.op('stop');
     const u = this.units.get(unit.id);
-    if (u?.running) this.exited(u, { exitCode: 0 });
+    if (u?.running && u.ignoresTerm) await sleep(graceMs);
+    if (u?.running) this.exited(u, { exitCode: u.ignoresTerm ? 137 : 143 });
     else if (u) u.restarting = false; // a stop ends a restart policy's loop too
   }
 

@@ -38,6 +38,7 @@ runtimeContract('docker runtime', async () => {
     talk: ['/usr/bin/node', '-e', 'console.log("one"); setTimeout(() => { console.log("two"); process.exit(3); }, 1000)'],
     cat: ['/usr/bin/node', '-e', 'process.stdin.pipe(process.stdout)'],
     hog: ['/usr/bin/node', '-e', 'const a = []; setInterval(() => a.push(Buffer.alloc(4e6, 1)), 1)'],
+    stubborn: ['/usr/bin/node', '-e', 'process.on("SIGTERM", () => {}); console.log("ready"); setInterval(() => {}, 1000)'],
     unpullable: 'localhost:1/berth-none:x', siteImage,
     crash: async (u) => {
       const c = docker.getContainer(u.id);

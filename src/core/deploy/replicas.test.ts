@@ -58,7 +58,7 @@ test('scale web down: the route leaves the copies before they stop', async () =>
   await scale(c.ctx, { app: 'app', processes: { web: 3 }, actor: 'tester' });
   const stopped: string[] = [];
   const stop = c.rt.stop.bind(c.rt);
-  c.rt.stop = async (u: Unit) => { stopped.push(`${u.replica}:${upstreams(c).length}`); return stop(u); };
+  c.rt.stop = async (u: Unit, graceMs: number) => { stopped.push(`${u.replica}:${upstreams(c).length}`); return stop(u, graceMs); };
   await scale(c.ctx, { app: 'app', processes: { web: 1 }, actor: 'tester' });
   await drained();
   assert.deepEqual(stopped.sort(), ['2:1', '3:1'], 'stopped once the route listed copy 1 alone');
