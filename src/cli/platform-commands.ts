@@ -23,7 +23,10 @@ function redisMaxmemory(raw: string): number {
 }
 function routeDrain(raw: string): number {
   const ms = v.duration(raw, 'route-drain');
-  if (ms > 10_000) throw new ValidationError('route-drain', `${JSON.stringify(raw)} is longer than 10s: every route change would take that long`, 'e.g. --route-drain 250ms or 1s');
+  if (ms > 10_000) {
+    throw new ValidationError('route-drain', `${JSON.stringify(raw)} is longer than 10s: every route change would take that long`,
+      'e.g. --route-drain 250ms or 1s');
+  }
   return ms;
 }
 function redisPolicy(raw: string): RedisPolicy {
@@ -57,7 +60,8 @@ export function upCommand(program: Command, globals: Globals, action: Action): v
     .option('--instance <name>', 'prefix of every Docker object (default berth)')
     .option('--warm <duration>', 'how long a replaced release stays running for instant rollback (default 10m)')
     .option('--stream-close-delay <duration>', 'how long a WebSocket/SSE stream outlives a proxy config change (default 8h)')
-    .option('--route-drain <duration>', 'how long the proxy drains keep-alive connections at a route change; each change takes that long (default 250ms, at most 10s)')
+    .option('--route-drain <duration>',
+      'how long the proxy drains keep-alive connections at a route change; each change takes that long (default 250ms, at most 10s)')
     .option('--services <list>', 'shared services to run: postgres,redis,s3 (default) or none')
     .option('--redis-maxmemory <mb>', 'memory of the shared Redis for data, in MB, shared by all apps (default 160)')
     .option('--redis-policy <policy>', `what Redis does when full: ${REDIS_POLICIES.join(', ')} (default volatile-lru)`)

@@ -17,7 +17,8 @@ test('berth up refuses a route drain that is not a duration, or longer than 10 s
   const dir = mkdtempSync(join(tmpdir(), 'berth-up-options-'));
   try {
     const root = join(dir, 'root');
-    for (const [value, says] of [['1m', /route-drain: "1m" is longer than 10s.*\n.*--route-drain 250ms/], ['soon', /route-drain: "soon" is not a duration/]] as const) {
+    const cases = [['1m', /route-drain: "1m" is longer than 10s.*\n.*--route-drain 250ms/], ['soon', /route-drain: "soon" is not a duration/]] as const;
+    for (const [value, says] of cases) {
       const err = await run(BIN, ['up', '--route-drain', value], { env: { ...process.env, BERTH_ROOT: root } })
         .then(() => assert.fail(`--route-drain ${value} was accepted`), (e: { code: number; stderr: string }) => e);
       assert.notEqual(err.code, 0);

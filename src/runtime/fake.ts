@@ -6,8 +6,9 @@
 // Commands follow a tiny protocol instead of running programs: ['exit', CODE, TEXT] ends with
 // CODE and prints TEXT; ['sleep', MS] runs that long and exits 0; ['talk', TEXT, MS, TEXT2, CODE]
 // prints TEXT, MS later TEXT2, and ends with CODE; a unit's ['hog'] passes its memory limit at
-// once, and ['stubborn'] prints "ready" and ignores SIGTERM (a stop kills it after the grace). A unit (start) with any other command, or none, runs until stopped, as a server does; a
-// one-off with another command is "not found".
+// once, and ['stubborn'] prints "ready" and ignores SIGTERM (a stop kills it after the grace).
+// A unit (start) with any other command, or none, runs until stopped, as a server does; a one-off
+// with another command is "not found".
 import { mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve, sep } from 'node:path';
 import { duplexPair } from 'node:stream';
@@ -258,7 +259,8 @@ export class FakeRuntime implements Runtime {
       await this.op('activate.park');
       if (!current.running) Object.assign(current, { restarting: false }); // stopped for good, as Docker's driver does
       const parkedAs = this.parkedName(current) === target.name ? `${target.name}-replaced` : this.parkedName(current);
-      for (const [id, u] of this.units) if (u !== current && u.name === parkedAs) { this.exited(u, {}); this.units.delete(id); } // as Docker's driver removes it
+      // as Docker's driver removes it
+      for (const [id, u] of this.units) if (u !== current && u.name === parkedAs) { this.exited(u, {}); this.units.delete(id); }
       current.name = parkedAs;
       current.serving = false;
       parked = current;

@@ -121,7 +121,8 @@ export class CaddyProxy implements Proxy {
       const live = new Map((server.routes ?? []).map((r) => [r['@id'], r] as const));
       const drains = [0, 1].map((g) => drainListener(this.base, g));
       const draining = Array.isArray(server.listen) && server.listen.some((l) => drains.includes(l));
-      if (!draining || cfg.body?.apps?.http?.shutdown_delay !== shutdownDelay(this.base) || !isDeepStrictEqual(server.routes?.[0], drainRoute())) fixed.push('drain');
+      const delayed = cfg.body?.apps?.http?.shutdown_delay === shutdownDelay(this.base);
+      if (!draining || !delayed || !isDeepStrictEqual(server.routes?.[0], drainRoute())) fixed.push('drain');
       const wanted = new Set([DRAIN_ID, FALLBACK_ID]);
       for (const r of desired) {
         for (const route of appRoutes(r, this.base)) {
