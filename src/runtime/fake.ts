@@ -434,10 +434,11 @@ export class FakeRuntime implements Runtime {
     return output === undefined ? `${unit.name}: (fake log)\n` : lastLines(output, tail);
   }
 
-  /** Its last `tail` lines, then each chunk as it is printed, until it exits or the signal aborts. */
+  /** Its last `tail` lines, then each chunk as it is printed, until it exits or the signal aborts
+   *  (a service container's: the line logs gives). */
   async followLogs(unit: Pick<Unit, 'id' | 'name'>, tail: number, onChunk: (s: string) => void, signal: AbortSignal): Promise<void> {
     const u = this.units.get(unit.id);
-    if (!u) throw new BerthError('not_found', `docker: logs ${unit.name}: no such container`);
+    if (!u) return onChunk(await this.logs(unit, tail));
     const before = lastLines(u.output, tail);
     if (before) onChunk(before);
     if (!u.running || signal.aborted) return;
