@@ -6,7 +6,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { BerthError, ValidationError } from '../lib/errors.js';
 import * as v from '../lib/validate.js';
 import { pathsFor, rootFromEnv } from '../state/paths.js';
-import type { Settings } from '../state/settings.js';
+import { ROUTE_DRAIN_MAX_MS, type Settings } from '../state/settings.js';
 import { REDIS_POLICIES, type RedisPolicy } from '../state/redis-policies.js';
 import { SAMPLE_IMAGE } from '../bootstrap/sample-image.js';
 import { out, progress, table } from './output.js';
@@ -23,8 +23,8 @@ function redisMaxmemory(raw: string): number {
 }
 function routeDrain(raw: string): number {
   const ms = v.duration(raw, 'route-drain');
-  if (ms > 10_000) {
-    throw new ValidationError('route-drain', `${JSON.stringify(raw)} is longer than 10s: every route change would take that long`,
+  if (ms > ROUTE_DRAIN_MAX_MS) {
+    throw new ValidationError('route-drain', `${JSON.stringify(raw)} is longer than ${ROUTE_DRAIN_MAX_MS / 1000}s: every route change would take that long`,
       'e.g. --route-drain 250ms or 1s');
   }
   return ms;

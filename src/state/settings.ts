@@ -19,8 +19,9 @@ export const GARAGE_IMAGE = `dxflrs/garage:v${GARAGE_VERSION}@sha256:866bd13ed20
 /** The Caddy release berth runs (see proxy-container.ts). */
 export const CADDY_VERSION = '2.11.4';
 
-/** The route change's drain, by default (route_drain_ms below). */
+/** The route change's drain, by default and at most (route_drain_ms below): each change takes that long. */
 export const ROUTE_DRAIN_MS = 250;
+export const ROUTE_DRAIN_MAX_MS = 10_000;
 
 export const SettingsSchema = z.object({
   /** Prefix of every Docker object berth owns; lets several platforms (or tests) share one engine. */
@@ -56,7 +57,7 @@ export const SettingsSchema = z.object({
   stream_close_delay_ms: z.number().int().min(0).default(8 * 3600_000),
   /** How long the old config's server drains its keep-alive connections at a route change
    *  (Caddy's shutdown_delay: every route change takes this long; proxy/caddy/config.ts). */
-  route_drain_ms: z.number().int().min(0).max(10_000).default(ROUTE_DRAIN_MS),
+  route_drain_ms: z.number().int().min(0).max(ROUTE_DRAIN_MAX_MS).default(ROUTE_DRAIN_MS),
   /** Which object store berth runs, chosen the first time object storage starts (then it sticks):
    *  Garage (a key per app); MinIO (a user per app; minio_image must be pullable or present);
    *  s3rver (no keys: every app reads every bucket; only when asked for by name). */
