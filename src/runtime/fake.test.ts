@@ -1,6 +1,10 @@
 // The runtime contract on the in-memory fake (the Docker run is in test/integration/docker-runtime.test.ts).
 import { runtimeContract, SITE_DIR, SITE_FILES, SITE_LINKS } from './contract.js';
 import { FakeRuntime } from './fake.js';
+import { servicesContract } from './services-contract.js';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 let n = 0;
 runtimeContract('fake runtime', async () => {
@@ -15,5 +19,15 @@ runtimeContract('fake runtime', async () => {
     unpullable: 'localhost:1/berth-none:x', siteImage: 'site:1',
     crash: async (u) => rt.crash(u),
     close: async () => { for (const u of await rt.list()) await rt.remove(u); }, // their commands' timers with them
+  };
+});
+
+servicesContract('fake services', async () => {
+  const root = mkdtempSync(join(tmpdir(), 'berth-fake-services-'));
+  const rt = new FakeRuntime('fake', root);
+  return {
+    rt, app: `app${++n}`, taskImage: 'postgres', cat: (path) => ['cat', path], env: ['env'], cp: (from, to) => ['cp', from, to],
+    stop: async (s) => rt.services.stop(s),
+    close: async () => rmSync(root, { recursive: true, force: true }),
   };
 });

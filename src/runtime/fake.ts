@@ -9,7 +9,7 @@
 // once, and ['stubborn'] prints "ready" and ignores SIGTERM (a stop kills it after the grace).
 // A unit (start) with any other command, or none, runs until stopped, as a server does; a one-off
 // with another command is "not found".
-import { mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve, sep } from 'node:path';
 import { duplexPair } from 'node:stream';
 import { FakeBuilder } from './build/fake.js';
@@ -23,8 +23,9 @@ import type {
   RedisMemory,
   Attached, AttachOptions, HealthCheck, ImageInfo, OneOffKind, OneOffOptions, OneOffRef, ProcessSpec, ProcessType, Progress, PullCheck,
   OomEvent, RegistryAuth, RunOptions, Runtime,
-  ServiceRun, ServiceRuntime, ServiceSlot, ServiceState, Unit, WaitOptions,
+  ServiceRun, ServiceRuntime, ServiceSlot, ServiceState, TaskImage, TaskSpec, Unit, WaitOptions,
 } from './types.js';
+import { TASK_OUTPUT_DIR, TASK_SECRETS_DIR } from './types.js';
 
 /** A one-off of `berth run` or cron: it runs on its own until waited for and removed. */
 interface FakeOneOff extends OneOffRef {
@@ -69,13 +70,14 @@ export class FakeRuntime implements Runtime {
   readonly calls: string[] = [];
   /** The health answer of a unit; 200 unless a test says otherwise. */
   health: (u: Unit) => number | string = () => 200;
-  readonly services = new FakeServices();
+  readonly services: FakeServices;
   readonly builder = new FakeBuilder((ref) => this.addImage(ref));
   private readonly failures = new Map<Op, Error[]>();
   private readonly holds = new Map<Op, Promise<void>>();
   private seq = 0;
 
-  constructor(readonly instance = 'fake') {}
+  /** servicesRoot: where the shared services keep their data (none: they keep none). */
+  constructor(readonly instance = 'fake', servicesRoot?: string) { this.services = new FakeServices(servicesRoot); }
 
   /** The next call of op fails with this error. */
   failNext(op: Op, message = `${op} failed (test)`): void {
@@ -487,47 +489,88 @@ export class FakeRuntime implements Runtime {
 }
 
 /** The shared services as data: each "runs" once ensured, at an address of its own (a slot beside
- *  the usual place, e.g. `s3-garage`, is a service of its own here). */
+ *  the usual place, e.g. `s3-garage`, is a service of its own here). With a root, each has a data
+ *  directory under it (made by ensure, kept by remove, gone with purge), as on Docker. */
 export class FakeServices implements ServiceRuntime {
   readonly running = new Map<string, ServiceRun>();
-  readonly tasks: { service: ServiceName; name: string; cmd: string[]; env: Record<string, string>; secretFiles: Record<string, string> }[] = [];
+  /** Services whose container exists but does not run (`stop`). */
+  readonly stopped = new Set<string>();
+  readonly tasks: { service: TaskImage; name: string; cmd: string[]; env: Record<string, string>; secretFiles: Record<string, string> }[] = [];
+  /** What a task whose command is not of the protocol (fake.ts's head) ends with. */
   taskResult: { exitCode: number; output: string } = { exitCode: 0, output: '' };
+
+  constructor(private readonly root?: string) {}
 
   private key(s: ServiceName, slot?: ServiceSlot) { return slot ? `${s}-${slot}` : s; }
   private ip(key: string) { return `10.0.0.${['postgres', 'redis', 's3', 's3-garage'].indexOf(key) + 2}`; }
   endpoint(s: ServiceName, slot?: ServiceSlot) { return { host: `fake-${this.key(s, slot)}`, port: SERVICE_PORTS[s] }; }
-  async ensure(run: ServiceRun) {
+  async ensure(run: ServiceRun, progress: Progress = () => undefined) {
     const key = this.key(run.service, run.slot);
-    const had = this.running.has(key);
+    const had = this.running.get(key);
+    const drifted = had !== undefined && JSON.stringify(had) !== JSON.stringify(run);
+    if (drifted) progress(`${run.service}: its container spec changed: replacing fake-${key}; data is kept`);
+    const result = !had ? 'created' : drifted ? 'recreated' : this.stopped.has(key) ? 'started' : 'ok';
     this.running.set(key, run);
-    return { result: had ? 'ok' : 'created', address: this.ip(key) };
+    this.stopped.delete(key);
+    if (this.root) mkdirSync(this.dataDir(run.service, run.slot), { recursive: true });
+    return { result, address: this.ip(key) };
   }
-  async address(s: ServiceName, slot?: ServiceSlot) { return this.running.has(this.key(s, slot)) ? this.ip(this.key(s, slot)) : null; }
+  /** Its process ends, its container stays (as `docker stop`). */
+  stop(s: ServiceName, slot?: ServiceSlot) { if (this.running.has(this.key(s, slot))) this.stopped.add(this.key(s, slot)); }
+  private up(key: string) { return this.running.has(key) && !this.stopped.has(key); }
+  async address(s: ServiceName, slot?: ServiceSlot) { return this.up(this.key(s, slot)) ? this.ip(this.key(s, slot)) : null; }
   async state(s: ServiceName, slot?: ServiceSlot): Promise<ServiceState | null> {
-    const run = this.running.get(this.key(s, slot));
-    return run ? { state: 'running', health: 'healthy', image: run.image ?? `fake/${s}` } : null;
+    const key = this.key(s, slot);
+    const run = this.running.get(key);
+    if (!run) return null;
+    return this.up(key) ? { state: 'running', health: 'healthy', image: run.image ?? `fake/${s}` } : { state: 'exited', health: 'unhealthy', image: run.image ?? `fake/${s}` };
   }
-  async remove(s: ServiceName, slot?: ServiceSlot) { this.running.delete(this.key(s, slot)); }
+  async remove(s: ServiceName, slot?: ServiceSlot) { this.running.delete(this.key(s, slot)); this.stopped.delete(this.key(s, slot)); }
   async purge(s: ServiceName, slot?: ServiceSlot) {
-    const had = this.running.delete(this.key(s, slot));
-    return had ? [`container fake-${this.key(s, slot)}`] : [];
+    const gone = this.running.has(this.key(s, slot)) ? [`container fake-${this.key(s, slot)}`] : [];
+    await this.remove(s, slot);
+    const dir = this.dataDir(s, slot);
+    if (this.root && existsSync(dir)) { rmSync(dir, { recursive: true, force: true }); gone.push(dir); }
+    return gone;
   }
   logsRef(s: ServiceName, slot?: ServiceSlot) { return { id: `fake-${this.key(s, slot)}`, name: `fake-${this.key(s, slot)}` }; }
   /** apps with a Redis of their own, and its memory */
   readonly dedicated = new Map<string, RedisMemory>();
   readonly dedicatedRedis = {
     ensure: async (app: string, _pw: string, memory: RedisMemory) => {
-      const had = this.dedicated.has(app);
+      const had = this.dedicated.get(app);
       this.dedicated.set(app, memory);
-      return { result: had ? 'ok' : 'created', address: '10.0.1.2' };
+      if (this.root) mkdirSync(this.dedicatedDir(app), { recursive: true });
+      return { result: !had ? 'created' : JSON.stringify(had) !== JSON.stringify(memory) ? 'recreated' : 'ok', address: '10.0.1.2' };
     },
     address: async (app: string) => (this.dedicated.has(app) ? '10.0.1.2' : null),
     endpoint: (app: string) => ({ host: `fake-redis-${app}`, port: SERVICE_PORTS.redis }),
-    remove: async (app: string) => { this.dedicated.delete(app); },
+    remove: async (app: string, opts: { data: boolean }) => {
+      this.dedicated.delete(app);
+      if (opts.data && this.root) rmSync(this.dedicatedDir(app), { recursive: true, force: true });
+    },
   };
-  dataDir(s: ServiceName, slot?: ServiceSlot) { return `/nonexistent/fake/${this.key(s, slot)}`; }
-  async task(s: ServiceName, t: { name: string; cmd: string[]; env?: Record<string, string>; secretFiles?: Record<string, string> }) {
-    this.tasks.push({ service: s, name: t.name, cmd: t.cmd, env: t.env ?? {}, secretFiles: t.secretFiles ?? {} });
+  dataDir(s: ServiceName, slot?: ServiceSlot) { return this.root ? join(this.root, 'services', this.key(s, slot)) : `/nonexistent/fake/${this.key(s, slot)}`; }
+  /** A dedicated Redis's data (under the root; only with one). */
+  dedicatedDir(app: string) { return join(this.root ?? '/nonexistent/fake', 'services', 'redis-apps', app); }
+  /** Tasks run the protocol's ['exit', CODE, TEXT], ['cat', FILE] (a secret file under
+   *  TASK_SECRETS_DIR), ['env'] and ['cp', SECRET, OUT] (into outputDir, mounted at TASK_OUTPUT_DIR);
+   *  any other command is recorded and ends with taskResult. */
+  async task(s: TaskImage, t: TaskSpec): Promise<{ exitCode: number; output: string }> {
+    const env = t.env ?? {};
+    const secret = (path: string | undefined) => (path?.startsWith(`${TASK_SECRETS_DIR}/`) ? t.secretFiles?.[path.slice(TASK_SECRETS_DIR.length + 1)] : undefined);
+    const [prog, a, b] = t.cmd;
+    if (prog === 'exit') return { exitCode: Number(a), output: t.cmd.slice(2).join(' ') + (t.cmd.length > 2 ? '\n' : '') };
+    if (prog === 'env') return { exitCode: 0, output: Object.entries(env).map(([k, v]) => `${k}=${v}\n`).join('') };
+    if (prog === 'cat' || prog === 'cp') {
+      const content = secret(a);
+      if (content === undefined) return { exitCode: 1, output: `${prog}: can't open '${a}': No such file or directory\n` };
+      if (prog === 'cat') return { exitCode: 0, output: content };
+      if (!b?.startsWith(`${TASK_OUTPUT_DIR}/`)) return { exitCode: 1, output: `cp: can't create '${b}'\n` };
+      writeFileSync(join(t.outputDir, b.slice(TASK_OUTPUT_DIR.length + 1)), content);
+      return { exitCode: 0, output: '' };
+    }
+    this.tasks.push({ service: s, name: t.name, cmd: t.cmd, env, secretFiles: t.secretFiles ?? {} });
     return this.taskResult;
   }
   /** The archive as a log of what was asked (programs run beside the server, instants restored

@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildSampleImage, sampleIsCurrent } from '../../src/bootstrap/sample.js';
 import { runtimeContract, SITE_DIR, SITE_FILES, SITE_LINKS } from '../../src/runtime/contract.js';
+import { servicesContract } from '../../src/runtime/services-contract.js';
 import { buildScratchImage, imageExists } from '../../src/runtime/docker/images.js';
 import { DockerRuntime } from '../../src/runtime/docker/driver.js';
 import { EngineApi } from '../../src/runtime/docker/engine-api.js';
@@ -45,6 +46,20 @@ runtimeContract('docker runtime', async () => {
       await c.update({ RestartPolicy: { Name: 'no' } });
       await c.kill();
     },
+    close: () => removeInstance(instance, root),
+  };
+});
+
+// The services' contract on Docker: Redis in berth's own build, tasks in berth's PostgreSQL image (busybox).
+servicesContract('docker services', async () => {
+  const instance = `sv${Math.random().toString(36).slice(2, 8)}`;
+  const root = mkdtempSync(join(tmpdir(), 'berth-sv-'));
+  const rt = new DockerRuntime(new EngineApi(), namesFor(instance), pathsFor(root));
+  await rt.ensureNetwork();
+  return {
+    rt, app: 'contract', taskImage: 'postgres',
+    cat: (path) => ['busybox', 'cat', path], env: ['busybox', 'env'], cp: (from, to) => ['busybox', 'cp', from, to],
+    stop: async (s) => { await docker.getContainer(rt.services.logsRef(s).name).stop(); },
     close: () => removeInstance(instance, root),
   };
 });

@@ -19,7 +19,7 @@ import {
 } from './service-containers.js';
 import { ensurePgToolsImage } from './pg-tools-image.js';
 import { ARCHIVE_CONFIG_FILE, DockerPgArchive } from './pg-archive.js';
-import { ensurePostgresImage, ensureRedisImage, ensureS3Image, POSTGRES_IMAGE, REDIS_IMAGE, S3_IMAGE } from './service-images.js';
+import { ensurePostgresImage, ensureRedisImage, ensureS3Image } from './service-images.js';
 import type { DockerNetworks } from './networks.js';
 import { LABEL, type Names } from './specs.js';
 import { ensureGarageImage } from './object-store-images.js';
@@ -48,7 +48,8 @@ export async function pulledImage(api: EngineApi, ref: string, progress: Progres
 type Inspect = { Id: string; State: { Status: string; Running: boolean; Health?: { Status: string } }; Config: { Image: string };
   NetworkSettings: { Networks: Record<string, { IPAddress?: string }> } };
 
-const BUILT_IMAGES: Record<ServiceName, string> = { postgres: POSTGRES_IMAGE, redis: REDIS_IMAGE, s3: S3_IMAGE };
+/** berth's own build of each service's image (built where missing, rebuilt where outdated). */
+const BUILDS = { postgres: ensurePostgresImage, redis: ensureRedisImage, s3: ensureS3Image };
 
 export class DockerServices implements ServiceRuntime {
   readonly archive: DockerPgArchive;
@@ -71,7 +72,7 @@ export class DockerServices implements ServiceRuntime {
 
   async ensure(run: ServiceRun, progress: Progress): Promise<{ result: string; address: string }> {
     const s = run.service;
-    const local = run.garage ? ensureGarageImage : { postgres: ensurePostgresImage, redis: ensureRedisImage, s3: ensureS3Image }[s];
+    const local = run.garage ? ensureGarageImage : BUILDS[s];
     // berth's build stands in for Garage's published image of the release it pins, and no other
     const stand = run.garage && run.image === GARAGE_IMAGE ? () => local(this.api, progress) : undefined;
     const image = run.image ? await pulledImage(this.api, run.image, progress, stand) : await local(this.api, progress);
@@ -147,7 +148,8 @@ export class DockerServices implements ServiceRuntime {
       const name = `${this.names.instance}-${t.name}`;
       await this.api.buffer('DELETE', `/containers/${name}`, `remove ${name}`, { query: { force: true } }).catch((e) => { if (!isNotFound(e)) throw e; });
       return await runToEnd(this.api, name, {
-        Image: s === 'pg-tools' ? await ensurePgToolsImage(this.api, () => undefined) : BUILT_IMAGES[s],
+        // built here too: a task does not count on its service having run first
+        Image: s === 'pg-tools' ? await ensurePgToolsImage(this.api, () => undefined) : await BUILDS[s](this.api, () => undefined),
         Cmd: t.cmd,
         Env: Object.entries(t.env ?? {}).map(([k, v]) => `${k}=${v}`),
         Labels: { [LABEL.instance]: this.names.instance, [LABEL.role]: 'one-off' },
