@@ -7,7 +7,7 @@ import type { BerthError } from '../lib/errors.js';
 import { lstatSync, mkdtempSync, readFileSync, readlinkSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { OomEvent, ProcessSpec, Runtime, Unit } from './types.js';
+import type { OomEvent, ProcessSpec, RegistryAuth, Runtime, Unit } from './types.js';
 import { framesOf } from '../lib/frames.js';
 
 /** The site in a harness's siteImage: files under SITE_DIR, and symlinks (one inside, two out). */
@@ -34,6 +34,8 @@ export interface RuntimeHarness {
   stubborn: string[];
   /** A reference no registry gives (the pull finds no registry at all). */
   unpullable: string;
+  /** A registry that answers on this host, and the credentials it takes (started when first asked). */
+  registry(): Promise<RegistryAuth>;
   /** A local image holding SITE (below) under SITE_DIR, for exportDir. */
   siteImage: string;
   /** Makes the unit's process exit. */
@@ -398,6 +400,20 @@ export function runtimeContract(name: string, make: () => Promise<RuntimeHarness
       const ac = new AbortController();
       ac.abort();
       await assert.rejects(h.rt.ensureImage(h.unpullable, undefined, () => undefined, ac.signal), (e: BerthError) => e.code === 'aborted');
+    } finally {
+      await h.close();
+    }
+  });
+
+  test(`${name}: a registry login is checked with the registry: the right password passes, a wrong one is bad input, a registry nobody answers at is unavailable`, async () => {
+    const h = await make();
+    try {
+      const auth = await h.registry();
+      await h.rt.checkAuth(auth);
+      await assert.rejects(h.rt.checkAuth({ ...auth, password: `${auth.password}-wrong` }),
+        (e: BerthError) => e.code === 'invalid' && e.details?.reason === 'unauthorized' && e.message.startsWith(`${auth.serveraddress} refused the login`));
+      await assert.rejects(h.rt.checkAuth({ ...auth, serveraddress: 'localhost:1' }),
+        (e: BerthError) => e.code === 'unavailable' && e.details?.reason === 'offline' && /check its host name and port/.test(e.hint ?? ''));
     } finally {
       await h.close();
     }

@@ -17,6 +17,10 @@ runtimeContract('fake runtime', async () => {
     rt, app: `app${++n}`, image: 'sample:1', exit3: ['exit', '3', 'boom'], sleep: (ms) => ['sleep', String(ms)], talk: ['talk', 'one', '1000', 'two', '3'],
     cat: ['cat'], hog: ['hog'], stubborn: ['stubborn'],
     unpullable: 'localhost:1/berth-none:x', siteImage: 'site:1',
+    registry: async () => {
+      rt.registryLogins.set('registry.test:5000', { username: 'ci', password: 'pw' });
+      return { serveraddress: 'registry.test:5000', username: 'ci', password: 'pw' };
+    },
     crash: async (u) => rt.crash(u),
     close: async () => { for (const u of await rt.list()) await rt.remove(u); }, // their commands' timers with them
   };

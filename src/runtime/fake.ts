@@ -14,6 +14,7 @@ import { dirname, join, resolve, sep } from 'node:path';
 import { duplexPair } from 'node:stream';
 import { FakeBuilder } from './build/fake.js';
 import { BerthError } from '../lib/errors.js';
+import { loginFailure } from './pull-failure.js';
 import { frame, STDOUT } from '../lib/frames.js';
 import type { ServiceName } from '../state/settings.js';
 import { SERVICE_PORTS } from '../state/service-ports.js';
@@ -161,7 +162,17 @@ export class FakeRuntime implements Runtime {
   }
 
   async ping() { return { engine: 'fake' }; }
-  async checkAuth(_auth: RegistryAuth) { /* accepted */ }
+  /** Registries that answer, by address, with the one login each takes; any other is offline. */
+  readonly registryLogins = new Map<string, { username: string; password: string }>();
+  async checkAuth(auth: RegistryAuth) {
+    const login = this.registryLogins.get(auth.serveraddress);
+    if (!login) {
+      throw loginFailure(auth.serveraddress, 'offline', `Get "http://${auth.serveraddress}/v2/": dial tcp: connect: connection refused`);
+    }
+    if (login.username !== auth.username || login.password !== auth.password) {
+      throw loginFailure(auth.serveraddress, 'unauthorized', `login attempt to http://${auth.serveraddress}/v2/ failed with status: 401 Unauthorized`);
+    }
+  }
   async ensureNetwork() { /* the platform network, always there */ }
 
   /** Apps that have a network of their own (a unit is always on its app's). */

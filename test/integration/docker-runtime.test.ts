@@ -15,6 +15,7 @@ import { EngineApi } from '../../src/runtime/docker/engine-api.js';
 import { cronRunName, namesFor, processContainer } from '../../src/runtime/docker/specs.js';
 import { pathsFor } from '../../src/state/paths.js';
 import { docker, SAMPLE, until } from '../helpers/platform.js';
+import { startRegistry, type TestRegistry } from '../helpers/registry.js';
 
 runtimeContract('docker runtime', async () => {
   const api = new EngineApi();
@@ -32,6 +33,7 @@ runtimeContract('docker runtime', async () => {
   const root = mkdtempSync(join(tmpdir(), 'berth-rt-'));
   const rt = new DockerRuntime(api, namesFor(instance), pathsFor(root));
   await rt.ensureNetwork();
+  let registry: TestRegistry | undefined;
   return {
     rt, app: 'contract', image: SAMPLE,
     exit3: ['/usr/bin/node', '-e', 'console.log("boom"); process.exit(3)'],
@@ -41,12 +43,16 @@ runtimeContract('docker runtime', async () => {
     hog: ['/usr/bin/node', '-e', 'const a = []; setInterval(() => a.push(Buffer.alloc(4e6, 1)), 1)'],
     stubborn: ['/usr/bin/node', '-e', 'process.on("SIGTERM", () => {}); console.log("ready"); setInterval(() => {}, 1000)'],
     unpullable: 'localhost:1/berth-none:x', siteImage,
+    registry: async () => {
+      registry ??= await startRegistry();
+      return { serveraddress: registry.address, username: registry.user, password: registry.password };
+    },
     crash: async (u) => {
       const c = docker.getContainer(u.id);
       await c.update({ RestartPolicy: { Name: 'no' } });
       await c.kill();
     },
-    close: () => removeInstance(instance, root),
+    close: async () => { registry?.stop(); await removeInstance(instance, root); },
   };
 });
 

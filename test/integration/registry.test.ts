@@ -3,38 +3,22 @@
 // `berth registry login`, which checks them with the registry and stores them encrypted.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { docker, ensureSample, Platform, SAMPLE, until } from '../helpers/platform.js';
+import { docker, ensureSample, Platform, SAMPLE } from '../helpers/platform.js';
+import { startRegistry, type TestRegistry } from '../helpers/registry.js';
 
 const p = new Platform();
-const dir = mkdtempSync(join(tmpdir(), 'berth-registry-'));
-const port = 30000 + Math.floor(Math.random() * 5000);
-const registry = `localhost:${port}`;
-const image = `${registry}/team/hello:2`;
-const user = 'ci';
-const password = `pw-${Math.random().toString(36).slice(2)}`;
-let proc: ChildProcess | undefined;
+let reg: TestRegistry;
+let registry: string;
+let image: string;
+let user: string;
+let password: string;
 
 before(async () => {
-  // htpasswd -B: the registry only accepts bcrypt entries
-  const htpasswd = execFileSync('htpasswd', ['-Bbn', user, password], { encoding: 'utf8' });
-  writeFileSync(join(dir, 'htpasswd'), htpasswd);
-  writeFileSync(join(dir, 'config.yml'), [
-    'version: 0.1',
-    'log: { level: warn }',
-    `storage: { filesystem: { rootdirectory: ${join(dir, 'data')} }, delete: { enabled: true } }`,
-    `http: { addr: 127.0.0.1:${port} }`,
-    `auth: { htpasswd: { realm: berth-test, path: ${join(dir, 'htpasswd')} } }`,
-    '',
-  ].join('\n'));
-  proc = spawn('docker-registry', ['serve', join(dir, 'config.yml')], { stdio: ['ignore', 'ignore', 'pipe'] });
-  let stderr = '';
-  proc.stderr!.on('data', (d: Buffer) => { stderr += d.toString(); });
-  proc.on('error', (e) => { stderr += `cannot start docker-registry (apt-get install docker-registry): ${e.message}`; });
-  await until(async () => (await fetch(`http://${registry}/v2/`).catch(() => null))?.status === 401, 20_000, `the registry to answer (${stderr})`);
+  reg = await startRegistry();
+  ({ address: registry, user, password } = reg);
+  image = `${registry}/team/hello:2`;
 
   await p.up();
   await ensureSample(p);
@@ -49,10 +33,9 @@ before(async () => {
   await p.ok(['apps', 'create', 'priv', '--domain', 'priv.localhost']);
 });
 after(async () => {
-  proc?.kill('SIGTERM');
+  reg?.stop();
   await docker.getImage(image).remove({ force: true }).catch(() => undefined);
   await p.destroy();
-  rmSync(dir, { recursive: true, force: true });
 });
 
 test('without credentials the pull is refused with the registry\'s reason, and nothing changes', async () => {
@@ -64,8 +47,9 @@ test('without credentials the pull is refused with the registry\'s reason, and n
 
 test('a wrong password is refused by the registry and not stored', async () => {
   const r = await p.berth(['registry', 'login', registry, '-u', user, '--password-stdin'], { input: 'wrong\n' });
-  assert.notEqual(r.code, 0);
-  assert.match(r.stderr, /login .*(unauthorized|incorrect|401)/i);
+  assert.equal(r.code, 2, `bad input, not "unavailable": ${r.stderr}`);
+  assert.match(r.stderr, new RegExp(`${registry} refused the login: .*(unauthorized|incorrect|401)`, 'i'));
+  assert.match(r.stderr, /check the username and the password .*nothing was stored/);
 });
 
 test('after berth registry login the image is pulled and served; the password is encrypted at rest', async () => {

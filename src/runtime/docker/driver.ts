@@ -7,12 +7,13 @@ import { dirname, join } from 'node:path';
 import { DockerBuilder } from '../build/docker-builder.js';
 import { httpProbe } from '../../lib/http-probe.js';
 import { BerthError } from '../../lib/errors.js';
+import { loginFailure } from '../pull-failure.js';
 import type {
   Attached, AttachOptions, ExportedDir, HealthCheck, ImageInfo, IsolationReport, OneOffKind, OneOffOptions, OneOffRef, OomEvent, ProcessSpec,
   ProcessType, Progress, PullCheck, RegistryAuth, RunOptions, Runtime, Unit, WaitOptions,
 } from '../types.js';
 import { WEB } from '../types.js';
-import { demux, EngineApi, isNameTaken, isNotFound, isNotModified, wholeFrames } from './engine-api.js';
+import { demux, EngineApi, EngineError, isNameTaken, isNotFound, isNotModified, wholeFrames } from './engine-api.js';
 import { classifyPullError, pullHint, pullImage } from './pull.js';
 import { ndjson } from '../../lib/ndjson.js';
 import { runToEnd } from './run-to-end.js';
@@ -60,7 +61,13 @@ export class DockerRuntime implements Runtime {
   }
 
   async checkAuth(auth: RegistryAuth): Promise<void> {
-    await this.api.json('POST', '/auth', `login ${auth.serveraddress}`, { body: auth });
+    try {
+      await this.api.json('POST', '/auth', `login ${auth.serveraddress}`, { body: auth });
+    } catch (e) {
+      // the engine answered (500 with the registry's or the dialer's words); an engine down stays as it is
+      if (!(e instanceof EngineError)) throw e;
+      throw loginFailure(auth.serveraddress, classifyPullError(e.message), e.message);
+    }
   }
 
   async ensureNetwork(): Promise<void> {
