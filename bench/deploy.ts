@@ -8,7 +8,9 @@
 // reconcile loop cannot step in and repair the gap. Peer (between the two): the same sample
 // releases on the same engine and network behind kamal-proxy, switched with `kamal-proxy deploy`
 // in the same op pattern under the same load (see lib/kamal-proxy.ts). Its binary is built with
-// Go once and cached in /var/cache/berth-bench (BERTH_BENCH_CACHE).
+// Go once and cached in /var/cache/berth-bench (BERTH_BENCH_CACHE). Docker only (before the peer):
+// the same load while the engine alone starts and retires containers as berth's deploys made it,
+// so that each p99_ratio (deploy window against steady state) can be read against the engine's own.
 //
 //   npm run bench -- deploy [--concurrency 8] [--steady 5] [--deploys 10] [--rollbacks 5] [--replacements 10] [--startup-ms 0] [--lock-timeout 30s]
 import type { LoadResult } from '../test/helpers/load.js';
@@ -70,7 +72,7 @@ async function berthOps(p: Platform, load: RemoteLoad) {
   return {
     total: res.total, failed: res.failed,
     p50_steady_ms: steady.p50_ms, p99_steady_ms: steady.p99_ms,
-    p50_deploy_ms: during.p50_ms, p99_deploy_ms: during.p99_ms, max_deploy_ms: during.max_ms,
+    p50_deploy_ms: during.p50_ms, p99_deploy_ms: during.p99_ms, max_deploy_ms: during.max_ms, p99_ratio: round(during.p99_ms / steady.p99_ms, 2),
     over_1s: inWindow(res, steadyEnd, deployEnd).filter((ms) => ms > 1000).length,
     deploys: opMs('deploy').length, rollbacks: opMs('rollback').length,
     deploy_wall_ms_median: round(stats(opMs('deploy')).p50_ms, 0), rollback_wall_ms_median: round(stats(opMs('rollback')).p50_ms, 0),
@@ -79,6 +81,44 @@ async function berthOps(p: Platform, load: RemoteLoad) {
     ops_window_s: round((deployEnd - steadyEnd) / 1000, 1),
     failures: res.failures, versions_seen: res.bodies,
   };
+}
+
+/** Docker's share of a deploy's latency: the same load on app a while nothing of berth runs, and
+ *  the engine does what berth's deploys make it do: for each deploy of the op pattern a sample
+ *  container is created and started, waited for until it answers its health check, and the one
+ *  before the last is stopped and removed (berth's retire of its older warm release). Rollbacks
+ *  do nothing here. What berth's p99 adds to this one is berth's own (its CLI, daemon and the proxy's switch). */
+async function dockerOnlyPhase(p: Platform) {
+  const load = loadOn(p, 'a.localhost');
+  const releaseEnv = startupMs ? [`STARTUP_DELAY_MS=${startupMs}`] : [];
+  const started: string[] = [];
+  try {
+    const t0 = Date.now();
+    log(`docker only: ${concurrency} workers of load on app a; ${steadyS}s steady state, then the engine's part of each deploy`);
+    await sleep(steadyS * 1000);
+    const steadyEnd = Date.now();
+    let n = 0;
+    for (const op of plan()) {
+      if (op !== 'deploy') continue;
+      const name = await startPeerRelease(p, SAMPLE, `dk${++n}`, releaseEnv);
+      started.push(name);
+      const ip = (await docker.getContainer(name).inspect()).NetworkSettings.Networks[p.instance]!.IPAddress;
+      await until(async () => (await fetch(`http://${ip}:8000/health`).catch(() => null))?.status === 200, 15_000, `${name} to answer`);
+      if (started.length > 2) await retirePeerRelease(started.shift()!);
+    }
+    const end = Date.now();
+    await sleep(500);
+    const res = await load.stop();
+    const steady = stats(inWindow(res, t0 + 500, steadyEnd));
+    const during = stats(inWindow(res, steadyEnd, end));
+    return {
+      total: res.total, failed: res.failed, starts: n,
+      p99_steady_ms: steady.p99_ms, p99_window_ms: during.p99_ms, p99_ratio: round(during.p99_ms / steady.p99_ms, 2), window_s: round((end - steadyEnd) / 1000, 1),
+    };
+  } finally {
+    await load.stop();
+    await removePeer(p);
+  }
 }
 
 /** kamal-proxy switching releases of the sample under the same load and op pattern as berth's phase. */
@@ -130,7 +170,7 @@ async function peerPhase(p: Platform, image: string) {
         version: KAMAL_PROXY_TAG, tls: true,
         total: res.total, failed: res.failed,
         p50_steady_ms: steady.p50_ms, p99_steady_ms: steady.p99_ms,
-        p50_deploy_ms: during.p50_ms, p99_deploy_ms: during.p99_ms, max_deploy_ms: during.max_ms,
+        p50_deploy_ms: during.p50_ms, p99_deploy_ms: during.p99_ms, max_deploy_ms: during.max_ms, p99_ratio: round(during.p99_ms / steady.p99_ms, 2),
         over_1s: inWindow(res, steadyEnd, deployEnd).filter((ms) => ms > 1000).length,
         deploys: opTimes.filter((o) => o.op === 'deploy').length, rollbacks: opTimes.filter((o) => o.op === 'rollback').length,
         // A rollback's `kamal-proxy deploy` switches to a target that is already healthy (cf. berth's rollback_wall_ms_median).
@@ -230,14 +270,17 @@ async function benchmark(p: Platform, peerImage: string) {
   log('phase 1: berth deploys and rollbacks of app a under load');
   const berth = await berthPhase(p);
   log(`berth: ${JSON.stringify(berth)}`);
-  await settledReleases(p, 'a'); // berth's own work on app a is over before the peer is measured
-  log(`phase 2: kamal-proxy ${KAMAL_PROXY_TAG} switching the same sample releases under the same load`);
+  await settledReleases(p, 'a'); // berth's own work on app a is over before the others are measured
+  log('phase 2: the engine alone doing what the deploys made it do, under the same load on app a');
+  const dockerOnly = await dockerOnlyPhase(p);
+  log(`docker only: ${JSON.stringify(dockerOnly)}`);
+  log(`phase 3: kamal-proxy ${KAMAL_PROXY_TAG} switching the same sample releases under the same load`);
   const peer = await peerPhase(p, peerImage);
   log(`peer: ${JSON.stringify(peer)}`);
-  log('phase 3: naive container replacement of app b under load');
+  log('phase 4: naive container replacement of app b under load');
   const baseline = await baselinePhase(p);
   log(`baseline: ${JSON.stringify(baseline)}`);
-  return { concurrency, startup_delay_ms: startupMs, lock_timeout: lockTimeout || null, berth, peer, baseline };
+  return { concurrency, startup_delay_ms: startupMs, lock_timeout: lockTimeout || null, berth, peer, docker_only: dockerOnly, baseline };
 }
 
 main('deploy', async () => {
