@@ -113,7 +113,8 @@ async function dockerOnlyPhase(p: Platform) {
     const during = stats(inWindow(res, steadyEnd, end));
     return {
       total: res.total, failed: res.failed, starts: n,
-      p99_steady_ms: steady.p99_ms, p99_window_ms: during.p99_ms, p99_ratio: round(during.p99_ms / steady.p99_ms, 2), window_s: round((end - steadyEnd) / 1000, 1),
+      p99_steady_ms: steady.p99_ms, p99_window_ms: during.p99_ms, p99_ratio: round(during.p99_ms / steady.p99_ms, 2),
+      window_s: round((end - steadyEnd) / 1000, 1),
     };
   } finally {
     await load.stop();

@@ -405,7 +405,8 @@ export function runtimeContract(name: string, make: () => Promise<RuntimeHarness
     }
   });
 
-  test(`${name}: a registry login is checked with the registry: the right password passes, a wrong one is bad input, a registry nobody answers at is unavailable`, async () => {
+  test(`${name}: a registry login is checked with the registry: the right password passes, a wrong one is bad input, `
+    + 'a registry nobody answers at is unavailable', async () => {
     const h = await make();
     try {
       const auth = await h.registry();

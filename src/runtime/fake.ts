@@ -534,7 +534,8 @@ export class FakeServices implements ServiceRuntime {
     const key = this.key(s, slot);
     const run = this.running.get(key);
     if (!run) return null;
-    return this.up(key) ? { state: 'running', health: 'healthy', image: run.image ?? `fake/${s}` } : { state: 'exited', health: 'unhealthy', image: run.image ?? `fake/${s}` };
+    const image = run.image ?? `fake/${s}`;
+    return this.up(key) ? { state: 'running', health: 'healthy', image } : { state: 'exited', health: 'unhealthy', image };
   }
   async remove(s: ServiceName, slot?: ServiceSlot) { this.running.delete(this.key(s, slot)); this.stopped.delete(this.key(s, slot)); }
   async purge(s: ServiceName, slot?: ServiceSlot) {
@@ -569,7 +570,8 @@ export class FakeServices implements ServiceRuntime {
    *  any other command is recorded and ends with taskResult. */
   async task(s: TaskImage, t: TaskSpec): Promise<{ exitCode: number; output: string }> {
     const env = t.env ?? {};
-    const secret = (path: string | undefined) => (path?.startsWith(`${TASK_SECRETS_DIR}/`) ? t.secretFiles?.[path.slice(TASK_SECRETS_DIR.length + 1)] : undefined);
+    const under = `${TASK_SECRETS_DIR}/`;
+    const secret = (path: string | undefined) => (path?.startsWith(under) ? t.secretFiles?.[path.slice(under.length)] : undefined);
     const [prog, a, b] = t.cmd;
     if (prog === 'exit') return { exitCode: Number(a), output: t.cmd.slice(2).join(' ') + (t.cmd.length > 2 ? '\n' : '') };
     if (prog === 'env') return { exitCode: 0, output: Object.entries(env).map(([k, v]) => `${k}=${v}\n`).join('') };
