@@ -36,6 +36,15 @@ function loadOn(p: Platform, host: string): RemoteLoad {
   return new RemoteLoad({ port: p.httpsPort, host, ca: p.caRoot }, concurrency);
 }
 
+/** Stops the load half a second after the ops end: its steady state (the first 0.5 s, which
+ *  opens connections, left out), the ops' window, and the requests in it over 1 s. */
+async function measured(load: RemoteLoad, t0: number, steadyEnd: number, end: number) {
+  await sleep(500);
+  const res = await load.stop();
+  const inOps = inWindow(res, steadyEnd, end);
+  return { res, steady: stats(inWindow(res, t0 + 500, steadyEnd)), during: stats(inOps), over1s: inOps.filter((ms) => ms > 1000).length };
+}
+
 /** The ops of the berth phase: rollbacks spread evenly among the deploys (10 and 5: D D R five times). */
 const plan = () => opsPattern(deploys, rollbacks);
 
@@ -64,16 +73,13 @@ async function berthOps(p: Platform, load: RemoteLoad) {
     log(`  ${args.join(' ')}: ${Math.round(r.ms)} ms (${Object.entries(r.steps).map(([k, v]) => `${k} ${v}`).join(', ')}); so far ${load.result.total} requests, ${load.result.failed} failed`);
   }
   const deployEnd = Date.now();
-  await sleep(500);
-  const res = await load.stop();
-  const steady = stats(inWindow(res, t0 + 500, steadyEnd)); // the first 0.5 s opens connections
-  const during = stats(inWindow(res, steadyEnd, deployEnd));
+  const { res, steady, during, over1s } = await measured(load, t0, steadyEnd, deployEnd);
   const opMs = (k: string) => opTimes.filter((o) => o.op === k).map((o) => o.ms);
   return {
     total: res.total, failed: res.failed,
     p50_steady_ms: steady.p50_ms, p99_steady_ms: steady.p99_ms,
     p50_deploy_ms: during.p50_ms, p99_deploy_ms: during.p99_ms, max_deploy_ms: during.max_ms, p99_ratio: round(during.p99_ms / steady.p99_ms, 2),
-    over_1s: inWindow(res, steadyEnd, deployEnd).filter((ms) => ms > 1000).length,
+    over_1s: over1s,
     deploys: opMs('deploy').length, rollbacks: opMs('rollback').length,
     deploy_wall_ms_median: round(stats(opMs('deploy')).p50_ms, 0), rollback_wall_ms_median: round(stats(opMs('rollback')).p50_ms, 0),
     op_wall_ms_max: round(Math.max(0, ...opTimes.map((o) => o.ms)), 0),
@@ -107,12 +113,9 @@ async function dockerOnlyPhase(p: Platform) {
       if (started.length > 2) await retirePeerRelease(started.shift()!);
     }
     const end = Date.now();
-    await sleep(500);
-    const res = await load.stop();
-    const steady = stats(inWindow(res, t0 + 500, steadyEnd));
-    const during = stats(inWindow(res, steadyEnd, end));
+    const { res, steady, during, over1s } = await measured(load, t0, steadyEnd, end);
     return {
-      total: res.total, failed: res.failed, starts: n,
+      total: res.total, failed: res.failed, over_1s: over1s, starts: n,
       p99_steady_ms: steady.p99_ms, p99_window_ms: during.p99_ms, p99_ratio: round(during.p99_ms / steady.p99_ms, 2),
       window_s: round((end - steadyEnd) / 1000, 1),
     };
@@ -162,17 +165,14 @@ async function peerPhase(p: Platform, image: string) {
         log(`  peer ${op} to ${live.slice(p.instance.length + 1)}: ${Math.round(ms)} ms (${detail}kamal-proxy deploy ${Math.round(switchMs)}); so far ${load.result.total} requests, ${load.result.failed} failed`);
       }
       const deployEnd = Date.now();
-      await sleep(500);
-      const res = await load.stop();
-      const steady = stats(inWindow(res, t0 + 500, steadyEnd));
-      const during = stats(inWindow(res, steadyEnd, deployEnd));
+      const { res, steady, during, over1s } = await measured(load, t0, steadyEnd, deployEnd);
       const of = (k: string, f: (o: (typeof opTimes)[number]) => number) => round(stats(opTimes.filter((o) => o.op === k).map(f)).p50_ms, 0);
       return {
         version: KAMAL_PROXY_TAG, tls: true,
         total: res.total, failed: res.failed,
         p50_steady_ms: steady.p50_ms, p99_steady_ms: steady.p99_ms,
         p50_deploy_ms: during.p50_ms, p99_deploy_ms: during.p99_ms, max_deploy_ms: during.max_ms, p99_ratio: round(during.p99_ms / steady.p99_ms, 2),
-        over_1s: inWindow(res, steadyEnd, deployEnd).filter((ms) => ms > 1000).length,
+        over_1s: over1s,
         deploys: opTimes.filter((o) => o.op === 'deploy').length, rollbacks: opTimes.filter((o) => o.op === 'rollback').length,
         // A rollback's `kamal-proxy deploy` switches to a target that is already healthy (cf. berth's rollback_wall_ms_median).
         switch_ms_median: of('rollback', (o) => o.switchMs),
@@ -241,15 +241,12 @@ async function baselinePhase(p: Platform) {
       await sleep(1000);
     }
     const end = Date.now();
-    await sleep(500);
-    const res = await load.stop();
-    const steady = stats(inWindow(res, t0 + 500, steadyEnd));
-    const during = stats(inWindow(res, steadyEnd, end));
+    const { res, steady, during, over1s } = await measured(load, t0, steadyEnd, end);
     return {
       total: res.total, failed: res.failed, replacements,
       p50_steady_ms: steady.p50_ms, p99_steady_ms: steady.p99_ms,
       p50_replace_ms: during.p50_ms, p99_replace_ms: during.p99_ms, max_replace_ms: during.max_ms,
-      over_1s: inWindow(res, steadyEnd, end).filter((ms) => ms > 1000).length,
+      over_1s: over1s,
       stop_ms_median: round(stats(stops).p50_ms, 0), stop_to_started_ms_median: round(stats(gaps).p50_ms, 0),
       new_version_served_ms_median: round(stats(served.filter((x) => !Number.isNaN(x))).p50_ms, 0), new_version_never_seen: served.filter((x) => Number.isNaN(x)).length,
       failures: res.failures, versions_seen: res.bodies,
