@@ -44,7 +44,7 @@ async function ensureProxy(api: EngineApi, p: Paths, s: Settings, progress: (l: 
   }
   if (!info || drifted) {
     await api.json('POST', '/containers/create', `create ${name}`, { query: { name }, body: spec });
-    await new DockerNetworks(api, names).attachEverywhere(name); // every app's network before it serves
+    await new DockerNetworks(api, names).attachToApps(name, 'every'); // every app's network before it serves
     await api.buffer('POST', `/containers/${name}/start`, `start ${name}`);
     result = !info ? 'created' : upgraded ? `upgraded from ${info.Config.Image} to ${image}` : 'recreated';
   } else if (!info.State.Running) {

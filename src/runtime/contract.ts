@@ -72,13 +72,13 @@ export function runtimeContract(name: string, make: () => Promise<RuntimeHarness
     const h = await make();
     try {
       const v1 = await servingV1(h);
-      assert.deepEqual((await h.rt.isolate([h.app])).created, [], 'start made it');
+      assert.deepEqual((await h.rt.isolate([{ app: h.app, services: [] }])).created, [], 'start made it');
       assert.ok(!(await h.rt.isolate([])).removed.includes(h.app), 'a network with a unit on it stays (an app created meanwhile)');
       assert.equal((await h.rt.list(h.app))[0]?.attached, true);
       await h.rt.remove(v1);
       assert.ok((await h.rt.isolate([])).removed.includes(h.app));
       assert.ok(!(await h.rt.isolate([])).removed.includes(h.app), 'idempotent');
-      assert.deepEqual((await h.rt.isolate([h.app])).created, [h.app]);
+      assert.deepEqual((await h.rt.isolate([{ app: h.app, services: [] }])).created, [h.app]);
       await h.rt.removeAppNetwork(h.app);
       await h.rt.removeAppNetwork(h.app); // gone already: not an error
     } finally {

@@ -32,6 +32,7 @@ servicesContract('fake services', async () => {
   return {
     rt, app: `app${++n}`, taskImage: 'postgres', cat: (path) => ['cat', path], env: ['env'], cp: (from, to) => ['cp', from, to],
     stop: async (s) => rt.services.stop(s),
+    onNetwork: async (app, s) => (rt.appNetworks.get(app)?.has(s) ?? false) && (await rt.services.state(s)) !== null,
     close: async () => rmSync(root, { recursive: true, force: true }),
   };
 });

@@ -26,7 +26,7 @@ import type {
   OomEvent, RegistryAuth, RunOptions, Runtime,
   ServiceRun, ServiceRuntime, ServiceSlot, ServiceState, TaskImage, TaskSpec, Unit, WaitOptions,
 } from './types.js';
-import { TASK_OUTPUT_DIR, TASK_SECRETS_DIR } from './types.js';
+import { type AppNetwork, appNetworkOf, TASK_OUTPUT_DIR, TASK_SECRETS_DIR } from './types.js';
 
 /** A one-off of `berth run` or cron: it runs on its own until waited for and removed. */
 interface FakeOneOff extends OneOffRef {
@@ -78,7 +78,7 @@ export class FakeRuntime implements Runtime {
   private seq = 0;
 
   /** servicesRoot: where the shared services keep their data (none: they keep none). */
-  constructor(readonly instance = 'fake', servicesRoot?: string) { this.services = new FakeServices(servicesRoot); }
+  constructor(readonly instance = 'fake', servicesRoot?: string) { this.services = new FakeServices(servicesRoot, this.appNetworks); }
 
   /** The next call of op fails with this error. */
   failNext(op: Op, message = `${op} failed (test)`): void {
@@ -175,18 +175,23 @@ export class FakeRuntime implements Runtime {
   }
   async ensureNetwork() { /* the platform network, always there */ }
 
-  /** Apps that have a network of their own (a unit is always on its app's). */
-  readonly appNetworks = new Set<string>();
+  /** Apps that have a network of their own (a unit is always on its app's), and the shared services on each. */
+  readonly appNetworks = new Map<string, Set<ServiceName>>();
 
-  async isolate(apps: string[]): Promise<IsolationReport> {
-    const created = apps.filter((a) => !this.appNetworks.has(a));
-    const removed = [...this.appNetworks].filter((a) => !apps.includes(a) && ![...this.units.values()].some((u) => u.app === a));
-    created.forEach((a) => this.appNetworks.add(a));
+  async isolate(apps: AppNetwork[]): Promise<IsolationReport> {
+    const created = apps.filter((a) => !this.appNetworks.has(a.app)).map((a) => a.app);
+    const wanted = apps.map((a) => a.app);
+    const removed = [...this.appNetworks.keys()].filter((a) => !wanted.includes(a) && ![...this.units.values()].some((u) => u.app === a));
+    for (const a of apps) this.appNetworks.set(a.app, new Set(a.services)); // exactly those it uses
     removed.forEach((a) => this.appNetworks.delete(a));
     return { created, stranded: [], removed };
   }
 
-  async ensureAppNetwork(app: string) { this.appNetworks.add(app); }
+  async ensureAppNetwork(n: AppNetwork) {
+    const on = this.appNetworks.get(n.app) ?? new Set<ServiceName>();
+    for (const s of n.services) on.add(s);
+    this.appNetworks.set(n.app, on);
+  }
 
   async removeAppNetwork(app: string) { this.appNetworks.delete(app); }
 
@@ -236,7 +241,7 @@ export class FakeRuntime implements Runtime {
     await this.op('start');
     this.failIfAsked(`start.${spec.process}`);
     if (!this.images.has(spec.image)) throw new BerthError('not_found', `no such image: ${spec.image}`);
-    this.appNetworks.add(spec.app);
+    await this.ensureAppNetwork(appNetworkOf(spec));
     const name = this.parkedName(spec);
     for (const [id, u] of this.units) if (u.name === name) { this.exited(u, {}); this.units.delete(id); } // a leftover of an interrupted attempt
     const u: FakeUnit = {
@@ -510,7 +515,8 @@ export class FakeServices implements ServiceRuntime {
   /** What a task whose command is not of the protocol (fake.ts's head) ends with. */
   taskResult: { exitCode: number; output: string } = { exitCode: 0, output: '' };
 
-  constructor(private readonly root?: string) {}
+  /** root: where data directories go; networks: the runtime's app networks, which a container made anew leaves. */
+  constructor(private readonly root?: string, private readonly networks = new Map<string, Set<ServiceName>>()) {}
 
   private key(s: ServiceName, slot?: ServiceSlot) { return slot ? `${s}-${slot}` : s; }
   private ip(key: string) { return `10.0.0.${['postgres', 'redis', 's3', 's3-garage'].indexOf(key) + 2}`; }
@@ -521,6 +527,10 @@ export class FakeServices implements ServiceRuntime {
     const drifted = had !== undefined && JSON.stringify(had) !== JSON.stringify(run);
     if (drifted) progress(`${run.service}: its container spec changed: replacing fake-${key}; data is kept`);
     const result = !had ? 'created' : drifted ? 'recreated' : this.stopped.has(key) ? 'started' : 'ok';
+    if (result === 'created' || result === 'recreated') {
+      // a new container is on no app's network but its apps'
+      for (const [app, on] of this.networks) on[run.apps?.includes(app) ? 'add' : 'delete'](run.service);
+    }
     this.running.set(key, run);
     this.stopped.delete(key);
     if (this.root) mkdirSync(this.dataDir(run.service, run.slot), { recursive: true });

@@ -22,6 +22,8 @@ export interface ServicesHarness {
   cp: (from: string, to: string) => string[];
   /** Ends the service's process and leaves its container (docker stop). */
   stop(s: ServiceName): Promise<void>;
+  /** Whether the shared service's container is on the app's network now. */
+  onNetwork(app: string, s: ServiceName): Promise<boolean>;
   close(): Promise<void>;
 }
 
@@ -88,9 +90,25 @@ export function servicesContract(name: string, make: () => Promise<ServicesHarne
     assert.deepEqual(await s.purge('redis'), [], 'nothing left to purge');
   });
 
+  withHarness('a shared service is on the networks of the apps that use it and no other; made anew, it is back on theirs at once', async (h) => {
+    const s = h.rt.services;
+    const [user, other] = [h.app, `${h.app}-other`];
+    await s.ensure(redis(), noProgress);
+    await h.rt.ensureAppNetwork({ app: user, services: ['redis'] });
+    await h.rt.ensureAppNetwork({ app: other, services: [] });
+    assert.deepEqual([await h.onNetwork(user, 'redis'), await h.onNetwork(other, 'redis')], [true, false]);
+    // a changed spec makes the container anew: on its users' networks before ensure returns
+    assert.equal((await s.ensure({ ...redis(48), apps: [user] }, noProgress)).result, 'recreated');
+    assert.deepEqual([await h.onNetwork(user, 'redis'), await h.onNetwork(other, 'redis')], [true, false]);
+    // the reconcile: an app that does not use it any more loses it, one that now does gets it
+    await h.rt.isolate([{ app: user, services: [] }, { app: other, services: ['redis'] }]);
+    assert.deepEqual([await h.onNetwork(user, 'redis'), await h.onNetwork(other, 'redis')], [false, true]);
+    for (const app of [user, other]) await h.rt.removeAppNetwork(app);
+  });
+
   withHarness('an app\'s own Redis: a name of its own, up once, removed with or without its data, the shared one untouched', async (h) => {
     const own = h.rt.services.dedicatedRedis;
-    await h.rt.ensureAppNetwork(h.app);
+    await h.rt.ensureAppNetwork({ app: h.app, services: [] });
     const memory = { maxmemoryMb: 16, policy: 'noeviction', floorMb: 32 };
     const first = await own.ensure(h.app, 'contract-admin-pw', memory, noProgress);
     assert.equal(first.result, 'created');

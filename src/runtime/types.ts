@@ -32,7 +32,14 @@ export interface ProcessSpec {
   /** It takes requests through the proxy (web, or a process a route goes to): activate switches
    *  its serving name to it. Web always does. */
   serves?: boolean;
+  /** The shared services its app uses: only their containers join the app's network (none when absent). */
+  services?: readonly ServiceName[];
 }
+
+/** An app's network and the shared services on it: those the app uses (an app's own Redis joins
+ *  its network whatever this says; the proxy joins every app's). */
+export interface AppNetwork { app: string; services: readonly ServiceName[] }
+export const appNetworkOf = (spec: ProcessSpec): AppNetwork => ({ app: spec.app, services: spec.services ?? [] });
 
 export interface Unit {
   id: string;
@@ -114,11 +121,12 @@ export interface Runtime {
   /** The platform's own network (the proxy, the shared services, berth's tasks). */
   ensureNetwork(): Promise<void>;
   /** Keeps each listed app on a network of its own, shared with the proxy and the shared
-   *  services and no other app; says which apps are still served from the platform network;
-   *  removes the networks of apps not listed that hold no app's units. Idempotent. */
-  isolate(apps: string[]): Promise<IsolationReport>;
-  /** The app's own network, created when missing, with the proxy and the shared services on it. */
-  ensureAppNetwork(app: string): Promise<void>;
+   *  services it uses and no other app (a service it does not use leaves it); says which apps are
+   *  still served from the platform network; removes the networks of apps not listed that hold no
+   *  app's units. Idempotent. */
+  isolate(apps: AppNetwork[]): Promise<IsolationReport>;
+  /** The app's own network, created when missing, with the proxy and the shared services it uses on it. */
+  ensureAppNetwork(n: AppNetwork): Promise<void>;
   /** Removes an app's network, once its units are removed. */
   removeAppNetwork(app: string): Promise<void>;
   /** The local image a reference (or id) names now; null when absent. */
@@ -201,6 +209,8 @@ export interface ServiceRun {
   garage?: { rpcSecret: string };
   /** PostgreSQL: its WAL archived continuously (pgBackRest), its repository encrypted with this pass. */
   archive?: { cipherPass: string };
+  /** The apps that use it: a container created anew joins their networks at once (no other app's). */
+  apps?: readonly string[];
 }
 /** floorMb: the least the container may use (256 MB for the shared Redis, by default) */
 export interface RedisMemory { maxmemoryMb: number; policy: string; floorMb?: number }

@@ -12,7 +12,7 @@ import { servicesContract } from '../../src/runtime/services-contract.js';
 import { buildScratchImage, imageExists } from '../../src/runtime/docker/images.js';
 import { DockerRuntime } from '../../src/runtime/docker/driver.js';
 import { EngineApi } from '../../src/runtime/docker/engine-api.js';
-import { cronRunName, namesFor, processContainer } from '../../src/runtime/docker/specs.js';
+import { appNetworkName, cronRunName, namesFor, processContainer } from '../../src/runtime/docker/specs.js';
 import { pathsFor } from '../../src/state/paths.js';
 import { docker, SAMPLE, until } from '../helpers/platform.js';
 import { startRegistry, type TestRegistry } from '../helpers/registry.js';
@@ -66,6 +66,10 @@ servicesContract('docker services', async () => {
     rt, app: 'contract', taskImage: 'postgres',
     cat: (path) => ['busybox', 'cat', path], env: ['busybox', 'env'], cp: (from, to) => ['busybox', 'cp', from, to],
     stop: async (s) => { await docker.getContainer(rt.services.logsRef(s).name).stop(); },
+    onNetwork: async (app, s) => {
+      const net = await docker.getNetwork(appNetworkName(namesFor(instance), app)).inspect() as { Containers?: Record<string, { Name: string }> };
+      return Object.values(net.Containers ?? {}).some((c) => c.Name === rt.services.logsRef(s).name);
+    },
     close: () => removeInstance(instance, root),
   };
 });
@@ -76,7 +80,7 @@ test('docker runtime: a one-off created but never started is started by its wait
   const api = new EngineApi();
   await withRuntime(api, async (rt, names) => {
     const spec = { app: 'pending', release: 'v1', process: 'web', image: SAMPLE, env: {}, port: 8000 };
-    await rt.networks.ensureApp(spec.app);
+    await rt.networks.ensureApp({ app: spec.app, services: [] });
     const cmd = ['/usr/bin/node', '-e', 'console.log("ran"); process.exit(3)'];
     const name = cronRunName(names, spec.app, '41');
     const body = processContainer(names, spec, { oneOff: { role: 'cron', key: '41' }, cmd });
@@ -91,7 +95,7 @@ test('docker runtime: a one-off created but never started is started by its wait
 test('docker runtime: removing a unit whose removal is already under way waits for it, not an error (a cold rollback racing the warm stop)', async () => {
   await withRuntime(new EngineApi(), async (rt) => {
     const spec = { app: 'twice', release: 'v1', process: 'web', image: SAMPLE, env: {}, port: 8000 };
-    await rt.networks.ensureApp(spec.app);
+    await rt.networks.ensureApp({ app: spec.app, services: [] });
     // a process that ignores SIGTERM: its forced removal takes a moment, long enough for a second one to meet it
     const unit = await rt.start({ ...spec, cmd: ['/usr/bin/node', '-e', 'process.on("SIGTERM", () => {}); setInterval(() => {}, 1000)'] });
     const results = await Promise.allSettled([rt.remove(unit), rt.remove(unit), rt.remove(unit)]);

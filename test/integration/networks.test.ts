@@ -42,6 +42,7 @@ async function probeFrom(container: string, targets: Record<string, Target>): Pr
 const envOf = async (container: string) => Object.fromEntries(((await docker.getContainer(container).inspect()).Config.Env ?? [])
   .map((e) => [e.slice(0, e.indexOf('=')), e.slice(e.indexOf('=') + 1)]));
 const ipsOf = async (container: string) => Object.values((await docker.getContainer(container).inspect()).NetworkSettings.Networks).map((n) => n.IPAddress);
+const hostPort = (url: string): ['tcp', string, number] => { const u = new URL(url); return ['tcp', u.hostname, Number(u.port)]; };
 const networksOf = async (container: string) => Object.keys((await docker.getContainer(container).inspect()).NetworkSettings.Networks).sort();
 
 before(async () => {
@@ -49,7 +50,8 @@ before(async () => {
   await ensureSample(p);
   await p.ok(['apps', 'create', 'a', '--domain', 'a.localhost']);
   await p.ok(['apps', 'create', 'b', '--domain', 'b.localhost', '--redis', 'dedicated']);
-  for (const app of ['a', 'b']) await p.ok(['deploy', app, '--image', SAMPLE]);
+  await p.ok(['apps', 'create', 'c', '--domain', 'c.localhost', '--no-db']);
+  for (const app of ['a', 'b', 'c']) await p.ok(['deploy', app, '--image', SAMPLE]);
   await p.ok(['config', 'set', 'a', 'FLAVOUR=second']); // v2 serves, v1 stays warm: A's "other process"
   await settledReleases(p, 'a');
 });
@@ -59,7 +61,6 @@ test('from inside app A, app B is unreachable by name and by address; the servic
   const a = `${p.instance}-a-web`;
   const bIps = await ipsOf(`${p.instance}-b-web`);
   const env = await envOf(a);
-  const hostPort = (url: string): ['tcp', string, number] => { const u = new URL(url); return ['tcp', u.hostname, Number(u.port)]; };
   const targets: Record<string, Target> = {
     b_by_name: ['http', `http://${p.instance}-b-web:8000/health`],
     ...Object.fromEntries(bIps.map((ip, i) => [`b_by_ip_${i}`, ['http', `http://${ip}:8000/health`]])),
@@ -82,6 +83,30 @@ test('from inside app A, app B is unreachable by name and by address; the servic
   // and the proxy still reaches both
   assert.equal((await p.get('a.localhost')).status, 200);
   assert.equal((await p.get('b.localhost')).status, 200);
+});
+
+// Defence in depth: credentials keep an app out of a database it was given none of, but a server
+// it can reach at all is one pre-authentication bug away. An app reaches only what it uses.
+test('an app without a database cannot reach PostgreSQL, by name or address; an app with a Redis of its own cannot reach the shared one', async () => {
+  const c = `${p.instance}-c-web`;
+  assert.equal((await envOf(c)).DATABASE_URL, undefined);
+  const pgIps = await ipsOf(`${p.instance}-postgres`);
+  const fromC = await probeFrom(c, {
+    postgres_by_name: ['tcp', `${p.instance}-postgres`, 5432],
+    ...Object.fromEntries(pgIps.map((ip, i) => [`postgres_by_ip_${i}`, ['tcp', ip, 5432]])),
+    redis: hostPort((await envOf(c)).REDIS_URL!), s3: hostPort((await envOf(c)).S3_ENDPOINT!),
+  });
+  assert.match(String(fromC.postgres_by_name), /ENOTFOUND|EAI_AGAIN|ETIMEDOUT|timeout/i, `C reaches PostgreSQL by name: ${JSON.stringify(fromC)}`);
+  for (let i = 0; i < pgIps.length; i++) assert.notEqual(fromC[`postgres_by_ip_${i}`], 'open', `C reaches PostgreSQL at ${pgIps[i]}`);
+  assert.deepEqual([fromC.redis, fromC.s3], ['open', 'open'], 'what C uses it still reaches');
+  const fromB = await probeFrom(`${p.instance}-b-web`, { shared_redis: ['tcp', `${p.instance}-redis`, 6379] });
+  assert.match(String(fromB.shared_redis), /ENOTFOUND|EAI_AGAIN|ETIMEDOUT|timeout/i, `B reaches the shared Redis: ${JSON.stringify(fromB)}`);
+  // a platform of an older berth put every service on every app's network: the reconcile takes it off
+  await docker.getNetwork(`${p.instance}-app-c`).connect({ Container: `${p.instance}-postgres` });
+  assert.ok((await networksOf(`${p.instance}-postgres`)).includes(`${p.instance}-app-c`));
+  await until(async () => !(await networksOf(`${p.instance}-postgres`)).includes(`${p.instance}-app-c`), 30_000,
+    'the reconcile to take PostgreSQL off C\'s network');
+  assert.ok((await networksOf(`${p.instance}-postgres`)).includes(`${p.instance}-app-a`), 'A, which uses it, keeps it');
 });
 
 test('a platform whose apps share the platform network moves them onto their own on berth up, with no failed request', async () => {

@@ -57,6 +57,8 @@ export async function createApp(ctx: Ctx, input: CreateAppInput, actor: string) 
   }
   const dedicatedRedis = input.redis === 'dedicated';
   if (dedicatedRedis && !services.includes('redis')) throw new BerthError('invalid', '--redis dedicated and --no-redis exclude each other');
+  // its network holds what it uses: the shared Redis only for an app without one of its own
+  const network = { app: name, services: services.filter((s) => !(s === 'redis' && dedicatedRedis)) };
   const existing = ctx.store.getApp(name);
   const had = existing ? grantsOf(ctx, name).redis : undefined;
   if (had && input.redis && !!had.dedicated !== dedicatedRedis) {
@@ -69,7 +71,7 @@ export async function createApp(ctx: Ctx, input: CreateAppInput, actor: string) 
       throw new BerthError('conflict', `app ${name} already exists with domains ${have.join(', ')}`, 'choose another name, or delete it first');
     }
     // idempotent: repairs missing grants, network and route, never changes working credentials
-    await Promise.all([ctx.runtime.ensureAppNetwork(name), provisionApp(ctx, name, services, { pgConnections: input.pgConnections, dedicatedRedis })]);
+    await Promise.all([ctx.runtime.ensureAppNetwork(network), provisionApp(ctx, name, services, { pgConnections: input.pgConnections, dedicatedRedis })]);
     await ctx.proxy.ensureRoute(routeFor(ctx, name));
     return { app: name, domains, services, resources: resourcesOf(ctx, name), warnings: warningsOf(ctx, name), created: false };
   }
@@ -84,7 +86,7 @@ export async function createApp(ctx: Ctx, input: CreateAppInput, actor: string) 
     if (input.limits) ctx.store.setAppLimits(name, changedLimits({}, input.limits));
   });
   // Docker's work and the services' side by side; on failure the app stays: the same command finishes it
-  await Promise.all([ctx.runtime.ensureAppNetwork(name), provisionApp(ctx, name, services, { pgConnections: input.pgConnections, dedicatedRedis })]);
+  await Promise.all([ctx.runtime.ensureAppNetwork(network), provisionApp(ctx, name, services, { pgConnections: input.pgConnections, dedicatedRedis })]);
   try {
     await ctx.proxy.ensureRoute(routeFor(ctx, name));
   } catch (e) {

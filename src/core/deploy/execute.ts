@@ -8,6 +8,7 @@ import type { ProcessSpec, RegistryAuth, Unit } from '../../runtime/types.js';
 import type { DeployKind, ReleaseRow } from '../../state/store.js';
 import { type Ctx, pauseIfHooked } from '../context.js';
 import { routeFor, routeForRelease } from '../apps/routes.js';
+import { appNetworkFor } from '../shared-services/services.js';
 import { StaticSites } from '../static-sites/index.js';
 import { siteOf, specOf } from './release-spec.js';
 import { logExcerpt } from '../../lib/log-excerpt.js';
@@ -41,6 +42,7 @@ export function processSpec(ctx: Ctx, r: ReleaseRow, process = servingProcess(r)
     app: r.app, release: relName(r), process, image: e.image ?? r.image_id ?? r.image, ...(cmd ? { cmd } : {}), replica,
     env, port: e.port ?? r.port, limits: limitsOf(r, process), ...(e.entrypoint ? { entrypoint: e.entrypoint } : {}),
     ...(e.volumes?.length ? { volumes: e.volumes } : {}), serves: process === primaryOf(r) || !!e.routed,
+    services: appNetworkFor(ctx, r.app).services,
   };
 }
 

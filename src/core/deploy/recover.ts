@@ -11,6 +11,7 @@ import type { Unit } from '../../runtime/types.js';
 import type { ReleaseRow } from '../../state/store.js';
 import type { Ctx } from '../context.js';
 import { deploy } from './engine.js';
+import { appNetworkFor } from '../shared-services/services.js';
 import {
   commitSwitch, formationOf, processSpec, relName, removeUnits, retireRelease, sitesOf, startWorkers, undoBeforeSwitch, unitOf, unitsOf,
 } from './execute.js';
@@ -195,7 +196,7 @@ export async function reconcile(ctx: Ctx): Promise<RecoveryReport> {
     report.removed.push(u.name);
   }
   // each app on its own network; a platform from before per-app networks moves here, live
-  const isolated = await ctx.runtime.isolate(ctx.store.listApps().map((a) => a.name));
+  const isolated = await ctx.runtime.isolate(ctx.store.listApps().map((a) => appNetworkFor(ctx, a.name)));
   report.networks = [...isolated.created.map((a) => `created the network of ${a}`), ...isolated.removed.map((a) => `removed the network of ${a}`)];
   for (const app of isolated.stranded) report.networks.push(...await moveOntoOwnNetwork(ctx, app));
   for (const app of apps) {

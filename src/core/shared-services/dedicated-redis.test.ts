@@ -4,7 +4,7 @@ import { createApp, showApp } from '../apps/apps.js';
 import { fakeCore } from '../testing.js';
 import type { WorkerJob } from '../../provisioning/worker.js';
 import { dedicatedRedisPassword } from './dedicated-redis.js';
-import { serviceEnv } from './services.js';
+import { appNetworkFor, appsUsing, serviceEnv } from './services.js';
 
 test('a dedicated Redis\'s admin password is stable for an app, different for another, and not the shared one', () => {
   assert.equal(dedicatedRedisPassword('shared-pw', 'shop'), dedicatedRedisPassword('shared-pw', 'shop'));
@@ -27,4 +27,18 @@ test('apps create --redis dedicated: the app\'s users go to its own Redis, with 
   await createApp(ctx, { name: 'blog', domains: ['blog.test'] }, 'tester');
   assert.match(serviceEnv(ctx, 'blog').REDIS_URL!, /@fake-redis:6379$/);
   await assert.rejects(createApp(ctx, { name: 'x', domains: ['x.test'], services: [], redis: 'dedicated' }, 'tester'), /exclude each other/);
+});
+
+test('an app\'s network holds the shared services it uses and no other: not the shared Redis for an app with a Redis of its own', async () => {
+  const { ctx, rt } = fakeCore({ services: ['redis'] });
+  await ctx.runtime.services.ensure({ service: 'redis', adminPassword: 'x' }, () => undefined);
+  ctx.jobs = async (job: WorkerJob) => Object.fromEntries(Object.keys(job).map((k) => [k, { ok: true }]));
+  await createApp(ctx, { name: 'shop', domains: ['shop.test'], redis: 'dedicated' }, 'tester');
+  await createApp(ctx, { name: 'blog', domains: ['blog.test'] }, 'tester');
+  await createApp(ctx, { name: 'bare', domains: ['bare.test'], services: [] }, 'tester');
+  for (const [app, services] of [['shop', []], ['blog', ['redis']], ['bare', []]] as const) {
+    assert.deepEqual([...rt.appNetworks.get(app)!], services, `${app}'s network as created`);
+    assert.deepEqual(appNetworkFor(ctx, app).services, services, `${app}'s network as the reconcile keeps it`);
+  }
+  assert.deepEqual(appsUsing(ctx, 'redis'), ['blog'], 'a shared Redis made anew joins these networks only');
 });

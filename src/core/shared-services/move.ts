@@ -22,7 +22,7 @@ import { moveState, oldStorePlace, saveMoveState } from './move-state.js';
 import { MINIO_ROOT_USER, newGarageRecord, newS3Key, S3_REGION } from './object-storage.js';
 import { s3PublicRoute } from './public.js';
 import { type ServiceRecord, serviceRecord } from './records.js';
-import { failures, garageAccess, grantsOf, oneAtATime, setupGarage, storeGrant } from './services.js';
+import { appsUsing, failures, garageAccess, grantsOf, oneAtATime, setupGarage, storeGrant } from './services.js';
 
 const READY_TIMEOUT_MS = 60_000;
 const DEPLOY_LOCK_WAIT_MS = 5 * 60_000;
@@ -130,7 +130,7 @@ async function oldStoreAccess(ctx: Ctx, old: ServiceRecord | null, phase: MoveSt
 async function startGarage(ctx: Ctx, st: MoveState, say: Say): Promise<string> {
   const g = st.garage;
   const { result, address } = await ctx.runtime.services.ensure({ service: 's3', slot: 'garage', image: g.image, adminPassword: g.password,
-    garage: { rpcSecret: g.rpcSecret! } }, say);
+    garage: { rpcSecret: g.rpcSecret! }, apps: appsUsing(ctx, 's3') }, say);
   if (result !== 'ok') say(`Garage beside MinIO: ${result} (${ctx.runtime.services.logsRef('s3', 'garage').name})`);
   const token = await setupGarage(ctx, g, address);
   const now = token ? saveMoveState(ctx, { ...st, garage: { ...g, token } }) : st;

@@ -7,6 +7,8 @@ import { GARAGE_ADMIN_PORT, S3RVER_ACCESS_KEY, SERVICE_PORTS } from '../../state
 import { type AppGrants, type LegacyRedisGrant, type PgGrant, pgLogin, pgNames, redisCredential, type RedisGrant, redisNames, type ServiceName,
   upgradeRedisGrant } from '../../provisioning/model.js';
 import type { WorkerJob, WorkerResult } from '../../provisioning/worker.js';
+import type { AppNetwork } from '../../runtime/types.js';
+import { SERVICES } from '../../state/settings.js';
 import { type Ctx, pauseIfHooked } from '../context.js';
 import { bundledStore, firstS3Record, objectStoreWarnings, S3_REGION, s3Grant, s3PublicEndpoint } from './object-storage.js';
 import { archiveCipher, archives, baseBackup, ensureStanza, pitrWindow } from '../backups/pitr.js';
@@ -30,7 +32,7 @@ async function ensureOne(ctx: Ctx, s: ServiceName, progress: (l: string) => void
   // a Garage recorded without an image (offline, before the image was decided at each start) tries the published one too
   const image = rec.image ?? (garage ? ctx.settings.garage_image : undefined);
   const { result, address } = await ctx.runtime.services.ensure({ service: s, slot: rec.slot, image, adminPassword: rec.password, minio, garage,
-    redis, archive }, progress);
+    redis, archive, apps: appsUsing(ctx, s) }, progress);
   ctx.serviceAddresses.set(s, address);
   if (garage) {
     const token = await setupGarage(ctx, rec, address);
@@ -154,6 +156,17 @@ export function grantsOf(ctx: Ctx, app: string): AppGrants {
   if (out.redis) out.redis = upgradeRedisGrant(out.redis as RedisGrant | LegacyRedisGrant);
   return out;
 }
+
+/** The shared services on an app's network: those it holds a grant in, but the shared Redis for
+ *  an app with a Redis of its own. An app without a database cannot reach PostgreSQL's port. */
+export function appNetworkFor(ctx: Ctx, app: string): AppNetwork {
+  const g = grantsOf(ctx, app);
+  return { app, services: SERVICES.filter((s) => g[s] && !(s === 'redis' && g.redis?.dedicated)) };
+}
+
+/** The apps whose networks a shared service's container belongs on. */
+export const appsUsing = (ctx: Ctx, s: ServiceName): string[] =>
+  ctx.store.listApps().map((a) => appNetworkFor(ctx, a.name)).filter((n) => n.services.includes(s)).map((n) => n.app);
 
 function newGrant(app: string, s: 'postgres' | 'redis', opts: ProvisionOptions): PgGrant | RedisGrant {
   if (s === 'postgres') return { ...pgNames(app), logins: { a: newSecret(), b: null }, active: 'a' };

@@ -9,10 +9,10 @@ import { httpProbe } from '../../lib/http-probe.js';
 import { BerthError } from '../../lib/errors.js';
 import { loginFailure } from '../pull-failure.js';
 import type {
-  Attached, AttachOptions, ExportedDir, HealthCheck, ImageInfo, IsolationReport, OneOffKind, OneOffOptions, OneOffRef, OomEvent, ProcessSpec,
+  AppNetwork, Attached, AttachOptions, ExportedDir, HealthCheck, ImageInfo, IsolationReport, OneOffKind, OneOffOptions, OneOffRef, OomEvent, ProcessSpec,
   ProcessType, Progress, PullCheck, RegistryAuth, RunOptions, Runtime, Unit, WaitOptions,
 } from '../types.js';
-import { WEB } from '../types.js';
+import { appNetworkOf, WEB } from '../types.js';
 import { demux, EngineApi, EngineError, isNameTaken, isNotFound, isNotModified, wholeFrames } from './engine-api.js';
 import { classifyPullError, pullHint, pullImage } from './pull.js';
 import { ndjson } from '../../lib/ndjson.js';
@@ -79,9 +79,9 @@ export class DockerRuntime implements Runtime {
     }
   }
 
-  isolate(apps: string[]): Promise<IsolationReport> { return this.networks.isolate(apps); }
+  isolate(apps: AppNetwork[]): Promise<IsolationReport> { return this.networks.isolate(apps); }
 
-  async ensureAppNetwork(app: string): Promise<void> { await this.networks.ensureApp(app); }
+  async ensureAppNetwork(n: AppNetwork): Promise<void> { await this.networks.ensureApp(n); }
 
   async removeAppNetwork(app: string): Promise<void> { await this.networks.remove(appNetworkName(this.names, app)); }
 
@@ -195,7 +195,7 @@ export class DockerRuntime implements Runtime {
         'rename the process (or the app) so that app and process names do not run into each other');
     }
     if (leftover) await this.remove(leftover);
-    await this.networks.ensureApp(spec.app);
+    await this.networks.ensureApp(appNetworkOf(spec));
     this.ensureVolumes(spec);
     const id = await this.create(name, processContainer(this.names, spec, { volumesDir: this.paths.volumesDir }));
     await this.start_(id, name);
@@ -321,7 +321,7 @@ export class DockerRuntime implements Runtime {
 
   async runOnce(spec: ProcessSpec, cmd: string[], opts: RunOptions): Promise<{ exitCode: number; output: string }> {
     const name = oneOffName(this.names, spec.app, spec.release, Date.now().toString(36));
-    await this.networks.ensureApp(spec.app);
+    await this.networks.ensureApp(appNetworkOf(spec));
     this.ensureVolumes(spec);
     return runToEnd(this.api, name, processContainer(this.names, spec, { oneOff: true, cmd, volumesDir: this.paths.volumesDir }), opts);
   }
@@ -337,7 +337,7 @@ export class DockerRuntime implements Runtime {
 
   async startOneOff(spec: ProcessSpec, cmd: string[], o: OneOffOptions): Promise<OneOffRef> {
     const name = o.kind === 'cron' ? cronRunName(this.names, spec.app, o.key) : oneOffName(this.names, spec.app, spec.release, Date.now().toString(36));
-    await this.networks.ensureApp(spec.app);
+    await this.networks.ensureApp(appNetworkOf(spec));
     this.ensureVolumes(spec);
     const id = await createAndStart(this.api, name,
       processContainer(this.names, spec, { oneOff: { role: o.kind, key: o.key }, cmd, volumesDir: this.paths.volumesDir }));
@@ -346,7 +346,7 @@ export class DockerRuntime implements Runtime {
 
   async startAttached(spec: ProcessSpec, cmd: string[], o: OneOffOptions & AttachOptions): Promise<Attached> {
     const name = oneOffName(this.names, spec.app, spec.release, Date.now().toString(36));
-    await this.networks.ensureApp(spec.app);
+    await this.networks.ensureApp(appNetworkOf(spec));
     this.ensureVolumes(spec);
     const body = processContainer(this.names, spec, { oneOff: { role: o.kind, key: o.key }, cmd, volumesDir: this.paths.volumesDir, attach: o });
     return startAttached(this.api, { name, app: spec.app }, body, o);

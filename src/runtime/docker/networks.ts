@@ -1,10 +1,12 @@
-// Each app on a Docker network of its own: its processes, the proxy and the shared services are
-// on it, no other app is. Docker drops traffic between bridge networks, and its DNS answers only
+// Each app on a Docker network of its own: its processes, the proxy and the shared services it
+// uses are on it, no other app is (nor a service it does not use: an app without a database
+// cannot even reach PostgreSQL's port). Docker drops traffic between bridge networks, and its DNS answers only
 // for containers that share one with the asker, so app A neither resolves nor reaches app B's
 // containers. The platform network stays for the proxy, the services and berth's own tasks.
 import { readFileSync } from 'node:fs';
 import { BerthError } from '../../lib/errors.js';
-import type { IsolationReport } from '../types.js';
+import type { AppNetwork, IsolationReport } from '../types.js';
+import type { ServiceName } from '../../state/settings.js';
 import { type EngineApi, isNotFound } from './engine-api.js';
 import { appNetworkBody, appNetworkName, LABEL, type Names, servingName } from './specs.js';
 import { hostRoutes, pickSubnet } from './subnets.js';
@@ -15,17 +17,20 @@ const APP_SUBNET_BITS = 24;
 const MEMBER_ROLES = new Set(['proxy', 'service']);
 /** A Redis of one app's own (`apps create --redis dedicated`) joins that app's network only. */
 const DEDICATED_TO = 'berth.redis-for';
+/** Which shared service a service container is (a moved object store's second one is s3 too). */
+const SERVICE = 'berth.service';
 
-/** Which app networks a platform container belongs on: all (the proxy, a shared service), one
- *  app's (its own Redis), or none (an app's own container: not a member). */
-function membership(c: { Labels: Record<string, string> }): 'all' | { app: string } | null {
-  if (!MEMBER_ROLES.has(c.Labels[LABEL.role] ?? '')) return null;
-  return c.Labels[DEDICATED_TO] ? { app: c.Labels[DEDICATED_TO] } : 'all';
+type Labelled = { Labels: Record<string, string> };
+/** A platform container that joins app networks (the proxy, the services), not an app's own. */
+const isMember = (c: Labelled) => MEMBER_ROLES.has(c.Labels[LABEL.role] ?? '');
+/** Whether it belongs on this app's network: the proxy always, an app's own Redis on its app's
+ *  only, a shared service where the app uses it. */
+function memberFor(c: Labelled, n: AppNetwork): boolean {
+  if (!isMember(c)) return false;
+  if (c.Labels[LABEL.role] === 'proxy') return true;
+  const own = c.Labels[DEDICATED_TO];
+  return own ? own === n.app : n.services.includes(c.Labels[SERVICE] as ServiceName);
 }
-const memberFor = (c: { Labels: Record<string, string> }, app: string) => {
-  const m = membership(c);
-  return m === 'all' || (m !== null && m.app === app);
-};
 
 interface ListedNetwork { Id: string; Name: string; Labels?: Record<string, string>; IPAM?: { Config?: { Subnet?: string }[] } }
 interface ListedContainer { Id: string; Names: string[]; Labels: Record<string, string>; NetworkSettings?: { Networks?: Record<string, unknown> } }
@@ -115,40 +120,46 @@ export class DockerNetworks {
     throw new BerthError('unavailable', `could not create ${what}: every subnet tried was taken meanwhile`, 'try again');
   }
 
-  /** The app's own network, created when missing, with the proxy and the shared services on it. */
-  async ensureApp(app: string): Promise<string> {
-    const name = appNetworkName(this.n, app);
+  /** The app's own network, created when missing, with the proxy and the shared services it uses
+   *  on it (one it no longer uses leaves at the reconcile: isolate). */
+  async ensureApp(n: AppNetwork): Promise<string> {
+    const name = appNetworkName(this.n, n.app);
     // both at once: every release's start waits for this (Docker is slow at networks with 30+ bridges)
-    let [net, own] = await Promise.all([this.inspect(name), this.ownContainers()]);
-    if (!net) {
-      await this.create(app);
-      net = await this.inspect(name);
-    }
+    const [net, own] = await Promise.all([this.ensureExists(n.app), this.ownContainers()]);
     const on = new Set(Object.keys(net?.Containers ?? {}));
-    const missing = own.filter((c) => memberFor(c, app) && !on.has(c.Id));
+    const missing = own.filter((c) => memberFor(c, n) && !on.has(c.Id));
     await Promise.all(missing.map((c) => this.connect(name, c.Id)));
     return name;
   }
 
-  /** Attaches a platform container (the proxy, a shared service) to every app network, so that a
-   *  recreated one serves every app at once rather than at the next reconcile. */
-  async attachEverywhere(containerId: string): Promise<void> {
+  private async ensureExists(app: string): Promise<InspectedNetwork | null> {
+    const name = appNetworkName(this.n, app);
+    const net = await this.inspect(name);
+    if (net) return net;
+    await this.create(app);
+    return this.inspect(name);
+  }
+
+  /** Attaches a platform container to the networks of these apps (the proxy: of every app), so
+   *  that a recreated one serves them at once rather than at the next reconcile. */
+  async attachToApps(containerId: string, apps: readonly string[] | 'every'): Promise<void> {
     for (const net of await this.listNetworks()) {
-      if (net.Labels?.[LABEL.instance] === this.n.instance && net.Labels[LABEL.app]) await this.connect(net.Name, containerId);
+      const app = net.Labels?.[LABEL.instance] === this.n.instance ? net.Labels[LABEL.app] : undefined;
+      if (app && (apps === 'every' || apps.includes(app))) await this.connect(net.Name, containerId);
     }
   }
 
   /** Attaches one app's own Redis to that app's network (and no other). */
   async attachTo(app: string, containerId: string): Promise<void> {
-    await this.ensureApp(app);
+    await this.ensureExists(app);
     await this.connect(appNetworkName(this.n, app), containerId);
   }
 
-  async isolate(apps: string[]): Promise<IsolationReport> {
+  async isolate(apps: AppNetwork[]): Promise<IsolationReport> {
     const report: IsolationReport = { created: [], stranded: [], removed: [] };
-    const wanted = new Set(apps);
+    const wanted = new Set(apps.map((a) => a.app));
     const own = (await this.listNetworks()).filter((x) => x.Labels?.[LABEL.instance] === this.n.instance && x.Labels[LABEL.app]);
-    for (const app of apps) {
+    for (const { app } of apps) {
       if (!own.some((x) => x.Labels![LABEL.app] === app)) {
         await this.create(app);
         report.created.push(app);
@@ -157,12 +168,12 @@ export class DockerNetworks {
     const containers = await this.ownContainers();
     const nets = (c: ListedContainer) => c.NetworkSettings?.Networks ?? {};
     // members first: an app's new release must find the proxy and the services on its network
-    for (const c of containers.filter((x) => membership(x) !== null)) {
-      for (const app of apps) {
-        const net = appNetworkName(this.n, app);
-        if (memberFor(c, app) && !nets(c)[net]) await this.connect(net, c.Id);
-        // one app's own Redis found on another app's network: it leaves it
-        if (!memberFor(c, app) && nets(c)[net]) await this.disconnect(net, c.Id);
+    for (const c of containers.filter(isMember)) {
+      for (const a of apps) {
+        const net = appNetworkName(this.n, a.app);
+        if (memberFor(c, a) && !nets(c)[net]) await this.connect(net, c.Id);
+        // a service the app does not use (or another app's own Redis) on its network: it leaves it
+        if (!memberFor(c, a) && nets(c)[net]) await this.disconnect(net, c.Id);
       }
     }
     // A serving container still on the platform network is not moved in place: the proxy's pooled
@@ -176,7 +187,7 @@ export class DockerNetworks {
     for (const x of own.filter((o) => !wanted.has(o.Labels![LABEL.app]!))) {
       // an app created since the caller listed apps may have its first container on it already:
       // only a network that holds nothing but the proxy and the services goes
-      const members = new Set(containers.filter((c) => membership(c) !== null).map((c) => c.Id));
+      const members = new Set(containers.filter(isMember).map((c) => c.Id));
       if (await this.remove(x.Name, members)) report.removed.push(x.Labels![LABEL.app]!);
     }
     return report;

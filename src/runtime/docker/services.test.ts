@@ -23,7 +23,7 @@ test('with Docker Engine unreachable, inspecting or removing says so instead of 
   await assert.rejects(rt.imageInfo('app:1'), down);
   await assert.rejects(rt.services.dedicatedRedis.address('shop'), down);
   await assert.rejects(rt.services.dedicatedRedis.remove('shop', { data: false }), down);
-  await assert.rejects(rt.ensureAppNetwork('shop'), down);
+  await assert.rejects(rt.ensureAppNetwork({ app: 'shop', services: [] }), down);
 });
 
 /** An engine on a unix socket whose image pulls fail with `message` (as Docker streams it). */

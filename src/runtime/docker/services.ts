@@ -79,8 +79,8 @@ export class DockerServices implements ServiceRuntime {
     const { result, ip, id } = await ensureServiceContainer(this.api, this.names, this.paths, s, image, run.adminPassword, progress,
       { minio: run.minio, redis: run.redis, garage: run.garage, archive: run.archive,
         ...(run.slot ? { at: sharedPlacement(this.names, this.paths, s, run.slot) } : {}) });
-    // on every app's network at once: a recreated service must not wait for the reconcile
-    if (result !== 'ok') await this.networks.attachEverywhere(id);
+    // on its apps' networks at once: a recreated service must not wait for the reconcile
+    if (result !== 'ok') await this.networks.attachToApps(id, run.apps ?? []);
     return { result, address: ip };
   }
 
