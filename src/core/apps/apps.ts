@@ -57,10 +57,10 @@ export async function createApp(ctx: Ctx, input: CreateAppInput, actor: string) 
   }
   const dedicatedRedis = input.redis === 'dedicated';
   if (dedicatedRedis && !services.includes('redis')) throw new BerthError('invalid', '--redis dedicated and --no-redis exclude each other');
-  // its network holds what it uses: the shared Redis only for an app without one of its own
-  const network = { app: name, services: services.filter((s) => !(s === 'redis' && dedicatedRedis)) };
   const existing = ctx.store.getApp(name);
   const had = existing ? grantsOf(ctx, name).redis : undefined;
+  // its network holds what it uses: the shared Redis only for an app without one of its own (kept when run again)
+  const network = { app: name, services: services.filter((s) => !(s === 'redis' && (dedicatedRedis || had?.dedicated))) };
   if (had && input.redis && !!had.dedicated !== dedicatedRedis) {
     throw new BerthError('conflict', `app ${name} already uses ${had.dedicated ? 'a Redis of its own' : 'the shared Redis'}`,
       'an app keeps the Redis it was created with; leave out --redis, or delete the app (--purge) first');

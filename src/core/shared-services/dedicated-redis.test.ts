@@ -41,4 +41,6 @@ test('an app\'s network holds the shared services it uses and no other: not the 
     assert.deepEqual(appNetworkFor(ctx, app).services, services, `${app}'s network as the reconcile keeps it`);
   }
   assert.deepEqual(appsUsing(ctx, 'redis'), ['blog'], 'a shared Redis made anew joins these networks only');
+  await createApp(ctx, { name: 'shop', domains: ['shop.test'] }, 'tester'); // run again, without --redis
+  assert.deepEqual([...rt.appNetworks.get('shop')!], [], 'an app keeps the Redis it was made with, and the shared one stays off its network');
 });
