@@ -17,8 +17,6 @@ const APP_SUBNET_BITS = 24;
 const MEMBER_ROLES = new Set(['proxy', 'service']);
 /** A Redis of one app's own (`apps create --redis dedicated`) joins that app's network only. */
 const DEDICATED_TO = 'berth.redis-for';
-/** Which shared service a service container is (a moved object store's second one is s3 too). */
-const SERVICE = 'berth.service';
 
 type Labelled = { Labels: Record<string, string> };
 /** A platform container that joins app networks (the proxy, the services), not an app's own. */
@@ -29,7 +27,7 @@ function memberFor(c: Labelled, n: AppNetwork): boolean {
   if (!isMember(c)) return false;
   if (c.Labels[LABEL.role] === 'proxy') return true;
   const own = c.Labels[DEDICATED_TO];
-  return own ? own === n.app : n.services.includes(c.Labels[SERVICE] as ServiceName);
+  return own ? own === n.app : n.services.includes(c.Labels[LABEL.service] as ServiceName);
 }
 
 interface ListedNetwork { Id: string; Name: string; Labels?: Record<string, string>; IPAM?: { Config?: { Subnet?: string }[] } }

@@ -98,7 +98,7 @@ export function serviceContainerSpec(n: Names, p: Paths, s: ServiceName, image: 
     ...(garage ? { Entrypoint: ['/garage'], Cmd: ['-c', GARAGE_CONFIG, 'server'], User: `${SERVICE_UID}:${SERVICE_UID}` } : {}),
     ...(s === 'redis' && redis ? { Cmd: redisServerArgs(redis) } : {}),
     ...(archive ? { Cmd: archivingServerArgs() } : {}),
-    Labels: { [LABEL.instance]: n.instance, [LABEL.role]: 'service', 'berth.service': s, ...at.labels } as Record<string, string>,
+    Labels: { [LABEL.instance]: n.instance, [LABEL.role]: 'service', [LABEL.service]: s, ...at.labels } as Record<string, string>,
     Healthcheck: {
       Test: minio ? MINIO_HEALTHCHECK : garage ? GARAGE_HEALTHCHECK : HEALTHCHECKS[s], Interval: 10 * S, Timeout: 5 * S, Retries: 3, StartPeriod: 30 * S,
     },

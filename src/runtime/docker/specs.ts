@@ -11,6 +11,8 @@ export const LABEL = {
   process: 'berth.process',
   replica: 'berth.replica',
   role: 'berth.role',
+  /** Which shared service a service container is (a moved object store's second one is s3 too). */
+  service: 'berth.service',
   serves: 'berth.serves',
   /** A one-off's key (a cron run's id): how a daemon finds it again. */
   key: 'berth.key',
