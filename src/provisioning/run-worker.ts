@@ -13,5 +13,5 @@ export type JobRunner = (job: WorkerJob, timeoutMs?: number) => Promise<WorkerRe
 /** A runner with a worker process of its own (started on the first job, stopped when idle). */
 export function servicesWorker(): JobRunner {
   const worker = new LineWorker([process.execPath, SERVICES_WORKER], IDLE_MS);
-  return async (job, timeoutMs = 120_000) => JSON.parse(await worker.request(JSON.stringify(job), timeoutMs)) as WorkerResult;
+  return (job, timeoutMs = 120_000) => worker.request<WorkerResult>(job, timeoutMs);
 }

@@ -2,13 +2,13 @@
 // Redis and S3 with their client libraries, so the daemon never loads them (together they would
 // more than double its resident memory). Jobs (JSON, secrets included) come one per line on
 // stdin, results go one per line to stdout; each service's outcome is reported separately.
-import { createInterface } from 'node:readline';
 import { applyConnectionLimits, applyPostgres, dropPostgres, postgresStatus, terminateClosedLogins } from './postgres.js';
 import { applyRedis, dropRedis, redisStatus } from './redis.js';
 import { checkS3 } from './s3.js';
 import { canManageUsers } from './object-store/minio.js';
 import { applyGrant, dropGrant, type StoreAccess, storeFor } from './object-store/index.js';
 import { setupGarage } from './object-store/garage-setup.js';
+import { ndjson } from '../lib/ndjson.js';
 import type { AdminEndpoint, PgGrant, PgLimitSpec, RedisGrant, S3Grant } from './model.js';
 import { redact } from '../lib/redact.js';
 
@@ -64,17 +64,10 @@ async function runJob(job: WorkerJob): Promise<WorkerResult> {
 
 // One job per line on stdin, one result per line on stdout (the parent sends the next job only
 // after the last result); exits when stdin closes, once the job at hand is done.
-let busy = false;
-let closing = false;
-const lines = createInterface({ input: process.stdin });
-lines.on('line', (line) => {
-  busy = true;
-  runJob(JSON.parse(line) as WorkerJob)
-    .then((out) => process.stdout.write(`${JSON.stringify(out)}\n`))
-    .catch((e) => {
-      process.stderr.write(`services worker: ${redact((e as Error).message) as string}\n`);
-      process.exit(1);
-    })
-    .finally(() => { busy = false; if (closing) process.exit(0); });
-});
-lines.on('close', () => { closing = true; if (!busy) process.exit(0); });
+try {
+  for await (const job of ndjson<WorkerJob>(process.stdin)) process.stdout.write(`${JSON.stringify(await runJob(job))}\n`);
+} catch (e) {
+  process.stderr.write(`services worker: ${redact((e as Error).message) as string}\n`);
+  process.exit(1);
+}
+process.exit(0);

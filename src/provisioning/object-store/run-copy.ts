@@ -1,9 +1,9 @@
 // Runs a copy pass in the copy worker (copy-worker.ts) and hands its events to the caller as
 // they come; the job, keys included, travels on stdin, never in argv. Loads no S3 code itself.
 import { spawn } from 'node:child_process';
-import { createInterface } from 'node:readline';
 import { BerthError } from '../../lib/errors.js';
 import { distFile } from '../../lib/install.js';
+import { ndjson } from '../../lib/ndjson.js';
 import type { BucketTally, CopyEvent, CopyJob } from './copy-plan.js';
 
 /** The copy worker's module: run by path, in a process of its own. */
@@ -17,11 +17,17 @@ export const runCopy: CopyRunner = (job, onEvent) => new Promise((resolve, rejec
   let stderr = '';
   let end: CopyEvent | null = null;
   child.stderr.on('data', (d: Buffer) => { stderr = (stderr + d.toString()).slice(-4000); });
-  createInterface({ input: child.stdout }).on('line', (l) => {
-    const e = JSON.parse(l) as CopyEvent;
-    if (e.type === 'result' || e.type === 'error') end = e;
-    else onEvent(e);
-  });
+  void (async () => {
+    try {
+      for await (const e of ndjson<CopyEvent>(child.stdout)) {
+        if (e.type === 'result' || e.type === 'error') end = e;
+        else onEvent(e);
+      }
+    } catch (e) { // not the worker's protocol: it is stopped, and 'close' says it gave no result
+      stderr += `\nnot a JSON event: ${(e as Error).message}`;
+      child.kill('SIGKILL');
+    }
+  })();
   child.on('error', (e) => reject(new BerthError('internal', `the copy worker did not start: ${e.message}`)));
   child.on('close', (code, signal) => {
     const e = end as CopyEvent | null;
