@@ -11,11 +11,14 @@
 // Go once and cached in /var/cache/berth-bench (BERTH_BENCH_CACHE). Docker only (before the peer):
 // the same load while the engine alone starts and retires containers as berth's deploys made it,
 // so that each p99_ratio (deploy window against steady state) can be read against the engine's own.
+// Both phases say who spent the CPU (lib/cpu.ts) in the steady state and in the window
+// (`cpu_steady_s`, `cpu_s`): berth's CLIs, its daemon, Caddy and the engine.
 //
 //   npm run bench -- deploy [--concurrency 8] [--steady 5] [--deploys 10] [--rollbacks 5] [--replacements 10] [--startup-ms 0] [--lock-timeout 30s]
 import type { LoadResult } from '../test/helpers/load.js';
 import { RemoteLoad } from './lib/remote-load.js';
 import { docker, SAMPLE, settledReleases, sleep, until, type Platform } from '../test/helpers/platform.js';
+import { cpuSample, cpuSpent } from './lib/cpu.js';
 import { arg, log, main, numArg, opsPattern, round, stats, timed, withPlatform } from './lib/common.js';
 import { ensureKamalProxy, KAMAL_PROXY_TAG, removePeer, retirePeerRelease, startKamalProxy, startPeerRelease } from './lib/kamal-proxy.js';
 
@@ -61,8 +64,10 @@ async function berthPhase(p: Platform) {
 async function berthOps(p: Platform, load: RemoteLoad) {
   const t0 = Date.now();
   log(`app a: ${concurrency} workers of load; ${steadyS}s steady state`);
+  const cpuStart = await cpuSample(p);
   await sleep(steadyS * 1000);
   const steadyEnd = Date.now();
+  const cpu0 = await cpuSample(p);
   const ops = plan();
   const opTimes: { op: string; ms: number; steps: Record<string, number> }[] = [];
   let n = 1;
@@ -73,6 +78,7 @@ async function berthOps(p: Platform, load: RemoteLoad) {
     log(`  ${args.join(' ')}: ${Math.round(r.ms)} ms (${Object.entries(r.steps).map(([k, v]) => `${k} ${v}`).join(', ')}); so far ${load.result.total} requests, ${load.result.failed} failed`);
   }
   const deployEnd = Date.now();
+  const cpu = cpuSpent(cpu0, await cpuSample(p));
   const { res, steady, during, over1s } = await measured(load, t0, steadyEnd, deployEnd);
   const opMs = (k: string) => opTimes.filter((o) => o.op === k).map((o) => o.ms);
   return {
@@ -85,6 +91,7 @@ async function berthOps(p: Platform, load: RemoteLoad) {
     op_wall_ms_max: round(Math.max(0, ...opTimes.map((o) => o.ms)), 0),
     retire_ms_max: Math.max(0, ...opTimes.map((o) => o.steps.retire ?? 0)), // stopping the older warm release, inside the command
     ops_window_s: round((deployEnd - steadyEnd) / 1000, 1),
+    cpu_steady_s: cpuSpent(cpuStart, cpu0), cpu_s: cpu,
     failures: res.failures, versions_seen: res.bodies,
   };
 }
@@ -101,8 +108,10 @@ async function dockerOnlyPhase(p: Platform) {
   try {
     const t0 = Date.now();
     log(`docker only: ${concurrency} workers of load on app a; ${steadyS}s steady state, then the engine's part of each deploy`);
+    const cpuStart = await cpuSample(p);
     await sleep(steadyS * 1000);
     const steadyEnd = Date.now();
+    const cpu0 = await cpuSample(p);
     let n = 0;
     for (const op of plan()) {
       if (op !== 'deploy') continue;
@@ -113,9 +122,10 @@ async function dockerOnlyPhase(p: Platform) {
       if (started.length > 2) await retirePeerRelease(started.shift()!);
     }
     const end = Date.now();
+    const cpu = cpuSpent(cpu0, await cpuSample(p));
     const { res, steady, during, over1s } = await measured(load, t0, steadyEnd, end);
     return {
-      total: res.total, failed: res.failed, over_1s: over1s, starts: n,
+      total: res.total, failed: res.failed, over_1s: over1s, starts: n, cpu_steady_s: cpuSpent(cpuStart, cpu0), cpu_s: cpu,
       p99_steady_ms: steady.p99_ms, p99_window_ms: during.p99_ms, p99_ratio: round(during.p99_ms / steady.p99_ms, 2),
       window_s: round((end - steadyEnd) / 1000, 1),
     };

@@ -4,8 +4,8 @@
 // measured over 10 s (as asked) and also over 30 s, which always contains reconcile passes.
 //
 //   npm run bench -- idle [--apps 100] [--parallel 4] [--settle 5] [--window 10] [--long-window 30]
-import { readFileSync } from 'node:fs';
 import { SAMPLE, sleep, type Platform } from '../test/helpers/platform.js';
+import { CLK_TCK, cpuTicks } from './lib/cpu.js';
 import { containerMemByName, containerMemMb, log, main, median, numArg, round, rssMb, timed, withPlatform } from './lib/common.js';
 
 const apps = numArg('apps', 100);
@@ -13,14 +13,6 @@ const parallel = Math.max(1, numArg('parallel', 4));
 const settleS = numArg('settle', 5);
 const windowS = numArg('window', 10);
 const longWindowS = numArg('long-window', 30);
-
-const CLK_TCK = 100; // getconf CLK_TCK on Linux
-
-function cpuTicks(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' '); // fields from 3 (state) on
-  return Number(f[11]) + Number(f[12]); // utime (14) + stime (15)
-}
 
 async function idleCpuPct(pid: number, seconds: number): Promise<number> {
   const t0 = performance.now();
