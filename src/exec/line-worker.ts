@@ -1,6 +1,7 @@
 // A child process kept warm between requests: one JSON line in, one JSON line out (read with the
-// one NDJSON reader, lib/ndjson.ts), one request at a time. It is started on the first request and told to exit (stdin closed) after a quiet
-// spell, so its memory is held only while work comes in; starting it costs more than the work.
+// one NDJSON reader, lib/ndjson.ts), one request at a time. It is started on the first request
+// and told to exit (stdin closed) after a quiet spell, so its memory is held only while work
+// comes in; starting it costs more than the work.
 import { type ChildProcessByStdio, spawn } from 'node:child_process';
 import type { Readable, Writable } from 'node:stream';
 import { CommandFailed } from '../lib/errors.js';

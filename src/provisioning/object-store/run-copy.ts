@@ -23,8 +23,8 @@ export const runCopy: CopyRunner = (job, onEvent) => new Promise((resolve, rejec
         if (e.type === 'result' || e.type === 'error') end = e;
         else onEvent(e);
       }
-    } catch (e) { // not the worker's protocol: it is stopped, and 'close' says it gave no result
-      stderr += `\nnot a JSON event: ${(e as Error).message}`;
+    } catch (e) { // its output unreadable, or an event not taken: it is stopped, and 'close' says it gave no result
+      stderr += `\nits events could not be taken: ${(e as Error).message}`;
       child.kill('SIGKILL');
     }
   })();
